@@ -1,0 +1,18 @@
+/**
+ * `npm run bench`: every benchmark, printing its figures. Run on an otherwise idle machine; quote
+ * medians, the machines here are shared.
+ */
+import { benchPullRequest } from "./pull-request.bench.js";
+import { printResult, type BenchResult } from "./stats.js";
+import { benchValidate } from "./validate.bench.js";
+
+const only = process.argv[2];
+const benches: Record<string, () => BenchResult | Promise<BenchResult>> = {
+  validate: benchValidate,
+  "pull-request": benchPullRequest,
+};
+
+for (const [name, bench] of Object.entries(benches)) {
+  if (only && only !== name) continue;
+  printResult(await bench());
+}

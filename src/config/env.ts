@@ -1,0 +1,148 @@
+/**
+ * The one typed configuration object, parsed from the environment once at start. Every problem is
+ * collected and reported together, naming the variable and what to set it to, so a misconfigured
+ * deployment fails at boot with one readable message instead of later with a stack trace.
+ */
+import { readFileSync } from "node:fs";
+import { parseDuration } from "../requests/duration.js";
+
+export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface AppConfig {
+  github: {
+    /** Unset: `npm start` opens Probot's manifest flow to register the app. */
+    appId?: number;
+    privateKey?: string;
+    webhookSecret?: string;
+    /** GitHub Enterprise Server host, e.g. github.example.com. */
+    gheHost?: string;
+    gheProtocol: "https" | "http";
+  };
+  /** Unset: an embedded PostgreSQL is started (development and tests). */
+  databaseUrl?: string;
+  aws: {
+    region?: string;
+    /** Required by the worker; the server runs API-only without it. */
+    instanceArn?: string;
+  };
+  reconciliationIntervalMs: number;
+  logLevel: LogLevel;
+  port: number;
+  host?: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+export const DEFAULT_RECONCILIATION_INTERVAL_MS = 30_000;
+const INSTANCE_ARN = /^arn:aws[a-z-]*:sso:::instance\/(?:sso)?ins-[a-zA-Z0-9.-]{16}$/;
+const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d$/;
+
+export function parseEnv(env: NodeJS.ProcessEnv, readFile: (path: string) => string = (path) => readFileSync(path, "utf8")): AppConfig {
+  const problems: string[] = [];
+  const value = (name: string) => {
+    const raw = env[name]?.trim();
+    return raw === undefined || raw === "" ? undefined : raw;
+  };
+
+  let appId: number | undefined;
+  const appIdText = value("APP_ID");
+  if (appIdText !== undefined) {
+    appId = Number(appIdText);
+    if (!Number.isSafeInteger(appId) || appId <= 0) {
+      problems.push(`APP_ID="${appIdText}" is not a GitHub App id; copy the numeric App ID from the app's settings page`);
+    }
+  }
+
+  let privateKey = value("PRIVATE_KEY");
+  const keyPath = value("PRIVATE_KEY_PATH");
+  if (privateKey === undefined && keyPath !== undefined) {
+    try {
+      privateKey = readFile(keyPath);
+    } catch (error) {
+      problems.push(`PRIVATE_KEY_PATH="${keyPath}" cannot be read (${(error as NodeJS.ErrnoException).code ?? "error"}); point it at the app's .pem file`);
+    }
+  }
+  if (privateKey !== undefined) {
+    // Platforms without multi-line variables pass the key base64-encoded or with literal \n.
+    if (!privateKey.includes("-----BEGIN")) {
+      const decoded = Buffer.from(privateKey, "base64").toString("utf8");
+      if (decoded.includes("-----BEGIN")) privateKey = decoded;
+      else problems.push("PRIVATE_KEY is not a PEM private key (expected -----BEGIN … PRIVATE KEY-----, raw or base64)");
+    }
+    privateKey = privateKey.replace(/\\n/g, "\n");
+  }
+  const webhookSecret = value("WEBHOOK_SECRET");
+  if (appId !== undefined) {
+    if (privateKey === undefined) problems.push("APP_ID is set but PRIVATE_KEY and PRIVATE_KEY_PATH are not; set one of them");
+    if (webhookSecret === undefined) {
+      problems.push("APP_ID is set but WEBHOOK_SECRET is not; set it to the app's webhook secret (unsigned webhooks are refused)");
+    }
+  }
+
+  const gheProtocol = value("GHE_PROTOCOL") ?? "https";
+  if (gheProtocol !== "https" && gheProtocol !== "http") {
+    problems.push(`GHE_PROTOCOL="${gheProtocol}" must be https or http`);
+  }
+  const gheHost = value("GHE_HOST");
+  if (gheHost !== undefined && /[/:]/.test(gheHost.replace(/:\d+$/, ""))) {
+    problems.push(`GHE_HOST="${gheHost}" must be a host name like github.example.com, without a scheme or path`);
+  }
+
+  const databaseUrl = value("DATABASE_URL");
+  if (databaseUrl !== undefined && !/^postgres(?:ql)?:\/\//.test(databaseUrl)) {
+    problems.push("DATABASE_URL must be a postgres:// or postgresql:// URL (unset it to use the embedded PostgreSQL)");
+  }
+
+  const region = value("AWS_REGION");
+  if (region !== undefined && !REGION.test(region)) problems.push(`AWS_REGION="${region}" is not an AWS region like us-east-1`);
+  const instanceArn = value("IC_INSTANCE_ARN");
+  if (instanceArn !== undefined && !INSTANCE_ARN.test(instanceArn)) {
+    problems.push(`IC_INSTANCE_ARN="${instanceArn}" is not an Identity Center instance ARN (arn:aws:sso:::instance/ssoins-…)`);
+  }
+
+  let reconciliationIntervalMs = DEFAULT_RECONCILIATION_INTERVAL_MS;
+  const interval = value("RECONCILIATION_INTERVAL");
+  if (interval !== undefined) {
+    const parsed = /^\d+$/.test(interval) ? { ok: true as const, ms: Number(interval) * 1000 } : parseDuration(interval);
+    if (!parsed.ok || parsed.ms < 1000 || parsed.ms > 86_400_000) {
+      problems.push(`RECONCILIATION_INTERVAL="${interval}" must be between 1s and 24h, written like 30s, 5m or a number of seconds`);
+    } else reconciliationIntervalMs = parsed.ms;
+  }
+
+  const logLevel = (value("LOG_LEVEL") ?? "info") as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL="${logLevel}" must be one of ${LOG_LEVELS.join(", ")}`);
+
+  const portText = value("PORT") ?? "3000";
+  const port = Number(portText);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) problems.push(`PORT="${portText}" must be a port number (0-65535)`);
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  const host = value("HOST");
+  return {
+    github: {
+      ...(appId !== undefined ? { appId } : {}),
+      ...(privateKey !== undefined ? { privateKey } : {}),
+      ...(webhookSecret !== undefined ? { webhookSecret } : {}),
+      ...(gheHost !== undefined ? { gheHost } : {}),
+      gheProtocol: gheProtocol as "https" | "http",
+    },
+    ...(databaseUrl !== undefined ? { databaseUrl } : {}),
+    aws: { ...(region !== undefined ? { region } : {}), ...(instanceArn !== undefined ? { instanceArn } : {}) },
+    reconciliationIntervalMs,
+    logLevel,
+    port,
+    ...(host !== undefined ? { host } : {}),
+  };
+}
+
+/** The GitHub REST base URL, for github.com or GitHub Enterprise Server. */
+export function githubApiBaseUrl(config: AppConfig): string {
+  const { gheHost, gheProtocol } = config.github;
+  return gheHost ? `${gheProtocol}://${gheHost}/api/v3` : "https://api.github.com";
+}

@@ -1,0 +1,150 @@
+/**
+ * The tenant's `.github/jitsudo.yml`: AWS settings, GitHub → Identity Center user mapping, policy
+ * rules and drift mode. Always read at a PR's base commit by the caller; parsing here is pure.
+ */
+import { DURATION_FORMS, parseDuration } from "../requests/duration.js";
+import type { Problem } from "../requests/problem.js";
+import { compileSchema, schemaProblems, type SchemaMessages } from "../requests/schemas.js";
+import { loadYaml, type PathSegment } from "../requests/yaml-source.js";
+
+export const TENANT_CONFIG_PATH = ".github/jitsudo.yml";
+const TENANT_CONFIG_MAX_BYTES = 256 * 1024;
+export const DEFAULT_MIN_DURATION_MS = 60_000;
+
+interface TenantConfigFile {
+  aws?: { role_arn?: string; region?: string; instance_arn?: string; identity_store_id?: string };
+  users?: Record<string, string>;
+  rules?: RuleFile[];
+  drift?: { unexpected?: "flag" | "remove"; include_groups?: boolean };
+}
+
+interface RuleFile {
+  permission_sets: string[];
+  accounts: string[];
+  max_duration: string;
+  min_duration?: string;
+  approvals?: number;
+  require_ticket?: boolean;
+  allow_other_principal?: boolean;
+}
+
+export interface PolicyRule {
+  /** 0-based position in `rules`, and the line it starts on, for messages. */
+  index: number;
+  line: number;
+  permissionSets: string[];
+  accounts: string[];
+  maxDurationMs: number;
+  minDurationMs: number;
+  approvals: number;
+  requireTicket: boolean;
+  allowOtherPrincipal: boolean;
+}
+
+export interface TenantConfig {
+  aws: { roleArn?: string; region?: string; instanceArn?: string; identityStoreId?: string };
+  /** GitHub login (lower-cased, logins are case-insensitive) → Identity Center user name. */
+  users: Map<string, string>;
+  rules: PolicyRule[];
+  drift: { unexpected: "flag" | "remove"; includeGroups: boolean };
+}
+
+export type TenantConfigResult = { ok: true; config: TenantConfig } | { ok: false; problems: Problem[] };
+
+/** What a repository without `.github/jitsudo.yml` gets: no rules, so every request is denied. */
+export const EMPTY_TENANT_CONFIG: TenantConfig = {
+  aws: {},
+  users: new Map(),
+  rules: [],
+  drift: { unexpected: "flag", includeGroups: false },
+};
+
+const validateSchema = compileSchema("config.schema.json");
+
+const CONFIG_MESSAGES: SchemaMessages = {
+  required: {
+    "rules.*.permission_sets": "permission_sets: [<permission set names>]",
+    "rules.*.accounts": 'accounts: ["<account ids or names>", or "*"]',
+    "rules.*.max_duration": "max_duration: <longest allowed, e.g. 8h>",
+  },
+  values: {
+    "aws.role_arn": (v) => `aws.role_arn "${String(v)}" is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)`,
+    "aws.region": (v) => `aws.region "${String(v)}" is not an AWS region like us-east-1`,
+    "aws.instance_arn": (v) =>
+      `aws.instance_arn "${String(v)}" is not an Identity Center instance ARN (arn:aws:sso:::instance/ssoins-…)`,
+    "aws.identity_store_id": (v) => `aws.identity_store_id "${String(v)}" is not an identity store id (d-…)`,
+    "users.*": (v) => `user name "${String(v)}" is not an Identity Center user name (1-128 characters, no spaces)`,
+  },
+};
+
+// Account ids and user names are identifiers; keep them exactly as written.
+const keepsWrittenText = (path: readonly PathSegment[]) =>
+  (path[0] === "users" && path.length === 2) ||
+  (path[0] === "rules" && path.length === 4 && (path[2] === "accounts" || path[2] === "permission_sets")) ||
+  (path[0] === "rules" && path.length === 3 && (path[2] === "max_duration" || path[2] === "min_duration"));
+
+export function parseTenantConfig(bytes: Uint8Array, file: string = TENANT_CONFIG_PATH): TenantConfigResult {
+  const loaded = loadYaml(file, bytes, {
+    maxBytes: TENANT_CONFIG_MAX_BYTES,
+    emptyMessage: "file is empty; it needs at least one rule under rules:",
+    keepsWrittenText,
+  });
+  if (!loaded.ok) return loaded;
+  const { source } = loaded;
+  if (!validateSchema(source.value)) {
+    return { ok: false, problems: schemaProblems(source, validateSchema.errors ?? [], CONFIG_MESSAGES) };
+  }
+  const raw = source.value as TenantConfigFile;
+  const problems: Problem[] = [];
+  const at = (path: PathSegment[], message: string) =>
+    problems.push({ file, ...source.spanOf(path), severity: "error", message });
+
+  const rules: PolicyRule[] = (raw.rules ?? []).map((rule, index) => {
+    const duration = (key: "max_duration" | "min_duration", fallback: number) => {
+      const text = rule[key];
+      if (text === undefined) return fallback;
+      const parsed = parseDuration(text);
+      if (parsed.ok) return parsed.ms;
+      at(["rules", index, key], `rules[${index}].${key} ${parsed.message} (forms: ${DURATION_FORMS})`);
+      return fallback;
+    };
+    const maxDurationMs = duration("max_duration", 0);
+    const minDurationMs = duration("min_duration", DEFAULT_MIN_DURATION_MS);
+    if (maxDurationMs > 0 && minDurationMs > maxDurationMs) {
+      at(["rules", index, "min_duration"], `rules[${index}].min_duration is longer than its max_duration`);
+    }
+    return {
+      index,
+      line: source.spanOf(["rules", index]).line,
+      permissionSets: rule.permission_sets,
+      accounts: rule.accounts,
+      maxDurationMs,
+      minDurationMs,
+      approvals: rule.approvals ?? 1,
+      requireTicket: rule.require_ticket ?? false,
+      allowOtherPrincipal: rule.allow_other_principal ?? false,
+    };
+  });
+  if (problems.length > 0) return { ok: false, problems };
+
+  const aws = raw.aws ?? {};
+  return {
+    ok: true,
+    config: {
+      aws: {
+        ...(aws.role_arn ? { roleArn: aws.role_arn } : {}),
+        ...(aws.region ? { region: aws.region } : {}),
+        ...(aws.instance_arn ? { instanceArn: aws.instance_arn } : {}),
+        ...(aws.identity_store_id ? { identityStoreId: aws.identity_store_id } : {}),
+      },
+      users: new Map(Object.entries(raw.users ?? {}).map(([login, user]) => [login.toLowerCase(), user])),
+      rules,
+      drift: { unexpected: raw.drift?.unexpected ?? "flag", includeGroups: raw.drift?.include_groups ?? false },
+    },
+  };
+}
+
+/** The Identity Center user a GitHub login maps to; unmapped logins map to themselves. */
+export function principalFor(config: TenantConfig, login: string): string {
+  return config.users.get(login.toLowerCase()) ?? login;
+}

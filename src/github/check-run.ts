@@ -1,0 +1,89 @@
+/**
+ * The check run for a pull request's head commit. Only a GitHub App can create check runs, so a
+ * green "jitsudo" check cannot be forged by a user; every problem becomes an annotation at the
+ * exact line and column of the key or value to change.
+ */
+import { formatProblem, type Problem } from "../requests/problem.js";
+import type { PullRequestReview } from "../requests/pull-request-review.js";
+import type { CheckAnnotation, CheckRunInput } from "./gateway.js";
+
+export const CHECK_NAME = "jitsudo";
+/** GitHub rejects check run summaries and texts over 65,535 characters. */
+const OUTPUT_LIMIT = 65_000;
+
+export function checkRunFor(review: PullRequestReview): CheckRunInput {
+  const base = { name: CHECK_NAME, headSha: review.pr.headSha, externalId: `pr-${review.pr.number}` };
+  if (!review.touchesRequests) {
+    return {
+      ...base,
+      conclusion: "success",
+      output: { title: "No access requests", summary: "This pull request adds, changes or removes no file under `access-requests/`." },
+    };
+  }
+
+  const fileProblems = review.requests.flatMap((request) => request.problems);
+  const errors = fileProblems.filter((problem) => problem.severity === "error").length + review.blockers.length;
+  const requests = review.requests.length;
+  const plural = (count: number, word: string) => `${count} ${word}${count === 1 ? "" : "s"}`;
+  const title =
+    review.conclusion === "success"
+      ? `${plural(requests, "access request")} valid${review.removals.length ? `, ${plural(review.removals.length, "removal")}` : ""}: waiting for code-owner approval`
+      : `${plural(errors, "problem")} to fix`;
+
+  const lines: string[] = [];
+  for (const blocker of review.blockers) lines.push(`- :no_entry: ${blocker.message}`);
+  for (const request of review.requests) {
+    const mark = request.valid ? ":white_check_mark:" : ":x:";
+    lines.push(`- ${mark} \`${request.file}\`${request.valid ? "" : `: ${plural(request.problems.filter((p) => p.severity === "error").length, "problem")}`}`);
+  }
+  for (const removal of review.removals) lines.push(`- :wastebasket: \`${removal.path}\` removed: its live grant ends when this is merged and approved`);
+  for (const path of review.ignored) lines.push(`- :grey_question: \`${path}\` is ignored: only \`.yaml\` and \`.yml\` files are access requests`);
+
+  const details = [...fileProblems, ...review.configProblems].map(formatProblem);
+  return {
+    ...base,
+    conclusion: review.conclusion,
+    output: {
+      title,
+      summary: truncate(lines.join("\n")),
+      ...(details.length ? { text: truncate(["```", ...details, "```"].join("\n")) } : {}),
+      annotations: [...review.blockers.flatMap(blockerAnnotation), ...fileProblems.map(annotationFor)],
+    },
+  };
+}
+
+export function annotationFor(problem: Problem): CheckAnnotation {
+  const sameLine = problem.endLine === undefined || problem.endLine === problem.line;
+  return {
+    path: problem.file,
+    start_line: problem.line,
+    end_line: sameLine ? problem.line : (problem.endLine ?? problem.line),
+    // GitHub only accepts columns on single-line annotations.
+    ...(sameLine ? { start_column: problem.column, end_column: Math.max(problem.column, problem.endColumn ?? problem.column) } : {}),
+    annotation_level: problem.severity === "error" ? "failure" : "warning",
+    title: "jitsudo",
+    message: problem.message,
+  };
+}
+
+function blockerAnnotation(blocker: { path?: string; message: string }): CheckAnnotation[] {
+  if (!blocker.path) return [];
+  return [{ path: blocker.path, start_line: 1, end_line: 1, annotation_level: "failure", title: "jitsudo", message: blocker.message }];
+}
+
+function truncate(text: string): string {
+  return text.length <= OUTPUT_LIMIT ? text : `${text.slice(0, OUTPUT_LIMIT)}\n… (truncated)`;
+}
+
+/** The check shown when jitsudo itself failed: fail closed, and say so without leaking internals. */
+export function errorCheckRun(headSha: string, reference: string): CheckRunInput {
+  return {
+    name: CHECK_NAME,
+    headSha,
+    conclusion: "failure",
+    output: {
+      title: "jitsudo could not check this pull request",
+      summary: `An error stopped the check (reference \`${reference}\` in jitsudo's logs). Nothing will be granted from an unchecked request; re-run the check once the cause is fixed.`,
+    },
+  };
+}

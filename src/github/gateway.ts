@@ -1,0 +1,87 @@
+/**
+ * The small surface jitsudo needs from GitHub, for one repository of one installation. The domain
+ * code talks to this interface only; `octokit-gateway.ts` implements it over the REST and GraphQL
+ * APIs, and tests drive the real implementation with the HTTP layer intercepted.
+ */
+
+export type PullFileStatus = "added" | "removed" | "modified" | "renamed" | "copied" | "changed" | "unchanged";
+
+export interface PullFile {
+  path: string;
+  status: PullFileStatus;
+  /** Set for renames: the path the file had at the base. */
+  previousPath?: string;
+}
+
+export interface FileAt {
+  ref: string;
+  path: string;
+  /** Bigger files are reported as too large and never downloaded whole. */
+  maxBytes: number;
+}
+
+export type FileBytes =
+  | { kind: "file"; bytes: Uint8Array; blobSha: string }
+  /** Not read because it is bigger than the caller's limit; `size` is what GitHub reports. */
+  | { kind: "too-large"; size: number; blobSha: string }
+  | { kind: "missing" }
+  /** A directory, submodule or symlink where a file was expected. */
+  | { kind: "not-a-file" };
+
+export interface CheckAnnotation {
+  path: string;
+  start_line: number;
+  end_line: number;
+  start_column?: number;
+  end_column?: number;
+  annotation_level: "notice" | "warning" | "failure";
+  title?: string;
+  message: string;
+}
+
+export interface CheckRunOutput {
+  title: string;
+  summary: string;
+  text?: string;
+  annotations?: CheckAnnotation[];
+}
+
+export interface CheckRunInput {
+  name: string;
+  headSha: string;
+  conclusion: "success" | "failure" | "neutral" | "action_required";
+  output: CheckRunOutput;
+  externalId?: string;
+}
+
+export interface IssueComment {
+  id: number;
+  body: string;
+  authorLogin: string;
+}
+
+export interface PullRequestInfo {
+  number: number;
+  headSha: string;
+  baseSha: string;
+  baseRef: string;
+  authorLogin: string;
+  state: "open" | "closed";
+}
+
+export interface GitHubGateway {
+  readonly owner: string;
+  readonly repo: string;
+  listPullRequestFiles(pullNumber: number): Promise<PullFile[]>;
+  /** Reads many files in as few calls as possible, in the order asked. */
+  readFiles(files: readonly FileAt[]): Promise<FileBytes[]>;
+  getPullRequest(pullNumber: number): Promise<PullRequestInfo>;
+  pullRequestsForCommit(sha: string): Promise<PullRequestInfo[]>;
+  /** Creates a completed check run; annotations beyond GitHub's 50 per call are sent in further updates. */
+  publishCheckRun(input: CheckRunInput): Promise<{ id: number; calls: number }>;
+  listIssueComments(issueNumber: number): Promise<IssueComment[]>;
+  createIssueComment(issueNumber: number, body: string): Promise<IssueComment>;
+  updateIssueComment(commentId: number, body: string): Promise<void>;
+  /** `<slug>[bot]`: the login our comments are written under. */
+  botLogin(): Promise<string>;
+}

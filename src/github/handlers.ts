@@ -1,0 +1,71 @@
+/**
+ * Probot event handlers: each one only translates a webhook into a call of the use case with a
+ * gateway for the event's repository. No decisions are made here.
+ */
+import type { Context, Probot } from "probot";
+import { OctokitGateway, toPullRequestInfo } from "./octokit-gateway.js";
+import { validatePullRequest, type ValidateDeps } from "./validate-pull-request.js";
+import { CHECK_NAME } from "./check-run.js";
+
+export interface HandlerDeps {
+  now: () => Date;
+}
+
+type RepoContext = Context<"pull_request" | "check_run">;
+
+export function registerPullRequestHandlers(app: Probot, deps: HandlerDeps): void {
+  const identity = cachedAppIdentity(app);
+  const botLogin = async () => (await identity()).botLogin;
+  const gatewayFor = (context: RepoContext) => {
+    const { owner, repo } = context.repo();
+    return new OctokitGateway(context.octokit, owner, repo, botLogin);
+  };
+  const validateDeps = (context: RepoContext): ValidateDeps => ({ now: deps.now, log: context.log });
+
+  app.on(
+    ["pull_request.opened", "pull_request.synchronize", "pull_request.reopened", "pull_request.ready_for_review"],
+    async (context) => {
+      const { pull_request: pull, repository } = context.payload;
+      await validatePullRequest(gatewayFor(context), toPullRequestInfo(pull), repository.default_branch, validateDeps(context));
+    },
+  );
+
+  // A PR retargeted to another base branch must be judged again: only the default branch grants.
+  app.on("pull_request.edited", async (context) => {
+    if (!context.payload.changes.base) return;
+    const { pull_request: pull, repository } = context.payload;
+    await validatePullRequest(gatewayFor(context), toPullRequestInfo(pull), repository.default_branch, validateDeps(context));
+  });
+
+  app.on("check_run.rerequested", async (context) => {
+    const { check_run: run, repository } = context.payload;
+    // Only our own check: another app's run of the same name is not ours to answer.
+    if (run.name !== CHECK_NAME || run.app?.id !== (await identity()).id) return;
+    const gateway = gatewayFor(context);
+    // Fresh PR data (author, current head): the payload's copy is only a summary, and forks' runs list none.
+    const pulls =
+      run.pull_requests.length > 0
+        ? await Promise.all(run.pull_requests.map((pull) => gateway.getPullRequest(pull.number)))
+        : await gateway.pullRequestsForCommit(run.head_sha);
+    for (const pull of pulls.filter((candidate) => candidate.state === "open" && candidate.headSha === run.head_sha)) {
+      await validatePullRequest(gateway, pull, repository.default_branch, validateDeps(context));
+    }
+  });
+}
+
+/** Who the app is on GitHub (id and `<slug>[bot]` login), asked once per process, again if that failed. */
+function cachedAppIdentity(app: Probot): () => Promise<{ id: number; botLogin: string }> {
+  let pending: Promise<{ id: number; botLogin: string }> | undefined;
+  return () => {
+    pending ??= (async () => {
+      const octokit = await app.auth();
+      const { data } = await octokit.rest.apps.getAuthenticated();
+      if (!data?.slug) throw new Error("GitHub did not return the app's slug");
+      return { id: data.id, botLogin: `${data.slug}[bot]` };
+    })().catch((error: unknown) => {
+      pending = undefined;
+      throw error;
+    });
+    return pending;
+  };
+}

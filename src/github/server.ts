@@ -1,0 +1,46 @@
+/**
+ * The HTTP server: Probot's own (webhook signature checks, the manifest flow, logging) with our
+ * app loaded. Without APP_ID it serves Probot's manifest set-up to register the app from app.yml.
+ */
+import { Probot, ProbotOctokit, Server, run, type ApplicationFunction } from "probot";
+import type { Logger } from "pino";
+import { githubApiBaseUrl, type AppConfig } from "../config/env.js";
+
+export interface ServerOptions {
+  config: AppConfig;
+  log: Logger;
+  app: ApplicationFunction;
+  /** Tests pass an Octokit without retries so failures surface at once. */
+  Octokit?: typeof ProbotOctokit;
+}
+
+export async function startServer({ config, log, app, Octokit }: ServerOptions): Promise<Server> {
+  const { appId, privateKey, webhookSecret } = config.github;
+  if (appId === undefined || privateKey === undefined || webhookSecret === undefined) {
+    log.warn("APP_ID is not set: starting GitHub App registration from app.yml (open the printed URL)");
+    return run(app);
+  }
+  const server = new Server({
+    Probot: Probot.defaults({
+      appId,
+      privateKey,
+      secret: webhookSecret,
+      baseUrl: githubApiBaseUrl(config),
+      log,
+      ...(Octokit ? { Octokit } : {}),
+    }),
+    port: config.port,
+    host: config.host ?? "0.0.0.0",
+    log,
+    enableStaticFiles: false,
+  });
+  await server.load(app);
+  // Liveness for the container's HEALTHCHECK: the process is up and serving HTTP.
+  server.addHandler((request, response) => {
+    if (request.method !== "GET" || request.url?.split("?")[0] !== "/healthz") return false;
+    response.writeHead(200, { "content-type": "application/json" }).end('{"status":"ok"}');
+    return true;
+  });
+  await server.start();
+  return server;
+}

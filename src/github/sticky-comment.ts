@@ -1,0 +1,106 @@
+/**
+ * One comment per pull request, written by jitsudo and updated in place for every state. It is
+ * found by a hidden marker AND the app's own bot login: anyone can paste the marker into a comment,
+ * nobody else can post as the app.
+ */
+import { formatOwner, type CodeownersOwner } from "../approval/codeowners.js";
+import { formatDuration } from "../requests/duration.js";
+import { formatProblem } from "../requests/problem.js";
+import type { FileReview, PullRequestReview } from "../requests/pull-request-review.js";
+import { accessWindow } from "../requests/validate-request.js";
+import type { GitHubGateway, IssueComment } from "./gateway.js";
+import { code, shortSha, table, text, utc } from "./markdown.js";
+
+export const STICKY_MARKER = "<!-- jitsudo:sticky -->";
+
+export function findStickyComment(comments: readonly IssueComment[], botLogin: string): IssueComment | undefined {
+  return comments.find((comment) => comment.authorLogin === botLogin && comment.body.startsWith(STICKY_MARKER));
+}
+
+/** Creates the sticky comment, or edits it when it exists; never a second one. Returns what it did. */
+export async function upsertStickyComment(
+  gateway: GitHubGateway,
+  issueNumber: number,
+  body: string,
+  options: { createIfMissing: boolean } = { createIfMissing: true },
+): Promise<"created" | "updated" | "unchanged" | "skipped"> {
+  const [comments, botLogin] = await Promise.all([gateway.listIssueComments(issueNumber), gateway.botLogin()]);
+  const existing = findStickyComment(comments, botLogin);
+  const full = `${STICKY_MARKER}\n${body}`;
+  if (existing) {
+    if (existing.body === full) return "unchanged";
+    await gateway.updateIssueComment(existing.id, full);
+    return "updated";
+  }
+  if (!options.createIfMissing) return "skipped";
+  await gateway.createIssueComment(issueNumber, full);
+  return "created";
+}
+
+export function renderReviewComment(review: PullRequestReview): string {
+  if (!review.touchesRequests) {
+    return `### jitsudo\n\nThis pull request no longer adds, changes or removes an access request (checked at ${code(shortSha(review.pr.headSha))}).`;
+  }
+  const status = review.conclusion === "success" ? ":white_check_mark: valid, waiting for code-owner approval" : ":x: needs changes";
+  const out = [
+    `### jitsudo: access request ${status}`,
+    "",
+    `Checked at ${code(shortSha(review.pr.headSha))} against the policy and code owners of ${code(review.defaultBranch)} at ${code(shortSha(review.pr.baseSha))}. The merge is the approval: access is granted only if the merged content was approved by code owners at the final commit.`,
+  ];
+  if (review.blockers.length > 0) {
+    out.push("", "**Blocking the whole pull request**", "", ...review.blockers.map((blocker) => `- ${text(blocker.message)}`));
+  }
+  for (const request of review.requests) out.push("", ...renderRequest(request, review));
+  for (const removal of review.removals) {
+    out.push("", `#### ${code(removal.path)} removed`, "", `Merging ends this request's live grant early. Can approve: ${owners(removal.owners, review.pr.authorLogin)}.`);
+  }
+  if (review.configProblems.length > 0) {
+    out.push("", "**Problems in the base branch's policy**", "", "```", ...review.configProblems.map(formatProblem), "```");
+  }
+  return out.join("\n");
+}
+
+function renderRequest(request: FileReview, review: PullRequestReview): string[] {
+  const heading = `#### ${request.valid ? ":white_check_mark:" : ":x:"} ${code(request.file)}`;
+  const problems = request.problems.map((problem) => `- ${problem.severity === "warning" ? "warning: " : ""}line ${problem.line}, column ${problem.column}: ${text(problem.message)}`);
+  if (!request.parsed) return [heading, "", ...problems];
+
+  const { request: fields, durationMs } = request.parsed;
+  const rows: [string, string][] = [
+    ["Requester", `@${review.pr.authorLogin}`],
+    ["Principal", request.decision?.principal ? code(request.decision.principal) : "the author's Identity Center user"],
+    ["Account", code(fields.account)],
+    ["Permission set", code(fields.permission_set)],
+    ["Duration", formatDuration(durationMs)],
+    ["Window", windowText(request)],
+    ["Reason", code(fields.reason)],
+  ];
+  if (fields.ticket) rows.push(["Ticket", code(fields.ticket)]);
+  const rule = request.decision?.rule;
+  if (rule) {
+    rows.push([
+      "Policy",
+      `rules[${rule.index}] (line ${rule.line}): up to ${formatDuration(rule.maxDurationMs)}, ${rule.approvals} approval${rule.approvals === 1 ? "" : "s"}${rule.requireTicket ? ", ticket required" : ""}`,
+    ]);
+    rows.push(["Can approve", `${owners(request.owners, review.pr.authorLogin)} (${rule.approvals} needed)`]);
+  } else {
+    rows.push(["Policy", "no rule allows this request"]);
+  }
+  return [heading, "", table(rows), ...(problems.length ? ["", ...problems] : [])];
+}
+
+function windowText(request: FileReview): string {
+  const parsed = request.parsed!;
+  if (parsed.startsAt) {
+    const { startsAt, expiresAt } = accessWindow(parsed, parsed.startsAt);
+    return `${utc(startsAt)} to ${utc(expiresAt)} (or from the merge, if later)`;
+  }
+  return `from the merge until ${formatDuration(parsed.durationMs)} later`;
+}
+
+/** Code owners who could approve, never counting the author: self-approval is not approval. */
+function owners(list: readonly CodeownersOwner[], author: string): string {
+  const eligible = list.filter((owner) => !(owner.kind === "user" && owner.login.toLowerCase() === author.toLowerCase()));
+  if (eligible.length === 0) return "nobody (no code owner other than the author)";
+  return eligible.map((owner) => (owner.kind === "email" ? code(formatOwner(owner)) : formatOwner(owner))).join(", ");
+}

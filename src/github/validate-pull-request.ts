@@ -1,0 +1,74 @@
+/**
+ * Validation of an open pull request, end to end: fetch what the pure review needs in as few
+ * GitHub calls as possible, judge it, then publish the check run and the sticky comment.
+ */
+import { randomUUID } from "node:crypto";
+import { CODEOWNERS_LOCATIONS } from "../approval/codeowners.js";
+import { TENANT_CONFIG_PATH } from "../config/tenant.js";
+import { REQUEST_FILE_MAX_BYTES } from "../requests/access-request.js";
+import { requestPathsOf, reviewPullRequest, type PullRequestReview } from "../requests/pull-request-review.js";
+import { checkRunFor, errorCheckRun } from "./check-run.js";
+import type { FileAt, GitHubGateway, PullRequestInfo } from "./gateway.js";
+import { renderReviewComment, upsertStickyComment } from "./sticky-comment.js";
+
+/** GitHub ignores CODEOWNERS files over 3 MB; so do we. The tenant config parser has its own, smaller limit. */
+const CODEOWNERS_MAX_BYTES = 3 * 1024 * 1024;
+
+export interface Logger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface ValidateDeps {
+  now: () => Date;
+  log: Logger;
+}
+
+export async function validatePullRequest(
+  gateway: GitHubGateway,
+  pr: PullRequestInfo,
+  defaultBranch: string,
+  deps: ValidateDeps,
+): Promise<PullRequestReview> {
+  try {
+    const files = await gateway.listPullRequestFiles(pr.number);
+    const requestPaths = requestPathsOf(files);
+    const base = (path: string): FileAt => ({ ref: pr.baseSha, path, maxBytes: CODEOWNERS_MAX_BYTES });
+    // One batched read: the policy and CODEOWNERS at the base, every request file at the head.
+    const toRead: FileAt[] = [
+      base(TENANT_CONFIG_PATH),
+      ...CODEOWNERS_LOCATIONS.map(base),
+      ...requestPaths.map((path) => ({ ref: pr.headSha, path, maxBytes: REQUEST_FILE_MAX_BYTES })),
+    ];
+    const contents = await gateway.readFiles(toRead);
+    const [configFile, ...rest] = contents;
+    const codeownersFiles = rest.slice(0, CODEOWNERS_LOCATIONS.length);
+    const requestFiles = new Map(requestPaths.map((path, index) => [path, rest[CODEOWNERS_LOCATIONS.length + index]!]));
+
+    const review = reviewPullRequest({
+      pr,
+      defaultBranch,
+      files,
+      configFile: configFile!,
+      codeownersFiles,
+      requestFiles,
+      now: deps.now(),
+    });
+
+    await gateway.publishCheckRun(checkRunFor(review));
+    // A PR that never held a request gets no comment; one that used to gets its comment updated.
+    await upsertStickyComment(gateway, pr.number, renderReviewComment(review), { createIfMissing: review.touchesRequests });
+    deps.log.info(
+      { pr: pr.number, head: pr.headSha, conclusion: review.conclusion, requests: review.requests.length },
+      "pull request validated",
+    );
+    return review;
+  } catch (error) {
+    const reference = randomUUID();
+    deps.log.error({ err: error, pr: pr.number, head: pr.headSha, reference }, "pull request validation failed");
+    // Fail closed and visibly: a red check instead of silence. If GitHub itself is down this may fail too.
+    await gateway.publishCheckRun(errorCheckRun(pr.headSha, reference)).catch(() => undefined);
+    throw error;
+  }
+}

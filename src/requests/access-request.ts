@@ -1,0 +1,105 @@
+/**
+ * An access-request file: where it may live, and how its bytes become a typed request or a list
+ * of problems at exact positions. Pure: the caller supplies the bytes.
+ */
+import { DURATION_FORMS, parseDuration } from "./duration.js";
+import type { Problem } from "./problem.js";
+import { compileSchema, schemaProblems, type SchemaMessages } from "./schemas.js";
+import { loadYaml, type PathSegment, type YamlSource } from "./yaml-source.js";
+
+export interface AccessRequest {
+  account: string;
+  permission_set: string;
+  duration: string;
+  reason: string;
+  ticket?: string;
+  starts_at?: string;
+  principal?: string;
+}
+
+export interface ParsedRequest {
+  file: string;
+  request: AccessRequest;
+  durationMs: number;
+  /** Absent: the access starts when the merge is processed. */
+  startsAt?: Date;
+  source: YamlSource;
+}
+
+export type ParseResult = { ok: true; parsed: ParsedRequest } | { ok: false; problems: Problem[] };
+
+export const REQUESTS_DIR = "access-requests/";
+/** Request files are a handful of lines; anything near this is not a request. */
+export const REQUEST_FILE_MAX_BYTES = 64 * 1024;
+
+/** Whether a repository path is an access-request file (any depth under access-requests/). */
+export function isRequestFilePath(path: string): boolean {
+  return path.startsWith(REQUESTS_DIR) && /\.ya?ml$/.test(path) && !path.split("/").some((part) => part === "..");
+}
+
+const validateSchema = compileSchema("access-request.schema.json");
+
+// These are identifiers or prose: `account: 012345678901` must stay 12 digits, `ticket: 4711` text.
+const TEXT_FIELDS = new Set(["account", "permission_set", "duration", "reason", "ticket", "starts_at", "principal"]);
+const keepsWrittenText = (path: readonly PathSegment[]) => path.length === 1 && TEXT_FIELDS.has(String(path[0]));
+
+export const REQUEST_MESSAGES: SchemaMessages = {
+  required: {
+    account: 'account: "<12-digit account id or account name>"',
+    permission_set: "permission_set: <permission set name, e.g. ReadOnlyAccess>",
+    duration: `duration: <how long, e.g. 2h; forms: ${DURATION_FORMS}>`,
+    reason: "reason: <why you need this access>",
+  },
+  values: {
+    account: (value) =>
+      /^\d+$/.test(String(value))
+        ? `account "${String(value)}" has ${String(value).length} digits; an account id has exactly 12 (quote it to keep leading zeros)`
+        : `account "${String(value)}" is neither a 12-digit account id nor an account name (1-50 printable characters)`,
+    permission_set: (value) =>
+      `permission_set "${String(value)}" is neither a permission set name (1-32 of letters, digits and +=,.@_-) nor a permission set ARN`,
+    duration: (value) => {
+      const parsed = parseDuration(String(value));
+      return parsed.ok ? `duration "${String(value)}" is not valid` : `duration ${parsed.message}`;
+    },
+    reason: (value) =>
+      String(value).length > 1000
+        ? "reason is longer than 1000 characters; link to a ticket instead"
+        : "reason is too short; write at least 10 characters saying why you need this access",
+    ticket: (value) =>
+      `ticket "${String(value)}" is not a ticket reference; use letters, digits and ._#/:- (at most 64), e.g. INC-4711`,
+    starts_at: (value) =>
+      `starts_at "${String(value)}" is not a date-time with a time zone; write it like 2026-11-26T09:00:00Z`,
+    principal: (value) =>
+      `principal "${String(value)}" is not an Identity Center user name (1-128 characters, no spaces)`,
+  },
+};
+
+export function parseRequestFile(file: string, bytes: Uint8Array): ParseResult {
+  const loaded = loadYaml(file, bytes, {
+    maxBytes: REQUEST_FILE_MAX_BYTES,
+    emptyMessage: "file is empty; a request needs account, permission_set, duration and reason",
+    keepsWrittenText,
+  });
+  if (!loaded.ok) return loaded;
+  const { source } = loaded;
+
+  if (!validateSchema(source.value)) {
+    return { ok: false, problems: schemaProblems(source, validateSchema.errors ?? [], REQUEST_MESSAGES) };
+  }
+  const request = source.value as AccessRequest;
+  const problems: Problem[] = [];
+  const at = (key: keyof AccessRequest, message: string) =>
+    problems.push({ file, ...source.spanOf([key]), severity: "error", message });
+
+  // The schema checks the shape of a duration; only arithmetic can tell zero or overflow.
+  const duration = parseDuration(request.duration);
+  if (!duration.ok) at("duration", `duration ${duration.message}`);
+
+  let startsAt: Date | undefined;
+  if (request.starts_at !== undefined) {
+    startsAt = new Date(request.starts_at);
+    if (Number.isNaN(startsAt.getTime())) at("starts_at", `starts_at "${request.starts_at}" is not a real date`);
+  }
+  if (problems.length > 0 || !duration.ok) return { ok: false, problems };
+  return { ok: true, parsed: { file, request, durationMs: duration.ms, ...(startsAt ? { startsAt } : {}), source } };
+}

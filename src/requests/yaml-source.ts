@@ -1,0 +1,227 @@
+/**
+ * Loads untrusted YAML (request files, the tenant config) into plain values while remembering where
+ * every key and value was written, so that each error can name its exact line and column.
+ *
+ * Hostile input is refused before it can cost anything: a size cap before decoding, strict UTF-8,
+ * one document per file, and no aliases at all (an alias bomb never expands because we never
+ * resolve one). We walk the YAML node tree ourselves instead of calling `toJS()` for two reasons:
+ * positions, and fields that must stay text exactly as written (`account: 012345678901` is a
+ * number without its leading zero to a YAML 1.2 parser).
+ */
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseAllDocuments, Scalar, type Node } from "yaml";
+import type { Problem } from "./problem.js";
+
+export type PathSegment = string | number;
+
+interface Span {
+  line: number;
+  column: number;
+  endLine: number;
+  endColumn: number;
+}
+
+export interface YamlSource {
+  file: string;
+  value: unknown;
+  /** Where the value at `path` was written; `key` points at the key instead (for unknown keys). */
+  spanOf(path: readonly PathSegment[], part?: "key" | "value"): Span;
+}
+
+export interface LoadOptions {
+  maxBytes: number;
+  /** Said when the file holds no YAML at all. */
+  emptyMessage: string;
+  /** Paths whose plain (unquoted) scalars are kept as the text written, not typed. */
+  keepsWrittenText?: (path: readonly PathSegment[]) => boolean;
+}
+
+export type LoadResult = { ok: true; source: YamlSource } | { ok: false; problems: Problem[] };
+
+const MAX_DEPTH = 16;
+
+export function loadYaml(file: string, bytes: Uint8Array, options: LoadOptions): LoadResult {
+  const at = (line: number, column: number, message: string): LoadResult => ({
+    ok: false,
+    problems: [{ file, line, column, severity: "error", message }],
+  });
+
+  if (bytes.byteLength > options.maxBytes) {
+    return at(1, 1, `file is ${bytes.byteLength} bytes, over the limit of ${options.maxBytes} bytes; keep only the request in it`);
+  }
+  const invalidAt = firstInvalidUtf8(bytes);
+  if (invalidAt >= 0) {
+    const { line, column } = bytePosition(bytes, invalidAt);
+    const byte = bytes[invalidAt]!.toString(16).toUpperCase().padStart(2, "0");
+    return at(line, column, `file is not valid UTF-8 (byte 0x${byte}); save it as UTF-8`);
+  }
+  const text = new TextDecoder("utf-8").decode(bytes); // strips a leading BOM
+
+  const lineCounter = new LineCounter();
+  const documents = parseAllDocuments(text, {
+    lineCounter,
+    uniqueKeys: true,
+    prettyErrors: false,
+    version: "1.2",
+  });
+  const position = (offset: number) => {
+    const { line, col } = lineCounter.linePos(offset);
+    return { line, column: col };
+  };
+
+  if (!Array.isArray(documents) || documents.length === 0) return at(1, 1, options.emptyMessage);
+  if (documents.length > 1) {
+    const second = position(documents[1]!.range[0]);
+    return at(second.line, second.column, `file holds ${documents.length} YAML documents; keep one (remove the "---" separators)`);
+  }
+  const document = documents[0]!;
+
+  const problems: Problem[] = [];
+  for (const error of [...document.errors, ...document.warnings]) {
+    const start = position(error.pos[0]);
+    problems.push({ file, ...start, severity: "error", message: describeYamlError(error.code, error.message, text, error.pos) });
+  }
+  if (problems.length > 0) return { ok: false, problems };
+  if (document.contents === null) return at(1, 1, options.emptyMessage);
+
+  const keySpans = new Map<string, Span>();
+  const valueSpans = new Map<string, Span>();
+  const spanOfRange = (range: readonly [number, number, number] | null | undefined): Span => {
+    if (!range) return { line: 1, column: 1, endLine: 1, endColumn: 1 };
+    const start = position(range[0]);
+    const end = position(Math.max(range[0], range[1]));
+    // A value over several lines (a mapping, a list) is pointed at where it starts: an editor
+    // jumps there, and GitHub only takes columns on single-line annotations.
+    if (end.line !== start.line) return { ...start, endLine: start.line, endColumn: start.column };
+    return { ...start, endLine: end.line, endColumn: end.column };
+  };
+  const fail = (node: Node | null | undefined, message: string) => {
+    problems.push({ file, ...spanOfRange(node?.range), severity: "error", message });
+  };
+
+  const convert = (node: unknown, path: PathSegment[]): unknown => {
+    const nodeRange = (node as Node | null)?.range;
+    valueSpans.set(pointer(path), spanOfRange(nodeRange));
+    if (path.length > MAX_DEPTH) {
+      fail(node as Node, `nesting is deeper than ${MAX_DEPTH} levels; request files are flat`);
+      return null;
+    }
+    if (isAlias(node)) {
+      fail(node, `YAML aliases (*${node.source}) are not allowed here; write the value out in full`);
+      return null;
+    }
+    if (isScalar(node) || isMap(node) || isSeq(node)) {
+      if (node.tag !== undefined) {
+        fail(node, `YAML tags (${node.tag.replace("tag:yaml.org,2002:", "!!")}) are not allowed here; remove the tag`);
+        return null;
+      }
+    }
+    if (isMap(node)) {
+      const object: Record<string, unknown> = Object.create(null);
+      for (const pair of node.items) {
+        if (!isScalar(pair.key)) {
+          fail((pair.key as Node) ?? node, "keys must be plain names like account or duration");
+          continue;
+        }
+        const key = scalarText(pair.key);
+        keySpans.set(pointer([...path, key]), spanOfRange(pair.key.range));
+        object[key] = pair.value === null ? null : convert(pair.value, [...path, key]);
+        if (pair.value === null) valueSpans.set(pointer([...path, key]), spanOfRange(pair.key.range));
+      }
+      return { ...object };
+    }
+    if (isSeq(node)) return node.items.map((item, index) => convert(item, [...path, index]));
+    if (isScalar(node)) {
+      if (options.keepsWrittenText?.(path) && node.type === Scalar.PLAIN && node.value !== null) {
+        return scalarText(node);
+      }
+      return node.value;
+    }
+    fail(node as Node, "unsupported YAML node");
+    return null;
+  };
+
+  const value = convert(document.contents, []);
+  if (problems.length > 0) return { ok: false, problems };
+  return {
+    ok: true,
+    source: {
+      file,
+      value,
+      spanOf(path, part = "value") {
+        const key = pointer(path);
+        const found = (part === "key" ? keySpans.get(key) : undefined) ?? valueSpans.get(key);
+        if (found) return found;
+        // A path that is not in the file (a missing key) is reported at its nearest parent.
+        return path.length > 0 ? this.spanOf(path.slice(0, -1), "value") : spanOfRange(document.contents?.range);
+      },
+    },
+  };
+}
+
+/** A scalar as the person typed it: `012` stays `012`, `yes` stays `yes`. */
+function scalarText(node: Scalar): string {
+  const written = (node as Scalar & { source?: string }).source;
+  if (node.type === Scalar.PLAIN && typeof written === "string") return written;
+  return String(node.value);
+}
+
+export function pointer(path: readonly PathSegment[]): string {
+  return path.map((segment) => `/${String(segment).replaceAll("~", "~0").replaceAll("/", "~1")}`).join("");
+}
+
+function describeYamlError(code: string, message: string, text: string, pos: [number, number]): string {
+  const firstLine = message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
+  switch (code) {
+    case "DUPLICATE_KEY": {
+      const key = /^[^:\n]*/.exec(text.slice(pos[0]))?.[0]?.trim() ?? "";
+      return `duplicate key "${key}"; each key may appear only once`;
+    }
+    case "RESOURCE_EXHAUSTION":
+      return "YAML is nested too deeply; request files are flat";
+    case "TAG_RESOLVE_FAILED":
+      return `YAML tags are not allowed here; remove the tag (${firstLine.replace(/^Unresolved tag: /, "")})`;
+    default:
+      return `YAML syntax error: ${firstLine}`;
+  }
+}
+
+/** Index of the first byte that breaks UTF-8 (overlongs and surrogates included), or -1. */
+export function firstInvalidUtf8(bytes: Uint8Array): number {
+  let index = 0;
+  while (index < bytes.length) {
+    const lead = bytes[index]!;
+    let extra: number;
+    let min: number;
+    if (lead < 0x80) {
+      index += 1;
+      continue;
+    } else if (lead >= 0xc2 && lead <= 0xdf) [extra, min] = [1, 0x80];
+    else if (lead >= 0xe0 && lead <= 0xef) [extra, min] = [2, 0x800];
+    else if (lead >= 0xf0 && lead <= 0xf4) [extra, min] = [3, 0x10000];
+    else return index;
+    if (index + extra >= bytes.length) return index; // truncated sequence at the end
+    let codePoint = lead & (0x3f >> extra);
+    for (let k = 1; k <= extra; k++) {
+      const next = bytes[index + k]!;
+      if ((next & 0xc0) !== 0x80) return index;
+      codePoint = (codePoint << 6) | (next & 0x3f);
+    }
+    if (codePoint < min || codePoint > 0x10ffff || (codePoint >= 0xd800 && codePoint <= 0xdfff)) return index;
+    index += extra + 1;
+  }
+  return -1;
+}
+
+function bytePosition(bytes: Uint8Array, offset: number): { line: number; column: number } {
+  let line = 1;
+  let lineStart = 0;
+  for (let index = 0; index < offset; index++) {
+    if (bytes[index] === 0x0a) {
+      line += 1;
+      lineStart = index + 1;
+    }
+  }
+  // Columns count characters, so decode the valid prefix of the line.
+  const column = new TextDecoder().decode(bytes.subarray(lineStart, offset)).length + 1;
+  return { line, column };
+}

@@ -1,0 +1,299 @@
+/**
+ * Validation on pull requests through Probot's real webhook pipeline: signed HTTP deliveries to the
+ * running server, GitHub's API intercepted at HTTP. Asserts the exact calls and bodies GitHub gets.
+ */
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { CHECK_NAME } from "../../src/github/check-run.js";
+import { STICKY_MARKER } from "../../src/github/sticky-comment.js";
+import { startHarness, WEBHOOK_SECRET, type Harness } from "../support/app-harness.js";
+import { APP_ID, BOT_LOGIN, FakeGitHub } from "../support/fake-github.js";
+import { checkRunRerequested, pullRequestEvent, type PullScenario } from "../support/payloads.js";
+
+const BASE = "b".repeat(40);
+const HEAD = "a".repeat(40);
+const HEAD2 = "c".repeat(40);
+const REPO = "/repos/Codertocat/Hello-World";
+
+const POLICY = `users:
+  alice: alice@example.com
+rules:
+  - permission_sets: [ReadOnlyAccess]
+    accounts: ["*"]
+    max_duration: 8h
+  - permission_sets: [AdministratorAccess]
+    accounts: ["123456789012"]
+    max_duration: 2h
+    approvals: 2
+    require_ticket: true
+`;
+const CODEOWNERS = `# access approvals
+/access-requests/ @bob @acme/platform
+/access-requests/prod/ @carol
+`;
+const VALID = `account: "123456789012"
+permission_set: ReadOnlyAccess
+duration: 2h
+reason: "Investigate the latency alarms"
+`;
+const INVALID = `account: "123456789012"
+permission_set: AdministratorAccess
+duration: 4h
+reason: "Restore the failed deploy"
+`;
+
+const scenario: PullScenario = { number: 7, headSha: HEAD, baseSha: BASE, author: "alice" };
+
+function seedBase(github: FakeGitHub) {
+  github.setFile(BASE, ".github/jitsudo.yml", POLICY);
+  github.setFile(BASE, ".github/CODEOWNERS", CODEOWNERS);
+}
+
+function seedPull(github: FakeGitHub, files: Record<string, string | Uint8Array>, head = HEAD, extra: { filename: string; status: string; previous_filename?: string }[] = []) {
+  for (const [path, content] of Object.entries(files)) github.setFile(head, path, content);
+  github.addPull({
+    number: 7,
+    headSha: head,
+    baseSha: BASE,
+    baseRef: "main",
+    author: "alice",
+    state: "open",
+    files: [...Object.keys(files).map((filename) => ({ filename, status: "added" })), ...extra],
+  });
+}
+
+describe("pull request validation", () => {
+  let harness: Harness;
+  beforeEach(async () => {
+    harness = await startHarness();
+    seedBase(harness.github);
+  });
+  afterEach(async () => {
+    await harness.stop();
+  });
+
+  it("publishes a green check and one sticky comment for a valid request, with no per-file calls", async () => {
+    seedPull(harness.github, { "access-requests/alice.yaml": VALID });
+    expect(await harness.deliver("pull_request", pullRequestEvent("opened", scenario))).toBe(200);
+
+    expect([...harness.github.callLines()].sort()).toEqual(
+      [
+        "POST /app/installations/1/access_tokens",
+        `GET ${REPO}/pulls/7/files?per_page=100`,
+        "POST /graphql",
+        `POST ${REPO}/check-runs`,
+        `GET ${REPO}/issues/7/comments?per_page=100`,
+        "GET /app",
+        `POST ${REPO}/issues/7/comments`,
+      ].sort(),
+    );
+    const [run] = harness.github.checkRuns;
+    expect(run!.body).toEqual({
+      name: CHECK_NAME,
+      head_sha: HEAD,
+      status: "completed",
+      conclusion: "success",
+      external_id: "pr-7",
+      output: {
+        title: "1 access request valid: waiting for code-owner approval",
+        summary: "- :white_check_mark: `access-requests/alice.yaml`",
+        annotations: [],
+      },
+    });
+    const comments = harness.github.comments.get(7)!;
+    expect(comments).toHaveLength(1);
+    const body = comments[0]!.body;
+    expect(body.startsWith(`${STICKY_MARKER}\n### jitsudo: access request :white_check_mark: valid, waiting for code-owner approval`)).toBe(true);
+    expect(body).toContain("| Requester | @alice |");
+    expect(body).toContain("| Principal | `alice@example.com` |");
+    expect(body).toContain("| Account | `123456789012` |");
+    expect(body).toContain("| Permission set | `ReadOnlyAccess` |");
+    expect(body).toContain("| Duration | 2h |");
+    expect(body).toContain("| Window | from the merge until 2h later |");
+    expect(body).toContain("| Policy | rules[0] (line 4): up to 8h, 1 approval |");
+    expect(body).toContain("| Can approve | @bob, @acme/platform (1 needed) |");
+  });
+
+  it("updates the same comment on the next push instead of writing a new one", async () => {
+    seedPull(harness.github, { "access-requests/alice.yaml": VALID });
+    await harness.deliver("pull_request", pullRequestEvent("opened", scenario));
+    seedPull(harness.github, { "access-requests/alice.yaml": INVALID }, HEAD2);
+    harness.github.calls.length = 0;
+
+    expect(await harness.deliver("pull_request", pullRequestEvent("synchronize", { ...scenario, headSha: HEAD2 }))).toBe(200);
+
+    const lines = harness.github.callLines();
+    expect(lines.filter((line) => line === `POST ${REPO}/issues/7/comments`)).toEqual([]);
+    expect(lines.filter((line) => line.startsWith(`PATCH ${REPO}/issues/comments/`))).toHaveLength(1);
+    const comments = harness.github.comments.get(7)!;
+    expect(comments).toHaveLength(1);
+    expect(comments[0]!.body).toContain(":x: needs changes");
+    expect(comments[0]!.body).toContain("line 3, column 11: duration 4h is longer than the 2h that rules\\[1\\]");
+
+    const run = harness.github.checkRuns[1]!;
+    expect(run.body.head_sha).toBe(HEAD2);
+    expect(run.body.conclusion).toBe("failure");
+    expect((run.body.output as { annotations: unknown[] }).annotations).toEqual([
+      {
+        path: "access-requests/alice.yaml",
+        start_line: 1,
+        end_line: 1,
+        start_column: 1,
+        end_column: 1,
+        annotation_level: "failure",
+        title: "jitsudo",
+        message: "rules[1] (.github/jitsudo.yml line 7) requires a ticket for AdministratorAccess; add ticket: <ticket id, e.g. INC-4711>",
+      },
+      {
+        path: "access-requests/alice.yaml",
+        start_line: 3,
+        end_line: 3,
+        start_column: 11,
+        end_column: 13,
+        annotation_level: "failure",
+        title: "jitsudo",
+        message: "duration 4h is longer than the 2h that rules[1] (.github/jitsudo.yml line 7) allows; ask for 2h or less",
+      },
+    ]);
+  });
+
+  it("sends annotations in batches of 50 per call", async () => {
+    const files: Record<string, string> = {};
+    // 60 files × 4 problems = 240 annotations: one create and four updates.
+    for (let index = 0; index < 60; index++) files[`access-requests/bad-${String(index).padStart(2, "0")}.yaml`] = "acount: 1\nduration: 2h\n";
+    seedPull(harness.github, files);
+    await harness.deliver("pull_request", pullRequestEvent("opened", scenario));
+
+    const [run] = harness.github.checkRuns;
+    const sizes = [run!.body, ...run!.updates].map((body) => (body.output as { annotations: unknown[] }).annotations.length);
+    // Each file: unknown key, and account, permission_set and reason missing.
+    expect(sizes).toEqual([50, 50, 50, 50, 40]);
+  });
+
+  it("reads paginated file lists", async () => {
+    const files: Record<string, string> = {};
+    for (let index = 0; index < 130; index++) files[`docs/page-${index}.md`] = "x";
+    seedPull(harness.github, { ...files, "access-requests/alice.yaml": VALID });
+    await harness.deliver("pull_request", pullRequestEvent("opened", scenario));
+    expect(harness.github.callLines().filter((line) => line.includes("/pulls/7/files"))).toEqual([
+      `GET ${REPO}/pulls/7/files?per_page=100`,
+      `GET ${REPO}/pulls/7/files?per_page=100&page=2`,
+    ]);
+    expect(harness.github.checkRuns[0]!.body.conclusion).toBe("success");
+  });
+
+  it("gives a PR without request files a green check and no comment", async () => {
+    seedPull(harness.github, { "README.md": "hello" });
+    await harness.deliver("pull_request", pullRequestEvent("opened", scenario));
+    expect(harness.github.checkRuns[0]!.body).toMatchObject({
+      conclusion: "success",
+      output: { title: "No access requests" },
+    });
+    expect(harness.github.callLines()).not.toContain(`POST ${REPO}/issues/7/comments`);
+    expect(harness.github.comments.get(7) ?? []).toEqual([]);
+  });
+
+  it("fails a PR that changes CODEOWNERS together with a request", async () => {
+    seedPull(harness.github, { "access-requests/alice.yaml": VALID, ".github/CODEOWNERS": "* @alice-friend\n" });
+    await harness.deliver("pull_request", pullRequestEvent("opened", scenario));
+    const run = harness.github.checkRuns[0]!;
+    expect(run.body.conclusion).toBe("failure");
+    expect((run.body.output as { annotations: unknown[] }).annotations).toContainEqual({
+      path: ".github/CODEOWNERS",
+      start_line: 1,
+      end_line: 1,
+      annotation_level: "failure",
+      title: "jitsudo",
+      message:
+        "this pull request also changes .github/CODEOWNERS; changes to code owners or policy must be merged in their own pull request, before or after the access request",
+    });
+  });
+
+  it("reads non-UTF-8 files byte-exactly from the blob API and points at the bad byte", async () => {
+    const latin1 = Uint8Array.from([...new TextEncoder().encode('account: "123456789012"\nreason: "caf'), 0xe9, ...new TextEncoder().encode('"\n')]);
+    seedPull(harness.github, { "access-requests/latin1.yaml": latin1 });
+    await harness.deliver("pull_request", pullRequestEvent("opened", scenario));
+    expect(harness.github.callLines().filter((line) => line.includes("/git/blobs/"))).toHaveLength(1);
+    const annotations = (harness.github.checkRuns[0]!.body.output as { annotations: { start_line: number; start_column?: number; message: string }[] }).annotations;
+    expect(annotations.map((a) => [a.start_line, a.start_column, a.message])).toEqual([[2, 13, "file is not valid UTF-8 (byte 0xE9); save it as UTF-8"]]);
+  });
+
+  it("re-runs the check when GitHub asks (check_run.rerequested), with fresh PR data", async () => {
+    seedPull(harness.github, { "access-requests/alice.yaml": VALID });
+    const status = await harness.deliver("check_run", checkRunRerequested({ ...scenario, appId: APP_ID, checkName: CHECK_NAME }));
+    expect(status).toBe(200);
+    expect(harness.github.callLines()).toContain(`GET ${REPO}/pulls/7`);
+    expect(harness.github.checkRuns).toHaveLength(1);
+    expect(harness.github.checkRuns[0]!.body.head_sha).toBe(HEAD);
+  });
+
+  it("ignores a rerequested check run that belongs to another app", async () => {
+    seedPull(harness.github, { "access-requests/alice.yaml": VALID });
+    await harness.deliver("check_run", checkRunRerequested({ ...scenario, appId: 999, checkName: CHECK_NAME }));
+    expect(harness.github.checkRuns).toHaveLength(0);
+  });
+
+  it("rejects a webhook with a bad signature before any GitHub call", async () => {
+    seedPull(harness.github, { "access-requests/alice.yaml": VALID });
+    const status = await harness.deliver("pull_request", pullRequestEvent("opened", scenario), { secret: "wrong" });
+    expect(status).toBe(400);
+    expect(harness.github.calls).toEqual([]);
+  });
+
+  it("answers a GitHub failure with a red check, keeps serving, and never logs secrets", async () => {
+    seedPull(harness.github, { "access-requests/alice.yaml": VALID });
+    harness.github.failures.push({ method: "POST", path: /^\/graphql$/, status: 502 });
+    // Probot answers GitHub with the failed call's 5xx, so the delivery shows as failed in GitHub's log.
+    expect(await harness.deliver("pull_request", pullRequestEvent("opened", scenario))).toBe(502);
+    expect(harness.github.checkRuns[0]!.body).toMatchObject({
+      conclusion: "failure",
+      output: { title: "jitsudo could not check this pull request" },
+    });
+
+    harness.github.failures.length = 0;
+    expect(await harness.deliver("pull_request", pullRequestEvent("synchronize", scenario))).toBe(200);
+    expect(harness.github.checkRuns[1]!.body.conclusion).toBe("success");
+
+    const logs = harness.logs.join("");
+    expect(logs).toContain("pull request validation failed");
+    expect(logs).not.toContain(WEBHOOK_SECRET);
+    expect(logs).not.toContain("ghs_installation_token_secret");
+    expect(logs).not.toContain("PRIVATE KEY");
+  });
+
+  it("re-validates when the PR is retargeted to another base branch", async () => {
+    seedPull(harness.github, { "access-requests/alice.yaml": VALID });
+    const event = pullRequestEvent("edited", { ...scenario, baseRef: "release" }, { changes: { base: { ref: { from: "main" }, sha: { from: BASE } } } });
+    await harness.deliver("pull_request", event);
+    const run = harness.github.checkRuns[0]!;
+    expect(run.body.conclusion).toBe("failure");
+    expect(harness.github.comments.get(7)![0]!.body).toContain("targets release, not the default branch main");
+  });
+
+  it("finds its sticky comment only among the bot's own comments", async () => {
+    harness.github.comments.set(7, [{ id: 1, body: `${STICKY_MARKER}\nforged by a user`, user: { login: "mallory", type: "User" } }]);
+    seedPull(harness.github, { "access-requests/alice.yaml": VALID });
+    await harness.deliver("pull_request", pullRequestEvent("opened", scenario));
+    const comments = harness.github.comments.get(7)!;
+    expect(comments.map((comment) => [comment.id, comment.user.login])).toEqual([
+      [1, "mallory"],
+      [comments[1]!.id, BOT_LOGIN],
+    ]);
+    expect(comments[0]!.body).toBe(`${STICKY_MARKER}\nforged by a user`);
+  });
+});
+
+describe("GitHub Enterprise Server", () => {
+  it("talks to GHE_HOST's REST and GraphQL endpoints", async () => {
+    const github = FakeGitHub.enterprise("ghe.example.com");
+    const harness = await startHarness({ github, env: { GHE_HOST: "ghe.example.com" } });
+    try {
+      seedBase(github);
+      seedPull(github, { "access-requests/alice.yaml": VALID });
+      expect(await harness.deliver("pull_request", pullRequestEvent("opened", scenario))).toBe(200);
+      expect(github.callLines()).toContain("POST /api/graphql");
+      expect(github.checkRuns[0]!.body.conclusion).toBe("success");
+    } finally {
+      await harness.stop();
+    }
+  });
+});

@@ -1,0 +1,102 @@
+/**
+ * The real jitsudo server (Probot's HTTP server, signature checks and webhook pipeline, our app
+ * loaded) on a loopback port, with GitHub's API answered by FakeGitHub through nock.
+ */
+import { createHmac, generateKeyPairSync, randomUUID } from "node:crypto";
+import { request as httpRequest } from "node:http";
+import { createServer } from "node:net";
+import { Writable } from "node:stream";
+import nock from "nock";
+import type { Server } from "probot";
+import { createApp } from "../../src/app.js";
+import { parseEnv } from "../../src/config/env.js";
+import { startServer } from "../../src/github/server.js";
+import { createLogger } from "../../src/logger.js";
+import { APP_ID, FakeGitHub } from "./fake-github.js";
+import { UnthrottledOctokit } from "./octokit.js";
+
+export const WEBHOOK_SECRET = "test-webhook-secret-do-not-log";
+const privateKey = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }).toString();
+
+export interface Harness {
+  github: FakeGitHub;
+  logs: string[];
+  deliver(name: string, payload: unknown, options?: { secret?: string }): Promise<number>;
+  stop(): Promise<void>;
+}
+
+export async function startHarness(options: { now?: () => Date; github?: FakeGitHub; env?: Record<string, string> } = {}): Promise<Harness> {
+  const github = options.github ?? new FakeGitHub();
+  nock.disableNetConnect();
+  nock.enableNetConnect((host) => host.startsWith("127.0.0.1"));
+  github.start();
+
+  const port = await freePort();
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, callback) {
+      logs.push(String(chunk));
+      callback();
+    },
+  });
+  const config = parseEnv({
+    APP_ID: String(APP_ID),
+    PRIVATE_KEY: privateKey,
+    WEBHOOK_SECRET,
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    ...options.env,
+  });
+  const server: Server = await startServer({
+    config,
+    log: createLogger("info", sink),
+    app: createApp({ now: options.now ?? (() => new Date("2026-11-25T12:00:00Z")) }),
+    Octokit: UnthrottledOctokit,
+  });
+
+  return {
+    github,
+    logs,
+    async deliver(name, payload, { secret = WEBHOOK_SECRET } = {}) {
+      const body = JSON.stringify(payload);
+      const signature = `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
+      return post(port, body, {
+        "content-type": "application/json",
+        "x-github-event": name,
+        "x-github-delivery": randomUUID(),
+        "x-hub-signature-256": signature,
+      });
+    },
+    async stop() {
+      await server.stop();
+      github.stop();
+      nock.enableNetConnect();
+    },
+  };
+}
+
+/** One delivery on its own connection (no keep-alive), so stopping the server never waits on idle sockets. */
+function post(port: number, body: string, headers: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(
+      { host: "127.0.0.1", port, path: "/api/github/webhooks", method: "POST", headers, agent: false },
+      (response) => {
+        response.resume();
+        response.on("end", () => resolve(response.statusCode ?? 0));
+      },
+    );
+    request.on("error", reject);
+    request.end(body);
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const address = probe.address();
+      probe.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+    });
+  });
+}

@@ -1,0 +1,207 @@
+/**
+ * GitHub's API intercepted at HTTP (nock), answered from an in-memory repository: the real Probot
+ * Octokit, with its auth, pagination and GraphQL clients, talks to this exactly as to GitHub. Every
+ * call is recorded so tests can assert the exact calls made, and an unknown route fails loudly.
+ */
+import { createHash } from "node:crypto";
+import nock from "nock";
+
+export interface RecordedCall {
+  method: string;
+  path: string;
+  body: unknown;
+}
+
+export interface FakePull {
+  number: number;
+  headSha: string;
+  baseSha: string;
+  baseRef: string;
+  author: string;
+  state: "open" | "closed";
+  files: { filename: string; status: string; previous_filename?: string }[];
+}
+
+interface Comment {
+  id: number;
+  body: string;
+  user: { login: string; type: string };
+}
+
+export const BOT_LOGIN = "jitsudo[bot]";
+export const APP_ID = 4242;
+
+export class FakeGitHub {
+  readonly calls: RecordedCall[] = [];
+  /** commit sha → path → bytes */
+  readonly trees = new Map<string, Map<string, Uint8Array>>();
+  readonly pulls = new Map<number, FakePull>();
+  readonly comments = new Map<number, Comment[]>();
+  readonly checkRuns: { id: number; body: Record<string, unknown>; updates: Record<string, unknown>[] }[] = [];
+  /** Make a route fail: `${METHOD} ${path regex source}` → status */
+  readonly failures: { method: string; path: RegExp; status: number }[] = [];
+  private nextId = 1000;
+
+  constructor(
+    readonly owner = "Codertocat",
+    readonly repo = "Hello-World",
+    readonly origin = "https://api.github.com",
+    readonly apiPrefix = "",
+    readonly graphqlPath = "/graphql",
+  ) {}
+
+  static enterprise(host: string): FakeGitHub {
+    return new FakeGitHub("Codertocat", "Hello-World", `https://${host}`, "/api/v3", "/api/graphql");
+  }
+
+  setFile(sha: string, path: string, content: string | Uint8Array): void {
+    const tree = this.trees.get(sha) ?? new Map<string, Uint8Array>();
+    tree.set(path, typeof content === "string" ? new TextEncoder().encode(content) : content);
+    this.trees.set(sha, tree);
+  }
+
+  addPull(pull: FakePull): void {
+    this.pulls.set(pull.number, pull);
+  }
+
+  /** The calls made, as `METHOD /path` lines, without the installation token exchange. */
+  callLines(): string[] {
+    return this.calls.map((call) => `${call.method} ${call.path}`);
+  }
+
+  start(): void {
+    let scope = nock(this.origin).persist();
+    for (const method of ["get", "post", "patch", "put", "delete"] as const) {
+      scope = scope[method](/.*/).reply((uri, body) => this.route(method.toUpperCase(), uri, body));
+    }
+  }
+
+  stop(): void {
+    nock.cleanAll();
+  }
+
+  private route(method: string, uri: string, rawBody: unknown): [number, unknown, Record<string, string>?] {
+    const url = new URL(uri, this.origin);
+    const path = url.pathname.startsWith(this.apiPrefix) && url.pathname !== this.graphqlPath ? url.pathname.slice(this.apiPrefix.length) : url.pathname;
+    const body = typeof rawBody === "string" && rawBody.length > 0 ? safeJson(rawBody) : rawBody;
+    this.calls.push({ method, path: `${path}${url.search}`, body });
+    const failure = this.failures.find((candidate) => candidate.method === method && candidate.path.test(path));
+    if (failure) return [failure.status, { message: "injected failure" }];
+
+    const repoPath = `/repos/${this.owner}/${this.repo}`;
+    let match: RegExpExecArray | null;
+    if (method === "POST" && /^\/app\/installations\/\d+\/access_tokens$/.test(path)) {
+      return [201, { token: "ghs_installation_token_secret", expires_at: new Date(Date.now() + 3_600_000).toISOString(), permissions: {} }];
+    }
+    if (method === "GET" && path === "/app") return [200, { id: APP_ID, slug: "jitsudo", name: "jitsudo" }];
+    if (method === "POST" && path === this.graphqlPath) return [200, this.graphql(body as { query: string; variables: Record<string, string> })];
+    if ((match = new RegExp(`^${repoPath}/pulls/(\\d+)/files$`).exec(path)) && method === "GET") {
+      return this.page(url, this.pulls.get(Number(match[1]))?.files ?? [], path);
+    }
+    if ((match = new RegExp(`^${repoPath}/pulls/(\\d+)$`).exec(path)) && method === "GET") {
+      const pull = this.pulls.get(Number(match[1]));
+      return pull ? [200, this.pullJson(pull)] : [404, { message: "Not Found" }];
+    }
+    if ((match = new RegExp(`^${repoPath}/commits/([0-9a-f]+)/pulls$`).exec(path)) && method === "GET") {
+      const sha = match[1];
+      return [200, [...this.pulls.values()].filter((pull) => pull.headSha === sha).map((pull) => this.pullJson(pull))];
+    }
+    if ((match = new RegExp(`^${repoPath}/git/blobs/([0-9a-f]+)$`).exec(path)) && method === "GET") {
+      const bytes = this.blobById(match[1]!);
+      return bytes ? [200, { sha: match[1], size: bytes.byteLength, encoding: "base64", content: Buffer.from(bytes).toString("base64") }] : [404, { message: "Not Found" }];
+    }
+    if (path === `${repoPath}/check-runs` && method === "POST") {
+      const id = this.nextId++;
+      this.checkRuns.push({ id, body: body as Record<string, unknown>, updates: [] });
+      return [201, { id, ...(body as object) }];
+    }
+    if ((match = new RegExp(`^${repoPath}/check-runs/(\\d+)$`).exec(path)) && method === "PATCH") {
+      const run = this.checkRuns.find((candidate) => candidate.id === Number(match![1]));
+      run?.updates.push(body as Record<string, unknown>);
+      return run ? [200, { id: run.id }] : [404, { message: "Not Found" }];
+    }
+    if ((match = new RegExp(`^${repoPath}/issues/(\\d+)/comments$`).exec(path))) {
+      const issue = Number(match[1]);
+      const list = this.comments.get(issue) ?? [];
+      if (method === "GET") return this.page(url, list, path);
+      if (method === "POST") {
+        const comment = { id: this.nextId++, body: (body as { body: string }).body, user: { login: BOT_LOGIN, type: "Bot" } };
+        this.comments.set(issue, [...list, comment]);
+        return [201, comment];
+      }
+    }
+    if ((match = new RegExp(`^${repoPath}/issues/comments/(\\d+)$`).exec(path)) && method === "PATCH") {
+      const comment = [...this.comments.values()].flat().find((candidate) => candidate.id === Number(match![1]));
+      if (!comment) return [404, { message: "Not Found" }];
+      comment.body = (body as { body: string }).body;
+      return [200, comment];
+    }
+    return [404, { message: `FakeGitHub has no route for ${method} ${path}` }];
+  }
+
+  private page(url: URL, items: readonly unknown[], path: string): [number, unknown, Record<string, string>] {
+    const perPage = Number(url.searchParams.get("per_page") ?? 30);
+    const page = Number(url.searchParams.get("page") ?? 1);
+    const slice = items.slice((page - 1) * perPage, page * perPage);
+    const headers: Record<string, string> = {};
+    if (page * perPage < items.length) {
+      const next = new URL(`${this.apiPrefix}${path}`, this.origin);
+      next.searchParams.set("per_page", String(perPage));
+      next.searchParams.set("page", String(page + 1));
+      headers.link = `<${next.toString()}>; rel="next"`;
+    }
+    return [200, slice, headers];
+  }
+
+  private graphql({ variables }: { query: string; variables: Record<string, string> }): unknown {
+    const repository: Record<string, unknown> = {};
+    for (const [name, expression] of Object.entries(variables)) {
+      const found = /^e(\d+)$/.exec(name);
+      if (!found) continue;
+      const [sha, ...rest] = expression.split(":");
+      const bytes = this.trees.get(sha!)?.get(rest.join(":"));
+      if (!bytes) {
+        repository[`f${found[1]}`] = null;
+        continue;
+      }
+      const isBinary = bytes.includes(0);
+      // Like GitHub, hand back text even for non-UTF-8 files (lossily decoded): the gateway must notice.
+      repository[`f${found[1]}`] = {
+        __typename: "Blob",
+        oid: blobSha(bytes),
+        byteSize: bytes.byteLength,
+        isBinary,
+        isTruncated: false,
+        text: isBinary ? null : new TextDecoder().decode(bytes),
+      };
+    }
+    return { data: { repository } };
+  }
+
+  private blobById(id: string): Uint8Array | undefined {
+    for (const tree of this.trees.values()) for (const bytes of tree.values()) if (blobSha(bytes) === id) return bytes;
+    return undefined;
+  }
+
+  private pullJson(pull: FakePull): unknown {
+    return {
+      number: pull.number,
+      state: pull.state,
+      head: { sha: pull.headSha, ref: "request" },
+      base: { sha: pull.baseSha, ref: pull.baseRef },
+      user: { login: pull.author },
+    };
+  }
+}
+
+function blobSha(bytes: Uint8Array): string {
+  return createHash("sha1").update(`blob ${bytes.byteLength}\0`).update(bytes).digest("hex");
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * Webhook payloads: GitHub's own examples from @octokit/webhooks-examples, with only the fields a
+ * scenario is about changed. Keeping the rest real catches handlers that lean on fields GitHub omits.
+ */
+import examples from "@octokit/webhooks-examples";
+
+type Example = { name: string; examples: Record<string, unknown>[] };
+
+function example(name: string, action: string): Record<string, unknown> {
+  const group = (examples as unknown as Example[]).find((candidate) => candidate.name === name);
+  const found = group?.examples.find((candidate) => candidate.action === action);
+  if (!found) throw new Error(`no ${name}.${action} example in @octokit/webhooks-examples`);
+  return structuredClone(found);
+}
+
+export interface PullScenario {
+  number: number;
+  headSha: string;
+  baseSha: string;
+  baseRef?: string;
+  author: string;
+  defaultBranch?: string;
+}
+
+export function pullRequestEvent(action: "opened" | "synchronize" | "reopened" | "ready_for_review" | "edited", scenario: PullScenario, extra: Record<string, unknown> = {}) {
+  const payload = example("pull_request", action === "edited" ? "opened" : action) as Record<string, any>;
+  payload.action = action;
+  payload.number = scenario.number;
+  Object.assign(payload.pull_request, {
+    number: scenario.number,
+    state: "open",
+    user: { ...payload.pull_request.user, login: scenario.author },
+  });
+  payload.pull_request.head = { ...payload.pull_request.head, sha: scenario.headSha };
+  payload.pull_request.base = { ...payload.pull_request.base, sha: scenario.baseSha, ref: scenario.baseRef ?? "main" };
+  payload.repository.default_branch = scenario.defaultBranch ?? "main";
+  payload.installation = { id: 1, node_id: "MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uMQ==" };
+  return { ...payload, ...extra };
+}
+
+export function checkRunRerequested(scenario: PullScenario & { appId: number; checkName: string }) {
+  const payload = example("check_run", "rerequested") as Record<string, any>;
+  payload.check_run.name = scenario.checkName;
+  payload.check_run.head_sha = scenario.headSha;
+  payload.check_run.app = { ...payload.check_run.app, id: scenario.appId };
+  payload.check_run.pull_requests = [
+    { number: scenario.number, head: { ref: "request", sha: scenario.headSha }, base: { ref: scenario.baseRef ?? "main", sha: scenario.baseSha } },
+  ];
+  // The example belongs to github/hello-world; the scenarios all live in Codertocat/Hello-World.
+  payload.repository = { ...payload.repository, name: "Hello-World", full_name: "Codertocat/Hello-World", owner: { ...payload.repository.owner, login: "Codertocat" } };
+  payload.repository.default_branch = scenario.defaultBranch ?? "main";
+  payload.installation = { id: 1, node_id: "MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uMQ==" };
+  return payload;
+}
