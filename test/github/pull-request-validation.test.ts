@@ -282,6 +282,18 @@ describe("pull request validation", () => {
   });
 });
 
+describe("the server", () => {
+  it("answers /healthz while it serves webhooks", async () => {
+    const harness = await startHarness();
+    try {
+      const response = await fetch(`${harness.url}/healthz`, { headers: { connection: "close" } });
+      expect([response.status, await response.json()]).toEqual([200, { status: "ok" }]);
+    } finally {
+      await harness.stop();
+    }
+  });
+});
+
 describe("GitHub Enterprise Server", () => {
   it("talks to GHE_HOST's REST and GraphQL endpoints", async () => {
     const github = FakeGitHub.enterprise("ghe.example.com");

@@ -20,6 +20,8 @@ const privateKey = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKe
 
 export interface Harness {
   github: FakeGitHub;
+  /** http://127.0.0.1:<port> of the running server. */
+  url: string;
   logs: string[];
   deliver(name: string, payload: unknown, options?: { secret?: string }): Promise<number>;
   stop(): Promise<void>;
@@ -56,6 +58,7 @@ export async function startHarness(options: { now?: () => Date; github?: FakeGit
 
   return {
     github,
+    url: `http://127.0.0.1:${port}`,
     logs,
     async deliver(name, payload, { secret = WEBHOOK_SECRET } = {}) {
       const body = JSON.stringify(payload);
