@@ -4,7 +4,6 @@
  */
 import { createHmac, generateKeyPairSync, randomUUID } from "node:crypto";
 import { request as httpRequest } from "node:http";
-import { createServer } from "node:net";
 import { Writable } from "node:stream";
 import nock from "nock";
 import type { Server } from "probot";
@@ -14,6 +13,7 @@ import { startServer } from "../../src/github/server.js";
 import { createLogger } from "../../src/logger.js";
 import { APP_ID, FakeGitHub } from "./fake-github.js";
 import { UnthrottledOctokit } from "./octokit.js";
+import { freePort } from "../../src/net.js";
 
 export const WEBHOOK_SECRET = "test-webhook-secret-do-not-log";
 const privateKey = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }).toString();
@@ -90,16 +90,5 @@ function post(port: number, body: string, headers: Record<string, string>): Prom
     );
     request.on("error", reject);
     request.end(body);
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      probe.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
-    });
   });
 }

@@ -1,0 +1,13 @@
+/**
+ * Every migration, in order. Imported explicitly (not globbed from disk) so the same list runs
+ * from TypeScript sources under tests and from compiled JavaScript in the image.
+ */
+import type { Knex } from "knex";
+import * as grants from "./0001_grants.js";
+
+export interface Migration {
+  up(knex: Knex): Promise<void>;
+  down(knex: Knex): Promise<void>;
+}
+
+export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migration]> = [["0001_grants", grants]];
