@@ -2,6 +2,7 @@
  * The long-running roles: `start` (everything in one process), `server`, and the one-shot
  * `migrate`. Configuration is parsed once; a bad value stops the process before anything starts.
  */
+import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import process from "node:process";
 import type { Knex } from "knex";
@@ -21,6 +22,8 @@ interface Database {
 }
 
 export async function runService(command: ServiceCommand): Promise<number> {
+  // Probot's manifest set-up writes the new app's credentials to .env; existing variables win.
+  if (existsSync(".env")) process.loadEnvFile(".env");
   let config: AppConfig;
   try {
     config = parseEnv(process.env);
@@ -41,7 +44,7 @@ export async function runService(command: ServiceCommand): Promise<number> {
     return 0;
   }
 
-  const server = await startServer({ config, log, app: createApp() });
+  const server = await startServer({ config, log, app: createApp({ db: database.db }) });
   const shutdown = async (signal: string) => {
     log.info({ signal }, "shutting down");
     await server.stop().catch((error: unknown) => log.error({ err: error }, "server did not stop cleanly"));

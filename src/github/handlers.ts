@@ -3,12 +3,16 @@
  * gateway for the event's repository. No decisions are made here.
  */
 import type { Context, Probot } from "probot";
+import type { KeyedLock } from "../db/locks.js";
 import { OctokitGateway, toPullRequestInfo } from "./octokit-gateway.js";
+import type { PullRequestInfo } from "./gateway.js";
 import { validatePullRequest, type ValidateDeps } from "./validate-pull-request.js";
 import { CHECK_NAME } from "./check-run.js";
 
 export interface HandlerDeps {
   now: () => Date;
+  /** Two events for one PR (a quick second push, or replicas) must not both create the sticky comment. */
+  pullRequestLock: KeyedLock;
 }
 
 type RepoContext = Context<"pull_request" | "check_run">;
@@ -21,24 +25,26 @@ export function registerPullRequestHandlers(app: Probot, deps: HandlerDeps): voi
     return new OctokitGateway(context.octokit, owner, repo, botLogin);
   };
   const validateDeps = (context: RepoContext): ValidateDeps => ({ now: deps.now, log: context.log });
+  const validate = (context: RepoContext, gateway: OctokitGateway, pull: PullRequestInfo) =>
+    deps.pullRequestLock.run(`${context.payload.repository.id}#${pull.number}`, () =>
+      validatePullRequest(gateway, pull, context.payload.repository.default_branch, validateDeps(context)),
+    );
 
   app.on(
     ["pull_request.opened", "pull_request.synchronize", "pull_request.reopened", "pull_request.ready_for_review"],
     async (context) => {
-      const { pull_request: pull, repository } = context.payload;
-      await validatePullRequest(gatewayFor(context), toPullRequestInfo(pull), repository.default_branch, validateDeps(context));
+      await validate(context, gatewayFor(context), toPullRequestInfo(context.payload.pull_request));
     },
   );
 
   // A PR retargeted to another base branch must be judged again: only the default branch grants.
   app.on("pull_request.edited", async (context) => {
     if (!context.payload.changes.base) return;
-    const { pull_request: pull, repository } = context.payload;
-    await validatePullRequest(gatewayFor(context), toPullRequestInfo(pull), repository.default_branch, validateDeps(context));
+    await validate(context, gatewayFor(context), toPullRequestInfo(context.payload.pull_request));
   });
 
   app.on("check_run.rerequested", async (context) => {
-    const { check_run: run, repository } = context.payload;
+    const { check_run: run } = context.payload;
     // Only our own check: another app's run of the same name is not ours to answer.
     if (run.name !== CHECK_NAME || run.app?.id !== (await identity()).id) return;
     const gateway = gatewayFor(context);
@@ -48,7 +54,7 @@ export function registerPullRequestHandlers(app: Probot, deps: HandlerDeps): voi
         ? await Promise.all(run.pull_requests.map((pull) => gateway.getPullRequest(pull.number)))
         : await gateway.pullRequestsForCommit(run.head_sha);
     for (const pull of pulls.filter((candidate) => candidate.state === "open" && candidate.headSha === run.head_sha)) {
-      await validatePullRequest(gateway, pull, repository.default_branch, validateDeps(context));
+      await validate(context, gateway, pull);
     }
   });
 }

@@ -7,6 +7,7 @@ import { CHECK_NAME } from "../../src/github/check-run.js";
 import { STICKY_MARKER } from "../../src/github/sticky-comment.js";
 import { startHarness, WEBHOOK_SECRET, type Harness } from "../support/app-harness.js";
 import { APP_ID, BOT_LOGIN, FakeGitHub } from "../support/fake-github.js";
+import { freshDatabase } from "../support/db.js";
 import { checkRunRerequested, pullRequestEvent, type PullScenario } from "../support/payloads.js";
 
 const BASE = "b".repeat(40);
@@ -279,6 +280,29 @@ describe("pull request validation", () => {
       [comments[1]!.id, BOT_LOGIN],
     ]);
     expect(comments[0]!.body).toBe(`${STICKY_MARKER}\nforged by a user`);
+  });
+});
+
+describe("replicas", () => {
+  it("serialise work on one pull request, so two events at once still leave one sticky comment", async () => {
+    const { db } = await freshDatabase();
+    const github = new FakeGitHub();
+    github.latencyMs = 15;
+    const [first, second] = await Promise.all([startHarness({ github, db }), startHarness({ github, db })]);
+    try {
+      seedBase(github);
+      seedPull(github, { "access-requests/alice.yaml": VALID });
+      const statuses = await Promise.all([
+        first.deliver("pull_request", pullRequestEvent("opened", scenario)),
+        second.deliver("pull_request", pullRequestEvent("synchronize", scenario)),
+      ]);
+      expect(statuses).toEqual([200, 200]);
+      expect(github.checkRuns).toHaveLength(2);
+      expect(github.comments.get(7)).toHaveLength(1);
+    } finally {
+      await first.stop();
+      await second.stop();
+    }
   });
 });
 

@@ -6,6 +6,7 @@ import { createHmac, generateKeyPairSync, randomUUID } from "node:crypto";
 import { request as httpRequest } from "node:http";
 import { Writable } from "node:stream";
 import nock from "nock";
+import type { Knex } from "knex";
 import type { Server } from "probot";
 import { createApp } from "../../src/app.js";
 import { parseEnv } from "../../src/config/env.js";
@@ -27,7 +28,15 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-export async function startHarness(options: { now?: () => Date; github?: FakeGitHub; env?: Record<string, string> } = {}): Promise<Harness> {
+export interface HarnessOptions {
+  now?: () => Date;
+  github?: FakeGitHub;
+  env?: Record<string, string>;
+  /** The database the app uses; several harnesses sharing one behave as replicas. */
+  db?: Knex;
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const github = options.github ?? new FakeGitHub();
   nock.disableNetConnect();
   nock.enableNetConnect((host) => host.startsWith("127.0.0.1"));
@@ -52,7 +61,7 @@ export async function startHarness(options: { now?: () => Date; github?: FakeGit
   const server: Server = await startServer({
     config,
     log: createLogger("info", sink),
-    app: createApp({ now: options.now ?? (() => new Date("2026-11-25T12:00:00Z")) }),
+    app: createApp({ now: options.now ?? (() => new Date("2026-11-25T12:00:00Z")), ...(options.db ? { db: options.db } : {}) }),
     Octokit: UnthrottledOctokit,
   });
 

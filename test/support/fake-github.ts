@@ -41,6 +41,9 @@ export class FakeGitHub {
   /** Make a route fail: `${METHOD} ${path regex source}` → status */
   readonly failures: { method: string; path: RegExp; status: number }[] = [];
   private nextId = 1000;
+  private started = false;
+  /** Delay before each answer, to let concurrent handlers overlap as they would against GitHub. */
+  latencyMs = 0;
 
   constructor(
     readonly owner = "Codertocat",
@@ -70,13 +73,18 @@ export class FakeGitHub {
   }
 
   start(): void {
+    if (this.started) return; // shared by several servers (replicas) in one test
+    this.started = true;
     let scope = nock(this.origin).persist();
     for (const method of ["get", "post", "patch", "put", "delete"] as const) {
-      scope = scope[method](/.*/).reply((uri, body) => this.route(method.toUpperCase(), uri, body));
+      scope = scope[method](/.*/)
+        .delay(this.latencyMs)
+        .reply((uri, body) => this.route(method.toUpperCase(), uri, body));
     }
   }
 
   stop(): void {
+    this.started = false;
     nock.cleanAll();
   }
 
