@@ -68,7 +68,7 @@ export const REQUEST_MESSAGES: SchemaMessages = {
     ticket: (value) =>
       `ticket "${String(value)}" is not a ticket reference; use letters, digits and ._#/:- (at most 64), e.g. INC-4711`,
     starts_at: (value) =>
-      `starts_at "${String(value)}" is not a date-time with a time zone; write it like 2026-11-26T09:00:00Z`,
+      `starts_at "${String(value)}" is not a valid date and time with a time zone; write it like 2026-11-26T09:00:00Z`,
     principal: (value) =>
       `principal "${String(value)}" is not an Identity Center user name (1-128 characters, no spaces)`,
   },

@@ -24,6 +24,9 @@ export function parseDuration(text: string): DurationResult {
     if (/^\d+$/.test(trimmed)) {
       return { ok: false, message: `"${trimmed}" has no unit; write ${trimmed}m or ${trimmed}h` };
     }
+    if (/^P(?:\d+[YMW])/.test(trimmed)) {
+      return { ok: false, message: `"${text}" uses years, months or weeks, whose length varies; write days or hours, e.g. P7D or PT2H` };
+    }
     return { ok: false, message: `"${text}" is not a duration; write it as ${DURATION_FORMS}` };
   }
   const [days, hours, minutes, seconds] = match.slice(1).map((part) => Number(part ?? 0)) as [

@@ -48,6 +48,9 @@ export function loadYaml(file: string, bytes: Uint8Array, options: LoadOptions):
   if (bytes.byteLength > options.maxBytes) {
     return at(1, 1, `file is ${bytes.byteLength} bytes, over the limit of ${options.maxBytes} bytes; keep only the request in it`);
   }
+  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
+    return at(1, 1, "file is UTF-16; save it as UTF-8");
+  }
   const invalidAt = firstInvalidUtf8(bytes);
   if (invalidAt >= 0) {
     const { line, column } = bytePosition(bytes, invalidAt);
@@ -97,6 +100,7 @@ export function loadYaml(file: string, bytes: Uint8Array, options: LoadOptions):
   const fail = (node: Node | null | undefined, message: string) => {
     problems.push({ file, ...spanOfRange(node?.range), severity: "error", message });
   };
+  let aliases = 0;
 
   const convert = (node: unknown, path: PathSegment[]): unknown => {
     const nodeRange = (node as Node | null)?.range;
@@ -106,7 +110,8 @@ export function loadYaml(file: string, bytes: Uint8Array, options: LoadOptions):
       return null;
     }
     if (isAlias(node)) {
-      fail(node, `YAML aliases (*${node.source}) are not allowed here; write the value out in full`);
+      // One message for the first alias is enough: an alias bomb has thousands of them.
+      if (aliases++ === 0) fail(node, `YAML aliases (*${node.source}) are not allowed here; write the value out in full`);
       return null;
     }
     if (isScalar(node) || isMap(node) || isSeq(node)) {
@@ -141,6 +146,10 @@ export function loadYaml(file: string, bytes: Uint8Array, options: LoadOptions):
   };
 
   const value = convert(document.contents, []);
+  if (aliases > 1) {
+    const first = problems.find((problem) => problem.message.startsWith("YAML aliases"));
+    if (first) first.message += ` (${aliases} aliases in this file)`;
+  }
   if (problems.length > 0) return { ok: false, problems };
   return {
     ok: true,
