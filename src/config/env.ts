@@ -53,10 +53,9 @@ export function parseEnv(env: NodeJS.ProcessEnv, readFile: (path: string) => str
   let appId: number | undefined;
   const appIdText = value("APP_ID");
   if (appIdText !== undefined) {
-    appId = Number(appIdText);
-    if (!Number.isSafeInteger(appId) || appId <= 0) {
-      problems.push(`APP_ID="${appIdText}" is not a GitHub App id; copy the numeric App ID from the app's settings page`);
-    }
+    const parsed = Number(appIdText);
+    if (Number.isSafeInteger(parsed) && parsed > 0) appId = parsed;
+    else problems.push(`APP_ID="${appIdText}" is not a GitHub App id; copy the numeric App ID from the app's settings page`);
   }
 
   let privateKey = value("PRIVATE_KEY");
@@ -75,7 +74,7 @@ export function parseEnv(env: NodeJS.ProcessEnv, readFile: (path: string) => str
       if (decoded.includes("-----BEGIN")) privateKey = decoded;
       else problems.push("PRIVATE_KEY is not a PEM private key (expected -----BEGIN … PRIVATE KEY-----, raw or base64)");
     }
-    privateKey = privateKey.replace(/\\n/g, "\n");
+    privateKey = `${privateKey.replace(/\\n/g, "\n").trim()}\n`;
   }
   const webhookSecret = value("WEBHOOK_SECRET");
   if (appId !== undefined) {

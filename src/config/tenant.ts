@@ -2,7 +2,7 @@
  * The tenant's `.github/jitsudo.yml`: AWS settings, GitHub → Identity Center user mapping, policy
  * rules and drift mode. Always read at a PR's base commit by the caller; parsing here is pure.
  */
-import { DURATION_FORMS, parseDuration } from "../requests/duration.js";
+import { parseDuration } from "../requests/duration.js";
 import type { Problem } from "../requests/problem.js";
 import { compileSchema, schemaProblems, type SchemaMessages } from "../requests/schemas.js";
 import { loadYaml, type PathSegment } from "../requests/yaml-source.js";
@@ -42,6 +42,8 @@ export interface PolicyRule {
 }
 
 export interface TenantConfig {
+  /** The file it was read from, for messages. */
+  file: string;
   aws: { roleArn?: string; region?: string; instanceArn?: string; identityStoreId?: string };
   /** GitHub login (lower-cased, logins are case-insensitive) → Identity Center user name. */
   users: Map<string, string>;
@@ -53,6 +55,7 @@ export type TenantConfigResult = { ok: true; config: TenantConfig } | { ok: fals
 
 /** What a repository without `.github/jitsudo.yml` gets: no rules, so every request is denied. */
 export const EMPTY_TENANT_CONFIG: TenantConfig = {
+  file: TENANT_CONFIG_PATH,
   aws: {},
   users: new Map(),
   rules: [],
@@ -105,7 +108,7 @@ export function parseTenantConfig(bytes: Uint8Array, file: string = TENANT_CONFI
       if (text === undefined) return fallback;
       const parsed = parseDuration(text);
       if (parsed.ok) return parsed.ms;
-      at(["rules", index, key], `rules[${index}].${key} ${parsed.message} (forms: ${DURATION_FORMS})`);
+      at(["rules", index, key], `rules[${index}].${key} ${parsed.message}`);
       return fallback;
     };
     const maxDurationMs = duration("max_duration", 0);
@@ -131,6 +134,7 @@ export function parseTenantConfig(bytes: Uint8Array, file: string = TENANT_CONFI
   return {
     ok: true,
     config: {
+      file,
       aws: {
         ...(aws.role_arn ? { roleArn: aws.role_arn } : {}),
         ...(aws.region ? { region: aws.region } : {}),

@@ -2,7 +2,7 @@
  * Policy evaluation: the first rule whose permission sets and accounts match decides; no match is a
  * denial. Pure: names are matched through a directory the caller fills (from AWS when it has it).
  */
-import { principalFor, TENANT_CONFIG_PATH, type PolicyRule, type TenantConfig } from "../config/tenant.js";
+import { principalFor, type PolicyRule, type TenantConfig } from "../config/tenant.js";
 import type { ParsedRequest } from "./access-request.js";
 import { formatDuration } from "./duration.js";
 import type { Problem } from "./problem.js";
@@ -55,13 +55,13 @@ export function evaluatePolicy({ parsed, config, requester, directory = EMPTY_DI
     at(
       "permission_set",
       config.rules.length === 0
-        ? `${TENANT_CONFIG_PATH} on the base branch has no rules, so nothing can be granted; an admin must add rules first`
-        : `no rule in ${TENANT_CONFIG_PATH} allows ${request.permission_set} on account ${request.account}; ask for a permission set and account a rule lists`,
+        ? `${config.file} on the base branch has no rules, so nothing can be granted; an admin must add rules first`
+        : `no rule in ${config.file} allows ${request.permission_set} on account ${request.account}; ask for a permission set and account a rule lists`,
     );
     return { allowed: false, approvalsRequired: 0, ...(principal ? { principal } : {}), problems };
   }
 
-  const ruleName = `rules[${rule.index}] (${TENANT_CONFIG_PATH} line ${rule.line})`;
+  const ruleName = `rules[${rule.index}] (${config.file} line ${rule.line})`;
   if (parsed.durationMs > rule.maxDurationMs) {
     at("duration", `duration ${request.duration} is longer than the ${formatDuration(rule.maxDurationMs)} that ${ruleName} allows; ask for ${formatDuration(rule.maxDurationMs)} or less`);
   }
