@@ -4,8 +4,8 @@
  */
 import { parseDuration } from "../requests/duration.js";
 import type { Problem } from "../requests/problem.js";
-import { compileSchema, schemaProblems, type SchemaMessages } from "../requests/schemas.js";
-import { loadYaml, type PathSegment } from "../requests/yaml-source.js";
+import { compileSchema, loadAndValidate, type SchemaMessages } from "../requests/schemas.js";
+import type { PathSegment } from "../requests/yaml-source.js";
 
 export const TENANT_CONFIG_PATH = ".github/jitsudo.yml";
 const TENANT_CONFIG_MAX_BYTES = 256 * 1024;
@@ -87,16 +87,15 @@ const keepsWrittenText = (path: readonly PathSegment[]) =>
   (path[0] === "rules" && path.length === 3 && (path[2] === "max_duration" || path[2] === "min_duration"));
 
 export function parseTenantConfig(bytes: Uint8Array, file: string = TENANT_CONFIG_PATH): TenantConfigResult {
-  const loaded = loadYaml(file, bytes, {
+  const loaded = loadAndValidate(file, bytes, {
     maxBytes: TENANT_CONFIG_MAX_BYTES,
     emptyMessage: "file is empty; it needs at least one rule under rules:",
     keepsWrittenText,
+    validate: validateSchema,
+    messages: CONFIG_MESSAGES,
   });
   if (!loaded.ok) return loaded;
   const { source } = loaded;
-  if (!validateSchema(source.value)) {
-    return { ok: false, problems: schemaProblems(source, validateSchema.errors ?? [], CONFIG_MESSAGES) };
-  }
   const raw = source.value as TenantConfigFile;
   const problems: Problem[] = [];
   const at = (path: PathSegment[], message: string) =>

@@ -4,8 +4,8 @@
  */
 import { DURATION_FORMS, parseDuration } from "./duration.js";
 import type { Problem } from "./problem.js";
-import { compileSchema, schemaProblems, type SchemaMessages } from "./schemas.js";
-import { loadYaml, type PathSegment, type YamlSource } from "./yaml-source.js";
+import { compileSchema, loadAndValidate, type SchemaMessages } from "./schemas.js";
+import type { PathSegment, YamlSource } from "./yaml-source.js";
 
 export interface AccessRequest {
   account: string;
@@ -75,17 +75,15 @@ export const REQUEST_MESSAGES: SchemaMessages = {
 };
 
 export function parseRequestFile(file: string, bytes: Uint8Array): ParseResult {
-  const loaded = loadYaml(file, bytes, {
+  const loaded = loadAndValidate(file, bytes, {
     maxBytes: REQUEST_FILE_MAX_BYTES,
     emptyMessage: "file is empty; a request needs account, permission_set, duration and reason",
     keepsWrittenText,
+    validate: validateSchema,
+    messages: REQUEST_MESSAGES,
   });
   if (!loaded.ok) return loaded;
   const { source } = loaded;
-
-  if (!validateSchema(source.value)) {
-    return { ok: false, problems: schemaProblems(source, validateSchema.errors ?? [], REQUEST_MESSAGES) };
-  }
   const request = source.value as AccessRequest;
   const problems: Problem[] = [];
   const at = (key: keyof AccessRequest, message: string) =>

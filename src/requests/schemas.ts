@@ -7,7 +7,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import { createRequire } from "node:module";
 import type { FormatsPlugin } from "ajv-formats";
 import type { Problem } from "./problem.js";
-import type { PathSegment, YamlSource } from "./yaml-source.js";
+import { loadYaml, type LoadOptions, type LoadResult, type PathSegment, type YamlSource } from "./yaml-source.js";
 
 // ajv-formats is CommonJS with `exports.default`; require() gives the plugin itself under NodeNext.
 const addFormats = createRequire(import.meta.url)("ajv-formats") as FormatsPlugin;
@@ -33,6 +33,17 @@ export type RequiredHints = Record<string, string>;
 export interface SchemaMessages {
   values: ValueHints;
   required: RequiredHints;
+}
+
+/** Untrusted YAML loaded with positions, then held to a schema: a source only when both pass. */
+export function loadAndValidate(
+  file: string,
+  bytes: Uint8Array,
+  options: LoadOptions & { validate: ValidateFunction; messages: SchemaMessages },
+): LoadResult {
+  const loaded = loadYaml(file, bytes, options);
+  if (!loaded.ok || options.validate(loaded.source.value)) return loaded;
+  return { ok: false, problems: schemaProblems(loaded.source, options.validate.errors ?? [], options.messages) };
 }
 
 export function schemaProblems(
