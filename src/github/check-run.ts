@@ -6,6 +6,7 @@
 import { formatProblem, type Problem } from "../requests/problem.js";
 import type { PullRequestReview } from "../requests/pull-request-review.js";
 import type { CheckAnnotation, CheckRunInput } from "./gateway.js";
+import { code, text } from "./markdown.js";
 
 export const CHECK_NAME = "jitsudo";
 /** GitHub rejects check run summaries and texts over 65,535 characters. */
@@ -31,13 +32,13 @@ export function checkRunFor(review: PullRequestReview): CheckRunInput {
       : `${plural(errors, "problem")} to fix`;
 
   const lines: string[] = [];
-  for (const blocker of review.blockers) lines.push(`- :no_entry: ${blocker.message}`);
+  for (const blocker of review.blockers) lines.push(`- :no_entry: ${text(blocker.message)}`);
   for (const request of review.requests) {
     const mark = request.valid ? ":white_check_mark:" : ":x:";
-    lines.push(`- ${mark} \`${request.file}\`${request.valid ? "" : `: ${plural(request.problems.filter((p) => p.severity === "error").length, "problem")}`}`);
+    lines.push(`- ${mark} ${code(request.file)}${request.valid ? "" : `: ${plural(request.problems.filter((p) => p.severity === "error").length, "problem")}`}`);
   }
-  for (const removal of review.removals) lines.push(`- :wastebasket: \`${removal.path}\` removed: its live grant ends when this is merged and approved`);
-  for (const path of review.ignored) lines.push(`- :grey_question: \`${path}\` is ignored: only \`.yaml\` and \`.yml\` files are access requests`);
+  for (const removal of review.removals) lines.push(`- :wastebasket: ${code(removal.path)} removed: its live grant ends when this is merged and approved`);
+  for (const path of review.ignored) lines.push(`- :grey_question: ${code(path)} is ignored: only \`.yaml\` and \`.yml\` files are access requests`);
 
   const details = [...fileProblems, ...review.configProblems].map(formatProblem);
   return {

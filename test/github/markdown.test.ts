@@ -1,0 +1,37 @@
+import { describe, expect, it } from "vitest";
+import { code, text } from "../../src/github/markdown.js";
+import { renderReviewComment, STICKY_MARKER } from "../../src/github/sticky-comment.js";
+import type { FileBytes } from "../../src/github/gateway.js";
+import { reviewPullRequest } from "../../src/requests/pull-request-review.js";
+
+const enc = (value: string): FileBytes => ({ kind: "file", bytes: new TextEncoder().encode(value), blobSha: "0".repeat(40) });
+
+describe("markdown from untrusted text", () => {
+  it("renders any text as one inline code span", () => {
+    expect(code("plain")).toBe("`plain`");
+    expect(code("a `tick` and a | pipe")).toBe("``a `tick` and a \\| pipe``");
+    expect(code("`edge`")).toBe("`` `edge` ``");
+    expect(code("two\nlines")).toBe("`two lines`");
+  });
+
+  it("neutralises mentions, HTML and table breaks in prose", () => {
+    expect(text("ping @acme/everyone <img src=x> | done")).toBe("ping @\u200bacme/everyone \\<img src=x\\> \\| done");
+  });
+
+  it("keeps a hostile reason from mentioning people or forging jitsudo's marker", () => {
+    const reason = `@acme/everyone please ${STICKY_MARKER} <script>`;
+    const review = reviewPullRequest({
+      pr: { number: 7, headSha: "a".repeat(40), baseSha: "b".repeat(40), baseRef: "main", authorLogin: "alice", state: "open" },
+      defaultBranch: "main",
+      files: [{ path: "access-requests/a.yaml", status: "added" }],
+      configFile: enc('rules:\n  - permission_sets: [ReadOnlyAccess]\n    accounts: ["*"]\n    max_duration: 8h\n'),
+      codeownersFiles: [enc("/access-requests/ @bob\n"), { kind: "missing" }, { kind: "missing" }],
+      requestFiles: new Map([["access-requests/a.yaml", enc(`account: "123456789012"\npermission_set: ReadOnlyAccess\nduration: 2h\nreason: ${JSON.stringify(reason)}\n`)]]),
+      now: new Date("2026-11-25T12:00:00Z"),
+    });
+    const body = renderReviewComment(review);
+    expect(body).toContain(`| Reason | \`${reason}\` |`);
+    // Outside that code span, neither the mention nor the marker appears.
+    expect(body.replace(`\`${reason}\``, "")).not.toMatch(/@acme\/everyone|jitsudo:sticky|<script>/);
+  });
+});
