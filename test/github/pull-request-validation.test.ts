@@ -102,16 +102,28 @@ describe("pull request validation", () => {
     });
     const comments = harness.github.comments.get(7)!;
     expect(comments).toHaveLength(1);
-    const body = comments[0]!.body;
-    expect(body.startsWith(`${STICKY_MARKER}\n### jitsudo: access request :white_check_mark: valid, waiting for code-owner approval`)).toBe(true);
-    expect(body).toContain("| Requester | @alice |");
-    expect(body).toContain("| Principal | `alice@example.com` |");
-    expect(body).toContain("| Account | `123456789012` |");
-    expect(body).toContain("| Permission set | `ReadOnlyAccess` |");
-    expect(body).toContain("| Duration | 2h |");
-    expect(body).toContain("| Window | from the merge until 2h later |");
-    expect(body).toContain("| Policy | rules[0] (line 4): up to 8h, 1 approval |");
-    expect(body).toContain("| Can approve | @bob, @acme/platform (1 needed) |");
+    expect(comments[0]!.body).toBe(
+      [
+        STICKY_MARKER,
+        "### jitsudo: access request :white_check_mark: valid, waiting for code-owner approval",
+        "",
+        "Checked at `aaaaaaa` against the policy and code owners of `main` at `bbbbbbb`. The merge is the approval: access is granted only if the merged content was approved by code owners at the final commit.",
+        "",
+        "#### :white_check_mark: `access-requests/alice.yaml`",
+        "",
+        "| | |",
+        "|---|---|",
+        "| Requester | @alice |",
+        "| Principal | `alice@example.com` |",
+        "| Account | `123456789012` |",
+        "| Permission set | `ReadOnlyAccess` |",
+        "| Duration | 2h |",
+        "| Window | from the merge until 2h later |",
+        "| Reason | `Investigate the latency alarms` |",
+        "| Policy | rules[0] (line 4): up to 8h, 1 approval |",
+        "| Can approve | @bob, @acme/platform (1 needed) |",
+      ].join("\n"),
+    );
   });
 
   it("updates the same comment on the next push instead of writing a new one", async () => {
