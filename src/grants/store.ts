@@ -1,0 +1,236 @@
+/**
+ * Grants and their events in PostgreSQL. Every status change goes through `transition`, which
+ * checks the state machine, updates only if the row is still in the status it was read in (so two
+ * replicas cannot both move it), and appends the event in the same transaction.
+ */
+import type { Knex } from "knex";
+import { assertTransition, type GrantStatus } from "./state-machine.js";
+
+export type EventType =
+  | "approved"
+  | "rejected"
+  | "ignored"
+  | "superseded"
+  | "revoke_requested"
+  | "provisioning"
+  | "active"
+  | "failed"
+  | "revoking"
+  | "revoked"
+  | "expired"
+  | "drift_repaired"
+  | "drift_unexpected";
+
+export interface GrantRow {
+  id: string;
+  tenant: string;
+  repo: string;
+  pr_number: number;
+  file_path: string;
+  blob_sha: string;
+  merge_commit_sha: string;
+  requester: string;
+  principal: string;
+  principal_id: string | null;
+  account_ref: string;
+  account_id: string | null;
+  permission_set_ref: string;
+  permission_set_arn: string | null;
+  instance_arn: string | null;
+  status: GrantStatus;
+  starts_at: Date;
+  expires_at: Date;
+  duration_seconds: number;
+  reason: string;
+  ticket: string | null;
+  approvers: string[];
+  policy_rule: number | null;
+  superseded_by: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface NewGrant {
+  filePath: string;
+  blobSha: string;
+  requester: string;
+  principal: string;
+  accountRef: string;
+  permissionSetRef: string;
+  startsAt: Date;
+  expiresAt: Date;
+  reason: string;
+  ticket?: string;
+  approvers: string[];
+  policyRule?: number;
+}
+
+export interface EventInput {
+  type: EventType;
+  actor: string;
+  reason: string;
+  details?: Record<string, unknown>;
+}
+
+export interface MergeRecord {
+  tenant: number;
+  repo: string;
+  prNumber: number;
+  mergeCommitSha: string;
+  mergedAt: Date;
+  verdict: "approved" | "rejected" | "ignored";
+  reasons: string[];
+  actor: string;
+  details: Record<string, unknown>;
+  grants: NewGrant[];
+  /** Request files the merge deleted: their live grants end early. */
+  revokedPaths: string[];
+}
+
+export interface MergeOutcome {
+  /** False when this merge was already recorded (a redelivered webhook, another replica). */
+  recorded: boolean;
+  grantIds: string[];
+  /** Live grants this merge ended: superseded by an edit, or revoked by a deletion. */
+  endedGrantIds: string[];
+}
+
+/** Statuses in which a grant still means access now or later. */
+const NOT_ENDED: GrantStatus[] = ["approved", "provisioning", "active"];
+
+/**
+ * Records the verdict on one merge, exactly once: the merge_verdicts primary key makes a second
+ * delivery of the same merge a no-op, whatever replica receives it.
+ */
+export async function recordMerge(db: Knex, merge: MergeRecord): Promise<MergeOutcome> {
+  return db.transaction(async (trx) => {
+    const inserted = await trx("merge_verdicts")
+      .insert({
+        tenant: merge.tenant,
+        repo: merge.repo,
+        pr_number: merge.prNumber,
+        merge_commit_sha: merge.mergeCommitSha,
+        verdict: merge.verdict,
+        reasons: JSON.stringify(merge.reasons),
+        merged_at: merge.mergedAt,
+      })
+      .onConflict(["tenant", "repo", "pr_number", "merge_commit_sha"])
+      .ignore()
+      .returning("pr_number");
+    if (inserted.length === 0) return { recorded: false, grantIds: [], endedGrantIds: [] };
+
+    const base = { tenant: merge.tenant, repo: merge.repo, pr_number: merge.prNumber };
+    if (merge.verdict !== "approved") {
+      await trx("grant_events").insert({
+        ...base,
+        type: merge.verdict,
+        actor: merge.actor,
+        reason: merge.reasons.join("; ") || merge.verdict,
+        details: JSON.stringify({ ...merge.details, reasons: merge.reasons, merge_commit_sha: merge.mergeCommitSha }),
+      });
+      return { recorded: true, grantIds: [], endedGrantIds: [] };
+    }
+
+    const grantIds: string[] = [];
+    const endedGrantIds: string[] = [];
+    for (const grant of merge.grants) {
+      const [row] = await trx("grants")
+        .insert({
+          ...base,
+          file_path: grant.filePath,
+          blob_sha: grant.blobSha,
+          merge_commit_sha: merge.mergeCommitSha,
+          requester: grant.requester,
+          principal: grant.principal,
+          account_ref: grant.accountRef,
+          permission_set_ref: grant.permissionSetRef,
+          status: "approved",
+          starts_at: grant.startsAt,
+          expires_at: grant.expiresAt,
+          duration_seconds: Math.round((grant.expiresAt.getTime() - grant.startsAt.getTime()) / 1000),
+          reason: grant.reason,
+          ticket: grant.ticket ?? null,
+          approvers: JSON.stringify(grant.approvers),
+          policy_rule: grant.policyRule ?? null,
+        })
+        .returning("id");
+      const id = (row as { id: string }).id;
+      grantIds.push(id);
+      await appendEvent(trx, { ...base, grant_id: id, to_status: "approved" }, {
+        type: "approved",
+        actor: merge.actor,
+        reason: `approved by ${grant.approvers.map((login) => `@${login}`).join(", ")}`,
+        details: { ...merge.details, approvers: grant.approvers, blob_sha: grant.blobSha, merge_commit_sha: merge.mergeCommitSha },
+      });
+      // An edited request replaces the grant of the same file: the old one ends, now that the new one is approved.
+      for (const old of await liveGrantsForPath(trx, merge.tenant, merge.repo, grant.filePath, id)) {
+        await endGrant(trx, old, { type: "superseded", actor: merge.actor, reason: `superseded by the merge of #${merge.prNumber}` }, id);
+        endedGrantIds.push(old.id);
+      }
+    }
+    for (const path of merge.revokedPaths) {
+      for (const old of await liveGrantsForPath(trx, merge.tenant, merge.repo, path)) {
+        await endGrant(trx, old, { type: "revoke_requested", actor: merge.actor, reason: `request file deleted by #${merge.prNumber}` });
+        endedGrantIds.push(old.id);
+      }
+    }
+    return { recorded: true, grantIds, endedGrantIds };
+  });
+}
+
+/**
+ * Ends a grant early: one that never started is revoked at once (nothing was assigned); one that
+ * is or may be assigned goes to `revoking`, for the revoke job to remove the assignment.
+ */
+export async function endGrant(trx: Knex, grant: GrantRow, event: EventInput, supersededBy?: string): Promise<GrantStatus> {
+  const to: GrantStatus = grant.status === "approved" ? "revoked" : "revoking";
+  await transition(trx, grant, to, event, supersededBy ? { superseded_by: supersededBy } : {});
+  return to;
+}
+
+export class StaleGrantError extends Error {
+  constructor(id: string, expected: GrantStatus) {
+    super(`grant ${id} is no longer ${expected}; another worker moved it first`);
+    this.name = "StaleGrantError";
+  }
+}
+
+/** Moves a grant to `to` if it is still in the status it was read in, and appends the event. */
+export async function transition(
+  trx: Knex,
+  grant: Pick<GrantRow, "id" | "status" | "tenant" | "repo" | "pr_number">,
+  to: GrantStatus,
+  event: EventInput,
+  changes: Record<string, unknown> = {},
+): Promise<void> {
+  assertTransition(grant.status, to);
+  const updated = await trx("grants")
+    .where({ id: grant.id, status: grant.status })
+    .update({ ...changes, status: to, updated_at: trx.fn.now() });
+  if (updated !== 1) throw new StaleGrantError(grant.id, grant.status);
+  await appendEvent(trx, { tenant: grant.tenant, repo: grant.repo, pr_number: grant.pr_number, grant_id: grant.id, from_status: grant.status, to_status: to }, event);
+}
+
+async function appendEvent(trx: Knex, row: Record<string, unknown>, event: EventInput): Promise<void> {
+  await trx("grant_events").insert({
+    ...row,
+    type: event.type,
+    actor: event.actor,
+    reason: event.reason,
+    details: JSON.stringify(event.details ?? {}),
+  });
+}
+
+async function liveGrantsForPath(trx: Knex, tenant: number, repo: string, path: string, exceptId?: string): Promise<GrantRow[]> {
+  const query = trx("grants").where({ tenant, repo, file_path: path }).whereIn("status", NOT_ENDED).forUpdate();
+  if (exceptId) query.whereNot({ id: exceptId });
+  return (await query) as GrantRow[];
+}
+
+export async function grantsOfPullRequest(db: Knex, tenant: number, repo: string, prNumber: number): Promise<GrantRow[]> {
+  return (await db("grants").where({ tenant, repo, pr_number: prNumber }).orderBy("file_path")) as GrantRow[];
+}
+
+export async function eventsOfPullRequest(db: Knex, tenant: number, repo: string, prNumber: number) {
+  return db("grant_events").where({ tenant, repo, pr_number: prNumber }).orderBy("id");
+}
