@@ -131,7 +131,7 @@ export function reviewPullRequest(evidence: PullRequestEvidence): PullRequestRev
   };
 }
 
-function readConfig(file: FileBytes, blockers: Blocker[]): { config: TenantConfig; configProblems: Problem[] } {
+export function readConfig(file: FileBytes, blockers: Blocker[]): { config: TenantConfig; configProblems: Problem[] } {
   if (file.kind === "missing") {
     blockers.push({ message: `${TENANT_CONFIG_PATH} does not exist on the base branch, so no policy allows any request; an admin must add it` });
     return { config: EMPTY_TENANT_CONFIG, configProblems: [] };
@@ -146,7 +146,7 @@ function readConfig(file: FileBytes, blockers: Blocker[]): { config: TenantConfi
   return { config: EMPTY_TENANT_CONFIG, configProblems: parsed.problems };
 }
 
-function readCodeowners(files: readonly FileBytes[], blockers: Blocker[]): Codeowners | undefined {
+export function readCodeowners(files: readonly FileBytes[], blockers: Blocker[]): Codeowners | undefined {
   const index = files.findIndex((file) => file.kind !== "missing");
   const path = CODEOWNERS_LOCATIONS[index];
   const file = files[index];

@@ -1,0 +1,520 @@
+/**
+ * The verdict on a merged pull request: does merging it grant (or revoke) access? The rules are
+ * those of the approval rulebook (`github-approval.md`, "The verdict"). Pure: the caller fetches
+ * every piece of GitHub data first (see `lookupsNeeded` for the team and permission calls) and
+ * passes the clock in, so every rule is a unit test and a re-run on the same evidence gives the
+ * same answer.
+ *
+ * Interpretations of the rulebook, made explicit here:
+ * - Renames are judged on both paths: the new path is a grant needing the rule's number of approvals
+ *   from the new path's owners AND, separately, the same number from the old path's owners (one
+ *   person who owns both counts for both); the old path also gets its own revoke verdict. A file
+ *   renamed in from outside `access-requests/` was never a request there, so only its new path counts.
+ * - Deleting a request file revokes its grant early and needs 1 approval from the deleted path's owners.
+ * - A commit whose author or committer GitHub could not link to an account blocks the merge: jitsudo
+ *   cannot rule out that an approver wrote it (the "second account" attack with an unlinked e-mail).
+ * - E-mail owners never count: GitHub does not tell us which account owns an address.
+ * - A team membership or permission missing from the maps (not fetched) never counts: fail closed.
+ * - Governance paths are compared case-insensitively, so a case trick cannot slip one through.
+ */
+import { principalFor, TENANT_CONFIG_PATH, type TenantConfig } from "../config/tenant.js";
+import type { FileBytes, PullFile } from "../github/gateway.js";
+import { isRequestFilePath, REQUEST_FILE_MAX_BYTES } from "../requests/access-request.js";
+import { byPosition, type Problem } from "../requests/problem.js";
+import { GOVERNANCE_PATHS, readCodeowners, readConfig, type Blocker } from "../requests/pull-request-review.js";
+import { accessWindow, validateRequest, type RequestReview } from "../requests/validate-request.js";
+import { formatOwner, ownersOf, type Codeowners, type CodeownersOwner } from "./codeowners.js";
+
+export interface Review {
+  id: number;
+  login: string;
+  state: "APPROVED" | "CHANGES_REQUESTED" | "COMMENTED" | "DISMISSED" | "PENDING";
+  commitId: string;
+  submittedAt: string;
+}
+
+/** GitHub user logins when GitHub linked the commit's e-mail addresses to accounts; undefined when not. */
+export interface PullCommit {
+  sha: string;
+  authorLogin?: string;
+  committerLogin?: string;
+}
+
+export type TeamMembership = "active" | "pending" | "none";
+export type RepoPermission = "admin" | "maintain" | "write" | "triage" | "read" | "none";
+
+export interface MergeEvidence {
+  pr: { number: number; authorLogin: string; headSha: string; baseRef: string; mergeCommitSha: string; mergedBy?: string };
+  defaultBranch: string;
+  /** First parent of the merge commit: the default branch just before the merge. */
+  baseSha: string;
+  /** The PR's changed files (renames carry previousPath). */
+  files: readonly PullFile[];
+  /** `.github/jitsudo.yml` at baseSha. */
+  configFile: FileBytes;
+  /** CODEOWNERS_LOCATIONS at baseSha, in order. */
+  codeownersFiles: readonly FileBytes[];
+  /** Each request path's content at the merge commit. */
+  atMerge: ReadonlyMap<string, FileBytes>;
+  /** Each request path's content at pr.headSha (the approved head). */
+  atHead: ReadonlyMap<string, FileBytes>;
+  /** All reviews, oldest first. */
+  reviews: readonly Review[];
+  /** All commits of the PR. */
+  commits: readonly PullCommit[];
+  /** Keyed by `teamKey(org, slug, login)`. */
+  teamMemberships: ReadonlyMap<string, TeamMembership>;
+  /** Keyed by login.toLowerCase(). */
+  permissions: ReadonlyMap<string, RepoPermission>;
+  /** When the merge is processed. */
+  now: Date;
+}
+
+export interface FileVerdict {
+  path: string;
+  /** An added/changed request file → grant; a deleted (or renamed-away) request file → revoke of its live grant. */
+  kind: "grant" | "revoke";
+  approved: boolean;
+  /** For "grant": the request as validated on the MERGED content. */
+  review?: RequestReview;
+  requiredApprovals: number;
+  /** Logins whose approvals counted, sorted. */
+  approvers: string[];
+  blobSha?: string;
+  window?: { startsAt: Date; expiresAt: Date };
+  /** Every reason it is not approved (empty when approved). */
+  reasons: string[];
+}
+
+export interface MergeVerdict {
+  approved: boolean;
+  files: FileVerdict[];
+  /** Reasons about the whole pull request. */
+  reasons: string[];
+  /** The distinct team-membership keys the verdict needed. */
+  teamLookups: string[];
+}
+
+export const NO_REQUEST_FILES = "no request files";
+/** "with approval like any other change": one code owner of the deleted path. */
+export const REVOKE_APPROVALS = 1;
+const WRITE_ACCESS: ReadonlySet<RepoPermission> = new Set(["admin", "maintain", "write"]);
+
+/** The key of `teamMemberships`: GET /orgs/{org}/teams/{slug}/memberships/{login}. */
+export function teamKey(org: string, slug: string, login: string): string {
+  return `${org}/${slug}:${login.toLowerCase()}`;
+}
+
+export function judgeMerge(evidence: MergeEvidence): MergeVerdict {
+  const lookups = new Lookups(evidence.teamMemberships, evidence.permissions);
+  const verdict = judge(evidence, lookups);
+  return { ...verdict, teamLookups: lookups.teamKeys() };
+}
+
+/**
+ * Which team memberships and permissions judgeMerge will need, so the caller fetches each once.
+ * Whether something is looked up never depends on a looked-up answer, so this is exactly the set
+ * judgeMerge reads (logins lower-cased, as the maps are keyed).
+ */
+export function lookupsNeeded(evidence: Omit<MergeEvidence, "teamMemberships" | "permissions">): {
+  teams: { org: string; slug: string; login: string }[];
+  logins: string[];
+} {
+  const lookups = new Lookups(new Map(), new Map());
+  judge({ ...evidence, teamMemberships: new Map(), permissions: new Map() }, lookups);
+  return { teams: lookups.teams(), logins: lookups.logins() };
+}
+
+/** Records every membership and permission read, and answers from the prefetched maps. */
+class Lookups {
+  private readonly teamsRead = new Map<string, { org: string; slug: string; login: string }>();
+  private readonly loginsRead = new Set<string>();
+
+  constructor(
+    private readonly memberships: ReadonlyMap<string, TeamMembership>,
+    private readonly permissions: ReadonlyMap<string, RepoPermission>,
+  ) {}
+
+  membership(org: string, slug: string, login: string): TeamMembership {
+    const key = teamKey(org, slug, login);
+    this.teamsRead.set(key, { org, slug, login: login.toLowerCase() });
+    return this.memberships.get(key) ?? "none";
+  }
+
+  permission(login: string): RepoPermission | undefined {
+    this.loginsRead.add(login.toLowerCase());
+    return this.permissions.get(login.toLowerCase());
+  }
+
+  teamKeys(): string[] {
+    return [...this.teamsRead.keys()];
+  }
+
+  teams(): { org: string; slug: string; login: string }[] {
+    return [...this.teamsRead.values()];
+  }
+
+  logins(): string[] {
+    return [...this.loginsRead];
+  }
+}
+
+/** What a request file change asks for. */
+type Change = { kind: "grant"; path: string; renamedFrom?: string } | { kind: "revoke"; path: string };
+
+/** One set of owners that must supply `needed` approvals. */
+interface Requirement {
+  path: string;
+  owners: CodeownersOwner[];
+  needed: number;
+  /** The old path of a rename: its owners must approve too. */
+  oldPath: boolean;
+}
+
+/** The PR-wide facts every file is judged against. */
+interface Context {
+  evidence: MergeEvidence;
+  /** Undefined when the base config is missing or invalid (already a PR-level reason). */
+  config?: TenantConfig;
+  codeowners?: Codeowners;
+  lookups: Lookups;
+  reviewers: Reviewer[];
+  contributors: Map<string, Contribution>;
+}
+
+interface Reviewer {
+  login: string;
+  /** The latest review that is not a comment and not pending: the one that says where they stand. */
+  decisive: Review;
+  approvedBefore: boolean;
+}
+
+interface Contribution {
+  authored: string[];
+  committed: string[];
+}
+
+function judge(evidence: MergeEvidence, lookups: Lookups): Omit<MergeVerdict, "teamLookups"> {
+  const changes = requestChanges(evidence.files);
+  if (changes.length === 0) return { approved: false, files: [], reasons: [NO_REQUEST_FILES] };
+
+  const reasons = [...branchReasons(evidence), ...governanceReasons(evidence.files)];
+  const configBlockers: Blocker[] = [];
+  const { config, configProblems } = readConfig(evidence.configFile, configBlockers);
+  reasons.push(...configBlockers.map((blocker) => blocker.message));
+  reasons.push(...configProblems.map((problem) => `${TENANT_CONFIG_PATH} line ${problem.line}: ${problem.message}`));
+  const codeownersBlockers: Blocker[] = [];
+  const codeowners = readCodeowners(evidence.codeownersFiles, codeownersBlockers);
+  reasons.push(...codeownersBlockers.map((blocker) => blocker.message));
+  reasons.push(...unlinkedCommitReasons(evidence));
+
+  const context: Context = {
+    evidence,
+    ...(configBlockers.length === 0 ? { config } : {}),
+    ...(codeowners ? { codeowners } : {}),
+    lookups,
+    reviewers: reviewersOf(evidence.reviews),
+    contributors: contributorsOf(evidence.commits),
+  };
+  const files = changes.map((change) => (change.kind === "grant" ? judgeGrant(change, context) : judgeRevoke(change.path, context)));
+  return { approved: reasons.length === 0 && files.every((file) => file.approved), files, reasons };
+}
+
+/** Request files the PR adds, changes, deletes or renames, in the PR's order. */
+function requestChanges(files: readonly PullFile[]): Change[] {
+  const changes: Change[] = [];
+  for (const file of files) {
+    if (file.status !== "removed" && isRequestFilePath(file.path)) {
+      const renamedFrom = file.status === "renamed" && file.previousPath && isRequestFilePath(file.previousPath) ? file.previousPath : undefined;
+      changes.push({ kind: "grant", path: file.path, ...(renamedFrom ? { renamedFrom } : {}) });
+    }
+    // A copy leaves its source in place, so only a deletion or a rename ends the old file's grant.
+    const removed = file.status === "removed" ? file.path : file.status === "renamed" ? file.previousPath : undefined;
+    if (removed && isRequestFilePath(removed)) changes.push({ kind: "revoke", path: removed });
+  }
+  return changes;
+}
+
+function branchReasons({ pr, defaultBranch }: MergeEvidence): string[] {
+  if (pr.baseRef === defaultBranch) return [];
+  // Whoever controls another branch controls its CODEOWNERS and policy.
+  return [`this pull request was merged into ${pr.baseRef}, not the default branch ${defaultBranch}; only merges into ${defaultBranch} grant or revoke access`];
+}
+
+function governanceReasons(files: readonly PullFile[]): string[] {
+  const governance = new Set(GOVERNANCE_PATHS.map((path) => path.toLowerCase()));
+  const touched = new Set(
+    files.flatMap((file) => [file.path, file.previousPath]).filter((path): path is string => path !== undefined && governance.has(path.toLowerCase())),
+  );
+  return [...touched].map(
+    (path) => `this pull request also changes ${path}; changes to code owners or policy must be merged in their own pull request, so this one grants nothing`,
+  );
+}
+
+function unlinkedCommitReasons({ commits }: MergeEvidence): string[] {
+  return commits.flatMap((commit) => {
+    const unlinked = [commit.authorLogin === undefined ? "author" : "", commit.committerLogin === undefined ? "committer" : ""].filter(Boolean);
+    if (unlinked.length === 0) return [];
+    const who = unlinked.length === 2 ? "author and committer are" : `${unlinked[0]} is`;
+    return [`commit ${short(commit.sha)}'s ${who} not linked to a GitHub account, so jitsudo cannot tell whether an approver wrote it`];
+  });
+}
+
+/** Reviewers in order of their first review, each with the review that decides their stand. */
+function reviewersOf(reviews: readonly Review[]): Reviewer[] {
+  const byLogin = new Map<string, { login: string; decisive?: Review; approvedBefore: boolean }>();
+  for (const review of reviews) {
+    const key = review.login.toLowerCase();
+    const entry = byLogin.get(key) ?? { login: review.login, approvedBefore: false };
+    byLogin.set(key, entry);
+    // Comments and unsubmitted drafts neither give nor cancel an approval.
+    if (review.state === "COMMENTED" || review.state === "PENDING") continue;
+    if (entry.decisive?.state === "APPROVED") entry.approvedBefore = true;
+    entry.decisive = review;
+    entry.login = review.login;
+  }
+  return [...byLogin.values()].flatMap((entry) =>
+    entry.decisive ? [{ login: entry.login, decisive: entry.decisive, approvedBefore: entry.approvedBefore }] : [],
+  );
+}
+
+function contributorsOf(commits: readonly PullCommit[]): Map<string, Contribution> {
+  const contributors = new Map<string, Contribution>();
+  const entry = (login: string) => {
+    const key = login.toLowerCase();
+    const found = contributors.get(key) ?? { authored: [], committed: [] };
+    contributors.set(key, found);
+    return found;
+  };
+  for (const commit of commits) {
+    if (commit.authorLogin !== undefined) entry(commit.authorLogin).authored.push(short(commit.sha));
+    if (commit.committerLogin !== undefined) entry(commit.committerLogin).committed.push(short(commit.sha));
+  }
+  return contributors;
+}
+
+function judgeGrant(change: Extract<Change, { kind: "grant" }>, context: Context): FileVerdict {
+  const { evidence } = context;
+  const merged = evidence.atMerge.get(change.path) ?? { kind: "missing" as const };
+  const review = reviewMerged(change.path, merged, context);
+  const needed = review.decision?.rule?.approvals ?? 1; // the rulebook's default when no rule decides
+  const requirements = [requirement(change.path, needed, false, context)];
+  if (change.renamedFrom) requirements.push(requirement(change.renamedFrom, needed, true, context));
+
+  const counted = countApprovals(requirements, review.decision?.principal, context);
+  const reasons = [
+    ...review.problems.filter((problem) => problem.severity === "error").map((problem) => `line ${problem.line}: ${problem.message}`),
+    ...sameContentReasons(merged, evidence.atHead.get(change.path) ?? { kind: "missing" }, evidence),
+    ...counted.reasons,
+  ];
+  const blobSha = "blobSha" in merged ? merged.blobSha : undefined;
+  return {
+    path: change.path,
+    kind: "grant",
+    approved: reasons.length === 0,
+    review,
+    requiredApprovals: needed,
+    approvers: counted.approvers,
+    ...(blobSha ? { blobSha } : {}),
+    ...(review.parsed ? { window: accessWindow(review.parsed, evidence.now) } : {}),
+    reasons,
+  };
+}
+
+function judgeRevoke(path: string, context: Context): FileVerdict {
+  const counted = countApprovals([requirement(path, REVOKE_APPROVALS, false, context)], undefined, context);
+  return {
+    path,
+    kind: "revoke",
+    approved: counted.reasons.length === 0,
+    requiredApprovals: REVOKE_APPROVALS,
+    approvers: counted.approvers,
+    reasons: counted.reasons,
+  };
+}
+
+/** The merged bytes validated against the base policy, as the PR check did on the head. */
+function reviewMerged(path: string, merged: FileBytes, context: Context): RequestReview {
+  const { evidence } = context;
+  if (merged.kind !== "file") return { file: path, valid: false, problems: [unreadable(path, merged, evidence.pr.mergeCommitSha)] };
+  // With an unusable base config (a PR-level reason), check the file on its own rather than
+  // blaming it for the config's "no rules".
+  const review = validateRequest(path, merged.bytes, {
+    ...(context.config ? { config: context.config } : {}),
+    requester: evidence.pr.authorLogin,
+    now: evidence.now,
+  });
+  return { ...review, problems: [...review.problems].sort(byPosition) };
+}
+
+function unreadable(path: string, content: Exclude<FileBytes, { kind: "file" }>, mergeSha: string): Problem {
+  const message =
+    content.kind === "too-large"
+      ? `file is ${content.size} bytes, over the limit of ${REQUEST_FILE_MAX_BYTES} bytes; keep only the request in it`
+      : content.kind === "not-a-file"
+        ? "is not a regular file (a symlink, directory or submodule); a request must be a plain YAML file"
+        : `file is not in the merge commit ${short(mergeSha)}`;
+  return { file: path, line: 1, column: 1, severity: "error", message };
+}
+
+/** Approvals cover the bytes approved: the merge must carry exactly the approved head's blob. */
+function sameContentReasons(merged: FileBytes, head: FileBytes, { pr }: MergeEvidence): string[] {
+  const mergedBlob = "blobSha" in merged ? merged.blobSha : undefined;
+  if (mergedBlob === undefined) return []; // unreadable at the merge: already a reason
+  const headBlob = "blobSha" in head ? head.blobSha : undefined;
+  if (headBlob === mergedBlob) return [];
+  const atHead = headBlob === undefined ? `no such file at ${short(pr.headSha)}` : `blob ${short(headBlob)} at ${short(pr.headSha)}`;
+  return [
+    `content at the merge commit differs from the approved head (blob ${short(mergedBlob)} at ${short(pr.mergeCommitSha)}, ${atHead}); approvals only cover the content they approved`,
+  ];
+}
+
+function requirement(path: string, needed: number, oldPath: boolean, context: Context): Requirement {
+  return { path, owners: context.codeowners ? ownersOf(context.codeowners, path) : [], needed, oldPath };
+}
+
+/** Where one approving reviewer stands against one requirement. */
+interface Ownership {
+  owns: boolean;
+  /** Teams owning the path of which the reviewer is a pending (not yet accepted) member. */
+  pendingTeams: string[];
+}
+
+interface Assessment {
+  login: string;
+  /** Why their review cannot count, whatever the owners (identity, staleness, withdrawal). */
+  excluded?: string;
+  /** Set when the reviewer may own a path, so their permission was read. */
+  permission?: RepoPermission | "unknown";
+  ownership: Ownership[];
+}
+
+function countApprovals(requirements: Requirement[], grantee: string | undefined, context: Context): { approvers: string[]; reasons: string[] } {
+  const assessments = context.reviewers.map((reviewer) => assess(reviewer, requirements, grantee, context));
+  const countedBy = requirements.map((_, index) =>
+    assessments.filter((assessment) => counts(assessment) && assessment.ownership[index]!.owns).map((assessment) => assessment.login),
+  );
+  const approvers = [...new Set(countedBy.flat())].sort();
+  const unmet = requirements.flatMap((requirement, index) => (countedBy[index]!.length < requirement.needed ? [index] : []));
+  if (unmet.length === 0) return { approvers, reasons: [] };
+
+  const reasons: string[] = [];
+  for (const index of unmet) reasons.push(...shortfallReasons(requirements[index]!, countedBy[index]!, context));
+  for (const assessment of assessments) reasons.push(...assessmentReasons(assessment, requirements, unmet));
+  for (const index of unmet) reasons.push(...emailOwnerReasons(requirements[index]!, context));
+  return { approvers, reasons };
+}
+
+function counts(assessment: Assessment): boolean {
+  return assessment.excluded === undefined && assessment.permission !== undefined && assessment.permission !== "unknown" && WRITE_ACCESS.has(assessment.permission);
+}
+
+function assess(reviewer: Reviewer, requirements: Requirement[], grantee: string | undefined, context: Context): Assessment {
+  const notOwner: Ownership[] = requirements.map(() => ({ owns: false, pendingTeams: [] }));
+  const excluded = exclusion(reviewer, grantee, context);
+  if (excluded !== undefined) return { login: reviewer.login, excluded, ownership: notOwner };
+  const { login } = reviewer;
+  // Only someone who might own a path needs their permission read; decided without any lookup,
+  // so lookupsNeeded asks for exactly what this reads.
+  const mayOwn = requirements.some((requirement) => requirement.owners.some((owner) => owner.kind === "team" || isUser(owner, login)));
+  if (!mayOwn) return { login, ownership: notOwner };
+  const permission = context.lookups.permission(login) ?? "unknown";
+  return { login, permission, ownership: requirements.map((requirement) => ownershipOf(login, requirement.owners, context.lookups)) };
+}
+
+/** Why a reviewer's stand cannot count for this file; undefined when their approval is eligible. */
+function exclusion(reviewer: Reviewer, grantee: string | undefined, context: Context): string | undefined {
+  const { login, decisive } = reviewer;
+  const { pr } = context.evidence;
+  if (decisive.state === "CHANGES_REQUESTED") {
+    return reviewer.approvedBefore ? `@${login} requested changes after approving, which withdraws the approval` : `@${login} requested changes`;
+  }
+  if (decisive.state === "DISMISSED") return `@${login}'s latest review was dismissed, so it does not count`;
+  if (sameLogin(login, pr.authorLogin)) return `@${login} is the requester and cannot approve their own request`;
+  if (grantee !== undefined && context.config && principalFor(context.config, login).toLowerCase() === grantee.toLowerCase()) {
+    return `@${login} is the grantee (${grantee}) and cannot approve access for themselves`;
+  }
+  const contribution = context.contributors.get(login.toLowerCase());
+  if (contribution && contribution.authored.length > 0) return `@${login} ${commitsPhrase("authored", contribution.authored)}`;
+  if (contribution && contribution.committed.length > 0) return `@${login} ${commitsPhrase("committed", contribution.committed)}`;
+  if (decisive.commitId !== pr.headSha) return `@${login} approved ${short(decisive.commitId)}, not the merged head ${short(pr.headSha)}`;
+  return undefined;
+}
+
+function commitsPhrase(verb: string, shas: string[]): string {
+  const distinct = [...new Set(shas)];
+  return `${verb} ${distinct.length === 1 ? "a commit" : "commits"} in this pull request (${distinct.join(", ")})`;
+}
+
+/** A user owner by login (case-insensitive), or an ACTIVE member of a team owner. E-mail owners never count. */
+function ownershipOf(login: string, owners: CodeownersOwner[], lookups: Lookups): Ownership {
+  if (owners.some((owner) => isUser(owner, login))) return { owns: true, pendingTeams: [] };
+  // Every team is read (no early exit), so which lookups happen never depends on their answers.
+  const states = owners.flatMap((owner) =>
+    owner.kind === "team" ? [{ team: formatOwner(owner), state: lookups.membership(owner.org, owner.slug, login) }] : [],
+  );
+  return {
+    owns: states.some(({ state }) => state === "active"),
+    pendingTeams: states.filter(({ state }) => state === "pending").map(({ team }) => team),
+  };
+}
+
+function shortfallReasons(requirement: Requirement, counted: string[], context: Context): string[] {
+  const { needed, path } = requirement;
+  const has = `has ${counted.length}${counted.length > 0 ? ` (${counted.map((login) => `@${login}`).join(", ")})` : ""}`;
+  const approvals = `${needed} ${needed === 1 ? "approval" : "approvals"}`;
+  const reasons = [
+    requirement.oldPath
+      ? `renamed from ${path}, so it also needs ${approvals} from the code owners of ${path}; ${has}`
+      : `needs ${needed} code-owner ${needed === 1 ? "approval" : "approvals"}, ${has}`,
+  ];
+  const { codeowners } = context;
+  if (codeowners && requirement.owners.length === 0) reasons.push(`${path} has no code owners in ${codeowners.path}, so nobody can approve it`);
+  return reasons;
+}
+
+/** Why each reviewer did not count, for the requirements still short. */
+function assessmentReasons(assessment: Assessment, requirements: Requirement[], unmet: number[]): string[] {
+  const { login, excluded, permission, ownership } = assessment;
+  if (excluded !== undefined) return [excluded];
+  const reasons: string[] = [];
+  if (permission !== undefined && !counts(assessment) && ownership.some((owned) => owned.owns)) {
+    reasons.push(
+      permission === "unknown"
+        ? `@${login}'s permission on the repository is unknown; approvers need write`
+        : `@${login} has ${permission === "none" ? "no" : permission} permission on the repository; approvers need write`,
+    );
+  }
+  for (const index of unmet) {
+    const requirement = requirements[index]!;
+    const owned = ownership[index]!;
+    // Unowned paths already say nobody can approve them; naming each reviewer adds nothing.
+    if (owned.owns || !requirement.owners.some((owner) => owner.kind !== "email")) continue;
+    if (owned.pendingTeams.length > 0) reasons.push(...owned.pendingTeams.map((team) => `@${login}'s membership of ${team} is pending`));
+    else reasons.push(`@${login} is not a code owner of ${requirement.path}`);
+  }
+  return reasons;
+}
+
+/** E-mail owners never count; say so, since they may have looked like a way to approve. */
+function emailOwnerReasons(requirement: Requirement, context: Context): string[] {
+  const emails = requirement.owners.filter((owner) => owner.kind === "email").map(formatOwner).join(", ");
+  if (emails === "") return [];
+  const where = context.codeowners?.path ?? "CODEOWNERS";
+  return requirement.owners.every((owner) => owner.kind === "email")
+    ? [`${requirement.path} is owned only by e-mail address (${emails}) in ${where}, and GitHub does not say which account owns an address, so nobody can approve it; list owners as @user or @org/team`]
+    : [`code owners of ${requirement.path} listed by e-mail address (${emails}) cannot approve: GitHub does not say which account owns an address; list them as @user or @org/team`];
+}
+
+function isUser(owner: CodeownersOwner, login: string): boolean {
+  return owner.kind === "user" && sameLogin(owner.login, login);
+}
+
+/** GitHub logins are case-insensitive. */
+function sameLogin(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
+}
+
+function short(sha: string): string {
+  return sha.slice(0, 7);
+}

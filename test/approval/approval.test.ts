@@ -1,0 +1,580 @@
+/**
+ * The merge verdict, one test per rule of docs "The verdict" and per attack of "Attacks to refuse"
+ * that can be judged from fetched data alone. Evidence is built with small helpers: a valid,
+ * approvable merge by default, which each test breaks in exactly one way.
+ */
+import { createHash } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import {
+  judgeMerge,
+  lookupsNeeded,
+  teamKey,
+  type MergeEvidence,
+  type PullCommit,
+  type RepoPermission,
+  type Review,
+  type TeamMembership,
+} from "../../src/approval/approval.js";
+import type { FileBytes, PullFile } from "../../src/github/gateway.js";
+
+const HEAD = "4d5e6f7" + "a".repeat(33);
+const OLD_HEAD = "1a2b3c4" + "b".repeat(33);
+const MERGE = "9f9f9f9" + "c".repeat(33);
+const BASE = "0b0b0b0" + "d".repeat(33);
+const COMMIT = "5c5c5c5" + "e".repeat(33);
+const FRIEND_COMMIT = "9f8e7d6" + "f".repeat(33);
+const NOW = new Date("2026-11-25T12:00:00Z");
+
+// Rule lines: rules[0] on line 5, rules[1] on line 8, rules[2] on line 13.
+const POLICY = `users:
+  alice: alice@example.com
+  frank: frank@example.com
+rules:
+  - permission_sets: [ReadOnlyAccess]
+    accounts: ["*"]
+    max_duration: 8h
+  - permission_sets: [AdministratorAccess]
+    accounts: ["123456789012"]
+    max_duration: 2h
+    approvals: 2
+    require_ticket: true
+  - permission_sets: [BreakGlass]
+    accounts: ["*"]
+    max_duration: 1h
+    allow_other_principal: true
+`;
+const CODEOWNERS = `# access approvals
+/access-requests/ @bob @acme/platform
+/access-requests/prod/ @carol @acme/sre
+/access-requests/legacy/ security@example.com
+/access-requests/mixed/ @bob security@example.com
+/access-requests/unowned/
+`;
+const READ_ONLY = `account: "123456789012"
+permission_set: ReadOnlyAccess
+duration: 2h
+reason: "Investigate the latency alarms"
+`;
+const ADMIN = `account: "123456789012"
+permission_set: AdministratorAccess
+duration: 2h
+reason: "Restore the failed deploy"
+ticket: INC-4711
+`;
+
+const REQUEST = "access-requests/alice.yaml";
+
+function bytes(content: string | Uint8Array): Uint8Array {
+  return typeof content === "string" ? new TextEncoder().encode(content) : content;
+}
+
+function blobShaOf(content: string | Uint8Array): string {
+  return createHash("sha1").update(bytes(content)).digest("hex");
+}
+
+/** A file as the gateway returns it, with a blob SHA that changes with the content. */
+function blob(content: string | Uint8Array): FileBytes {
+  return { kind: "file", bytes: bytes(content), blobSha: blobShaOf(content) };
+}
+
+const missing: FileBytes = { kind: "missing" };
+const added = (path: string): PullFile => ({ path, status: "added" });
+
+let reviewId = 0;
+function review(login: string, state: Review["state"], commitId = HEAD): Review {
+  reviewId++;
+  return { id: reviewId, login, state, commitId, submittedAt: new Date(NOW.getTime() - 3_600_000 + reviewId * 1000).toISOString() };
+}
+const approve = (login: string, commitId = HEAD) => review(login, "APPROVED", commitId);
+
+const byAlice: PullCommit = { sha: COMMIT, authorLogin: "alice", committerLogin: "alice" };
+
+/** Request paths get the same content at the merge and at the head unless a test says otherwise. */
+function evidence(requests: Record<string, string | Uint8Array>, overrides: Partial<MergeEvidence> = {}): MergeEvidence {
+  const contents = new Map(Object.entries(requests).map(([path, content]) => [path, blob(content)]));
+  return {
+    pr: { number: 7, authorLogin: "alice", headSha: HEAD, baseRef: "main", mergeCommitSha: MERGE, mergedBy: "bob" },
+    defaultBranch: "main",
+    baseSha: BASE,
+    files: Object.keys(requests).map(added),
+    configFile: blob(POLICY),
+    codeownersFiles: [blob(CODEOWNERS), missing, missing],
+    atMerge: contents,
+    atHead: contents,
+    reviews: [],
+    commits: [byAlice],
+    teamMemberships: new Map<string, TeamMembership>([
+      [teamKey("acme", "platform", "dave"), "active"],
+      [teamKey("acme", "platform", "paula"), "pending"],
+      [teamKey("acme", "sre", "sam"), "active"],
+    ]),
+    permissions: new Map<string, RepoPermission>([
+      ["bob", "write"],
+      ["carol", "maintain"],
+      ["dave", "admin"],
+      ["paula", "write"],
+      ["sam", "write"],
+      ["erin", "read"],
+      ["frank", "write"],
+      ["mallory", "write"],
+      ["zed", "write"],
+    ]),
+    now: NOW,
+    ...overrides,
+  };
+}
+
+/** The one file's verdict, for single-file merges. */
+function only(verdict: ReturnType<typeof judgeMerge>) {
+  expect(verdict.files).toHaveLength(1);
+  return verdict.files[0]!;
+}
+
+describe("judgeMerge: approved merges", () => {
+  it("approves a valid request with one code-owner approval on the merged head", () => {
+    const verdict = judgeMerge(evidence({ [REQUEST]: READ_ONLY }, { reviews: [approve("bob")] }));
+    expect(verdict.approved).toBe(true);
+    expect(verdict.reasons).toEqual([]);
+    const file = only(verdict);
+    expect(file).toMatchObject({
+      path: REQUEST,
+      kind: "grant",
+      approved: true,
+      requiredApprovals: 1,
+      approvers: ["bob"],
+      blobSha: blobShaOf(READ_ONLY),
+      window: { startsAt: NOW, expiresAt: new Date("2026-11-25T14:00:00Z") },
+      reasons: [],
+    });
+    expect(file.review?.valid).toBe(true);
+    expect(file.review?.decision?.principal).toBe("alice@example.com");
+    // @bob is a user owner, so no team had to be asked about.
+    expect(verdict.teamLookups).toEqual([]);
+  });
+
+  it("approves a 2-approval request with a user owner and an active member of a team owner", () => {
+    const verdict = judgeMerge(evidence({ [REQUEST]: ADMIN }, { reviews: [approve("bob"), approve("dave")] }));
+    expect(verdict.approved).toBe(true);
+    expect(only(verdict)).toMatchObject({ approved: true, requiredApprovals: 2, approvers: ["bob", "dave"], reasons: [] });
+    expect(verdict.teamLookups).toEqual([teamKey("acme", "platform", "dave")]);
+  });
+
+  it("counts a later APPROVED after CHANGES_REQUESTED", () => {
+    const verdict = judgeMerge(
+      evidence({ [REQUEST]: READ_ONLY }, { reviews: [review("bob", "CHANGES_REQUESTED", OLD_HEAD), approve("bob")] }),
+    );
+    expect(verdict.approved).toBe(true);
+    expect(only(verdict).approvers).toEqual(["bob"]);
+  });
+
+  it("does not let a later COMMENTED (or a pending draft) cancel an approval", () => {
+    const verdict = judgeMerge(
+      evidence({ [REQUEST]: READ_ONLY }, { reviews: [approve("bob"), review("bob", "COMMENTED"), review("bob", "PENDING")] }),
+    );
+    expect(verdict.approved).toBe(true);
+    expect(only(verdict).approvers).toEqual(["bob"]);
+  });
+
+  it("matches user owners case-insensitively", () => {
+    const verdict = judgeMerge(evidence({ [REQUEST]: READ_ONLY }, { reviews: [approve("BoB")] }));
+    expect(verdict.approved).toBe(true);
+    expect(only(verdict).approvers).toEqual(["BoB"]);
+  });
+
+  it("approves a rename only with the owners of both the new and the old path, and revokes the old path", () => {
+    const renamed: PullFile = { path: "access-requests/prod/alice.yaml", status: "renamed", previousPath: REQUEST };
+    const base = { files: [renamed] };
+    const requests = { "access-requests/prod/alice.yaml": READ_ONLY };
+
+    const both = judgeMerge(evidence(requests, { ...base, reviews: [approve("bob"), approve("carol")] }));
+    expect(both.approved).toBe(true);
+    expect(both.files.map((file) => [file.kind, file.path, file.approved, file.approvers])).toEqual([
+      ["grant", "access-requests/prod/alice.yaml", true, ["bob", "carol"]],
+      ["revoke", REQUEST, true, ["bob"]],
+    ]);
+
+    const newOwnerOnly = judgeMerge(evidence(requests, { ...base, reviews: [approve("carol")] }));
+    expect(newOwnerOnly.approved).toBe(false);
+    expect(newOwnerOnly.files.map((file) => file.reasons)).toEqual([
+      [
+        "renamed from access-requests/alice.yaml, so it also needs 1 approval from the code owners of access-requests/alice.yaml; has 0",
+        "@carol is not a code owner of access-requests/alice.yaml",
+      ],
+      ["needs 1 code-owner approval, has 0", "@carol is not a code owner of access-requests/alice.yaml"],
+    ]);
+
+    const oldOwnerOnly = judgeMerge(evidence(requests, { ...base, reviews: [approve("bob")] }));
+    expect(oldOwnerOnly.approved).toBe(false);
+    expect(oldOwnerOnly.files.map((file) => [file.approved, file.reasons])).toEqual([
+      [false, ["needs 1 code-owner approval, has 0", "@bob is not a code owner of access-requests/prod/alice.yaml"]],
+      [true, []],
+    ]);
+  });
+
+  it("approves the deletion of a request file as a revoke with one code-owner approval", () => {
+    const files: PullFile[] = [{ path: REQUEST, status: "removed" }];
+    const verdict = judgeMerge(evidence({}, { files, reviews: [approve("bob")] }));
+    expect(verdict.approved).toBe(true);
+    expect(verdict.files).toEqual([{ path: REQUEST, kind: "revoke", approved: true, requiredApprovals: 1, approvers: ["bob"], reasons: [] }]);
+
+    const unapproved = judgeMerge(evidence({}, { files }));
+    expect(unapproved.approved).toBe(false);
+    expect(only(unapproved).reasons).toEqual(["needs 1 code-owner approval, has 0"]);
+  });
+});
+
+describe("judgeMerge: the pull request as a whole", () => {
+  it("says there is nothing to judge when no request file is touched", () => {
+    const verdict = judgeMerge(evidence({}, { files: [added("README.md")], reviews: [approve("bob")] }));
+    expect(verdict).toEqual({ approved: false, files: [], reasons: ["no request files"], teamLookups: [] });
+  });
+
+  it("grants nothing for a merge into another branch than the default", () => {
+    const verdict = judgeMerge(
+      evidence({ [REQUEST]: READ_ONLY }, { pr: { ...evidence({}).pr, baseRef: "release" }, reviews: [approve("bob")] }),
+    );
+    expect(verdict.approved).toBe(false);
+    expect(verdict.reasons).toEqual([
+      "this pull request was merged into release, not the default branch main; only merges into main grant or revoke access",
+    ]);
+    expect(only(verdict).approved).toBe(true); // the file itself was fine: the branch is the reason
+  });
+
+  it("fails closed when the tenant config is missing at the base", () => {
+    const verdict = judgeMerge(evidence({ [REQUEST]: READ_ONLY }, { configFile: missing, reviews: [approve("bob")] }));
+    expect(verdict.approved).toBe(false);
+    expect(verdict.reasons).toEqual([
+      ".github/jitsudo.yml does not exist on the base branch, so no policy allows any request; an admin must add it",
+    ]);
+  });
+
+  it("fails closed when the tenant config is invalid at the base, naming the line", () => {
+    const invalid = POLICY.replace("max_duration: 8h", "max_duration: forever");
+    const verdict = judgeMerge(evidence({ [REQUEST]: READ_ONLY }, { configFile: blob(invalid), reviews: [approve("bob")] }));
+    expect(verdict.approved).toBe(false);
+    expect(verdict.reasons).toEqual([
+      ".github/jitsudo.yml on the base branch is invalid, so nothing can be granted until an admin fixes it (problems listed below)",
+      '.github/jitsudo.yml line 7: rules[0].max_duration "forever" is not a duration; write it as 30m, 2h, 1h30m, 1d or PT2H',
+    ]);
+  });
+
+  it("fails closed without a CODEOWNERS file at the base", () => {
+    const verdict = judgeMerge(
+      evidence({ [REQUEST]: READ_ONLY }, { codeownersFiles: [missing, missing, missing], reviews: [approve("bob")] }),
+    );
+    expect(verdict.approved).toBe(false);
+    expect(verdict.reasons).toEqual([
+      "the base branch has no CODEOWNERS file (.github/CODEOWNERS, CODEOWNERS or docs/CODEOWNERS), so nobody can approve requests",
+    ]);
+    expect(only(verdict).reasons).toEqual(["needs 1 code-owner approval, has 0"]);
+  });
+
+  it("fails closed while CODEOWNERS at the base has any invalid line, naming it", () => {
+    const broken = `${CODEOWNERS}!/access-requests/secret/ @mallory\n`;
+    const verdict = judgeMerge(evidence({ [REQUEST]: READ_ONLY }, { codeownersFiles: [blob(broken), missing, missing], reviews: [approve("bob")] }));
+    expect(verdict.approved).toBe(false);
+    expect(verdict.reasons).toEqual([
+      '.github/CODEOWNERS line 7 on the base branch is invalid ("!/access-requests/secret/" uses negation ("!"), which CODEOWNERS does not support; GitHub ignores this line); no request can be approved until it is fixed',
+    ]);
+    expect(only(verdict).approved).toBe(true);
+  });
+
+  it("reads CODEOWNERS from the first location present at the base", () => {
+    const verdict = judgeMerge(
+      evidence({ [REQUEST]: READ_ONLY }, { codeownersFiles: [missing, blob("/access-requests/ @zed\n"), blob(CODEOWNERS)], reviews: [approve("bob")] }),
+    );
+    expect(only(verdict).reasons).toEqual(["needs 1 code-owner approval, has 0", "@bob is not a code owner of access-requests/alice.yaml"]);
+  });
+
+  it("refuses a merge with a commit whose author GitHub could not link to an account", () => {
+    const unlinked: PullCommit = { sha: FRIEND_COMMIT, committerLogin: "alice" };
+    const verdict = judgeMerge(evidence({ [REQUEST]: READ_ONLY }, { commits: [byAlice, unlinked, { sha: OLD_HEAD }], reviews: [approve("bob")] }));
+    expect(verdict.approved).toBe(false);
+    expect(verdict.reasons).toEqual([
+      "commit 9f8e7d6's author is not linked to a GitHub account, so jitsudo cannot tell whether an approver wrote it",
+      "commit 1a2b3c4's author and committer are not linked to a GitHub account, so jitsudo cannot tell whether an approver wrote it",
+    ]);
+  });
+});
+
+describe("judgeMerge: each request file", () => {
+  it("re-validates the merged content against the base policy", () => {
+    const tooLong = ADMIN.replace("duration: 2h", "duration: 4h");
+    const verdict = judgeMerge(evidence({ [REQUEST]: tooLong }, { reviews: [approve("bob"), approve("dave")] }));
+    expect(verdict.approved).toBe(false);
+    expect(only(verdict).reasons).toEqual([
+      "line 3: duration 4h is longer than the 2h that rules[1] (.github/jitsudo.yml line 8) allows; ask for 2h or less",
+    ]);
+  });
+
+  it("refuses content at the merge commit that is not the approved head's blob", () => {
+    const merged = READ_ONLY.replace("2h", "8h");
+    const atMerge = new Map([[REQUEST, blob(merged)]]);
+    const atHead = new Map([[REQUEST, blob(READ_ONLY)]]);
+    const verdict = judgeMerge(evidence({ [REQUEST]: READ_ONLY }, { atMerge, atHead, reviews: [approve("bob")] }));
+    const file = only(verdict);
+    expect(file.approved).toBe(false);
+    const mergedSha = blobShaOf(merged);
+    const headSha = blobShaOf(READ_ONLY);
+    expect(file.blobSha).toBe(mergedSha);
+    expect(file.reasons).toEqual([
+      `content at the merge commit differs from the approved head (blob ${mergedSha.slice(0, 7)} at 9f9f9f9, blob ${headSha.slice(0, 7)} at 4d5e6f7); approvals only cover the content they approved`,
+    ]);
+    // The window and review describe what was merged, not what was approved.
+    expect(file.window?.expiresAt).toEqual(new Date("2026-11-25T20:00:00Z"));
+  });
+
+  it("refuses a request file missing at the approved head", () => {
+    const verdict = judgeMerge(evidence({ [REQUEST]: READ_ONLY }, { atHead: new Map(), reviews: [approve("bob")] }));
+    expect(only(verdict).reasons).toEqual([
+      `content at the merge commit differs from the approved head (blob ${blobShaOf(READ_ONLY).slice(0, 7)} at 9f9f9f9, no such file at 4d5e6f7); approvals only cover the content they approved`,
+    ]);
+  });
+
+  it("says who approved, and who did not count, when approvals are short", () => {
+    const verdict = judgeMerge(evidence({ [REQUEST]: ADMIN }, { reviews: [approve("bob"), approve("zed")] }));
+    expect(only(verdict)).toMatchObject({
+      approved: false,
+      requiredApprovals: 2,
+      approvers: ["bob"],
+      reasons: ["needs 2 code-owner approvals, has 1 (@bob)", "@zed is not a code owner of access-requests/alice.yaml"],
+    });
+  });
+
+  it("cancels an approval with a later CHANGES_REQUESTED or DISMISSED", () => {
+    const verdict = judgeMerge(
+      evidence({ [REQUEST]: READ_ONLY }, { reviews: [approve("bob"), approve("dave"), review("bob", "CHANGES_REQUESTED"), review("dave", "DISMISSED")] }),
+    );
+    expect(verdict.approved).toBe(false);
+    expect(only(verdict).reasons).toEqual([
+      "needs 1 code-owner approval, has 0",
+      "@bob requested changes after approving, which withdraws the approval",
+      "@dave's latest review was dismissed, so it does not count",
+    ]);
+  });
+
+  it("requires write access of every approver", () => {
+    const permissions = new Map<string, RepoPermission>([["erin", "read"], ["bob", "none"]]);
+    const codeowners = blob("/access-requests/ @bob @erin @carol\n");
+    const verdict = judgeMerge(
+      evidence({ [REQUEST]: READ_ONLY }, { permissions, codeownersFiles: [codeowners, missing, missing], reviews: [approve("erin"), approve("bob"), approve("carol")] }),
+    );
+    expect(only(verdict).reasons).toEqual([
+      "needs 1 code-owner approval, has 0",
+      "@erin has read permission on the repository; approvers need write",
+      "@bob has no permission on the repository; approvers need write",
+      "@carol's permission on the repository is unknown; approvers need write",
+    ]);
+  });
+
+  it("never counts an e-mail owner, and says so", () => {
+    const legacy = judgeMerge(evidence({ "access-requests/legacy/alice.yaml": READ_ONLY }, { reviews: [approve("bob")] }));
+    expect(only(legacy).reasons).toEqual([
+      "needs 1 code-owner approval, has 0",
+      "access-requests/legacy/alice.yaml is owned only by e-mail address (security@example.com) in .github/CODEOWNERS, and GitHub does not say which account owns an address, so nobody can approve it; list owners as @user or @org/team",
+    ]);
+    const mixed = judgeMerge(evidence({ "access-requests/mixed/alice.yaml": ADMIN }, { reviews: [approve("bob"), approve("zed")] }));
+    expect(only(mixed).reasons).toEqual([
+      "needs 2 code-owner approvals, has 1 (@bob)",
+      "@zed is not a code owner of access-requests/mixed/alice.yaml",
+      "code owners of access-requests/mixed/alice.yaml listed by e-mail address (security@example.com) cannot approve: GitHub does not say which account owns an address; list them as @user or @org/team",
+    ]);
+  });
+
+  it("cannot approve a path that CODEOWNERS leaves without owners", () => {
+    const verdict = judgeMerge(evidence({ "access-requests/unowned/alice.yaml": READ_ONLY }, { reviews: [approve("bob")] }));
+    expect(only(verdict).reasons).toEqual([
+      "needs 1 code-owner approval, has 0",
+      "access-requests/unowned/alice.yaml has no code owners in .github/CODEOWNERS, so nobody can approve it",
+    ]);
+  });
+
+  it("judges every request file, and approves only when all are approved", () => {
+    const verdict = judgeMerge(
+      evidence({ [REQUEST]: READ_ONLY, "access-requests/prod/alice.yaml": READ_ONLY }, { reviews: [approve("bob")] }),
+    );
+    expect(verdict.approved).toBe(false);
+    expect(verdict.files.map((file) => [file.path, file.approved])).toEqual([
+      [REQUEST, true],
+      ["access-requests/prod/alice.yaml", false],
+    ]);
+  });
+});
+
+describe("judgeMerge: attacks to refuse", () => {
+  it("refuses the requester approving their own request", () => {
+    const verdict = judgeMerge(evidence({ [REQUEST]: READ_ONLY }, { reviews: [approve("alice")] }));
+    expect(verdict.approved).toBe(false);
+    expect(only(verdict).reasons).toEqual(["needs 1 code-owner approval, has 0", "@alice is the requester and cannot approve their own request"]);
+  });
+
+  it("refuses approval through a second account that authored (or committed) a commit", () => {
+    const commits: PullCommit[] = [byAlice, { sha: FRIEND_COMMIT, authorLogin: "Bob", committerLogin: "alice" }, { sha: OLD_HEAD, authorLogin: "alice", committerLogin: "dave" }];
+    const verdict = judgeMerge(evidence({ [REQUEST]: READ_ONLY }, { commits, reviews: [approve("bob"), approve("dave")] }));
+    expect(verdict.approved).toBe(false);
+    expect(only(verdict).reasons).toEqual([
+      "needs 1 code-owner approval, has 0",
+      "@bob authored a commit in this pull request (9f8e7d6)",
+      "@dave committed a commit in this pull request (1a2b3c4)",
+    ]);
+  });
+
+  it("refuses a stale approval of an older commit after more commits were pushed", () => {
+    const verdict = judgeMerge(evidence({ [REQUEST]: READ_ONLY }, { reviews: [approve("bob", OLD_HEAD)] }));
+    expect(verdict.approved).toBe(false);
+    expect(only(verdict).reasons).toEqual(["needs 1 code-owner approval, has 0", "@bob approved 1a2b3c4, not the merged head 4d5e6f7"]);
+  });
+
+  it("refuses a PR that edits CODEOWNERS to make the requester's friend an owner", () => {
+    const files = [added(REQUEST), { path: ".github/CODEOWNERS", status: "modified" as const }];
+    const verdict = judgeMerge(evidence({ [REQUEST]: READ_ONLY }, { files, reviews: [approve("mallory")] }));
+    expect(verdict.approved).toBe(false);
+    expect(verdict.reasons).toEqual([
+      "this pull request also changes .github/CODEOWNERS; changes to code owners or policy must be merged in their own pull request, so this one grants nothing",
+    ]);
+    // Owners come from the base, where @mallory owns nothing.
+    expect(only(verdict).reasons).toEqual(["needs 1 code-owner approval, has 0", "@mallory is not a code owner of access-requests/alice.yaml"]);
+  });
+
+  it("refuses a PR that adds a CODEOWNERS file at another location", () => {
+    const files = [added(REQUEST), added("docs/CODEOWNERS")];
+    const verdict = judgeMerge(evidence({ [REQUEST]: READ_ONLY }, { files, reviews: [approve("bob")] }));
+    expect(verdict.reasons).toEqual([
+      "this pull request also changes docs/CODEOWNERS; changes to code owners or policy must be merged in their own pull request, so this one grants nothing",
+    ]);
+  });
+
+  it("refuses a PR that loosens .github/jitsudo.yml and requests under the loosened rule", () => {
+    const files = [added(REQUEST), { path: ".github/jitsudo.yml", status: "modified" as const }];
+    const eightHours = ADMIN.replace("duration: 2h", "duration: 8h");
+    const verdict = judgeMerge(evidence({ [REQUEST]: eightHours }, { files, reviews: [approve("bob"), approve("dave")] }));
+    expect(verdict.approved).toBe(false);
+    expect(verdict.reasons).toEqual([
+      "this pull request also changes .github/jitsudo.yml; changes to code owners or policy must be merged in their own pull request, so this one grants nothing",
+    ]);
+    // Judged by the base policy, not the PR's own.
+    expect(only(verdict).reasons).toEqual([
+      "line 3: duration 8h is longer than the 2h that rules[1] (.github/jitsudo.yml line 8) allows; ask for 2h or less",
+    ]);
+  });
+
+  it("grants nothing when an admin merges with no qualifying approval", () => {
+    const pr = { ...evidence({}).pr, mergedBy: "dave" };
+    const verdict = judgeMerge(evidence({ [REQUEST]: ADMIN }, { pr }));
+    expect(verdict).toMatchObject({ approved: false, reasons: [] });
+    expect(only(verdict)).toMatchObject({ approved: false, approvers: [], reasons: ["needs 2 code-owner approvals, has 0"] });
+  });
+
+  it("refuses a principal other than the author's own when the policy does not allow it", () => {
+    const forBob = `${READ_ONLY}principal: bob@example.com\n`;
+    const verdict = judgeMerge(evidence({ [REQUEST]: forBob }, { reviews: [approve("bob")] }));
+    expect(only(verdict).reasons).toEqual([
+      'line 5: principal "bob@example.com" is not the author\'s own (alice maps to "alice@example.com"); rules[0] (.github/jitsudo.yml line 5) does not allow requesting for someone else, so remove principal',
+    ]);
+  });
+
+  it("refuses an approval from the grantee when the policy allows requesting for someone else", () => {
+    const forFrank = `account: "123456789012"\npermission_set: BreakGlass\nduration: 1h\nreason: "Frank is on call without a laptop"\nprincipal: Frank@Example.com\n`;
+    const codeowners = blob("/access-requests/ @bob @frank\n");
+    const verdict = judgeMerge(evidence({ [REQUEST]: forFrank }, { codeownersFiles: [codeowners, missing, missing], reviews: [approve("frank")] }));
+    expect(only(verdict).reasons).toEqual([
+      "needs 1 code-owner approval, has 0",
+      "@frank is the grantee (Frank@Example.com) and cannot approve access for themselves",
+    ]);
+    const byBob = judgeMerge(evidence({ [REQUEST]: forFrank }, { codeownersFiles: [codeowners, missing, missing], reviews: [approve("frank"), approve("bob")] }));
+    expect(byBob.approved).toBe(true);
+    expect(only(byBob).review?.decision?.principal).toBe("Frank@Example.com");
+  });
+
+  it("judges a later edit of a merged request file as a new request needing its own approvals", () => {
+    const longer = READ_ONLY.replace("duration: 2h", "duration: 8h");
+    const files: PullFile[] = [{ path: REQUEST, status: "modified" }];
+    const unapproved = judgeMerge(evidence({ [REQUEST]: longer }, { files, pr: { ...evidence({}).pr, number: 8 } }));
+    expect(unapproved.approved).toBe(false);
+    expect(only(unapproved)).toMatchObject({ kind: "grant", reasons: ["needs 1 code-owner approval, has 0"] });
+
+    const approved = judgeMerge(evidence({ [REQUEST]: longer }, { files, reviews: [approve("bob")] }));
+    expect(approved.approved).toBe(true);
+    // A new grant: its window runs from this merge, for the new duration.
+    expect(only(approved).window).toEqual({ startsAt: NOW, expiresAt: new Date("2026-11-25T20:00:00Z") });
+  });
+
+  it("refuses an approval from a pending (not yet accepted) team member", () => {
+    const verdict = judgeMerge(evidence({ [REQUEST]: READ_ONLY }, { reviews: [approve("paula")] }));
+    expect(verdict.approved).toBe(false);
+    expect(only(verdict).reasons).toEqual(["needs 1 code-owner approval, has 0", "@paula's membership of @acme/platform is pending"]);
+    expect(verdict.teamLookups).toEqual([teamKey("acme", "platform", "paula")]);
+  });
+
+  it("refuses a 1 MB request file, whether the gateway stopped reading it or not", () => {
+    const huge = `${READ_ONLY}# ${"x".repeat(1024 * 1024)}\n`;
+    const tooLarge: FileBytes = { kind: "too-large", size: 1_048_576, blobSha: "e".repeat(40) };
+    const unread = judgeMerge(
+      evidence({ [REQUEST]: READ_ONLY }, { atMerge: new Map([[REQUEST, tooLarge]]), atHead: new Map([[REQUEST, tooLarge]]), reviews: [approve("bob")] }),
+    );
+    expect(only(unread)).toMatchObject({
+      approved: false,
+      blobSha: "e".repeat(40),
+      reasons: ["line 1: file is 1048576 bytes, over the limit of 65536 bytes; keep only the request in it"],
+    });
+    expect(only(unread).window).toBeUndefined();
+
+    const read = judgeMerge(evidence({ [REQUEST]: huge }, { reviews: [approve("bob")] }));
+    expect(only(read).reasons).toEqual([`line 1: file is ${bytes(huge).byteLength} bytes, over the limit of 65536 bytes; keep only the request in it`]);
+  });
+
+  it("refuses a YAML alias bomb without expanding it", () => {
+    const levels = Array.from({ length: 9 }, (_, level) =>
+      level === 0 ? 'a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]' : `a${level}: &a${level} [${Array(9).fill(`*a${level - 1}`).join(", ")}]`,
+    );
+    const bomb = `${READ_ONLY}${levels.join("\n")}\n`;
+    const verdict = judgeMerge(evidence({ [REQUEST]: bomb }, { reviews: [approve("bob")] }));
+    expect(only(verdict).reasons).toEqual([
+      "line 6: YAML aliases (*a0) are not allowed here; write the value out in full (72 aliases in this file)",
+    ]);
+  });
+
+  it("refuses a request file that is not UTF-8", () => {
+    const latin1 = Uint8Array.from([...bytes('account: "123456789012"\npermission_set: ReadOnlyAccess\nduration: 2h\nreason: "Caf'), 0xe9, ...bytes(' latency alarms"\n')]);
+    const verdict = judgeMerge(evidence({ [REQUEST]: latin1 }, { reviews: [approve("bob")] }));
+    expect(only(verdict).reasons).toEqual(["line 4: file is not valid UTF-8 (byte 0xE9); save it as UTF-8"]);
+  });
+
+  it("does not treat a file outside access-requests/ as a request", () => {
+    for (const path of ["requests/alice.yaml", "docs/access-requests/alice.yaml", "access-requests-old/alice.yaml", "access-requests/README.md"]) {
+      const verdict = judgeMerge(evidence({ [path]: READ_ONLY }, { reviews: [approve("bob")] }));
+      expect(verdict).toEqual({ approved: false, files: [], reasons: ["no request files"], teamLookups: [] });
+    }
+    const mixed = judgeMerge(evidence({ "requests/bob.yaml": READ_ONLY, [REQUEST]: READ_ONLY }, { reviews: [approve("bob")] }));
+    expect(mixed.files.map((file) => file.path)).toEqual([REQUEST]);
+  });
+});
+
+describe("lookupsNeeded", () => {
+  it("asks exactly for what judgeMerge reads: teams of eligible non-user owners, and their permissions", () => {
+    const reviews = [approve("bob"), approve("dave"), approve("paula"), approve("sam"), approve("alice"), approve("zed", OLD_HEAD)];
+    const full = evidence({ [REQUEST]: ADMIN, "access-requests/prod/alice.yaml": READ_ONLY }, { reviews });
+    const { teamMemberships: _teams, permissions: _permissions, ...rest } = full;
+    const needed = lookupsNeeded(rest);
+    // @alice (the requester) and @zed (stale) are out before any lookup; @bob is a user owner of
+    // the first path but a team could still make him own the second.
+    expect(needed).toEqual({
+      teams: [
+        { org: "acme", slug: "platform", login: "dave" },
+        { org: "acme", slug: "platform", login: "paula" },
+        { org: "acme", slug: "platform", login: "sam" },
+        { org: "acme", slug: "sre", login: "bob" },
+        { org: "acme", slug: "sre", login: "dave" },
+        { org: "acme", slug: "sre", login: "paula" },
+        { org: "acme", slug: "sre", login: "sam" },
+      ],
+      logins: ["bob", "dave", "paula", "sam"],
+    });
+    const verdict = judgeMerge(full);
+    expect(verdict.teamLookups).toEqual(needed.teams.map((team) => teamKey(team.org, team.slug, team.login)));
+    expect(verdict.files.map((file) => [file.path, file.approvers])).toEqual([
+      [REQUEST, ["bob", "dave"]],
+      ["access-requests/prod/alice.yaml", ["sam"]],
+    ]);
+  });
+});
