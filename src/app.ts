@@ -18,6 +18,6 @@ export function createApp(options: AppOptions = {}): ApplicationFunction {
   const now = options.now ?? (() => new Date());
   const pullRequestLock = options.db ? postgresLock(options.db, "jitsudo:pull-request") : processLock();
   return (app) => {
-    registerPullRequestHandlers(app, { now, pullRequestLock });
+    registerPullRequestHandlers(app, { now, pullRequestLock, ...(options.db ? { db: options.db } : {}) });
   };
 }

@@ -3,6 +3,7 @@
  * code talks to this interface only; `octokit-gateway.ts` implements it over the REST and GraphQL
  * APIs, and tests drive the real implementation with the HTTP layer intercepted.
  */
+import type { PullCommit, RepoPermission, Review, TeamMembership } from "../approval/approval.js";
 
 export type PullFileStatus = "added" | "removed" | "modified" | "renamed" | "copied" | "changed" | "unchanged";
 
@@ -69,6 +70,9 @@ export interface PullRequestInfo {
   state: "open" | "closed";
 }
 
+/** Shapes the merge verdict reads; defined with it in src/approval/approval.ts. */
+export type { PullCommit, RepoPermission, Review, TeamMembership };
+
 export interface GitHubGateway {
   readonly owner: string;
   readonly repo: string;
@@ -84,4 +88,12 @@ export interface GitHubGateway {
   updateIssueComment(commentId: number, body: string): Promise<void>;
   /** `<slug>[bot]`: the login our comments are written under. */
   botLogin(): Promise<string>;
+  /** Every review of the pull request, oldest first. */
+  listReviews(pullNumber: number): Promise<Review[]>;
+  /** Every commit of the pull request (GitHub lists at most 250). */
+  listPullRequestCommits(pullNumber: number): Promise<PullCommit[]>;
+  teamMembership(org: string, slug: string, login: string): Promise<TeamMembership>;
+  repoPermission(login: string): Promise<RepoPermission>;
+  /** The parents of a commit; the first parent of a merge commit is the base branch before the merge. */
+  commitParents(sha: string): Promise<string[]>;
 }

@@ -3,7 +3,9 @@
  * gateway for the event's repository. No decisions are made here.
  */
 import type { Context, Probot } from "probot";
+import type { Knex } from "knex";
 import type { KeyedLock } from "../db/locks.js";
+import { processMerge } from "./process-merge.js";
 import { OctokitGateway, toPullRequestInfo } from "./octokit-gateway.js";
 import type { PullRequestInfo } from "./gateway.js";
 import { validatePullRequest, type ValidateDeps } from "./validate-pull-request.js";
@@ -11,11 +13,14 @@ import { CHECK_NAME } from "./check-run.js";
 
 export interface HandlerDeps {
   now: () => Date;
+  /** Where merges are recorded; without it the app only validates pull requests. */
+  db?: Knex;
   /** Two events for one PR (a quick second push, or replicas) must not both create the sticky comment. */
   pullRequestLock: KeyedLock;
 }
 
 type RepoContext = Context<"pull_request" | "check_run">;
+const prKey = (repositoryId: number, pullNumber: number) => `${repositoryId}#${pullNumber}`;
 
 export function registerPullRequestHandlers(app: Probot, deps: HandlerDeps): void {
   const identity = cachedAppIdentity(app);
@@ -26,7 +31,7 @@ export function registerPullRequestHandlers(app: Probot, deps: HandlerDeps): voi
   };
   const validateDeps = (context: RepoContext): ValidateDeps => ({ now: deps.now, log: context.log });
   const validate = (context: RepoContext, gateway: OctokitGateway, pull: PullRequestInfo) =>
-    deps.pullRequestLock.run(`${context.payload.repository.id}#${pull.number}`, () =>
+    deps.pullRequestLock.run(prKey(context.payload.repository.id, pull.number), () =>
       validatePullRequest(gateway, pull, context.payload.repository.default_branch, validateDeps(context)),
     );
 
@@ -42,6 +47,31 @@ export function registerPullRequestHandlers(app: Probot, deps: HandlerDeps): voi
     if (!context.payload.changes.base) return;
     await validate(context, gatewayFor(context), toPullRequestInfo(context.payload.pull_request));
   });
+
+  const { db } = deps;
+  if (db) {
+    // The merge is the approval: judge it from GitHub's data now, record it once.
+    app.on("pull_request.closed", async (context) => {
+      const { pull_request: pull, repository, installation } = context.payload;
+      if (!pull.merged || !pull.merge_commit_sha) return;
+      if (!installation) {
+        context.log.error({ pr: pull.number }, "merge webhook without an installation: cannot tell whose grant it would be");
+        return;
+      }
+      const gateway = gatewayFor(context);
+      const merge = {
+        tenant: installation.id,
+        repoFullName: repository.full_name,
+        defaultBranch: repository.default_branch,
+        pr: toPullRequestInfo(pull),
+        mergeCommitSha: pull.merge_commit_sha,
+        mergedAt: new Date(pull.merged_at ?? deps.now()),
+        ...(pull.merged_by?.login ? { mergedBy: pull.merged_by.login } : {}),
+        commitCount: pull.commits,
+      };
+      await deps.pullRequestLock.run(prKey(repository.id, pull.number), () => processMerge(gateway, merge, { db, now: deps.now, log: context.log }));
+    });
+  }
 
   app.on("check_run.rerequested", async (context) => {
     const { check_run: run } = context.payload;

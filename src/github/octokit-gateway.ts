@@ -16,8 +16,12 @@ import type {
   GitHubGateway,
   IssueComment,
   PullFile,
+  PullCommit,
   PullFileStatus,
   PullRequestInfo,
+  RepoPermission,
+  Review,
+  TeamMembership,
 } from "./gateway.js";
 
 type Octokit = InstanceType<typeof ProbotOctokit>;
@@ -151,6 +155,62 @@ export class OctokitGateway implements GitHubGateway {
 
   botLogin(): Promise<string> {
     return this.resolveBotLogin();
+  }
+
+  async listReviews(pullNumber: number): Promise<Review[]> {
+    const reviews = await this.octokit.paginate(this.octokit.rest.pulls.listReviews, {
+      owner: this.owner,
+      repo: this.repo,
+      pull_number: pullNumber,
+      per_page: 100,
+    });
+    return reviews.flatMap((review) =>
+      review.user && review.commit_id
+        ? [{ id: review.id, login: review.user.login, state: review.state as Review["state"], commitId: review.commit_id, submittedAt: review.submitted_at ?? "" }]
+        : [],
+    );
+  }
+
+  async listPullRequestCommits(pullNumber: number): Promise<PullCommit[]> {
+    const commits = await this.octokit.paginate(this.octokit.rest.pulls.listCommits, {
+      owner: this.owner,
+      repo: this.repo,
+      pull_number: pullNumber,
+      per_page: 100,
+    });
+    // author/committer are GitHub accounts only when GitHub linked the commit's e-mail addresses.
+    return commits.map((commit) => ({
+      sha: commit.sha,
+      ...(commit.author?.login ? { authorLogin: commit.author.login } : {}),
+      ...(commit.committer?.login ? { committerLogin: commit.committer.login } : {}),
+    }));
+  }
+
+  async teamMembership(org: string, slug: string, login: string): Promise<TeamMembership> {
+    try {
+      const { data } = await this.octokit.rest.teams.getMembershipForUserInOrg({ org, team_slug: slug, username: login });
+      return data.state === "active" ? "active" : "pending";
+    } catch (error) {
+      if ((error as { status?: number }).status === 404) return "none";
+      throw error;
+    }
+  }
+
+  async repoPermission(login: string): Promise<RepoPermission> {
+    try {
+      const { data } = await this.octokit.rest.repos.getCollaboratorPermissionLevel({ owner: this.owner, repo: this.repo, username: login });
+      // role_name distinguishes maintain and triage, which `permission` folds into write and read.
+      const role = (data as { role_name?: string }).role_name ?? data.permission;
+      return (["admin", "maintain", "write", "triage", "read"] as const).find((known) => known === role) ?? "none";
+    } catch (error) {
+      if ((error as { status?: number }).status === 404) return "none";
+      throw error;
+    }
+  }
+
+  async commitParents(sha: string): Promise<string[]> {
+    const { data } = await this.octokit.rest.git.getCommit({ owner: this.owner, repo: this.repo, commit_sha: sha });
+    return data.parents.map((parent) => parent.sha);
   }
 }
 

@@ -3,6 +3,7 @@
  * found by a hidden marker AND the app's own bot login: anyone can paste the marker into a comment,
  * nobody else can post as the app.
  */
+import type { MergeVerdict } from "../approval/approval.js";
 import { formatOwner, type CodeownersOwner } from "../approval/codeowners.js";
 import { formatDuration } from "../requests/duration.js";
 import { formatProblem } from "../requests/problem.js";
@@ -58,6 +59,49 @@ export function renderReviewComment(review: PullRequestReview): string {
     out.push("", "**Problems in the base branch's policy**", "", "```", ...review.configProblems.map(formatProblem), "```");
   }
   return out.join("\n");
+}
+
+/** The comment after a merge: what was granted and until when, or why nothing was. */
+export function renderVerdictComment(verdict: MergeVerdict, merge: { mergeCommitSha: string; mergedBy?: string }): string {
+  const merged = `Merged as ${code(shortSha(merge.mergeCommitSha))}${merge.mergedBy ? ` by @${merge.mergedBy}` : ""}.`;
+  if (!verdict.approved) {
+    const reasons = [...verdict.reasons, ...verdict.files.flatMap((file) => file.reasons.map((reason) => `${file.path}: ${reason}`))];
+    return [
+      "### jitsudo: merge not approved, nothing was granted :no_entry:",
+      "",
+      `${merged} jitsudo checks every merge itself and grants nothing unless every request in it was approved by its code owners at the final commit.`,
+      "",
+      ...reasons.map((reason) => `- ${text(reason)}`),
+      "",
+      "To get this access, open a new pull request and have it approved.",
+    ].join("\n");
+  }
+  const out = ["### jitsudo: access approved :white_check_mark:", "", merged];
+  for (const file of verdict.files) {
+    if (file.kind === "revoke") {
+      out.push("", `#### ${code(file.path)} removed`, "", `Its live grant ends now (approved by ${mentions(file.approvers)}).`);
+      continue;
+    }
+    const fields = file.review!.parsed!.request;
+    out.push(
+      "",
+      `#### ${code(file.path)}`,
+      "",
+      table([
+        ["Status", "approved: waiting to be provisioned"],
+        ["Principal", code(file.review!.decision!.principal!)],
+        ["Account", code(fields.account)],
+        ["Permission set", code(fields.permission_set)],
+        ["Access", `${utc(file.window!.startsAt)} to ${utc(file.window!.expiresAt)}`],
+        ["Approved by", mentions(file.approvers)],
+      ]),
+    );
+  }
+  return out.join("\n");
+}
+
+function mentions(logins: readonly string[]): string {
+  return logins.map((login) => `@${login}`).join(", ");
 }
 
 function renderRequest(request: FileReview, review: PullRequestReview): string[] {

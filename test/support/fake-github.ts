@@ -22,6 +22,19 @@ export interface FakePull {
   files: { filename: string; status: string; previous_filename?: string }[];
 }
 
+export interface FakeReview {
+  login: string;
+  state: "APPROVED" | "CHANGES_REQUESTED" | "COMMENTED" | "DISMISSED";
+  commitId: string;
+}
+
+export interface FakeCommit {
+  sha: string;
+  /** null: GitHub could not link the commit's e-mail to an account */
+  author: string | null;
+  committer: string | null;
+}
+
 interface Comment {
   id: number;
   body: string;
@@ -38,6 +51,16 @@ export class FakeGitHub {
   readonly pulls = new Map<number, FakePull>();
   readonly comments = new Map<number, Comment[]>();
   readonly checkRuns: { id: number; body: Record<string, unknown>; updates: Record<string, unknown>[] }[] = [];
+  /** pull number → reviews, oldest first */
+  readonly reviews = new Map<number, FakeReview[]>();
+  /** pull number → commits */
+  readonly commits = new Map<number, FakeCommit[]>();
+  /** `org/slug:login` → membership state; absent = not a member (404) */
+  readonly teamMembers = new Map<string, "active" | "pending">();
+  /** login → role name (admin, maintain, write, triage, read); absent = no access (404) */
+  readonly permissions = new Map<string, string>();
+  /** commit sha → parent shas */
+  readonly parents = new Map<string, string[]>();
   /** Make a route fail: `${METHOD} ${path regex source}` → status */
   readonly failures: { method: string; path: RegExp; status: number }[] = [];
   private nextId = 1000;
@@ -105,6 +128,38 @@ export class FakeGitHub {
     if (method === "POST" && path === this.graphqlPath) return [200, this.graphql(body as { query: string; variables: Record<string, string> })];
     if ((match = new RegExp(`^${repoPath}/pulls/(\\d+)/files$`).exec(path)) && method === "GET") {
       return this.page(url, this.pulls.get(Number(match[1]))?.files ?? [], path);
+    }
+    if ((match = new RegExp(`^${repoPath}/pulls/(\\d+)/reviews$`).exec(path)) && method === "GET") {
+      const reviews = (this.reviews.get(Number(match[1])) ?? []).map((review, index) => ({
+        id: index + 1,
+        user: { login: review.login },
+        state: review.state,
+        commit_id: review.commitId,
+        submitted_at: new Date(Date.UTC(2026, 10, 25, 10, index)).toISOString(),
+      }));
+      return this.page(url, reviews, path);
+    }
+    if ((match = new RegExp(`^${repoPath}/pulls/(\\d+)/commits$`).exec(path)) && method === "GET") {
+      const commits = (this.commits.get(Number(match[1])) ?? []).map((commit) => ({
+        sha: commit.sha,
+        author: commit.author ? { login: commit.author } : null,
+        committer: commit.committer ? { login: commit.committer } : null,
+      }));
+      return this.page(url, commits, path);
+    }
+    if ((match = /^\/orgs\/([^/]+)\/teams\/([^/]+)\/memberships\/([^/]+)$/.exec(path)) && method === "GET") {
+      const state = this.teamMembers.get(`${match[1]}/${match[2]}:${match[3]!.toLowerCase()}`);
+      return state ? [200, { state, role: "member" }] : [404, { message: "Not Found" }];
+    }
+    if ((match = new RegExp(`^${repoPath}/collaborators/([^/]+)/permission$`).exec(path)) && method === "GET") {
+      const role = this.permissions.get(match[1]!.toLowerCase());
+      if (!role) return [404, { message: "Not Found" }];
+      const permission = role === "maintain" ? "write" : role === "triage" ? "read" : role;
+      return [200, { permission, role_name: role, user: { login: match[1] } }];
+    }
+    if ((match = new RegExp(`^${repoPath}/git/commits/([0-9a-f]+)$`).exec(path)) && method === "GET") {
+      const parents = this.parents.get(match[1]!);
+      return parents ? [200, { sha: match[1], parents: parents.map((sha) => ({ sha })) }] : [404, { message: "Not Found" }];
     }
     if ((match = new RegExp(`^${repoPath}/pulls/(\\d+)$`).exec(path)) && method === "GET") {
       const pull = this.pulls.get(Number(match[1]));

@@ -52,3 +52,23 @@ export function checkRunRerequested(scenario: PullScenario & { appId: number; ch
   payload.installation = { id: 1, node_id: "MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uMQ==" };
   return payload;
 }
+
+export interface MergeScenario extends PullScenario {
+  mergeCommitSha: string;
+  mergedBy?: string;
+  commits?: number;
+}
+
+export function pullRequestMergedEvent(scenario: MergeScenario) {
+  const payload = pullRequestEvent("opened", scenario) as Record<string, any>;
+  payload.action = "closed";
+  Object.assign(payload.pull_request, {
+    state: "closed",
+    merged: true,
+    merged_at: "2026-11-25T12:00:00Z",
+    merge_commit_sha: scenario.mergeCommitSha,
+    merged_by: { ...payload.pull_request.user, login: scenario.mergedBy ?? "bob" },
+    commits: scenario.commits ?? 1,
+  });
+  return payload;
+}

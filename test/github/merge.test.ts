@@ -1,0 +1,167 @@
+/**
+ * The merge is the approval: merged pull requests through Probot's real webhook pipeline, GitHub
+ * intercepted at HTTP, verdicts and grants in the real PostgreSQL. Every attack from the rulebook
+ * that a merge can carry ends with a recorded refusal, a reason on the PR, and no grant row.
+ */
+import type { Knex } from "knex";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { startHarness, type Harness } from "../support/app-harness.js";
+import { freshDatabase } from "../support/db.js";
+import { FakeGitHub } from "../support/fake-github.js";
+import { pullRequestMergedEvent, type MergeScenario } from "../support/payloads.js";
+
+const BASE = "b".repeat(40);
+const HEAD = "a".repeat(40);
+const OLD_HEAD = "0".repeat(40);
+const MERGE = "e".repeat(40);
+const REPO = "/repos/Codertocat/Hello-World";
+const FILE = "access-requests/alice.yaml";
+
+const POLICY = `users:
+  alice: alice@example.com
+rules:
+  - permission_sets: [ReadOnlyAccess]
+    accounts: ["*"]
+    max_duration: 8h
+`;
+const REQUEST = `account: "123456789012"
+permission_set: ReadOnlyAccess
+duration: 2h
+reason: "Investigate the latency alarms"
+`;
+const scenario: MergeScenario = { number: 7, headSha: HEAD, baseSha: BASE, author: "alice", mergeCommitSha: MERGE };
+
+interface Setup {
+  files?: { filename: string; status: string }[];
+  codeowners?: string;
+  reviews?: { login: string; state: "APPROVED" | "CHANGES_REQUESTED" | "COMMENTED" | "DISMISSED"; commitId: string }[];
+  commits?: { sha: string; author: string | null; committer: string | null }[];
+  atMerge?: string;
+}
+
+function seed(github: FakeGitHub, setup: Setup = {}) {
+  github.setFile(BASE, ".github/jitsudo.yml", POLICY);
+  github.setFile(BASE, ".github/CODEOWNERS", setup.codeowners ?? "/access-requests/ @bob @acme/platform\n");
+  github.setFile(HEAD, FILE, REQUEST);
+  github.setFile(MERGE, FILE, setup.atMerge ?? REQUEST);
+  github.parents.set(MERGE, [BASE, HEAD]);
+  github.addPull({ number: 7, headSha: HEAD, baseSha: BASE, baseRef: "main", author: "alice", state: "closed", files: setup.files ?? [{ filename: FILE, status: "added" }] });
+  github.reviews.set(7, setup.reviews ?? [{ login: "bob", state: "APPROVED", commitId: HEAD }]);
+  github.commits.set(7, setup.commits ?? [{ sha: HEAD, author: "alice", committer: "alice" }]);
+  for (const login of ["bob", "carol", "alice", "mallory"]) github.permissions.set(login, "write");
+}
+
+describe("merged pull requests", () => {
+  let db: Knex;
+  let harness: Harness;
+  beforeEach(async () => {
+    ({ db } = await freshDatabase());
+    harness = await startHarness({ db });
+  });
+  afterEach(async () => {
+    await harness.stop();
+  });
+
+  const verdicts = () => db("merge_verdicts").select("pr_number", "verdict");
+  const grants = () => db("grants").select("*");
+  const rejectionReasons = async () => ((await db("grant_events").where({ type: "rejected" }).first())?.details.reasons ?? []) as string[];
+  const comment = () => harness.github.comments.get(7)?.[0]?.body ?? "";
+
+  it("records an approved merge as one grant and says so on the PR", async () => {
+    seed(harness.github);
+    expect(await harness.deliver("pull_request", pullRequestMergedEvent(scenario))).toBe(200);
+
+    expect(await verdicts()).toEqual([{ pr_number: 7, verdict: "approved" }]);
+    const [grant] = await grants();
+    expect({
+      status: grant.status,
+      tenant: grant.tenant,
+      repo: grant.repo,
+      file_path: grant.file_path,
+      merge_commit_sha: grant.merge_commit_sha,
+      requester: grant.requester,
+      principal: grant.principal,
+      account_ref: grant.account_ref,
+      permission_set_ref: grant.permission_set_ref,
+      starts_at: grant.starts_at.toISOString(),
+      expires_at: grant.expires_at.toISOString(),
+      approvers: grant.approvers,
+    }).toEqual({
+      status: "approved",
+      tenant: "1",
+      repo: "Codertocat/Hello-World",
+      file_path: FILE,
+      merge_commit_sha: MERGE,
+      requester: "alice",
+      principal: "alice@example.com",
+      account_ref: "123456789012",
+      permission_set_ref: "ReadOnlyAccess",
+      starts_at: "2026-11-25T12:00:00.000Z",
+      expires_at: "2026-11-25T14:00:00.000Z",
+      approvers: ["bob"],
+    });
+    expect(comment()).toContain("### jitsudo: access approved :white_check_mark:");
+    expect(comment()).toContain("| Access | 2026-11-25 12:00 UTC to 2026-11-25 14:00 UTC |");
+    expect(comment()).toContain("| Approved by | @bob |");
+
+    const lines = harness.github.callLines();
+    expect(lines.length).toBe(new Set(lines).size); // no GitHub call repeated
+  });
+
+  it("records a redelivered merge once, without asking GitHub again", async () => {
+    seed(harness.github);
+    await harness.deliver("pull_request", pullRequestMergedEvent(scenario));
+    harness.github.calls.length = 0;
+    expect(await harness.deliver("pull_request", pullRequestMergedEvent(scenario))).toBe(200);
+    expect(harness.github.calls).toEqual([]);
+    expect(await grants()).toHaveLength(1);
+  });
+
+  const attacks: [string, Setup, MergeScenario, string][] = [
+    [
+      "an approval of an older commit (more commits pushed after it)",
+      { reviews: [{ login: "bob", state: "APPROVED", commitId: OLD_HEAD }] },
+      scenario,
+      `${FILE}: @bob approved 0000000, not the merged head aaaaaaa`,
+    ],
+    ["the requester approving their own request", { reviews: [{ login: "alice", state: "APPROVED", commitId: HEAD }], codeowners: "/access-requests/ @alice @bob\n" }, scenario, `${FILE}: @alice is the requester and cannot approve their own request`],
+    [
+      "a second account that authored a commit approving",
+      { reviews: [{ login: "mallory", state: "APPROVED", commitId: HEAD }], codeowners: "/access-requests/ @mallory @bob\n", commits: [{ sha: HEAD, author: "mallory", committer: "alice" }] },
+      scenario,
+      `${FILE}: @mallory authored a commit in this pull request (aaaaaaa)`,
+    ],
+    ["a PR that also edits CODEOWNERS", { files: [{ filename: FILE, status: "added" }, { filename: ".github/CODEOWNERS", status: "modified" }] }, scenario, "this pull request also changes .github/CODEOWNERS; changes to code owners or policy must be merged in their own pull request, so this one grants nothing"],
+    ["a PR that also loosens .github/jitsudo.yml", { files: [{ filename: FILE, status: "added" }, { filename: ".github/jitsudo.yml", status: "modified" }] }, scenario, "this pull request also changes .github/jitsudo.yml; changes to code owners or policy must be merged in their own pull request, so this one grants nothing"],
+    ["an admin merge with no approval at all", { reviews: [] }, { ...scenario, mergedBy: "admin" }, `${FILE}: needs 1 code-owner approval, has 0`],
+    ["a pending team member's approval", { reviews: [{ login: "carol", state: "APPROVED", commitId: HEAD }], codeowners: "/access-requests/ @acme/platform\n" }, scenario, `${FILE}: @carol's membership of @acme/platform is pending`],
+    ["merged content that differs from the approved head", { atMerge: REQUEST.replace("2h", "8h") }, scenario, `${FILE}: content at the merge commit differs from the approved head (blob 61c7b50 at eeeeeee, blob 83dbcd8 at aaaaaaa); approvals only cover the content they approved`],
+    ["a merge into a branch other than the default", {}, { ...scenario, baseRef: "release" }, "this pull request was merged into release, not the default branch main; only merges into main grant or revoke access"],
+  ];
+
+  it.each(attacks)("refuses %s: recorded, explained, nothing granted", async (_name, setup, merge, reason) => {
+    seed(harness.github, setup);
+    harness.github.teamMembers.set("acme/platform:carol", "pending");
+    if (merge.baseRef) harness.github.pulls.get(7)!.baseRef = merge.baseRef;
+    expect(await harness.deliver("pull_request", pullRequestMergedEvent(merge))).toBe(200);
+
+    expect(await verdicts()).toEqual([{ pr_number: 7, verdict: "rejected" }]);
+    expect(await grants()).toEqual([]);
+    const reasons = await rejectionReasons();
+    expect(reasons).toContain(reason);
+    expect(comment()).toContain("### jitsudo: merge not approved, nothing was granted :no_entry:");
+  });
+
+  it("records nothing for a merge webhook with a bad signature", async () => {
+    seed(harness.github);
+    expect(await harness.deliver("pull_request", pullRequestMergedEvent(scenario), { secret: "forged" })).toBe(400);
+    expect([await verdicts(), await grants(), harness.github.calls]).toEqual([[], [], []]);
+  });
+
+  it("records merges without request files as ignored, with no comment", async () => {
+    seed(harness.github, { files: [{ filename: "README.md", status: "modified" }] });
+    await harness.deliver("pull_request", pullRequestMergedEvent(scenario));
+    expect(await verdicts()).toEqual([{ pr_number: 7, verdict: "ignored" }]);
+    expect(harness.github.callLines()).not.toContain(`POST ${REPO}/issues/7/comments`);
+  });
+});
