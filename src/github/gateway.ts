@@ -94,6 +94,7 @@ export interface GitHubGateway {
   listPullRequestCommits(pullNumber: number): Promise<PullCommit[]>;
   teamMembership(org: string, slug: string, login: string): Promise<TeamMembership>;
   repoPermission(login: string): Promise<RepoPermission>;
+  reactToComment(commentId: number, content: "+1" | "-1" | "confused"): Promise<void>;
   /** The parents of a commit; the first parent of a merge commit is the base branch before the merge. */
   commitParents(sha: string): Promise<string[]>;
 }

@@ -6,6 +6,7 @@ import type { Context, Probot } from "probot";
 import type { Knex } from "knex";
 import type { KeyedLock } from "../db/locks.js";
 import { processMerge } from "./process-merge.js";
+import { handleCommentCommand, parseCommand } from "./revoke-command.js";
 import { OctokitGateway, toPullRequestInfo } from "./octokit-gateway.js";
 import type { PullRequestInfo } from "./gateway.js";
 import { validatePullRequest, type ValidateDeps } from "./validate-pull-request.js";
@@ -70,6 +71,32 @@ export function registerPullRequestHandlers(app: Probot, deps: HandlerDeps): voi
         commitCount: pull.commits,
       };
       await deps.pullRequestLock.run(prKey(repository.id, pull.number), () => processMerge(gateway, merge, { db, now: deps.now, log: context.log }));
+    });
+  }
+
+  if (db) {
+    app.on("issue_comment.created", async (context) => {
+      const { issue, comment, repository, installation } = context.payload;
+      // Only comments on pull requests, only from people: never from bots, jitsudo included.
+      if (!issue.pull_request || comment.user?.type === "Bot" || !installation || !comment.user) return;
+      if (parseCommand(comment.body ?? "").kind === "none") return;
+      const { owner, repo } = context.repo();
+      const gateway = new OctokitGateway(context.octokit, owner, repo, botLogin);
+      await deps.pullRequestLock.run(prKey(repository.id, issue.number), () =>
+        handleCommentCommand(
+          gateway,
+          {
+            tenant: installation.id,
+            repoFullName: repository.full_name,
+            defaultBranch: repository.default_branch,
+            pullNumber: issue.number,
+            commentId: comment.id,
+            commenter: comment.user!.login,
+            body: comment.body ?? "",
+          },
+          { db, log: context.log },
+        ),
+      );
     });
   }
 

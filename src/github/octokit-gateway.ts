@@ -208,6 +208,10 @@ export class OctokitGateway implements GitHubGateway {
     }
   }
 
+  async reactToComment(commentId: number, content: "+1" | "-1" | "confused"): Promise<void> {
+    await this.octokit.rest.reactions.createForIssueComment({ owner: this.owner, repo: this.repo, comment_id: commentId, content });
+  }
+
   async commitParents(sha: string): Promise<string[]> {
     const { data } = await this.octokit.rest.git.getCommit({ owner: this.owner, repo: this.repo, commit_sha: sha });
     return data.parents.map((parent) => parent.sha);

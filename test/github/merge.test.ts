@@ -7,49 +7,8 @@ import type { Knex } from "knex";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { startHarness, type Harness } from "../support/app-harness.js";
 import { freshDatabase } from "../support/db.js";
-import { FakeGitHub } from "../support/fake-github.js";
+import { BASE, FILE, HEAD, MERGE, OLD_HEAD, REPO, REQUEST, scenario, seed, type Setup } from "../support/merge-world.js";
 import { pullRequestMergedEvent, type MergeScenario } from "../support/payloads.js";
-
-const BASE = "b".repeat(40);
-const HEAD = "a".repeat(40);
-const OLD_HEAD = "0".repeat(40);
-const MERGE = "e".repeat(40);
-const REPO = "/repos/Codertocat/Hello-World";
-const FILE = "access-requests/alice.yaml";
-
-const POLICY = `users:
-  alice: alice@example.com
-rules:
-  - permission_sets: [ReadOnlyAccess]
-    accounts: ["*"]
-    max_duration: 8h
-`;
-const REQUEST = `account: "123456789012"
-permission_set: ReadOnlyAccess
-duration: 2h
-reason: "Investigate the latency alarms"
-`;
-const scenario: MergeScenario = { number: 7, headSha: HEAD, baseSha: BASE, author: "alice", mergeCommitSha: MERGE };
-
-interface Setup {
-  files?: { filename: string; status: string }[];
-  codeowners?: string;
-  reviews?: { login: string; state: "APPROVED" | "CHANGES_REQUESTED" | "COMMENTED" | "DISMISSED"; commitId: string }[];
-  commits?: { sha: string; author: string | null; committer: string | null }[];
-  atMerge?: string;
-}
-
-function seed(github: FakeGitHub, setup: Setup = {}) {
-  github.setFile(BASE, ".github/jitsudo.yml", POLICY);
-  github.setFile(BASE, ".github/CODEOWNERS", setup.codeowners ?? "/access-requests/ @bob @acme/platform\n");
-  github.setFile(HEAD, FILE, REQUEST);
-  github.setFile(MERGE, FILE, setup.atMerge ?? REQUEST);
-  github.parents.set(MERGE, [BASE, HEAD]);
-  github.addPull({ number: 7, headSha: HEAD, baseSha: BASE, baseRef: "main", author: "alice", state: "closed", files: setup.files ?? [{ filename: FILE, status: "added" }] });
-  github.reviews.set(7, setup.reviews ?? [{ login: "bob", state: "APPROVED", commitId: HEAD }]);
-  github.commits.set(7, setup.commits ?? [{ sha: HEAD, author: "alice", committer: "alice" }]);
-  for (const login of ["bob", "carol", "alice", "mallory"]) github.permissions.set(login, "write");
-}
 
 describe("merged pull requests", () => {
   let db: Knex;

@@ -59,6 +59,10 @@ export class FakeGitHub {
   readonly teamMembers = new Map<string, "active" | "pending">();
   /** login → role name (admin, maintain, write, triage, read); absent = no access (404) */
   readonly permissions = new Map<string, string>();
+  /** branch name → commit sha, for reads at a branch (`main:CODEOWNERS`) */
+  readonly refs = new Map<string, string>();
+  /** comment id → reactions given */
+  readonly reactions = new Map<number, string[]>();
   /** commit sha → parent shas */
   readonly parents = new Map<string, string[]>();
   /** Make a route fail: `${METHOD} ${path regex source}` → status */
@@ -193,6 +197,11 @@ export class FakeGitHub {
         return [201, comment];
       }
     }
+    if ((match = new RegExp(`^${repoPath}/issues/comments/(\\d+)/reactions$`).exec(path)) && method === "POST") {
+      const id = Number(match[1]);
+      this.reactions.set(id, [...(this.reactions.get(id) ?? []), (body as { content: string }).content]);
+      return [201, { id: this.nextId++, content: (body as { content: string }).content }];
+    }
     if ((match = new RegExp(`^${repoPath}/issues/comments/(\\d+)$`).exec(path)) && method === "PATCH") {
       const comment = [...this.comments.values()].flat().find((candidate) => candidate.id === Number(match![1]));
       if (!comment) return [404, { message: "Not Found" }];
@@ -221,8 +230,8 @@ export class FakeGitHub {
     for (const [name, expression] of Object.entries(variables)) {
       const found = /^e(\d+)$/.exec(name);
       if (!found) continue;
-      const [sha, ...rest] = expression.split(":");
-      const bytes = this.trees.get(sha!)?.get(rest.join(":"));
+      const [ref, ...rest] = expression.split(":");
+      const bytes = this.trees.get(this.refs.get(ref!) ?? ref!)?.get(rest.join(":"));
       if (!bytes) {
         repository[`f${found[1]}`] = null;
         continue;

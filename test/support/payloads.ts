@@ -72,3 +72,13 @@ export function pullRequestMergedEvent(scenario: MergeScenario) {
   });
   return payload;
 }
+
+export function issueCommentCreated(scenario: { number: number; commentId: number; login: string; body: string; userType?: "User" | "Bot" }) {
+  const payload = example("issue_comment", "created") as Record<string, any>;
+  const pull = pullRequestEvent("opened", { number: scenario.number, headSha: "a".repeat(40), baseSha: "b".repeat(40), author: "alice" }) as Record<string, any>;
+  payload.repository = pull.repository;
+  payload.installation = pull.installation;
+  payload.issue = { ...payload.issue, number: scenario.number, pull_request: { url: `https://api.github.com/repos/Codertocat/Hello-World/pulls/${scenario.number}` } };
+  payload.comment = { ...payload.comment, id: scenario.commentId, body: scenario.body, user: { ...payload.comment.user, login: scenario.login, type: scenario.userType ?? "User" } };
+  return payload;
+}

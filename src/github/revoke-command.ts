@@ -1,0 +1,124 @@
+/**
+ * `/jitsudo revoke` in a comment on the pull request that granted access ends that access early.
+ * Only the requester or a current code owner of the request file may do it; anyone else's command
+ * gets a 👎 reaction and changes nothing. Unknown commands get a 😕 and the sticky comment lists
+ * the commands. Revoking is the safe direction, so it needs no second approval.
+ */
+import type { Knex } from "knex";
+import { CODEOWNERS_LOCATIONS, CODEOWNERS_MAX_BYTES, ownersOf, parseCodeowners, type Codeowners } from "../approval/codeowners.js";
+import { endGrant, type GrantRow } from "../grants/store.js";
+import type { GitHubGateway } from "./gateway.js";
+import { code, table, utc } from "./markdown.js";
+import { upsertStickyComment } from "./sticky-comment.js";
+import type { Logger } from "./validate-pull-request.js";
+
+export type Command = { kind: "revoke" } | { kind: "unknown"; text: string } | { kind: "none" };
+
+/** The command in a comment: its first line, if it starts with /jitsudo. */
+export function parseCommand(body: string): Command {
+  const firstLine = body.trim().split(/\r?\n/, 1)[0]?.trim() ?? "";
+  if (!/^\/jitsudo(\s|$)/.test(firstLine)) return { kind: "none" };
+  const words = firstLine.split(/\s+/).slice(1);
+  if (words.length === 1 && words[0] === "revoke") return { kind: "revoke" };
+  return { kind: "unknown", text: firstLine.slice(0, 100) };
+}
+
+export const COMMANDS_HELP = "Commands: `/jitsudo revoke` ends this pull request's access early (the requester or a code owner of the request file).";
+
+export interface CommentCommand {
+  tenant: number;
+  repoFullName: string;
+  defaultBranch: string;
+  pullNumber: number;
+  commentId: number;
+  commenter: string;
+  body: string;
+}
+
+export type CommandOutcome = "revoked" | "nothing-live" | "refused" | "help" | "ignored";
+
+export async function handleCommentCommand(
+  gateway: GitHubGateway,
+  command: CommentCommand,
+  deps: { db: Knex; log: Logger },
+): Promise<CommandOutcome> {
+  const parsed = parseCommand(command.body);
+  if (parsed.kind === "none") return "ignored";
+  if (parsed.kind === "unknown") {
+    await gateway.reactToComment(command.commentId, "confused");
+    return "help";
+  }
+
+  const grants = (await deps.db("grants")
+    .where({ tenant: command.tenant, repo: command.repoFullName, pr_number: command.pullNumber })
+    .whereIn("status", ["approved", "provisioning", "active"])) as GrantRow[];
+  if (grants.length === 0) {
+    await gateway.reactToComment(command.commentId, "confused");
+    return "nothing-live";
+  }
+  if (!(await mayRevoke(gateway, command, grants))) {
+    deps.log.warn({ pr: command.pullNumber, commenter: command.commenter }, "revoke refused: not the requester or a code owner");
+    await gateway.reactToComment(command.commentId, "-1");
+    return "refused";
+  }
+
+  const ended = await deps.db.transaction(async (trx) => {
+    const results: { grant: GrantRow; to: string }[] = [];
+    for (const grant of grants) {
+      // Re-read under lock: the worker may have moved it since.
+      const current = (await trx("grants").where({ id: grant.id }).forUpdate().first()) as GrantRow | undefined;
+      if (!current || !["approved", "provisioning", "active"].includes(current.status)) continue;
+      const to = await endGrant(trx, current, { type: "revoke_requested", actor: command.commenter, reason: `/jitsudo revoke by @${command.commenter}` });
+      results.push({ grant: current, to });
+    }
+    return results;
+  });
+  await gateway.reactToComment(command.commentId, "+1");
+  await upsertStickyComment(gateway, command.pullNumber, renderRevokeComment(command.commenter, ended));
+  deps.log.info({ pr: command.pullNumber, commenter: command.commenter, grants: ended.map((entry) => entry.grant.id) }, "revoke requested");
+  return "revoked";
+}
+
+/** The requester of every live grant here, or a code owner (at the default branch now) of each file. */
+async function mayRevoke(gateway: GitHubGateway, command: CommentCommand, grants: readonly GrantRow[]): Promise<boolean> {
+  const login = command.commenter.toLowerCase();
+  if (grants.every((grant) => grant.requester.toLowerCase() === login)) return true;
+  const files = await gateway.readFiles(CODEOWNERS_LOCATIONS.map((path) => ({ ref: command.defaultBranch, path, maxBytes: CODEOWNERS_MAX_BYTES })));
+  const index = files.findIndex((file) => file.kind !== "missing");
+  const file = files[index];
+  if (!file || file.kind !== "file") return false;
+  const codeowners = parseCodeowners(new TextDecoder().decode(file.bytes), CODEOWNERS_LOCATIONS[index]);
+  if (codeowners.errors.length > 0) return false; // fail closed, as for approvals
+  for (const path of new Set(grants.map((grant) => grant.file_path))) {
+    if (!(await ownsPath(gateway, codeowners, path, login))) return false;
+  }
+  return true;
+}
+
+async function ownsPath(gateway: GitHubGateway, codeowners: Codeowners, path: string, login: string): Promise<boolean> {
+  for (const owner of ownersOf(codeowners, path)) {
+    if (owner.kind === "user" && owner.login.toLowerCase() === login) return true;
+    if (owner.kind === "team" && (await gateway.teamMembership(owner.org, owner.slug, login)) === "active") return true;
+  }
+  return false;
+}
+
+function renderRevokeComment(commenter: string, ended: readonly { grant: GrantRow; to: string }[]): string {
+  const out = ["### jitsudo: access revoked early", "", `@${commenter} asked to end this pull request's access.`];
+  for (const { grant, to } of ended) {
+    out.push(
+      "",
+      `#### ${code(grant.file_path)}`,
+      "",
+      table([
+        ["Status", to === "revoked" ? "revoked (it had not started)" : "revoking: the assignment is being removed"],
+        ["Principal", code(grant.principal)],
+        ["Account", code(grant.account_ref)],
+        ["Permission set", code(grant.permission_set_ref)],
+        ["Was granted until", utc(new Date(grant.expires_at))],
+      ]),
+    );
+  }
+  out.push("", COMMANDS_HELP);
+  return out.join("\n");
+}
