@@ -2,6 +2,7 @@
  * `npm run bench`: every benchmark, printing its figures. Run on an otherwise idle machine; quote
  * medians, the machines here are shared.
  */
+import { benchMergeVerdict } from "./merge-verdict.bench.js";
 import { benchPullRequest } from "./pull-request.bench.js";
 import { printResult, type BenchResult } from "./stats.js";
 import { benchValidate } from "./validate.bench.js";
@@ -10,6 +11,7 @@ const only = process.argv[2];
 const benches: Record<string, () => BenchResult | Promise<BenchResult>> = {
   validate: benchValidate,
   "pull-request": benchPullRequest,
+  "merge-verdict": benchMergeVerdict,
 };
 
 for (const [name, bench] of Object.entries(benches)) {

@@ -4,7 +4,7 @@
  */
 import type { Knex } from "knex";
 import type { ApplicationFunction } from "probot";
-import { postgresLock, processLock } from "./db/locks.js";
+import { postgresLock, processLock, type KeyedLock } from "./db/locks.js";
 import { registerPullRequestHandlers } from "./github/handlers.js";
 
 export interface AppOptions {
@@ -14,10 +14,15 @@ export interface AppOptions {
   db?: Knex;
 }
 
+/** Serialises work on one pull request across replicas: webhooks, commands and the catch-up scan. */
+export function pullRequestLock(db: Knex | undefined): KeyedLock {
+  return db ? postgresLock(db, "jitsudo:pull-request") : processLock();
+}
+
 export function createApp(options: AppOptions = {}): ApplicationFunction {
   const now = options.now ?? (() => new Date());
-  const pullRequestLock = options.db ? postgresLock(options.db, "jitsudo:pull-request") : processLock();
+  const lock = pullRequestLock(options.db);
   return (app) => {
-    registerPullRequestHandlers(app, { now, pullRequestLock, ...(options.db ? { db: options.db } : {}) });
+    registerPullRequestHandlers(app, { now, pullRequestLock: lock, ...(options.db ? { db: options.db } : {}) });
   };
 }

@@ -22,3 +22,11 @@ export function createLogger(level: LogLevel = "info", destination?: NodeJS.Writ
   const options = { level, name: "jitsudo", redact: { paths, censor: "[redacted]" } };
   return destination ? pino(options, destination as pino.DestinationStream) : pino(options);
 }
+
+/** The little of a logger the domain code uses: pino's, Probot's per-event child, or a test's. */
+export interface Log {
+  debug?(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}

@@ -7,11 +7,14 @@ import { resolve } from "node:path";
 import process from "node:process";
 import type { Knex } from "knex";
 import type { Logger } from "pino";
-import { createApp } from "../app.js";
+import { createApp, pullRequestLock } from "../app.js";
 import { ConfigError, parseEnv, type AppConfig } from "../config/env.js";
 import { createDb } from "../db/knex.js";
 import { migrateLatest } from "../db/migrate.js";
-import { startServer } from "../github/server.js";
+import { appClient, startServer } from "../github/server.js";
+import { runIfUnlocked } from "../db/locks.js";
+import { catchUpMerges } from "../jobs/catch-up.js";
+import { Scheduler } from "../jobs/scheduler.js";
 import { createLogger } from "../logger.js";
 
 export type ServiceCommand = "start" | "server" | "migrate";
@@ -45,8 +48,17 @@ export async function runService(command: ServiceCommand): Promise<number> {
   }
 
   const server = await startServer({ config, log, app: createApp({ db: database.db }) });
+  const scheduler = new Scheduler(log);
+  const github = appClient(config, log);
+  if (github) {
+    const db = database.db;
+    const options = { db, now: () => new Date(), log, pullRequestLock: pullRequestLock(db) };
+    // Every two minutes, one replica at a time: merges whose webhook never arrived.
+    scheduler.add({ name: "merge-catch-up", cron: "0 */2 * * * *", run: () => runIfUnlocked(db, "jitsudo:jobs", "merge-catch-up", () => catchUpMerges(github, options)) });
+  }
   const shutdown = async (signal: string) => {
     log.info({ signal }, "shutting down");
+    await scheduler.stop();
     await server.stop().catch((error: unknown) => log.error({ err: error }, "server did not stop cleanly"));
     await database.close();
     process.exit(0);

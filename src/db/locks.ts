@@ -20,6 +20,20 @@ export function postgresLock(db: Knex, namespace: string): KeyedLock {
   };
 }
 
+/**
+ * Runs `work` only if no other session holds the lock, and says whether it ran: for periodic jobs
+ * where one replica doing the work is enough and the others should skip the cycle, not queue.
+ * The lock lives in a transaction on one pooled connection for as long as `work` runs; a replica
+ * that dies mid-cycle drops that connection, and PostgreSQL releases the lock with it.
+ */
+export async function runIfUnlocked<T>(db: Knex, namespace: string, key: string, work: () => Promise<T>): Promise<{ ran: true; result: T } | { ran: false }> {
+  return db.transaction(async (trx) => {
+    const { rows } = await trx.raw<{ rows: { locked: boolean }[] }>("select pg_try_advisory_xact_lock(hashtext(?), hashtext(?)) as locked", [namespace, key]);
+    if (!rows[0]?.locked) return { ran: false as const };
+    return { ran: true as const, result: await work() };
+  });
+}
+
 export function processLock(): KeyedLock {
   const tails = new Map<string, Promise<unknown>>();
   return {

@@ -68,6 +68,21 @@ export interface PullRequestInfo {
   baseRef: string;
   authorLogin: string;
   state: "open" | "closed";
+  /** Set once the pull request is merged. */
+  merge?: PullRequestMerge;
+}
+
+export interface PullRequestMerge {
+  commitSha: string;
+  mergedAt: Date;
+  mergedBy?: string;
+  /** How many commits GitHub says the PR has (only in a single PR's details; lists omit it). */
+  commitCount?: number;
+}
+
+/** A closed pull request as the pull request list shows it, newest update first. */
+export interface ClosedPullRequest extends PullRequestInfo {
+  updatedAt: Date;
 }
 
 /** Shapes the merge verdict reads; defined with it in src/approval/approval.ts. */
@@ -97,4 +112,11 @@ export interface GitHubGateway {
   reactToComment(commentId: number, content: "+1" | "-1" | "confused"): Promise<void>;
   /** The parents of a commit; the first parent of a merge commit is the base branch before the merge. */
   commitParents(sha: string): Promise<string[]>;
+  /** Closed pull requests updated at or after `since`, newest first, at most `maxPages` pages of 100. */
+  closedPullRequestsSince(since: Date, maxPages: number): Promise<{ pulls: ClosedPullRequest[]; complete: boolean }>;
+}
+
+/** The key that serialises all work on one pull request (validation, merge, commands) across replicas. */
+export function pullRequestKey(repositoryId: number, pullNumber: number): string {
+  return `${repositoryId}#${pullNumber}`;
 }

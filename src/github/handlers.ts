@@ -5,12 +5,14 @@
 import type { Context, Probot } from "probot";
 import type { Knex } from "knex";
 import type { KeyedLock } from "../db/locks.js";
-import { processMerge } from "./process-merge.js";
-import { handleCommentCommand, parseCommand } from "./revoke-command.js";
-import { OctokitGateway, toPullRequestInfo } from "./octokit-gateway.js";
-import type { PullRequestInfo } from "./gateway.js";
-import { validatePullRequest, type ValidateDeps } from "./validate-pull-request.js";
+import { cachedAppIdentity } from "./app-identity.js";
 import { CHECK_NAME } from "./check-run.js";
+import { reportDirectPush } from "./direct-push.js";
+import { pullRequestKey, type PullRequestInfo } from "./gateway.js";
+import { OctokitGateway, toPullRequestInfo } from "./octokit-gateway.js";
+import { mergeInfoOf, processMerge } from "./process-merge.js";
+import { handleCommentCommand, parseCommand } from "./revoke-command.js";
+import { validatePullRequest } from "./validate-pull-request.js";
 
 export interface HandlerDeps {
   now: () => Date;
@@ -20,21 +22,19 @@ export interface HandlerDeps {
   pullRequestLock: KeyedLock;
 }
 
-type RepoContext = Context<"pull_request" | "check_run">;
-const prKey = (repositoryId: number, pullNumber: number) => `${repositoryId}#${pullNumber}`;
+type RepoContext = Context<"pull_request" | "check_run" | "issue_comment" | "push">;
 
 export function registerPullRequestHandlers(app: Probot, deps: HandlerDeps): void {
-  const identity = cachedAppIdentity(app);
+  const identity = cachedAppIdentity(() => app.auth());
   const botLogin = async () => (await identity()).botLogin;
   const gatewayFor = (context: RepoContext) => {
     const { owner, repo } = context.repo();
     return new OctokitGateway(context.octokit, owner, repo, botLogin);
   };
-  const validateDeps = (context: RepoContext): ValidateDeps => ({ now: deps.now, log: context.log });
-  const validate = (context: RepoContext, gateway: OctokitGateway, pull: PullRequestInfo) =>
-    deps.pullRequestLock.run(prKey(context.payload.repository.id, pull.number), () =>
-      validatePullRequest(gateway, pull, context.payload.repository.default_branch, validateDeps(context)),
-    );
+  const locked = <T>(context: RepoContext, pullNumber: number, work: () => Promise<T>) =>
+    deps.pullRequestLock.run(pullRequestKey(context.payload.repository.id, pullNumber), work);
+  const validate = (context: Context<"pull_request" | "check_run">, gateway: OctokitGateway, pull: PullRequestInfo) =>
+    locked(context, pull.number, () => validatePullRequest(gateway, pull, context.payload.repository.default_branch, { now: deps.now, log: context.log }));
 
   app.on(
     ["pull_request.opened", "pull_request.synchronize", "pull_request.reopened", "pull_request.ready_for_review"],
@@ -48,57 +48,6 @@ export function registerPullRequestHandlers(app: Probot, deps: HandlerDeps): voi
     if (!context.payload.changes.base) return;
     await validate(context, gatewayFor(context), toPullRequestInfo(context.payload.pull_request));
   });
-
-  const { db } = deps;
-  if (db) {
-    // The merge is the approval: judge it from GitHub's data now, record it once.
-    app.on("pull_request.closed", async (context) => {
-      const { pull_request: pull, repository, installation } = context.payload;
-      if (!pull.merged || !pull.merge_commit_sha) return;
-      if (!installation) {
-        context.log.error({ pr: pull.number }, "merge webhook without an installation: cannot tell whose grant it would be");
-        return;
-      }
-      const gateway = gatewayFor(context);
-      const merge = {
-        tenant: installation.id,
-        repoFullName: repository.full_name,
-        defaultBranch: repository.default_branch,
-        pr: toPullRequestInfo(pull),
-        mergeCommitSha: pull.merge_commit_sha,
-        mergedAt: new Date(pull.merged_at ?? deps.now()),
-        ...(pull.merged_by?.login ? { mergedBy: pull.merged_by.login } : {}),
-        commitCount: pull.commits,
-      };
-      await deps.pullRequestLock.run(prKey(repository.id, pull.number), () => processMerge(gateway, merge, { db, now: deps.now, log: context.log }));
-    });
-  }
-
-  if (db) {
-    app.on("issue_comment.created", async (context) => {
-      const { issue, comment, repository, installation } = context.payload;
-      // Only comments on pull requests, only from people: never from bots, jitsudo included.
-      if (!issue.pull_request || comment.user?.type === "Bot" || !installation || !comment.user) return;
-      if (parseCommand(comment.body ?? "").kind === "none") return;
-      const { owner, repo } = context.repo();
-      const gateway = new OctokitGateway(context.octokit, owner, repo, botLogin);
-      await deps.pullRequestLock.run(prKey(repository.id, issue.number), () =>
-        handleCommentCommand(
-          gateway,
-          {
-            tenant: installation.id,
-            repoFullName: repository.full_name,
-            defaultBranch: repository.default_branch,
-            pullNumber: issue.number,
-            commentId: comment.id,
-            commenter: comment.user!.login,
-            body: comment.body ?? "",
-          },
-          { db, log: context.log },
-        ),
-      );
-    });
-  }
 
   app.on("check_run.rerequested", async (context) => {
     const { check_run: run } = context.payload;
@@ -114,21 +63,44 @@ export function registerPullRequestHandlers(app: Probot, deps: HandlerDeps): voi
       await validate(context, gateway, pull);
     }
   });
-}
 
-/** Who the app is on GitHub (id and `<slug>[bot]` login), asked once per process, again if that failed. */
-function cachedAppIdentity(app: Probot): () => Promise<{ id: number; botLogin: string }> {
-  let pending: Promise<{ id: number; botLogin: string }> | undefined;
-  return () => {
-    pending ??= (async () => {
-      const octokit = await app.auth();
-      const { data } = await octokit.rest.apps.getAuthenticated();
-      if (!data?.slug) throw new Error("GitHub did not return the app's slug");
-      return { id: data.id, botLogin: `${data.slug}[bot]` };
-    })().catch((error: unknown) => {
-      pending = undefined;
-      throw error;
-    });
-    return pending;
-  };
+  const { db } = deps;
+  if (!db) return;
+
+  // The merge is the approval: judge it from GitHub's data now, record it once.
+  app.on("pull_request.closed", async (context) => {
+    const { pull_request: pull, repository, installation } = context.payload;
+    if (!pull.merged) return;
+    if (!installation) {
+      context.log.error({ pr: pull.number }, "merge webhook without an installation: cannot tell whose grant it would be");
+      return;
+    }
+    const merge = mergeInfoOf(installation.id, repository, toPullRequestInfo(pull));
+    if (!merge) return;
+    await locked(context, pull.number, () => processMerge(gatewayFor(context), merge, { db, now: deps.now, log: context.log }));
+  });
+
+  app.on("issue_comment.created", async (context) => {
+    const { issue, comment, repository, installation } = context.payload;
+    // Only comments on pull requests, only from people: never from bots, jitsudo included.
+    if (!issue.pull_request || !comment.user || comment.user.type === "Bot" || !installation) return;
+    if (parseCommand(comment.body ?? "").kind === "none") return;
+    const command = {
+      tenant: installation.id,
+      repoFullName: repository.full_name,
+      defaultBranch: repository.default_branch,
+      pullNumber: issue.number,
+      commentId: comment.id,
+      commenter: comment.user.login,
+      body: comment.body ?? "",
+    };
+    await locked(context, issue.number, () => handleCommentCommand(gatewayFor(context), command, { db, log: context.log }));
+  });
+
+  app.on("push", async (context) => {
+    const { ref, deleted, repository, installation, before, after, commits, sender } = context.payload;
+    if (deleted || !installation || ref !== `refs/heads/${repository.default_branch}`) return;
+    const push = { tenant: installation.id, repoFullName: repository.full_name, before, after, pusher: sender?.login ?? "unknown", commits };
+    await reportDirectPush(gatewayFor(context), push, { db, log: context.log });
+  });
 }

@@ -11,6 +11,7 @@ import { createHash } from "node:crypto";
 import type { ProbotOctokit } from "probot";
 import type {
   CheckRunInput,
+  ClosedPullRequest,
   FileAt,
   FileBytes,
   GitHubGateway,
@@ -216,6 +217,29 @@ export class OctokitGateway implements GitHubGateway {
     const { data } = await this.octokit.rest.git.getCommit({ owner: this.owner, repo: this.repo, commit_sha: sha });
     return data.parents.map((parent) => parent.sha);
   }
+
+  async closedPullRequestsSince(since: Date, maxPages: number): Promise<{ pulls: ClosedPullRequest[]; complete: boolean }> {
+    const pulls: ClosedPullRequest[] = [];
+    let pages = 0;
+    const iterator = this.octokit.paginate.iterator(this.octokit.rest.pulls.list, {
+      owner: this.owner,
+      repo: this.repo,
+      state: "closed",
+      sort: "updated",
+      direction: "desc",
+      per_page: 100,
+    });
+    for await (const { data } of iterator) {
+      pages += 1;
+      for (const pull of data) {
+        const updatedAt = new Date(pull.updated_at);
+        if (updatedAt < since) return { pulls, complete: true };
+        pulls.push({ ...toPullRequestInfo(pull), updatedAt });
+      }
+      if (pages >= maxPages) return { pulls, complete: data.length < 100 };
+    }
+    return { pulls, complete: true };
+  }
 }
 
 interface PullPayload {
@@ -224,9 +248,14 @@ interface PullPayload {
   head: { sha: string };
   base: { sha: string; ref: string };
   user: { login: string } | null;
+  merged_at?: string | null;
+  merge_commit_sha?: string | null;
+  merged_by?: { login: string } | null;
+  commits?: number;
 }
 
 export function toPullRequestInfo(pull: PullPayload): PullRequestInfo {
+  const merged = pull.merged_at && pull.merge_commit_sha;
   return {
     number: pull.number,
     headSha: pull.head.sha,
@@ -234,6 +263,16 @@ export function toPullRequestInfo(pull: PullPayload): PullRequestInfo {
     baseRef: pull.base.ref,
     authorLogin: pull.user?.login ?? "",
     state: pull.state === "closed" ? "closed" : "open",
+    ...(merged
+      ? {
+          merge: {
+            commitSha: pull.merge_commit_sha!,
+            mergedAt: new Date(pull.merged_at!),
+            ...(pull.merged_by?.login ? { mergedBy: pull.merged_by.login } : {}),
+            ...(typeof pull.commits === "number" ? { commitCount: pull.commits } : {}),
+          },
+        }
+      : {}),
   };
 }
 

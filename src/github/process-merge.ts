@@ -13,7 +13,7 @@ import { REQUEST_FILE_MAX_BYTES } from "../requests/access-request.js";
 import { requestPathsOf } from "../requests/pull-request-review.js";
 import type { FileAt, GitHubGateway, PullRequestInfo } from "./gateway.js";
 import { renderVerdictComment, upsertStickyComment } from "./sticky-comment.js";
-import type { Logger } from "./validate-pull-request.js";
+import type { Log } from "../logger.js";
 
 export interface MergeInfo {
   tenant: number;
@@ -30,10 +30,28 @@ export interface MergeInfo {
 export interface MergeDeps {
   db: Knex;
   now: () => Date;
-  log: Logger;
+  log: Log;
 }
 
 export type MergeOutcome = "granted" | "rejected" | "ignored" | "already-recorded";
+
+/**
+ * The merge to judge, from a pull request as GitHub describes it (webhook payload or API). Undefined
+ * when it is not merged, or when GitHub's description lacks the commit count (pull request lists do).
+ */
+export function mergeInfoOf(tenant: number, repository: { full_name: string; default_branch: string }, pr: PullRequestInfo): MergeInfo | undefined {
+  if (!pr.merge || pr.merge.commitCount === undefined) return undefined;
+  return {
+    tenant,
+    repoFullName: repository.full_name,
+    defaultBranch: repository.default_branch,
+    pr,
+    mergeCommitSha: pr.merge.commitSha,
+    mergedAt: pr.merge.mergedAt,
+    ...(pr.merge.mergedBy ? { mergedBy: pr.merge.mergedBy } : {}),
+    commitCount: pr.merge.commitCount,
+  };
+}
 
 export async function processMerge(gateway: GitHubGateway, merge: MergeInfo, deps: MergeDeps): Promise<MergeOutcome> {
   const key = { tenant: merge.tenant, repo: merge.repoFullName, pr_number: merge.pr.number, merge_commit_sha: merge.mergeCommitSha };

@@ -10,7 +10,7 @@ import { endGrant, type GrantRow } from "../grants/store.js";
 import type { GitHubGateway } from "./gateway.js";
 import { code, table, utc } from "./markdown.js";
 import { upsertStickyComment } from "./sticky-comment.js";
-import type { Logger } from "./validate-pull-request.js";
+import type { Log } from "../logger.js";
 
 export type Command = { kind: "revoke" } | { kind: "unknown"; text: string } | { kind: "none" };
 
@@ -40,7 +40,7 @@ export type CommandOutcome = "revoked" | "nothing-live" | "refused" | "help" | "
 export async function handleCommentCommand(
   gateway: GitHubGateway,
   command: CommentCommand,
-  deps: { db: Knex; log: Logger },
+  deps: { db: Knex; log: Log },
 ): Promise<CommandOutcome> {
   const parsed = parseCommand(command.body);
   if (parsed.kind === "none") return "ignored";

@@ -14,6 +14,13 @@ export interface ServerOptions {
   Octokit?: typeof ProbotOctokit;
 }
 
+/** The app's GitHub client outside the webhook server, for background jobs; undefined before set-up. */
+export function appClient(config: AppConfig, log: Logger, Octokit?: typeof ProbotOctokit): Probot | undefined {
+  const { appId, privateKey } = config.github;
+  if (appId === undefined || privateKey === undefined) return undefined;
+  return new Probot({ appId, privateKey, baseUrl: githubApiBaseUrl(config), log, ...(Octokit ? { Octokit } : {}) });
+}
+
 export async function startServer({ config, log, app, Octokit }: ServerOptions): Promise<Server> {
   const { appId, privateKey, webhookSecret } = config.github;
   if (appId === undefined || privateKey === undefined || webhookSecret === undefined) {

@@ -3,26 +3,19 @@
  * GitHub calls as possible, judge it, then publish the check run and the sticky comment.
  */
 import { randomUUID } from "node:crypto";
-import { CODEOWNERS_LOCATIONS } from "../approval/codeowners.js";
+import { CODEOWNERS_LOCATIONS, CODEOWNERS_MAX_BYTES } from "../approval/codeowners.js";
 import { TENANT_CONFIG_PATH } from "../config/tenant.js";
 import { REQUEST_FILE_MAX_BYTES } from "../requests/access-request.js";
 import { requestPathsOf, reviewPullRequest, type PullRequestReview } from "../requests/pull-request-review.js";
 import { checkRunFor, errorCheckRun } from "./check-run.js";
 import type { FileAt, GitHubGateway, PullRequestInfo } from "./gateway.js";
+import type { Log } from "../logger.js";
 import { renderReviewComment, upsertStickyComment } from "./sticky-comment.js";
 
-/** GitHub ignores CODEOWNERS files over 3 MB; so do we. The tenant config parser has its own, smaller limit. */
-const CODEOWNERS_MAX_BYTES = 3 * 1024 * 1024;
-
-export interface Logger {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
 
 export interface ValidateDeps {
   now: () => Date;
-  log: Logger;
+  log: Log;
 }
 
 export async function validatePullRequest(

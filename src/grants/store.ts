@@ -10,6 +10,7 @@ export type EventType =
   | "approved"
   | "rejected"
   | "ignored"
+  | "direct_push"
   | "superseded"
   | "revoke_requested"
   | "provisioning"

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createDb, ensureSchema } from "../../src/db/knex.js";
 import { migrateLatest, migrationsPending } from "../../src/db/migrate.js";
+import { MIGRATIONS } from "../../src/db/migrations/index.js";
 import { freshDatabase } from "../support/db.js";
 import { inject } from "vitest";
 
@@ -30,11 +31,11 @@ describe("migrations", () => {
     try {
       await ensureSchema(db, schema);
       expect(await migrationsPending(db)).toBe(true);
-      expect(await migrateLatest(db)).toEqual(["0001_grants"]);
+      expect(await migrateLatest(db)).toEqual(MIGRATIONS.map(([name]) => name));
       expect(await migrateLatest(db)).toEqual([]);
       expect(await migrationsPending(db)).toBe(false);
       const tables = await db("pg_tables").where({ schemaname: schema }).orderBy("tablename").pluck("tablename");
-      expect(tables).toEqual(["grant_events", "grants", "jitsudo_migrations", "jitsudo_migrations_lock", "merge_verdicts"]);
+      expect(tables).toEqual(["grant_events", "grants", "jitsudo_migrations", "jitsudo_migrations_lock", "merge_scan_cursors", "merge_verdicts"]);
     } finally {
       await db.destroy();
     }

@@ -7,7 +7,7 @@ import { request as httpRequest } from "node:http";
 import { Writable } from "node:stream";
 import nock from "nock";
 import type { Knex } from "knex";
-import type { Server } from "probot";
+import { Probot, type Server } from "probot";
 import { createApp } from "../../src/app.js";
 import { parseEnv } from "../../src/config/env.js";
 import { startServer } from "../../src/github/server.js";
@@ -24,6 +24,8 @@ export interface Harness {
   /** http://127.0.0.1:<port> of the running server. */
   url: string;
   logs: string[];
+  /** A Probot client of the same app outside the server, as the jobs use one. */
+  probot: Probot;
   deliver(name: string, payload: unknown, options?: { secret?: string }): Promise<number>;
   stop(): Promise<void>;
 }
@@ -69,6 +71,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     github,
     url: `http://127.0.0.1:${port}`,
     logs,
+    probot: new Probot({ appId: APP_ID, privateKey, log: createLogger("silent"), Octokit: UnthrottledOctokit }),
     async deliver(name, payload, { secret = WEBHOOK_SECRET } = {}) {
       const body = JSON.stringify(payload);
       const signature = `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;

@@ -20,6 +20,10 @@ export interface FakePull {
   author: string;
   state: "open" | "closed";
   files: { filename: string; status: string; previous_filename?: string }[];
+  /** Set for merged pull requests. */
+  merged?: { sha: string; at: string; by: string };
+  /** Default: the merge time, or a fixed morning for open ones. */
+  updatedAt?: string;
 }
 
 export interface FakeReview {
@@ -43,6 +47,9 @@ interface Comment {
 
 export const BOT_LOGIN = "jitsudo[bot]";
 export const APP_ID = 4242;
+export const INSTALLATION_ID = 1;
+/** The id GitHub's example payloads give Codertocat/Hello-World. */
+export const REPOSITORY_ID = 186853002;
 
 export class FakeGitHub {
   readonly calls: RecordedCall[] = [];
@@ -129,6 +136,21 @@ export class FakeGitHub {
       return [201, { token: "ghs_installation_token_secret", expires_at: new Date(Date.now() + 3_600_000).toISOString(), permissions: {} }];
     }
     if (method === "GET" && path === "/app") return [200, { id: APP_ID, slug: "jitsudo", name: "jitsudo" }];
+    if (method === "GET" && path === "/app/installations") {
+      return this.page(url, [{ id: INSTALLATION_ID, account: { login: this.owner }, app_id: APP_ID }], path);
+    }
+    if (method === "GET" && path === "/installation/repositories") {
+      const repository = { id: REPOSITORY_ID, name: this.repo, full_name: `${this.owner}/${this.repo}`, owner: { login: this.owner }, default_branch: "main" };
+      return [200, { total_count: 1, repositories: [repository] }];
+    }
+    if (path === `/repos/${this.owner}/${this.repo}/pulls` && method === "GET") {
+      const state = url.searchParams.get("state") ?? "open";
+      const pulls = [...this.pulls.values()]
+        .filter((pull) => state === "all" || pull.state === state)
+        .sort((a, b) => this.updatedAt(b).localeCompare(this.updatedAt(a)))
+        .map((pull) => this.pullJson(pull, "summary"));
+      return this.page(url, pulls, path);
+    }
     if (method === "POST" && path === this.graphqlPath) return [200, this.graphql(body as { query: string; variables: Record<string, string> })];
     if ((match = new RegExp(`^${repoPath}/pulls/(\\d+)/files$`).exec(path)) && method === "GET") {
       return this.page(url, this.pulls.get(Number(match[1]))?.files ?? [], path);
@@ -171,7 +193,7 @@ export class FakeGitHub {
     }
     if ((match = new RegExp(`^${repoPath}/commits/([0-9a-f]+)/pulls$`).exec(path)) && method === "GET") {
       const sha = match[1];
-      return [200, [...this.pulls.values()].filter((pull) => pull.headSha === sha).map((pull) => this.pullJson(pull))];
+      return [200, [...this.pulls.values()].filter((pull) => pull.headSha === sha || pull.merged?.sha === sha).map((pull) => this.pullJson(pull))];
     }
     if ((match = new RegExp(`^${repoPath}/git/blobs/([0-9a-f]+)$`).exec(path)) && method === "GET") {
       const bytes = this.blobById(match[1]!);
@@ -255,13 +277,23 @@ export class FakeGitHub {
     return undefined;
   }
 
-  private pullJson(pull: FakePull): unknown {
+  private updatedAt(pull: FakePull): string {
+    return pull.updatedAt ?? pull.merged?.at ?? "2026-11-25T09:00:00Z";
+  }
+
+  /** A list entry ("summary") lacks what only a single pull request's details carry, as on GitHub. */
+  private pullJson(pull: FakePull, shape: "full" | "summary" = "full"): unknown {
+    const details = { merged_by: pull.merged ? { login: pull.merged.by } : null, merged: Boolean(pull.merged), commits: this.commits.get(pull.number)?.length ?? 0 };
     return {
       number: pull.number,
       state: pull.state,
       head: { sha: pull.headSha, ref: "request" },
       base: { sha: pull.baseSha, ref: pull.baseRef },
       user: { login: pull.author },
+      updated_at: this.updatedAt(pull),
+      merged_at: pull.merged?.at ?? null,
+      merge_commit_sha: pull.merged?.sha ?? null,
+      ...(shape === "full" ? details : {}),
     };
   }
 }

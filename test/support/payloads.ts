@@ -82,3 +82,17 @@ export function issueCommentCreated(scenario: { number: number; commentId: numbe
   payload.comment = { ...payload.comment, id: scenario.commentId, body: scenario.body, user: { ...payload.comment.user, login: scenario.login, type: scenario.userType ?? "User" } };
   return payload;
 }
+
+export function pushEvent(scenario: { ref: string; before: string; after: string; pusher: string; commits: { id: string; added?: string[]; modified?: string[]; removed?: string[] }[] }) {
+  const group = (examples as unknown as Example[]).find((candidate) => candidate.name === "push");
+  const found = group?.examples.find((candidate) => (candidate as { ref?: string }).ref?.startsWith("refs/heads/") && (candidate as { installation?: unknown }).installation);
+  if (!found) throw new Error("no branch push example in @octokit/webhooks-examples");
+  const payload = structuredClone(found) as Record<string, any>;
+  const template = payload.commits[0];
+  Object.assign(payload, { ref: scenario.ref, before: scenario.before, after: scenario.after, deleted: false });
+  payload.repository.default_branch = "main";
+  payload.sender = { ...payload.sender, login: scenario.pusher };
+  payload.commits = scenario.commits.map((commit) => ({ ...template, id: commit.id, added: commit.added ?? [], modified: commit.modified ?? [], removed: commit.removed ?? [] }));
+  payload.head_commit = payload.commits.at(-1) ?? null;
+  return payload;
+}

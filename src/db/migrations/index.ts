@@ -4,10 +4,14 @@
  */
 import type { Knex } from "knex";
 import * as grants from "./0001_grants.js";
+import * as mergeScanCursors from "./0002_merge_scan_cursors.js";
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
   down(knex: Knex): Promise<void>;
 }
 
-export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migration]> = [["0001_grants", grants]];
+export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migration]> = [
+  ["0001_grants", grants],
+  ["0002_merge_scan_cursors", mergeScanCursors],
+];

@@ -1,0 +1,130 @@
+/**
+ * Lost merge webhooks. GitHub does not redeliver a webhook that failed (jitsudo down, a network
+ * cut, a deploy), so a merge could otherwise never become a grant. This job reads each
+ * repository's recently closed pull requests and judges every merge that has no recorded verdict,
+ * exactly as the webhook would have (`processMerge`): same evidence, same rules, same record.
+ *
+ * Per repository it keeps a cursor (`merge_scan_cursors.scanned_until`): every pull request
+ * updated before it has been looked at. A scan reads back to the cursor (less an overlap for clock
+ * skew between GitHub and us), bounded by a number of pages; only a complete scan moves the cursor.
+ * The first scan of a repository looks back a bounded window, so installing jitsudo never turns
+ * old merges into fresh access.
+ */
+import type { Knex } from "knex";
+import type { Probot, ProbotOctokit } from "probot";
+import type { KeyedLock } from "../db/locks.js";
+import { cachedAppIdentity } from "../github/app-identity.js";
+import { pullRequestKey, type GitHubGateway } from "../github/gateway.js";
+import { OctokitGateway } from "../github/octokit-gateway.js";
+import { mergeInfoOf, processMerge, type MergeOutcome } from "../github/process-merge.js";
+import type { Log } from "../logger.js";
+
+export interface CatchUpOptions {
+  db: Knex;
+  now: () => Date;
+  log: Log;
+  pullRequestLock: KeyedLock;
+  /** How far back the first scan of a repository looks. */
+  initialLookbackMs?: number;
+  /** Pages of 100 pull requests read per repository and scan. */
+  maxPages?: number;
+}
+
+export const DEFAULT_INITIAL_LOOKBACK_MS = 60 * 60_000;
+export const DEFAULT_MAX_PAGES = 5;
+/** GitHub's clock and ours differ a little; read a bit before the cursor. */
+const CLOCK_SKEW_MS = 5 * 60_000;
+
+export interface RepositoryRef {
+  tenant: number;
+  /** GitHub's numeric repository id: the pull-request lock key, as in webhooks. */
+  id: number;
+  fullName: string;
+  defaultBranch: string;
+}
+
+export interface RepositoryScan {
+  repo: string;
+  /** Merges found without a verdict, and what judging them gave. */
+  judged: { number: number; outcome: MergeOutcome | "error" }[];
+  /** False when the page bound cut the scan short or a merge could not be judged: the cursor stays. */
+  complete: boolean;
+}
+
+export async function catchUpRepository(gateway: GitHubGateway, repository: RepositoryRef, options: CatchUpOptions): Promise<RepositoryScan> {
+  const { db, log } = options;
+  const startedAt = options.now();
+  const cursor = (await db("merge_scan_cursors").where({ tenant: repository.tenant, repo: repository.fullName }).first()) as
+    | { scanned_until: Date }
+    | undefined;
+  const since = cursor
+    ? new Date(cursor.scanned_until.getTime() - CLOCK_SKEW_MS)
+    : new Date(startedAt.getTime() - (options.initialLookbackMs ?? DEFAULT_INITIAL_LOOKBACK_MS));
+
+  const listed = await gateway.closedPullRequestsSince(since, options.maxPages ?? DEFAULT_MAX_PAGES);
+  const merged = listed.pulls.filter((pull) => pull.merge && pull.merge.mergedAt >= since);
+  const unjudged = await withoutVerdict(db, repository, merged.map((pull) => ({ number: pull.number, sha: pull.merge!.commitSha, mergedAt: pull.merge!.mergedAt })));
+
+  const judged: RepositoryScan["judged"] = [];
+  // Oldest merge first: if one file is edited by two lost merges, the later one must supersede.
+  for (const { number } of unjudged.sort((a, b) => a.mergedAt.getTime() - b.mergedAt.getTime())) {
+    try {
+      // The list leaves out what the verdict needs (commit count, merged by): read the pull request itself.
+      const merge = mergeInfoOf(repository.tenant, { full_name: repository.fullName, default_branch: repository.defaultBranch }, await gateway.getPullRequest(number));
+      if (!merge) continue;
+      const outcome = await options.pullRequestLock.run(pullRequestKey(repository.id, number), () => processMerge(gateway, merge, options));
+      if (outcome !== "already-recorded") log.warn({ repo: repository.fullName, pr: number, outcome }, "merge without a delivered webhook judged by the catch-up scan");
+      judged.push({ number, outcome });
+    } catch (error) {
+      log.error({ err: error, repo: repository.fullName, pr: number }, "catch-up could not judge a merge; it is retried on the next scan");
+      judged.push({ number, outcome: "error" });
+    }
+  }
+
+  const complete = listed.complete && judged.every((entry) => entry.outcome !== "error");
+  if (complete) {
+    await db("merge_scan_cursors")
+      .insert({ tenant: repository.tenant, repo: repository.fullName, scanned_until: startedAt, updated_at: db.fn.now() })
+      .onConflict(["tenant", "repo"])
+      .merge();
+  } else if (!listed.complete) {
+    log.warn({ repo: repository.fullName, since }, "catch-up scan hit its page bound; the cursor stays, older merges are read on the next scans");
+  }
+  return { repo: repository.fullName, judged, complete };
+}
+
+async function withoutVerdict<T extends { number: number; sha: string }>(db: Knex, repository: RepositoryRef, merges: T[]): Promise<T[]> {
+  if (merges.length === 0) return [];
+  const recorded = (await db("merge_verdicts")
+    .where({ tenant: repository.tenant, repo: repository.fullName })
+    .whereIn("pr_number", merges.map((merge) => merge.number))
+    .select("pr_number", "merge_commit_sha")) as { pr_number: number; merge_commit_sha: string }[];
+  const seen = new Set(recorded.map((row) => `${row.pr_number}:${row.merge_commit_sha}`));
+  return merges.filter((merge) => !seen.has(`${merge.number}:${merge.sha}`));
+}
+
+type Octokit = InstanceType<typeof ProbotOctokit>;
+
+/** One scan of every repository of every installation of the app. */
+export async function catchUpMerges(probot: Probot, options: CatchUpOptions): Promise<RepositoryScan[]> {
+  const appOctokit: Octokit = await probot.auth();
+  const identity = cachedAppIdentity(async () => appOctokit);
+  const botLogin = async () => (await identity()).botLogin;
+  const installations = await appOctokit.paginate(appOctokit.rest.apps.listInstallations, { per_page: 100 });
+  const scans: RepositoryScan[] = [];
+  for (const installation of installations) {
+    try {
+      const octokit: Octokit = await probot.auth(installation.id);
+      const repositories = await octokit.paginate(octokit.rest.apps.listReposAccessibleToInstallation, { per_page: 100 });
+      for (const repository of repositories) {
+        const gateway = new OctokitGateway(octokit, repository.owner.login, repository.name, botLogin);
+        const ref = { tenant: installation.id, id: repository.id, fullName: repository.full_name, defaultBranch: repository.default_branch };
+        scans.push(await catchUpRepository(gateway, ref, options));
+      }
+    } catch (error) {
+      // One installation's trouble (suspended, revoked token) must not stop the others' scans.
+      options.log.error({ err: error, installation: installation.id }, "catch-up scan of an installation failed");
+    }
+  }
+  return scans;
+}

@@ -1,0 +1,90 @@
+/**
+ * Merges whose webhook never arrived: the catch-up scan finds them through GitHub's API (the real
+ * Probot client, GitHub intercepted at HTTP) and judges them as the webhook would have.
+ */
+import type { Knex } from "knex";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { processLock } from "../../src/db/locks.js";
+import { catchUpMerges, type CatchUpOptions } from "../../src/jobs/catch-up.js";
+import { startHarness, type Harness } from "../support/app-harness.js";
+import { freshDatabase } from "../support/db.js";
+import { MERGE, REPO, scenario, seed } from "../support/merge-world.js";
+import { pullRequestMergedEvent } from "../support/payloads.js";
+
+const NOON = new Date("2026-11-25T12:00:00Z");
+const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+describe("catch-up scan for lost merge webhooks", () => {
+  let db: Knex;
+  let harness: Harness;
+  let options: CatchUpOptions;
+  beforeEach(async () => {
+    ({ db } = await freshDatabase());
+    harness = await startHarness({ db });
+    options = { db, now: () => NOON, log: silent, pullRequestLock: processLock() };
+  });
+  afterEach(async () => {
+    await harness.stop();
+  });
+
+  const grantStatuses = async () => (await db("grants").pluck("status")) as string[];
+
+  it("turns an approved merge whose webhook was never delivered into a grant, reported on the PR", async () => {
+    seed(harness.github);
+    const scans = await catchUpMerges(harness.probot, options);
+
+    expect(scans).toEqual([{ repo: "Codertocat/Hello-World", judged: [{ number: 7, outcome: "granted" }], complete: true }]);
+    expect(await grantStatuses()).toEqual(["approved"]);
+    expect(await db("merge_verdicts").select("pr_number", "merge_commit_sha", "verdict")).toEqual([{ pr_number: 7, merge_commit_sha: MERGE, verdict: "approved" }]);
+    expect(harness.github.comments.get(7)?.[0]?.body).toContain("### jitsudo: access approved :white_check_mark:");
+    const cursor = await db("merge_scan_cursors").first();
+    expect([cursor.tenant, cursor.repo, cursor.scanned_until.toISOString()]).toEqual(["1", "Codertocat/Hello-World", NOON.toISOString()]);
+  });
+
+  it("leaves merges that have a verdict alone, without reading them again", async () => {
+    seed(harness.github);
+    await harness.deliver("pull_request", pullRequestMergedEvent(scenario));
+    harness.github.calls.length = 0;
+
+    const scans = await catchUpMerges(harness.probot, options);
+    expect(scans[0]!.judged).toEqual([]);
+    expect(harness.github.callLines().filter((line) => line.startsWith(`GET ${REPO}/`))).toEqual([
+      `GET ${REPO}/pulls?state=closed&sort=updated&direction=desc&per_page=100`,
+    ]);
+    expect(await db("grants").count({ n: "*" })).toEqual([{ n: "1" }]);
+  });
+
+  it("judges a lost merge exactly like the webhook: a refusal is recorded and explained, nothing granted", async () => {
+    seed(harness.github, { reviews: [] });
+    await catchUpMerges(harness.probot, options);
+    expect(await grantStatuses()).toEqual([]);
+    expect(await db("merge_verdicts").pluck("verdict")).toEqual(["rejected"]);
+    expect(harness.github.comments.get(7)?.[0]?.body).toContain("needs 1 code-owner approval, has 0");
+  });
+
+  it("never turns merges from before the first scan's look-back window into access", async () => {
+    seed(harness.github, { mergedAt: "2026-11-25T09:00:00Z" });
+    const scans = await catchUpMerges(harness.probot, options);
+    expect(scans[0]!.judged).toEqual([]);
+    expect(await grantStatuses()).toEqual([]);
+  });
+
+  it("reads back to its cursor on later scans, so a merge lost during a long outage is still found", async () => {
+    await db("merge_scan_cursors").insert({ tenant: 1, repo: "Codertocat/Hello-World", scanned_until: new Date("2026-11-25T06:00:00Z") });
+    seed(harness.github, { mergedAt: "2026-11-25T09:00:00Z" });
+    const scans = await catchUpMerges(harness.probot, options);
+    expect(scans[0]!.judged).toEqual([{ number: 7, outcome: "granted" }]);
+  });
+
+  it("keeps the cursor when a merge could not be judged, and judges it on the next scan", async () => {
+    seed(harness.github);
+    harness.github.failures.push({ method: "GET", path: /\/pulls\/7\/reviews$/, status: 502 });
+    const first = await catchUpMerges(harness.probot, options);
+    expect(first[0]).toEqual({ repo: "Codertocat/Hello-World", judged: [{ number: 7, outcome: "error" }], complete: false });
+    expect(await db("merge_scan_cursors").first()).toBeUndefined();
+
+    harness.github.failures.length = 0;
+    const second = await catchUpMerges(harness.probot, options);
+    expect(second[0]!.judged).toEqual([{ number: 7, outcome: "granted" }]);
+  });
+});
