@@ -93,6 +93,8 @@ export interface MergeVerdict {
   reasons: string[];
   /** The distinct team-membership keys the verdict needed. */
   teamLookups: string[];
+  /** The tenant's AWS settings at the base: where an approved grant is provisioned. */
+  tenantAws: TenantConfig["aws"];
 }
 
 export const NO_REQUEST_FILES = "no request files";
@@ -196,7 +198,7 @@ interface Contribution {
 
 function judge(evidence: MergeEvidence, lookups: Lookups): Omit<MergeVerdict, "teamLookups"> {
   const changes = requestChanges(evidence.files);
-  if (changes.length === 0) return { approved: false, files: [], reasons: [NO_REQUEST_FILES] };
+  if (changes.length === 0) return { approved: false, files: [], reasons: [NO_REQUEST_FILES], tenantAws: {} };
 
   const reasons = [...branchReasons(evidence), ...governanceReasons(evidence.files)];
   const configBlockers: Blocker[] = [];
@@ -217,7 +219,7 @@ function judge(evidence: MergeEvidence, lookups: Lookups): Omit<MergeVerdict, "t
     contributors: contributorsOf(evidence.commits),
   };
   const files = changes.map((change) => (change.kind === "grant" ? judgeGrant(change, context) : judgeRevoke(change.path, context)));
-  return { approved: reasons.length === 0 && files.every((file) => file.approved), files, reasons };
+  return { approved: reasons.length === 0 && files.every((file) => file.approved), files, reasons, tenantAws: context.config?.aws ?? {} };
 }
 
 /** Request files the PR adds, changes, deletes or renames, in the PR's order. */

@@ -176,6 +176,7 @@ function grantsOf(verdict: MergeVerdict, merge: MergeInfo): NewGrant[] {
         ...(parsed.request.ticket ? { ticket: parsed.request.ticket } : {}),
         approvers: file.approvers,
         ...(file.review?.decision?.rule ? { policyRule: file.review.decision.rule.index } : {}),
+        aws: verdict.tenantAws,
       },
     ];
   });

@@ -18,6 +18,7 @@ export type EventType =
   | "failed"
   | "revoking"
   | "revoked"
+  | "revoke_failed"
   | "expired"
   | "drift_repaired"
   | "drift_unexpected";
@@ -47,6 +48,18 @@ export interface GrantRow {
   approvers: string[];
   policy_rule: number | null;
   superseded_by: string | null;
+  aws_role_arn: string | null;
+  aws_region: string | null;
+  identity_store_id: string | null;
+  aws_request_id: string | null;
+  operation: "create" | "delete" | null;
+  operation_started_at: Date | null;
+  lease_owner: string | null;
+  attempts: number;
+  next_attempt_at: Date | null;
+  last_error: string | null;
+  active_at: Date | null;
+  ended_at: Date | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -64,6 +77,8 @@ export interface NewGrant {
   ticket?: string;
   approvers: string[];
   policyRule?: number;
+  /** The tenant's AWS settings at the base; unset ones fall back to the deployment's at provisioning. */
+  aws: { roleArn?: string; region?: string; instanceArn?: string; identityStoreId?: string };
 }
 
 export interface EventInput {
@@ -153,6 +168,10 @@ export async function recordMerge(db: Knex, merge: MergeRecord): Promise<MergeOu
           ticket: grant.ticket ?? null,
           approvers: JSON.stringify(grant.approvers),
           policy_rule: grant.policyRule ?? null,
+          aws_role_arn: grant.aws.roleArn ?? null,
+          aws_region: grant.aws.region ?? null,
+          instance_arn: grant.aws.instanceArn ?? null,
+          identity_store_id: grant.aws.identityStoreId ?? null,
         })
         .returning("id");
       const id = (row as { id: string }).id;
@@ -175,6 +194,7 @@ export async function recordMerge(db: Knex, merge: MergeRecord): Promise<MergeOu
         endedGrantIds.push(old.id);
       }
     }
+    if (grantIds.length + endedGrantIds.length > 0) await wakeWorkers(trx);
     return { recorded: true, grantIds, endedGrantIds };
   });
 }
@@ -185,8 +205,19 @@ export async function recordMerge(db: Knex, merge: MergeRecord): Promise<MergeOu
  */
 export async function endGrant(trx: Knex, grant: GrantRow, event: EventInput, supersededBy?: string): Promise<GrantStatus> {
   const to: GrantStatus = grant.status === "approved" ? "revoked" : "revoking";
-  await transition(trx, grant, to, event, supersededBy ? { superseded_by: supersededBy } : {});
+  await transition(trx, grant, to, event, {
+    ...(supersededBy ? { superseded_by: supersededBy } : {}),
+    ...(to === "revoked" ? { ended_at: trx.fn.now() } : { next_attempt_at: null, attempts: 0 }),
+  });
+  await wakeWorkers(trx);
   return to;
+}
+
+/** The channel workers LISTEN on: new work exists. Sent on commit, so it never announces a rollback. */
+export const WORK_CHANNEL = "jitsudo_work";
+
+export async function wakeWorkers(trx: Knex): Promise<void> {
+  await trx.raw("select pg_notify(?, '')", [WORK_CHANNEL]);
 }
 
 export class StaleGrantError extends Error {
@@ -203,16 +234,18 @@ export async function transition(
   to: GrantStatus,
   event: EventInput,
   changes: Record<string, unknown> = {},
+  /** Extra conditions the row must still meet, e.g. that this worker still holds its lease. */
+  guard: Record<string, unknown> = {},
 ): Promise<void> {
   assertTransition(grant.status, to);
   const updated = await trx("grants")
-    .where({ id: grant.id, status: grant.status })
+    .where({ ...guard, id: grant.id, status: grant.status })
     .update({ ...changes, status: to, updated_at: trx.fn.now() });
   if (updated !== 1) throw new StaleGrantError(grant.id, grant.status);
   await appendEvent(trx, { tenant: grant.tenant, repo: grant.repo, pr_number: grant.pr_number, grant_id: grant.id, from_status: grant.status, to_status: to }, event);
 }
 
-async function appendEvent(trx: Knex, row: Record<string, unknown>, event: EventInput): Promise<void> {
+export async function appendEvent(trx: Knex, row: Record<string, unknown>, event: EventInput): Promise<void> {
   await trx("grant_events").insert({
     ...row,
     type: event.type,

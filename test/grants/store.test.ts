@@ -14,6 +14,7 @@ const grant = (overrides: Partial<NewGrant> = {}): NewGrant => ({
   reason: "Investigate the latency alarms",
   approvers: ["bob"],
   policyRule: 0,
+  aws: { instanceArn: "arn:aws:sso:::instance/ssoins-0123456789abcdef" },
   ...overrides,
 });
 

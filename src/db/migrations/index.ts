@@ -5,6 +5,7 @@
 import type { Knex } from "knex";
 import * as grants from "./0001_grants.js";
 import * as mergeScanCursors from "./0002_merge_scan_cursors.js";
+import * as provisioning from "./0003_provisioning.js";
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -14,4 +15,5 @@ export interface Migration {
 export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migration]> = [
   ["0001_grants", grants],
   ["0002_merge_scan_cursors", mergeScanCursors],
+  ["0003_provisioning", provisioning],
 ];

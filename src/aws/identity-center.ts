@@ -1,0 +1,54 @@
+/**
+ * The small surface jitsudo needs from IAM Identity Center, for one instance under one role
+ * session. The jobs talk to this interface only; `sdk-identity-center.ts` implements it with the
+ * AWS SDK clients (against AWS, or the local Identity Center in `src/sandbox`).
+ */
+
+export type PrincipalType = "USER" | "GROUP";
+
+/** One account assignment: who has which permission set in which account. */
+export interface Assignment {
+  accountId: string;
+  permissionSetArn: string;
+  principalType: PrincipalType;
+  principalId: string;
+}
+
+export type OperationKind = "create" | "delete";
+
+/** The asynchronous status of a CreateAccountAssignment or DeleteAccountAssignment. */
+export interface OperationStatus {
+  requestId: string;
+  status: "IN_PROGRESS" | "SUCCEEDED" | "FAILED";
+  failureReason?: string;
+}
+
+export interface PermissionSet {
+  arn: string;
+  name: string;
+}
+
+export interface IdentityCenter {
+  readonly instanceArn: string;
+  createAssignment(assignment: Assignment): Promise<OperationStatus>;
+  /** "not-found" when there is nothing to delete: the assignment is already gone. */
+  deleteAssignment(assignment: Assignment): Promise<OperationStatus | "not-found">;
+  describeOperation(kind: OperationKind, requestId: string): Promise<OperationStatus>;
+  /** Request ids of this instance's operations still IN_PROGRESS: one paged call answers for many. */
+  operationsInProgress(kind: OperationKind): Promise<Set<string>>;
+
+  /** The Identity Store user id of a user name (or e-mail address), or undefined when there is none. */
+  userId(userName: string): Promise<string | undefined>;
+  /** Every account of the organisation: id, name and status. */
+  accounts(): Promise<{ id: string; name: string; status: string }[]>;
+  permissionSets(): Promise<PermissionSet[]>;
+
+  /** Accounts the permission set is provisioned to: where assignments of it can exist at all. */
+  accountsWithPermissionSet(permissionSetArn: string): Promise<string[]>;
+  assignments(accountId: string, permissionSetArn: string): Promise<Assignment[]>;
+}
+
+/** The assignment's identity, for locks and comparisons. */
+export function assignmentKey(instanceArn: string, assignment: Assignment): string {
+  return [instanceArn, assignment.accountId, assignment.permissionSetArn, assignment.principalType, assignment.principalId].join("|");
+}

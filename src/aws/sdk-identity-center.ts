@@ -1,0 +1,213 @@
+/**
+ * IdentityCenter over the AWS SDK v3 clients. Every HTTP attempt, the SDK's own retries included,
+ * first takes a slot from the instance's shared rate limiter (a middleware placed after the
+ * retry step), so jitsudo's accounting matches what AWS counts. Paging is written out rather than
+ * left to the SDK's paginators so that each page goes through the same limiter and priority.
+ */
+import { GetUserIdCommand, type IdentitystoreClient } from "@aws-sdk/client-identitystore";
+import { ListAccountsCommand, type OrganizationsClient } from "@aws-sdk/client-organizations";
+import {
+  CreateAccountAssignmentCommand,
+  DeleteAccountAssignmentCommand,
+  DescribeAccountAssignmentCreationStatusCommand,
+  DescribeAccountAssignmentDeletionStatusCommand,
+  DescribePermissionSetCommand,
+  ListAccountAssignmentCreationStatusCommand,
+  ListAccountAssignmentDeletionStatusCommand,
+  ListAccountAssignmentsCommand,
+  ListAccountsForProvisionedPermissionSetCommand,
+  ListPermissionSetsCommand,
+  type AccountAssignmentOperationStatus,
+  type SSOAdminClient,
+} from "@aws-sdk/client-sso-admin";
+import type { Command, FinalizeRequestMiddleware } from "@smithy/types";
+import { classifyAwsError } from "./errors.js";
+import type { Assignment, IdentityCenter, OperationKind, OperationStatus, PermissionSet, PrincipalType } from "./identity-center.js";
+import type { CallPriority, RateLimiter } from "./rate-limiter.js";
+
+export interface SdkClients {
+  ssoAdmin: SSOAdminClient;
+  identityStore: IdentitystoreClient;
+  organizations: OrganizationsClient;
+}
+
+export interface SdkIdentityCenterOptions {
+  clients: SdkClients;
+  instanceArn: string;
+  identityStoreId: string;
+  limiter: RateLimiter;
+  /** How urgent this session's mutating calls are; status reads go as "poll", drift's as "drift". */
+  priority: CallPriority;
+}
+
+/** AWS's largest page for these list operations. */
+const PAGE = 100;
+
+export class SdkIdentityCenter implements IdentityCenter {
+  readonly instanceArn: string;
+
+  constructor(private readonly options: SdkIdentityCenterOptions) {
+    this.instanceArn = options.instanceArn;
+  }
+
+  async createAssignment(assignment: Assignment): Promise<OperationStatus> {
+    const output = await this.sso(new CreateAccountAssignmentCommand(this.target(assignment)), this.options.priority);
+    return toStatus(output.AccountAssignmentCreationStatus);
+  }
+
+  async deleteAssignment(assignment: Assignment): Promise<OperationStatus | "not-found"> {
+    try {
+      const output = await this.sso(new DeleteAccountAssignmentCommand(this.target(assignment)), this.options.priority);
+      return toStatus(output.AccountAssignmentDeletionStatus);
+    } catch (error) {
+      if (classifyAwsError(error) === "not-found") return "not-found";
+      throw error;
+    }
+  }
+
+  async describeOperation(kind: OperationKind, requestId: string): Promise<OperationStatus> {
+    const priority = this.readPriority();
+    if (kind === "create") {
+      const command = new DescribeAccountAssignmentCreationStatusCommand({ InstanceArn: this.instanceArn, AccountAssignmentCreationRequestId: requestId });
+      return toStatus((await this.sso(command, priority)).AccountAssignmentCreationStatus);
+    }
+    const command = new DescribeAccountAssignmentDeletionStatusCommand({ InstanceArn: this.instanceArn, AccountAssignmentDeletionRequestId: requestId });
+    return toStatus((await this.sso(command, priority)).AccountAssignmentDeletionStatus);
+  }
+
+  async operationsInProgress(kind: OperationKind): Promise<Set<string>> {
+    const ids = new Set<string>();
+    const input = { InstanceArn: this.instanceArn, Filter: { Status: "IN_PROGRESS" as const }, MaxResults: PAGE };
+    let token: string | undefined;
+    do {
+      let items: { RequestId?: string }[] | undefined;
+      if (kind === "create") {
+        const page = await this.sso(new ListAccountAssignmentCreationStatusCommand({ ...input, NextToken: token }), this.readPriority());
+        [items, token] = [page.AccountAssignmentsCreationStatus, page.NextToken];
+      } else {
+        const page = await this.sso(new ListAccountAssignmentDeletionStatusCommand({ ...input, NextToken: token }), this.readPriority());
+        [items, token] = [page.AccountAssignmentsDeletionStatus, page.NextToken];
+      }
+      for (const item of items ?? []) if (item.RequestId) ids.add(item.RequestId);
+    } while (token);
+    return ids;
+  }
+
+  async userId(userName: string): Promise<string | undefined> {
+    // An address finds the user by e-mail, anything else by user name: both are unique in a store.
+    const attribute = userName.includes("@") && !userName.startsWith("@") ? ["userName", "emails.value"] : ["userName"];
+    for (const path of attribute) {
+      try {
+        const command = new GetUserIdCommand({
+          IdentityStoreId: this.options.identityStoreId,
+          AlternateIdentifier: { UniqueAttribute: { AttributePath: path, AttributeValue: userName } },
+        });
+        command.middlewareStack.addRelativeTo(this.limit(this.options.priority), LIMIT_STEP);
+        const output = await this.options.clients.identityStore.send(command);
+        if (output.UserId) return output.UserId;
+      } catch (error) {
+        if (classifyAwsError(error) !== "not-found") throw error;
+      }
+    }
+    return undefined;
+  }
+
+  async accounts(): Promise<{ id: string; name: string; status: string }[]> {
+    // Organizations is a separate, global service with its own limits: not the instance's budget.
+    const accounts: { id: string; name: string; status: string }[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.options.clients.organizations.send(new ListAccountsCommand({ MaxResults: 20, NextToken: token }));
+      for (const account of page.Accounts ?? []) {
+        if (account.Id) accounts.push({ id: account.Id, name: account.Name ?? "", status: String(account.State ?? account.Status ?? "ACTIVE") });
+      }
+      token = page.NextToken;
+    } while (token);
+    return accounts;
+  }
+
+  async permissionSets(): Promise<PermissionSet[]> {
+    const arns: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.sso(new ListPermissionSetsCommand({ InstanceArn: this.instanceArn, MaxResults: PAGE, NextToken: token }), this.readPriority());
+      arns.push(...(page.PermissionSets ?? []));
+      token = page.NextToken;
+    } while (token);
+    const sets: PermissionSet[] = [];
+    for (const arn of arns) {
+      const output = await this.sso(new DescribePermissionSetCommand({ InstanceArn: this.instanceArn, PermissionSetArn: arn }), this.readPriority());
+      sets.push({ arn, name: output.PermissionSet?.Name ?? "" });
+    }
+    return sets;
+  }
+
+  async accountsWithPermissionSet(permissionSetArn: string): Promise<string[]> {
+    const accounts: string[] = [];
+    let token: string | undefined;
+    do {
+      const command = new ListAccountsForProvisionedPermissionSetCommand({ InstanceArn: this.instanceArn, PermissionSetArn: permissionSetArn, MaxResults: PAGE, NextToken: token });
+      const page = await this.sso(command, this.readPriority());
+      accounts.push(...(page.AccountIds ?? []));
+      token = page.NextToken;
+    } while (token);
+    return accounts;
+  }
+
+  async assignments(accountId: string, permissionSetArn: string): Promise<Assignment[]> {
+    const found: Assignment[] = [];
+    let token: string | undefined;
+    do {
+      const command = new ListAccountAssignmentsCommand({ InstanceArn: this.instanceArn, AccountId: accountId, PermissionSetArn: permissionSetArn, MaxResults: PAGE, NextToken: token });
+      const page = await this.sso(command, this.readPriority());
+      for (const item of page.AccountAssignments ?? []) {
+        if (item.AccountId && item.PermissionSetArn && item.PrincipalId && item.PrincipalType) {
+          found.push({ accountId: item.AccountId, permissionSetArn: item.PermissionSetArn, principalType: item.PrincipalType as PrincipalType, principalId: item.PrincipalId });
+        }
+      }
+      token = page.NextToken;
+    } while (token);
+    return found;
+  }
+
+  private target(assignment: Assignment) {
+    return {
+      InstanceArn: this.instanceArn,
+      TargetId: assignment.accountId,
+      TargetType: "AWS_ACCOUNT" as const,
+      PermissionSetArn: assignment.permissionSetArn,
+      PrincipalType: assignment.principalType,
+      PrincipalId: assignment.principalId,
+    };
+  }
+
+  /** Status reads wait behind the mutations that remove or grant access, except a drift session's. */
+  private readPriority(): CallPriority {
+    return this.options.priority === "drift" ? "drift" : "poll";
+  }
+
+  private sso<Input extends object, Output extends object>(command: Command<any, Input, any, Output, any>, priority: CallPriority): Promise<Output> {
+    command.middlewareStack.addRelativeTo(this.limit(priority), LIMIT_STEP);
+    return this.options.clients.ssoAdmin.send(command as never) as Promise<Output>;
+  }
+
+  private limit(priority: CallPriority): FinalizeRequestMiddleware<any, any> {
+    const { limiter, instanceArn } = this.options;
+    return (next) => async (args) => {
+      await limiter.acquire(instanceArn, priority);
+      return next(args);
+    };
+  }
+}
+
+/** Inside the retry loop: each attempt, not each logical call, is one request AWS counts. */
+const LIMIT_STEP = { name: "jitsudoRateLimit", relation: "after", toMiddleware: "retryMiddleware", override: true } as const;
+
+function toStatus(status: AccountAssignmentOperationStatus | undefined): OperationStatus {
+  if (!status?.RequestId || !status.Status) throw new Error("Identity Center answered without a request id or status");
+  return {
+    requestId: status.RequestId,
+    status: status.Status,
+    ...(status.FailureReason ? { failureReason: status.FailureReason } : {}),
+  };
+}

@@ -1,0 +1,172 @@
+/**
+ * The database side of the workers: which grants are due, who is carrying each one out, and the
+ * two decisions that must be atomic across replicas.
+ *
+ * Leases. A worker claims a grant by writing its id into `lease_owner` (with `FOR UPDATE SKIP
+ * LOCKED`, so replicas never claim the same row). A lease is free when it is empty or when its
+ * owner is gone: every worker holds a session advisory lock on its own id for as long as it lives
+ * (`liveness.ts`), so a worker killed mid-step frees its grants the moment its connection drops,
+ * and the next worker resumes them. No timeouts to tune, no heartbeats to miss.
+ *
+ * Intents. Before a create or delete is sent to AWS, the grant records it (`operation`), in a
+ * short transaction holding an advisory lock on the assignment (instance, account, permission set,
+ * principal). That makes "is anyone else still using this assignment?" and "may I create it now?"
+ * exclusive: a revoke never deletes an assignment a live grant has just created, and a create
+ * never races a delete of the same assignment. No AWS call is ever made inside a transaction.
+ */
+import type { Knex } from "knex";
+import { appendEvent, transition, type EventInput, type GrantRow } from "./store.js";
+
+export const WORKER_LOCK_NAMESPACE = "jitsudo:worker";
+/** AWS allows 10 CreateAccountAssignment operations in flight per instance. */
+export const MAX_CREATES_IN_FLIGHT = 10;
+
+/** SQL: the grant's lease is free (no owner, or an owner whose liveness lock is gone). */
+const LEASE_FREE = `(lease_owner is null or hashtext(lease_owner)::oid not in (
+  select objid from pg_locks
+  where locktype = 'advisory' and classid = hashtext('${WORKER_LOCK_NAMESPACE}')::oid and objsubid = 2 and granted
+    and database = (select oid from pg_database where datname = current_database())))`;
+
+const DUE_RETRY = "(next_attempt_at is null or next_attempt_at <= ?)";
+
+async function claim(db: Knex, workerId: string, condition: string, bindings: Knex.Value[], order: string, limit: number): Promise<GrantRow[]> {
+  const { rows } = await db.raw<{ rows: GrantRow[] }>(
+    `update grants set lease_owner = ?, next_attempt_at = null, updated_at = now()
+     where id in (select id from grants where ${condition} and ${LEASE_FREE} order by ${order} limit ? for update skip locked)
+     returning *`,
+    [workerId, ...bindings, limit],
+  );
+  return rows.map(normalise);
+}
+
+/** Approved grants whose start has come. */
+export function claimDueStarts(db: Knex, workerId: string, now: Date, limit: number): Promise<GrantRow[]> {
+  return claim(db, workerId, `status = 'approved' and starts_at <= ? and ${DUE_RETRY}`, [now, now], "starts_at", limit);
+}
+
+/** Grants left in `provisioning` by a step that is due again or by a worker that is gone. */
+export function claimProvisioning(db: Knex, workerId: string, now: Date, limit: number): Promise<GrantRow[]> {
+  return claim(db, workerId, `status = 'provisioning' and ${DUE_RETRY}`, [now], "updated_at", limit);
+}
+
+/** Active grants whose end has come. */
+export function claimDueExpiries(db: Knex, workerId: string, now: Date, limit: number): Promise<GrantRow[]> {
+  return claim(db, workerId, "status = 'active' and expires_at <= ?", [now], "expires_at", limit);
+}
+
+/** Grants to remove: expired, revoked early, or a revoke being retried. */
+export function claimRevoking(db: Knex, workerId: string, now: Date, limit: number): Promise<GrantRow[]> {
+  return claim(db, workerId, `status = 'revoking' and ${DUE_RETRY}`, [now], "updated_at", limit);
+}
+
+/**
+ * When the next piece of work nobody holds falls due, so the worker can sleep exactly until then.
+ * A free grant in `provisioning` or `revoking` with no retry time is due now (its worker is gone).
+ */
+export async function nextDueAt(db: Knex): Promise<Date | undefined> {
+  const { rows } = await db.raw<{ rows: { at: Date | null }[] }>(
+    `select least(
+       (select min(greatest(starts_at, coalesce(next_attempt_at, starts_at))) from grants where status = 'approved' and ${LEASE_FREE}),
+       (select min(expires_at) from grants where status = 'active' and ${LEASE_FREE}),
+       (select min(coalesce(next_attempt_at, '-infinity')) from grants where status in ('provisioning', 'revoking') and ${LEASE_FREE})
+     ) as at`,
+  );
+  const at = rows[0]?.at;
+  return at instanceof Date && Number.isFinite(at.getTime()) ? at : at ? new Date(0) : undefined;
+}
+
+/** Changes a grant this worker holds; false if the lease or status moved on (another worker took over). */
+export async function updateHeld(db: Knex, grant: Pick<GrantRow, "id" | "status">, workerId: string, changes: Record<string, unknown>): Promise<boolean> {
+  const updated = await db("grants").where({ id: grant.id, status: grant.status, lease_owner: workerId }).update({ ...changes, updated_at: db.fn.now() });
+  return updated === 1;
+}
+
+/** Lets go of a grant, optionally to be retried later. */
+export async function release(db: Knex, grantId: string, workerId: string, changes: Record<string, unknown> = {}): Promise<void> {
+  await db("grants").where({ id: grantId, lease_owner: workerId }).update({ ...changes, lease_owner: null, updated_at: db.fn.now() });
+}
+
+export interface AssignmentRef {
+  instance_arn: string;
+  account_id: string;
+  permission_set_arn: string;
+  principal_id: string;
+}
+
+const assignmentLock = (trx: Knex, ref: AssignmentRef) =>
+  trx.raw("select pg_advisory_xact_lock(hashtext('jitsudo:assignment'), hashtext(?))", [
+    [ref.instance_arn, ref.account_id, ref.permission_set_arn, ref.principal_id].join("|"),
+  ]);
+
+const sameAssignment = (ref: AssignmentRef) => ({
+  instance_arn: ref.instance_arn,
+  account_id: ref.account_id,
+  permission_set_arn: ref.permission_set_arn,
+  principal_id: ref.principal_id,
+});
+
+export type CreateIntent = "go" | "no-slot" | { blockedBy: string } | "lost";
+
+/**
+ * Records that this worker is about to create the grant's assignment, if the instance has a free
+ * create slot and no delete of the same assignment is pending.
+ */
+export async function intendCreate(db: Knex, grant: GrantRow & AssignmentRef, workerId: string, now: Date, maxInFlight = MAX_CREATES_IN_FLIGHT): Promise<CreateIntent> {
+  return db.transaction(async (trx) => {
+    // The slot count is per instance: one lock orders every replica's claims on it.
+    await trx.raw("select pg_advisory_xact_lock(hashtext('jitsudo:create-slots'), hashtext(?))", [grant.instance_arn]);
+    await assignmentLock(trx, grant);
+    const deleting = await trx("grants").where(sameAssignment(grant)).where({ operation: "delete" }).whereNot({ id: grant.id }).first("id");
+    if (deleting) return { blockedBy: deleting.id as string };
+    const [{ n }] = (await trx("grants").where({ instance_arn: grant.instance_arn, operation: "create" }).whereNot({ id: grant.id }).count({ n: "*" })) as [{ n: string }];
+    if (Number(n) >= maxInFlight) return "no-slot";
+    const marked = await trx("grants")
+      .where({ id: grant.id, status: "provisioning", lease_owner: workerId })
+      .update({ operation: "create", operation_started_at: now, aws_request_id: null, updated_at: trx.fn.now() });
+    return marked === 1 ? "go" : "lost";
+  });
+}
+
+export type DeleteIntent = "go" | { coveredBy: GrantRow } | "lost";
+
+/**
+ * Decides, atomically with every create of the same assignment, whether ending this grant removes
+ * the assignment: not while another grant that has not ended still needs it. When one does, this
+ * grant ends `expired` and the assignment stays; otherwise the delete is recorded as intended.
+ */
+export async function intendDelete(db: Knex, grant: GrantRow & AssignmentRef, workerId: string, now: Date, event: EventInput): Promise<DeleteIntent> {
+  return db.transaction(async (trx) => {
+    await assignmentLock(trx, grant);
+    const covering = (await trx("grants")
+      .where(sameAssignment(grant))
+      .whereIn("status", ["provisioning", "active"])
+      .where("expires_at", ">", now)
+      .whereNot({ id: grant.id })
+      .orderBy("expires_at", "desc")
+      .first()) as GrantRow | undefined;
+    if (covering) {
+      await transition(trx, grant, "expired", { ...event, type: "expired", reason: `${event.reason}; the assignment stays for grant ${covering.id} (PR #${covering.pr_number}) until ${covering.expires_at.toISOString()}` }, endedChanges(trx), { lease_owner: workerId });
+      return { coveredBy: normalise(covering) };
+    }
+    if (grant.status === "active") await transition(trx, grant, "revoking", event, {}, { lease_owner: workerId });
+    const marked = await trx("grants")
+      .where({ id: grant.id, status: "revoking", lease_owner: workerId })
+      .update({ operation: "delete", operation_started_at: now, aws_request_id: null, updated_at: trx.fn.now() });
+    return marked === 1 ? "go" : "lost";
+  });
+}
+
+/** The columns a final status clears: nothing in flight, nobody holding it. */
+export function endedChanges(trx: Knex): Record<string, unknown> {
+  return { ended_at: trx.fn.now(), operation: null, operation_started_at: null, lease_owner: null, next_attempt_at: null };
+}
+
+/** A note on a grant that is not a status change (a retried revoke, a drift repair), for the audit trail. */
+export async function noteEvent(db: Knex, grant: GrantRow, event: EventInput): Promise<void> {
+  await appendEvent(db, { tenant: grant.tenant, repo: grant.repo, pr_number: grant.pr_number, grant_id: grant.id, from_status: grant.status, to_status: grant.status }, event);
+}
+
+/** Raw rows carry bigint as string and jsonb parsed; keep the shape GrantRow promises. */
+function normalise(row: GrantRow): GrantRow {
+  return { ...row, tenant: String(row.tenant) };
+}

@@ -1,0 +1,52 @@
+/**
+ * What the provisioning, revoke and drift jobs share: the database, this worker's identity, the
+ * way to reach each tenant's Identity Center, the name directory, the clock and the reporters.
+ */
+import type { Knex } from "knex";
+import type { AwsDefaults, AwsTarget } from "../aws/connections.js";
+import type { Directory } from "../aws/directory.js";
+import type { IdentityCenter } from "../aws/identity-center.js";
+import type { CallPriority } from "../aws/rate-limiter.js";
+import type { GrantReporter } from "../grants/reporter.js";
+import type { Log } from "../logger.js";
+import type { Metrics } from "../metrics.js";
+
+export interface IdentityCenterConnector {
+  connect(target: AwsTarget, purpose: string, priority: CallPriority): Promise<IdentityCenter>;
+}
+
+export interface WorkerSettings {
+  /** How long an AWS operation may stay IN_PROGRESS before jitsudo stops waiting on it. */
+  pollTimeoutMs: number;
+  maxCreatesInFlight: number;
+  /** Grants one worker carries at once, per job. */
+  concurrency: number;
+  /** First guess of how long an operation takes, until some have been seen. */
+  initialPollMs: number;
+}
+
+export const DEFAULT_WORKER_SETTINGS: WorkerSettings = {
+  pollTimeoutMs: 5 * 60_000,
+  maxCreatesInFlight: 10,
+  concurrency: 200,
+  initialPollMs: 1000,
+};
+
+export interface JobContext {
+  db: Knex;
+  workerId: string;
+  now: () => Date;
+  log: Log;
+  aws: IdentityCenterConnector;
+  directory: Directory;
+  defaults: AwsDefaults;
+  reporter: GrantReporter;
+  metrics: Metrics;
+  settings: WorkerSettings;
+  /** Asks for another cycle soon: a grant was let go for a retry, or room came free. */
+  wake(): void;
+}
+
+/** The events' actor for what the worker decides, and for what AWS reports. */
+export const JITSUDO = "jitsudo";
+export const AWS = "aws";

@@ -1,0 +1,192 @@
+/**
+ * Waits for CreateAccountAssignment / DeleteAccountAssignment operations to finish, spending as
+ * few of the instance's 20 requests per second as it can.
+ *
+ * Each operation is polled when it is expected to be done: at the shortest duration recently seen
+ * to be enough (an upper bound on how long operations take), so most operations cost one status
+ * read. One operation in ten probes halfway between the longest duration recently seen to be too
+ * short and that bound, so the estimate tightens instead of drifting up. An operation still in
+ * progress is polled again with a growing delay. When several operations of one instance are due
+ * at once, one ListAccountAssignment{Creation,Deletion}Status call (IN_PROGRESS) tells which of
+ * them finished, and only those are described.
+ */
+import { classifyAwsError, describeAwsError } from "../aws/errors.js";
+import type { IdentityCenter, OperationKind, OperationStatus } from "../aws/identity-center.js";
+import type { Log } from "../logger.js";
+
+export type OperationOutcome = { kind: "finished"; status: OperationStatus } | { kind: "timeout" } | { kind: "unknown-request"; error: string } | { kind: "stopped" };
+
+export interface PollerOptions {
+  log: Log;
+  /** Give up waiting on an operation after this long (AWS documents no bound; tools wait 2-10 minutes). */
+  timeoutMs: number;
+  /** Starting guess of an operation's duration, before any has been seen. */
+  initialEstimateMs?: number;
+  /** Due operations of one instance at or above which a list call replaces individual reads. */
+  batchThreshold?: number;
+  random?: () => number;
+  now?: () => number;
+}
+
+interface Tracked {
+  ic: IdentityCenter;
+  kind: OperationKind;
+  requestId: string;
+  startedAt: number;
+  nextPollAt: number;
+  polls: number;
+  resolve(outcome: OperationOutcome): void;
+}
+
+const WINDOW = 50;
+const FOLLOW_UP_MS = [100, 200, 400, 800, 1600, 3200, 5000];
+
+/** Recent bounds on how long operations of one instance and kind take. */
+class DurationEstimate {
+  private readonly enough: number[] = [];
+  private readonly tooShort: number[] = [];
+
+  constructor(private readonly initialMs: number) {}
+
+  firstPollAfter(random: () => number): number {
+    if (this.enough.length === 0) return this.initialMs;
+    const upper = Math.min(...this.enough);
+    const lower = this.tooShort.length ? Math.max(...this.tooShort) : 0;
+    if (upper - lower > 20 && random() < 0.1) return (lower + upper) / 2;
+    return upper + 10;
+  }
+
+  sawFinished(afterMs: number): void {
+    push(this.enough, afterMs);
+  }
+
+  sawRunning(afterMs: number): void {
+    push(this.tooShort, afterMs);
+  }
+}
+
+function push(window: number[], value: number): void {
+  window.push(value);
+  if (window.length > WINDOW) window.shift();
+}
+
+export class OperationPoller {
+  private readonly tracked = new Set<Tracked>();
+  private readonly estimates = new Map<string, DurationEstimate>();
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = Infinity;
+  private polling = false;
+  private stopped = false;
+  private readonly now: () => number;
+  private readonly random: () => number;
+
+  constructor(private readonly options: PollerOptions) {
+    this.now = options.now ?? Date.now;
+    this.random = options.random ?? Math.random;
+  }
+
+  /** Resolves when the operation finished, the timeout passed, or the poller stopped. */
+  wait(ic: IdentityCenter, kind: OperationKind, requestId: string, startedAt: number): Promise<OperationOutcome> {
+    if (this.stopped) return Promise.resolve({ kind: "stopped" });
+    return new Promise((resolve) => {
+      const entry: Tracked = { ic, kind, requestId, startedAt, nextPollAt: 0, polls: 0, resolve };
+      entry.nextPollAt = startedAt + this.estimate(entry).firstPollAfter(this.random);
+      this.tracked.add(entry);
+      this.schedule();
+    });
+  }
+
+  get size(): number {
+    return this.tracked.size;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    for (const entry of this.tracked) entry.resolve({ kind: "stopped" });
+    this.tracked.clear();
+  }
+
+  private estimate(entry: Pick<Tracked, "ic" | "kind">): DurationEstimate {
+    const key = `${entry.ic.instanceArn}|${entry.kind}`;
+    let estimate = this.estimates.get(key);
+    if (!estimate) {
+      estimate = new DurationEstimate(this.options.initialEstimateMs ?? 1000);
+      this.estimates.set(key, estimate);
+    }
+    return estimate;
+  }
+
+  private schedule(): void {
+    if (this.stopped || this.polling || this.tracked.size === 0) return;
+    let next = Infinity;
+    for (const entry of this.tracked) next = Math.min(next, entry.nextPollAt);
+    if (this.timer && next >= this.timerAt) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = next;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.timerAt = Infinity;
+      void this.pollDue();
+    }, Math.max(0, next - this.now()));
+  }
+
+  private async pollDue(): Promise<void> {
+    this.polling = true;
+    try {
+      const now = this.now();
+      const groups = new Map<string, Tracked[]>();
+      for (const entry of this.tracked) {
+        if (entry.nextPollAt > now) continue;
+        const key = `${entry.ic.instanceArn}|${entry.kind}`;
+        groups.set(key, [...(groups.get(key) ?? []), entry]);
+      }
+      await Promise.all([...groups.values()].map((due) => this.pollGroup(due)));
+    } finally {
+      this.polling = false;
+      this.schedule();
+    }
+  }
+
+  private async pollGroup(due: Tracked[]): Promise<void> {
+    let toDescribe = due;
+    if (due.length >= (this.options.batchThreshold ?? 4)) {
+      try {
+        const running = await due[0]!.ic.operationsInProgress(due[0]!.kind);
+        toDescribe = due.filter((entry) => !running.has(entry.requestId));
+        for (const entry of due) if (running.has(entry.requestId)) this.stillRunning(entry);
+      } catch (error) {
+        this.options.log.warn({ err: describeAwsError(error) }, "listing operations in progress failed; reading each one");
+      }
+    }
+    await Promise.all(toDescribe.map((entry) => this.describe(entry)));
+  }
+
+  private async describe(entry: Tracked): Promise<void> {
+    try {
+      const status = await entry.ic.describeOperation(entry.kind, entry.requestId);
+      if (status.status === "IN_PROGRESS") return this.stillRunning(entry);
+      this.estimate(entry).sawFinished(this.now() - entry.startedAt);
+      this.finish(entry, { kind: "finished", status });
+    } catch (error) {
+      if (classifyAwsError(error) === "not-found") return this.finish(entry, { kind: "unknown-request", error: describeAwsError(error) });
+      // A failed status read changes nothing in AWS: read again later, until the timeout.
+      this.options.log.warn({ err: describeAwsError(error), requestId: entry.requestId }, "status read failed; retrying");
+      this.stillRunning(entry, false);
+    }
+  }
+
+  private stillRunning(entry: Tracked, observed = true): void {
+    const elapsed = this.now() - entry.startedAt;
+    if (observed) this.estimate(entry).sawRunning(elapsed);
+    if (elapsed >= this.options.timeoutMs) return this.finish(entry, { kind: "timeout" });
+    const delay = FOLLOW_UP_MS[Math.min(entry.polls, FOLLOW_UP_MS.length - 1)]!;
+    entry.polls += 1;
+    entry.nextPollAt = Math.min(this.now() + delay, entry.startedAt + this.options.timeoutMs);
+  }
+
+  private finish(entry: Tracked, outcome: OperationOutcome): void {
+    this.tracked.delete(entry);
+    entry.resolve(outcome);
+  }
+}

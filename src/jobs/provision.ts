@@ -1,0 +1,240 @@
+/**
+ * ProvisionGrantWorker: turns `approved` grants whose start has come into Identity Center account
+ * assignments, and marks them `active` only once AWS says the assignment SUCCEEDED.
+ *
+ *   claim ─▶ provisioning ─▶ resolve names ─▶ wait for a create slot ─▶ CreateAccountAssignment
+ *         ─▶ poll ─▶ active | failed (AWS said FAILED) | revoking (no answer in time: remove it)
+ *
+ * Crash-safe: every step is recorded before the next one starts. A grant left in `provisioning` by
+ * a worker that died is claimed again (its lease is free) and resumed: a recorded request id is
+ * polled first; otherwise the create is sent again, which AWS accepts for an assignment that
+ * already exists. Transient errors (throttles the SDK could not absorb, 5xx, conflicts) are
+ * retried with backoff until the grant's window has passed; errors that retrying cannot fix (the
+ * role is not trusted, the user does not exist) fail the grant with the reason on its PR.
+ */
+import { resolveTarget, type AwsTarget } from "../aws/connections.js";
+import { backoffMs, classifyAwsError, describeAwsError } from "../aws/errors.js";
+import type { Assignment, IdentityCenter } from "../aws/identity-center.js";
+import type { GrantRow } from "../grants/store.js";
+import {
+  claimDueStarts,
+  claimProvisioning,
+  endedChanges,
+  intendCreate,
+  release,
+  updateHeld,
+  type AssignmentRef,
+} from "../grants/work-queue.js";
+import { AWS, JITSUDO, type JobContext } from "./context.js";
+import type { OperationPoller } from "./operation-poller.js";
+import { GrantTasks, moveGrant, StepEnded, type StepEvent } from "./steps.js";
+
+type Resolved = GrantRow & AssignmentRef;
+
+export class ProvisionGrantWorker {
+  private readonly tasks: GrantTasks;
+  /** Woken when a create slot may have come free (a create finished here, or another replica said so). */
+  private slotWaiters: (() => void)[] = [];
+  private stopping = false;
+
+  constructor(
+    private readonly ctx: JobContext,
+    private readonly poller: OperationPoller,
+  ) {
+    this.tasks = new GrantTasks(ctx);
+  }
+
+  get busy(): number {
+    return this.tasks.size;
+  }
+
+  /** Claims what is due, up to the concurrency limit, and starts each grant; returns how many. */
+  async claimAndStart(): Promise<number> {
+    const room = this.tasks.room;
+    if (room === 0) return 0;
+    const now = this.ctx.now();
+    const resumed = await claimProvisioning(this.ctx.db, this.ctx.workerId, now, room);
+    const started = resumed.length < room ? await claimDueStarts(this.ctx.db, this.ctx.workerId, now, room - resumed.length) : [];
+    for (const grant of [...resumed, ...started]) {
+      this.tasks.start(grant, (claimed) => this.provision(claimed), (claimed, error) => this.retryLater(claimed, error));
+    }
+    return resumed.length + started.length;
+  }
+
+  /** Someone may have freed a create slot: let waiting grants try again. */
+  slotFreed(): void {
+    const waiters = this.slotWaiters;
+    this.slotWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  drain(): Promise<void> {
+    return this.tasks.drain();
+  }
+
+  /** Grants waiting for a create slot let go of it (they are resumed by the next worker). */
+  stop(): void {
+    this.stopping = true;
+    this.slotFreed();
+  }
+
+  private async provision(claimed: GrantRow): Promise<void> {
+    const { ctx } = this;
+    let grant = claimed;
+    const target = resolveTarget(grant, ctx.defaults);
+
+    if (grant.status === "approved") {
+      if (grant.expires_at <= ctx.now()) {
+        await this.move(grant, "expired", { type: "expired", reason: "its access window ended before it could be provisioned" }, endedChanges(ctx.db));
+        return;
+      }
+      const changes = target.ok ? { instance_arn: target.target.instanceArn, aws_region: target.target.region, attempts: 0 } : {};
+      grant = await this.move(grant, "provisioning", { type: "provisioning", reason: "its start time has come" }, changes);
+    }
+    if (!target.ok) return this.fail(grant, target.problem);
+
+    const ic = await this.connect(grant, target.target);
+    const resolved = await this.resolve(grant, ic);
+    if (!resolved) return;
+
+    // A request id recorded by an earlier attempt: its outcome comes first.
+    if (resolved.operation === "create" && resolved.aws_request_id) {
+      return this.await(resolved, ic, resolved.aws_request_id, resolved.operation_started_at?.getTime() ?? ctx.now().getTime());
+    }
+    if (resolved.operation !== "create") await this.reserveSlot(resolved);
+
+    const startedAt = ctx.now();
+    let requestId: string;
+    try {
+      const status = await ic.createAssignment(assignmentOf(resolved));
+      requestId = status.requestId;
+    } catch (error) {
+      // Nothing was created: give the slot back; retryLater decides when to try again.
+      await updateHeld(ctx.db, resolved, ctx.workerId, { operation: null, operation_started_at: null });
+      this.slotFreed();
+      throw error;
+    }
+    if (!(await updateHeld(ctx.db, resolved, ctx.workerId, { aws_request_id: requestId, operation_started_at: startedAt }))) throw new StepEnded();
+    return this.await(resolved, ic, requestId, startedAt.getTime());
+  }
+
+  private async connect(grant: GrantRow, target: AwsTarget): Promise<IdentityCenter> {
+    try {
+      return await this.ctx.aws.connect(target, `grant-${grant.id}`, "provision");
+    } catch (error) {
+      if (classifyAwsError(error) === "access-denied") {
+        const role = target.roleArn ? `assume ${target.roleArn} (ExternalId jitsudo-${target.tenant})` : "use its own credentials";
+        await this.fail(grant, `jitsudo could not ${role}: ${describeAwsError(error)}; check the role's trust policy`);
+        throw new StepEnded();
+      }
+      throw error;
+    }
+  }
+
+  /** Names to ids: the user, the account, the permission set. Undefined when the grant failed on one. */
+  private async resolve(grant: GrantRow, ic: IdentityCenter): Promise<Resolved | undefined> {
+    if (grant.principal_id && grant.account_id && grant.permission_set_arn && grant.instance_arn) return grant as Resolved;
+    const { directory } = this.ctx;
+    const [principal, account, permissionSet] = await Promise.all([
+      directory.principalId(ic, grant.principal),
+      directory.accountId(ic, grant.account_ref),
+      directory.permissionSetArn(ic, grant.permission_set_ref),
+    ]);
+    const problem = [principal, account, permissionSet].find((result) => !result.ok);
+    if (problem && !problem.ok) {
+      await this.fail(grant, problem.problem);
+      return undefined;
+    }
+    const ids = { principal_id: principal.ok ? principal.id : null, account_id: account.ok ? account.id : null, permission_set_arn: permissionSet.ok ? permissionSet.id : null, instance_arn: ic.instanceArn };
+    if (!(await updateHeld(this.ctx.db, grant, this.ctx.workerId, ids))) throw new StepEnded();
+    return { ...grant, ...ids } as Resolved;
+  }
+
+  /** Waits until the instance has a free create slot (AWS allows 10 in flight) and no delete of this assignment is pending. */
+  private async reserveSlot(grant: Resolved): Promise<void> {
+    for (;;) {
+      if (this.stopping) throw new StepEnded("shutting down");
+      const intent = await intendCreate(this.ctx.db, grant, this.ctx.workerId, this.ctx.now(), this.ctx.settings.maxCreatesInFlight);
+      if (intent === "go") return;
+      if (intent === "lost") throw new StepEnded();
+      if (grant.expires_at <= this.ctx.now()) {
+        await this.fail(grant, "its access window ended while it waited for Identity Center");
+        throw new StepEnded();
+      }
+      // Woken by a local create finishing; other replicas' slots are noticed by the short timeout.
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, intent === "no-slot" ? 250 : 500);
+        this.slotWaiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  private async await(grant: Resolved, ic: IdentityCenter, requestId: string, startedAt: number): Promise<void> {
+    const outcome = await this.poller.wait(ic, "create", requestId, startedAt);
+    const { ctx } = this;
+    if (outcome.kind === "stopped") throw new StepEnded(); // shutting down: the next worker polls the same request id
+    this.slotFreed();
+    if (outcome.kind === "unknown-request") {
+      // AWS does not know the request (it expired from its records): ask again; creating is idempotent.
+      await updateHeld(ctx.db, grant, ctx.workerId, { aws_request_id: null });
+      throw new Error(`Identity Center does not know create request ${requestId}: ${outcome.error}`);
+    }
+    const cleared = { operation: null, operation_started_at: null, aws_request_id: null, lease_owner: null, attempts: 0, next_attempt_at: null };
+    if (outcome.kind === "timeout") {
+      // Unknown whether the assignment exists: remove whatever may have been created, never leave it.
+      await this.move(grant, "revoking", { type: "failed", actor: JITSUDO, reason: `Identity Center did not finish creating the assignment within ${Math.round(ctx.settings.pollTimeoutMs / 1000)} s (request ${requestId}); removing anything it created` }, { ...cleared, last_error: "provisioning timed out" });
+      return;
+    }
+    const { status } = outcome;
+    if (status.status === "SUCCEEDED") {
+      const now = ctx.now();
+      await this.move(grant, "active", { type: "active", actor: AWS, reason: `assignment created (request ${requestId})`, details: { request_id: requestId } }, { ...cleared, active_at: now, last_error: null });
+      ctx.metrics.provisionSeconds.observe(Math.max(0, now.getTime() - grant.starts_at.getTime()) / 1000);
+      return;
+    }
+    await this.move(grant, "failed", { type: "failed", actor: AWS, reason: `Identity Center could not create the assignment: ${status.failureReason ?? "no reason given"}`, details: { request_id: requestId } }, { ...cleared, ...endedChanges(ctx.db), last_error: status.failureReason ?? "FAILED" });
+  }
+
+  private async fail(grant: GrantRow, reason: string): Promise<void> {
+    this.ctx.log.warn({ grant: grant.id, pr: grant.pr_number, reason }, "grant failed");
+    await this.move(grant, "failed", { type: "failed", reason }, { ...endedChanges(this.ctx.db), last_error: reason });
+  }
+
+  private move(grant: GrantRow, to: GrantRow["status"], event: StepEvent, changes: Record<string, unknown>): Promise<GrantRow> {
+    return moveGrant(this.ctx, grant, to, event, changes);
+  }
+
+  /** After an error: if the grant can still start in time, try again after a backoff; never lose it. */
+  private async retryLater(grant: GrantRow, error: unknown): Promise<void> {
+    const { ctx } = this;
+    if (error instanceof StepEnded) {
+      // The grant was finished, or moved under us (an early revoke): whatever we held is let go.
+      await release(ctx.db, grant.id, ctx.workerId);
+      return;
+    }
+    const current = (await ctx.db("grants").where({ id: grant.id, lease_owner: ctx.workerId }).first()) as GrantRow | undefined;
+    if (!current) return;
+    const reason = describeAwsError(error);
+    const kind = classifyAwsError(error);
+    if (current.status === "provisioning" && (kind === "access-denied" || kind === "invalid")) {
+      await this.fail(current, `Identity Center refused the request: ${reason}`).catch(() => undefined);
+      await release(ctx.db, grant.id, ctx.workerId);
+      return;
+    }
+    const delay = backoffMs(current.attempts);
+    if (current.status === "provisioning" && current.expires_at.getTime() <= ctx.now().getTime() + delay) {
+      await this.fail(current, `it could not be provisioned before its window ended; last error: ${reason}`).catch(() => undefined);
+      await release(ctx.db, grant.id, ctx.workerId);
+      return;
+    }
+    ctx.log.warn({ grant: grant.id, err: reason, attempt: current.attempts + 1, retryInMs: delay }, "provisioning step failed; retrying");
+    await release(ctx.db, grant.id, ctx.workerId, { attempts: current.attempts + 1, next_attempt_at: new Date(ctx.now().getTime() + delay), last_error: reason });
+  }
+}
+
+function assignmentOf(grant: Resolved): Assignment {
+  return { accountId: grant.account_id, permissionSetArn: grant.permission_set_arn, principalType: "USER", principalId: grant.principal_id };
+}

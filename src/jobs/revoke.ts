@@ -1,0 +1,170 @@
+/**
+ * RevokeGrantWorker: takes access away at `expires_at`, and for early revokes (a deleted request
+ * file, `/jitsudo revoke`, a superseding edit, a provisioning that timed out).
+ *
+ *   claim ─▶ does another live grant need this assignment? ─ yes ─▶ expired (assignment stays)
+ *                                                          └ no ──▶ revoking ─▶ DeleteAccountAssignment
+ *         ─▶ poll ─▶ revoked (SUCCEEDED, or AWS says the assignment is already gone)
+ *                  └ FAILED / error ─▶ stays revoking, retried with backoff, and loud
+ *
+ * A revoke is never marked done on hope: only a SUCCEEDED deletion or AWS's own "not found" ends
+ * it. A revoke that keeps failing stays `revoking` and is retried for as long as it takes, with
+ * an error log, a metric, and the reason on the PR, because access that outlives its approval is
+ * exactly what jitsudo exists to prevent.
+ */
+import { resolveTarget } from "../aws/connections.js";
+import { backoffMs, classifyAwsError, describeAwsError } from "../aws/errors.js";
+import type { IdentityCenter } from "../aws/identity-center.js";
+import type { GrantRow } from "../grants/store.js";
+import { claimDueExpiries, claimRevoking, endedChanges, intendDelete, noteEvent, release, updateHeld, type AssignmentRef } from "../grants/work-queue.js";
+import { AWS, type JobContext } from "./context.js";
+import type { OperationPoller } from "./operation-poller.js";
+import { GrantTasks, moveGrant, StepEnded, type StepEvent } from "./steps.js";
+
+type Resolved = GrantRow & AssignmentRef;
+
+/** Failed attempts after which a revoke is reported as failing, not just retried quietly. */
+const LOUD_AFTER_ATTEMPTS = 2;
+
+export class RevokeGrantWorker {
+  private readonly tasks: GrantTasks;
+
+  constructor(
+    private readonly ctx: JobContext,
+    private readonly poller: OperationPoller,
+  ) {
+    this.tasks = new GrantTasks(ctx);
+  }
+
+  get busy(): number {
+    return this.tasks.size;
+  }
+
+  async claimAndStart(): Promise<number> {
+    const room = this.tasks.room;
+    if (room === 0) return 0;
+    const now = this.ctx.now();
+    const expiring = await claimDueExpiries(this.ctx.db, this.ctx.workerId, now, room);
+    const revoking = expiring.length < room ? await claimRevoking(this.ctx.db, this.ctx.workerId, now, room - expiring.length) : [];
+    for (const grant of [...expiring, ...revoking]) {
+      this.tasks.start(grant, (claimed) => this.revoke(claimed), (claimed, error) => this.retryLater(claimed, error));
+    }
+    return expiring.length + revoking.length;
+  }
+
+  drain(): Promise<void> {
+    return this.tasks.drain();
+  }
+
+  private async revoke(grant: GrantRow): Promise<void> {
+    const { ctx } = this;
+    const why: StepEvent =
+      grant.status === "active"
+        ? { type: "revoking", reason: `expired at ${grant.expires_at.toISOString()}` }
+        : { type: "revoking", reason: grant.last_error ? `retrying the removal (${grant.last_error})` : "revoke requested" };
+
+    if (!grant.principal_id || !grant.account_id || !grant.permission_set_arn || !grant.instance_arn) {
+      // Never resolved, so never created: there is nothing in AWS to remove.
+      await moveGrant(ctx, grant, "revoked", { type: "revoked", reason: "nothing had been assigned" }, endedChanges(ctx.db));
+      return;
+    }
+    const resolved = grant as Resolved;
+    const target = resolveTarget(resolved, ctx.defaults);
+    if (!target.ok) throw new Error(target.problem);
+    const ic = await ctx.aws.connect(target.target, `grant-${grant.id}`, "revoke");
+
+    if (resolved.operation === "delete" && resolved.aws_request_id) {
+      return this.await(resolved, ic, resolved.aws_request_id, resolved.operation_started_at?.getTime() ?? ctx.now().getTime());
+    }
+    const intent = await intendDelete(ctx.db, resolved, ctx.workerId, ctx.now(), { actor: "jitsudo", ...why });
+    if (intent === "lost") throw new StepEnded();
+    if (typeof intent === "object") {
+      ctx.metrics.transitions.inc({ to: "expired" });
+      ctx.reporter.changed(grant);
+      return;
+    }
+    const revoking = { ...resolved, status: "revoking" as const };
+    if (grant.status === "active") {
+      ctx.metrics.transitions.inc({ to: "revoking" });
+      ctx.reporter.changed(grant);
+    }
+
+    const issuedAt = ctx.now();
+    let result: Awaited<ReturnType<IdentityCenter["deleteAssignment"]>>;
+    try {
+      result = await ic.deleteAssignment({ accountId: resolved.account_id, permissionSetArn: resolved.permission_set_arn, principalType: "USER", principalId: resolved.principal_id });
+    } catch (error) {
+      await updateHeld(ctx.db, revoking, ctx.workerId, { operation: null, operation_started_at: null });
+      throw error;
+    }
+    this.observeLag(resolved, issuedAt);
+    if (result === "not-found") {
+      await moveGrant(ctx, revoking, "revoked", { type: "revoked", actor: AWS, reason: "the assignment was already gone" }, { ...endedChanges(ctx.db), aws_request_id: null, last_error: null });
+      return;
+    }
+    if (!(await updateHeld(ctx.db, revoking, ctx.workerId, { aws_request_id: result.requestId, operation_started_at: issuedAt }))) throw new StepEnded();
+    return this.await(revoking, ic, result.requestId, issuedAt.getTime());
+  }
+
+  private async await(grant: Resolved, ic: IdentityCenter, requestId: string, startedAt: number): Promise<void> {
+    const { ctx } = this;
+    const outcome = await this.poller.wait(ic, "delete", requestId, startedAt);
+    if (outcome.kind === "stopped") throw new StepEnded();
+    if (outcome.kind === "finished" && outcome.status.status === "SUCCEEDED") {
+      await moveGrant(ctx, grant, "revoked", { type: "revoked", actor: AWS, reason: `assignment deleted (request ${requestId})`, details: { request_id: requestId } }, { ...endedChanges(ctx.db), aws_request_id: null, last_error: null });
+      const due = this.expiryDue(grant, ctx.now());
+      if (due) ctx.metrics.revokeSeconds.observe((ctx.now().getTime() - due.getTime()) / 1000);
+      return;
+    }
+    const problem =
+      outcome.kind === "timeout"
+        ? `Identity Center did not finish deleting the assignment within ${Math.round(ctx.settings.pollTimeoutMs / 1000)} s (request ${requestId})`
+        : outcome.kind === "unknown-request"
+          ? `Identity Center does not know deletion request ${requestId}`
+          : `Identity Center could not delete the assignment: ${outcome.status.failureReason ?? "no reason given"} (request ${requestId})`;
+    await updateHeld(ctx.db, grant, ctx.workerId, { operation: null, operation_started_at: null, aws_request_id: null });
+    throw new RevokeFailed(problem);
+  }
+
+  /** A failed revoke stays `revoking` and is tried again; after a couple of tries, loudly. */
+  private async retryLater(grant: GrantRow, error: unknown): Promise<void> {
+    const { ctx } = this;
+    if (error instanceof StepEnded) {
+      await release(ctx.db, grant.id, ctx.workerId);
+      return;
+    }
+    const current = (await ctx.db("grants").where({ id: grant.id, lease_owner: ctx.workerId }).first()) as GrantRow | undefined;
+    if (!current) return;
+    const reason = error instanceof RevokeFailed ? error.message : describeAwsError(error);
+    const attempts = current.attempts + 1;
+    const delay = backoffMs(current.attempts, { maxMs: 60_000 });
+    const loud = error instanceof RevokeFailed || attempts >= LOUD_AFTER_ATTEMPTS || classifyAwsError(error) === "access-denied";
+    const details = { grant: grant.id, pr: grant.pr_number, repo: grant.repo, attempt: attempts, retryInMs: delay, err: reason };
+    if (loud) {
+      ctx.log.error(details, "revoke failed: the assignment is still in place; retrying");
+      ctx.metrics.revokeFailures.inc();
+      await noteEvent(ctx.db, current, { type: "revoke_failed", actor: "jitsudo", reason, details: { attempt: attempts } });
+    } else {
+      ctx.log.warn(details, "revoke step failed; retrying");
+    }
+    await release(ctx.db, grant.id, ctx.workerId, { attempts, next_attempt_at: new Date(ctx.now().getTime() + delay), last_error: reason });
+    if (loud) ctx.reporter.changed(current);
+  }
+
+  /** The expiry this removal carries out, if it is one (early revokes have no expiry to lag behind). */
+  private expiryDue(grant: GrantRow, at: Date): Date | undefined {
+    return grant.expires_at <= at ? grant.expires_at : undefined;
+  }
+
+  private observeLag(grant: GrantRow, issuedAt: Date): void {
+    const due = this.expiryDue(grant, issuedAt);
+    if (due) this.ctx.metrics.revokeLagSeconds.observe((issuedAt.getTime() - due.getTime()) / 1000);
+  }
+}
+
+class RevokeFailed extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "RevokeFailed";
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * The local Identity Center with a small organisation in it, and jitsudo's worker pointed at it
+ * over HTTP with the real AWS SDK clients: what the provisioning, revoke and drift tests use.
+ */
+import type { Knex } from "knex";
+import { AwsConnections } from "../../src/aws/connections.js";
+import { SharedRateLimiter, type RateLimitOptions } from "../../src/aws/rate-limiter.js";
+import type { WorkerSettings } from "../../src/jobs/context.js";
+import { GrantWorker } from "../../src/jobs/worker.js";
+import { recordMerge, type NewGrant } from "../../src/grants/store.js";
+import type { GrantReporter } from "../../src/grants/reporter.js";
+import { Metrics } from "../../src/metrics.js";
+import { startLocalIdentityCenter, type LocalIdentityCenterServerOptions, type RunningLocalIdentityCenter } from "../../src/sandbox/index.js";
+
+export const INSTANCE_ARN = "arn:aws:sso:::instance/ssoins-aaaaaaaaaaaaaaaa";
+export const IDENTITY_STORE_ID = "d-aaaaaaaaaa";
+export const ROLE_ARN = "arn:aws:iam::111111111111:role/jitsudo";
+export const PRODUCTION = "123456789012";
+export const STAGING = "210987654321";
+export const SUSPENDED = "333333333333";
+const silent = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
+
+/** A clock the tests can move forward; the simulator and the worker both read it. */
+export class TestClock {
+  offsetMs = 0;
+  readonly nowMs = (): number => Date.now() + this.offsetMs;
+  readonly now = (): Date => new Date(this.nowMs());
+  advance(ms: number): void {
+    this.offsetMs += ms;
+  }
+}
+
+export interface AwsWorld extends RunningLocalIdentityCenter {
+  clock: TestClock;
+  readOnly: string;
+  admin: string;
+  users: { alice: string; bob: string };
+}
+
+export async function startAwsWorld(options: LocalIdentityCenterServerOptions = {}): Promise<AwsWorld> {
+  const clock = new TestClock();
+  const running = await startLocalIdentityCenter({ provisioningDelayMs: 100, now: clock.nowMs, ...options });
+  const { ic } = running;
+  ic.addInstance({ instanceArn: INSTANCE_ARN, identityStoreId: IDENTITY_STORE_ID, ownerAccountId: "111111111111" });
+  const readOnly = ic.addPermissionSet(INSTANCE_ARN, { name: "ReadOnlyAccess" });
+  const admin = ic.addPermissionSet(INSTANCE_ARN, { name: "AdministratorAccess" });
+  ic.addAccount({ id: PRODUCTION, name: "production" });
+  ic.addAccount({ id: STAGING, name: "staging" });
+  ic.addAccount({ id: SUSPENDED, name: "retired", status: "SUSPENDED" });
+  const alice = ic.addUser(IDENTITY_STORE_ID, { userName: "alice@example.com", email: "alice@example.com" });
+  const bob = ic.addUser(IDENTITY_STORE_ID, { userName: "bob@example.com" });
+  ic.addRole({ roleArn: ROLE_ARN, externalId: "jitsudo-1", trustedInstances: [INSTANCE_ARN] });
+  return { ...running, clock, readOnly, admin, users: { alice, bob } };
+}
+
+export interface TestWorkerOptions {
+  settings?: Partial<WorkerSettings>;
+  reporter?: GrantReporter;
+  rateLimit?: RateLimitOptions;
+  metrics?: Metrics;
+}
+
+export interface RunningWorker {
+  worker: GrantWorker;
+  metrics: Metrics;
+  stop(): Promise<void>;
+}
+
+export async function startTestWorker(db: Knex, world: AwsWorld, options: TestWorkerOptions = {}): Promise<RunningWorker> {
+  const connections = new AwsConnections({
+    limiter: new SharedRateLimiter(db, options.rateLimit),
+    endpoint: world.url,
+    credentials: { accessKeyId: "AKIDJITSUDOTEST", secretAccessKey: "not-a-secret" },
+  });
+  const metrics = options.metrics ?? new Metrics();
+  const worker = await GrantWorker.start({
+    db,
+    log: silent,
+    aws: connections,
+    defaults: { region: "us-east-1", instanceArn: INSTANCE_ARN },
+    now: world.clock.now,
+    metrics,
+    ...(options.reporter ? { reporter: options.reporter } : {}),
+    settings: { pollTimeoutMs: 60_000, initialPollMs: 100, ...options.settings },
+  });
+  return {
+    worker,
+    metrics,
+    async stop() {
+      await worker.stop(1000);
+      connections.close();
+    },
+  };
+}
+
+let mergeCounter = 0;
+
+/** An approved merge of one request (the merge path itself is tested in test/github). */
+export async function approveGrant(db: Knex, world: AwsWorld, grant: Partial<NewGrant> & { prNumber?: number } = {}): Promise<string> {
+  const now = world.clock.now();
+  const { prNumber = 7, ...fields } = grant;
+  mergeCounter += 1;
+  const outcome = await recordMerge(db, {
+    tenant: 1,
+    repo: "acme/access",
+    prNumber,
+    mergeCommitSha: mergeCounter.toString(16).padStart(40, "0"),
+    mergedAt: now,
+    verdict: "approved",
+    reasons: [],
+    actor: "jitsudo",
+    details: {},
+    revokedPaths: [],
+    grants: [
+      {
+        filePath: `access-requests/alice-${mergeCounter}.yaml`,
+        blobSha: "b".repeat(40),
+        requester: "alice",
+        principal: "alice@example.com",
+        accountRef: PRODUCTION,
+        permissionSetRef: "ReadOnlyAccess",
+        startsAt: now,
+        expiresAt: new Date(now.getTime() + 3_600_000),
+        reason: "Investigate the latency alarms",
+        approvers: ["bob"],
+        aws: { roleArn: ROLE_ARN, region: "us-east-1", instanceArn: INSTANCE_ARN, identityStoreId: IDENTITY_STORE_ID },
+        ...fields,
+      },
+    ],
+  });
+  return outcome.grantIds[0]!;
+}
+
+/** Polls until `check` holds (the worker runs on its own); fails with `describe`'s view when it never does. */
+export async function eventually<T>(check: () => Promise<T | undefined | false>, describe: () => Promise<unknown>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms; state: ${JSON.stringify(await describe(), null, 1)}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
