@@ -23,6 +23,8 @@ export interface WorkerSettings {
   concurrency: number;
   /** First guess of how long an operation takes, until some have been seen. */
   initialPollMs: number;
+  /** First retry delay after a failed step; it doubles with each attempt. */
+  retryBaseMs: number;
 }
 
 export const DEFAULT_WORKER_SETTINGS: WorkerSettings = {
@@ -30,6 +32,7 @@ export const DEFAULT_WORKER_SETTINGS: WorkerSettings = {
   maxCreatesInFlight: 10,
   concurrency: 200,
   initialPollMs: 1000,
+  retryBaseMs: 1000,
 };
 
 export interface JobContext {

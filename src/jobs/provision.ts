@@ -224,7 +224,7 @@ export class ProvisionGrantWorker {
       await release(ctx.db, grant.id, ctx.workerId);
       return;
     }
-    const delay = backoffMs(current.attempts);
+    const delay = backoffMs(current.attempts, { baseMs: ctx.settings.retryBaseMs });
     if (current.status === "provisioning" && current.expires_at.getTime() <= ctx.now().getTime() + delay) {
       await this.fail(current, `it could not be provisioned before its window ended; last error: ${reason}`).catch(() => undefined);
       await release(ctx.db, grant.id, ctx.workerId);

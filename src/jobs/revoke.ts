@@ -137,7 +137,7 @@ export class RevokeGrantWorker {
     if (!current) return;
     const reason = error instanceof RevokeFailed ? error.message : describeAwsError(error);
     const attempts = current.attempts + 1;
-    const delay = backoffMs(current.attempts, { maxMs: 60_000 });
+    const delay = backoffMs(current.attempts, { baseMs: ctx.settings.retryBaseMs, maxMs: 60_000 });
     const loud = error instanceof RevokeFailed || attempts >= LOUD_AFTER_ATTEMPTS || classifyAwsError(error) === "access-denied";
     const details = { grant: grant.id, pr: grant.pr_number, repo: grant.repo, attempt: attempts, retryInMs: delay, err: reason };
     if (loud) {

@@ -152,6 +152,12 @@ describe("judgeMerge: approved merges", () => {
     expect(verdict.teamLookups).toEqual([]);
   });
 
+  it("carries the tenant's AWS settings from the base config, where the grant will be provisioned", () => {
+    const aws = "aws:\n  role_arn: arn:aws:iam::111111111111:role/jitsudo\n  region: eu-west-1\n  instance_arn: arn:aws:sso:::instance/ssoins-0123456789abcdef\n";
+    const verdict = judgeMerge(evidence({ [REQUEST]: READ_ONLY }, { reviews: [approve("bob")], configFile: blob(aws + POLICY) }));
+    expect(verdict.tenantAws).toEqual({ roleArn: "arn:aws:iam::111111111111:role/jitsudo", region: "eu-west-1", instanceArn: "arn:aws:sso:::instance/ssoins-0123456789abcdef" });
+  });
+
   it("approves a 2-approval request with a user owner and an active member of a team owner", () => {
     const verdict = judgeMerge(evidence({ [REQUEST]: ADMIN }, { reviews: [approve("bob"), approve("dave")] }));
     expect(verdict.approved).toBe(true);
@@ -226,7 +232,7 @@ describe("judgeMerge: approved merges", () => {
 describe("judgeMerge: the pull request as a whole", () => {
   it("says there is nothing to judge when no request file is touched", () => {
     const verdict = judgeMerge(evidence({}, { files: [added("README.md")], reviews: [approve("bob")] }));
-    expect(verdict).toEqual({ approved: false, files: [], reasons: ["no request files"], teamLookups: [] });
+    expect(verdict).toEqual({ approved: false, files: [], reasons: ["no request files"], teamLookups: [], tenantAws: {} });
   });
 
   it("grants nothing for a merge into another branch than the default", () => {
@@ -543,7 +549,7 @@ describe("judgeMerge: attacks to refuse", () => {
   it("does not treat a file outside access-requests/ as a request", () => {
     for (const path of ["requests/alice.yaml", "docs/access-requests/alice.yaml", "access-requests-old/alice.yaml", "access-requests/README.md"]) {
       const verdict = judgeMerge(evidence({ [path]: READ_ONLY }, { reviews: [approve("bob")] }));
-      expect(verdict).toEqual({ approved: false, files: [], reasons: ["no request files"], teamLookups: [] });
+      expect(verdict).toEqual({ approved: false, files: [], reasons: ["no request files"], teamLookups: [], tenantAws: {} });
     }
     const mixed = judgeMerge(evidence({ "requests/bob.yaml": READ_ONLY, [REQUEST]: READ_ONLY }, { reviews: [approve("bob")] }));
     expect(mixed.files.map((file) => file.path)).toEqual([REQUEST]);

@@ -81,7 +81,7 @@ export async function startTestWorker(db: Knex, world: AwsWorld, options: TestWo
     now: world.clock.now,
     metrics,
     ...(options.reporter ? { reporter: options.reporter } : {}),
-    settings: { pollTimeoutMs: 60_000, initialPollMs: 100, ...options.settings },
+    settings: { pollTimeoutMs: 60_000, initialPollMs: 100, retryBaseMs: 50, ...options.settings },
   });
   return {
     worker,

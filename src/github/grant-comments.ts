@@ -1,0 +1,125 @@
+/**
+ * The sticky comment after the merge: every grant of the pull request with its current state
+ * ("active until 14:32 UTC", "revoked at …", "failed: <reason>"), rendered from the database each
+ * time, so a report that was lost or arrived out of order is corrected by the next one.
+ *
+ * Reports are coalesced per pull request (a merge of ten files going active is one edit, not
+ * ten) and sent in the background: GitHub being slow or down never holds up AWS work.
+ */
+import type { Knex } from "knex";
+import type { GrantReporter } from "../grants/reporter.js";
+import type { GrantRow } from "../grants/store.js";
+import type { Log } from "../logger.js";
+import { COMMANDS_HELP } from "./revoke-command.js";
+import type { GitHubGateway } from "./gateway.js";
+import { code, shortSha, table, text, utc } from "./markdown.js";
+import { upsertStickyComment } from "./sticky-comment.js";
+
+export interface PullRequestReporterOptions {
+  db: Knex;
+  /** A gateway for the repository of an installation; undefined when GitHub cannot be reached (no app credentials). */
+  gatewayFor(tenant: string, repo: string): Promise<GitHubGateway>;
+  log: Log;
+  /** Reports for one PR within this window become one edit. */
+  coalesceMs?: number;
+}
+
+export class PullRequestReporter implements GrantReporter {
+  private readonly pending = new Map<string, { tenant: string; repo: string; pr: number }>();
+  private readonly inFlight = new Set<Promise<void>>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: PullRequestReporterOptions) {}
+
+  changed(grant: Pick<GrantRow, "tenant" | "repo" | "pr_number">): void {
+    const key = `${grant.tenant}|${grant.repo}|${grant.pr_number}`;
+    this.pending.set(key, { tenant: String(grant.tenant), repo: grant.repo, pr: grant.pr_number });
+    this.timer ??= setTimeout(() => this.send(), this.options.coalesceMs ?? 300);
+  }
+
+  async flush(): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.send();
+    }
+    await Promise.all([...this.inFlight]);
+  }
+
+  private send(): void {
+    this.timer = undefined;
+    const batch = [...this.pending.values()];
+    this.pending.clear();
+    for (const target of batch) {
+      const report = this.report(target.tenant, target.repo, target.pr)
+        .catch((error: unknown) => this.options.log.warn({ err: error, repo: target.repo, pr: target.pr }, "could not update the pull request comment; the next change will"))
+        .finally(() => this.inFlight.delete(report));
+      this.inFlight.add(report);
+    }
+  }
+
+  private async report(tenant: string, repo: string, pr: number): Promise<void> {
+    const grants = (await this.options.db("grants").where({ tenant, repo, pr_number: pr }).orderBy("file_path")) as GrantRow[];
+    if (grants.length === 0) return;
+    const gateway = await this.options.gatewayFor(tenant, repo);
+    await upsertStickyComment(gateway, pr, renderGrantsComment(grants));
+  }
+}
+
+const HEADLINES: [test: (statuses: Set<string>) => boolean, headline: string][] = [
+  [(s) => s.has("failed"), "access failed :x:"],
+  [(s) => s.has("revoking"), "access being removed :hourglass:"],
+  [(s) => s.has("active"), "access active :white_check_mark:"],
+  [(s) => s.has("provisioning") || s.has("approved"), "access approved, being provisioned :hourglass:"],
+];
+
+/** The comment for a PR's grants as they are now. */
+export function renderGrantsComment(grants: readonly GrantRow[]): string {
+  const statuses = new Set(grants.map((grant) => grant.status));
+  const headline = HEADLINES.find(([test]) => test(statuses))?.[1] ?? "access ended";
+  const merge = grants[0]!.merge_commit_sha;
+  const out = [`### jitsudo: ${headline}`, "", `Merged as ${code(shortSha(merge))} and approved by ${mentions(grants[0]!.approvers)}.`];
+  for (const grant of grants) {
+    out.push(
+      "",
+      `#### ${code(grant.file_path)}`,
+      "",
+      table([
+        ["Status", statusLine(grant)],
+        ["Principal", code(grant.principal)],
+        ["Account", code(grant.account_id && grant.account_id !== grant.account_ref ? `${grant.account_ref} (${grant.account_id})` : grant.account_ref)],
+        ["Permission set", code(grant.permission_set_ref)],
+        ["Access", `${utc(grant.starts_at)} to ${utc(grant.expires_at)}`],
+        ["Approved by", mentions(grant.approvers)],
+      ]),
+    );
+  }
+  if (statuses.has("active") || statuses.has("approved") || statuses.has("provisioning")) out.push("", COMMANDS_HELP);
+  return out.join("\n");
+}
+
+function statusLine(grant: GrantRow): string {
+  switch (grant.status) {
+    case "approved":
+      return `approved: starts ${utc(grant.starts_at)}`;
+    case "provisioning":
+      return grant.last_error ? `provisioning (retrying: ${text(grant.last_error)})` : "provisioning: creating the assignment";
+    case "active":
+      return `**active** until ${utc(grant.expires_at)}`;
+    case "revoking":
+      return grant.attempts > 0 && grant.last_error
+        ? `:warning: **removal failing, still assigned**: ${text(grant.last_error)} (attempt ${grant.attempts}; jitsudo keeps retrying)`
+        : "revoking: removing the assignment";
+    case "revoked":
+      return `revoked at ${utc(grant.ended_at ?? grant.updated_at)}`;
+    case "expired":
+      return `ended at ${utc(grant.ended_at ?? grant.updated_at)}; the assignment stays for another live grant`;
+    case "failed":
+      return `**failed**: ${text(grant.last_error ?? "no reason recorded")}`;
+    case "rejected":
+      return "rejected";
+  }
+}
+
+function mentions(logins: readonly string[]): string {
+  return logins.length ? logins.map((login) => `@${login}`).join(", ") : "nobody";
+}

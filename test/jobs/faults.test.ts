@@ -1,0 +1,100 @@
+/**
+ * Identity Center misbehaving as AWS does: throttling, conflicts, operations that end FAILED,
+ * operations that never finish. Whatever happens on the way, every grant ends in the state its
+ * story calls for, and the simulator holds exactly the assignments that should exist.
+ */
+import type { Knex } from "knex";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { GrantRow } from "../../src/grants/store.js";
+import { approveGrant, eventually, startAwsWorld, startTestWorker, type AwsWorld, type RunningWorker } from "../support/aws-world.js";
+import { freshDatabase } from "../support/db.js";
+
+describe("provisioning and revoking under faults", () => {
+  let db: Knex;
+  let world: AwsWorld;
+  let running: RunningWorker | undefined;
+  beforeEach(async () => {
+    ({ db } = await freshDatabase());
+  });
+  afterEach(async () => {
+    await running?.stop();
+    running = undefined;
+    await world.stop();
+  });
+
+  const statuses = async () => (await db("grants").orderBy("created_at").select("status")).map((row) => row.status as string);
+  const state = async () => ({ grants: await db("grants").select("id", "status", "last_error", "attempts", "operation"), assignments: world.ic.assignments().length });
+  const allIn = (...wanted: string[]) => async () => (await statuses()).every((status) => wanted.includes(status));
+  /** Distinct principals, so that every grant has an assignment of its own. */
+  const approveMany = async (count: number) => {
+    for (let index = 0; index < count; index++) {
+      const userName = `user-${index}@example.com`;
+      world.ic.addUser("d-aaaaaaaaaa", { userName });
+      await approveGrant(db, world, { principal: userName, prNumber: 100 + index });
+    }
+  };
+  const expireAll = async () => {
+    world.clock.advance(3_600_000);
+    running!.worker.wake();
+  };
+
+  it("provisions and revokes every grant with half of all calls throttled, none failing for it", async () => {
+    world = await startAwsWorld({ faults: { throttle: 0.5 } });
+    await approveMany(8);
+    running = await startTestWorker(db, world);
+    await eventually(allIn("active"), state, 30_000);
+    expect(world.ic.assignments()).toHaveLength(8);
+    expect(world.ic.calls.filter((call) => call.outcome === "ThrottlingException").length).toBeGreaterThan(0);
+
+    await expireAll();
+    await eventually(allIn("revoked"), state, 30_000);
+    expect(world.ic.assignments()).toEqual([]);
+  });
+
+  it("retries creates and deletes that conflict with another operation on the same assignment", async () => {
+    world = await startAwsWorld({ faults: { conflict: 0.5 } });
+    await approveMany(6);
+    running = await startTestWorker(db, world);
+    await eventually(allIn("active"), state, 30_000);
+    expect(world.ic.calls.filter((call) => call.outcome === "ConflictException").length).toBeGreaterThan(0);
+    await expireAll();
+    await eventually(allIn("revoked"), state, 30_000);
+    expect(world.ic.assignments()).toEqual([]);
+  });
+
+  it("fails grants whose create ends FAILED, and retries deletes that end FAILED until they succeed", async () => {
+    world = await startAwsWorld({ faults: { failed: 0.4 } });
+    await approveMany(10);
+    running = await startTestWorker(db, world);
+    await eventually(allIn("active", "failed"), state, 30_000);
+    const failed = (await db("grants").where({ status: "failed" })) as GrantRow[];
+    expect(failed.length).toBeGreaterThan(0);
+    for (const grant of failed) expect(grant.last_error).not.toBe("");
+    expect(world.ic.assignments()).toHaveLength(10 - failed.length);
+
+    // Every delete ends FAILED for a while: the revokes stay `revoking`, say so, and keep trying.
+    world.ic.setFaults({ failed: 1 });
+    await expireAll();
+    await eventually(async () => (await db("grant_events").where({ type: "revoke_failed" })).length >= 3, state, 30_000);
+    expect(await statuses()).not.toContain("revoked");
+    expect(world.ic.assignments()).toHaveLength(10 - failed.length);
+
+    world.ic.setFaults({ failed: 0 });
+    await eventually(allIn("revoked", "failed"), state, 30_000);
+    expect(world.ic.assignments()).toEqual([]);
+  });
+
+  it("stops waiting on a create that never finishes, and removes whatever it created once AWS lets it", async () => {
+    world = await startAwsWorld({ provisioningDelayMs: 60_000, deletionDelayMs: 100 });
+    const id = await approveGrant(db, world);
+    running = await startTestWorker(db, world, { settings: { pollTimeoutMs: 300 } });
+    await eventually(async () => (await db("grants").where({ id }).first()).status === "revoking", state);
+    expect((await db("grant_events").where({ grant_id: id, type: "failed" }).first()).reason).toMatch(/did not finish creating the assignment within 0 s/);
+
+    // The create is still in flight: deleting conflicts until it settles, and the revoke keeps trying.
+    await eventually(async () => world.ic.calls.some((call) => call.operation === "DeleteAccountAssignment" && call.outcome === "ConflictException"), state);
+    world.clock.advance(60_000);
+    await eventually(async () => (await db("grants").where({ id }).first()).status === "revoked", state, 20_000);
+    expect(world.ic.assignments()).toEqual([]);
+  });
+});

@@ -1,0 +1,63 @@
+/**
+ * The whole story on one machine: a merged pull request arrives as a signed webhook, the grant is
+ * provisioned in the local Identity Center, the PR's sticky comment follows every state, and the
+ * assignment is deleted at expiry. GitHub is intercepted at HTTP; AWS is the simulator over HTTP.
+ */
+import type { Knex } from "knex";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { PullRequestReporter } from "../../src/github/grant-comments.js";
+import { installationGateways } from "../../src/github/installation-gateway.js";
+import { utc } from "../../src/github/markdown.js";
+import type { GrantRow } from "../../src/grants/store.js";
+import { startHarness, type Harness } from "../support/app-harness.js";
+import { eventually, INSTANCE_ARN, PRODUCTION, startAwsWorld, startTestWorker, type AwsWorld, type RunningWorker } from "../support/aws-world.js";
+import { freshDatabase } from "../support/db.js";
+import { scenario, seed } from "../support/merge-world.js";
+import { pullRequestMergedEvent } from "../support/payloads.js";
+
+const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+describe("merge to revoke", () => {
+  let db: Knex;
+  let world: AwsWorld;
+  let harness: Harness;
+  let running: RunningWorker;
+  let reporter: PullRequestReporter;
+  beforeEach(async () => {
+    ({ db } = await freshDatabase());
+    world = await startAwsWorld();
+    harness = await startHarness({ db, now: world.clock.now });
+    reporter = new PullRequestReporter({ db, gatewayFor: installationGateways(harness.probot), log: silent, coalesceMs: 10 });
+    running = await startTestWorker(db, world, { reporter });
+  });
+  afterEach(async () => {
+    await running.stop();
+    await harness.stop();
+    await world.stop();
+  });
+
+  const grant = async () => (await db("grants").first()) as GrantRow | undefined;
+  const state = async () => ({ grant: await grant(), assignments: world.ic.assignments(), comments: harness.github.comments.get(7) });
+  const comments = () => harness.github.comments.get(7) ?? [];
+
+  it("provisions a merged request, reports each state in the one sticky comment, and revokes it at expiry", async () => {
+    seed(harness.github);
+    expect(await harness.deliver("pull_request", pullRequestMergedEvent(scenario))).toBe(200);
+
+    const active = await eventually(async () => ((await grant())?.status === "active" ? grant() : undefined), state);
+    expect(world.ic.assignments()).toEqual([{ instanceArn: INSTANCE_ARN, accountId: PRODUCTION, permissionSetArn: world.readOnly, principalType: "USER", principalId: world.users.alice }]);
+    await reporter.flush();
+    expect(comments()).toHaveLength(1);
+    expect(comments()[0]!.body).toContain("### jitsudo: access active :white_check_mark:");
+    expect(comments()[0]!.body).toContain(`| Status | **active** until ${utc(active!.expires_at)} |`);
+
+    world.clock.advance(2 * 3_600_000);
+    running.worker.wake();
+    const revoked = await eventually(async () => ((await grant())?.status === "revoked" ? grant() : undefined), state);
+    expect(world.ic.assignments()).toEqual([]);
+    await reporter.flush();
+    expect(comments()).toHaveLength(1);
+    expect(comments()[0]!.body).toContain("### jitsudo: access ended");
+    expect(comments()[0]!.body).toContain(`| Status | revoked at ${utc(revoked!.ended_at!)} |`);
+  });
+});
