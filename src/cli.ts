@@ -9,7 +9,8 @@ const USAGE = `usage: jitsudo <command>
 
   validate [paths…]   check access-request files (default: everything under access-requests/)
   start               server and worker in one process (embedded PostgreSQL when DATABASE_URL is unset)
-  server              the GitHub App webhook server
+  server              the GitHub App webhook server (and the HTTP API)
+  worker              provision, expire and reconcile grants (needs IC_INSTANCE_ARN and AWS_REGION)
   migrate             apply database migrations
 
 Run 'jitsudo validate --help' for its options.`;
@@ -32,6 +33,7 @@ async function main(args: string[]): Promise<number> {
     }
     case "start":
     case "server":
+    case "worker":
     case "migrate": {
       const { runService } = await import("./cli/service.js");
       return runService(command);

@@ -7,7 +7,9 @@
  * atomic statement; the bucket may go negative, which means "your slot is that far in the future",
  * so replicas queue in order instead of polling. Within a process, each instance has one pump that
  * holds at most one reservation at a time and hands the slot, when it comes, to the most urgent
- * waiter at that moment: removing access first, then granting it, then status polls, then drift.
+ * waiter at that moment: deletes that remove access first; then everything that grants it (name
+ * lookups, creates, and the creates' status reads, which free the instance's create slots); then
+ * reads confirming deletions; then drift.
  * Drift is also paced to at most half of the instance's rate, so a sweep never starves the rest.
  */
 import type { Knex } from "knex";

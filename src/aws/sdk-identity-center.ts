@@ -66,7 +66,7 @@ export class SdkIdentityCenter implements IdentityCenter {
   }
 
   async describeOperation(kind: OperationKind, requestId: string): Promise<OperationStatus> {
-    const priority = this.readPriority();
+    const priority = this.statusPriority(kind);
     if (kind === "create") {
       const command = new DescribeAccountAssignmentCreationStatusCommand({ InstanceArn: this.instanceArn, AccountAssignmentCreationRequestId: requestId });
       return toStatus((await this.sso(command, priority)).AccountAssignmentCreationStatus);
@@ -82,10 +82,10 @@ export class SdkIdentityCenter implements IdentityCenter {
     do {
       let items: { RequestId?: string }[] | undefined;
       if (kind === "create") {
-        const page = await this.sso(new ListAccountAssignmentCreationStatusCommand({ ...input, NextToken: token }), this.readPriority());
+        const page = await this.sso(new ListAccountAssignmentCreationStatusCommand({ ...input, NextToken: token }), this.statusPriority(kind));
         [items, token] = [page.AccountAssignmentsCreationStatus, page.NextToken];
       } else {
-        const page = await this.sso(new ListAccountAssignmentDeletionStatusCommand({ ...input, NextToken: token }), this.readPriority());
+        const page = await this.sso(new ListAccountAssignmentDeletionStatusCommand({ ...input, NextToken: token }), this.statusPriority(kind));
         [items, token] = [page.AccountAssignmentsDeletionStatus, page.NextToken];
       }
       for (const item of items ?? []) if (item.RequestId) ids.add(item.RequestId);
@@ -181,9 +181,18 @@ export class SdkIdentityCenter implements IdentityCenter {
     };
   }
 
-  /** Status reads wait behind the mutations that remove or grant access, except a drift session's. */
+  /** Lookups serve the session's own purpose (resolving names for a create, sweeping for drift). */
   private readPriority(): CallPriority {
-    return this.options.priority === "drift" ? "drift" : "poll";
+    return this.options.priority;
+  }
+
+  /**
+   * A create's status frees one of the instance's 10 create slots, so it is as urgent as creating;
+   * a delete's status only confirms access already being removed, so it waits behind the deletes.
+   */
+  private statusPriority(kind: OperationKind): CallPriority {
+    if (this.options.priority === "drift") return "drift";
+    return kind === "create" ? "provision" : "poll";
   }
 
   private sso<Input extends object, Output extends object>(command: Command<any, Input, any, Output, any>, priority: CallPriority): Promise<Output> {

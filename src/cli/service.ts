@@ -1,6 +1,12 @@
 /**
- * The long-running roles: `start` (everything in one process), `server`, and the one-shot
- * `migrate`. Configuration is parsed once; a bad value stops the process before anything starts.
+ * The long-running roles and the one-shot `migrate`:
+ *
+ * - `server`: the GitHub App webhook server and the merge catch-up scan;
+ * - `worker`: provisioning, expiry and (with drift) reconciliation; needs IC_INSTANCE_ARN;
+ * - `start`: both in one process; without IC_INSTANCE_ARN the worker stays off (API-only).
+ *
+ * Configuration is parsed once; a bad value stops the process before anything starts. SIGTERM
+ * stops claiming work, lets steps in flight finish or hands them over, then closes the pool.
  */
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
@@ -8,21 +14,31 @@ import process from "node:process";
 import type { Knex } from "knex";
 import type { Logger } from "pino";
 import { createApp, pullRequestLock } from "../app.js";
-import { ConfigError, parseEnv, type AppConfig } from "../config/env.js";
-import { createDb } from "../db/knex.js";
-import { migrateLatest } from "../db/migrate.js";
-import { appClient, startServer } from "../github/server.js";
+import { AwsConnections } from "../aws/connections.js";
+import { SharedRateLimiter } from "../aws/rate-limiter.js";
+import { ConfigError, parseEnv, workerProblems, type AppConfig } from "../config/env.js";
+import { createDb, ensureSchema } from "../db/knex.js";
 import { runIfUnlocked } from "../db/locks.js";
+import { migrateLatest } from "../db/migrate.js";
+import { PullRequestReporter } from "../github/grant-comments.js";
+import { installationGateways } from "../github/installation-gateway.js";
+import { appClient, startServer } from "../github/server.js";
+import { NO_REPORTS } from "../grants/reporter.js";
 import { catchUpMerges } from "../jobs/catch-up.js";
 import { Scheduler } from "../jobs/scheduler.js";
+import { GrantWorker } from "../jobs/worker.js";
 import { createLogger } from "../logger.js";
+import { Metrics } from "../metrics.js";
 
-export type ServiceCommand = "start" | "server" | "migrate";
+export type ServiceCommand = "start" | "server" | "worker" | "migrate";
 
 interface Database {
   db: Knex;
   close(): Promise<void>;
 }
+
+/** Something running that must be stopped, in reverse order of starting, on shutdown. */
+type Stoppable = { name: string; stop(): Promise<unknown> };
 
 export async function runService(command: ServiceCommand): Promise<number> {
   // Probot's manifest set-up writes the new app's credentials to .env; existing variables win.
@@ -30,6 +46,8 @@ export async function runService(command: ServiceCommand): Promise<number> {
   let config: AppConfig;
   try {
     config = parseEnv(process.env);
+    const missing = command === "worker" ? workerProblems(config) : [];
+    if (missing.length > 0) throw new ConfigError(missing);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`jitsudo: ${error.message}\n`);
@@ -47,30 +65,71 @@ export async function runService(command: ServiceCommand): Promise<number> {
     return 0;
   }
 
-  const server = await startServer({ config, log, app: createApp({ db: database.db }) });
+  const running: Stoppable[] = [];
+  const metrics = new Metrics();
+  const shutdown = async (signal: string, code = 0) => {
+    log.info({ signal }, "shutting down");
+    for (const part of running.reverse()) {
+      await part.stop().catch((error: unknown) => log.error({ err: error, part: part.name }, "did not stop cleanly"));
+    }
+    await database.close();
+    process.exit(code);
+  };
+  process.once("SIGTERM", () => void shutdown("SIGTERM"));
+  process.once("SIGINT", () => void shutdown("SIGINT"));
+
+  if (command === "start" || command === "server") running.push(...(await startServerRole(config, log, database.db)));
+  const worker = command === "worker" || (command === "start" && workerProblems(config).length === 0);
+  if (worker) {
+    running.push(await startWorkerRole(config, log, database.db, metrics, () => void shutdown("database session lost", 1)));
+  } else if (command === "start") {
+    log.info({ missing: workerProblems(config) }, "IC_INSTANCE_ARN or AWS_REGION is not set: running API-only, without the provisioning worker");
+  }
+  return -1;
+}
+
+async function startServerRole(config: AppConfig, log: Logger, db: Knex): Promise<Stoppable[]> {
+  const server = await startServer({ config, log, app: createApp({ db }) });
   const scheduler = new Scheduler(log);
   const github = appClient(config, log);
   if (github) {
-    const db = database.db;
     const options = { db, now: () => new Date(), log, pullRequestLock: pullRequestLock(db) };
     // Every two minutes, one replica at a time: merges whose webhook never arrived.
     scheduler.add({ name: "merge-catch-up", cron: "0 */2 * * * *", run: () => runIfUnlocked(db, "jitsudo:jobs", "merge-catch-up", () => catchUpMerges(github, options)) });
   }
-  const shutdown = async (signal: string) => {
-    log.info({ signal }, "shutting down");
-    await scheduler.stop();
-    await server.stop().catch((error: unknown) => log.error({ err: error }, "server did not stop cleanly"));
-    await database.close();
-    process.exit(0);
+  return [
+    { name: "server", stop: () => server.stop() },
+    { name: "scheduler", stop: () => scheduler.stop() },
+  ];
+}
+
+async function startWorkerRole(config: AppConfig, log: Logger, db: Knex, metrics: Metrics, onLost: () => void): Promise<Stoppable> {
+  const connections = new AwsConnections({ limiter: new SharedRateLimiter(db) });
+  const github = appClient(config, log);
+  if (!github) log.warn("APP_ID is not set: grants are provisioned and revoked, but their pull requests are not updated");
+  const reporter = github ? new PullRequestReporter({ db, gatewayFor: installationGateways(github), log }) : NO_REPORTS;
+  const worker = await GrantWorker.start({
+    db,
+    log,
+    aws: connections,
+    defaults: config.aws,
+    reporter,
+    metrics,
+    onLost,
+  });
+  return {
+    name: "worker",
+    stop: async () => {
+      await worker.stop();
+      connections.close();
+    },
   };
-  process.once("SIGTERM", () => void shutdown("SIGTERM"));
-  process.once("SIGINT", () => void shutdown("SIGINT"));
-  return -1;
 }
 
 async function openDatabase(config: AppConfig, log: Logger): Promise<Database> {
   if (config.databaseUrl) {
-    const db = createDb({ url: config.databaseUrl });
+    const db = createDb({ url: config.databaseUrl, ...(config.databaseSchema ? { schema: config.databaseSchema } : {}) });
+    if (config.databaseSchema) await ensureSchema(db, config.databaseSchema);
     return { db, close: () => db.destroy() };
   }
   let embedded: typeof import("../db/embedded.js");

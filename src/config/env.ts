@@ -21,6 +21,8 @@ export interface AppConfig {
   };
   /** Unset: an embedded PostgreSQL is started (development and tests). */
   databaseUrl?: string;
+  /** A schema of its own inside the database (default: the connection's search path, normally public). */
+  databaseSchema?: string;
   aws: {
     region?: string;
     /** Required by the worker; the server runs API-only without it. */
@@ -98,6 +100,11 @@ export function parseEnv(env: NodeJS.ProcessEnv, readFile: (path: string) => str
     problems.push("DATABASE_URL must be a postgres:// or postgresql:// URL (unset it to use the embedded PostgreSQL)");
   }
 
+  const databaseSchema = value("DATABASE_SCHEMA");
+  if (databaseSchema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(databaseSchema)) {
+    problems.push(`DATABASE_SCHEMA="${databaseSchema}" must be a lower-case PostgreSQL identifier (letters, digits, _; at most 63)`);
+  }
+
   const region = value("AWS_REGION");
   if (region !== undefined && !REGION.test(region)) problems.push(`AWS_REGION="${region}" is not an AWS region like us-east-1`);
   const instanceArn = value("IC_INSTANCE_ARN");
@@ -132,12 +139,24 @@ export function parseEnv(env: NodeJS.ProcessEnv, readFile: (path: string) => str
       gheProtocol: gheProtocol as "https" | "http",
     },
     ...(databaseUrl !== undefined ? { databaseUrl } : {}),
+    ...(databaseSchema !== undefined ? { databaseSchema } : {}),
     aws: { ...(region !== undefined ? { region } : {}), ...(instanceArn !== undefined ? { instanceArn } : {}) },
     reconciliationIntervalMs,
     logLevel,
     port,
     ...(host !== undefined ? { host } : {}),
   };
+}
+
+/**
+ * What the worker needs beyond the server: the Identity Center instance grants default to, and a
+ * region. Returns the problems (empty when it can run), so callers can refuse to start clearly.
+ */
+export function workerProblems(config: AppConfig): string[] {
+  const problems: string[] = [];
+  if (!config.aws.instanceArn) problems.push("IC_INSTANCE_ARN is not set; the worker needs the Identity Center instance to provision in (arn:aws:sso:::instance/ssoins-…)");
+  if (!config.aws.region) problems.push("AWS_REGION is not set; the worker needs the region of the Identity Center instance, e.g. us-east-1");
+  return problems;
 }
 
 /** The GitHub REST base URL, for github.com or GitHub Enterprise Server. */

@@ -4,8 +4,9 @@
  *
  * Each operation is polled when it is expected to be done: at the shortest duration recently seen
  * to be enough (an upper bound on how long operations take), so most operations cost one status
- * read. One operation in ten probes halfway between the longest duration recently seen to be too
- * short and that bound, so the estimate tightens instead of drifting up. An operation still in
+ * read. Some operations probe halfway between the longest duration recently seen to be too short
+ * and that bound (half of them while the two are far apart, one in ten once they are close), so
+ * the estimate tightens instead of drifting up. An operation still in
  * progress is polled again with a growing delay. When several operations of one instance are due
  * at once, one ListAccountAssignment{Creation,Deletion}Status call (IN_PROGRESS) tells which of
  * them finished, and only those are described.
@@ -51,8 +52,10 @@ class DurationEstimate {
   firstPollAfter(random: () => number): number {
     if (this.enough.length === 0) return this.initialMs;
     const upper = Math.min(...this.enough);
-    const lower = this.tooShort.length ? Math.max(...this.tooShort) : 0;
-    if (upper - lower > 20 && random() < 0.1) return (lower + upper) / 2;
+    const lower = Math.min(upper, this.tooShort.length ? Math.max(...this.tooShort) : 0);
+    // Probe often while the bounds are far apart, rarely once they are close.
+    const gap = upper - lower;
+    if (gap > 20 && random() < (gap > upper / 4 ? 0.5 : 0.1)) return (lower + upper) / 2;
     return upper + 10;
   }
 

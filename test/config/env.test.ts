@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, DEFAULT_RECONCILIATION_INTERVAL_MS, githubApiBaseUrl, parseEnv } from "../../src/config/env.js";
+import { ConfigError, DEFAULT_RECONCILIATION_INTERVAL_MS, githubApiBaseUrl, parseEnv, workerProblems } from "../../src/config/env.js";
 
 const PEM = "-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----\n";
 const noFile = () => {
@@ -98,5 +98,22 @@ describe("parseEnv", () => {
   it("keeps the worker's instance and region", () => {
     const config = parseEnv({ AWS_REGION: "eu-west-1", IC_INSTANCE_ARN: "arn:aws:sso:::instance/ssoins-0123456789abcdef" }, noFile);
     expect(config.aws).toEqual({ region: "eu-west-1", instanceArn: "arn:aws:sso:::instance/ssoins-0123456789abcdef" });
+  });
+});
+
+describe("DATABASE_SCHEMA and the worker's requirements", () => {
+  it("accepts a schema name and refuses anything else", () => {
+    expect(parseEnv({ DATABASE_SCHEMA: "jitsudo_prod" }, noFile).databaseSchema).toBe("jitsudo_prod");
+    expect(problemsOf({ DATABASE_SCHEMA: "Prod; drop" })).toEqual([
+      'DATABASE_SCHEMA="Prod; drop" must be a lower-case PostgreSQL identifier (letters, digits, _; at most 63)',
+    ]);
+  });
+
+  it("lets the server run without an instance, and tells the worker what it lacks", () => {
+    expect(workerProblems(parseEnv({}, noFile))).toEqual([
+      "IC_INSTANCE_ARN is not set; the worker needs the Identity Center instance to provision in (arn:aws:sso:::instance/ssoins-…)",
+      "AWS_REGION is not set; the worker needs the region of the Identity Center instance, e.g. us-east-1",
+    ]);
+    expect(workerProblems(parseEnv({ IC_INSTANCE_ARN: "arn:aws:sso:::instance/ssoins-0123456789abcdef", AWS_REGION: "eu-west-1" }, noFile))).toEqual([]);
   });
 });
