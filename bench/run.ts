@@ -4,6 +4,7 @@
  */
 import { benchMergeVerdict } from "./merge-verdict.bench.js";
 import { benchPullRequest } from "./pull-request.bench.js";
+import { benchExpiryLag, benchMergeToCreate, benchProvisioningThroughput } from "./provisioning.bench.js";
 import { printResult, type BenchResult } from "./stats.js";
 import { benchValidate } from "./validate.bench.js";
 
@@ -12,6 +13,9 @@ const benches: Record<string, () => BenchResult | Promise<BenchResult>> = {
   validate: benchValidate,
   "pull-request": benchPullRequest,
   "merge-verdict": benchMergeVerdict,
+  "merge-to-create": benchMergeToCreate,
+  "expiry-lag": benchExpiryLag,
+  "provisioning-throughput": benchProvisioningThroughput,
 };
 
 for (const [name, bench] of Object.entries(benches)) {

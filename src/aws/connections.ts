@@ -89,6 +89,7 @@ export class AwsConnections {
   }
 
   close(): void {
+    this.options.limiter.close?.();
     for (const clients of this.clients.values()) destroy(clients);
     for (const sts of this.stsClients.values()) sts.destroy();
     this.clients.clear();

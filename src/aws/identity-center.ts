@@ -21,6 +21,8 @@ export interface OperationStatus {
   requestId: string;
   status: "IN_PROGRESS" | "SUCCEEDED" | "FAILED";
   failureReason?: string;
+  /** How long the status read waited for a rate-limit slot before it was sent: when AWS looked is that much later. */
+  queuedMs?: number;
 }
 
 export interface PermissionSet {

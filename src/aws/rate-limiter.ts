@@ -3,14 +3,17 @@
  * replica: AWS allows 20 requests per second per instance across all its APIs, and a deployment
  * that exceeds it spends its capacity on throttled retries instead of work.
  *
- * The bucket lives in PostgreSQL (`aws_rate_limits`). A caller reserves the next slot with one
- * atomic statement; the bucket may go negative, which means "your slot is that far in the future",
- * so replicas queue in order instead of polling. Within a process, each instance has one pump that
- * holds at most one reservation at a time and hands the slot, when it comes, to the most urgent
- * waiter at that moment: deletes that remove access first; then everything that grants it (name
- * lookups, creates, and the creates' status reads, which free the instance's create slots); then
- * reads confirming deletions; then drift.
- * Drift is also paced to at most half of the instance's rate, so a sweep never starves the rest.
+ * The bucket lives in PostgreSQL (`aws_rate_limits`), refilled at `ratePerSecond` up to `burst`.
+ * A caller reserves the next slot with one atomic statement. Urgent calls may take the bucket
+ * below zero, which means "your slot is that far in the future": replicas queue in order instead
+ * of polling. Calls that can wait (reads confirming deletions, drift) only take a token while the
+ * bucket holds more than a reserve, so a clump of expiries always finds tokens waiting for it.
+ *
+ * Within a process, each instance has one pump that holds at most one reservation at a time and
+ * hands the slot, when it comes, to the most urgent waiter at that moment: deletes that remove
+ * access first; then everything that grants it (name lookups, creates, and the creates' status
+ * reads, which free the instance's create slots); then reads confirming deletions; then drift,
+ * which is also paced to at most half of AWS's rate so that a sweep never starves the rest.
  */
 import type { Knex } from "knex";
 
@@ -20,39 +23,51 @@ export type CallPriority = (typeof CALL_PRIORITIES)[number];
 export interface RateLimiter {
   /** Resolves when this call may be sent. */
   acquire(instanceArn: string, priority: CallPriority): Promise<void>;
+  /** Fails every call still waiting: nothing is sent after a shutdown began. */
+  close?(): void;
 }
 
 export interface RateLimitOptions {
   /** AWS's 20 TPS less headroom for calls made outside jitsudo (the console, other tools). */
   ratePerSecond?: number;
-  /** How many calls may go back to back after a quiet spell. Small: AWS's own burst is not ours to spend. */
+  /**
+   * How many calls may go back to back after a quiet spell. AWS's bucket holds 20; taking at most
+   * half of it leaves the rest to whatever else calls the instance.
+   */
   burst?: number;
-  /** Drift's share, at most half of the instance's rate. */
+  /** Tokens that calls which can wait leave in the bucket for urgent ones. */
+  reserve?: number;
+  /** Drift's share, at most half of AWS's rate. */
   driftRatePerSecond?: number;
 }
 
 export const IDENTITY_CENTER_TPS = 20;
 export const DEFAULT_RATE_PER_SECOND = 18;
+const URGENT: ReadonlySet<CallPriority> = new Set(["revoke", "provision"]);
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+type Reservation = { taken: true; delayMs: number } | { taken: false; retryInMs: number };
 
 export class SharedRateLimiter implements RateLimiter {
   private readonly pumps = new Map<string, InstancePump>();
   readonly ratePerSecond: number;
   private readonly burst: number;
+  private readonly reserveTokens: number;
   private readonly driftIntervalMs: number;
   private driftNextAt = 0;
+  private closed = false;
 
   constructor(
     private readonly db: Knex,
     options: RateLimitOptions = {},
   ) {
     this.ratePerSecond = options.ratePerSecond ?? DEFAULT_RATE_PER_SECOND;
-    this.burst = options.burst ?? 2;
+    this.burst = options.burst ?? IDENTITY_CENTER_TPS / 2;
+    this.reserveTokens = options.reserve ?? this.burst - 2;
     this.driftIntervalMs = 1000 / (options.driftRatePerSecond ?? IDENTITY_CENTER_TPS / 2 - 1);
   }
 
   async acquire(instanceArn: string, priority: CallPriority): Promise<void> {
+    if (this.closed) throw new Error("the rate limiter is closed (shutting down)");
     if (priority === "drift") {
       // Pace drift locally first; only one replica runs a sweep at a time (it holds the drift lock).
       const now = Date.now();
@@ -62,68 +77,115 @@ export class SharedRateLimiter implements RateLimiter {
     }
     let pump = this.pumps.get(instanceArn);
     if (!pump) {
-      pump = new InstancePump(() => this.reserve(instanceArn));
+      pump = new InstancePump((urgent) => this.reserve(instanceArn, urgent), 1000 / this.ratePerSecond);
       this.pumps.set(instanceArn, pump);
     }
     return pump.wait(priority);
   }
 
-  /** Takes the instance's next slot; returns how long until it may be used (0 = now). */
-  private async reserve(instanceArn: string): Promise<number> {
-    const refill = "least(?, limits.tokens + ? * extract(epoch from clock_timestamp() - limits.refilled_at))";
-    const { rows } = await this.db.raw<{ rows: { tokens: number }[] }>(
-      `insert into aws_rate_limits as limits (instance_arn, tokens, refilled_at) values (?, ?, clock_timestamp())
-       on conflict (instance_arn) do update set tokens = ${refill} - 1, refilled_at = clock_timestamp()
-       returning tokens`,
-      [instanceArn, this.burst - 1, this.burst, this.ratePerSecond],
-    );
-    const tokens = Number(rows[0]?.tokens ?? 0);
-    return tokens >= 0 ? 0 : (-tokens / this.ratePerSecond) * 1000;
+  close(): void {
+    this.closed = true;
+    for (const pump of this.pumps.values()) pump.close();
   }
+
+  /** Takes the instance's next slot, or (for calls that can wait) says when to ask again. */
+  private async reserve(instanceArn: string, urgent: boolean): Promise<Reservation> {
+    const floor = urgent ? -1e9 : this.reserveTokens + 1;
+    // One statement, one row lock: refill by the time elapsed, then take a token if allowed.
+    const take = () =>
+      this.db.raw<{ rows: { available: number; taken: boolean }[] }>(
+        `with current as (
+           select least(:burst, tokens + :rate * extract(epoch from clock_timestamp() - refilled_at)) as available
+           from aws_rate_limits where instance_arn = :instance for update
+         )
+         update aws_rate_limits
+           set tokens = current.available - (case when current.available >= :floor then 1 else 0 end), refilled_at = clock_timestamp()
+         from current where aws_rate_limits.instance_arn = :instance
+         returning current.available as available, current.available >= :floor as taken`,
+        { instance: instanceArn, burst: this.burst, rate: this.ratePerSecond, floor },
+      );
+    let { rows } = await take();
+    if (rows.length === 0) {
+      await this.db.raw("insert into aws_rate_limits (instance_arn, tokens, refilled_at) values (?, ?, clock_timestamp()) on conflict do nothing", [instanceArn, this.burst]);
+      ({ rows } = await take());
+    }
+    const available = Number(rows[0]?.available ?? 0);
+    if (!rows[0]?.taken) return { taken: false, retryInMs: ((floor - available) / this.ratePerSecond) * 1000 };
+    const after = available - 1;
+    return { taken: true, delayMs: after >= 0 ? 0 : (-after / this.ratePerSecond) * 1000 };
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface Waiter {
+  resolve(): void;
+  reject(error: Error): void;
 }
 
 /** Waiters of one instance in this process, by priority; one reservation in flight at a time. */
 class InstancePump {
-  private readonly queues = new Map<CallPriority, (() => void)[]>(CALL_PRIORITIES.map((priority) => [priority, []]));
+  private readonly queues = new Map<CallPriority, Waiter[]>(CALL_PRIORITIES.map((priority) => [priority, []]));
   private running = false;
+  /** Cuts short a pause taken for calls that can wait, when an urgent one arrives. */
+  private interrupt: (() => void) | undefined;
 
-  constructor(private readonly reserve: () => Promise<number>) {}
+  constructor(
+    private readonly reserve: (urgent: boolean) => Promise<Reservation>,
+    private readonly fallbackMs: number,
+  ) {}
 
   wait(priority: CallPriority): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.queues.get(priority)!.push(resolve);
-      if (!this.running) this.run().catch(reject);
+      this.queues.get(priority)!.push({ resolve, reject });
+      if (URGENT.has(priority)) this.interrupt?.();
+      if (!this.running) void this.run();
     });
+  }
+
+  close(): void {
+    for (const queue of this.queues.values()) {
+      for (const waiter of queue.splice(0)) waiter.reject(new Error("the rate limiter is closed (shutting down)"));
+    }
+    this.interrupt?.();
   }
 
   private async run(): Promise<void> {
     this.running = true;
     try {
-      while (this.waiting() > 0) {
-        let delayMs: number;
+      for (let head = this.head(); head; head = this.head()) {
+        let reservation: Reservation;
         try {
-          delayMs = await this.reserve();
+          reservation = await this.reserve(URGENT.has(head));
         } catch {
-          // The database is unreachable: without the shared count, go at the full rate's pace
-          // from this replica alone rather than stall every AWS call.
-          delayMs = 1000 / IDENTITY_CENTER_TPS;
+          // The database is unreachable: without the shared count, keep this replica alone to the rate.
+          reservation = { taken: true, delayMs: this.fallbackMs };
         }
-        if (delayMs > 0) await sleep(delayMs);
+        if (!reservation.taken) {
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, Math.max(1, reservation.retryInMs));
+            this.interrupt = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+          this.interrupt = undefined;
+          continue;
+        }
+        if (reservation.delayMs > 0) await sleep(reservation.delayMs);
         // The slot goes to whoever is most urgent now, not to whoever asked first.
-        this.next()?.();
+        this.next()?.resolve();
       }
     } finally {
       this.running = false;
     }
   }
 
-  private waiting(): number {
-    let count = 0;
-    for (const queue of this.queues.values()) count += queue.length;
-    return count;
+  private head(): CallPriority | undefined {
+    return CALL_PRIORITIES.find((priority) => this.queues.get(priority)!.length > 0);
   }
 
-  private next(): (() => void) | undefined {
+  private next(): Waiter | undefined {
     for (const priority of CALL_PRIORITIES) {
       const waiter = this.queues.get(priority)!.shift();
       if (waiter) return waiter;

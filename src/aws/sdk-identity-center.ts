@@ -67,12 +67,16 @@ export class SdkIdentityCenter implements IdentityCenter {
 
   async describeOperation(kind: OperationKind, requestId: string): Promise<OperationStatus> {
     const priority = this.statusPriority(kind);
-    if (kind === "create") {
-      const command = new DescribeAccountAssignmentCreationStatusCommand({ InstanceArn: this.instanceArn, AccountAssignmentCreationRequestId: requestId });
-      return toStatus((await this.sso(command, priority)).AccountAssignmentCreationStatus);
-    }
-    const command = new DescribeAccountAssignmentDeletionStatusCommand({ InstanceArn: this.instanceArn, AccountAssignmentDeletionRequestId: requestId });
-    return toStatus((await this.sso(command, priority)).AccountAssignmentDeletionStatus);
+    const asked = performance.now();
+    let sent = asked;
+    const onSent = () => {
+      sent = performance.now();
+    };
+    const status =
+      kind === "create"
+        ? toStatus((await this.sso(new DescribeAccountAssignmentCreationStatusCommand({ InstanceArn: this.instanceArn, AccountAssignmentCreationRequestId: requestId }), priority, onSent)).AccountAssignmentCreationStatus)
+        : toStatus((await this.sso(new DescribeAccountAssignmentDeletionStatusCommand({ InstanceArn: this.instanceArn, AccountAssignmentDeletionRequestId: requestId }), priority, onSent)).AccountAssignmentDeletionStatus);
+    return { ...status, queuedMs: sent - asked };
   }
 
   async operationsInProgress(kind: OperationKind): Promise<Set<string>> {
@@ -195,15 +199,16 @@ export class SdkIdentityCenter implements IdentityCenter {
     return kind === "create" ? "provision" : "poll";
   }
 
-  private sso<Input extends object, Output extends object>(command: Command<any, Input, any, Output, any>, priority: CallPriority): Promise<Output> {
-    command.middlewareStack.addRelativeTo(this.limit(priority), LIMIT_STEP);
+  private sso<Input extends object, Output extends object>(command: Command<any, Input, any, Output, any>, priority: CallPriority, onSent?: () => void): Promise<Output> {
+    command.middlewareStack.addRelativeTo(this.limit(priority, onSent), LIMIT_STEP);
     return this.options.clients.ssoAdmin.send(command as never) as Promise<Output>;
   }
 
-  private limit(priority: CallPriority): FinalizeRequestMiddleware<any, any> {
+  private limit(priority: CallPriority, onSent?: () => void): FinalizeRequestMiddleware<any, any> {
     const { limiter, instanceArn } = this.options;
     return (next) => async (args) => {
       await limiter.acquire(instanceArn, priority);
+      onSent?.();
       return next(args);
     };
   }

@@ -19,7 +19,10 @@ export interface WorkerSettings {
   /** How long an AWS operation may stay IN_PROGRESS before jitsudo stops waiting on it. */
   pollTimeoutMs: number;
   maxCreatesInFlight: number;
-  /** Grants one worker carries at once, per job. */
+  /**
+   * Grants one worker carries at once, per job. Most of them are only waiting (for a create slot,
+   * for AWS to finish), which costs a promise each; the cap bounds memory, not work.
+   */
   concurrency: number;
   /** First guess of how long an operation takes, until some have been seen. */
   initialPollMs: number;
@@ -30,7 +33,7 @@ export interface WorkerSettings {
 export const DEFAULT_WORKER_SETTINGS: WorkerSettings = {
   pollTimeoutMs: 5 * 60_000,
   maxCreatesInFlight: 10,
-  concurrency: 200,
+  concurrency: 2000,
   initialPollMs: 1000,
   retryBaseMs: 1000,
 };

@@ -2,14 +2,15 @@
  * Waits for CreateAccountAssignment / DeleteAccountAssignment operations to finish, spending as
  * few of the instance's 20 requests per second as it can.
  *
- * Each operation is polled when it is expected to be done: at the shortest duration recently seen
- * to be enough (an upper bound on how long operations take), so most operations cost one status
- * read. Some operations probe halfway between the longest duration recently seen to be too short
- * and that bound (half of them while the two are far apart, one in ten once they are close), so
- * the estimate tightens instead of drifting up. An operation still in
- * progress is polled again with a growing delay. When several operations of one instance are due
- * at once, one ListAccountAssignment{Creation,Deletion}Status call (IN_PROGRESS) tells which of
- * them finished, and only those are described.
+ * Each operation is first looked at when operations of its instance and kind are known to be
+ * done: the shortest time recently seen to be enough. Looks are timed from when the read left,
+ * after its wait for a rate-limit slot, so neither queueing nor round trips bend the estimate. Some operations probe earlier, halfway between the longest time
+ * recently seen to be too short and that bound (half of them while the two are far apart, one in
+ * ten once close), so a poor first guess is shed within a few operations and the bound stays
+ * tight. A probe that finds the operation running looks again at the bound; an operation still
+ * running past it is looked at again soon, then with a growing delay. When several operations of
+ * one instance are due at once, one ListAccountAssignment{Creation,Deletion}Status call
+ * (IN_PROGRESS) tells which of them finished, and only those are described.
  */
 import { classifyAwsError, describeAwsError } from "../aws/errors.js";
 import type { IdentityCenter, OperationKind, OperationStatus } from "../aws/identity-center.js";
@@ -39,8 +40,10 @@ interface Tracked {
   resolve(outcome: OperationOutcome): void;
 }
 
+/** Looks at an operation still running past the known bound: soon, then backing off. */
+const FOLLOW_UP_MS = [50, 100, 200, 400, 800, 1600, 3200, 5000];
+/** Recent operations whose durations bound the estimate. */
 const WINDOW = 50;
-const FOLLOW_UP_MS = [100, 200, 400, 800, 1600, 3200, 5000];
 
 /** Recent bounds on how long operations of one instance and kind take. */
 class DurationEstimate {
@@ -49,17 +52,21 @@ class DurationEstimate {
 
   constructor(private readonly initialMs: number) {}
 
-  firstPollAfter(random: () => number): number {
-    if (this.enough.length === 0) return this.initialMs;
-    const upper = Math.min(...this.enough);
-    const lower = Math.min(upper, this.tooShort.length ? Math.max(...this.tooShort) : 0);
-    // Probe often while the bounds are far apart, rarely once they are close.
-    const gap = upper - lower;
-    if (gap > 20 && random() < (gap > upper / 4 ? 0.5 : 0.1)) return (lower + upper) / 2;
-    return upper + 10;
+  /** The shortest time recently seen to be enough, if any. */
+  upper(): number | undefined {
+    return this.enough.length ? Math.min(...this.enough) : undefined;
   }
 
-  sawFinished(afterMs: number): void {
+  firstPollAfter(random: () => number): number {
+    const upper = this.upper();
+    if (upper === undefined) return this.initialMs;
+    const lower = Math.min(upper, this.tooShort.length ? Math.max(...this.tooShort) : 0);
+    const gap = upper - lower;
+    if (gap > 10 && random() < (gap > upper / 4 ? 0.5 : 0.1)) return (lower + upper) / 2;
+    return upper;
+  }
+
+  sawDone(afterMs: number): void {
     push(this.enough, afterMs);
   }
 
@@ -78,7 +85,6 @@ export class OperationPoller {
   private readonly estimates = new Map<string, DurationEstimate>();
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
-  private polling = false;
   private stopped = false;
   private readonly now: () => number;
   private readonly random: () => number;
@@ -121,43 +127,41 @@ export class OperationPoller {
   }
 
   private schedule(): void {
-    if (this.stopped || this.polling || this.tracked.size === 0) return;
+    if (this.stopped || this.tracked.size === 0) return;
     let next = Infinity;
     for (const entry of this.tracked) next = Math.min(next, entry.nextPollAt);
-    if (this.timer && next >= this.timerAt) return;
+    if (next === Infinity || (this.timer && next >= this.timerAt)) return;
     if (this.timer) clearTimeout(this.timer);
     this.timerAt = next;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.timerAt = Infinity;
-      void this.pollDue();
+      this.pollDue();
     }, Math.max(0, next - this.now()));
   }
 
-  private async pollDue(): Promise<void> {
-    this.polling = true;
-    try {
-      const now = this.now();
-      const groups = new Map<string, Tracked[]>();
-      for (const entry of this.tracked) {
-        if (entry.nextPollAt > now) continue;
-        const key = `${entry.ic.instanceArn}|${entry.kind}`;
-        groups.set(key, [...(groups.get(key) ?? []), entry]);
-      }
-      await Promise.all([...groups.values()].map((due) => this.pollGroup(due)));
-    } finally {
-      this.polling = false;
-      this.schedule();
+  /** Starts reading every due operation (in flight until answered) and sleeps until the next is due. */
+  private pollDue(): void {
+    const now = this.now();
+    const groups = new Map<string, Tracked[]>();
+    for (const entry of this.tracked) {
+      if (entry.nextPollAt > now) continue;
+      entry.nextPollAt = Infinity;
+      const key = `${entry.ic.instanceArn}|${entry.kind}`;
+      groups.set(key, [...(groups.get(key) ?? []), entry]);
     }
+    for (const due of groups.values()) void this.pollGroup(due).finally(() => this.schedule());
+    this.schedule();
   }
 
   private async pollGroup(due: Tracked[]): Promise<void> {
     let toDescribe = due;
     if (due.length >= (this.options.batchThreshold ?? 4)) {
+      const asked = this.now();
       try {
         const running = await due[0]!.ic.operationsInProgress(due[0]!.kind);
         toDescribe = due.filter((entry) => !running.has(entry.requestId));
-        for (const entry of due) if (running.has(entry.requestId)) this.stillRunning(entry);
+        for (const entry of due) if (running.has(entry.requestId)) this.stillRunning(entry, asked);
       } catch (error) {
         this.options.log.warn({ err: describeAwsError(error) }, "listing operations in progress failed; reading each one");
       }
@@ -166,24 +170,31 @@ export class OperationPoller {
   }
 
   private async describe(entry: Tracked): Promise<void> {
+    const asked = this.now();
     try {
-      const status = await entry.ic.describeOperation(entry.kind, entry.requestId);
-      if (status.status === "IN_PROGRESS") return this.stillRunning(entry);
-      this.estimate(entry).sawFinished(this.now() - entry.startedAt);
+      const { queuedMs = 0, ...status } = await entry.ic.describeOperation(entry.kind, entry.requestId);
+      // Timed from when the read left (after its rate-limit wait), not from the answer: neither
+      // queueing nor the round trip may make operations look slower or faster than they are.
+      const looked = asked + queuedMs;
+      if (status.status === "IN_PROGRESS") return this.stillRunning(entry, looked);
+      this.estimate(entry).sawDone(looked - entry.startedAt);
       this.finish(entry, { kind: "finished", status });
     } catch (error) {
       if (classifyAwsError(error) === "not-found") return this.finish(entry, { kind: "unknown-request", error: describeAwsError(error) });
       // A failed status read changes nothing in AWS: read again later, until the timeout.
       this.options.log.warn({ err: describeAwsError(error), requestId: entry.requestId }, "status read failed; retrying");
-      this.stillRunning(entry, false);
+      this.stillRunning(entry);
     }
   }
 
-  private stillRunning(entry: Tracked, observed = true): void {
+  private stillRunning(entry: Tracked, askedAt?: number): void {
+    const estimate = this.estimate(entry);
+    if (askedAt !== undefined) estimate.sawRunning(askedAt - entry.startedAt);
     const elapsed = this.now() - entry.startedAt;
-    if (observed) this.estimate(entry).sawRunning(elapsed);
     if (elapsed >= this.options.timeoutMs) return this.finish(entry, { kind: "timeout" });
-    const delay = FOLLOW_UP_MS[Math.min(entry.polls, FOLLOW_UP_MS.length - 1)]!;
+    // A probe that came early looks again at the bound; past the bound, soon and then less often.
+    const upper = estimate.upper();
+    const delay = upper !== undefined && upper > elapsed + 20 ? upper - elapsed : FOLLOW_UP_MS[Math.min(entry.polls, FOLLOW_UP_MS.length - 1)]!;
     entry.polls += 1;
     entry.nextPollAt = Math.min(this.now() + delay, entry.startedAt + this.options.timeoutMs);
   }

@@ -22,19 +22,20 @@ import {
   endedChanges,
   intendCreate,
   release,
+  type CreateIntent,
   updateHeld,
   type AssignmentRef,
 } from "../grants/work-queue.js";
 import { AWS, JITSUDO, type JobContext } from "./context.js";
-import type { OperationPoller } from "./operation-poller.js";
+import { CreateSlotLine } from "./create-slots.js";
+import type { OperationOutcome, OperationPoller } from "./operation-poller.js";
 import { GrantTasks, moveGrant, StepEnded, type StepEvent } from "./steps.js";
 
 type Resolved = GrantRow & AssignmentRef;
 
 export class ProvisionGrantWorker {
   private readonly tasks: GrantTasks;
-  /** Woken when a create slot may have come free (a create finished here, or another replica said so). */
-  private slotWaiters: (() => void)[] = [];
+  private readonly slots = new CreateSlotLine();
   private stopping = false;
 
   constructor(
@@ -62,10 +63,8 @@ export class ProvisionGrantWorker {
   }
 
   /** Someone may have freed a create slot: let waiting grants try again. */
-  slotFreed(): void {
-    const waiters = this.slotWaiters;
-    this.slotWaiters = [];
-    for (const wake of waiters) wake();
+  slotFreed(instanceArn?: string): void {
+    this.slots.freed(instanceArn);
   }
 
   drain(): Promise<void> {
@@ -103,7 +102,6 @@ export class ProvisionGrantWorker {
     }
     if (resolved.operation !== "create") await this.reserveSlot(resolved);
 
-    const startedAt = ctx.now();
     let requestId: string;
     try {
       const status = await ic.createAssignment(assignmentOf(resolved));
@@ -111,9 +109,11 @@ export class ProvisionGrantWorker {
     } catch (error) {
       // Nothing was created: give the slot back; retryLater decides when to try again.
       await updateHeld(ctx.db, resolved, ctx.workerId, { operation: null, operation_started_at: null });
-      this.slotFreed();
+      this.slotFreed(resolved.instance_arn);
       throw error;
     }
+    // Timed from AWS's answer: however long the call waited for a rate-limit slot, the operation began by then.
+    const startedAt = ctx.now();
     if (!(await updateHeld(ctx.db, resolved, ctx.workerId, { aws_request_id: requestId, operation_started_at: startedAt }))) throw new StepEnded();
     return this.await(resolved, ic, requestId, startedAt.getTime());
   }
@@ -153,30 +153,42 @@ export class ProvisionGrantWorker {
   /** Waits until the instance has a free create slot (AWS allows 10 in flight) and no delete of this assignment is pending. */
   private async reserveSlot(grant: Resolved): Promise<void> {
     for (;;) {
+      const last: { intent?: CreateIntent } = {};
+      const answer = await this.slots.take(
+        grant.instance_arn,
+        async () => {
+          const intent = await intendCreate(this.ctx.db, grant, this.ctx.workerId, this.ctx.now(), this.ctx.settings.maxCreatesInFlight);
+          last.intent = intent;
+          if (intent === "go") return "go";
+          return intent === "no-slot" && grant.expires_at > this.ctx.now() ? "no-slot" : "other";
+        },
+        () => this.stopping,
+      );
+      if (answer === "go") return;
       if (this.stopping) throw new StepEnded("shutting down");
-      const intent = await intendCreate(this.ctx.db, grant, this.ctx.workerId, this.ctx.now(), this.ctx.settings.maxCreatesInFlight);
-      if (intent === "go") return;
-      if (intent === "lost") throw new StepEnded();
+      if (last.intent === "lost") throw new StepEnded();
       if (grant.expires_at <= this.ctx.now()) {
         await this.fail(grant, "its access window ended while it waited for Identity Center");
         throw new StepEnded();
       }
-      // Woken by a local create finishing; other replicas' slots are noticed by the short timeout.
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, intent === "no-slot" ? 250 : 500);
-        this.slotWaiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
+      // A delete of this very assignment is pending: wait for it outside the line, then queue again.
+      await new Promise((resolve) => setTimeout(resolve, 500));
     }
   }
 
   private async await(grant: Resolved, ic: IdentityCenter, requestId: string, startedAt: number): Promise<void> {
     const outcome = await this.poller.wait(ic, "create", requestId, startedAt);
-    const { ctx } = this;
     if (outcome.kind === "stopped") throw new StepEnded(); // shutting down: the next worker polls the same request id
-    this.slotFreed();
+    try {
+      await this.settle(grant, requestId, outcome);
+    } finally {
+      // Only now is the grant's operation cleared in the database: the next in line can count a free slot.
+      this.slotFreed(grant.instance_arn);
+    }
+  }
+
+  private async settle(grant: Resolved, requestId: string, outcome: Exclude<OperationOutcome, { kind: "stopped" }>): Promise<void> {
+    const { ctx } = this;
     if (outcome.kind === "unknown-request") {
       // AWS does not know the request (it expired from its records): ask again; creating is idempotent.
       await updateHeld(ctx.db, grant, ctx.workerId, { aws_request_id: null });

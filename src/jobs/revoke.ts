@@ -89,7 +89,6 @@ export class RevokeGrantWorker {
       ctx.reporter.changed(grant);
     }
 
-    const issuedAt = ctx.now();
     let result: Awaited<ReturnType<IdentityCenter["deleteAssignment"]>>;
     try {
       result = await ic.deleteAssignment({ accountId: resolved.account_id, permissionSetArn: resolved.permission_set_arn, principalType: "USER", principalId: resolved.principal_id });
@@ -97,6 +96,8 @@ export class RevokeGrantWorker {
       await updateHeld(ctx.db, revoking, ctx.workerId, { operation: null, operation_started_at: null });
       throw error;
     }
+    // Timed from AWS's answer: the deletion had begun by then (and the lag metric errs on the late side).
+    const issuedAt = ctx.now();
     this.observeLag(resolved, issuedAt);
     if (result === "not-found") {
       await moveGrant(ctx, revoking, "revoked", { type: "revoked", actor: AWS, reason: "the assignment was already gone" }, { ...endedChanges(ctx.db), aws_request_id: null, last_error: null });

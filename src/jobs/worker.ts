@@ -120,10 +120,10 @@ export class GrantWorker {
     try {
       do {
         this.again = false;
+        const claimedAt = this.ctx.now().getTime();
         // Revokes first: removing access that has ended matters more than granting new access.
-        await this.revoke.claimAndStart();
-        await this.provision.claimAndStart();
-        await this.sleepUntilDue();
+        const claimed = (await this.revoke.claimAndStart()) + (await this.provision.claimAndStart());
+        if ((await this.sleepUntilDue(claimedAt, claimed > 0)) === "due-now") this.again = true;
         this.cycles += 1;
       } while (this.again && !this.stopped);
     } catch (error) {
@@ -134,10 +134,14 @@ export class GrantWorker {
     }
   }
 
-  private async sleepUntilDue(): Promise<void> {
+  private async sleepUntilDue(claimedAt: number, madeProgress: boolean): Promise<"due-now" | "sleeping"> {
     const due = await nextDueAt(this.ctx.db);
     const wait = due ? due.getTime() - this.ctx.now().getTime() : MAX_SLEEP_MS;
-    this.arm(Math.min(MAX_SLEEP_MS, Math.max(MIN_SLEEP_MS, wait)));
+    // Work that fell due while this cycle claimed, or more of what it could claim: take it now.
+    if (wait <= 0 && (madeProgress || due!.getTime() > claimedAt)) return "due-now";
+    // Future work: wake exactly then. Work already due that this cycle could not take (no room): soon.
+    this.arm(wait > 0 ? Math.min(MAX_SLEEP_MS, wait) : MIN_SLEEP_MS);
+    return "sleeping";
   }
 
   private arm(ms: number): void {

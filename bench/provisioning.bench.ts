@@ -1,0 +1,239 @@
+/**
+ * Provisioning and revoking at AWS's limits, against the local Identity Center over HTTP (20
+ * requests per second per instance, 10 creates in flight) with jitsudo's real worker, rate
+ * limiter and poller, and grants in PostgreSQL.
+ *
+ * - throughput: 1,000 grants due at once, 2 s provisioning time. The ceiling is
+ *   min(10 in flight / 2 s, what 20 TPS less polling allows) = 5 grants/s; target ≥ 90% of it,
+ *   no throttling failures, ≤ 2.5 Identity Center calls per grant.
+ * - expiry: 1,000 active grants expiring within one minute; lag from `expires_at` to
+ *   DeleteAccountAssignment issued, p50/p99 (target p99 ≤ 1 s).
+ * - merge to create: merged pull requests through the app's webhook pipeline; time from the
+ *   webhook's delivery to CreateAccountAssignment issued, p99 (target ≤ 0.5 s).
+ */
+import { generateKeyPairSync, randomUUID } from "node:crypto";
+import nock from "nock";
+import { Probot } from "probot";
+import { createApp } from "../src/app.js";
+import { createLogger } from "../src/logger.js";
+import { DEFAULT_WORKER_SETTINGS } from "../src/jobs/context.js";
+import { approveGrant, INSTANCE_ARN, startAwsWorld, startTestWorker, type AwsWorld } from "../test/support/aws-world.js";
+import { APP_ID, FakeGitHub } from "../test/support/fake-github.js";
+import { UnthrottledOctokit } from "../test/support/octokit.js";
+import { pullRequestMergedEvent } from "../test/support/payloads.js";
+import { benchDatabase } from "./support/database.js";
+import { summarize, type BenchResult } from "./stats.js";
+
+const GRANTS = 1000;
+const PROVISIONING_MS = 2000;
+const CEILING_PER_SECOND = 10 / (PROVISIONING_MS / 1000);
+/** The production defaults: nothing tuned for the benchmark. */
+const SETTINGS = DEFAULT_WORKER_SETTINGS;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** 1,000 distinct assignments: 10 users × 100 accounts. */
+function addOrganisation(world: AwsWorld, accounts: number, users: number): { accountIds: string[]; userNames: string[]; userIds: string[] } {
+  const accountIds = Array.from({ length: accounts }, (_, index) => `7${String(index).padStart(11, "0")}`);
+  accountIds.forEach((id, index) => world.ic.addAccount({ id, name: `bench-${index}` }));
+  const userNames = Array.from({ length: users }, (_, index) => `bench-${index}@example.com`);
+  const userIds = userNames.map((userName) => world.ic.addUser("d-aaaaaaaaaa", { userName }));
+  return { accountIds, userNames, userIds };
+}
+
+/** Identity Center calls (STS is a separate service with its own limits), by outcome. */
+function identityCenterCalls(world: AwsWorld) {
+  const calls = world.ic.calls.filter((call) => call.service !== "sts");
+  return { total: calls.length, throttled: calls.filter((call) => call.outcome === "ThrottlingException").length };
+}
+
+async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`benchmark: ${what} did not happen within ${timeoutMs / 1000} s`);
+    await sleep(200);
+  }
+}
+
+export async function benchProvisioningThroughput(): Promise<BenchResult> {
+  const database = await benchDatabase("provisioning");
+  const world = await startAwsWorld({ provisioningDelayMs: PROVISIONING_MS });
+  const { db } = database;
+  try {
+    const { accountIds, userNames } = addOrganisation(world, 100, 10);
+    for (let index = 0; index < GRANTS; index++) {
+      await approveGrant(db, world, { principal: userNames[index % 10]!, accountRef: accountIds[Math.floor(index / 10)]!, prNumber: 1 + index });
+    }
+    world.ic.clearCalls();
+    const running = await startTestWorker(db, world, { settings: SETTINGS });
+    try {
+      await waitUntil(async () => Number((await db("grants").whereIn("status", ["active", "failed"]).count({ n: "*" }))[0]!.n) === GRANTS, 600_000, "provisioning every grant");
+    } finally {
+      await running.stop();
+    }
+    const creates = world.ic.operations().filter((operation) => operation.kind === "create");
+    const firstCreate = Math.min(...creates.map((operation) => operation.createdAt));
+    const lastActive = Math.max(...((await db("grants").pluck("active_at")) as Date[]).map((at) => at.getTime()));
+    const perSecond = GRANTS / ((lastActive - firstCreate) / 1000);
+    const failed = Number((await db("grants").where({ status: "failed" }).count({ n: "*" }))[0]!.n);
+    const calls = identityCenterCalls(world);
+    return {
+      name: `provisioning throughput: ${GRANTS} grants, ${PROVISIONING_MS / 1000} s provisioning, simulator at AWS's limits (20 TPS, 10 creates in flight)`,
+      figures: {
+        grants_per_second: Math.round(perSecond * 100) / 100,
+        fraction_of_ceiling: `${Math.round((perSecond / CEILING_PER_SECOND) * 1000) / 10}% of ${CEILING_PER_SECOND}/s`,
+        failed_grants: failed,
+        throttled_calls: calls.throttled,
+        identity_center_calls_per_grant: Math.round((calls.total / GRANTS) * 100) / 100,
+        peak_creates_in_flight: world.ic.peakInFlightCreates(INSTANCE_ARN),
+      },
+      target: "≥ 90% of the ceiling; 0 failures from throttling; ≤ 2.5 calls per grant",
+    };
+  } finally {
+    await world.stop();
+    await database.close();
+  }
+}
+
+export async function benchExpiryLag(): Promise<BenchResult> {
+  const database = await benchDatabase("expiry");
+  const world = await startAwsWorld({ provisioningDelayMs: PROVISIONING_MS });
+  const { db } = database;
+  try {
+    const { accountIds, userNames, userIds } = addOrganisation(world, 100, 10);
+    const start = Date.now() + 10_000;
+    const rows = [];
+    for (let index = 0; index < GRANTS; index++) {
+      const principal = userNames[index % 10]!;
+      const accountId = accountIds[Math.floor(index / 10)]!;
+      const principalId = userIds[index % 10]!;
+      world.ic.addAssignmentOutOfBand({ instanceArn: INSTANCE_ARN, accountId, permissionSetArn: world.readOnly, principalType: "USER", principalId });
+      rows.push(activeGrant(index, principal, principalId, accountId, world.readOnly, new Date(start + Math.random() * 60_000)));
+    }
+    for (let index = 0; index < rows.length; index += 200) await db("grants").insert(rows.slice(index, index + 200));
+    world.ic.clearCalls();
+    const running = await startTestWorker(db, world, { settings: SETTINGS });
+    try {
+      await waitUntil(async () => world.ic.calls.filter((call) => call.operation === "DeleteAccountAssignment" && call.outcome === "ok").length === GRANTS, 180_000, "a delete for every grant");
+    } finally {
+      await running.stop();
+    }
+    const expiry = new Map(rows.map((row) => [`${row.account_id}|${row.principal_id}`, row.expires_at.getTime()]));
+    const lags: number[] = [];
+    const seen = new Set<string>();
+    for (const call of world.ic.calls) {
+      if (call.operation !== "DeleteAccountAssignment") continue;
+      const key = `${call.input.TargetId}|${call.input.PrincipalId}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      lags.push(call.at - expiry.get(key)!);
+    }
+    const calls = identityCenterCalls(world);
+    return {
+      name: `expiry: ${GRANTS} grants expiring within one minute, simulator at AWS's limits`,
+      figures: {
+        lag_expiry_to_delete_ms: summarize(lags),
+        throttled_calls: calls.throttled,
+      },
+      target: "p99 ≤ 1 s",
+    };
+  } finally {
+    await world.stop();
+    await database.close();
+  }
+}
+
+export async function benchMergeToCreate(): Promise<BenchResult> {
+  const MERGES = 100;
+  const database = await benchDatabase("merge_to_create");
+  const world = await startAwsWorld({ provisioningDelayMs: 200 });
+  const { db } = database;
+  const github = new FakeGitHub();
+  const base = "b".repeat(40);
+  github.setFile(base, ".github/jitsudo.yml", 'users:\n  alice: alice@example.com\nrules:\n  - permission_sets: [ReadOnlyAccess]\n    accounts: ["*"]\n    max_duration: 8h\n');
+  github.setFile(base, ".github/CODEOWNERS", "/access-requests/ @bob\n");
+  github.permissions.set("bob", "write");
+  const { accountIds } = addOrganisation(world, MERGES, 0);
+  nock.disableNetConnect();
+  nock.enableNetConnect((host) => host.startsWith("127.0.0.1"));
+  github.start();
+  const probot = new Probot({
+    appId: APP_ID,
+    privateKey: generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }).toString(),
+    secret: "bench",
+    log: createLogger("silent"),
+    Octokit: UnthrottledOctokit,
+  });
+  await probot.load(createApp({ db }));
+  const running = await startTestWorker(db, world, { settings: SETTINGS });
+  const delivered = new Map<string, number>();
+  try {
+    for (let index = 0; index < MERGES; index++) {
+      const number = 100 + index;
+      const head = `a${String(index).padStart(39, "0")}`;
+      const merge = `e${String(index).padStart(39, "0")}`;
+      const path = `access-requests/alice-${index}.yaml`;
+      const request = `account: "${accountIds[index]}"\npermission_set: ReadOnlyAccess\nduration: 1h\nreason: "Benchmark merge ${index}"\n`;
+      github.setFile(head, path, request);
+      github.setFile(merge, path, request);
+      github.parents.set(merge, [base, head]);
+      github.addPull({ number, headSha: head, baseSha: base, baseRef: "main", author: "alice", state: "closed", files: [{ filename: path, status: "added" }] });
+      github.reviews.set(number, [{ login: "bob", state: "APPROVED", commitId: head }]);
+      github.commits.set(number, [{ sha: head, author: "alice", committer: "alice" }]);
+      const payload = pullRequestMergedEvent({ number, headSha: head, baseSha: base, author: "alice", mergeCommitSha: merge });
+      delivered.set(accountIds[index]!, Date.now());
+      await probot.receive({ id: randomUUID(), name: "pull_request", payload } as never);
+      await sleep(250);
+    }
+    await waitUntil(async () => world.ic.calls.filter((call) => call.operation === "CreateAccountAssignment").length >= MERGES, 60_000, "a create for every merge");
+  } finally {
+    await running.stop();
+    github.stop();
+    nock.enableNetConnect();
+    await world.stop();
+    await database.close();
+  }
+  const lags: number[] = [];
+  const seen = new Set<string>();
+  for (const call of world.ic.calls) {
+    const account = String(call.input.TargetId);
+    if (call.operation !== "CreateAccountAssignment" || seen.has(account)) continue;
+    seen.add(account);
+    lags.push(call.at - delivered.get(account)!);
+  }
+  return {
+    name: `merge to create: ${MERGES} merged pull requests through the webhook pipeline, one every 250 ms`,
+    figures: { webhook_delivered_to_create_issued_ms: summarize(lags) },
+    target: "p99 ≤ 500 ms",
+  };
+}
+
+function activeGrant(index: number, principal: string, principalId: string, accountId: string, permissionSetArn: string, expiresAt: Date) {
+  const startsAt = new Date(expiresAt.getTime() - 3_600_000);
+  return {
+    tenant: 1,
+    repo: "acme/access",
+    pr_number: 1 + index,
+    file_path: `access-requests/bench-${index}.yaml`,
+    blob_sha: "b".repeat(40),
+    merge_commit_sha: index.toString(16).padStart(40, "0"),
+    requester: "alice",
+    principal,
+    principal_id: principalId,
+    account_ref: accountId,
+    account_id: accountId,
+    permission_set_ref: "ReadOnlyAccess",
+    permission_set_arn: permissionSetArn,
+    instance_arn: INSTANCE_ARN,
+    aws_role_arn: "arn:aws:iam::111111111111:role/jitsudo",
+    aws_region: "us-east-1",
+    identity_store_id: "d-aaaaaaaaaa",
+    status: "active",
+    starts_at: startsAt,
+    expires_at: expiresAt,
+    active_at: startsAt,
+    duration_seconds: 3600,
+    reason: "benchmark",
+    approvers: JSON.stringify(["bob"]),
+  };
+}

@@ -1,0 +1,52 @@
+import { describe, expect, it } from "vitest";
+import type { IdentityCenter, OperationKind, OperationStatus } from "../../src/aws/identity-center.js";
+import { OperationPoller } from "../../src/jobs/operation-poller.js";
+
+const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+/** Operations that finish a fixed time after they start; every status read is counted. */
+function operations(durationMs: number, outcome: OperationStatus["status"] = "SUCCEEDED") {
+  const started = new Map<string, number>();
+  const counts = { describe: 0, list: 0 };
+  const status = (id: string): OperationStatus => ({ requestId: id, status: Date.now() - started.get(id)! >= durationMs ? outcome : "IN_PROGRESS" });
+  const ic = {
+    instanceArn: "arn:aws:sso:::instance/ssoins-1",
+    describeOperation: async (_kind: OperationKind, id: string) => (counts.describe++, status(id)),
+    operationsInProgress: async () => (counts.list++, new Set([...started.keys()].filter((id) => status(id).status === "IN_PROGRESS"))),
+  } as unknown as IdentityCenter;
+  const start = (id: string) => {
+    started.set(id, Date.now());
+    return Date.now();
+  };
+  return { ic, counts, start };
+}
+
+describe("the operation poller", () => {
+  it("learns how long operations take, so most cost a single status read", async () => {
+    const { ic, counts, start } = operations(60);
+    const poller = new OperationPoller({ log: silent, timeoutMs: 10_000, initialEstimateMs: 300 });
+    for (let index = 0; index < 30; index++) {
+      const outcome = await poller.wait(ic, "create", `op-${index}`, start(`op-${index}`));
+      expect(outcome).toEqual({ kind: "finished", status: { requestId: `op-${index}`, status: "SUCCEEDED" } });
+    }
+    expect(counts.describe / 30).toBeLessThanOrEqual(1.6);
+  });
+
+  it("asks once for many operations that are due together, and describes only the finished ones", async () => {
+    const { ic, counts, start } = operations(50, "FAILED");
+    const poller = new OperationPoller({ log: silent, timeoutMs: 10_000, initialEstimateMs: 100 });
+    const at = Date.now();
+    const outcomes = await Promise.all(Array.from({ length: 8 }, (_, index) => (start(`op-${index}`), poller.wait(ic, "delete", `op-${index}`, at))));
+    expect(outcomes.every((outcome) => outcome.kind === "finished" && outcome.status.status === "FAILED")).toBe(true);
+    expect(counts).toEqual({ list: 1, describe: 8 });
+  });
+
+  it("gives up on an operation after the timeout, and resolves waits with 'stopped' when stopped", async () => {
+    const { ic, start } = operations(60_000);
+    const poller = new OperationPoller({ log: silent, timeoutMs: 200, initialEstimateMs: 50 });
+    expect(await poller.wait(ic, "create", "slow", start("slow"))).toEqual({ kind: "timeout" });
+    const waiting = poller.wait(ic, "create", "slower", start("slower"));
+    poller.stop();
+    expect(await waiting).toEqual({ kind: "stopped" });
+  });
+});
