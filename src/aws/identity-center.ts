@@ -48,6 +48,8 @@ export interface IdentityCenter {
   /** Accounts the permission set is provisioned to: where assignments of it can exist at all. */
   accountsWithPermissionSet(permissionSetArn: string): Promise<string[]>;
   assignments(accountId: string, permissionSetArn: string): Promise<Assignment[]>;
+  /** Every assignment of a user, in any account and permission set. */
+  assignmentsOfPrincipal(principalId: string, principalType?: PrincipalType): Promise<Assignment[]>;
 }
 
 /** The assignment's identity, for locks and comparisons. */

@@ -15,6 +15,7 @@ import {
   ListAccountAssignmentCreationStatusCommand,
   ListAccountAssignmentDeletionStatusCommand,
   ListAccountAssignmentsCommand,
+  ListAccountAssignmentsForPrincipalCommand,
   ListAccountsForProvisionedPermissionSetCommand,
   ListPermissionSetsCommand,
   type AccountAssignmentOperationStatus,
@@ -163,6 +164,22 @@ export class SdkIdentityCenter implements IdentityCenter {
     let token: string | undefined;
     do {
       const command = new ListAccountAssignmentsCommand({ InstanceArn: this.instanceArn, AccountId: accountId, PermissionSetArn: permissionSetArn, MaxResults: PAGE, NextToken: token });
+      const page = await this.sso(command, this.readPriority());
+      for (const item of page.AccountAssignments ?? []) {
+        if (item.AccountId && item.PermissionSetArn && item.PrincipalId && item.PrincipalType) {
+          found.push({ accountId: item.AccountId, permissionSetArn: item.PermissionSetArn, principalType: item.PrincipalType as PrincipalType, principalId: item.PrincipalId });
+        }
+      }
+      token = page.NextToken;
+    } while (token);
+    return found;
+  }
+
+  async assignmentsOfPrincipal(principalId: string, principalType: PrincipalType = "USER"): Promise<Assignment[]> {
+    const found: Assignment[] = [];
+    let token: string | undefined;
+    do {
+      const command = new ListAccountAssignmentsForPrincipalCommand({ InstanceArn: this.instanceArn, PrincipalId: principalId, PrincipalType: principalType, MaxResults: PAGE, NextToken: token });
       const page = await this.sso(command, this.readPriority());
       for (const item of page.AccountAssignments ?? []) {
         if (item.AccountId && item.PermissionSetArn && item.PrincipalId && item.PrincipalType) {

@@ -116,6 +116,7 @@ async function startWorkerRole(config: AppConfig, log: Logger, db: Knex, metrics
     reporter,
     metrics,
     onLost,
+    reconciliationIntervalMs: config.reconciliationIntervalMs,
   });
   return {
     name: "worker",

@@ -8,6 +8,7 @@ import type { KeyedLock } from "../db/locks.js";
 import { cachedAppIdentity } from "./app-identity.js";
 import { CHECK_NAME } from "./check-run.js";
 import { reportDirectPush } from "./direct-push.js";
+import { syncTenantConfig } from "./tenant-config-sync.js";
 import { pullRequestKey, type PullRequestInfo } from "./gateway.js";
 import { OctokitGateway, toPullRequestInfo } from "./octokit-gateway.js";
 import { mergeInfoOf, processMerge } from "./process-merge.js";
@@ -101,6 +102,8 @@ export function registerPullRequestHandlers(app: Probot, deps: HandlerDeps): voi
     const { ref, deleted, repository, installation, before, after, commits, sender } = context.payload;
     if (deleted || !installation || ref !== `refs/heads/${repository.default_branch}`) return;
     const push = { tenant: installation.id, repoFullName: repository.full_name, before, after, pusher: sender?.login ?? "unknown", commits };
-    await reportDirectPush(gatewayFor(context), push, { db, log: context.log });
+    const gateway = gatewayFor(context);
+    await syncTenantConfig(gateway, push, { db, now: deps.now });
+    await reportDirectPush(gateway, push, { db, log: context.log });
   });
 }

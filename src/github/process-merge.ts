@@ -8,10 +8,11 @@ import type { Knex } from "knex";
 import { judgeMerge, lookupsNeeded, NO_REQUEST_FILES, teamKey, type MergeVerdict, type RepoPermission, type TeamMembership } from "../approval/approval.js";
 import { CODEOWNERS_LOCATIONS, CODEOWNERS_MAX_BYTES } from "../approval/codeowners.js";
 import { TENANT_CONFIG_PATH } from "../config/tenant.js";
+import { recordTenantConfig } from "../config/tenant-snapshots.js";
 import { recordMerge, type NewGrant } from "../grants/store.js";
 import { REQUEST_FILE_MAX_BYTES } from "../requests/access-request.js";
 import { requestPathsOf } from "../requests/pull-request-review.js";
-import type { FileAt, GitHubGateway, PullRequestInfo } from "./gateway.js";
+import type { FileAt, FileBytes, GitHubGateway, PullRequestInfo } from "./gateway.js";
 import { renderVerdictComment, upsertStickyComment } from "./sticky-comment.js";
 import type { Log } from "../logger.js";
 
@@ -58,7 +59,7 @@ export async function processMerge(gateway: GitHubGateway, merge: MergeInfo, dep
   // Redeliveries and replicas: a merge already judged costs one indexed read, no GitHub calls.
   if (await deps.db("merge_verdicts").where(key).first()) return "already-recorded";
 
-  const verdict = await judge(gateway, merge, deps.now());
+  const { verdict, base } = await judge(gateway, merge, deps.now());
   const outcome: MergeOutcome = verdict.approved ? "granted" : isIgnorable(verdict) ? "ignored" : "rejected";
   const recorded = await recordMerge(deps.db, {
     tenant: merge.tenant,
@@ -80,13 +81,17 @@ export async function processMerge(gateway: GitHubGateway, merge: MergeInfo, dep
   if (!recorded.recorded) return "already-recorded";
 
   deps.log.info({ pr: merge.pr.number, merge: merge.mergeCommitSha, outcome, reasons: allReasons(verdict) }, "merge judged");
+  // The policy in force on the default branch, for the worker's drift job.
+  if (base.config.kind === "file" && merge.pr.baseRef === merge.defaultBranch) {
+    await recordTenantConfig(deps.db, { tenant: merge.tenant, repo: merge.repoFullName, commitSha: base.sha, content: new TextDecoder().decode(base.config.bytes), readAt: merge.mergedAt });
+  }
   if (outcome !== "ignored") {
     await upsertStickyComment(gateway, merge.pr.number, renderVerdictComment(verdict, merge));
   }
   return outcome;
 }
 
-async function judge(gateway: GitHubGateway, merge: MergeInfo, now: Date): Promise<MergeVerdict> {
+async function judge(gateway: GitHubGateway, merge: MergeInfo, now: Date): Promise<{ verdict: MergeVerdict; base: { sha: string; config: FileBytes } }> {
   const [files, parents, reviews, commits] = await Promise.all([
     gateway.listPullRequestFiles(merge.pr.number),
     gateway.commitParents(merge.mergeCommitSha),
@@ -137,15 +142,13 @@ async function judge(gateway: GitHubGateway, merge: MergeInfo, now: Date): Promi
     teamMemberships: new Map<string, TeamMembership>(memberships),
     permissions: new Map<string, RepoPermission>(permissions),
   });
+  const base = { sha: baseSha, config: evidence.configFile };
   if (commits.length < merge.commitCount) {
     // GitHub lists at most 250 commits: unseen commits could be an approver's own. Fail closed.
-    return {
-      ...verdict,
-      approved: false,
-      reasons: [...verdict.reasons, `GitHub lists only ${commits.length} of this pull request's ${merge.commitCount} commits, so jitsudo cannot check who wrote them all; split it into smaller pull requests`],
-    };
+    const reason = `GitHub lists only ${commits.length} of this pull request's ${merge.commitCount} commits, so jitsudo cannot check who wrote them all; split it into smaller pull requests`;
+    return { verdict: { ...verdict, approved: false, reasons: [...verdict.reasons, reason] }, base };
   }
-  return verdict;
+  return { verdict, base };
 }
 
 function isIgnorable(verdict: MergeVerdict): boolean {

@@ -1,13 +1,15 @@
 /**
  * The grant lifecycle as data: which statuses exist and which moves between them are legal.
  *
- *   approved ──▶ provisioning ──▶ active ──▶ revoking ──▶ revoked
- *      │              │             │
- *      │              ▼             ▼
- *      │            failed        expired   (ended, but the assignment stays for another live grant)
+ *   approved ──▶ provisioning ◀──▶ active ──▶ revoking ──▶ revoked
+ *      │              │               │
+ *      │              ▼               ▼
+ *      │            failed          expired   (ended, but the assignment stays for another live grant)
  *      ▼
  *   revoked / expired   (ended or superseded before it ever started: nothing was assigned)
  *
+ * active → provisioning is drift repair: the assignment of a live grant was deleted outside
+ * jitsudo, so it is created again, exactly as the first time.
  * `rejected` is terminal from the start: a refused merge recorded for the audit trail. Retrying a
  * failed AWS call is not a status change; it is an attempt counter on the same status. A grant
  * whose provisioning failed after the assignment may exist moves to `revoking`, so that nothing
@@ -30,7 +32,7 @@ export type GrantStatus = (typeof GRANT_STATUSES)[number];
 const TRANSITIONS: Readonly<Record<GrantStatus, readonly GrantStatus[]>> = {
   approved: ["provisioning", "revoked", "expired"],
   provisioning: ["active", "failed", "revoking"],
-  active: ["revoking", "expired"],
+  active: ["revoking", "expired", "provisioning"],
   revoking: ["revoked", "expired"],
   revoked: [],
   failed: [],

@@ -21,7 +21,8 @@ export type EventType =
   | "revoke_failed"
   | "expired"
   | "drift_repaired"
-  | "drift_unexpected";
+  | "drift_unexpected"
+  | "drift_resumed";
 
 export interface GrantRow {
   id: string;

@@ -6,7 +6,7 @@
  * (LISTEN/NOTIFY), and the worker sleeps exactly until the next start, expiry or retry that the
  * database knows of. node-cron's tick every 30 s is only the safety net for a lost wake-up.
  * Each wake-up runs one cycle: claim what is due (revokes before grants) up to the concurrency
- * limit, then sleep again.
+ * limit, then sleep again. Drift reconciliation runs beside it, every RECONCILIATION_INTERVAL.
  */
 import type { Knex } from "knex";
 import type { AwsDefaults } from "../aws/connections.js";
@@ -17,6 +17,7 @@ import type { Log } from "../logger.js";
 import { Metrics } from "../metrics.js";
 import { DEFAULT_WORKER_SETTINGS, type IdentityCenterConnector, type JobContext, type WorkerSettings } from "./context.js";
 import { OperationPoller } from "./operation-poller.js";
+import { DriftReconcileWorker } from "./drift.js";
 import { ProvisionGrantWorker } from "./provision.js";
 import { RevokeGrantWorker } from "./revoke.js";
 import { Scheduler } from "./scheduler.js";
@@ -34,6 +35,8 @@ export interface WorkerOptions {
   settings?: Partial<WorkerSettings>;
   /** Called when the worker lost its database session and stopped claiming (the process should exit). */
   onLost?: (error?: unknown) => void;
+  /** RECONCILIATION_INTERVAL: drift sweeps this often; unset, drift does not run on its own. */
+  reconciliationIntervalMs?: number;
 }
 
 /** Longest sleep between cycles even when nothing is due: new rows written without a NOTIFY are found. */
@@ -45,6 +48,7 @@ export class GrantWorker {
   readonly ctx: JobContext;
   readonly provision: ProvisionGrantWorker;
   readonly revoke: RevokeGrantWorker;
+  readonly drift: DriftReconcileWorker;
   private readonly poller: OperationPoller;
   private readonly scheduler: Scheduler;
   private session?: WorkerSession;
@@ -73,6 +77,7 @@ export class GrantWorker {
     this.poller = new OperationPoller({ log: options.log, timeoutMs: settings.pollTimeoutMs, initialEstimateMs: settings.initialPollMs, now: () => now().getTime() });
     this.provision = new ProvisionGrantWorker(this.ctx, this.poller);
     this.revoke = new RevokeGrantWorker(this.ctx, this.poller);
+    this.drift = new DriftReconcileWorker(this.ctx, options.reconciliationIntervalMs ?? 30_000);
     this.scheduler = new Scheduler(options.log);
   }
 
@@ -91,6 +96,7 @@ export class GrantWorker {
     worker = new GrantWorker(options, session);
     worker.session = session;
     worker.scheduler.add({ name: "grant-worker-safety-net", cron: "*/30 * * * * *", run: async () => worker!.wake() });
+    if (options.reconciliationIntervalMs !== undefined) worker.drift.start();
     options.log.info({ worker: session.workerId }, "grant worker started");
     worker.wake();
     return worker;
@@ -163,6 +169,7 @@ export class GrantWorker {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     await this.scheduler.stop();
+    await this.drift.stop();
     this.provision.stop();
     const drained = Promise.all([this.provision.drain(), this.revoke.drain()]);
     let graceTimer: NodeJS.Timeout | undefined;

@@ -11,6 +11,7 @@ const ALLOWED: ReadonlyArray<[GrantStatus, GrantStatus]> = [
   ["provisioning", "revoking"],
   ["active", "revoking"],
   ["active", "expired"],
+  ["active", "provisioning"],
   ["revoking", "revoked"],
   ["revoking", "expired"],
 ];
@@ -26,7 +27,7 @@ describe("grant state machine", () => {
   });
 
   it("says what is possible instead", () => {
-    expect(() => assertTransition("active", "approved")).toThrow("a grant cannot go from active to approved (from active: revoking, expired)");
+    expect(() => assertTransition("active", "approved")).toThrow("a grant cannot go from active to approved (from active: revoking, expired, provisioning)");
     expect(() => assertTransition("revoked", "active")).toThrow("a grant cannot go from revoked to active (revoked is final)");
   });
 

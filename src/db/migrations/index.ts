@@ -6,6 +6,7 @@ import type { Knex } from "knex";
 import * as grants from "./0001_grants.js";
 import * as mergeScanCursors from "./0002_merge_scan_cursors.js";
 import * as provisioning from "./0003_provisioning.js";
+import * as drift from "./0004_drift.js";
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -16,4 +17,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migrat
   ["0001_grants", grants],
   ["0002_merge_scan_cursors", mergeScanCursors],
   ["0003_provisioning", provisioning],
+  ["0004_drift", drift],
 ];

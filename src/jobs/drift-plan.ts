@@ -1,0 +1,105 @@
+/**
+ * The decisions of drift reconciliation, pure: what to look at this cycle, and what a look found.
+ * `drift.ts` does the I/O around them.
+ */
+import type { Assignment, PrincipalType } from "../aws/identity-center.js";
+
+/** A grant as drift sees it: resolved ids, and whether it currently needs or may have its assignment. */
+export interface DriftGrant {
+  id: string;
+  status: "approved" | "provisioning" | "active" | "revoking" | "revoked" | "expired" | "failed" | "rejected";
+  accountId: string;
+  permissionSetArn: string;
+  principalId: string;
+  /** When AWS confirmed the assignment (active grants). */
+  activeAt: Date | null;
+  /** Ended (revoked, expired) at: an assignment removed just now may still show in a list taken a moment ago. */
+  endedAt: Date | null;
+  /** A worker is carrying a step of it right now: not drift's to touch. */
+  held: boolean;
+}
+
+/** What one list call looks at: all assignments of a principal, or of a permission set in an account. */
+export type Scope = { kind: "principal"; principalId: string } | { kind: "pair"; accountId: string; permissionSetArn: string };
+
+export interface Findings {
+  /** Active grants whose assignment is gone: re-create them. */
+  missing: DriftGrant[];
+  /** Assignments of managed permission sets that no grant explains. */
+  unexpected: Assignment[];
+}
+
+export interface CompareOptions {
+  /** Permission set ARNs jitsudo manages; assignments of any other set are never drift's business. */
+  managed: ReadonlySet<string>;
+  includeGroups: boolean;
+  /** When the list was taken: only grants confirmed before it can be missing from it. */
+  lookedAt: Date;
+  /** Grants that ended within this long before the look still explain their assignment. */
+  settleMs: number;
+}
+
+const key = (accountId: string, permissionSetArn: string, principalId: string) => `${accountId}|${permissionSetArn}|${principalId}`;
+
+function inScope(scope: Scope, grant: Pick<DriftGrant, "accountId" | "permissionSetArn" | "principalId">): boolean {
+  return scope.kind === "principal"
+    ? grant.principalId === scope.principalId
+    : grant.accountId === scope.accountId && grant.permissionSetArn === scope.permissionSetArn;
+}
+
+/** Compares what AWS holds in one scope with the grants that should (or may) account for it. */
+export function compare(scope: Scope, observed: readonly Assignment[], grants: readonly DriftGrant[], options: CompareOptions): Findings {
+  const present = new Set(observed.map((assignment) => key(assignment.accountId, assignment.permissionSetArn, assignment.principalId)));
+  const relevant = grants.filter((grant) => inScope(scope, grant));
+  const missing = relevant.filter(
+    (grant) =>
+      grant.status === "active" &&
+      !grant.held &&
+      grant.activeAt !== null &&
+      grant.activeAt <= options.lookedAt &&
+      !present.has(key(grant.accountId, grant.permissionSetArn, grant.principalId)),
+  );
+  const settledBefore = options.lookedAt.getTime() - options.settleMs;
+  const explained = new Set(
+    relevant
+      .filter((grant) => ["provisioning", "active", "revoking"].includes(grant.status) || (grant.endedAt !== null && grant.endedAt.getTime() >= settledBefore))
+      .map((grant) => key(grant.accountId, grant.permissionSetArn, grant.principalId)),
+  );
+  const unexpected = observed.filter(
+    (assignment) =>
+      options.managed.has(assignment.permissionSetArn) &&
+      (assignment.principalType === "USER" || (options.includeGroups && assignment.principalType === ("GROUP" satisfies PrincipalType))) &&
+      !explained.has(key(assignment.accountId, assignment.permissionSetArn, assignment.principalId)),
+  );
+  return { missing, unexpected };
+}
+
+/**
+ * The list calls that look at every live grant: one per principal or one per (account,
+ * permission set), whichever needs fewer. Least recently checked first, so a budget that cannot
+ * cover all of them this cycle covers the rest next cycle.
+ */
+export function liveGrantScopes(grants: readonly DriftGrant[], lastChecked: ReadonlyMap<string, number> = new Map()): Scope[] {
+  const live = grants.filter((grant) => grant.status === "active" || grant.status === "provisioning");
+  const principals = new Map<string, Scope>();
+  const pairs = new Map<string, Scope>();
+  for (const grant of live) {
+    principals.set(grant.principalId, { kind: "principal", principalId: grant.principalId });
+    pairs.set(`${grant.accountId}|${grant.permissionSetArn}`, { kind: "pair", accountId: grant.accountId, permissionSetArn: grant.permissionSetArn });
+  }
+  const scopes = [...(principals.size <= pairs.size ? principals.values() : pairs.values())];
+  return scopes.sort((a, b) => (lastChecked.get(scopeKey(a)) ?? 0) - (lastChecked.get(scopeKey(b)) ?? 0));
+}
+
+export function scopeKey(scope: Scope): string {
+  return scope.kind === "principal" ? `principal:${scope.principalId}` : `pair:${scope.accountId}|${scope.permissionSetArn}`;
+}
+
+/** The next slice of the full sweep of (account, permission set) pairs, wrapping around at the end. */
+export function nextSlice<T>(items: readonly T[], position: number, count: number): { slice: T[]; next: number; wrapped: boolean } {
+  if (items.length === 0 || count <= 0) return { slice: [], next: 0, wrapped: items.length === 0 };
+  const start = position >= items.length ? 0 : position;
+  const slice = items.slice(start, start + count);
+  const next = start + slice.length;
+  return { slice, next: next >= items.length ? 0 : next, wrapped: next >= items.length };
+}

@@ -1,0 +1,85 @@
+import { describe, expect, it } from "vitest";
+import { compare, liveGrantScopes, nextSlice, type DriftGrant } from "../../src/jobs/drift-plan.js";
+
+const READ = "arn:aws:sso:::permissionSet/ssoins-1/ps-read";
+const ADMIN = "arn:aws:sso:::permissionSet/ssoins-1/ps-admin";
+const BILLING = "arn:aws:sso:::permissionSet/ssoins-1/ps-billing";
+const T = new Date("2026-11-25T12:00:00Z");
+
+const grant = (id: string, overrides: Partial<DriftGrant> = {}): DriftGrant => ({
+  id,
+  status: "active",
+  accountId: "111111111111",
+  permissionSetArn: READ,
+  principalId: "u-alice",
+  activeAt: new Date(T.getTime() - 60_000),
+  endedAt: null,
+  held: false,
+  ...overrides,
+});
+const assignment = (principalId: string, permissionSetArn = READ, principalType: "USER" | "GROUP" = "USER", accountId = "111111111111") => ({ accountId, permissionSetArn, principalType, principalId });
+const options = { managed: new Set([READ, ADMIN]), includeGroups: false, lookedAt: T, settleMs: 60_000 };
+const pair = { kind: "pair" as const, accountId: "111111111111", permissionSetArn: READ };
+
+describe("drift compare", () => {
+  it("finds the active grant whose assignment is gone", () => {
+    expect(compare(pair, [], [grant("g1")], options)).toEqual({ missing: [grant("g1")], unexpected: [] });
+  });
+
+  it("never calls missing what may just be arriving or is being worked on", () => {
+    const grants = [
+      grant("confirmed-after-the-look", { activeAt: new Date(T.getTime() + 1) }),
+      grant("provisioning", { status: "provisioning", activeAt: null }),
+      grant("held", { held: true }),
+      grant("other-pair", { accountId: "222222222222" }),
+    ];
+    expect(compare(pair, [], grants, options).missing).toEqual([]);
+  });
+
+  it("flags assignments of managed sets no grant explains: users always, groups only when configured", () => {
+    const observed = [assignment("u-alice"), assignment("u-bob"), assignment("g-ops", READ, "GROUP"), assignment("u-carol", BILLING)];
+    expect(compare(pair, observed, [grant("g1")], options).unexpected).toEqual([assignment("u-bob")]);
+    expect(compare(pair, observed, [grant("g1")], { ...options, includeGroups: true }).unexpected).toEqual([assignment("u-bob"), assignment("g-ops", READ, "GROUP")]);
+  });
+
+  it("counts provisioning, revoking and just-ended grants as explanations", () => {
+    const observed = [assignment("u-a"), assignment("u-b"), assignment("u-c"), assignment("u-d")];
+    const grants = [
+      grant("a", { principalId: "u-a", status: "provisioning", activeAt: null }),
+      grant("b", { principalId: "u-b", status: "revoking" }),
+      grant("c", { principalId: "u-c", status: "revoked", endedAt: new Date(T.getTime() - 1000) }),
+      grant("d", { principalId: "u-d", status: "revoked", endedAt: new Date(T.getTime() - 120_000) }),
+    ];
+    expect(compare(pair, observed, grants, options).unexpected).toEqual([assignment("u-d")]);
+  });
+
+  it("looks at a principal's assignments across accounts and sets", () => {
+    const scope = { kind: "principal" as const, principalId: "u-alice" };
+    const grants = [grant("read"), grant("admin", { permissionSetArn: ADMIN, accountId: "222222222222" })];
+    const observed = [assignment("u-alice"), assignment("u-alice", BILLING)];
+    expect(compare(scope, observed, grants, options)).toEqual({ missing: [grants[1]], unexpected: [] });
+  });
+});
+
+describe("live grant scopes", () => {
+  it("lists per principal or per pair, whichever is fewer, least recently checked first", () => {
+    const manyPrincipalsOnePair = ["u-a", "u-b", "u-c"].map((principalId) => grant(principalId, { principalId }));
+    expect(liveGrantScopes(manyPrincipalsOnePair)).toEqual([pair]);
+    const onePrincipalManyPairs = ["1", "2", "3"].map((n) => grant(n, { accountId: n.repeat(12) }));
+    expect(liveGrantScopes(onePrincipalManyPairs)).toEqual([{ kind: "principal", principalId: "u-alice" }]);
+    const two = [grant("a", { principalId: "u-a", accountId: "1".repeat(12) }), grant("b", { principalId: "u-b", accountId: "2".repeat(12) })];
+    const checked = new Map([["principal:u-a", 2], ["principal:u-b", 1]]);
+    expect(liveGrantScopes(two, checked).map((scope) => scope.kind === "principal" && scope.principalId)).toEqual(["u-b", "u-a"]);
+    expect(liveGrantScopes([grant("x", { status: "revoking" })])).toEqual([]);
+  });
+});
+
+describe("nextSlice", () => {
+  it("walks the pass in slices and wraps", () => {
+    const items = [1, 2, 3, 4, 5];
+    expect(nextSlice(items, 0, 2)).toEqual({ slice: [1, 2], next: 2, wrapped: false });
+    expect(nextSlice(items, 4, 2)).toEqual({ slice: [5], next: 0, wrapped: true });
+    expect(nextSlice(items, 9, 2)).toEqual({ slice: [1, 2], next: 2, wrapped: false });
+    expect(nextSlice([], 0, 2)).toEqual({ slice: [], next: 0, wrapped: true });
+  });
+});
