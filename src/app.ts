@@ -6,12 +6,15 @@ import type { Knex } from "knex";
 import type { ApplicationFunction } from "probot";
 import { postgresLock, processLock, type KeyedLock } from "./db/locks.js";
 import { registerPullRequestHandlers } from "./github/handlers.js";
+import type { Metrics } from "./metrics.js";
 
 export interface AppOptions {
   /** Injectable clock, so tests and the demo control time. */
   now?: () => Date;
   /** The database: with it, work on one pull request is serialised across all replicas. */
   db?: Knex;
+  /** Where webhook outcomes are counted (/metrics). */
+  metrics?: Metrics;
 }
 
 /** Serialises work on one pull request across replicas: webhooks, commands and the catch-up scan. */
@@ -23,6 +26,13 @@ export function createApp(options: AppOptions = {}): ApplicationFunction {
   const now = options.now ?? (() => new Date());
   const lock = pullRequestLock(options.db);
   return (app) => {
+    const { metrics } = options;
+    if (metrics) {
+      app.onAny(async (context) => metrics.webhooks.inc({ event: context.name, outcome: "received" }));
+      app.onError(async (error) => {
+        for (const event of error.errors ?? []) metrics.webhooks.inc({ event: String((event as { event?: { name?: string } }).event?.name ?? "unknown"), outcome: "failed" });
+      });
+    }
     registerPullRequestHandlers(app, { now, pullRequestLock: lock, ...(options.db ? { db: options.db } : {}) });
   };
 }

@@ -13,6 +13,7 @@ import { resolve } from "node:path";
 import process from "node:process";
 import type { Knex } from "knex";
 import type { Logger } from "pino";
+import { registerDatabaseGauges } from "../api/http-api.js";
 import { createApp, pullRequestLock } from "../app.js";
 import { AwsConnections } from "../aws/connections.js";
 import { SharedRateLimiter } from "../aws/rate-limiter.js";
@@ -78,7 +79,7 @@ export async function runService(command: ServiceCommand): Promise<number> {
   process.once("SIGTERM", () => void shutdown("SIGTERM"));
   process.once("SIGINT", () => void shutdown("SIGINT"));
 
-  if (command === "start" || command === "server") running.push(...(await startServerRole(config, log, database.db)));
+  if (command === "start" || command === "server") running.push(...(await startServerRole(config, log, database.db, metrics)));
   const worker = command === "worker" || (command === "start" && workerProblems(config).length === 0);
   if (worker) {
     running.push(await startWorkerRole(config, log, database.db, metrics, () => void shutdown("database session lost", 1)));
@@ -88,8 +89,10 @@ export async function runService(command: ServiceCommand): Promise<number> {
   return -1;
 }
 
-async function startServerRole(config: AppConfig, log: Logger, db: Knex): Promise<Stoppable[]> {
-  const server = await startServer({ config, log, app: createApp({ db }) });
+async function startServerRole(config: AppConfig, log: Logger, db: Knex, metrics: Metrics): Promise<Stoppable[]> {
+  registerDatabaseGauges(metrics, db);
+  if (!config.apiToken) log.info("JITSUDO_API_TOKEN is not set: the grants API (/api/grants) is off");
+  const server = await startServer({ config, log, app: createApp({ db, metrics }), api: { db, metrics, ...(config.apiToken ? { token: config.apiToken } : {}) } });
   const scheduler = new Scheduler(log);
   const github = appClient(config, log);
   if (github) {

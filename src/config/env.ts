@@ -29,6 +29,8 @@ export interface AppConfig {
     instanceArn?: string;
   };
   reconciliationIntervalMs: number;
+  /** Bearer token of the read-only grants API; unset: the API is off. */
+  apiToken?: string;
   logLevel: LogLevel;
   port: number;
   host?: string;
@@ -121,6 +123,11 @@ export function parseEnv(env: NodeJS.ProcessEnv, readFile: (path: string) => str
     } else reconciliationIntervalMs = parsed.ms;
   }
 
+  const apiToken = value("JITSUDO_API_TOKEN");
+  if (apiToken !== undefined && apiToken.length < 20) {
+    problems.push("JITSUDO_API_TOKEN is too short to be a secret; use at least 20 random characters (e.g. openssl rand -hex 32), or unset it to turn the API off");
+  }
+
   const logLevel = (value("LOG_LEVEL") ?? "info") as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL="${logLevel}" must be one of ${LOG_LEVELS.join(", ")}`);
 
@@ -142,6 +149,7 @@ export function parseEnv(env: NodeJS.ProcessEnv, readFile: (path: string) => str
     ...(databaseSchema !== undefined ? { databaseSchema } : {}),
     aws: { ...(region !== undefined ? { region } : {}), ...(instanceArn !== undefined ? { instanceArn } : {}) },
     reconciliationIntervalMs,
+    ...(apiToken !== undefined ? { apiToken } : {}),
     logLevel,
     port,
     ...(host !== undefined ? { host } : {}),

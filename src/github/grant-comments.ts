@@ -60,8 +60,9 @@ export class PullRequestReporter implements GrantReporter {
   private async report(tenant: string, repo: string, pr: number): Promise<void> {
     const grants = (await this.options.db("grants").where({ tenant, repo, pr_number: pr }).orderBy("file_path")) as GrantRow[];
     if (grants.length === 0) return;
+    const repairs = (await this.options.db("grant_events").where({ tenant, repo, pr_number: pr, type: "drift_repaired" }).select("grant_id", "created_at")) as { grant_id: string; created_at: Date }[];
     const gateway = await this.options.gatewayFor(tenant, repo);
-    await upsertStickyComment(gateway, pr, renderGrantsComment(grants));
+    await upsertStickyComment(gateway, pr, renderGrantsComment(grants, new Map(repairs.map((repair) => [repair.grant_id, repair.created_at]))));
   }
 }
 
@@ -72,26 +73,24 @@ const HEADLINES: [test: (statuses: Set<string>) => boolean, headline: string][] 
   [(s) => s.has("provisioning") || s.has("approved"), "access approved, being provisioned :hourglass:"],
 ];
 
-/** The comment for a PR's grants as they are now. */
-export function renderGrantsComment(grants: readonly GrantRow[]): string {
+/** The comment for a PR's grants as they are now; `repairedAt`: when drift last re-created a grant's assignment. */
+export function renderGrantsComment(grants: readonly GrantRow[], repairedAt: ReadonlyMap<string, Date> = new Map()): string {
   const statuses = new Set(grants.map((grant) => grant.status));
   const headline = HEADLINES.find(([test]) => test(statuses))?.[1] ?? "access ended";
   const merge = grants[0]!.merge_commit_sha;
   const out = [`### jitsudo: ${headline}`, "", `Merged as ${code(shortSha(merge))} and approved by ${mentions(grants[0]!.approvers)}.`];
   for (const grant of grants) {
-    out.push(
-      "",
-      `#### ${code(grant.file_path)}`,
-      "",
-      table([
-        ["Status", statusLine(grant)],
-        ["Principal", code(grant.principal)],
-        ["Account", code(grant.account_id && grant.account_id !== grant.account_ref ? `${grant.account_ref} (${grant.account_id})` : grant.account_ref)],
-        ["Permission set", code(grant.permission_set_ref)],
-        ["Access", `${utc(grant.starts_at)} to ${utc(grant.expires_at)}`],
-        ["Approved by", mentions(grant.approvers)],
-      ]),
-    );
+    const rows: [string, string][] = [
+      ["Status", statusLine(grant)],
+      ["Principal", code(grant.principal)],
+      ["Account", code(grant.account_id && grant.account_id !== grant.account_ref ? `${grant.account_ref} (${grant.account_id})` : grant.account_ref)],
+      ["Permission set", code(grant.permission_set_ref)],
+      ["Access", `${utc(grant.starts_at)} to ${utc(grant.expires_at)}`],
+      ["Approved by", mentions(grant.approvers)],
+    ];
+    const repaired = repairedAt.get(grant.id);
+    if (repaired) rows.push(["Drift", `the assignment was deleted outside jitsudo; jitsudo created it again (${utc(repaired)})`]);
+    out.push("", `#### ${code(grant.file_path)}`, "", table(rows));
   }
   if (statuses.has("active") || statuses.has("approved") || statuses.has("provisioning")) out.push("", COMMANDS_HELP);
   return out.join("\n");

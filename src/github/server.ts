@@ -4,12 +4,16 @@
  */
 import { Probot, ProbotOctokit, Server, run, type ApplicationFunction } from "probot";
 import type { Logger } from "pino";
+import { apiHandler, type ApiOptions } from "../api/http-api.js";
 import { githubApiBaseUrl, type AppConfig } from "../config/env.js";
+import { Metrics } from "../metrics.js";
 
 export interface ServerOptions {
   config: AppConfig;
   log: Logger;
   app: ApplicationFunction;
+  /** The operator endpoints (/healthz, /readyz, /metrics, /api/grants). */
+  api?: Omit<ApiOptions, "log">;
   /** Tests pass an Octokit without retries so failures surface at once. */
   Octokit?: typeof ProbotOctokit;
 }
@@ -21,7 +25,7 @@ export function appClient(config: AppConfig, log: Logger, Octokit?: typeof Probo
   return new Probot({ appId, privateKey, baseUrl: githubApiBaseUrl(config), log, ...(Octokit ? { Octokit } : {}) });
 }
 
-export async function startServer({ config, log, app, Octokit }: ServerOptions): Promise<Server> {
+export async function startServer({ config, log, app, api, Octokit }: ServerOptions): Promise<Server> {
   const { appId, privateKey, webhookSecret } = config.github;
   if (appId === undefined || privateKey === undefined || webhookSecret === undefined) {
     log.warn("APP_ID is not set: starting GitHub App registration from app.yml (open the printed URL)");
@@ -42,12 +46,7 @@ export async function startServer({ config, log, app, Octokit }: ServerOptions):
     enableStaticFiles: false,
   });
   await server.load(app);
-  // Liveness for the container's HEALTHCHECK: the process is up and serving HTTP.
-  server.addHandler((request, response) => {
-    if (request.method !== "GET" || request.url?.split("?")[0] !== "/healthz") return false;
-    response.writeHead(200, { "content-type": "application/json" }).end('{"status":"ok"}');
-    return true;
-  });
+  server.addHandler(apiHandler({ metrics: new Metrics(), ...api, log }));
   await server.start();
   return server;
 }

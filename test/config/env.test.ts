@@ -117,3 +117,12 @@ describe("DATABASE_SCHEMA and the worker's requirements", () => {
     expect(workerProblems(parseEnv({ IC_INSTANCE_ARN: "arn:aws:sso:::instance/ssoins-0123456789abcdef", AWS_REGION: "eu-west-1" }, noFile))).toEqual([]);
   });
 });
+
+describe("JITSUDO_API_TOKEN", () => {
+  it("turns the grants API on with a real secret, and refuses one too short to be one", () => {
+    expect(parseEnv({ JITSUDO_API_TOKEN: "0123456789abcdef0123456789" }, noFile).apiToken).toBe("0123456789abcdef0123456789");
+    expect(problemsOf({ JITSUDO_API_TOKEN: "secret" })).toEqual([
+      "JITSUDO_API_TOKEN is too short to be a secret; use at least 20 random characters (e.g. openssl rand -hex 32), or unset it to turn the API off",
+    ]);
+  });
+});

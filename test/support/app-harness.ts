@@ -12,6 +12,7 @@ import { createApp } from "../../src/app.js";
 import { parseEnv } from "../../src/config/env.js";
 import { startServer } from "../../src/github/server.js";
 import { createLogger } from "../../src/logger.js";
+import { Metrics } from "../../src/metrics.js";
 import { APP_ID, FakeGitHub } from "./fake-github.js";
 import { UnthrottledOctokit } from "./octokit.js";
 import { freePort } from "../../src/net.js";
@@ -26,6 +27,7 @@ export interface Harness {
   logs: string[];
   /** A Probot client of the same app outside the server, as the jobs use one. */
   probot: Probot;
+  metrics: Metrics;
   deliver(name: string, payload: unknown, options?: { secret?: string }): Promise<number>;
   stop(): Promise<void>;
 }
@@ -36,6 +38,9 @@ export interface HarnessOptions {
   env?: Record<string, string>;
   /** The database the app uses; several harnesses sharing one behave as replicas. */
   db?: Knex;
+  /** JITSUDO_API_TOKEN of the grants API. */
+  apiToken?: string;
+  metrics?: Metrics;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -52,6 +57,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       callback();
     },
   });
+  const metrics = options.metrics ?? new Metrics();
   const config = parseEnv({
     APP_ID: String(APP_ID),
     PRIVATE_KEY: privateKey,
@@ -63,7 +69,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const server: Server = await startServer({
     config,
     log: createLogger("info", sink),
-    app: createApp({ now: options.now ?? (() => new Date("2026-11-25T12:00:00Z")), ...(options.db ? { db: options.db } : {}) }),
+    app: createApp({ now: options.now ?? (() => new Date("2026-11-25T12:00:00Z")), metrics, ...(options.db ? { db: options.db } : {}) }),
+    api: { metrics, ...(options.db ? { db: options.db } : {}), ...(options.apiToken ? { token: options.apiToken } : {}) },
     Octokit: UnthrottledOctokit,
   });
 
@@ -72,6 +79,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     url: `http://127.0.0.1:${port}`,
     logs,
     probot: new Probot({ appId: APP_ID, privateKey, log: createLogger("silent"), Octokit: UnthrottledOctokit }),
+    metrics,
     async deliver(name, payload, { secret = WEBHOOK_SECRET } = {}) {
       const body = JSON.stringify(payload);
       const signature = `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;

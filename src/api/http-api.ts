@@ -1,0 +1,189 @@
+/**
+ * The operator's HTTP endpoints, served beside the webhook path by Probot's server:
+ *
+ *   GET /healthz          the process is up (the container's HEALTHCHECK)
+ *   GET /readyz           the database answers and has every migration this build needs
+ *   GET /metrics          Prometheus text: grants by status, latencies, AWS calls, drift, webhooks
+ *   GET /api/grants       grants, newest first; ?status=active&account=123456789012&repo=o/r&limit=100
+ *   GET /api/grants/:id   one grant with its whole event history
+ *
+ * The grants API is read-only and needs `Authorization: Bearer <JITSUDO_API_TOKEN>`; without a
+ * token configured it is off. Tokens are compared as SHA-256 digests in constant time, so neither
+ * their length nor their content leaks through timing. Every error is a JSON body with a reason;
+ * nothing a request sends can crash the server.
+ */
+import { createHash, timingSafeEqual } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Knex } from "knex";
+import { migrationsPending } from "../db/migrate.js";
+import { GRANT_STATUSES, isGrantStatus } from "../grants/state-machine.js";
+import type { Log } from "../logger.js";
+import { Gauge, type Metrics } from "../metrics.js";
+
+export interface ApiOptions {
+  /** Without a database (a validation-only server) /readyz says so and the grants API is off. */
+  db?: Knex;
+  metrics: Metrics;
+  log: Log;
+  /** JITSUDO_API_TOKEN; unset: the grants API answers 404. */
+  token?: string;
+}
+
+type Handler = (request: IncomingMessage, response: ServerResponse) => Promise<boolean>;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const ACCOUNT = /^(\d{12}|[\w .+=,@-]{1,50})$/;
+const REPO = /^[\w.-]+\/[\w.-]+$/;
+const MAX_LIMIT = 1000;
+
+/** Columns the API shows: everything an auditor needs, nothing internal to the workers. */
+const GRANT_COLUMNS = [
+  "id",
+  "tenant",
+  "repo",
+  "pr_number",
+  "file_path",
+  "blob_sha",
+  "merge_commit_sha",
+  "requester",
+  "principal",
+  "principal_id",
+  "account_ref",
+  "account_id",
+  "permission_set_ref",
+  "permission_set_arn",
+  "instance_arn",
+  "status",
+  "starts_at",
+  "expires_at",
+  "active_at",
+  "ended_at",
+  "reason",
+  "ticket",
+  "approvers",
+  "last_error",
+  "created_at",
+  "updated_at",
+];
+
+const sha256 = (text: string) => createHash("sha256").update(text).digest();
+
+export function apiHandler(options: ApiOptions): Handler {
+  const { db } = options;
+  const expected = options.token && db ? sha256(options.token) : undefined;
+  const routes: [RegExp, (match: RegExpExecArray, url: URL, request: IncomingMessage) => Promise<Reply>][] = [
+    [/^\/healthz$/, async () => ({ status: 200, body: { status: "ok" } })],
+    [/^\/readyz$/, async () => (db ? readiness(db) : { status: 503, body: { status: "not ready", reason: "no database configured" } })],
+    [/^\/metrics$/, async () => ({ status: 200, text: await options.metrics.render(), type: "text/plain; version=0.0.4; charset=utf-8" })],
+    [/^\/api\/grants$/, (_match, url, request) => guarded(request, () => listGrants(db!, url))],
+    [/^\/api\/grants\/([^/]+)$/, (match, _url, request) => guarded(request, () => oneGrant(db!, match[1]!))],
+  ];
+
+  const guarded = async (request: IncomingMessage, answer: () => Promise<Reply>): Promise<Reply> => {
+    if (!expected) return { status: 404, body: { error: "the grants API is disabled; set JITSUDO_API_TOKEN to enable it" } };
+    const header = request.headers.authorization ?? "";
+    const token = /^Bearer (.+)$/.exec(header)?.[1];
+    if (!token || !timingSafeEqual(sha256(token), expected)) {
+      return { status: 401, body: { error: "send Authorization: Bearer <JITSUDO_API_TOKEN>" }, headers: { "www-authenticate": 'Bearer realm="jitsudo"' } };
+    }
+    return answer();
+  };
+
+  return async (request, response) => {
+    const url = new URL(request.url ?? "/", "http://jitsudo.local");
+    const route = routes.map(([pattern, answer]) => [pattern.exec(url.pathname), answer] as const).find(([match]) => match);
+    if (!route) return false;
+    let reply: Reply;
+    if (request.method !== "GET" && request.method !== "HEAD") {
+      reply = { status: 405, body: { error: `${request.method} is not allowed; this API is read-only` }, headers: { allow: "GET" } };
+    } else {
+      try {
+        reply = await route[1](route[0]!, url, request);
+      } catch (error) {
+        options.log.error({ err: error, path: url.pathname }, "HTTP API request failed");
+        reply = { status: 500, body: { error: "internal error; see the server log" } };
+      }
+    }
+    const payload = reply.text ?? `${JSON.stringify(reply.body)}\n`;
+    response.writeHead(reply.status, { "content-type": reply.type ?? "application/json; charset=utf-8", "cache-control": "no-store", ...reply.headers });
+    response.end(request.method === "HEAD" ? undefined : payload);
+    return true;
+  };
+}
+
+interface Reply {
+  status: number;
+  body?: unknown;
+  text?: string;
+  type?: string;
+  headers?: Record<string, string>;
+}
+
+async function readiness(db: Knex): Promise<Reply> {
+  try {
+    if (await migrationsPending(db)) return { status: 503, body: { status: "not ready", reason: "database migrations are pending; run jitsudo migrate" } };
+    return { status: 200, body: { status: "ready" } };
+  } catch {
+    return { status: 503, body: { status: "not ready", reason: "the database does not answer" } };
+  }
+}
+
+async function listGrants(db: Knex, url: URL): Promise<Reply> {
+  const params = url.searchParams;
+  const unknown = [...params.keys()].filter((key) => !["status", "account", "repo", "limit"].includes(key));
+  if (unknown.length) return bad(`unknown parameter ${unknown.map((key) => `"${key}"`).join(", ")}; use status, account, repo, limit`);
+  const query = db("grants").select(GRANT_COLUMNS).orderBy("created_at", "desc");
+  const status = params.get("status");
+  if (status !== null) {
+    if (!isGrantStatus(status)) return bad(`status "${status}" is not one of ${GRANT_STATUSES.join(", ")}`);
+    query.where({ status });
+  }
+  const account = params.get("account");
+  if (account !== null) {
+    if (!ACCOUNT.test(account)) return bad("account must be a 12-digit account id or an account name");
+    query.where((where) => where.where({ account_id: account }).orWhere({ account_ref: account }));
+  }
+  const repo = params.get("repo");
+  if (repo !== null) {
+    if (!REPO.test(repo)) return bad("repo must be owner/name");
+    query.where({ repo });
+  }
+  const limitText = params.get("limit") ?? "100";
+  const limit = Number(limitText);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) return bad(`limit must be a whole number from 1 to ${MAX_LIMIT}`);
+  const grants = await query.limit(limit);
+  return { status: 200, body: { grants: grants.map(presentGrant) } };
+}
+
+async function oneGrant(db: Knex, id: string): Promise<Reply> {
+  if (!UUID.test(id)) return bad(`"${id.slice(0, 60)}" is not a grant id (a UUID)`);
+  const grant = await db("grants").select(GRANT_COLUMNS).where({ id }).first();
+  if (!grant) return { status: 404, body: { error: `no grant ${id}` } };
+  const events = await db("grant_events").where({ grant_id: id }).orderBy("id").select("id", "type", "from_status", "to_status", "actor", "reason", "details", "created_at");
+  return { status: 200, body: { grant: presentGrant(grant), events: events.map((event) => ({ ...event, id: String(event.id) })) } };
+}
+
+function presentGrant(row: Record<string, unknown>): Record<string, unknown> {
+  return { ...row, tenant: String(row.tenant) };
+}
+
+function bad(error: string): Reply {
+  return { status: 400, body: { error } };
+}
+
+/** Gauges read from the database when Prometheus scrapes: what exists, not what happened here. */
+export function registerDatabaseGauges(metrics: Metrics, db: Knex): void {
+  metrics.addGauge(
+    new Gauge("jitsudo_grants", "Grants by status, across every replica.", async () => {
+      const rows = (await db("grants").select("status").count({ n: "*" }).groupBy("status")) as { status: string; n: string }[];
+      const counts = new Map(rows.map((row) => [row.status, Number(row.n)]));
+      return GRANT_STATUSES.map((status) => ({ labels: { status }, value: counts.get(status) ?? 0 }));
+    }),
+  );
+  metrics.addGauge(
+    new Gauge("jitsudo_drift_findings_open", "Unexpected assignments found by drift and not yet gone.", async () => {
+      const [row] = (await db("drift_findings").whereNull("resolved_at").count({ n: "*" })) as { n: string }[];
+      return [{ labels: {}, value: Number(row?.n ?? 0) }];
+    }),
+  );
+}
