@@ -2,8 +2,7 @@
  * The real jitsudo server (Probot's HTTP server, signature checks and webhook pipeline, our app
  * loaded) on a loopback port, with GitHub's API answered by FakeGitHub through nock.
  */
-import { createHmac, generateKeyPairSync, randomUUID } from "node:crypto";
-import { request as httpRequest } from "node:http";
+import { generateKeyPairSync } from "node:crypto";
 import { Writable } from "node:stream";
 import nock from "nock";
 import type { Knex } from "knex";
@@ -16,6 +15,7 @@ import { Metrics } from "../../src/metrics.js";
 import { APP_ID, FakeGitHub } from "./fake-github.js";
 import { UnthrottledOctokit } from "./octokit.js";
 import { freePort } from "../../src/net.js";
+import { deliverWebhook } from "../../src/sandbox/webhooks.js";
 
 export const WEBHOOK_SECRET = "test-webhook-secret-do-not-log";
 const privateKey = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }).toString();
@@ -80,35 +80,11 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     logs,
     probot: new Probot({ appId: APP_ID, privateKey, log: createLogger("silent"), Octokit: UnthrottledOctokit }),
     metrics,
-    async deliver(name, payload, { secret = WEBHOOK_SECRET } = {}) {
-      const body = JSON.stringify(payload);
-      const signature = `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
-      return post(port, body, {
-        "content-type": "application/json",
-        "x-github-event": name,
-        "x-github-delivery": randomUUID(),
-        "x-hub-signature-256": signature,
-      });
-    },
+    deliver: (name, payload, { secret = WEBHOOK_SECRET } = {}) => deliverWebhook(`http://127.0.0.1:${port}`, secret, name, payload),
     async stop() {
       await server.stop();
       github.stop();
       nock.enableNetConnect();
     },
   };
-}
-
-/** One delivery on its own connection (no keep-alive), so stopping the server never waits on idle sockets. */
-function post(port: number, body: string, headers: Record<string, string>): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const request = httpRequest(
-      { host: "127.0.0.1", port, path: "/api/github/webhooks", method: "POST", headers, agent: false },
-      (response) => {
-        response.resume();
-        response.on("end", () => resolve(response.statusCode ?? 0));
-      },
-    );
-    request.on("error", reject);
-    request.end(body);
-  });
 }

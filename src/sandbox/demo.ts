@@ -1,0 +1,244 @@
+/**
+ * `npm run demo`: the whole story on one machine, with no AWS account and no GitHub App.
+ *
+ * jitsudo's real server (Probot's webhook pipeline, signed deliveries) and real worker (rate
+ * limiter, poller, drift) run against a local GitHub (as a GitHub Enterprise Server on a loopback
+ * port) and the local Identity Center (AWS's wire protocols, 2 s provisioning), with an embedded
+ * PostgreSQL (or DATABASE_URL). A pull request adds a request file; the check and the sticky
+ * comment are printed; a code owner approves; the merge is processed; the grant goes active; an
+ * assignment deleted outside jitsudo is repaired by drift; a minute later the grant expires and is
+ * revoked. Every PR comment is printed as GitHub would show it, and the simulator's assignment
+ * list ends the story. It takes about 80 seconds.
+ */
+import { generateKeyPairSync } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Knex } from "knex";
+import { registerDatabaseGauges } from "../api/http-api.js";
+import { createApp } from "../app.js";
+import { AwsConnections } from "../aws/connections.js";
+import { SharedRateLimiter } from "../aws/rate-limiter.js";
+import { parseEnv } from "../config/env.js";
+import { createDb, dropSchema, ensureSchema } from "../db/knex.js";
+import { migrateLatest } from "../db/migrate.js";
+import { PullRequestReporter } from "../github/grant-comments.js";
+import { installationGateways } from "../github/installation-gateway.js";
+import { appClient, startServer } from "../github/server.js";
+import { STICKY_MARKER } from "../github/sticky-comment.js";
+import type { GrantRow } from "../grants/store.js";
+import { GrantWorker } from "../jobs/worker.js";
+import { createLogger } from "../logger.js";
+import { Metrics } from "../metrics.js";
+import { freePort } from "../net.js";
+import { APP_ID, INSTALLATION_ID, REPOSITORY_ID } from "./github.js";
+import { startLocalGitHub } from "./github-server.js";
+import { startLocalIdentityCenter } from "./server.js";
+import { deliverWebhook } from "./webhooks.js";
+
+const OWNER = "acme";
+const REPO = "access";
+const INSTANCE_ARN = "arn:aws:sso:::instance/ssoins-de0de0de0de0de0d";
+const IDENTITY_STORE_ID = "d-de0de0de0d";
+const ACCOUNT = "123456789012";
+const SECRET = "demo-webhook-secret";
+const REQUEST_PATH = "access-requests/alice/incident-4711.yaml";
+const BASE = "b".repeat(40);
+const HEAD = "a".repeat(40);
+const MERGE = "e".repeat(40);
+
+/** How long the demo grant lasts; JITSUDO_DEMO_DURATION shortens it (the tests run the demo with 15s). */
+const DURATION = process.env.JITSUDO_DEMO_DURATION ?? "1m";
+const POLICY = `users:
+  alice: alice@example.com
+rules:
+  - permission_sets: [ReadOnlyAccess]
+    accounts: ["*"]
+    min_duration: 10s
+    max_duration: 8h
+`;
+const REQUEST = `account: "${ACCOUNT}"
+permission_set: ReadOnlyAccess
+duration: ${DURATION}
+reason: "INC-4711: look at the failed deploy of the payments service"
+`;
+
+const out = (line = "") => process.stdout.write(`${line}\n`);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const time = () => new Date().toISOString().slice(11, 19);
+const step = (text: string) => out(`\n[${time()}] ${text}`);
+
+async function main(): Promise<void> {
+  out("jitsudo demo: a pull request, an approval, a merge, an assignment in (local) AWS, drift repair, expiry.");
+  const log = createLogger("silent");
+  const database = await openDatabase();
+  const identityCenter = await startLocalIdentityCenter({ provisioningDelayMs: 2000 });
+  const { ic } = identityCenter;
+  ic.addInstance({ instanceArn: INSTANCE_ARN, identityStoreId: IDENTITY_STORE_ID, ownerAccountId: "000000000000" });
+  const readOnly = ic.addPermissionSet(INSTANCE_ARN, { name: "ReadOnlyAccess" });
+  ic.addAccount({ id: ACCOUNT, name: "production" });
+  const alice = ic.addUser(IDENTITY_STORE_ID, { userName: "alice@example.com", email: "alice@example.com" });
+
+  const local = await startLocalGitHub({ owner: OWNER, repo: REPO });
+  const { github } = local;
+  github.setFile(BASE, ".github/jitsudo.yml", POLICY);
+  github.setFile(BASE, ".github/CODEOWNERS", "/access-requests/ @bob\n");
+  github.setFile(HEAD, REQUEST_PATH, REQUEST);
+  for (const login of ["alice", "bob"]) github.permissions.set(login, "write");
+  github.commits.set(1, [{ sha: HEAD, author: "alice", committer: "alice" }]);
+  github.addPull({ number: 1, headSha: HEAD, baseSha: BASE, baseRef: "main", author: "alice", state: "open", files: [{ filename: REQUEST_PATH, status: "added" }] });
+
+  const port = await freePort();
+  const config = parseEnv({
+    APP_ID: String(APP_ID),
+    PRIVATE_KEY: generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }).toString(),
+    WEBHOOK_SECRET: SECRET,
+    GHE_HOST: local.host,
+    GHE_PROTOCOL: "http",
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    IC_INSTANCE_ARN: INSTANCE_ARN,
+    AWS_REGION: "us-east-1",
+  });
+  const metrics = new Metrics();
+  registerDatabaseGauges(metrics, database.db);
+  const server = await startServer({ config, log, app: createApp({ db: database.db, metrics }), api: { db: database.db, metrics } });
+  const connections = new AwsConnections({ limiter: new SharedRateLimiter(database.db), endpoint: identityCenter.url, credentials: { accessKeyId: "AKIDDEMO", secretAccessKey: "demo" } });
+  const reporter = new PullRequestReporter({ db: database.db, gatewayFor: installationGateways(appClient(config, log)!), log, coalesceMs: 50 });
+  const worker = await GrantWorker.start({ db: database.db, log, aws: connections, defaults: config.aws, reporter, metrics, settings: { initialPollMs: 2000 } });
+  const webhook = (name: string, payload: unknown) => deliverWebhook(`http://127.0.0.1:${port}`, SECRET, name, payload);
+  const grant = async () => (await database.db("grants").first()) as GrantRow | undefined;
+  const until = async (what: string, check: () => Promise<boolean>, timeoutMs = 120_000) => {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await check())) {
+      if (Date.now() > deadline) throw new Error(`demo: ${what} did not happen`);
+      await sleep(100);
+    }
+  };
+  let shown = "";
+  const showComment = async () => {
+    await reporter.flush();
+    const body = github.comments.get(1)?.[0]?.body ?? "";
+    if (body === shown) return;
+    shown = body;
+    out("\n  ┌─ comment by jitsudo[bot] on acme/access#1 " + "─".repeat(40));
+    for (const line of body.replace(`${STICKY_MARKER}\n`, "").split("\n")) out(`  │ ${line}`);
+    out("  └" + "─".repeat(83));
+  };
+
+  try {
+    step(`@alice opens pull request #1 adding ${REQUEST_PATH}:`);
+    for (const line of REQUEST.trimEnd().split("\n")) out(`    ${line}`);
+    await webhook("pull_request", pullRequestPayload("opened", { state: "open" }));
+    const run = github.checkRuns.at(-1)?.body as { conclusion: string; output: { title: string; summary: string } } | undefined;
+    out(`\n  check run "jitsudo": ${run?.conclusion}: ${run?.output.title}`);
+    await showComment();
+
+    step("@bob, a code owner of access-requests/, approves the pull request, and it is merged.");
+    github.reviews.set(1, [{ login: "bob", state: "APPROVED", commitId: HEAD }]);
+    github.setFile(MERGE, REQUEST_PATH, REQUEST);
+    github.setFile(MERGE, ".github/jitsudo.yml", POLICY);
+    github.setFile(MERGE, ".github/CODEOWNERS", "/access-requests/ @bob\n");
+    github.parents.set(MERGE, [BASE, HEAD]);
+    const mergedAt = new Date().toISOString();
+    const pull = github.pulls.get(1)!;
+    Object.assign(pull, { state: "closed", merged: { sha: MERGE, at: mergedAt, by: "bob" } });
+    await webhook("pull_request", pullRequestPayload("closed", { state: "closed", merged: true, merged_at: mergedAt, merge_commit_sha: MERGE, merged_by: { login: "bob" }, commits: 1 }));
+    await showComment();
+
+    step("The worker creates the assignment in Identity Center and waits until AWS reports it SUCCEEDED.");
+    await until("the grant going active", async () => (await grant())?.status === "active");
+    await showComment();
+
+    step("Someone deletes the assignment outside jitsudo (the console, a script)...");
+    ic.deleteAssignmentOutOfBand({ instanceArn: INSTANCE_ARN, accountId: ACCOUNT, permissionSetArn: readOnly, principalType: "USER", principalId: alice });
+    out(`  assignments in Identity Center: ${ic.assignments().length}`);
+    step("...and the next drift sweep notices and creates it again.");
+    const [sweep] = await worker.drift.runOnce();
+    out(`  drift sweep: ${sweep?.scopesChecked} lists, ${sweep?.missing} missing assignment repaired, ${sweep?.unexpected} unexpected`);
+    await until("the repair", async () => (await grant())?.status === "active" && ic.assignments().length === 1);
+    await showComment();
+
+    const expiresAt = (await grant())!.expires_at;
+    step(`The grant expires at ${expiresAt.toISOString().slice(11, 19)} UTC; the worker sleeps until exactly then...`);
+    await until("the revoke", async () => (await grant())?.status === "revoked", 120_000);
+    await showComment();
+
+    step("What Identity Center holds now, and what happened, from jitsudo's append-only event log:");
+    out(`  assignments: ${JSON.stringify(ic.assignments())}`);
+    const events = (await database.db("grant_events").orderBy("id")) as { created_at: Date; type: string; from_status: string | null; to_status: string | null; actor: string; reason: string }[];
+    for (const event of events) {
+      out(`  ${event.created_at.toISOString().slice(11, 19)}  ${event.type.padEnd(15)} ${`${event.from_status ?? ""}→${event.to_status ?? ""}`.padEnd(26)} ${event.actor.padEnd(8)} ${event.reason}`);
+    }
+    const calls = new Map<string, number>();
+    for (const call of ic.calls) calls.set(call.operation, (calls.get(call.operation) ?? 0) + 1);
+    out(`  AWS calls jitsudo made: ${[...calls].map(([operation, count]) => `${operation} ×${count}`).join(", ")}`);
+  } finally {
+    await worker.stop(1000);
+    connections.close();
+    await server.stop();
+    await local.stop();
+    await identityCenter.stop();
+    await database.close();
+  }
+}
+
+function pullRequestPayload(action: "opened" | "closed", pull: Record<string, unknown>) {
+  const user = (login: string) => ({ login, id: login.length, type: "User" });
+  return {
+    action,
+    number: 1,
+    pull_request: {
+      number: 1,
+      title: "Access for INC-4711",
+      user: user("alice"),
+      head: { sha: HEAD, ref: "alice/incident-4711" },
+      base: { sha: BASE, ref: "main" },
+      merged: false,
+      merged_at: null,
+      merge_commit_sha: null,
+      ...pull,
+    },
+    repository: { id: REPOSITORY_ID, name: REPO, full_name: `${OWNER}/${REPO}`, owner: user(OWNER), default_branch: "main" },
+    installation: { id: INSTALLATION_ID },
+    sender: user(action === "opened" ? "alice" : "bob"),
+  };
+}
+
+async function openDatabase(): Promise<{ db: Knex; close(): Promise<void> }> {
+  const schema = `jitsudo_demo_${process.pid}`;
+  if (process.env.DATABASE_URL) {
+    const db = createDb({ url: process.env.DATABASE_URL, schema });
+    await ensureSchema(db, schema);
+    await migrateLatest(db);
+    return {
+      db,
+      close: async () => {
+        await dropSchema(db, schema);
+        await db.destroy();
+      },
+    };
+  }
+  const { startEmbeddedPostgres } = await import("../db/embedded.js");
+  const dataDir = mkdtempSync(join(tmpdir(), "jitsudo-demo-pg-"));
+  out("(starting an embedded PostgreSQL; set DATABASE_URL to use your own)");
+  const postgres = await startEmbeddedPostgres({ dataDir });
+  const db = createDb({ url: postgres.url });
+  await migrateLatest(db);
+  return {
+    db,
+    close: async () => {
+      await db.destroy();
+      await postgres.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`demo failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);
