@@ -2,6 +2,8 @@
  * `npm run bench`: every benchmark, printing its figures. Run on an otherwise idle machine; quote
  * medians, the machines here are shared.
  */
+import { benchDrift } from "./drift.bench.js";
+import { benchWorkerMemory } from "./memory.bench.js";
 import { benchMergeVerdict } from "./merge-verdict.bench.js";
 import { benchPullRequest } from "./pull-request.bench.js";
 import { benchExpiryLag, benchMergeToCreate, benchProvisioningThroughput } from "./provisioning.bench.js";
@@ -16,6 +18,8 @@ const benches: Record<string, () => BenchResult | Promise<BenchResult>> = {
   "merge-to-create": benchMergeToCreate,
   "expiry-lag": benchExpiryLag,
   "provisioning-throughput": benchProvisioningThroughput,
+  drift: benchDrift,
+  "worker-memory": benchWorkerMemory,
 };
 
 for (const [name, bench] of Object.entries(benches)) {

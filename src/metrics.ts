@@ -36,6 +36,13 @@ export class Counter implements Metric {
     return this.values.get(keyOf(labels))?.value ?? 0;
   }
 
+  /** Over every label set. */
+  sum(): number {
+    let total = 0;
+    for (const { value } of this.values.values()) total += value;
+    return total;
+  }
+
   render(): string[] {
     return [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`, ...[...this.values.values()].map(({ labels, value }) => `${this.name}${labelText(labels)} ${value}`)];
   }

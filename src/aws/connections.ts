@@ -12,6 +12,7 @@ import { OrganizationsClient } from "@aws-sdk/client-organizations";
 import { ListInstancesCommand, SSOAdminClient } from "@aws-sdk/client-sso-admin";
 import { STSClient } from "@aws-sdk/client-sts";
 import { externalIdFor, RoleSessions, sessionName } from "./credentials.js";
+import type { Metrics } from "../metrics.js";
 import type { IdentityCenter } from "./identity-center.js";
 import type { CallPriority, RateLimiter } from "./rate-limiter.js";
 import { SdkIdentityCenter, type SdkClients } from "./sdk-identity-center.js";
@@ -64,6 +65,7 @@ export interface ConnectionOptions {
   maxAttempts?: number;
   /** Sessions (and their clients) kept warm. */
   maxSessions?: number;
+  metrics?: Metrics;
 }
 
 export class AwsConnections {
@@ -85,7 +87,14 @@ export class AwsConnections {
   async connect(target: AwsTarget, purpose: string, priority: CallPriority): Promise<IdentityCenter> {
     const clients = this.clientsFor(target, sessionName(purpose));
     const identityStoreId = target.identityStoreId ?? (await this.identityStoreOf(target, clients));
-    return new SdkIdentityCenter({ clients, instanceArn: target.instanceArn, identityStoreId, limiter: this.options.limiter, priority });
+    return new SdkIdentityCenter({
+      clients,
+      instanceArn: target.instanceArn,
+      identityStoreId,
+      limiter: this.options.limiter,
+      priority,
+      ...(this.options.metrics ? { metrics: this.options.metrics } : {}),
+    });
   }
 
   close(): void {

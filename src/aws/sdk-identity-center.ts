@@ -24,6 +24,7 @@ import {
 import type { Command, FinalizeRequestMiddleware } from "@smithy/types";
 import { classifyAwsError } from "./errors.js";
 import type { Assignment, IdentityCenter, OperationKind, OperationStatus, PermissionSet, PrincipalType } from "./identity-center.js";
+import type { Metrics } from "../metrics.js";
 import type { CallPriority, RateLimiter } from "./rate-limiter.js";
 
 export interface SdkClients {
@@ -39,6 +40,8 @@ export interface SdkIdentityCenterOptions {
   limiter: RateLimiter;
   /** How urgent this session's mutating calls are; status reads go as "poll", drift's as "drift". */
   priority: CallPriority;
+  /** Where every request (and every throttle) is counted. */
+  metrics?: Metrics;
 }
 
 /** AWS's largest page for these list operations. */
@@ -107,7 +110,7 @@ export class SdkIdentityCenter implements IdentityCenter {
           IdentityStoreId: this.options.identityStoreId,
           AlternateIdentifier: { UniqueAttribute: { AttributePath: path, AttributeValue: userName } },
         });
-        command.middlewareStack.addRelativeTo(this.limit(this.options.priority), LIMIT_STEP);
+        command.middlewareStack.addRelativeTo(this.limit("GetUserId", this.options.priority), LIMIT_STEP);
         const output = await this.options.clients.identityStore.send(command);
         if (output.UserId) return output.UserId;
       } catch (error) {
@@ -217,16 +220,26 @@ export class SdkIdentityCenter implements IdentityCenter {
   }
 
   private sso<Input extends object, Output extends object>(command: Command<any, Input, any, Output, any>, priority: CallPriority, onSent?: () => void): Promise<Output> {
-    command.middlewareStack.addRelativeTo(this.limit(priority, onSent), LIMIT_STEP);
+    command.middlewareStack.addRelativeTo(this.limit(command.constructor.name.replace(/Command$/, ""), priority, onSent), LIMIT_STEP);
     return this.options.clients.ssoAdmin.send(command as never) as Promise<Output>;
   }
 
-  private limit(priority: CallPriority, onSent?: () => void): FinalizeRequestMiddleware<any, any> {
-    const { limiter, instanceArn } = this.options;
+  /** Per attempt: wait for the instance's rate limit, then send, counting what AWS answered. */
+  private limit(operation: string, priority: CallPriority, onSent?: () => void): FinalizeRequestMiddleware<any, any> {
+    const { limiter, instanceArn, metrics } = this.options;
     return (next) => async (args) => {
       await limiter.acquire(instanceArn, priority);
       onSent?.();
-      return next(args);
+      try {
+        const result = await next(args);
+        metrics?.awsCalls.inc({ operation, outcome: "ok" });
+        return result;
+      } catch (error) {
+        const name = (error as { name?: string }).name ?? "Error";
+        metrics?.awsCalls.inc({ operation, outcome: name });
+        if (name === "ThrottlingException" || name === "TooManyRequestsException") metrics?.awsThrottles.inc({ operation });
+        throw error;
+      }
     };
   }
 }

@@ -107,7 +107,7 @@ async function startServerRole(config: AppConfig, log: Logger, db: Knex, metrics
 }
 
 async function startWorkerRole(config: AppConfig, log: Logger, db: Knex, metrics: Metrics, onLost: () => void): Promise<Stoppable> {
-  const connections = new AwsConnections({ limiter: new SharedRateLimiter(db) });
+  const connections = new AwsConnections({ limiter: new SharedRateLimiter(db), metrics });
   const github = appClient(config, log);
   if (!github) log.warn("APP_ID is not set: grants are provisioned and revoked, but their pull requests are not updated");
   const reporter = github ? new PullRequestReporter({ db, gatewayFor: installationGateways(github), log }) : NO_REPORTS;

@@ -107,7 +107,8 @@ export class DriftReconcileWorker {
     const budget = Math.max(1, Math.floor((this.intervalMs / 1000) * DRIFT_CALLS_PER_SECOND * 0.9));
     try {
       const ic = await ctx.aws.connect(scope.target, `drift-${ctx.workerId.slice(-12)}`, "drift");
-      for (const set of await ctx.directory.permissionSets(ic)) if (scope.managedNames.has(set.name)) scope.managedArns.add(set.arn);
+      // Rules name permission sets by name or by ARN.
+      for (const set of await ctx.directory.permissionSets(ic)) if (scope.managedNames.has(set.name) || scope.managedNames.has(set.arn)) scope.managedArns.add(set.arn);
       const grants = await driftGrants(ctx.db, instanceArn, ctx.now(), ctx.settings.pollTimeoutMs * 2);
       for (const grant of grants) if (["provisioning", "active", "revoking"].includes(grant.status)) scope.managedArns.add(grant.permissionSetArn);
       const cursor = await loadCursor(ctx.db, instanceArn);

@@ -103,7 +103,7 @@ async function main(): Promise<void> {
   const metrics = new Metrics();
   registerDatabaseGauges(metrics, database.db);
   const server = await startServer({ config, log, app: createApp({ db: database.db, metrics }), api: { db: database.db, metrics } });
-  const connections = new AwsConnections({ limiter: new SharedRateLimiter(database.db), endpoint: identityCenter.url, credentials: { accessKeyId: "AKIDDEMO", secretAccessKey: "demo" } });
+  const connections = new AwsConnections({ limiter: new SharedRateLimiter(database.db), endpoint: identityCenter.url, credentials: { accessKeyId: "AKIDDEMO", secretAccessKey: "demo" }, metrics });
   const reporter = new PullRequestReporter({ db: database.db, gatewayFor: installationGateways(appClient(config, log)!), log, coalesceMs: 50 });
   const worker = await GrantWorker.start({ db: database.db, log, aws: connections, defaults: config.aws, reporter, metrics, settings: { initialPollMs: 2000 } });
   const webhook = (name: string, payload: unknown) => deliverWebhook(`http://127.0.0.1:${port}`, SECRET, name, payload);

@@ -44,7 +44,10 @@ describe("provisioning and revoking under faults", () => {
     running = await startTestWorker(db, world);
     await eventually(allIn("active"), state, 30_000);
     expect(world.ic.assignments()).toHaveLength(8);
-    expect(world.ic.calls.filter((call) => call.outcome === "ThrottlingException").length).toBeGreaterThan(0);
+    const throttled = world.ic.calls.filter((call) => call.outcome === "ThrottlingException").length;
+    expect(throttled).toBeGreaterThan(0);
+    // Every throttle AWS answered is counted (/metrics), retries included.
+    expect(running.metrics.awsThrottles.sum()).toBe(throttled);
 
     await expireAll();
     await eventually(allIn("revoked"), state, 30_000);

@@ -58,6 +58,8 @@ export interface TestWorkerOptions {
   reporter?: GrantReporter;
   rateLimit?: RateLimitOptions;
   metrics?: Metrics;
+  /** Drift runs on its own this often; unset, tests call worker.drift.runOnce() themselves. */
+  reconciliationIntervalMs?: number;
 }
 
 export interface RunningWorker {
@@ -67,12 +69,13 @@ export interface RunningWorker {
 }
 
 export async function startTestWorker(db: Knex, world: AwsWorld, options: TestWorkerOptions = {}): Promise<RunningWorker> {
+  const metrics = options.metrics ?? new Metrics();
   const connections = new AwsConnections({
     limiter: new SharedRateLimiter(db, options.rateLimit),
     endpoint: world.url,
     credentials: { accessKeyId: "AKIDJITSUDOTEST", secretAccessKey: "not-a-secret" },
+    metrics,
   });
-  const metrics = options.metrics ?? new Metrics();
   const worker = await GrantWorker.start({
     db,
     log: silent,
@@ -81,6 +84,7 @@ export async function startTestWorker(db: Knex, world: AwsWorld, options: TestWo
     now: world.clock.now,
     metrics,
     ...(options.reporter ? { reporter: options.reporter } : {}),
+    ...(options.reconciliationIntervalMs !== undefined ? { reconciliationIntervalMs: options.reconciliationIntervalMs } : {}),
     settings: { pollTimeoutMs: 60_000, initialPollMs: 100, retryBaseMs: 50, ...options.settings },
   });
   return {
