@@ -13,6 +13,7 @@ import { recordTenantConfig } from "../src/config/tenant-snapshots.js";
 import { IDENTITY_STORE_ID, INSTANCE_ARN, startAwsWorld, startTestWorker, type AwsWorld } from "../test/support/aws-world.js";
 import { DEFAULT_WORKER_SETTINGS } from "../src/jobs/context.js";
 import { benchDatabase } from "./support/database.js";
+import { grantRow } from "./support/grants.js";
 import type { BenchResult } from "./stats.js";
 
 const ACCOUNTS = 500;
@@ -103,31 +104,7 @@ async function insertLiveGrants(db: Knex, world: AwsWorld, pairs: [string, strin
     const [accountId, permissionSetArn] = pairs[index % pairs.length]!;
     const user = Math.floor(index / (GRANTS / USERS));
     world.ic.addAssignmentOutOfBand({ instanceArn: INSTANCE_ARN, accountId, permissionSetArn, principalType: "USER", principalId: userIds[user]! });
-    rows.push({
-      tenant: 1,
-      repo: "acme/access",
-      pr_number: 1 + index,
-      file_path: `access-requests/bench-${index}.yaml`,
-      blob_sha: "b".repeat(40),
-      merge_commit_sha: index.toString(16).padStart(40, "0"),
-      requester: `user-${user}`,
-      principal: `user-${user}@example.com`,
-      principal_id: userIds[user],
-      account_ref: accountId,
-      account_id: accountId,
-      permission_set_ref: permissionSetArn,
-      permission_set_arn: permissionSetArn,
-      instance_arn: INSTANCE_ARN,
-      aws_region: "us-east-1",
-      identity_store_id: IDENTITY_STORE_ID,
-      status: "active",
-      starts_at: new Date(now - 60_000),
-      active_at: new Date(now - 60_000),
-      expires_at: new Date(now + 8 * 3_600_000),
-      duration_seconds: 8 * 3600,
-      reason: "benchmark",
-      approvers: JSON.stringify(["bob"]),
-    });
+    rows.push(grantRow({ index, principal: `user-${user}@example.com`, principalId: userIds[user]!, accountId, permissionSetArn, status: "active", startsAt: new Date(now - 60_000), expiresAt: new Date(now + 8 * 3_600_000) }));
   }
   for (let index = 0; index < rows.length; index += 500) await db("grants").insert(rows.slice(index, index + 500));
 }

@@ -4,11 +4,12 @@
  * ended. The worker runs its cycles and drift sweeps for 40 s while its resident set size is
  * sampled from /proc. Target: under 200 MB.
  */
-import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { recordTenantConfig } from "../src/config/tenant-snapshots.js";
 import { IDENTITY_STORE_ID, INSTANCE_ARN, startAwsWorld } from "../test/support/aws-world.js";
+import { exited, startWorkerProcess } from "../test/support/worker-process.js";
 import { benchDatabase } from "./support/database.js";
+import { grantRow } from "./support/grants.js";
 import type { BenchResult } from "./stats.js";
 
 const STORED = 100_000;
@@ -33,51 +34,24 @@ export async function benchWorkerMemory(): Promise<BenchResult> {
         const principalId = users[Math.floor(index / accounts.length) % users.length]!;
         if (active) world.ic.addAssignmentOutOfBand({ instanceArn: INSTANCE_ARN, accountId, permissionSetArn: world.readOnly, principalType: "USER", principalId });
         const startsAt = new Date(now - (active ? 60_000 : 86_400_000 + index * 1000));
-        rows.push({
-          tenant: 1,
-          repo: "acme/access",
-          pr_number: 1 + index,
-          file_path: `access-requests/memory-${index}.yaml`,
-          blob_sha: "b".repeat(40),
-          merge_commit_sha: index.toString(16).padStart(40, "0"),
-          requester: "alice",
-          principal: "alice@example.com",
-          principal_id: principalId,
-          account_ref: accountId,
-          account_id: accountId,
-          permission_set_ref: "ReadOnlyAccess",
-          permission_set_arn: world.readOnly,
-          instance_arn: INSTANCE_ARN,
-          aws_region: "us-east-1",
-          identity_store_id: IDENTITY_STORE_ID,
-          status: active ? "active" : index % 2 ? "revoked" : "expired",
-          starts_at: startsAt,
-          active_at: startsAt,
-          expires_at: new Date(startsAt.getTime() + (active ? 8 * 3_600_000 : 3_600_000)),
-          ended_at: active ? null : new Date(startsAt.getTime() + 3_600_000),
-          duration_seconds: 3600,
-          reason: "Investigate the latency alarms of the payments service in production",
-          approvers: JSON.stringify(["bob", "carol"]),
-        });
+        rows.push(
+          grantRow({
+            index,
+            principal: "alice@example.com",
+            principalId,
+            accountId,
+            permissionSetArn: world.readOnly,
+            status: active ? "active" : index % 2 ? "revoked" : "expired",
+            startsAt,
+            expiresAt: new Date(startsAt.getTime() + (active ? 8 * 3_600_000 : 3_600_000)),
+            ...(active ? {} : { endedAt: new Date(startsAt.getTime() + 3_600_000) }),
+          }),
+        );
       }
       await db("grants").insert(rows);
     }
 
-    const child = spawn(process.execPath, ["dist/cli.js", "worker"], {
-      env: {
-        PATH: process.env.PATH,
-        DATABASE_URL: database.url,
-        DATABASE_SCHEMA: database.schema,
-        IC_INSTANCE_ARN: INSTANCE_ARN,
-        AWS_REGION: "us-east-1",
-        AWS_ENDPOINT_URL: world.url,
-        AWS_ACCESS_KEY_ID: "AKIDMEMORY",
-        AWS_SECRET_ACCESS_KEY: "not-a-secret",
-        RECONCILIATION_INTERVAL: "10s",
-        LOG_LEVEL: "error",
-      },
-      stdio: ["ignore", "ignore", "inherit"],
-    });
+    const child = startWorkerProcess({ databaseUrl: database.url, schema: database.schema, awsEndpoint: world.url, accessKeyId: "AKIDMEMORY", reconciliationInterval: "10s", entry: "build" });
     const samples: number[] = [];
     const deadline = Date.now() + WATCH_MS;
     while (Date.now() < deadline) {
@@ -86,7 +60,7 @@ export async function benchWorkerMemory(): Promise<BenchResult> {
       if (rss) samples.push(Number(rss) / 1024);
     }
     child.kill("SIGTERM");
-    await new Promise((resolve) => child.once("exit", resolve));
+    await exited(child);
     const sweeps = Number((await db("drift_sweeps").whereNotNull("finished_at").count({ n: "*" }))[0]!.n);
     return {
       name: `worker memory: ${STORED.toLocaleString("en")} grants stored (${ACTIVE.toLocaleString("en")} active), ${WATCH_MS / 1000} s of cycles and drift sweeps`,

@@ -4,14 +4,9 @@
  * stub, recorded in PostgreSQL. Reports the handler time and every GitHub call one merge makes:
  * none may repeat, and each team membership is asked once per verdict, not once per file.
  */
-import { generateKeyPairSync, randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
-import nock from "nock";
-import { Probot } from "probot";
-import { createApp } from "../src/app.js";
-import { createLogger } from "../src/logger.js";
-import { APP_ID, FakeGitHub } from "../test/support/fake-github.js";
-import { UnthrottledOctokit } from "../test/support/octokit.js";
+import { FakeGitHub } from "../test/support/fake-github.js";
+import { benchApp } from "./support/app.js";
 import { pullRequestMergedEvent } from "../test/support/payloads.js";
 import { benchDatabase } from "./support/database.js";
 import { summarize, type BenchResult } from "./stats.js";
@@ -41,18 +36,7 @@ export async function benchMergeVerdict(): Promise<BenchResult> {
   github.reviews.set(7, reviewers.map((login) => ({ login, state: "APPROVED" as const, commitId: head })));
   github.commits.set(7, [{ sha: head, author: "alice", committer: "alice" }]);
   github.addPull({ number: 7, headSha: head, baseSha: base, baseRef: "main", author: "alice", state: "closed", files: paths.map((filename) => ({ filename, status: "added" })) });
-  nock.disableNetConnect();
-  nock.enableNetConnect((host) => host.startsWith("127.0.0.1"));
-  github.start();
-
-  const probot = new Probot({
-    appId: APP_ID,
-    privateKey: generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }).toString(),
-    secret: "bench",
-    log: createLogger("silent"),
-    Octokit: UnthrottledOctokit,
-  });
-  await probot.load(createApp({ db: database.db }));
+  const app = await benchApp(github, { db: database.db });
 
   const times: number[] = [];
   let calls: string[] = [];
@@ -65,7 +49,7 @@ export async function benchMergeVerdict(): Promise<BenchResult> {
       github.calls.length = 0;
       const payload = pullRequestMergedEvent({ number: 7, headSha: head, baseSha: base, author: "alice", mergeCommitSha: merge });
       const started = performance.now();
-      await probot.receive({ id: randomUUID(), name: "pull_request", payload } as never);
+      await app.receive("pull_request", payload);
       const elapsed = performance.now() - started;
       if (iteration >= WARMUP) times.push(elapsed);
       calls = github.callLines().filter((line) => !line.endsWith("/access_tokens"));
@@ -73,8 +57,7 @@ export async function benchMergeVerdict(): Promise<BenchResult> {
     const granted = Number((await database.db("grants").where({ merge_commit_sha: (WARMUP + ITERATIONS - 1).toString(16).padStart(4, "0").padEnd(40, "e") }).count({ n: "*" }))[0]!.n);
     if (granted !== FILES) throw new Error(`the benchmark's merge granted ${granted} of ${FILES} files: the scenario is wrong`);
   } finally {
-    github.stop();
-    nock.enableNetConnect();
+    app.stop();
     await database.close();
   }
   const memberships = calls.filter((line) => line.includes("/memberships/"));

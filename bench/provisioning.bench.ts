@@ -11,17 +11,13 @@
  * - merge to create: merged pull requests through the app's webhook pipeline; time from the
  *   webhook's delivery to CreateAccountAssignment issued, p99 (target ≤ 0.5 s).
  */
-import { generateKeyPairSync, randomUUID } from "node:crypto";
-import nock from "nock";
-import { Probot } from "probot";
-import { createApp } from "../src/app.js";
-import { createLogger } from "../src/logger.js";
 import { DEFAULT_WORKER_SETTINGS } from "../src/jobs/context.js";
 import { approveGrant, INSTANCE_ARN, startAwsWorld, startTestWorker, type AwsWorld } from "../test/support/aws-world.js";
-import { APP_ID, FakeGitHub } from "../test/support/fake-github.js";
-import { UnthrottledOctokit } from "../test/support/octokit.js";
+import { FakeGitHub } from "../test/support/fake-github.js";
 import { pullRequestMergedEvent } from "../test/support/payloads.js";
+import { benchApp } from "./support/app.js";
 import { benchDatabase } from "./support/database.js";
+import { grantRow } from "./support/grants.js";
 import { summarize, type BenchResult } from "./stats.js";
 
 const GRANTS = 1000;
@@ -108,7 +104,8 @@ export async function benchExpiryLag(): Promise<BenchResult> {
       const accountId = accountIds[Math.floor(index / 10)]!;
       const principalId = userIds[index % 10]!;
       world.ic.addAssignmentOutOfBand({ instanceArn: INSTANCE_ARN, accountId, permissionSetArn: world.readOnly, principalType: "USER", principalId });
-      rows.push(activeGrant(index, principal, principalId, accountId, world.readOnly, new Date(start + Math.random() * 60_000)));
+      const expiresAt = new Date(start + Math.random() * 60_000);
+      rows.push(grantRow({ index, principal, principalId, accountId, permissionSetArn: world.readOnly, status: "active", startsAt: new Date(expiresAt.getTime() - 3_600_000), expiresAt, roleArn: "arn:aws:iam::111111111111:role/jitsudo" }));
     }
     for (let index = 0; index < rows.length; index += 200) await db("grants").insert(rows.slice(index, index + 200));
     world.ic.clearCalls();
@@ -154,17 +151,7 @@ export async function benchMergeToCreate(): Promise<BenchResult> {
   github.setFile(base, ".github/CODEOWNERS", "/access-requests/ @bob\n");
   github.permissions.set("bob", "write");
   const { accountIds } = addOrganisation(world, MERGES, 0);
-  nock.disableNetConnect();
-  nock.enableNetConnect((host) => host.startsWith("127.0.0.1"));
-  github.start();
-  const probot = new Probot({
-    appId: APP_ID,
-    privateKey: generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }).toString(),
-    secret: "bench",
-    log: createLogger("silent"),
-    Octokit: UnthrottledOctokit,
-  });
-  await probot.load(createApp({ db }));
+  const app = await benchApp(github, { db });
   const running = await startTestWorker(db, world, { settings: SETTINGS });
   const delivered = new Map<string, number>();
   try {
@@ -182,14 +169,13 @@ export async function benchMergeToCreate(): Promise<BenchResult> {
       github.commits.set(number, [{ sha: head, author: "alice", committer: "alice" }]);
       const payload = pullRequestMergedEvent({ number, headSha: head, baseSha: base, author: "alice", mergeCommitSha: merge });
       delivered.set(accountIds[index]!, Date.now());
-      await probot.receive({ id: randomUUID(), name: "pull_request", payload } as never);
+      await app.receive("pull_request", payload);
       await sleep(250);
     }
     await waitUntil(async () => world.ic.calls.filter((call) => call.operation === "CreateAccountAssignment").length >= MERGES, 60_000, "a create for every merge");
   } finally {
     await running.stop();
-    github.stop();
-    nock.enableNetConnect();
+    app.stop();
     await world.stop();
     await database.close();
   }
@@ -205,35 +191,5 @@ export async function benchMergeToCreate(): Promise<BenchResult> {
     name: `merge to create: ${MERGES} merged pull requests through the webhook pipeline, one every 250 ms`,
     figures: { webhook_delivered_to_create_issued_ms: summarize(lags) },
     target: "p99 ≤ 500 ms",
-  };
-}
-
-function activeGrant(index: number, principal: string, principalId: string, accountId: string, permissionSetArn: string, expiresAt: Date) {
-  const startsAt = new Date(expiresAt.getTime() - 3_600_000);
-  return {
-    tenant: 1,
-    repo: "acme/access",
-    pr_number: 1 + index,
-    file_path: `access-requests/bench-${index}.yaml`,
-    blob_sha: "b".repeat(40),
-    merge_commit_sha: index.toString(16).padStart(40, "0"),
-    requester: "alice",
-    principal,
-    principal_id: principalId,
-    account_ref: accountId,
-    account_id: accountId,
-    permission_set_ref: "ReadOnlyAccess",
-    permission_set_arn: permissionSetArn,
-    instance_arn: INSTANCE_ARN,
-    aws_role_arn: "arn:aws:iam::111111111111:role/jitsudo",
-    aws_region: "us-east-1",
-    identity_store_id: "d-aaaaaaaaaa",
-    status: "active",
-    starts_at: startsAt,
-    expires_at: expiresAt,
-    active_at: startsAt,
-    duration_seconds: 3600,
-    reason: "benchmark",
-    approvers: JSON.stringify(["bob"]),
   };
 }

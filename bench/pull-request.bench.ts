@@ -3,14 +3,9 @@
  * pipeline, the real Octokit) against a zero-latency GitHub stub intercepted at HTTP. Reports the
  * handler time and the GitHub API calls one event makes.
  */
-import { generateKeyPairSync, randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
-import nock from "nock";
-import { Probot } from "probot";
-import { createApp } from "../src/app.js";
-import { createLogger } from "../src/logger.js";
-import { APP_ID, FakeGitHub } from "../test/support/fake-github.js";
-import { UnthrottledOctokit } from "../test/support/octokit.js";
+import { FakeGitHub } from "../test/support/fake-github.js";
+import { benchApp } from "./support/app.js";
 import { pullRequestEvent } from "../test/support/payloads.js";
 import { summarize, type BenchResult } from "./stats.js";
 
@@ -31,17 +26,7 @@ export async function benchPullRequest(): Promise<BenchResult> {
     files.push({ filename: path, status: "added" });
   }
   github.addPull({ number: 7, headSha: head, baseSha: base, baseRef: "main", author: "alice", state: "open", files });
-  nock.disableNetConnect();
-  github.start();
-
-  const probot = new Probot({
-    appId: APP_ID,
-    privateKey: generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }).toString(),
-    secret: "bench",
-    log: createLogger("silent"),
-    Octokit: UnthrottledOctokit,
-  });
-  await probot.load(createApp());
+  const app = await benchApp(github);
   const payload = pullRequestEvent("synchronize", { number: 7, headSha: head, baseSha: base, author: "alice" });
 
   const times: number[] = [];
@@ -50,7 +35,7 @@ export async function benchPullRequest(): Promise<BenchResult> {
   for (let iteration = 0; iteration < WARMUP + ITERATIONS; iteration++) {
     github.calls.length = 0;
     const started = performance.now();
-    await probot.receive({ id: randomUUID(), name: "pull_request", payload } as never);
+    await app.receive("pull_request", payload);
     const elapsed = performance.now() - started;
     if (iteration >= WARMUP) {
       times.push(elapsed);
@@ -58,8 +43,7 @@ export async function benchPullRequest(): Promise<BenchResult> {
       callList = github.callLines();
     }
   }
-  github.stop();
-  nock.enableNetConnect();
+  app.stop();
   return {
     name: `pull_request.synchronize with ${FILES} request files, zero-latency GitHub stub`,
     figures: {

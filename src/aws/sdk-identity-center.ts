@@ -162,28 +162,24 @@ export class SdkIdentityCenter implements IdentityCenter {
     return accounts;
   }
 
-  async assignments(accountId: string, permissionSetArn: string): Promise<Assignment[]> {
-    const found: Assignment[] = [];
-    let token: string | undefined;
-    do {
-      const command = new ListAccountAssignmentsCommand({ InstanceArn: this.instanceArn, AccountId: accountId, PermissionSetArn: permissionSetArn, MaxResults: PAGE, NextToken: token });
-      const page = await this.sso(command, this.readPriority());
-      for (const item of page.AccountAssignments ?? []) {
-        if (item.AccountId && item.PermissionSetArn && item.PrincipalId && item.PrincipalType) {
-          found.push({ accountId: item.AccountId, permissionSetArn: item.PermissionSetArn, principalType: item.PrincipalType as PrincipalType, principalId: item.PrincipalId });
-        }
-      }
-      token = page.NextToken;
-    } while (token);
-    return found;
+  assignments(accountId: string, permissionSetArn: string): Promise<Assignment[]> {
+    return this.collectAssignments(
+      (token) => new ListAccountAssignmentsCommand({ InstanceArn: this.instanceArn, AccountId: accountId, PermissionSetArn: permissionSetArn, MaxResults: PAGE, NextToken: token }),
+    );
   }
 
-  async assignmentsOfPrincipal(principalId: string, principalType: PrincipalType = "USER"): Promise<Assignment[]> {
+  assignmentsOfPrincipal(principalId: string, principalType: PrincipalType = "USER"): Promise<Assignment[]> {
+    return this.collectAssignments(
+      (token) => new ListAccountAssignmentsForPrincipalCommand({ InstanceArn: this.instanceArn, PrincipalId: principalId, PrincipalType: principalType, MaxResults: PAGE, NextToken: token }),
+    );
+  }
+
+  /** Every page of a listing of assignments (both listings answer in the same shape). */
+  private async collectAssignments(command: (token: string | undefined) => ListAccountAssignmentsCommand | ListAccountAssignmentsForPrincipalCommand): Promise<Assignment[]> {
     const found: Assignment[] = [];
     let token: string | undefined;
     do {
-      const command = new ListAccountAssignmentsForPrincipalCommand({ InstanceArn: this.instanceArn, PrincipalId: principalId, PrincipalType: principalType, MaxResults: PAGE, NextToken: token });
-      const page = await this.sso(command, this.readPriority());
+      const page: { AccountAssignments?: { AccountId?: string; PermissionSetArn?: string; PrincipalId?: string; PrincipalType?: string }[]; NextToken?: string } = await this.sso(command(token) as Command<any, any, any, any, any>, this.readPriority());
       for (const item of page.AccountAssignments ?? []) {
         if (item.AccountId && item.PermissionSetArn && item.PrincipalId && item.PrincipalType) {
           found.push({ accountId: item.AccountId, permissionSetArn: item.PermissionSetArn, principalType: item.PrincipalType as PrincipalType, principalId: item.PrincipalId });

@@ -42,24 +42,12 @@ export class ProvisionGrantWorker {
     private readonly ctx: JobContext,
     private readonly poller: OperationPoller,
   ) {
-    this.tasks = new GrantTasks(ctx);
+    this.tasks = new GrantTasks(ctx, (grant) => this.provision(grant), (grant, error) => this.retryLater(grant, error));
   }
 
-  get busy(): number {
-    return this.tasks.size;
-  }
-
-  /** Claims what is due, up to the concurrency limit, and starts each grant; returns how many. */
-  async claimAndStart(): Promise<number> {
-    const room = this.tasks.room;
-    if (room === 0) return 0;
-    const now = this.ctx.now();
-    const resumed = await claimProvisioning(this.ctx.db, this.ctx.workerId, now, room);
-    const started = resumed.length < room ? await claimDueStarts(this.ctx.db, this.ctx.workerId, now, room - resumed.length) : [];
-    for (const grant of [...resumed, ...started]) {
-      this.tasks.start(grant, (claimed) => this.provision(claimed), (claimed, error) => this.retryLater(claimed, error));
-    }
-    return resumed.length + started.length;
+  /** Grants left mid-way first (their AWS operations may be in flight), then those whose start has come. */
+  claimAndStart(): Promise<number> {
+    return this.tasks.claimAndStart([claimProvisioning, claimDueStarts]);
   }
 
   /** Someone may have freed a create slot: let waiting grants try again. */

@@ -33,23 +33,12 @@ export class RevokeGrantWorker {
     private readonly ctx: JobContext,
     private readonly poller: OperationPoller,
   ) {
-    this.tasks = new GrantTasks(ctx);
+    this.tasks = new GrantTasks(ctx, (grant) => this.revoke(grant), (grant, error) => this.retryLater(grant, error));
   }
 
-  get busy(): number {
-    return this.tasks.size;
-  }
-
-  async claimAndStart(): Promise<number> {
-    const room = this.tasks.room;
-    if (room === 0) return 0;
-    const now = this.ctx.now();
-    const expiring = await claimDueExpiries(this.ctx.db, this.ctx.workerId, now, room);
-    const revoking = expiring.length < room ? await claimRevoking(this.ctx.db, this.ctx.workerId, now, room - expiring.length) : [];
-    for (const grant of [...expiring, ...revoking]) {
-      this.tasks.start(grant, (claimed) => this.revoke(claimed), (claimed, error) => this.retryLater(claimed, error));
-    }
-    return expiring.length + revoking.length;
+  /** Expiries first, then early revokes and retries. */
+  claimAndStart(): Promise<number> {
+    return this.tasks.claimAndStart([claimDueExpiries, claimRevoking]);
   }
 
   drain(): Promise<void> {

@@ -28,23 +28,43 @@ export async function moveGrant(ctx: JobContext, grant: GrantRow, to: GrantRow["
   return { ...grant, ...changes, status: to } as GrantRow;
 }
 
-/** Grants being carried concurrently; each one's failure is handled by `onError`, never thrown away. */
+/** Claims up to `limit` grants for this worker (see `src/grants/work-queue.ts`). */
+export type Claim = (db: JobContext["db"], workerId: string, now: Date, limit: number) => Promise<GrantRow[]>;
+
+/**
+ * Grants being carried concurrently by one job: claimed in the order of its claims, each carried by
+ * `work`, each failure handled by `onError`, never thrown away.
+ */
 export class GrantTasks {
   private readonly running = new Set<Promise<void>>();
 
-  constructor(private readonly ctx: JobContext) {}
+  constructor(
+    private readonly ctx: JobContext,
+    private readonly work: (grant: GrantRow) => Promise<void>,
+    private readonly onError: (grant: GrantRow, error: unknown) => Promise<void>,
+  ) {}
 
-  get size(): number {
-    return this.running.size;
+  /** Claims what is due, up to the concurrency limit, and starts each grant; returns how many. */
+  async claimAndStart(claims: readonly Claim[]): Promise<number> {
+    const now = this.ctx.now();
+    let started = 0;
+    for (const claim of claims) {
+      const room = this.ctx.settings.concurrency - this.running.size;
+      if (room <= 0) break;
+      const grants = await claim(this.ctx.db, this.ctx.workerId, now, room);
+      for (const grant of grants) this.start(grant);
+      started += grants.length;
+    }
+    return started;
   }
 
-  get room(): number {
-    return Math.max(0, this.ctx.settings.concurrency - this.running.size);
+  async drain(): Promise<void> {
+    await Promise.all([...this.running]);
   }
 
-  start(grant: GrantRow, work: (grant: GrantRow) => Promise<void>, onError: (grant: GrantRow, error: unknown) => Promise<void>): void {
-    const run = work(grant)
-      .catch((error: unknown) => onError(grant, error))
+  private start(grant: GrantRow): void {
+    const run = this.work(grant)
+      .catch((error: unknown) => this.onError(grant, error))
       .catch((error: unknown) => this.ctx.log.error({ err: error, grant: grant.id }, "could not record a grant's step; it is resumed once its lease is free"))
       .finally(() => {
         this.running.delete(run);
@@ -52,9 +72,5 @@ export class GrantTasks {
         this.ctx.wake();
       });
     this.running.add(run);
-  }
-
-  async drain(): Promise<void> {
-    await Promise.all([...this.running]);
   }
 }

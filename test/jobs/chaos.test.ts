@@ -9,12 +9,12 @@
  * second after every kill (and every new process resolving user names afresh). A grant whose whole window passes while it waits for capacity ends
  * `failed` without ever being assigned, which is also a right final state.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import type { Knex } from "knex";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { GrantRow } from "../../src/grants/store.js";
-import { approveGrant, INSTANCE_ARN, startAwsWorld, type AwsWorld } from "../support/aws-world.js";
+import { approveGrant, startAwsWorld, type AwsWorld } from "../support/aws-world.js";
 import { freshDatabase } from "../support/db.js";
+import { exited, startWorkerProcess } from "../support/worker-process.js";
 
 const GRANTS = 200;
 const USERS = 5;
@@ -47,22 +47,7 @@ describe("a worker killed at random points", () => {
     await world.stop();
   });
 
-  function startWorker(): ChildProcess {
-    return spawn(process.execPath, ["--import", "tsx", "src/cli.ts", "worker"], {
-      env: {
-        PATH: process.env.PATH,
-        DATABASE_URL: url,
-        DATABASE_SCHEMA: schema,
-        IC_INSTANCE_ARN: INSTANCE_ARN,
-        AWS_REGION: "us-east-1",
-        AWS_ENDPOINT_URL: world.url,
-        AWS_ACCESS_KEY_ID: "AKIDCHAOSTEST",
-        AWS_SECRET_ACCESS_KEY: "not-a-secret",
-        LOG_LEVEL: "error",
-      },
-      stdio: ["ignore", "ignore", "inherit"],
-    });
-  }
+  const startWorker = () => startWorkerProcess({ databaseUrl: url, schema, awsEndpoint: world.url, accessKeyId: "AKIDCHAOSTEST" });
 
   it("ends every grant right, however often the worker dies", { timeout: 300_000 }, async () => {
     const random = prng(20261125);
@@ -86,7 +71,7 @@ describe("a worker killed at random points", () => {
       await new Promise((resolve) => setTimeout(resolve, 2_000 + random() * 3_000));
       child.kill("SIGKILL");
       kills += 1;
-      await new Promise((resolve) => child.once("exit", resolve));
+      await exited(child);
       child = startWorker();
     }
     const deadline = Date.now() + 60_000;
@@ -96,7 +81,7 @@ describe("a worker killed at random points", () => {
       open = (await db("grants").whereNotIn("status", ["revoked", "expired", "failed"])) as GrantRow[];
     } while (open.length > 0 && Date.now() < deadline);
     child.kill("SIGTERM");
-    await new Promise((resolve) => child.once("exit", resolve));
+    await exited(child);
 
     expect(open.map((grant) => [grant.id, grant.status, grant.last_error])).toEqual([]);
     expect(world.ic.assignments()).toEqual([]);

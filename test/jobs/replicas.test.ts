@@ -3,12 +3,12 @@
  * second: drift sweeps never overlap (seen in the simulator's call log, where each process signs
  * with its own access key), and no grant is provisioned twice.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import type { Knex } from "knex";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { recordTenantConfig } from "../../src/config/tenant-snapshots.js";
 import { approveGrant, INSTANCE_ARN, startAwsWorld, type AwsWorld } from "../support/aws-world.js";
 import { freshDatabase } from "../support/db.js";
+import { exited, startWorkerProcess } from "../support/worker-process.js";
 
 const DRIFT_OPERATIONS = new Set(["ListAccountAssignments", "ListAccountAssignmentsForPrincipal", "ListAccountsForProvisionedPermissionSet"]);
 
@@ -25,22 +25,8 @@ describe("two worker processes", () => {
     await world.stop();
   });
 
-  const worker = (accessKeyId: string): ChildProcess =>
-    spawn(process.execPath, ["--import", "tsx", "src/cli.ts", "worker"], {
-      env: {
-        PATH: process.env.PATH,
-        DATABASE_URL: url,
-        DATABASE_SCHEMA: schema,
-        IC_INSTANCE_ARN: INSTANCE_ARN,
-        AWS_REGION: "us-east-1",
-        AWS_ENDPOINT_URL: world.url,
-        AWS_ACCESS_KEY_ID: accessKeyId,
-        AWS_SECRET_ACCESS_KEY: "not-a-secret",
-        RECONCILIATION_INTERVAL: "1s",
-        LOG_LEVEL: "error",
-      },
-      stdio: ["ignore", "ignore", "inherit"],
-    });
+  const worker = (accessKeyId: string) =>
+    startWorkerProcess({ databaseUrl: url, schema, awsEndpoint: world.url, accessKeyId, reconciliationInterval: "1s" });
 
   it("never sweep at the same time, and provision every grant once", { timeout: 120_000 }, async () => {
     await recordTenantConfig(db, {
@@ -69,7 +55,7 @@ describe("two worker processes", () => {
       await new Promise((resolve) => setTimeout(resolve, 2_000)); // a few more sweeps with nothing live
     } finally {
       for (const child of children) child.kill("SIGTERM");
-      await Promise.all(children.map((child) => new Promise((resolve) => child.once("exit", resolve))));
+      await Promise.all(children.map(exited));
     }
 
     // Both processes swept, and within any sweep only the sweeping process made drift calls.

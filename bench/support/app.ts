@@ -1,0 +1,38 @@
+/**
+ * jitsudo's Probot app for a benchmark: the real webhook pipeline and Octokit, GitHub answered by
+ * the local GitHub through nock (only loopback traffic, such as the local Identity Center, leaves).
+ */
+import { generateKeyPairSync, randomUUID } from "node:crypto";
+import nock from "nock";
+import { Probot } from "probot";
+import { createApp, type AppOptions } from "../../src/app.js";
+import { createLogger } from "../../src/logger.js";
+import { APP_ID, type FakeGitHub } from "../../test/support/fake-github.js";
+import { UnthrottledOctokit } from "../../test/support/octokit.js";
+
+export interface BenchApp {
+  /** Runs one event through the app, as a delivery from GitHub would. */
+  receive(name: string, payload: unknown): Promise<void>;
+  stop(): void;
+}
+
+export async function benchApp(github: FakeGitHub, options: AppOptions = {}): Promise<BenchApp> {
+  nock.disableNetConnect();
+  nock.enableNetConnect((host) => host.startsWith("127.0.0.1"));
+  github.start();
+  const probot = new Probot({
+    appId: APP_ID,
+    privateKey: generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }).toString(),
+    secret: "bench",
+    log: createLogger("silent"),
+    Octokit: UnthrottledOctokit,
+  });
+  await probot.load(createApp(options));
+  return {
+    receive: (name, payload) => probot.receive({ id: randomUUID(), name, payload } as never),
+    stop() {
+      github.stop();
+      nock.enableNetConnect();
+    },
+  };
+}

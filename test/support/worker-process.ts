@@ -1,0 +1,42 @@
+/**
+ * `jitsudo worker` as its own process, configured only through its environment as in production:
+ * the database (a schema of the test's), the local Identity Center through AWS_ENDPOINT_URL, and
+ * an access key of its own so the simulator's call log tells processes apart.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { INSTANCE_ARN } from "./aws-world.js";
+
+export interface WorkerProcessOptions {
+  databaseUrl: string;
+  schema: string;
+  awsEndpoint: string;
+  accessKeyId: string;
+  reconciliationInterval?: string;
+  /** Default: the TypeScript sources through tsx (tests); the benchmarks run the build (`dist/cli.js`). */
+  entry?: "source" | "build";
+}
+
+export function startWorkerProcess(options: WorkerProcessOptions): ChildProcess {
+  const args = options.entry === "build" ? ["dist/cli.js", "worker"] : ["--import", "tsx", "src/cli.ts", "worker"];
+  return spawn(process.execPath, args, {
+    env: {
+      PATH: process.env.PATH,
+      DATABASE_URL: options.databaseUrl,
+      DATABASE_SCHEMA: options.schema,
+      IC_INSTANCE_ARN: INSTANCE_ARN,
+      AWS_REGION: "us-east-1",
+      AWS_ENDPOINT_URL: options.awsEndpoint,
+      AWS_ACCESS_KEY_ID: options.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: "not-a-secret",
+      LOG_LEVEL: "error",
+      ...(options.reconciliationInterval ? { RECONCILIATION_INTERVAL: options.reconciliationInterval } : {}),
+    },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+}
+
+/** Resolves once the process has exited (at once if it already has). */
+export function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once("exit", () => resolve()));
+}
