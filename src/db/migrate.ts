@@ -10,10 +10,16 @@ const source: Knex.MigrationSource<readonly [string, Migration]> = {
 
 const config: Knex.MigratorConfig = { migrationSource: source, tableName: "jitsudo_migrations" };
 
-/** Applies what is missing and returns the names applied (knex holds a lock while it runs). */
+/**
+ * Applies what is missing and returns the names applied. Replicas starting together wait for each
+ * other on an advisory lock (knex's own lock would make the second one fail), then find nothing left.
+ */
 export async function migrateLatest(db: Knex): Promise<string[]> {
-  const [, applied] = (await db.migrate.latest(config)) as [number, string[]];
-  return applied;
+  return db.transaction(async (trx) => {
+    await trx.raw("select pg_advisory_xact_lock(hashtext('jitsudo:migrate'))");
+    const [, applied] = (await db.migrate.latest(config)) as [number, string[]];
+    return applied;
+  });
 }
 
 /** True when the database lacks a migration this build knows: not ready to serve. */

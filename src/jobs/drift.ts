@@ -73,9 +73,17 @@ export class DriftReconcileWorker {
   start(): void {
     const tick = async () => {
       const started = Date.now();
-      this.running = this.runOnce().catch((error: unknown) => this.ctx.log.error({ err: error }, "drift cycle failed"));
-      await this.running;
-      if (!this.stopped) this.timer = setTimeout(() => void tick(), Math.max(0, this.intervalMs - (Date.now() - started)));
+      const cycle = this.runOnce().catch((error: unknown) => {
+        this.ctx.log.error({ err: error }, "drift cycle failed");
+        return [] as SweepReport[];
+      });
+      this.running = cycle;
+      const reports = await cycle;
+      // A replica that found another sweeping tries again after a random part of the interval, so
+      // that replicas take turns instead of one ticking forever just inside the other's sweeps.
+      const skipped = reports.length > 0 && reports.every((report) => !report.ran);
+      const next = skipped ? this.intervalMs * (0.3 + Math.random() * 0.6) : this.intervalMs - (Date.now() - started);
+      if (!this.stopped) this.timer = setTimeout(() => void tick(), Math.max(0, next));
     };
     // node-cron cannot express every interval (45 s, 7 m); a timer re-armed after each cycle can, and never overlaps.
     this.timer = setTimeout(() => void tick(), 0);

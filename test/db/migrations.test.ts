@@ -72,3 +72,17 @@ describe("grant_events", () => {
     expect(await db("grant_events").pluck("reason")).toEqual(["no approval"]);
   });
 });
+
+describe("migrations started by several replicas at once", () => {
+  it("wait for each other: one applies, the others find nothing left", async () => {
+    const schema = `${inject("schemaPrefix")}_${process.pid}_race`;
+    const replicas = [0, 1, 2].map(() => createDb({ url: inject("databaseUrl"), schema, pool: { min: 0, max: 3 } }));
+    try {
+      await ensureSchema(replicas[0]!, schema);
+      const applied = await Promise.all(replicas.map((db) => migrateLatest(db)));
+      expect(applied.map((names) => names.length).sort()).toEqual([0, 0, MIGRATIONS.length]);
+    } finally {
+      await Promise.all(replicas.map((db) => db.destroy()));
+    }
+  });
+});

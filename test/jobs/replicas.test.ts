@@ -47,6 +47,7 @@ describe("two worker processes", () => {
     try {
       // Midway, something outside jitsudo deletes a live grant's assignment.
       await new Promise((resolve) => setTimeout(resolve, 5_000));
+      expect(children.map((child) => child.exitCode)).toEqual([null, null]);
       world.ic.deleteAssignmentOutOfBand({ instanceArn: INSTANCE_ARN, accountId: accounts[0]!, permissionSetArn: world.readOnly, principalType: "USER", principalId: world.users.alice });
       const deadline = Date.now() + 30_000;
       while ((await db("grants").whereNotIn("status", ["revoked", "expired", "failed"])).length > 0 && Date.now() < deadline) {
@@ -60,7 +61,7 @@ describe("two worker processes", () => {
 
     // Both processes swept, and within any sweep only the sweeping process made drift calls.
     const sweeps = (await db("drift_sweeps").whereNotNull("finished_at").orderBy("started_at")) as { worker: string; started_at: Date; finished_at: Date }[];
-    expect(new Set(sweeps.map((sweep) => sweep.worker)).size).toBe(2);
+    expect(new Set(sweeps.map((sweep) => sweep.worker)).size, JSON.stringify(sweeps.map((sweep) => [sweep.worker.slice(-4), sweep.started_at.toISOString().slice(17, 23), sweep.finished_at.toISOString().slice(17, 23)]))).toBe(2);
     for (let index = 1; index < sweeps.length; index++) expect(sweeps[index]!.started_at.getTime()).toBeGreaterThanOrEqual(sweeps[index - 1]!.finished_at.getTime());
     const driftCalls = world.ic.calls.filter((call) => DRIFT_OPERATIONS.has(call.operation));
     expect(new Set(driftCalls.map((call) => call.accessKeyId))).toEqual(new Set(["AKIDREPLICAONE", "AKIDREPLICATWO"]));
