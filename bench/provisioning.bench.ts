@@ -12,6 +12,7 @@
  *   webhook's delivery to CreateAccountAssignment issued, p99 (target ≤ 0.5 s).
  */
 import { DEFAULT_WORKER_SETTINGS } from "../src/jobs/context.js";
+import { Prng } from "../src/sandbox/prng.js";
 import { approveGrant, INSTANCE_ARN, startAwsWorld, startTestWorker, type AwsWorld } from "../test/support/aws-world.js";
 import { FakeGitHub } from "../test/support/fake-github.js";
 import { pullRequestMergedEvent } from "../test/support/payloads.js";
@@ -99,12 +100,13 @@ export async function benchExpiryLag(): Promise<BenchResult> {
     const { accountIds, userNames, userIds } = addOrganisation(world, 100, 10);
     const start = Date.now() + 10_000;
     const rows = [];
+    const random = new Prng(1125); // the same spread of expiries on every run
     for (let index = 0; index < GRANTS; index++) {
       const principal = userNames[index % 10]!;
       const accountId = accountIds[Math.floor(index / 10)]!;
       const principalId = userIds[index % 10]!;
       world.ic.addAssignmentOutOfBand({ instanceArn: INSTANCE_ARN, accountId, permissionSetArn: world.readOnly, principalType: "USER", principalId });
-      const expiresAt = new Date(start + Math.random() * 60_000);
+      const expiresAt = new Date(start + random.next() * 60_000);
       rows.push(grantRow({ index, principal, principalId, accountId, permissionSetArn: world.readOnly, status: "active", startsAt: new Date(expiresAt.getTime() - 3_600_000), expiresAt, roleArn: "arn:aws:iam::111111111111:role/jitsudo" }));
     }
     for (let index = 0; index < rows.length; index += 200) await db("grants").insert(rows.slice(index, index + 200));

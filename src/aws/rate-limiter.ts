@@ -42,7 +42,7 @@ export interface RateLimitOptions {
 }
 
 export const IDENTITY_CENTER_TPS = 20;
-export const DEFAULT_RATE_PER_SECOND = 18;
+export const DEFAULT_RATE_PER_SECOND = 19;
 const URGENT: ReadonlySet<CallPriority> = new Set(["revoke", "provision"]);
 
 type Reservation = { taken: true; delayMs: number } | { taken: false; retryInMs: number };

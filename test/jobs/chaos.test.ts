@@ -13,6 +13,7 @@ import type { Knex } from "knex";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { GrantRow } from "../../src/grants/store.js";
 import { approveGrant, startAwsWorld, type AwsWorld } from "../support/aws-world.js";
+import { Prng } from "../../src/sandbox/prng.js";
 import { freshDatabase } from "../support/db.js";
 import { exited, startWorkerProcess } from "../support/worker-process.js";
 
@@ -21,18 +22,6 @@ const USERS = 5;
 const ACCOUNTS = Array.from({ length: GRANTS / USERS }, (_, index) => `5000000000${String(index).padStart(2, "0")}`);
 /** Grants start over this window; each lasts 8 to 16 s. */
 const START_WINDOW_MS = 75_000;
-
-/** A deterministic generator, so a failing run can be replayed. */
-function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe("a worker killed at random points", () => {
   let db: Knex;
@@ -50,7 +39,9 @@ describe("a worker killed at random points", () => {
   const startWorker = () => startWorkerProcess({ databaseUrl: url, schema, awsEndpoint: world.url, accessKeyId: "AKIDCHAOSTEST" });
 
   it("ends every grant right, however often the worker dies", { timeout: 300_000 }, async () => {
-    const random = prng(20261125);
+    // Seeded, so a failing run can be replayed.
+    const prng = new Prng(20261125);
+    const random = () => prng.next();
     for (const [index, id] of ACCOUNTS.entries()) world.ic.addAccount({ id, name: `chaos-${index}` });
     for (let user = 0; user < USERS; user++) world.ic.addUser("d-aaaaaaaaaa", { userName: `chaos-${user}@example.com` });
     const start = Date.now() + 3_000;

@@ -58,6 +58,8 @@ describe("two worker processes", () => {
       for (const child of children) child.kill("SIGTERM");
       await Promise.all(children.map(exited));
     }
+    // SIGTERM is a graceful stop: steps finish or are handed over, the pool closes, exit 0.
+    expect(children.map((child) => child.exitCode)).toEqual([0, 0]);
 
     // Both processes swept, and within any sweep only the sweeping process made drift calls.
     const sweeps = (await db("drift_sweeps").whereNotNull("finished_at").orderBy("started_at")) as { worker: string; started_at: Date; finished_at: Date }[];
