@@ -2,7 +2,7 @@
  * `/jitsudo revoke` in a comment on the pull request that granted access ends that access early.
  * Only the requester or a current code owner of the request file may do it; anyone else's command
  * gets a 👎 reaction and changes nothing. Unknown commands get a 😕 and the sticky comment lists
- * the commands. Revoking is the safe direction, so it needs no second approval.
+ * the commands in a short reply. Revoking is the safe direction, so it needs no second approval.
  */
 import type { Knex } from "knex";
 import { CODEOWNERS_LOCATIONS, CODEOWNERS_MAX_BYTES, ownersOf, parseCodeowners, type Codeowners } from "../approval/codeowners.js";
@@ -46,6 +46,7 @@ export async function handleCommentCommand(
   if (parsed.kind === "none") return "ignored";
   if (parsed.kind === "unknown") {
     await gateway.reactToComment(command.commentId, "confused");
+    await gateway.createIssueComment(command.pullNumber, `@${command.commenter} jitsudo does not know ${code(parsed.text)}. ${COMMANDS_HELP}`);
     return "help";
   }
 

@@ -13,6 +13,8 @@ export interface DriftGrant {
   principalId: string;
   /** When AWS confirmed the assignment (active grants). */
   activeAt: Date | null;
+  /** A grant past its end is the revoker's, never re-created. */
+  expiresAt: Date;
   /** Ended (revoked, expired) at: an assignment removed just now may still show in a list taken a moment ago. */
   endedAt: Date | null;
   /** A worker is carrying a step of it right now: not drift's to touch. */
@@ -57,6 +59,7 @@ export function compare(scope: Scope, observed: readonly Assignment[], grants: r
       !grant.held &&
       grant.activeAt !== null &&
       grant.activeAt <= options.lookedAt &&
+      grant.expiresAt > options.lookedAt &&
       !present.has(key(grant.accountId, grant.permissionSetArn, grant.principalId)),
   );
   const settledBefore = options.lookedAt.getTime() - options.settleMs;

@@ -246,6 +246,12 @@ export class DriftReconcileWorker {
       }
     }
     if (!scope.remove) return;
+    // A grant may have claimed this very assignment since the list was taken: then it is explained.
+    const claimed = await ctx.db("grants")
+      .where({ instance_arn: instanceArn, account_id: assignment.accountId, permission_set_arn: assignment.permissionSetArn, principal_id: assignment.principalId })
+      .whereIn("status", ["provisioning", "active", "revoking"])
+      .first("id");
+    if (claimed) return;
     try {
       await ic.deleteAssignment(assignment);
       report.calls += 1;
@@ -333,7 +339,7 @@ async function driftGrants(db: Knex, instanceArn: string, now: Date, settleMs: n
     .whereNotNull("account_id")
     .whereNotNull("permission_set_arn")
     .where((query) => query.whereIn("status", ["provisioning", "active", "revoking"]).orWhere("ended_at", ">=", new Date(now.getTime() - settleMs)))
-    .select("id", "status", "account_id", "permission_set_arn", "principal_id", "active_at", "ended_at", "lease_owner")) as GrantRow[];
+    .select("id", "status", "account_id", "permission_set_arn", "principal_id", "active_at", "expires_at", "ended_at", "lease_owner")) as GrantRow[];
   return rows.map((row) => ({
     id: row.id,
     status: row.status,
@@ -341,6 +347,7 @@ async function driftGrants(db: Knex, instanceArn: string, now: Date, settleMs: n
     permissionSetArn: row.permission_set_arn!,
     principalId: row.principal_id!,
     activeAt: row.active_at,
+    expiresAt: row.expires_at,
     endedAt: row.ended_at,
     held: row.lease_owner !== null,
   }));

@@ -72,5 +72,9 @@ describe("/jitsudo revoke", () => {
     expect(await statuses()).toEqual(["approved"]);
     expect([harness.github.reactions.get(501), harness.github.reactions.get(502), harness.github.reactions.get(503)]).toEqual([["-1"], undefined, ["confused"]]);
     expect(await db("grant_events").where({ type: "revoke_requested" })).toEqual([]);
+    // The unknown command gets a short answer; the refused and the bot's get none.
+    expect(harness.github.comments.get(7)!.slice(1).map((reply) => reply.body)).toEqual([
+      "@alice jitsudo does not know `/jitsudo extend 8h`. Commands: `/jitsudo revoke` ends this pull request's access early (the requester or a code owner of the request file).",
+    ]);
   });
 });

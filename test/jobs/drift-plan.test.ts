@@ -13,6 +13,7 @@ const grant = (id: string, overrides: Partial<DriftGrant> = {}): DriftGrant => (
   permissionSetArn: READ,
   principalId: "u-alice",
   activeAt: new Date(T.getTime() - 60_000),
+  expiresAt: new Date(T.getTime() + 3_600_000),
   endedAt: null,
   held: false,
   ...overrides,
@@ -26,12 +27,13 @@ describe("drift compare", () => {
     expect(compare(pair, [], [grant("g1")], options)).toEqual({ missing: [grant("g1")], unexpected: [] });
   });
 
-  it("never calls missing what may just be arriving or is being worked on", () => {
+  it("never calls missing what may just be arriving, is being worked on, or has ended", () => {
     const grants = [
       grant("confirmed-after-the-look", { activeAt: new Date(T.getTime() + 1) }),
       grant("provisioning", { status: "provisioning", activeAt: null }),
       grant("held", { held: true }),
       grant("other-pair", { accountId: "222222222222" }),
+      grant("ended-a-moment-ago", { expiresAt: new Date(T.getTime() - 1) }),
     ];
     expect(compare(pair, [], grants, options).missing).toEqual([]);
   });
