@@ -51,8 +51,3 @@ export interface IdentityCenter {
   /** Every assignment of a user, in any account and permission set. */
   assignmentsOfPrincipal(principalId: string, principalType?: PrincipalType): Promise<Assignment[]>;
 }
-
-/** The assignment's identity, for locks and comparisons. */
-export function assignmentKey(instanceArn: string, assignment: Assignment): string {
-  return [instanceArn, assignment.accountId, assignment.permissionSetArn, assignment.principalType, assignment.principalId].join("|");
-}

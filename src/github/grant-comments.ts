@@ -105,10 +105,12 @@ function statusLine(grant: GrantRow): string {
     case "active":
       return `**active** until ${utc(grant.expires_at)}`;
     case "revoking":
-      return grant.attempts > 0 && grant.last_error
-        ? `:warning: **removal failing, still assigned**: ${text(grant.last_error)} (attempt ${grant.attempts}; jitsudo keeps retrying)`
-        : "revoking: removing the assignment";
+      if (grant.attempts > 0 && grant.last_error) return `:warning: **removal failing, still assigned**: ${text(grant.last_error)} (attempt ${grant.attempts}; jitsudo keeps retrying)`;
+      // Provisioning was given up after a create may have been sent: the removal is being confirmed.
+      if (!grant.active_at && grant.last_error) return `**failed**: ${text(grant.last_error)}; making sure nothing is left assigned`;
+      return "revoking: removing the assignment";
     case "revoked":
+      if (!grant.active_at && grant.last_error) return `**failed**: ${text(grant.last_error)}; nothing is left assigned (confirmed ${utc(grant.ended_at ?? grant.updated_at)})`;
       return `revoked at ${utc(grant.ended_at ?? grant.updated_at)}`;
     case "expired":
       return `ended at ${utc(grant.ended_at ?? grant.updated_at)}; the assignment stays for another live grant`;

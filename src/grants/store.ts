@@ -55,6 +55,8 @@ export interface GrantRow {
   aws_request_id: string | null;
   operation: "create" | "delete" | null;
   operation_started_at: Date | null;
+  /** Set before the first CreateAccountAssignment is sent and never cleared: the assignment may exist. */
+  create_requested_at: Date | null;
   lease_owner: string | null;
   attempts: number;
   next_attempt_at: Date | null;

@@ -122,24 +122,29 @@ export async function intendCreate(db: Knex, grant: GrantRow & AssignmentRef, wo
     if (Number(n) >= maxInFlight) return "no-slot";
     const marked = await trx("grants")
       .where({ id: grant.id, status: "provisioning", lease_owner: workerId })
-      .update({ operation: "create", operation_started_at: now, aws_request_id: null, updated_at: trx.fn.now() });
+      .update({ operation: "create", operation_started_at: now, aws_request_id: null, create_requested_at: trx.raw("coalesce(create_requested_at, ?)", [now]), updated_at: trx.fn.now() });
     return marked === 1 ? "go" : "lost";
   });
 }
 
-export type DeleteIntent = "go" | { coveredBy: GrantRow } | "lost";
+export type DeleteIntent = "go" | { coveredBy: GrantRow } | { waitFor: string } | "lost";
 
 /**
  * Decides, atomically with every create of the same assignment, whether ending this grant removes
- * the assignment: not while another grant that has not ended still needs it. When one does, this
- * grant ends `expired` and the assignment stays; otherwise the delete is recorded as intended.
+ * the assignment. Not while another active grant still needs it: this grant then ends `expired` and
+ * the assignment stays. Not yet while another grant's create of it is in flight: its outcome decides
+ * (if it fails, nothing would be left to remove the assignment), so this grant waits. Otherwise the
+ * delete is recorded as intended.
  */
 export async function intendDelete(db: Knex, grant: GrantRow & AssignmentRef, workerId: string, now: Date, event: EventInput): Promise<DeleteIntent> {
   return db.transaction(async (trx) => {
     await assignmentLock(trx, grant);
+    // Only a grant still provisioning waits on its create; one revoked mid-create removes it itself.
+    const creating = await trx("grants").where(sameAssignment(grant)).where({ operation: "create", status: "provisioning" }).whereNot({ id: grant.id }).first("id");
+    if (creating) return { waitFor: creating.id as string };
     const covering = (await trx("grants")
       .where(sameAssignment(grant))
-      .whereIn("status", ["provisioning", "active"])
+      .where({ status: "active" })
       .where("expires_at", ">", now)
       .whereNot({ id: grant.id })
       .orderBy("expires_at", "desc")

@@ -105,10 +105,6 @@ export class OperationPoller {
     });
   }
 
-  get size(): number {
-    return this.tracked.size;
-  }
-
   stop(): void {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);

@@ -5,6 +5,9 @@
  *   claim ─▶ provisioning ─▶ resolve names ─▶ wait for a create slot ─▶ CreateAccountAssignment
  *         ─▶ poll ─▶ active | failed (AWS said FAILED) | revoking (no answer in time: remove it)
  *
+ * Giving up never leaves access behind: once a create may have been sent, a grant that cannot be
+ * provisioned goes to `revoking` and ends only when AWS confirms nothing is assigned.
+ *
  * Crash-safe: every step is recorded before the next one starts. A grant left in `provisioning` by
  * a worker that died is claimed again (its lease is free) and resumed: a recorded request id is
  * polled first; otherwise the create is sent again, which AWS accepts for an assignment that
@@ -26,7 +29,7 @@ import {
   updateHeld,
   type AssignmentRef,
 } from "../grants/work-queue.js";
-import { AWS, JITSUDO, type JobContext } from "./context.js";
+import { AWS, type JobContext } from "./context.js";
 import { CreateSlotLine } from "./create-slots.js";
 import type { OperationOutcome, OperationPoller } from "./operation-poller.js";
 import { GrantTasks, moveGrant, StepEnded, type StepEvent } from "./steps.js";
@@ -78,7 +81,7 @@ export class ProvisionGrantWorker {
       const changes = target.ok ? { instance_arn: target.target.instanceArn, aws_region: target.target.region, attempts: 0 } : {};
       grant = await this.move(grant, "provisioning", { type: "provisioning", reason: "its start time has come" }, changes);
     }
-    if (!target.ok) return this.fail(grant, target.problem);
+    if (!target.ok) return this.giveUp(grant, target.problem);
 
     const ic = await this.connect(grant, target.target);
     const resolved = await this.resolve(grant, ic);
@@ -112,7 +115,7 @@ export class ProvisionGrantWorker {
     } catch (error) {
       if (classifyAwsError(error) === "access-denied") {
         const role = target.roleArn ? `assume ${target.roleArn} (ExternalId jitsudo-${target.tenant})` : "use its own credentials";
-        await this.fail(grant, `jitsudo could not ${role}: ${describeAwsError(error)}; check the role's trust policy`);
+        await this.giveUp(grant, `jitsudo could not ${role}: ${describeAwsError(error)}; check the role's trust policy`);
         throw new StepEnded();
       }
       throw error;
@@ -130,7 +133,7 @@ export class ProvisionGrantWorker {
     ]);
     const problem = [principal, account, permissionSet].find((result) => !result.ok);
     if (problem && !problem.ok) {
-      await this.fail(grant, problem.problem);
+      await this.giveUp(grant, problem.problem);
       return undefined;
     }
     const ids = { principal_id: principal.ok ? principal.id : null, account_id: account.ok ? account.id : null, permission_set_arn: permissionSet.ok ? permissionSet.id : null, instance_arn: ic.instanceArn };
@@ -156,7 +159,7 @@ export class ProvisionGrantWorker {
       if (this.stopping) throw new StepEnded("shutting down");
       if (last.intent === "lost") throw new StepEnded();
       if (grant.expires_at <= this.ctx.now()) {
-        await this.fail(grant, "its access window ended while it waited for Identity Center");
+        await this.giveUp(grant, "its access window ended while it waited for Identity Center");
         throw new StepEnded();
       }
       // A delete of this very assignment is pending: wait for it outside the line, then queue again.
@@ -184,8 +187,8 @@ export class ProvisionGrantWorker {
     }
     const cleared = { operation: null, operation_started_at: null, aws_request_id: null, lease_owner: null, attempts: 0, next_attempt_at: null };
     if (outcome.kind === "timeout") {
-      // Unknown whether the assignment exists: remove whatever may have been created, never leave it.
-      await this.move(grant, "revoking", { type: "failed", actor: JITSUDO, reason: `Identity Center did not finish creating the assignment within ${Math.round(ctx.settings.pollTimeoutMs / 1000)} s (request ${requestId}); removing anything it created` }, { ...cleared, last_error: "provisioning timed out" });
+      // Unknown whether the assignment exists: giving up goes through a confirmed removal.
+      await this.giveUp(grant, `Identity Center did not finish creating the assignment within ${Math.round(ctx.settings.pollTimeoutMs / 1000)} s (request ${requestId})`);
       return;
     }
     const { status } = outcome;
@@ -198,9 +201,21 @@ export class ProvisionGrantWorker {
     await this.move(grant, "failed", { type: "failed", actor: AWS, reason: `Identity Center could not create the assignment: ${status.failureReason ?? "no reason given"}`, details: { request_id: requestId } }, { ...cleared, ...endedChanges(ctx.db), last_error: status.failureReason ?? "FAILED" });
   }
 
-  private async fail(grant: GrantRow, reason: string): Promise<void> {
-    this.ctx.log.warn({ grant: grant.id, pr: grant.pr_number, reason }, "grant failed");
-    await this.move(grant, "failed", { type: "failed", reason }, { ...endedChanges(this.ctx.db), last_error: reason });
+  /**
+   * Gives up on provisioning a grant. If a create was ever about to be sent (this attempt or an
+   * earlier one whose answer may have been lost), the assignment may exist: the grant goes to
+   * `revoking`, and ends only when AWS confirms nothing is left. Otherwise it ends `failed`.
+   */
+  private async giveUp(grant: GrantRow, reason: string): Promise<void> {
+    const { ctx } = this;
+    ctx.log.warn({ grant: grant.id, pr: grant.pr_number, reason }, "grant failed");
+    const row = (await ctx.db("grants").where({ id: grant.id }).first("create_requested_at")) as Pick<GrantRow, "create_requested_at"> | undefined;
+    const cleared = { operation: null, operation_started_at: null, aws_request_id: null, last_error: reason };
+    if (row?.create_requested_at) {
+      await this.move(grant, "revoking", { type: "failed", reason: `${reason}; removing anything an earlier create may have left` }, { ...cleared, lease_owner: null, attempts: 0, next_attempt_at: null });
+      return;
+    }
+    await this.move(grant, "failed", { type: "failed", reason }, { ...endedChanges(ctx.db), ...cleared });
   }
 
   private move(grant: GrantRow, to: GrantRow["status"], event: StepEvent, changes: Record<string, unknown>): Promise<GrantRow> {
@@ -220,13 +235,13 @@ export class ProvisionGrantWorker {
     const reason = describeAwsError(error);
     const kind = classifyAwsError(error);
     if (current.status === "provisioning" && (kind === "access-denied" || kind === "invalid")) {
-      await this.fail(current, `Identity Center refused the request: ${reason}`).catch(() => undefined);
+      await this.giveUp(current, `Identity Center refused the request: ${reason}`).catch(() => undefined);
       await release(ctx.db, grant.id, ctx.workerId);
       return;
     }
     const delay = backoffMs(current.attempts, { baseMs: ctx.settings.retryBaseMs });
     if (current.status === "provisioning" && current.expires_at.getTime() <= ctx.now().getTime() + delay) {
-      await this.fail(current, `it could not be provisioned before its window ended; last error: ${reason}`).catch(() => undefined);
+      await this.giveUp(current, `it could not be provisioned before its window ended; last error: ${reason}`).catch(() => undefined);
       await release(ctx.db, grant.id, ctx.workerId);
       return;
     }

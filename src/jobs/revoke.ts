@@ -23,6 +23,9 @@ import { GrantTasks, moveGrant, StepEnded, type StepEvent } from "./steps.js";
 
 type Resolved = GrantRow & AssignmentRef;
 
+/** How soon a revoke that waits for another grant's create in flight looks again. */
+const WAIT_FOR_CREATE_MS = 500;
+
 /** Failed attempts after which a revoke is reported as failing, not just retried quietly. */
 const LOUD_AFTER_ATTEMPTS = 2;
 
@@ -67,6 +70,11 @@ export class RevokeGrantWorker {
     }
     const intent = await intendDelete(ctx.db, resolved, ctx.workerId, ctx.now(), { actor: "jitsudo", ...why });
     if (intent === "lost") throw new StepEnded();
+    if (typeof intent === "object" && "waitFor" in intent) {
+      // Another grant's create of this assignment is in flight: look again once it has had a moment.
+      await release(ctx.db, grant.id, ctx.workerId, { next_attempt_at: new Date(ctx.now().getTime() + WAIT_FOR_CREATE_MS) });
+      return;
+    }
     if (typeof intent === "object") {
       ctx.metrics.transitions.inc({ to: "expired" });
       ctx.reporter.changed(grant);
@@ -89,7 +97,7 @@ export class RevokeGrantWorker {
     const issuedAt = ctx.now();
     this.observeLag(resolved, issuedAt);
     if (result === "not-found") {
-      await moveGrant(ctx, revoking, "revoked", { type: "revoked", actor: AWS, reason: "the assignment was already gone" }, { ...endedChanges(ctx.db), aws_request_id: null, last_error: null });
+      await moveGrant(ctx, revoking, "revoked", { type: "revoked", actor: AWS, reason: "the assignment was already gone" }, this.finalChanges(revoking));
       return;
     }
     if (!(await updateHeld(ctx.db, revoking, ctx.workerId, { aws_request_id: result.requestId, operation_started_at: issuedAt }))) throw new StepEnded();
@@ -101,7 +109,7 @@ export class RevokeGrantWorker {
     const outcome = await this.poller.wait(ic, "delete", requestId, startedAt);
     if (outcome.kind === "stopped") throw new StepEnded();
     if (outcome.kind === "finished" && outcome.status.status === "SUCCEEDED") {
-      await moveGrant(ctx, grant, "revoked", { type: "revoked", actor: AWS, reason: `assignment deleted (request ${requestId})`, details: { request_id: requestId } }, { ...endedChanges(ctx.db), aws_request_id: null, last_error: null });
+      await moveGrant(ctx, grant, "revoked", { type: "revoked", actor: AWS, reason: `assignment deleted (request ${requestId})`, details: { request_id: requestId } }, this.finalChanges(grant));
       const due = this.expiryDue(grant, ctx.now());
       if (due) ctx.metrics.revokeSeconds.observe((ctx.now().getTime() - due.getTime()) / 1000);
       return;
@@ -139,6 +147,14 @@ export class RevokeGrantWorker {
     }
     await release(ctx.db, grant.id, ctx.workerId, { attempts, next_attempt_at: new Date(ctx.now().getTime() + delay), last_error: reason });
     if (loud) ctx.reporter.changed(current);
+  }
+
+  /**
+   * A grant that never became active keeps its last error (why provisioning was given up), so the
+   * PR says it failed; one that was active ends with its errors cleared.
+   */
+  private finalChanges(grant: GrantRow): Record<string, unknown> {
+    return { ...endedChanges(this.ctx.db), aws_request_id: null, ...(grant.active_at ? { last_error: null } : {}) };
   }
 
   /** The expiry this removal carries out, if it is one (early revokes have no expiry to lag behind). */

@@ -50,10 +50,6 @@ export class WorkerSession {
     return session;
   }
 
-  get alive(): boolean {
-    return !this.lost;
-  }
-
   /** Gives up the lock (and so every lease still held) and returns the connection to the pool. */
   async close(): Promise<void> {
     const connection = this.connection;

@@ -100,4 +100,49 @@ describe("provisioning and revoking under faults", () => {
     await eventually(async () => (await db("grants").where({ id }).first()).status === "revoked", state, 20_000);
     expect(world.ic.assignments()).toEqual([]);
   });
+
+  it("never ends a grant whose create may have been sent without a confirmed removal", async () => {
+    // Every create answers 500: jitsudo cannot know whether AWS acted on it before answering.
+    world = await startAwsWorld({ faults: { serverError: 1 } });
+    // Named by ARN, so nothing but the create itself meets the fault.
+    const id = await approveGrant(db, world, { permissionSetRef: world.readOnly, expiresAt: new Date(world.clock.nowMs() + 3_000) });
+    running = await startTestWorker(db, world);
+    // Its window ends: it is given up, but through `revoking`, not straight to `failed`...
+    await eventually(async () => (await db("grants").where({ id }).first()).status === "revoking", state, 20_000);
+    // ...and it stays there, retrying, until AWS answers the removal (deletes meet the fault too).
+    world.ic.setFaults({ serverError: 0 });
+    await eventually(async () => (await db("grants").where({ id }).first()).status === "revoked", state, 20_000);
+
+    const events = (await db("grant_events").where({ grant_id: id }).orderBy("id")).map((event) => [event.type, event.from_status, event.to_status]);
+    expect(events).toEqual([
+      ["approved", null, "approved"],
+      ["provisioning", "approved", "provisioning"],
+      ["failed", "provisioning", "revoking"],
+      ["revoked", "revoking", "revoked"],
+    ]);
+    // The removal was asked of AWS until it answered that there was nothing to remove.
+    expect(world.ic.calls.filter((call) => call.operation === "DeleteAccountAssignment").at(-1)?.outcome).toBe("ResourceNotFoundException");
+    expect((await db("grants").where({ id }).first()).last_error).toMatch(/^it could not be provisioned before its window ended; last error: InternalServerException/);
+    expect(world.ic.assignments()).toEqual([]);
+  });
+
+  it("lets a revoke wait for another grant's create of the same assignment, so a failing create leaves nothing behind", async () => {
+    world = await startAwsWorld({ provisioningDelayMs: 1_500, deletionDelayMs: 100 });
+    const first = await approveGrant(db, world, { expiresAt: new Date(world.clock.nowMs() + 60_000) });
+    running = await startTestWorker(db, world);
+    await eventually(async () => (await db("grants").where({ id: first }).first()).status === "active", state);
+
+    // A second grant of the same assignment starts; its create is in flight and will end FAILED...
+    world.ic.setFaults({ failed: 1 });
+    const second = await approveGrant(db, world, { prNumber: 8 });
+    await eventually(async () => (await db("grants").where({ id: second }).first()).aws_request_id !== null, state);
+    world.ic.setFaults({ failed: 0 }); // only that create was chosen to fail
+    // ...while the first grant expires.
+    world.clock.advance(61_000);
+    running.worker.wake();
+
+    await eventually(async () => (await statuses()).every((status) => ["revoked", "failed"].includes(status)), state, 20_000);
+    expect(await db("grants").orderBy("created_at").pluck("status")).toEqual(["revoked", "failed"]);
+    await eventually(async () => world.ic.assignments().length === 0, state);
+  });
 });
