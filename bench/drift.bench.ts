@@ -34,6 +34,7 @@ export async function benchDrift(): Promise<BenchResult> {
     await insertLiveGrants(database.db, world, pairs, userIds);
     await recordTenantConfig(database.db, {
       tenant: 1,
+      repositoryId: 424242,
       repo: "acme/access",
       commitSha: "c".repeat(40),
       content: `rules:\n  - permission_sets: [${setNames.join(", ")}]\n    accounts: ["*"]\n    max_duration: 8h\n`,

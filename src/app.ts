@@ -15,6 +15,8 @@ export interface AppOptions {
   db?: Knex;
   /** Where webhook outcomes are counted (/metrics). */
   metrics?: Metrics;
+  /** JITSUDO_ACCESS_REPOSITORIES: when set, only these repositories grant. */
+  accessRepositories?: readonly string[];
 }
 
 /** Serialises work on one pull request across replicas: webhooks, commands and the catch-up scan. */
@@ -33,6 +35,11 @@ export function createApp(options: AppOptions = {}): ApplicationFunction {
         for (const event of error.errors ?? []) metrics.webhooks.inc({ event: String((event as { event?: { name?: string } }).event?.name ?? "unknown"), outcome: "failed" });
       });
     }
-    registerPullRequestHandlers(app, { now, pullRequestLock: lock, ...(options.db ? { db: options.db } : {}) });
+    registerPullRequestHandlers(app, {
+      now,
+      pullRequestLock: lock,
+      ...(options.db ? { db: options.db } : {}),
+      ...(options.accessRepositories ? { accessRepositories: options.accessRepositories } : {}),
+    });
   };
 }

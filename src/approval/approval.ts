@@ -16,14 +16,22 @@
  * - E-mail owners never count: GitHub does not tell us which account owns an address.
  * - A team membership or permission missing from the maps (not fetched) never counts: fail closed.
  * - Governance paths are compared case-insensitively, so a case trick cannot slip one through.
+ * - "Base" is the default branch exactly as it was before the merge, proven by `merge-base.ts`;
+ *   when it cannot be proven, nothing else is judged and nothing is granted.
+ * - Reviews submitted after `merged_at` do not exist for the verdict (GitHub accepts reviews on a
+ *   merged PR); an approval submitted at or before the PR's last base change (a retarget, or a
+ *   force push of the base) approved a different diff and does not count.
+ * - A request file whose CODEOWNERS reading is ambiguous (see `codeowners.ts`) is not approved.
  */
 import { principalFor, TENANT_CONFIG_PATH, type TenantConfig } from "../config/tenant.js";
-import type { FileBytes, PullFile } from "../github/gateway.js";
-import { isRequestFilePath, REQUEST_FILE_MAX_BYTES } from "../requests/access-request.js";
+import type { CodeownersErrorReport, FileBytes, PullFile } from "../github/gateway.js";
+import { isRequestFilePath, requestPathProblem, unreadableRequest } from "../requests/access-request.js";
 import { byPosition, type Problem } from "../requests/problem.js";
-import { GOVERNANCE_PATHS, readCodeowners, readConfig, type Blocker } from "../requests/pull-request-review.js";
+import { githubCodeownersBlockers, GOVERNANCE_PATHS, governanceCommitBlockers, incompleteListBlockers, readCodeowners, readConfig, type Blocker } from "./governance.js";
 import { accessWindow, validateRequest, type RequestReview } from "../requests/validate-request.js";
-import { formatOwner, ownersOf, type Codeowners, type CodeownersOwner } from "./codeowners.js";
+import { formatOwner, ownership, type Codeowners, type CodeownersOwner } from "./codeowners.js";
+import type { GovernanceChange } from "./commit-history.js";
+import type { BaseProof } from "./merge-base.js";
 
 export interface Review {
   id: number;
@@ -36,6 +44,8 @@ export interface Review {
 /** GitHub user logins when GitHub linked the commit's e-mail addresses to accounts; undefined when not. */
 export interface PullCommit {
   sha: string;
+  /** As GitHub lists them: a merge commit inside the PR has two. */
+  parents: string[];
   authorLogin?: string;
   committerLogin?: string;
 }
@@ -44,15 +54,18 @@ export type TeamMembership = "active" | "pending" | "none";
 export type RepoPermission = "admin" | "maintain" | "write" | "triage" | "read" | "none";
 
 export interface MergeEvidence {
-  pr: { number: number; authorLogin: string; headSha: string; baseRef: string; mergeCommitSha: string; mergedBy?: string };
+  pr: { number: number; authorLogin: string; headSha: string; baseRef: string; mergeCommitSha: string; mergedBy?: string; mergedAt: Date };
   defaultBranch: string;
-  /** First parent of the merge commit: the default branch just before the merge. */
-  baseSha: string;
+  /** The default branch just before the merge, as proven from GitHub's records (merge-base.ts). */
+  base: BaseProof;
+  /** How many files and commits GitHub says the PR has: its lists stop at 3,000 files and 250 commits. */
+  changedFiles?: number;
+  commitCount: number;
   /** The PR's changed files (renames carry previousPath). */
   files: readonly PullFile[];
-  /** `.github/jitsudo.yml` at baseSha. */
+  /** `.github/jitsudo.yml` at the base. */
   configFile: FileBytes;
-  /** CODEOWNERS_LOCATIONS at baseSha, in order. */
+  /** CODEOWNERS_LOCATIONS at the base, in order. */
   codeownersFiles: readonly FileBytes[];
   /** Each request path's content at the merge commit. */
   atMerge: ReadonlyMap<string, FileBytes>;
@@ -60,8 +73,16 @@ export interface MergeEvidence {
   atHead: ReadonlyMap<string, FileBytes>;
   /** All reviews, oldest first. */
   reviews: readonly Review[];
-  /** All commits of the PR. */
+  /** All commits of the PR (as listed: at most 250). */
   commits: readonly PullCommit[];
+  /** Commits of the PR that change CODEOWNERS or the policy, each judged against its parents. */
+  governanceChanges: readonly GovernanceChange[];
+  /** When the PR's base last changed; undefined if it never did. */
+  lastBaseChange?: Date;
+  /** GitHub's own list of CODEOWNERS errors at the base. */
+  githubCodeowners: CodeownersErrorReport;
+  /** Whether the operator listed this repository in JITSUDO_ACCESS_REPOSITORIES. */
+  repositoryListed: boolean;
   /** Keyed by `teamKey(org, slug, login)`. */
   teamMemberships: ReadonlyMap<string, TeamMembership>;
   /** Keyed by login.toLowerCase(). */
@@ -95,6 +116,8 @@ export interface MergeVerdict {
   teamLookups: string[];
   /** The tenant's AWS settings at the base: where an approved grant is provisioned. */
   tenantAws: TenantConfig["aws"];
+  /** The default branch before the merge, whose policy and code owners judged it (when proven). */
+  baseSha?: string;
 }
 
 export const NO_REQUEST_FILES = "no request files";
@@ -171,6 +194,8 @@ interface Requirement {
   needed: number;
   /** The old path of a rename: its owners must approve too. */
   oldPath: boolean;
+  /** Set when GitHub could give the path to other owners than `owners`: nothing counts then. */
+  ambiguity?: string;
 }
 
 /** The PR-wide facts every file is judged against. */
@@ -181,6 +206,7 @@ interface Context {
   codeowners?: Codeowners;
   lookups: Lookups;
   reviewers: Reviewer[];
+  late: LateReview[];
   contributors: Map<string, Contribution>;
 }
 
@@ -191,6 +217,13 @@ interface Reviewer {
   approvedBefore: boolean;
 }
 
+/** Reviews GitHub accepted after the merge, or without a submission time: they never count. */
+interface LateReview {
+  login: string;
+  state: Review["state"];
+  submittedAt: string;
+}
+
 interface Contribution {
   authored: string[];
   committed: string[];
@@ -198,9 +231,18 @@ interface Contribution {
 
 function judge(evidence: MergeEvidence, lookups: Lookups): Omit<MergeVerdict, "teamLookups"> {
   const changes = requestChanges(evidence.files);
-  if (changes.length === 0) return { approved: false, files: [], reasons: [NO_REQUEST_FILES], tenantAws: {} };
+  if (changes.length === 0 && isComplete(evidence)) return { approved: false, files: [], reasons: [NO_REQUEST_FILES], tenantAws: {} };
+  // Another branch's CODEOWNERS are whoever controls that branch; without the true base, the policy
+  // and code owners are unknown. Either way, judge nothing else.
+  const branch = branchReasons(evidence);
+  if (branch.length > 0) return { approved: false, files: [], reasons: branch, tenantAws: {} };
+  if (!evidence.base.proven) return { approved: false, files: [], reasons: [evidence.base.reason], tenantAws: {} };
 
-  const reasons = [...branchReasons(evidence), ...governanceReasons(evidence.files)];
+  const reasons = [
+    ...messages(incompleteListBlockers({ files: evidence.files.length, commits: evidence.commits.length }, { ...(evidence.changedFiles !== undefined ? { changedFiles: evidence.changedFiles } : {}), commits: evidence.commitCount })),
+    ...governanceReasons(evidence.files),
+    ...messages(governanceCommitBlockers(evidence.governanceChanges)),
+  ];
   const configBlockers: Blocker[] = [];
   const { config, configProblems } = readConfig(evidence.configFile, configBlockers);
   reasons.push(...configBlockers.map((blocker) => blocker.message));
@@ -208,18 +250,38 @@ function judge(evidence: MergeEvidence, lookups: Lookups): Omit<MergeVerdict, "t
   const codeownersBlockers: Blocker[] = [];
   const codeowners = readCodeowners(evidence.codeownersFiles, codeownersBlockers);
   reasons.push(...codeownersBlockers.map((blocker) => blocker.message));
+  reasons.push(...messages(githubCodeownersBlockers(evidence.githubCodeowners, codeowners)));
   reasons.push(...unlinkedCommitReasons(evidence));
+  if (configBlockers.length === 0) reasons.push(...credentialReasons(config, evidence));
 
+  const { reviewers, late } = reviewersOf(evidence.reviews, evidence.pr.mergedAt);
   const context: Context = {
     evidence,
     ...(configBlockers.length === 0 ? { config } : {}),
     ...(codeowners ? { codeowners } : {}),
     lookups,
-    reviewers: reviewersOf(evidence.reviews),
+    reviewers,
+    late,
     contributors: contributorsOf(evidence.commits),
   };
   const files = changes.map((change) => (change.kind === "grant" ? judgeGrant(change, context) : judgeRevoke(change.path, context)));
-  return { approved: reasons.length === 0 && files.every((file) => file.approved), files, reasons, tenantAws: context.config?.aws ?? {} };
+  const approved = reasons.length === 0 && files.every((file) => file.approved);
+  return { approved, files, reasons, tenantAws: context.config?.aws ?? {}, baseSha: evidence.base.baseSha };
+}
+
+/** GitHub's lists stop at 3,000 files and 250 commits: a verdict on part of a PR is no verdict. */
+function isComplete({ files, changedFiles, commits, commitCount }: MergeEvidence): boolean {
+  return changedFiles !== undefined && files.length >= changedFiles && commits.length >= commitCount;
+}
+
+const messages = (blockers: readonly Blocker[]) => blockers.map((blocker) => blocker.message);
+
+/** jitsudo's own AWS identity acts only for repositories the operator listed. */
+function credentialReasons(config: TenantConfig, evidence: MergeEvidence): string[] {
+  if (config.aws.roleArn || evidence.repositoryListed) return [];
+  return [
+    `${TENANT_CONFIG_PATH} names no aws.role_arn, and jitsudo's own AWS credentials serve only the repositories listed in JITSUDO_ACCESS_REPOSITORIES; set aws.role_arn to a role whose trust policy names this repository, or ask the operator to list it`,
+  ];
 }
 
 /** Request files the PR adds, changes, deletes or renames, in the PR's order. */
@@ -262,10 +324,20 @@ function unlinkedCommitReasons({ commits }: MergeEvidence): string[] {
   });
 }
 
-/** Reviewers in order of their first review, each with the review that decides their stand. */
-function reviewersOf(reviews: readonly Review[]): Reviewer[] {
+/**
+ * Reviewers in order of their first review, each with the review that decides their stand. Reviews
+ * submitted after the merge (or whose time GitHub did not give) are set aside: they neither give
+ * nor withdraw an approval.
+ */
+function reviewersOf(reviews: readonly Review[], mergedAt: Date): { reviewers: Reviewer[]; late: LateReview[] } {
   const byLogin = new Map<string, { login: string; decisive?: Review; approvedBefore: boolean }>();
+  const late: LateReview[] = [];
   for (const review of reviews) {
+    const submitted = Date.parse(review.submittedAt);
+    if (Number.isNaN(submitted) || submitted > mergedAt.getTime()) {
+      if (review.state !== "COMMENTED" && review.state !== "PENDING") late.push({ login: review.login, state: review.state, submittedAt: review.submittedAt });
+      continue;
+    }
     const key = review.login.toLowerCase();
     const entry = byLogin.get(key) ?? { login: review.login, approvedBefore: false };
     byLogin.set(key, entry);
@@ -275,9 +347,10 @@ function reviewersOf(reviews: readonly Review[]): Reviewer[] {
     entry.decisive = review;
     entry.login = review.login;
   }
-  return [...byLogin.values()].flatMap((entry) =>
+  const reviewers = [...byLogin.values()].flatMap((entry) =>
     entry.decisive ? [{ login: entry.login, decisive: entry.decisive, approvedBefore: entry.approvedBefore }] : [],
   );
+  return { reviewers, late };
 }
 
 function contributorsOf(commits: readonly PullCommit[]): Map<string, Contribution> {
@@ -304,7 +377,9 @@ function judgeGrant(change: Extract<Change, { kind: "grant" }>, context: Context
   if (change.renamedFrom) requirements.push(requirement(change.renamedFrom, needed, true, context));
 
   const counted = countApprovals(requirements, review.decision?.principal, context);
+  const pathProblem = requestPathProblem(change.path);
   const reasons = [
+    ...(pathProblem ? [pathProblem] : []),
     ...review.problems.filter((problem) => problem.severity === "error").map((problem) => `line ${problem.line}: ${problem.message}`),
     ...sameContentReasons(merged, evidence.atHead.get(change.path) ?? { kind: "missing" }, evidence),
     ...counted.reasons,
@@ -338,7 +413,7 @@ function judgeRevoke(path: string, context: Context): FileVerdict {
 /** The merged bytes validated against the base policy, as the PR check did on the head. */
 function reviewMerged(path: string, merged: FileBytes, context: Context): RequestReview {
   const { evidence } = context;
-  if (merged.kind !== "file") return { file: path, valid: false, problems: [unreadable(path, merged, evidence.pr.mergeCommitSha)] };
+  if (merged.kind !== "file") return { file: path, valid: false, problems: [unreadableRequest(path, merged, `file is not in the merge commit ${short(evidence.pr.mergeCommitSha)}`)] };
   // With an unusable base config (a PR-level reason), check the file on its own rather than
   // blaming it for the config's "no rules".
   const review = validateRequest(path, merged.bytes, {
@@ -347,16 +422,6 @@ function reviewMerged(path: string, merged: FileBytes, context: Context): Reques
     now: evidence.now,
   });
   return { ...review, problems: [...review.problems].sort(byPosition) };
-}
-
-function unreadable(path: string, content: Exclude<FileBytes, { kind: "file" }>, mergeSha: string): Problem {
-  const message =
-    content.kind === "too-large"
-      ? `file is ${content.size} bytes, over the limit of ${REQUEST_FILE_MAX_BYTES} bytes; keep only the request in it`
-      : content.kind === "not-a-file"
-        ? "is not a regular file (a symlink, directory or submodule); a request must be a plain YAML file"
-        : `file is not in the merge commit ${short(mergeSha)}`;
-  return { file: path, line: 1, column: 1, severity: "error", message };
 }
 
 /** Approvals cover the bytes approved: the merge must carry exactly the approved head's blob. */
@@ -372,7 +437,9 @@ function sameContentReasons(merged: FileBytes, head: FileBytes, { pr }: MergeEvi
 }
 
 function requirement(path: string, needed: number, oldPath: boolean, context: Context): Requirement {
-  return { path, owners: context.codeowners ? ownersOf(context.codeowners, path) : [], needed, oldPath };
+  if (!context.codeowners) return { path, owners: [], needed, oldPath };
+  const owned = ownership(context.codeowners, path);
+  return { path, owners: owned.owners, needed, oldPath, ...(owned.ambiguity ? { ambiguity: owned.ambiguity.message } : {}) };
 }
 
 /** Where one approving reviewer stands against one requirement. */
@@ -397,14 +464,25 @@ function countApprovals(requirements: Requirement[], grantee: string | undefined
     assessments.filter((assessment) => counts(assessment) && assessment.ownership[index]!.owns).map((assessment) => assessment.login),
   );
   const approvers = [...new Set(countedBy.flat())].sort();
+  // An ambiguous reading of CODEOWNERS may hand the path to other owners: no approval is certain.
+  const ambiguous = requirements.flatMap((requirement) => (requirement.ambiguity ? [requirement.ambiguity] : []));
   const unmet = requirements.flatMap((requirement, index) => (countedBy[index]!.length < requirement.needed ? [index] : []));
-  if (unmet.length === 0) return { approvers, reasons: [] };
+  if (unmet.length === 0) return { approvers, reasons: ambiguous };
 
-  const reasons: string[] = [];
+  const reasons: string[] = [...ambiguous];
   for (const index of unmet) reasons.push(...shortfallReasons(requirements[index]!, countedBy[index]!, context));
   for (const assessment of assessments) reasons.push(...assessmentReasons(assessment, requirements, unmet));
   for (const index of unmet) reasons.push(...emailOwnerReasons(requirements[index]!, context));
+  reasons.push(...lateReviewReasons(context.late));
   return { approvers, reasons };
+}
+
+function lateReviewReasons(late: readonly LateReview[]): string[] {
+  return late.map((review) =>
+    Number.isNaN(Date.parse(review.submittedAt))
+      ? `@${review.login}'s review has no submission time from GitHub, so it does not count`
+      : `@${review.login}'s review (${review.state.toLowerCase().replace("_", " ")}) was submitted after the merge, and only reviews given before a merge count`,
+  );
 }
 
 function counts(assessment: Assessment): boolean {
@@ -440,6 +518,10 @@ function exclusion(reviewer: Reviewer, grantee: string | undefined, context: Con
   if (contribution && contribution.authored.length > 0) return `@${login} ${commitsPhrase("authored", contribution.authored)}`;
   if (contribution && contribution.committed.length > 0) return `@${login} ${commitsPhrase("committed", contribution.committed)}`;
   if (decisive.commitId !== pr.headSha) return `@${login} approved ${short(decisive.commitId)}, not the merged head ${short(pr.headSha)}`;
+  const { lastBaseChange } = context.evidence;
+  if (lastBaseChange && Date.parse(decisive.submittedAt) <= lastBaseChange.getTime()) {
+    return `@${login} approved before the pull request's base last changed (${lastBaseChange.toISOString()}), when it showed a different diff; approvals count only when given after the last base change`;
+  }
   return undefined;
 }
 

@@ -20,6 +20,8 @@ import { SdkIdentityCenter, type SdkClients } from "./sdk-identity-center.js";
 /** Where a tenant's grants are provisioned: the tenant config as approved, then the deployment's defaults. */
 export interface AwsTarget {
   tenant: string;
+  /** GitHub's repository id the grant came from; the role's ExternalId names it (absent for grants approved before it did). */
+  repositoryId?: string;
   region: string;
   instanceArn: string;
   identityStoreId?: string;
@@ -35,7 +37,7 @@ export interface AwsDefaults {
 export type TargetResult = { ok: true; target: AwsTarget } | { ok: false; problem: string };
 
 export function resolveTarget(
-  recorded: { tenant: string; aws_region: string | null; instance_arn: string | null; identity_store_id: string | null; aws_role_arn: string | null },
+  recorded: { tenant: string; repository_id: string | null; aws_region: string | null; instance_arn: string | null; identity_store_id: string | null; aws_role_arn: string | null },
   defaults: AwsDefaults,
 ): TargetResult {
   const instanceArn = recorded.instance_arn ?? defaults.instanceArn;
@@ -48,6 +50,7 @@ export function resolveTarget(
     ok: true,
     target: {
       tenant: recorded.tenant,
+      ...(recorded.repository_id !== null ? { repositoryId: String(recorded.repository_id) } : {}),
       region,
       instanceArn,
       ...(recorded.identity_store_id ? { identityStoreId: recorded.identity_store_id } : {}),
@@ -106,7 +109,8 @@ export class AwsConnections {
   }
 
   private clientsFor(target: AwsTarget, session: string): SdkClients {
-    const key = `${target.region}|${target.roleArn ?? ""}|${target.roleArn ? session : ""}`;
+    const externalId = externalIdFor(target.tenant, target.repositoryId);
+    const key = `${target.region}|${target.roleArn ?? ""}|${target.roleArn ? `${externalId}|${session}` : ""}`;
     const found = this.clients.get(key);
     if (found) {
       this.clients.delete(key);
@@ -114,7 +118,7 @@ export class AwsConnections {
       return found;
     }
     const credentials = target.roleArn
-      ? this.sessions.provider({ roleArn: target.roleArn, externalId: externalIdFor(target.tenant), sessionName: session }, target.region)
+      ? this.sessions.provider({ roleArn: target.roleArn, externalId, sessionName: session }, target.region)
       : this.options.credentials;
     const common = {
       ...(credentials ? { credentials } : {}),

@@ -16,9 +16,15 @@ export interface RoleSession {
   sessionName: string;
 }
 
-/** ExternalId of an installation's role sessions: fixed by jitsudo, documented for trust policies. */
-export function externalIdFor(installationId: number | string): string {
-  return `jitsudo-${installationId}`;
+/**
+ * ExternalId of a tenant's role sessions, fixed by jitsudo and documented for trust policies:
+ * `jitsudo-<installation id>-<repository id>`. Naming the repository (by id, which survives renames
+ * and is never reused) means AWS itself refuses a session for any other repository of the same
+ * installation. Grants approved before the repository was recorded keep the installation-only form,
+ * so their revokes still work while the trust policy lists both.
+ */
+export function externalIdFor(installationId: number | string, repositoryId?: number | string): string {
+  return repositoryId === undefined ? `jitsudo-${installationId}` : `jitsudo-${installationId}-${repositoryId}`;
 }
 
 const SESSION_NAME = /[^\w+=,.@-]/g;

@@ -92,6 +92,21 @@ export class Directory {
     return { ok: false, problem: `Identity Center instance ${ic.instanceArn} has no permission set named "${ref}"` };
   }
 
+  /** The name of a permission set of this instance, by ARN; undefined when the instance has none with that ARN. */
+  async permissionSetName(ic: IdentityCenter, arn: string): Promise<string | undefined> {
+    const find = async (maxAgeMs?: number) => {
+      const sets = await this.permissionSetLists.get(ic.instanceArn, () => ic.permissionSets(), maxAgeMs === undefined ? {} : { maxAgeMs });
+      return sets.find((set) => set.arn === arn)?.name;
+    };
+    return (await find()) ?? (await find(this.refreshMissAfterMs));
+  }
+
+  /** Account id → name for the whole organisation (cached), to match policy rules that name accounts. */
+  async accountNames(ic: IdentityCenter): Promise<Map<string, string>> {
+    const accounts = await this.accountLists.get(ic.instanceArn, () => ic.accounts());
+    return new Map(accounts.map((account) => [account.id, account.name]));
+  }
+
   /** Every permission set of the instance (cached), for drift to map names to ARNs. */
   permissionSets(ic: IdentityCenter): Promise<PermissionSet[]> {
     return this.permissionSetLists.get(ic.instanceArn, () => ic.permissionSets());

@@ -92,11 +92,12 @@ export async function runService(command: ServiceCommand): Promise<number> {
 async function startServerRole(config: AppConfig, log: Logger, db: Knex, metrics: Metrics): Promise<Stoppable[]> {
   registerDatabaseGauges(metrics, db);
   if (!config.apiToken) log.info("JITSUDO_API_TOKEN is not set: the grants API (/api/grants) is off");
-  const server = await startServer({ config, log, app: createApp({ db, metrics }), api: { db, metrics, ...(config.apiToken ? { token: config.apiToken } : {}) } });
+  const access = config.accessRepositories ? { accessRepositories: config.accessRepositories } : {};
+  const server = await startServer({ config, log, app: createApp({ db, metrics, ...access }), api: { db, metrics, ...(config.apiToken ? { token: config.apiToken } : {}) } });
   const scheduler = new Scheduler(log);
   const github = appClient(config, log);
   if (github) {
-    const options = { db, now: () => new Date(), log, pullRequestLock: pullRequestLock(db) };
+    const options = { db, now: () => new Date(), log, pullRequestLock: pullRequestLock(db), ...access };
     // Every two minutes, one replica at a time: merges whose webhook never arrived.
     scheduler.add({ name: "merge-catch-up", cron: "0 */2 * * * *", run: () => runIfUnlocked(db, "jitsudo:jobs", "merge-catch-up", () => catchUpMerges(github, options)) });
   }
@@ -116,6 +117,7 @@ async function startWorkerRole(config: AppConfig, log: Logger, db: Knex, metrics
     log,
     aws: connections,
     defaults: config.aws,
+    ...(config.accessRepositories ? { accessRepositories: config.accessRepositories } : {}),
     reporter,
     metrics,
     onLost,

@@ -29,6 +29,13 @@ export interface AppConfig {
     instanceArn?: string;
   };
   reconciliationIntervalMs: number;
+  /**
+   * JITSUDO_ACCESS_REPOSITORIES: the repositories (`owner/name`, lower-cased) that may grant. When
+   * set, every other repository of every installation is ignored (a neutral check says so); jitsudo's
+   * own AWS credentials (a tenant config without `aws.role_arn`) serve only these. Unset: any
+   * repository may record merges, but only through a tenant role whose trust policy names it.
+   */
+  accessRepositories?: readonly string[];
   /** Bearer token of the read-only grants API; unset: the API is off. */
   apiToken?: string;
   logLevel: LogLevel;
@@ -123,6 +130,8 @@ export function parseEnv(env: NodeJS.ProcessEnv, readFile: (path: string) => str
     } else reconciliationIntervalMs = parsed.ms;
   }
 
+  const accessRepositories = parseRepositoryList(value("JITSUDO_ACCESS_REPOSITORIES"), problems);
+
   const apiToken = value("JITSUDO_API_TOKEN");
   if (apiToken !== undefined && apiToken.length < 20) {
     problems.push("JITSUDO_API_TOKEN is too short to be a secret; use at least 20 random characters (e.g. openssl rand -hex 32), or unset it to turn the API off");
@@ -149,11 +158,33 @@ export function parseEnv(env: NodeJS.ProcessEnv, readFile: (path: string) => str
     ...(databaseSchema !== undefined ? { databaseSchema } : {}),
     aws: { ...(region !== undefined ? { region } : {}), ...(instanceArn !== undefined ? { instanceArn } : {}) },
     reconciliationIntervalMs,
+    ...(accessRepositories !== undefined ? { accessRepositories } : {}),
     ...(apiToken !== undefined ? { apiToken } : {}),
     logLevel,
     port,
     ...(host !== undefined ? { host } : {}),
   };
+}
+
+// GitHub's own limits: owners up to 39 characters, repository names up to 100 of [A-Za-z0-9._-].
+const REPOSITORY = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/;
+
+function parseRepositoryList(text: string | undefined, problems: string[]): string[] | undefined {
+  if (text === undefined) return undefined;
+  const entries = text.split(",").map((entry) => entry.trim()).filter((entry) => entry !== "");
+  const invalid = entries.filter((entry) => !REPOSITORY.test(entry));
+  if (invalid.length > 0 || entries.length === 0) {
+    const shown = invalid.map((entry) => JSON.stringify(entry.slice(0, 120))).join(", ");
+    problems.push(`JITSUDO_ACCESS_REPOSITORIES must be a comma-separated list of owner/name${shown ? `; not a repository: ${shown}` : ""}`);
+    return undefined;
+  }
+  // GitHub treats owner and repository names case-insensitively.
+  return [...new Set(entries.map((entry) => entry.toLowerCase()))];
+}
+
+/** Whether a repository is on the operator's list (undefined list: none is, explicitly). */
+export function isListedRepository(list: readonly string[] | undefined, fullName: string): boolean {
+  return list !== undefined && list.includes(fullName.toLowerCase());
 }
 
 /**

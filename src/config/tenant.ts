@@ -10,6 +10,7 @@ import type { PathSegment } from "../requests/yaml-source.js";
 export const TENANT_CONFIG_PATH = ".github/jitsudo.yml";
 const TENANT_CONFIG_MAX_BYTES = 256 * 1024;
 export const DEFAULT_MIN_DURATION_MS = 60_000;
+export const DEFAULT_MAX_LEAD_TIME_MS = 30 * 86_400_000;
 
 interface TenantConfigFile {
   aws?: { role_arn?: string; region?: string; instance_arn?: string; identity_store_id?: string };
@@ -23,6 +24,7 @@ interface RuleFile {
   accounts: string[];
   max_duration: string;
   min_duration?: string;
+  max_lead_time?: string;
   approvals?: number;
   require_ticket?: boolean;
   allow_other_principal?: boolean;
@@ -36,6 +38,8 @@ export interface PolicyRule {
   accounts: string[];
   maxDurationMs: number;
   minDurationMs: number;
+  /** How far after the merge starts_at may be. */
+  maxLeadTimeMs: number;
   approvals: number;
   requireTicket: boolean;
   allowOtherPrincipal: boolean;
@@ -84,7 +88,7 @@ const CONFIG_MESSAGES: SchemaMessages = {
 const keepsWrittenText = (path: readonly PathSegment[]) =>
   (path[0] === "users" && path.length === 2) ||
   (path[0] === "rules" && path.length === 4 && (path[2] === "accounts" || path[2] === "permission_sets")) ||
-  (path[0] === "rules" && path.length === 3 && (path[2] === "max_duration" || path[2] === "min_duration"));
+  (path[0] === "rules" && path.length === 3 && (path[2] === "max_duration" || path[2] === "min_duration" || path[2] === "max_lead_time"));
 
 export function parseTenantConfig(bytes: Uint8Array, file: string = TENANT_CONFIG_PATH): TenantConfigResult {
   const loaded = loadAndValidate(file, bytes, {
@@ -102,7 +106,7 @@ export function parseTenantConfig(bytes: Uint8Array, file: string = TENANT_CONFI
     problems.push({ file, ...source.spanOf(path), severity: "error", message });
 
   const rules: PolicyRule[] = (raw.rules ?? []).map((rule, index) => {
-    const duration = (key: "max_duration" | "min_duration", fallback: number) => {
+    const duration = (key: "max_duration" | "min_duration" | "max_lead_time", fallback: number) => {
       const text = rule[key];
       if (text === undefined) return fallback;
       const parsed = parseDuration(text);
@@ -112,6 +116,7 @@ export function parseTenantConfig(bytes: Uint8Array, file: string = TENANT_CONFI
     };
     const maxDurationMs = duration("max_duration", 0);
     const minDurationMs = duration("min_duration", DEFAULT_MIN_DURATION_MS);
+    const maxLeadTimeMs = duration("max_lead_time", DEFAULT_MAX_LEAD_TIME_MS);
     if (maxDurationMs > 0 && minDurationMs > maxDurationMs) {
       at(["rules", index, "min_duration"], `rules[${index}].min_duration is longer than its max_duration`);
     }
@@ -122,6 +127,7 @@ export function parseTenantConfig(bytes: Uint8Array, file: string = TENANT_CONFI
       accounts: rule.accounts,
       maxDurationMs,
       minDurationMs,
+      maxLeadTimeMs,
       approvals: rule.approvals ?? 1,
       requireTicket: rule.require_ticket ?? false,
       allowOtherPrincipal: rule.allow_other_principal ?? false,

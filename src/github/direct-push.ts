@@ -11,7 +11,7 @@
 import type { Knex } from "knex";
 import type { Log } from "../logger.js";
 import { isRequestFilePath } from "../requests/access-request.js";
-import { GOVERNANCE_PATHS } from "../requests/pull-request-review.js";
+import { GOVERNANCE_PATHS } from "../approval/governance.js";
 import { CHECK_NAME } from "./check-run.js";
 import type { GitHubGateway } from "./gateway.js";
 import { code, shortSha, text } from "./markdown.js";

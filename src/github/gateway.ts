@@ -26,8 +26,8 @@ export type FileBytes =
   /** Not read because it is bigger than the caller's limit; `size` is what GitHub reports. */
   | { kind: "too-large"; size: number; blobSha: string }
   | { kind: "missing" }
-  /** A directory, submodule or symlink where a file was expected. */
-  | { kind: "not-a-file" };
+  /** A directory, submodule or symlink where a file was expected (git modes 040000, 160000, 120000). */
+  | { kind: "not-a-file"; entry: "directory" | "submodule" | "symlink" | "other" };
 
 export interface CheckAnnotation {
   path: string;
@@ -68,6 +68,10 @@ export interface PullRequestInfo {
   baseRef: string;
   authorLogin: string;
   state: "open" | "closed";
+  /** How many files GitHub says the PR changes (only in a single PR's details; lists omit it). */
+  changedFiles?: number;
+  /** How many commits GitHub says the PR has (only in a single PR's details; lists omit it). */
+  commitCount?: number;
   /** Set once the pull request is merged. */
   merge?: PullRequestMerge;
 }
@@ -88,6 +92,18 @@ export interface ClosedPullRequest extends PullRequestInfo {
 /** Shapes the merge verdict reads; defined with it in src/approval/approval.ts. */
 export type { PullCommit, RepoPermission, Review, TeamMembership };
 
+/** GitHub's record of a branch update, from the repository activity API. */
+export type BranchUpdate =
+  | { kind: "found"; before: string; after: string; activityType: string; at: Date }
+  | { kind: "not-found" }
+  /** The API is not there (an older GitHub Enterprise Server) or not allowed: another source must prove it. */
+  | { kind: "unavailable"; reason: string };
+
+/** GitHub's own list of CODEOWNERS problems at a ref (it ignores the lines and owners it lists). */
+export type CodeownersErrorReport =
+  | { kind: "ok"; errors: { line: number; kind: string; message: string; path: string }[] }
+  | { kind: "no-file" };
+
 export interface GitHubGateway {
   readonly owner: string;
   readonly repo: string;
@@ -107,6 +123,13 @@ export interface GitHubGateway {
   listReviews(pullNumber: number): Promise<Review[]>;
   /** Every commit of the pull request (GitHub lists at most 250). */
   listPullRequestCommits(pullNumber: number): Promise<PullCommit[]>;
+  /** The git object id at each path of each commit (null where absent), in the order of `paths`. */
+  objectIdsAt(commits: readonly string[], paths: readonly string[]): Promise<Map<string, (string | null)[]>>;
+  /** When the pull request's base last changed (retargeted, or the base branch force-pushed); undefined if never. */
+  lastBaseChange(pullNumber: number): Promise<Date | undefined>;
+  /** The update of `branch` that moved it to `after`, looked up no further back than `since`. */
+  branchUpdate(branch: string, after: string, since: Date): Promise<BranchUpdate>;
+  codeownersErrors(ref: string): Promise<CodeownersErrorReport>;
   teamMembership(org: string, slug: string, login: string): Promise<TeamMembership>;
   repoPermission(login: string): Promise<RepoPermission>;
   reactToComment(commentId: number, content: "+1" | "-1" | "confused"): Promise<void>;

@@ -10,8 +10,10 @@
 import { createHash } from "node:crypto";
 import type { ProbotOctokit } from "probot";
 import type {
+  BranchUpdate,
   CheckRunInput,
   ClosedPullRequest,
+  CodeownersErrorReport,
   FileAt,
   FileBytes,
   GitHubGateway,
@@ -31,6 +33,30 @@ type Octokit = InstanceType<typeof ProbotOctokit>;
 export const ANNOTATIONS_PER_CALL = 50;
 /** Aliased objects per GraphQL query: well under GitHub's node limits. */
 const FILES_PER_QUERY = 100;
+/** Pages of 100 activities read looking for one merge: it is recent, so it is near the top. */
+const ACTIVITY_PAGES = 5;
+
+interface TreeEntryNode {
+  mode: number;
+  object: BlobNode | null;
+}
+
+/** Git's tree entry modes as GitHub's GraphQL API gives them (decimal): 100644, 100755 files; 120000 symlink; 160000 submodule; 040000 tree. */
+function entryKind(mode: number): "file" | "symlink" | "submodule" | "directory" | "other" {
+  switch (mode) {
+    case 0o100644:
+    case 0o100755:
+      return "file";
+    case 0o120000:
+      return "symlink";
+    case 0o160000:
+      return "submodule";
+    case 0o040000:
+      return "directory";
+    default:
+      return "other";
+  }
+}
 
 interface BlobNode {
   __typename: string;
@@ -67,31 +93,124 @@ export class OctokitGateway implements GitHubGateway {
     const results: FileBytes[] = [];
     for (let start = 0; start < files.length; start += FILES_PER_QUERY) {
       const chunk = files.slice(start, start + FILES_PER_QUERY);
+      // Grouped by commit: one `object` per ref, one `file(path:)` per path, so the tree entry's
+      // mode tells a regular file from a symlink or a submodule (whose blob or gitlink is not a request).
+      const refs = [...new Set(chunk.map((file) => file.ref))];
       const variables: Record<string, string> = { owner: this.owner, name: this.repo };
-      const fields = chunk.map((file, index) => {
-        variables[`e${index}`] = `${file.ref}:${file.path}`;
-        return `f${index}: object(expression: $e${index}) { __typename ... on Blob { oid byteSize isBinary isTruncated text } }`;
+      const declarations: string[] = [];
+      const commits = refs.map((ref, r) => {
+        variables[`r${r}`] = ref;
+        declarations.push(`$r${r}: String!`);
+        const fields = chunk.flatMap((file, index) => {
+          if (file.ref !== ref) return [];
+          variables[`p${index}`] = file.path;
+          declarations.push(`$p${index}: String!`);
+          return [`f${index}: file(path: $p${index}) { mode object { __typename ... on Blob { oid byteSize isBinary isTruncated text } } }`];
+        });
+        return `r${r}: object(expression: $r${r}) { ... on Commit { ${fields.join(" ")} } }`;
       });
-      const declarations = chunk.map((_, index) => `$e${index}: String!`).join(", ");
-      const query = `query($owner: String!, $name: String!, ${declarations}) { repository(owner: $owner, name: $name) { ${fields.join(" ")} } }`;
-      const response = await this.octokit.graphql<{ repository: Record<string, BlobNode | null> }>(query, variables);
+      const query = `query($owner: String!, $name: String!, ${declarations.join(", ")}) { repository(owner: $owner, name: $name) { ${commits.join(" ")} } }`;
+      const response = await this.octokit.graphql<{ repository: Record<string, Record<string, TreeEntryNode | null> | null> }>(query, variables);
       for (const [index, file] of chunk.entries()) {
-        results.push(await this.toFileBytes(response.repository[`f${index}`] ?? null, file.maxBytes));
+        const commit = response.repository[`r${refs.indexOf(file.ref)}`];
+        results.push(await this.toFileBytes(commit?.[`f${index}`] ?? null, file.maxBytes));
       }
     }
     return results;
   }
 
-  private async toFileBytes(node: BlobNode | null, maxBytes: number): Promise<FileBytes> {
-    if (node === null) return { kind: "missing" };
-    if (node.__typename !== "Blob" || node.oid === undefined) return { kind: "not-a-file" };
+  private async toFileBytes(entry: TreeEntryNode | null, maxBytes: number): Promise<FileBytes> {
+    if (entry === null) return { kind: "missing" };
+    const kind = entryKind(entry.mode);
+    const node = entry.object;
+    if (kind !== "file" || node?.__typename !== "Blob" || node.oid === undefined) return { kind: "not-a-file", entry: kind === "file" ? "other" : kind };
     if ((node.byteSize ?? 0) > maxBytes) return { kind: "too-large", size: node.byteSize ?? 0, blobSha: node.oid };
     if (typeof node.text === "string" && !node.isTruncated) {
       const bytes = new TextEncoder().encode(node.text);
       if (gitBlobSha(bytes) === node.oid) return { kind: "file", bytes, blobSha: node.oid };
     }
     const { data } = await this.octokit.rest.git.getBlob({ owner: this.owner, repo: this.repo, file_sha: node.oid });
-    return { kind: "file", bytes: new Uint8Array(Buffer.from(data.content, "base64")), blobSha: node.oid };
+    const bytes = new Uint8Array(Buffer.from(data.content, "base64"));
+    // The blob endpoint answers by id, so the bytes are the blob's; check anyway rather than trust.
+    if (gitBlobSha(bytes) !== node.oid) throw new Error(`blob ${node.oid} came back with other content`);
+    return { kind: "file", bytes, blobSha: node.oid };
+  }
+
+  async objectIdsAt(commits: readonly string[], paths: readonly string[]): Promise<Map<string, (string | null)[]>> {
+    const ids = new Map<string, (string | null)[]>();
+    const perQuery = Math.max(1, Math.floor(FILES_PER_QUERY / Math.max(1, paths.length)));
+    const unique = [...new Set(commits)];
+    for (let start = 0; start < unique.length; start += perQuery) {
+      const chunk = unique.slice(start, start + perQuery);
+      const variables: Record<string, string> = { owner: this.owner, name: this.repo };
+      paths.forEach((path, p) => (variables[`p${p}`] = path));
+      chunk.forEach((sha, c) => (variables[`c${c}`] = sha));
+      const fields = paths.map((_, p) => `g${p}: file(path: $p${p}) { oid }`).join(" ");
+      const declarations = [...paths.map((_, p) => `$p${p}: String!`), ...chunk.map((_, c) => `$c${c}: String!`)].join(", ");
+      const objects = chunk.map((_, c) => `c${c}: object(expression: $c${c}) { __typename ... on Commit { ${fields} } }`).join(" ");
+      const query = `query($owner: String!, $name: String!, ${declarations}) { repository(owner: $owner, name: $name) { ${objects} } }`;
+      const response = await this.octokit.graphql<{ repository: Record<string, ({ __typename: string } & Record<string, { oid: string } | null>) | null> }>(query, variables);
+      chunk.forEach((sha, c) => {
+        const commit = response.repository[`c${c}`];
+        // A commit GitHub does not have cannot be judged: the caller must fail closed, not read "absent".
+        if (!commit || commit.__typename !== "Commit") throw new Error(`GitHub has no commit ${sha} in ${this.owner}/${this.repo}`);
+        ids.set(sha, paths.map((_, p) => commit[`g${p}`]?.oid ?? null));
+      });
+    }
+    return ids;
+  }
+
+  async lastBaseChange(pullNumber: number): Promise<Date | undefined> {
+    // Timeline items are chronological: the last of either kind is the latest change of the base.
+    const query = `query($owner: String!, $name: String!, $number: Int!) { repository(owner: $owner, name: $name) { pullRequest(number: $number) {
+      timelineItems(itemTypes: [BASE_REF_CHANGED_EVENT, BASE_REF_FORCE_PUSHED_EVENT], last: 1) {
+        nodes { __typename ... on BaseRefChangedEvent { createdAt } ... on BaseRefForcePushedEvent { createdAt } } } } } }`;
+    const response = await this.octokit.graphql<{ repository: { pullRequest: { timelineItems: { nodes: ({ createdAt?: string } | null)[] } } | null } }>(query, {
+      owner: this.owner,
+      name: this.repo,
+      number: pullNumber,
+    });
+    const pull = response.repository.pullRequest;
+    if (!pull) throw new Error(`GitHub has no pull request #${pullNumber} in ${this.owner}/${this.repo}`);
+    const latest = pull.timelineItems.nodes.at(-1)?.createdAt;
+    return latest ? new Date(latest) : undefined;
+  }
+
+  async branchUpdate(branch: string, after: string, since: Date): Promise<BranchUpdate> {
+    let pages = 0;
+    try {
+      const iterator = this.octokit.paginate.iterator("GET /repos/{owner}/{repo}/activity", {
+        owner: this.owner,
+        repo: this.repo,
+        ref: `refs/heads/${branch}`,
+        direction: "desc",
+        per_page: 100,
+      });
+      for await (const { data } of iterator) {
+        pages += 1;
+        for (const activity of data) {
+          if (activity.after === after) return { kind: "found", before: activity.before, after, activityType: activity.activity_type, at: new Date(activity.timestamp) };
+          if (new Date(activity.timestamp) < since) return { kind: "not-found" };
+        }
+        if (pages >= ACTIVITY_PAGES) return { kind: "not-found" };
+      }
+      return { kind: "not-found" };
+    } catch (error) {
+      const status = (error as { status?: number }).status;
+      // Not there (older GitHub Enterprise Server) or not permitted: say so, and let another source decide.
+      if (status === 404 || status === 403 || status === 410) return { kind: "unavailable", reason: `the repository activity API answered ${status}` };
+      throw error;
+    }
+  }
+
+  async codeownersErrors(ref: string): Promise<CodeownersErrorReport> {
+    try {
+      const { data } = await this.octokit.rest.repos.codeownersErrors({ owner: this.owner, repo: this.repo, ref });
+      return { kind: "ok", errors: data.errors.map((error) => ({ line: error.line, kind: error.kind, message: error.message, path: error.path })) };
+    } catch (error) {
+      if ((error as { status?: number }).status === 404) return { kind: "no-file" };
+      throw error;
+    }
   }
 
   async getPullRequest(pullNumber: number): Promise<PullRequestInfo> {
@@ -182,6 +301,7 @@ export class OctokitGateway implements GitHubGateway {
     // author/committer are GitHub accounts only when GitHub linked the commit's e-mail addresses.
     return commits.map((commit) => ({
       sha: commit.sha,
+      parents: commit.parents.map((parent) => parent.sha),
       ...(commit.author?.login ? { authorLogin: commit.author.login } : {}),
       ...(commit.committer?.login ? { committerLogin: commit.committer.login } : {}),
     }));
@@ -252,6 +372,7 @@ interface PullPayload {
   merge_commit_sha?: string | null;
   merged_by?: { login: string } | null;
   commits?: number;
+  changed_files?: number;
 }
 
 export function toPullRequestInfo(pull: PullPayload): PullRequestInfo {
@@ -263,6 +384,8 @@ export function toPullRequestInfo(pull: PullPayload): PullRequestInfo {
     baseRef: pull.base.ref,
     authorLogin: pull.user?.login ?? "",
     state: pull.state === "closed" ? "closed" : "open",
+    ...(typeof pull.changed_files === "number" ? { changedFiles: pull.changed_files } : {}),
+    ...(typeof pull.commits === "number" ? { commitCount: pull.commits } : {}),
     ...(merged
       ? {
           merge: {

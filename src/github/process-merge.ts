@@ -5,19 +5,26 @@
  * recorded exactly once, then reported in the sticky comment.
  */
 import type { Knex } from "knex";
-import { judgeMerge, lookupsNeeded, NO_REQUEST_FILES, teamKey, type MergeVerdict, type RepoPermission, type TeamMembership } from "../approval/approval.js";
+import { judgeMerge, lookupsNeeded, NO_REQUEST_FILES, teamKey, type MergeEvidence, type MergeVerdict, type RepoPermission, type TeamMembership } from "../approval/approval.js";
 import { CODEOWNERS_LOCATIONS, CODEOWNERS_MAX_BYTES } from "../approval/codeowners.js";
+import { commitsToInspect, governanceChangesOf } from "../approval/commit-history.js";
+import { proveMergeBase, type BaseProof } from "../approval/merge-base.js";
+import { isListedRepository } from "../config/env.js";
 import { TENANT_CONFIG_PATH } from "../config/tenant.js";
 import { recordTenantConfig } from "../config/tenant-snapshots.js";
 import { recordMerge, type NewGrant } from "../grants/store.js";
 import { REQUEST_FILE_MAX_BYTES } from "../requests/access-request.js";
-import { requestPathsOf } from "../requests/pull-request-review.js";
-import type { FileAt, FileBytes, GitHubGateway, PullRequestInfo } from "./gateway.js";
+import { printable } from "../requests/printable.js";
+import { GOVERNANCE_PATHS } from "../approval/governance.js";
+import { requestPathsOf, touchesRequestFiles } from "../requests/pull-request-review.js";
+import type { FileAt, FileBytes, GitHubGateway, PullFile, PullRequestInfo } from "./gateway.js";
 import { renderVerdictComment, upsertStickyComment } from "./sticky-comment.js";
 import type { Log } from "../logger.js";
 
 export interface MergeInfo {
   tenant: number;
+  /** GitHub's numeric repository id: the tenant role's ExternalId names it. */
+  repositoryId: number;
   repoFullName: string;
   defaultBranch: string;
   pr: PullRequestInfo;
@@ -32,18 +39,34 @@ export interface MergeDeps {
   db: Knex;
   now: () => Date;
   log: Log;
+  /** JITSUDO_ACCESS_REPOSITORIES: when set, no other repository records anything. */
+  accessRepositories?: readonly string[];
 }
 
-export type MergeOutcome = "granted" | "rejected" | "ignored" | "already-recorded";
+export type MergeOutcome = "granted" | "rejected" | "ignored" | "already-recorded" | "not-an-access-repository";
+
+/** How long a merge waits for GitHub's record of it to appear before it is refused for lack of one. */
+export const BASE_RECORD_WAIT_MS = 10 * 60_000;
+/** GitHub's activity timestamps and merged_at come from different clocks. */
+const ACTIVITY_SKEW_MS = 5 * 60_000;
+
+/** The merge cannot be judged yet (GitHub has not recorded it); the delivery or the catch-up scan tries again. */
+export class MergeNotJudgedYet extends Error {
+  constructor(readonly reason: string) {
+    super(`merge not judged yet: ${reason}`);
+    this.name = "MergeNotJudgedYet";
+  }
+}
 
 /**
  * The merge to judge, from a pull request as GitHub describes it (webhook payload or API). Undefined
  * when it is not merged, or when GitHub's description lacks the commit count (pull request lists do).
  */
-export function mergeInfoOf(tenant: number, repository: { full_name: string; default_branch: string }, pr: PullRequestInfo): MergeInfo | undefined {
+export function mergeInfoOf(tenant: number, repository: { id: number; full_name: string; default_branch: string }, pr: PullRequestInfo): MergeInfo | undefined {
   if (!pr.merge || pr.merge.commitCount === undefined) return undefined;
   return {
     tenant,
+    repositoryId: repository.id,
     repoFullName: repository.full_name,
     defaultBranch: repository.default_branch,
     pr,
@@ -54,36 +77,49 @@ export function mergeInfoOf(tenant: number, repository: { full_name: string; def
   };
 }
 
+/** Only the repositories the operator listed grant, when the operator keeps a list. */
+export function isAccessRepository(list: readonly string[] | undefined, fullName: string): boolean {
+  return list === undefined || isListedRepository(list, fullName);
+}
+
 export async function processMerge(gateway: GitHubGateway, merge: MergeInfo, deps: MergeDeps): Promise<MergeOutcome> {
+  if (!isAccessRepository(deps.accessRepositories, merge.repoFullName)) return "not-an-access-repository";
   const key = { tenant: merge.tenant, repo: merge.repoFullName, pr_number: merge.pr.number, merge_commit_sha: merge.mergeCommitSha };
   // Redeliveries and replicas: a merge already judged costs one indexed read, no GitHub calls.
   if (await deps.db("merge_verdicts").where(key).first()) return "already-recorded";
 
-  const { verdict, base } = await judge(gateway, merge, deps.now());
+  const now = deps.now();
+  const { verdict, base, configFile } = await judge(gateway, merge, now, isListedRepository(deps.accessRepositories, merge.repoFullName));
+  if (!base.proven && base.retry && now.getTime() - merge.mergedAt.getTime() < BASE_RECORD_WAIT_MS) throw new MergeNotJudgedYet(base.reason);
   const outcome: MergeOutcome = verdict.approved ? "granted" : isIgnorable(verdict) ? "ignored" : "rejected";
+  const policy = configFile?.kind === "file" ? new TextDecoder().decode(configFile.bytes) : undefined;
   const recorded = await recordMerge(deps.db, {
     tenant: merge.tenant,
+    repositoryId: merge.repositoryId,
     repo: merge.repoFullName,
     prNumber: merge.pr.number,
     mergeCommitSha: merge.mergeCommitSha,
     mergedAt: merge.mergedAt,
+    ...(base.proven ? { baseSha: base.baseSha } : {}),
     verdict: outcome === "granted" ? "approved" : outcome === "ignored" ? "ignored" : "rejected",
     reasons: allReasons(verdict),
     actor: "jitsudo",
     details: {
       head_sha: merge.pr.headSha,
+      base: base.proven ? { sha: base.baseSha, how: base.how } : { unproven: base.reason },
       merged_by: merge.mergedBy ?? null,
       files: verdict.files.map((file) => ({ path: file.path, kind: file.kind, approved: file.approved, approvers: file.approvers, blob_sha: file.blobSha ?? null })),
     },
     grants: outcome === "granted" ? grantsOf(verdict, merge) : [],
+    ...(outcome === "granted" && policy !== undefined ? { policy } : {}),
     revokedPaths: outcome === "granted" ? verdict.files.filter((file) => file.kind === "revoke").map((file) => file.path) : [],
   });
   if (!recorded.recorded) return "already-recorded";
 
   deps.log.info({ pr: merge.pr.number, merge: merge.mergeCommitSha, outcome, reasons: allReasons(verdict) }, "merge judged");
   // The policy in force on the default branch, for the worker's drift job.
-  if (base.config.kind === "file" && merge.pr.baseRef === merge.defaultBranch) {
-    await recordTenantConfig(deps.db, { tenant: merge.tenant, repo: merge.repoFullName, commitSha: base.sha, content: new TextDecoder().decode(base.config.bytes), readAt: merge.mergedAt });
+  if (base.proven && policy !== undefined && merge.pr.baseRef === merge.defaultBranch) {
+    await recordTenantConfig(deps.db, { tenant: merge.tenant, repositoryId: merge.repositoryId, repo: merge.repoFullName, commitSha: base.baseSha, content: policy, readAt: merge.mergedAt });
   }
   if (outcome !== "ignored") {
     await upsertStickyComment(gateway, merge.pr.number, renderVerdictComment(verdict, merge));
@@ -91,45 +127,60 @@ export async function processMerge(gateway: GitHubGateway, merge: MergeInfo, dep
   return outcome;
 }
 
-async function judge(gateway: GitHubGateway, merge: MergeInfo, now: Date): Promise<{ verdict: MergeVerdict; base: { sha: string; config: FileBytes } }> {
-  const [files, parents, reviews, commits] = await Promise.all([
-    gateway.listPullRequestFiles(merge.pr.number),
+interface Judged {
+  verdict: MergeVerdict;
+  base: BaseProof;
+  /** `.github/jitsudo.yml` at the proven base, when it was read. */
+  configFile?: FileBytes;
+}
+
+async function judge(gateway: GitHubGateway, merge: MergeInfo, now: Date, repositoryListed: boolean): Promise<Judged> {
+  const files = await gateway.listPullRequestFiles(merge.pr.number);
+  const changedFiles = merge.pr.changedFiles;
+  // Most merges of an access repository change no request: no further call for them.
+  if (!touchesRequestFiles(files) && changedFiles !== undefined && files.length >= changedFiles) {
+    return { verdict: { approved: false, files: [], reasons: [NO_REQUEST_FILES], teamLookups: [], tenantAws: {} }, base: { proven: false, retry: false, reason: NO_REQUEST_FILES } };
+  }
+  const onDefaultBranch = merge.pr.baseRef === merge.defaultBranch;
+  const since = new Date(merge.mergedAt.getTime() - ACTIVITY_SKEW_MS);
+  const [parents, reviews, commits, lastBaseChange, update] = await Promise.all([
     gateway.commitParents(merge.mergeCommitSha),
     gateway.listReviews(merge.pr.number),
     gateway.listPullRequestCommits(merge.pr.number),
+    gateway.lastBaseChange(merge.pr.number),
+    onDefaultBranch ? gateway.branchUpdate(merge.defaultBranch, merge.mergeCommitSha, since) : Promise.resolve({ kind: "not-found" as const }),
   ]);
-  const baseSha = parents[0];
-  if (!baseSha) throw new Error(`merge commit ${merge.mergeCommitSha} has no parent`);
+  const base: BaseProof = onDefaultBranch
+    ? proveMergeBase(
+        { mergeCommitSha: merge.mergeCommitSha, parents, headSha: merge.pr.headSha, commitCount: merge.commitCount },
+        update.kind === "found" ? [{ before: update.before, after: update.after, activityType: update.activityType }] : [],
+        update.kind === "unavailable",
+      )
+    : { proven: false, retry: false, reason: `merged into ${merge.pr.baseRef}, not the default branch` };
 
-  const paths = requestPathsOf(files);
-  const at = (ref: string, path: string, maxBytes: number): FileAt => ({ ref, path, maxBytes });
-  const contents = await gateway.readFiles([
-    at(baseSha, TENANT_CONFIG_PATH, CODEOWNERS_MAX_BYTES),
-    ...CODEOWNERS_LOCATIONS.map((path) => at(baseSha, path, CODEOWNERS_MAX_BYTES)),
-    ...paths.map((path) => at(merge.mergeCommitSha, path, REQUEST_FILE_MAX_BYTES)),
-    ...paths.map((path) => at(merge.pr.headSha, path, REQUEST_FILE_MAX_BYTES)),
-  ]);
-  const governance = 1 + CODEOWNERS_LOCATIONS.length;
-  const evidence = {
+  const partial = {
     pr: {
       number: merge.pr.number,
       authorLogin: merge.pr.authorLogin,
       headSha: merge.pr.headSha,
       baseRef: merge.pr.baseRef,
       mergeCommitSha: merge.mergeCommitSha,
+      mergedAt: merge.mergedAt,
       ...(merge.mergedBy ? { mergedBy: merge.mergedBy } : {}),
     },
     defaultBranch: merge.defaultBranch,
-    baseSha,
+    base,
+    ...(changedFiles !== undefined ? { changedFiles } : {}),
+    commitCount: merge.commitCount,
     files,
-    configFile: contents[0]!,
-    codeownersFiles: contents.slice(1, governance),
-    atMerge: new Map(paths.map((path, index) => [path, contents[governance + index]!])),
-    atHead: new Map(paths.map((path, index) => [path, contents[governance + paths.length + index]!])),
     reviews,
     commits,
+    ...(lastBaseChange ? { lastBaseChange } : {}),
+    repositoryListed,
     now,
   };
+  const atBase = base.proven ? await readAtBase(gateway, merge, base.baseSha, files, commits) : undefined;
+  const evidence: Omit<MergeEvidence, "teamMemberships" | "permissions"> = atBase ? { ...partial, ...atBase } : { ...partial, ...NOTHING_READ };
 
   // Each team membership and each permission is asked once per verdict, all at the same time.
   const needed = lookupsNeeded(evidence);
@@ -142,13 +193,42 @@ async function judge(gateway: GitHubGateway, merge: MergeInfo, now: Date): Promi
     teamMemberships: new Map<string, TeamMembership>(memberships),
     permissions: new Map<string, RepoPermission>(permissions),
   });
-  const base = { sha: baseSha, config: evidence.configFile };
-  if (commits.length < merge.commitCount) {
-    // GitHub lists at most 250 commits: unseen commits could be an approver's own. Fail closed.
-    const reason = `GitHub lists only ${commits.length} of this pull request's ${merge.commitCount} commits, so jitsudo cannot check who wrote them all; split it into smaller pull requests`;
-    return { verdict: { ...verdict, approved: false, reasons: [...verdict.reasons, reason] }, base };
-  }
-  return { verdict, base };
+  return { verdict, base, ...(atBase ? { configFile: atBase.configFile } : {}) };
+}
+
+/** Evidence that only exists once the base is known; empty when it is not (nothing is judged then). */
+const NOTHING_READ = {
+  configFile: { kind: "missing" },
+  codeownersFiles: [],
+  atMerge: new Map(),
+  atHead: new Map(),
+  governanceChanges: [],
+  githubCodeowners: { kind: "ok", errors: [] },
+} satisfies Partial<MergeEvidence>;
+
+/** The policy and CODEOWNERS at the base, the request files at the merge and the head, and every commit's governance files. */
+async function readAtBase(gateway: GitHubGateway, merge: MergeInfo, baseSha: string, files: readonly PullFile[], commits: MergeEvidence["commits"]) {
+  const paths = requestPathsOf(files);
+  const at = (ref: string, path: string, maxBytes: number): FileAt => ({ ref, path, maxBytes });
+  const [contents, ids, githubCodeowners] = await Promise.all([
+    gateway.readFiles([
+      at(baseSha, TENANT_CONFIG_PATH, CODEOWNERS_MAX_BYTES),
+      ...CODEOWNERS_LOCATIONS.map((path) => at(baseSha, path, CODEOWNERS_MAX_BYTES)),
+      ...paths.map((path) => at(merge.mergeCommitSha, path, REQUEST_FILE_MAX_BYTES)),
+      ...paths.map((path) => at(merge.pr.headSha, path, REQUEST_FILE_MAX_BYTES)),
+    ]),
+    gateway.objectIdsAt(commitsToInspect(commits), GOVERNANCE_PATHS),
+    gateway.codeownersErrors(baseSha),
+  ]);
+  const governance = 1 + CODEOWNERS_LOCATIONS.length;
+  return {
+    configFile: contents[0]!,
+    codeownersFiles: contents.slice(1, governance),
+    atMerge: new Map(paths.map((path, index) => [path, contents[governance + index]!])),
+    atHead: new Map(paths.map((path, index) => [path, contents[governance + paths.length + index]!])),
+    governanceChanges: governanceChangesOf(commits, GOVERNANCE_PATHS, ids),
+    githubCodeowners,
+  };
 }
 
 function isIgnorable(verdict: MergeVerdict): boolean {
@@ -156,7 +236,7 @@ function isIgnorable(verdict: MergeVerdict): boolean {
 }
 
 function allReasons(verdict: MergeVerdict): string[] {
-  return [...verdict.reasons, ...verdict.files.flatMap((file) => file.reasons.map((reason) => `${file.path}: ${reason}`))];
+  return [...verdict.reasons, ...verdict.files.flatMap((file) => file.reasons.map((reason) => `${printable(file.path)}: ${reason}`))];
 }
 
 function grantsOf(verdict: MergeVerdict, merge: MergeInfo): NewGrant[] {

@@ -5,7 +5,8 @@
  * the commands in a short reply. Revoking is the safe direction, so it needs no second approval.
  */
 import type { Knex } from "knex";
-import { CODEOWNERS_LOCATIONS, CODEOWNERS_MAX_BYTES, ownersOf, parseCodeowners, type Codeowners } from "../approval/codeowners.js";
+import { CODEOWNERS_LOCATIONS, CODEOWNERS_MAX_BYTES, ownership, type Codeowners } from "../approval/codeowners.js";
+import { githubCodeownersBlockers, readCodeowners, type Blocker } from "../approval/governance.js";
 import { endGrant, type GrantRow } from "../grants/store.js";
 import type { GitHubGateway } from "./gateway.js";
 import { code, table, utc } from "./markdown.js";
@@ -80,16 +81,22 @@ export async function handleCommentCommand(
   return "revoked";
 }
 
-/** The requester of every live grant here, or a code owner (at the default branch now) of each file. */
+/**
+ * The requester of every live grant here, or a code owner (at the default branch now) of each
+ * file. CODEOWNERS is read as for approvals and fails closed the same way: an invalid line, an
+ * error GitHub reports, or an ambiguous reading means nobody but the requester may revoke.
+ */
 async function mayRevoke(gateway: GitHubGateway, command: CommentCommand, grants: readonly GrantRow[]): Promise<boolean> {
   const login = command.commenter.toLowerCase();
   if (grants.every((grant) => grant.requester.toLowerCase() === login)) return true;
-  const files = await gateway.readFiles(CODEOWNERS_LOCATIONS.map((path) => ({ ref: command.defaultBranch, path, maxBytes: CODEOWNERS_MAX_BYTES })));
-  const index = files.findIndex((file) => file.kind !== "missing");
-  const file = files[index];
-  if (!file || file.kind !== "file") return false;
-  const codeowners = parseCodeowners(new TextDecoder().decode(file.bytes), CODEOWNERS_LOCATIONS[index]);
-  if (codeowners.errors.length > 0) return false; // fail closed, as for approvals
+  const [files, report] = await Promise.all([
+    gateway.readFiles(CODEOWNERS_LOCATIONS.map((path) => ({ ref: command.defaultBranch, path, maxBytes: CODEOWNERS_MAX_BYTES }))),
+    gateway.codeownersErrors(command.defaultBranch),
+  ]);
+  const blockers: Blocker[] = [];
+  const codeowners = readCodeowners(files, blockers);
+  blockers.push(...githubCodeownersBlockers(report, codeowners));
+  if (!codeowners || blockers.length > 0) return false;
   for (const path of new Set(grants.map((grant) => grant.file_path))) {
     if (!(await ownsPath(gateway, codeowners, path, login))) return false;
   }
@@ -97,7 +104,9 @@ async function mayRevoke(gateway: GitHubGateway, command: CommentCommand, grants
 }
 
 async function ownsPath(gateway: GitHubGateway, codeowners: Codeowners, path: string, login: string): Promise<boolean> {
-  for (const owner of ownersOf(codeowners, path)) {
+  const owned = ownership(codeowners, path);
+  if (owned.ambiguity) return false;
+  for (const owner of owned.owners) {
     if (owner.kind === "user" && owner.login.toLowerCase() === login) return true;
     if (owner.kind === "team" && (await gateway.teamMembership(owner.org, owner.slug, login)) === "active") return true;
   }

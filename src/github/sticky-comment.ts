@@ -62,8 +62,9 @@ export function renderReviewComment(review: PullRequestReview): string {
 }
 
 /** The comment after a merge: what was granted and until when, or why nothing was. */
-export function renderVerdictComment(verdict: MergeVerdict, merge: { mergeCommitSha: string; mergedBy?: string }): string {
-  const merged = `Merged as ${code(shortSha(merge.mergeCommitSha))}${merge.mergedBy ? ` by @${merge.mergedBy}` : ""}.`;
+export function renderVerdictComment(verdict: MergeVerdict, merge: { mergeCommitSha: string; mergedBy?: string; defaultBranch: string }): string {
+  const judgedAt = verdict.baseSha ? ` Judged by the policy and code owners of ${code(merge.defaultBranch)} as it was just before the merge, at ${code(shortSha(verdict.baseSha))}.` : "";
+  const merged = `Merged as ${code(shortSha(merge.mergeCommitSha))}${merge.mergedBy ? ` by @${merge.mergedBy}` : ""}.${judgedAt}`;
   if (!verdict.approved) {
     const reasons = [...verdict.reasons, ...verdict.files.flatMap((file) => file.reasons.map((reason) => `${file.path}: ${reason}`))];
     return [

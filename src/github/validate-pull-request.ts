@@ -4,6 +4,8 @@
  */
 import { randomUUID } from "node:crypto";
 import { CODEOWNERS_LOCATIONS, CODEOWNERS_MAX_BYTES } from "../approval/codeowners.js";
+import { commitsToInspect, governanceChangesOf } from "../approval/commit-history.js";
+import { GOVERNANCE_PATHS } from "../approval/governance.js";
 import { TENANT_CONFIG_PATH } from "../config/tenant.js";
 import { REQUEST_FILE_MAX_BYTES } from "../requests/access-request.js";
 import { requestPathsOf, reviewPullRequest, type PullRequestReview } from "../requests/pull-request-review.js";
@@ -25,16 +27,21 @@ export async function validatePullRequest(
   deps: ValidateDeps,
 ): Promise<PullRequestReview> {
   try {
-    const files = await gateway.listPullRequestFiles(pr.number);
+    const [files, commits] = await Promise.all([gateway.listPullRequestFiles(pr.number), gateway.listPullRequestCommits(pr.number)]);
     const requestPaths = requestPathsOf(files);
     const base = (path: string): FileAt => ({ ref: pr.baseSha, path, maxBytes: CODEOWNERS_MAX_BYTES });
-    // One batched read: the policy and CODEOWNERS at the base, every request file at the head.
+    // One batched read: the policy and CODEOWNERS at the base, every request file at the head;
+    // beside it, GitHub's own CODEOWNERS errors and every commit's governance files.
     const toRead: FileAt[] = [
       base(TENANT_CONFIG_PATH),
       ...CODEOWNERS_LOCATIONS.map(base),
       ...requestPaths.map((path) => ({ ref: pr.headSha, path, maxBytes: REQUEST_FILE_MAX_BYTES })),
     ];
-    const contents = await gateway.readFiles(toRead);
+    const [contents, githubCodeowners, ids] = await Promise.all([
+      gateway.readFiles(toRead),
+      gateway.codeownersErrors(pr.baseSha),
+      gateway.objectIdsAt(commitsToInspect(commits), GOVERNANCE_PATHS),
+    ]);
     const [configFile, ...rest] = contents;
     const codeownersFiles = rest.slice(0, CODEOWNERS_LOCATIONS.length);
     const requestFiles = new Map(requestPaths.map((path, index) => [path, rest[CODEOWNERS_LOCATIONS.length + index]!]));
@@ -46,6 +53,9 @@ export async function validatePullRequest(
       configFile: configFile!,
       codeownersFiles,
       requestFiles,
+      listedCommits: commits.length,
+      governanceChanges: governanceChangesOf(commits, GOVERNANCE_PATHS, ids),
+      githubCodeowners,
       now: deps.now(),
     });
 

@@ -3,6 +3,7 @@
  * checks the state machine, updates only if the row is still in the status it was read in (so two
  * replicas cannot both move it), and appends the event in the same transaction.
  */
+import { createHash } from "node:crypto";
 import type { Knex } from "knex";
 import { assertTransition, type GrantStatus } from "./state-machine.js";
 
@@ -27,6 +28,8 @@ export type EventType =
 export interface GrantRow {
   id: string;
   tenant: string;
+  /** GitHub's repository id (a string: bigint); null for grants approved before it was recorded. */
+  repository_id: string | null;
   repo: string;
   pr_number: number;
   file_path: string;
@@ -48,6 +51,8 @@ export interface GrantRow {
   ticket: string | null;
   approvers: string[];
   policy_rule: number | null;
+  policy_sha256: string | null;
+  policy_rechecked_at: Date | null;
   superseded_by: string | null;
   aws_role_arn: string | null;
   aws_region: string | null;
@@ -93,15 +98,20 @@ export interface EventInput {
 
 export interface MergeRecord {
   tenant: number;
+  repositoryId: number;
   repo: string;
   prNumber: number;
   mergeCommitSha: string;
   mergedAt: Date;
+  /** The default branch before the merge, when it was proven. */
+  baseSha?: string;
   verdict: "approved" | "rejected" | "ignored";
   reasons: string[];
   actor: string;
   details: Record<string, unknown>;
   grants: NewGrant[];
+  /** `.github/jitsudo.yml` the grants were judged under, kept for the worker's re-check on canonical ids. */
+  policy?: string;
   /** Request files the merge deleted: their live grants end early. */
   revokedPaths: string[];
 }
@@ -129,6 +139,8 @@ export async function recordMerge(db: Knex, merge: MergeRecord): Promise<MergeOu
         repo: merge.repo,
         pr_number: merge.prNumber,
         merge_commit_sha: merge.mergeCommitSha,
+        repository_id: merge.repositoryId,
+        base_sha: merge.baseSha ?? null,
         verdict: merge.verdict,
         reasons: JSON.stringify(merge.reasons),
         merged_at: merge.mergedAt,
@@ -150,12 +162,15 @@ export async function recordMerge(db: Knex, merge: MergeRecord): Promise<MergeOu
       return { recorded: true, grantIds: [], endedGrantIds: [] };
     }
 
+    const policySha256 = merge.policy === undefined ? null : await keepPolicy(trx, merge.policy);
     const grantIds: string[] = [];
     const endedGrantIds: string[] = [];
     for (const grant of merge.grants) {
       const [row] = await trx("grants")
         .insert({
           ...base,
+          repository_id: merge.repositoryId,
+          policy_sha256: policySha256,
           file_path: grant.filePath,
           blob_sha: grant.blobSha,
           merge_commit_sha: merge.mergeCommitSha,
@@ -200,6 +215,20 @@ export async function recordMerge(db: Knex, merge: MergeRecord): Promise<MergeOu
     if (grantIds.length + endedGrantIds.length > 0) await wakeWorkers(trx);
     return { recorded: true, grantIds, endedGrantIds };
   });
+}
+
+/** Stores a policy once per distinct content; returns its key. */
+async function keepPolicy(trx: Knex, content: string): Promise<string> {
+  const sha256 = createHash("sha256").update(content).digest("hex");
+  await trx("policy_snapshots").insert({ sha256, content }).onConflict("sha256").ignore();
+  return sha256;
+}
+
+/** The policy a grant was judged under, or undefined for grants approved before it was kept. */
+export async function policyOf(db: Knex, grant: Pick<GrantRow, "policy_sha256">): Promise<string | undefined> {
+  if (!grant.policy_sha256) return undefined;
+  const row = (await db("policy_snapshots").where({ sha256: grant.policy_sha256 }).first("content")) as { content: string } | undefined;
+  return row?.content;
 }
 
 /**

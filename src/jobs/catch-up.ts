@@ -16,7 +16,7 @@ import type { KeyedLock } from "../db/locks.js";
 import { cachedAppIdentity } from "../github/app-identity.js";
 import { pullRequestKey, type GitHubGateway } from "../github/gateway.js";
 import { OctokitGateway } from "../github/octokit-gateway.js";
-import { mergeInfoOf, processMerge, type MergeOutcome } from "../github/process-merge.js";
+import { isAccessRepository, MergeNotJudgedYet, mergeInfoOf, processMerge, type MergeOutcome } from "../github/process-merge.js";
 import type { Log } from "../logger.js";
 
 export interface CatchUpOptions {
@@ -28,6 +28,8 @@ export interface CatchUpOptions {
   initialLookbackMs?: number;
   /** Pages of 100 pull requests read per repository and scan. */
   maxPages?: number;
+  /** JITSUDO_ACCESS_REPOSITORIES: other repositories are not scanned at all. */
+  accessRepositories?: readonly string[];
 }
 
 export const DEFAULT_INITIAL_LOOKBACK_MS = 60 * 60_000;
@@ -70,13 +72,14 @@ export async function catchUpRepository(gateway: GitHubGateway, repository: Repo
   for (const { number } of unjudged.sort((a, b) => a.mergedAt.getTime() - b.mergedAt.getTime())) {
     try {
       // The list leaves out what the verdict needs (commit count, merged by): read the pull request itself.
-      const merge = mergeInfoOf(repository.tenant, { full_name: repository.fullName, default_branch: repository.defaultBranch }, await gateway.getPullRequest(number));
+      const merge = mergeInfoOf(repository.tenant, { id: repository.id, full_name: repository.fullName, default_branch: repository.defaultBranch }, await gateway.getPullRequest(number));
       if (!merge) continue;
       const outcome = await options.pullRequestLock.run(pullRequestKey(repository.id, number), () => processMerge(gateway, merge, options));
       if (outcome !== "already-recorded") log.warn({ repo: repository.fullName, pr: number, outcome }, "merge without a delivered webhook judged by the catch-up scan");
       judged.push({ number, outcome });
     } catch (error) {
-      log.error({ err: error, repo: repository.fullName, pr: number }, "catch-up could not judge a merge; it is retried on the next scan");
+      if (error instanceof MergeNotJudgedYet) log.info({ repo: repository.fullName, pr: number, reason: error.reason }, "merge not judged yet; the next scan tries again");
+      else log.error({ err: error, repo: repository.fullName, pr: number }, "catch-up could not judge a merge; it is retried on the next scan");
       judged.push({ number, outcome: "error" });
     }
   }
@@ -117,6 +120,7 @@ export async function catchUpMerges(probot: Probot, options: CatchUpOptions): Pr
       const octokit: Octokit = await probot.auth(installation.id);
       const repositories = await octokit.paginate(octokit.rest.apps.listReposAccessibleToInstallation, { per_page: 100 });
       for (const repository of repositories) {
+        if (!isAccessRepository(options.accessRepositories, repository.full_name)) continue;
         const gateway = new OctokitGateway(octokit, repository.owner.login, repository.name, botLogin);
         const ref = { tenant: installation.id, id: repository.id, fullName: repository.full_name, defaultBranch: repository.default_branch };
         scans.push(await catchUpRepository(gateway, ref, options));

@@ -46,6 +46,8 @@ export interface JobContext {
   aws: IdentityCenterConnector;
   directory: Directory;
   defaults: AwsDefaults;
+  /** JITSUDO_ACCESS_REPOSITORIES: the only repositories jitsudo's own AWS credentials create assignments for. */
+  accessRepositories?: readonly string[];
   reporter: GrantReporter;
   metrics: Metrics;
   settings: WorkerSettings;

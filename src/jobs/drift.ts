@@ -291,7 +291,7 @@ function emptyReport(instanceArn: string): SweepReport {
 export async function instancesToSweep(ctx: Pick<JobContext, "db" | "defaults">): Promise<InstanceScope[]> {
   const snapshots = await tenantSnapshots(ctx.db);
   const recent = (await ctx.db.raw<{ rows: (GrantRow & { tenant: string })[] }>(
-    `select distinct on (instance_arn) instance_arn, aws_region, aws_role_arn, identity_store_id, tenant, repo
+    `select distinct on (instance_arn) instance_arn, aws_region, aws_role_arn, identity_store_id, tenant, repository_id, repo
      from grants where instance_arn is not null order by instance_arn, created_at desc`,
   )).rows;
   const scopes = new Map<string, InstanceScope & { configs: TenantSnapshot[] }>();
@@ -309,7 +309,7 @@ export async function instancesToSweep(ctx: Pick<JobContext, "db" | "defaults">)
   for (const snapshot of snapshots) {
     const aws = snapshot.config?.aws ?? {};
     const scope = add(
-      { tenant: snapshot.tenant, instance_arn: aws.instanceArn ?? null, aws_region: aws.region ?? null, identity_store_id: aws.identityStoreId ?? null, aws_role_arn: aws.roleArn ?? null },
+      { tenant: snapshot.tenant, repository_id: snapshot.repositoryId, instance_arn: aws.instanceArn ?? null, aws_region: aws.region ?? null, identity_store_id: aws.identityStoreId ?? null, aws_role_arn: aws.roleArn ?? null },
       snapshot,
     );
     if (!scope) continue;
@@ -318,7 +318,7 @@ export async function instancesToSweep(ctx: Pick<JobContext, "db" | "defaults">)
   }
   for (const row of recent) add(row, { tenant: String(row.tenant), repo: row.repo });
   // The deployment's own instance is swept even before any tenant used it (unexpected assignments are still drift).
-  if (ctx.defaults.instanceArn) add({ tenant: "", instance_arn: null, aws_region: null, identity_store_id: null, aws_role_arn: null });
+  if (ctx.defaults.instanceArn) add({ tenant: "", repository_id: null, instance_arn: null, aws_region: null, identity_store_id: null, aws_role_arn: null });
   return [...scopes.values()].map(({ configs, ...scope }) => {
     // Fail closed: remove (or touch groups) only when every tenant here asks for it, in a config that parses.
     const configOf = (tenant: { tenant: string; repo: string }) => configs.find((config) => config.tenant === tenant.tenant && config.repo === tenant.repo)?.config;

@@ -16,7 +16,9 @@
  * role is not trusted, the user does not exist) fail the grant with the reason on its PR.
  */
 import { resolveTarget, type AwsTarget } from "../aws/connections.js";
+import { externalIdFor } from "../aws/credentials.js";
 import { backoffMs, classifyAwsError, describeAwsError } from "../aws/errors.js";
+import { isListedRepository } from "../config/env.js";
 import type { Assignment, IdentityCenter } from "../aws/identity-center.js";
 import type { GrantRow } from "../grants/store.js";
 import {
@@ -32,6 +34,7 @@ import {
 import { AWS, type JobContext } from "./context.js";
 import { CreateSlotLine } from "./create-slots.js";
 import type { OperationOutcome, OperationPoller } from "./operation-poller.js";
+import { recheckPolicy } from "./policy-recheck.js";
 import { GrantTasks, moveGrant, StepEnded, type StepEvent } from "./steps.js";
 
 type Resolved = GrantRow & AssignmentRef;
@@ -82,6 +85,9 @@ export class ProvisionGrantWorker {
       grant = await this.move(grant, "provisioning", { type: "provisioning", reason: "its start time has come" }, changes);
     }
     if (!target.ok) return this.giveUp(grant, target.problem);
+    if (!target.target.roleArn && !isListedRepository(ctx.accessRepositories, grant.repo)) {
+      return this.giveUp(grant, "the tenant config names no aws.role_arn, and jitsudo's own AWS credentials serve only the repositories listed in JITSUDO_ACCESS_REPOSITORIES");
+    }
 
     const ic = await this.connect(grant, target.target);
     const resolved = await this.resolve(grant, ic);
@@ -114,7 +120,7 @@ export class ProvisionGrantWorker {
       return await this.ctx.aws.connect(target, `grant-${grant.id}`, "provision");
     } catch (error) {
       if (classifyAwsError(error) === "access-denied") {
-        const role = target.roleArn ? `assume ${target.roleArn} (ExternalId jitsudo-${target.tenant})` : "use its own credentials";
+        const role = target.roleArn ? `assume ${target.roleArn} (ExternalId ${externalIdFor(target.tenant, target.repositoryId)})` : "use its own credentials";
         await this.giveUp(grant, `jitsudo could not ${role}: ${describeAwsError(error)}; check the role's trust policy`);
         throw new StepEnded();
       }
@@ -124,7 +130,8 @@ export class ProvisionGrantWorker {
 
   /** Names to ids: the user, the account, the permission set. Undefined when the grant failed on one. */
   private async resolve(grant: GrantRow, ic: IdentityCenter): Promise<Resolved | undefined> {
-    if (grant.principal_id && grant.account_id && grant.permission_set_arn && grant.instance_arn) return grant as Resolved;
+    const checked = grant.policy_rechecked_at !== null || grant.create_requested_at !== null;
+    if (checked && grant.principal_id && grant.account_id && grant.permission_set_arn && grant.instance_arn) return grant as Resolved;
     const { directory } = this.ctx;
     const [principal, account, permissionSet] = await Promise.all([
       directory.principalId(ic, grant.principal),
@@ -137,8 +144,15 @@ export class ProvisionGrantWorker {
       return undefined;
     }
     const ids = { principal_id: principal.ok ? principal.id : null, account_id: account.ok ? account.id : null, permission_set_arn: permissionSet.ok ? permissionSet.id : null, instance_arn: ic.instanceArn };
-    if (!(await updateHeld(this.ctx.db, grant, this.ctx.workerId, ids))) throw new StepEnded();
-    return { ...grant, ...ids } as Resolved;
+    const resolved = { ...grant, ...ids } as Resolved;
+    // Before anything is created: the request judged again on the ids it turned out to name.
+    const recheck = grant.create_requested_at === null ? await recheckPolicy(this.ctx.db, directory, ic, resolved) : undefined;
+    if (recheck && !recheck.ok) {
+      await this.giveUp(grant, `refused on its canonical ids: ${recheck.problem}`);
+      return undefined;
+    }
+    if (!(await updateHeld(this.ctx.db, grant, this.ctx.workerId, { ...ids, ...(recheck ? { policy_rechecked_at: this.ctx.now() } : {}) }))) throw new StepEnded();
+    return resolved;
   }
 
   /** Waits until the instance has a free create slot (AWS allows 10 in flight) and no delete of this assignment is pending. */

@@ -28,6 +28,8 @@ export interface WorkerOptions {
   log: Log;
   aws: IdentityCenterConnector;
   defaults: AwsDefaults;
+  /** JITSUDO_ACCESS_REPOSITORIES: the only repositories jitsudo's own AWS credentials create assignments for. */
+  accessRepositories?: readonly string[];
   reporter?: GrantReporter;
   metrics?: Metrics;
   directory?: Directory;
@@ -68,6 +70,7 @@ export class GrantWorker {
       aws: options.aws,
       directory: options.directory ?? new Directory(),
       defaults: options.defaults,
+      ...(options.accessRepositories ? { accessRepositories: options.accessRepositories } : {}),
       reporter: options.reporter ?? NO_REPORTS,
       metrics: options.metrics ?? new Metrics(),
       settings,

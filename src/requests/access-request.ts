@@ -3,6 +3,7 @@
  * of problems at exact positions. Pure: the caller supplies the bytes.
  */
 import { DURATION_FORMS, parseDuration } from "./duration.js";
+import { firstUnprintable } from "./printable.js";
 import type { Problem } from "./problem.js";
 import { compileSchema, loadAndValidate, type SchemaMessages } from "./schemas.js";
 import type { PathSegment, YamlSource } from "./yaml-source.js";
@@ -35,6 +36,31 @@ export const REQUEST_FILE_MAX_BYTES = 64 * 1024;
 /** Whether a repository path is an access-request file (any depth under access-requests/). */
 export function isRequestFilePath(path: string): boolean {
   return path.startsWith(REQUESTS_DIR) && /\.ya?ml$/.test(path) && !path.split("/").some((part) => part === "..");
+}
+
+/** What the gateway may hand back instead of a request file's bytes. */
+export type UnreadableRequest = { kind: "too-large"; size: number } | { kind: "missing" } | { kind: "not-a-file"; entry: "directory" | "submodule" | "symlink" | "other" };
+
+/** The problem of a request file that could not be read as a plain file; `missing` says where it was looked for. */
+export function unreadableRequest(path: string, content: UnreadableRequest, missing: string): Problem {
+  const message =
+    content.kind === "too-large"
+      ? `file is ${content.size} bytes, over the limit of ${REQUEST_FILE_MAX_BYTES} bytes; keep only the request in it`
+      : content.kind === "not-a-file"
+        ? `is not a regular file (${content.entry === "other" ? "not a plain file" : `a ${content.entry}`}); a request must be a plain YAML file`
+        : missing;
+  return { file: path, line: 1, column: 1, severity: "error", message };
+}
+
+/**
+ * Why a request file's name cannot be a request, or undefined. A name holding a line break or
+ * another invisible or reordering character reads differently in every message, comment and
+ * CODEOWNERS match that repeats it, so such a file is refused rather than judged.
+ */
+export function requestPathProblem(path: string): string | undefined {
+  const found = firstUnprintable(path);
+  if (!found) return undefined;
+  return `the file name holds ${found.codePoint} (a control, line-break, invisible or text-direction character) at position ${found.index + 1}; rename the file using letters, digits, "-", "_" and "."`;
 }
 
 const validateSchema = compileSchema("access-request.schema.json");

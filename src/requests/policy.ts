@@ -33,9 +33,14 @@ export interface PolicyInput {
   /** The PR author's GitHub login; unknown when validating locally. */
   requester?: string;
   directory?: NameDirectory;
+  /** When the request would be approved: starts_at may be at most the rule's max_lead_time after it. */
+  now: Date;
 }
 
-export function evaluatePolicy({ parsed, config, requester, directory = EMPTY_DIRECTORY }: PolicyInput): PolicyDecision {
+const ACCOUNT_ID = /^\d{12}$/;
+const PERMISSION_SET_ARN = /^arn:aws[a-z-]*:sso:::permissionSet\//;
+
+export function evaluatePolicy({ parsed, config, requester, directory = EMPTY_DIRECTORY, now }: PolicyInput): PolicyDecision {
   const { request } = parsed;
   const problems: Problem[] = [];
   const at = (key: keyof ParsedRequest["request"] | undefined, message: string, severity: Problem["severity"] = "error") => {
@@ -46,6 +51,7 @@ export function evaluatePolicy({ parsed, config, requester, directory = EMPTY_DI
   const ownPrincipal = requester === undefined ? undefined : principalFor(config, requester);
   const principal = request.principal ?? ownPrincipal;
 
+  warnAboutSpelling(parsed, at);
   const rule = config.rules.find(
     (candidate) =>
       candidate.permissionSets.some((entry) => sameName(entry, request.permission_set, directory.permissionSetNames)) &&
@@ -68,6 +74,9 @@ export function evaluatePolicy({ parsed, config, requester, directory = EMPTY_DI
   if (parsed.durationMs < rule.minDurationMs) {
     at("duration", `duration ${request.duration} is shorter than the ${formatDuration(rule.minDurationMs)} minimum of ${ruleName}`);
   }
+  if (parsed.startsAt && parsed.startsAt.getTime() - now.getTime() > rule.maxLeadTimeMs) {
+    at("starts_at", `starts_at ${request.starts_at} is more than ${formatDuration(rule.maxLeadTimeMs)} away, the furthest ${ruleName} allows (max_lead_time); ask closer to the time you need the access`);
+  }
   if (rule.requireTicket && request.ticket === undefined) {
     at(undefined, `${ruleName} requires a ticket for ${request.permission_set}; add ticket: <ticket id, e.g. INC-4711>`);
   }
@@ -84,6 +93,71 @@ export function evaluatePolicy({ parsed, config, requester, directory = EMPTY_DI
     approvalsRequired: rule.approvals,
     ...(principal ? { principal } : {}),
     problems,
+  };
+}
+
+/**
+ * Rules are decided on canonical ids, and an account name or a permission set ARN can only be
+ * turned into one by asking AWS, which the pull request check and the merge verdict do not. The
+ * worker judges the request again on the ids before it creates anything (`recheckOnCanonicalIds`);
+ * say so, so a requester is not surprised by a stricter rule then.
+ */
+function warnAboutSpelling(parsed: ParsedRequest, at: (key: keyof ParsedRequest["request"], message: string, severity: Problem["severity"]) => void): void {
+  const { account, permission_set: permissionSet } = parsed.request;
+  if (!ACCOUNT_ID.test(account)) {
+    at("account", `account "${account}" is a name; policy rules are matched on the account's 12-digit id, which jitsudo looks up and checks again before provisioning (if the rule for that id asks for more, nothing is granted); write the id to see now which rule applies`, "warning");
+  }
+  if (PERMISSION_SET_ARN.test(permissionSet)) {
+    at("permission_set", "permission_set is an ARN; policy rules are matched on the permission set's name, which jitsudo looks up and checks again before provisioning (if the rule for that name asks for more, nothing is granted); write the name to see now which rule applies", "warning");
+  }
+}
+
+/** What the worker knows of a grant once AWS has turned its names into ids. */
+export interface CanonicalGrant {
+  accountId: string;
+  permissionSetArn: string;
+  permissionSetName: string;
+  durationMs: number;
+  /** How long after the approval the access starts (0 when it started at once). */
+  leadTimeMs: number;
+  ticket?: string;
+  /** Requested for someone other than the requester. */
+  forSomeoneElse: boolean;
+  /** Distinct code-owner approvals the merge had. */
+  approvals: number;
+  /** The rule the merge was judged under (on the names as written). */
+  ruleIndex?: number;
+}
+
+export type CanonicalCheck = { ok: true; rule: PolicyRule } | { ok: false; reason: string };
+
+/**
+ * The rule that decides a request on its canonical ids (account id; permission set name and ARN),
+ * with rule entries written as names or ARNs mapped through `directory`. A request is never
+ * provisioned under a looser rule than this one: if it differs from the rule the merge used, every
+ * requirement of the canonical rule must be met by what the merge actually had.
+ */
+export function recheckOnCanonicalIds(rules: readonly PolicyRule[], grant: CanonicalGrant, directory: NameDirectory): CanonicalCheck {
+  const rule = rules.find(
+    (candidate) =>
+      candidate.permissionSets.some((entry) => entry === "*" || entry === grant.permissionSetName || entry === grant.permissionSetArn) &&
+      candidate.accounts.some((entry) => entry === "*" || entry === grant.accountId || directory.accountNames.get(grant.accountId) === entry),
+  );
+  const what = `${grant.permissionSetName} on account ${grant.accountId}`;
+  if (!rule) return { ok: false, reason: `on its canonical ids (${what}) no policy rule allows this request, although its spelling matched rules[${grant.ruleIndex ?? "?"}]; ask again naming the account by id and the permission set by name` };
+  if (rule.index === grant.ruleIndex) return { ok: true, rule };
+  const unmet = [
+    grant.approvals < rule.approvals ? `${rule.approvals} code-owner approvals (the merge had ${grant.approvals})` : "",
+    rule.requireTicket && grant.ticket === undefined ? "a ticket" : "",
+    grant.durationMs > rule.maxDurationMs ? `a duration of at most ${formatDuration(rule.maxDurationMs)}` : "",
+    grant.durationMs < rule.minDurationMs ? `a duration of at least ${formatDuration(rule.minDurationMs)}` : "",
+    grant.leadTimeMs > rule.maxLeadTimeMs ? `a start within ${formatDuration(rule.maxLeadTimeMs)}` : "",
+    grant.forSomeoneElse && !rule.allowOtherPrincipal ? "the requester's own principal" : "",
+  ].filter(Boolean);
+  if (unmet.length === 0) return { ok: true, rule };
+  return {
+    ok: false,
+    reason: `on its canonical ids (${what}) rules[${rule.index}] decides this request, not rules[${grant.ruleIndex ?? "?"}] that its spelling matched, and rules[${rule.index}] requires ${unmet.join(", ")}; ask again naming the account by id and the permission set by name`,
   };
 }
 

@@ -3,32 +3,27 @@
  * files, the request files at the head, and CODEOWNERS + `.github/jitsudo.yml` at the base. Pure,
  * so every rule here is unit-testable and the PR check, the comment and `jitsudo validate` agree.
  */
+import { ownership, type Codeowners, type CodeownersOwner } from "../approval/codeowners.js";
+import type { GovernanceChange } from "../approval/commit-history.js";
 import {
-  CODEOWNERS_LOCATIONS,
-  ownersOf,
-  parseCodeowners,
-  type Codeowners,
-  type CodeownersOwner,
-} from "../approval/codeowners.js";
-import { EMPTY_TENANT_CONFIG, parseTenantConfig, TENANT_CONFIG_PATH, type TenantConfig } from "../config/tenant.js";
-import type { FileBytes, PullFile, PullRequestInfo } from "../github/gateway.js";
-import { isRequestFilePath, REQUEST_FILE_MAX_BYTES, REQUESTS_DIR } from "./access-request.js";
+  githubCodeownersBlockers,
+  GOVERNANCE_PATHS,
+  governanceCommitBlockers,
+  incompleteListBlockers,
+  readCodeowners,
+  readConfig,
+  type Blocker,
+} from "../approval/governance.js";
+import type { TenantConfig } from "../config/tenant.js";
+import type { CodeownersErrorReport, FileBytes, PullFile, PullRequestInfo } from "../github/gateway.js";
+import { isRequestFilePath, REQUESTS_DIR, requestPathProblem, unreadableRequest } from "./access-request.js";
+import { printable } from "./printable.js";
 import { byPosition, type Problem } from "./problem.js";
 import { validateRequest, type RequestReview } from "./validate-request.js";
-
-/** Files a PR with access requests must not touch: they decide who may approve what. */
-export const GOVERNANCE_PATHS: readonly string[] = [...CODEOWNERS_LOCATIONS, TENANT_CONFIG_PATH];
 
 export interface FileReview extends RequestReview {
   /** Code owners of the path at the base (who may approve it), minus nobody: the verdict excludes the author later. */
   owners: CodeownersOwner[];
-}
-
-/** A reason the whole PR cannot be granted, independent of any one file's content. */
-export interface Blocker {
-  message: string;
-  /** Where to annotate, when the cause is a file in the PR. */
-  path?: string;
 }
 
 export interface PullRequestReview {
@@ -58,7 +53,18 @@ export interface PullRequestEvidence {
   codeownersFiles: readonly FileBytes[];
   /** Request file path → its content at the head. */
   requestFiles: ReadonlyMap<string, FileBytes>;
+  /** How many commits GitHub listed (its list stops at 250). */
+  listedCommits: number;
+  /** Commits of the PR that change CODEOWNERS or the policy, each judged against its parents. */
+  governanceChanges: readonly GovernanceChange[];
+  /** GitHub's own list of CODEOWNERS errors at the base. */
+  githubCodeowners: CodeownersErrorReport;
   now: Date;
+}
+
+/** Whether any changed file is, or was (deleted or renamed away), a request file. */
+export function touchesRequestFiles(files: readonly PullFile[]): boolean {
+  return files.some((file) => isRequestFilePath(file.path) || (file.previousPath !== undefined && isRequestFilePath(file.previousPath)));
 }
 
 /** The files to read at the head for a PR's changed files. */
@@ -72,7 +78,8 @@ export function reviewPullRequest(evidence: PullRequestEvidence): PullRequestRev
 
   const { config, configProblems } = readConfig(evidence.configFile, blockers);
   const codeowners = readCodeowners(evidence.codeownersFiles, blockers);
-  const ownersFor = (path: string) => (codeowners ? ownersOf(codeowners, path) : []);
+  blockers.push(...githubCodeownersBlockers(evidence.githubCodeowners, codeowners));
+  const ownersFor = (path: string) => (codeowners ? ownership(codeowners, path).owners : []);
 
   const removals = files.flatMap((file) => {
     const removedPath = file.status === "removed" ? file.path : file.status === "renamed" ? file.previousPath : undefined;
@@ -86,32 +93,24 @@ export function reviewPullRequest(evidence: PullRequestEvidence): PullRequestRev
   const requests: FileReview[] = requestPathsOf(files).map((path) => {
     const owners = ownersFor(path);
     const content = evidence.requestFiles.get(path) ?? { kind: "missing" as const };
-    if (content.kind !== "file") return { file: path, owners, valid: false, problems: [unreadable(path, content)] };
+    if (content.kind !== "file") return { file: path, owners, valid: false, problems: [unreadableRequest(path, content, "could not be found at the head commit; push again")] };
     const review = validateRequest(path, content.bytes, { config, requester: pr.authorLogin, now: evidence.now });
-    return { ...review, problems: [...review.problems].sort(byPosition), owners };
+    const named = requestPathProblem(path);
+    return { ...review, valid: review.valid && !named, problems: [...review.problems].sort(byPosition), owners };
   });
 
-  const touchesRequests = requests.length > 0 || removals.length > 0;
+  const incomplete = incompleteListBlockers({ files: files.length, commits: evidence.listedCommits }, {
+    ...(pr.changedFiles !== undefined ? { changedFiles: pr.changedFiles } : {}),
+    ...(pr.commitCount !== undefined ? { commits: pr.commitCount } : {}),
+  });
+  // A pull request jitsudo cannot see whole may hold requests in the part it cannot see.
+  const touchesRequests = requests.length > 0 || removals.length > 0 || incomplete.length > 0;
   if (touchesRequests) {
-    for (const file of files) {
-      const paths = [file.path, file.previousPath].filter((path): path is string => path !== undefined);
-      const governance = paths.find((path) => GOVERNANCE_PATHS.includes(path));
-      if (governance) {
-        blockers.push({
-          ...(file.status === "removed" ? {} : { path: file.path }),
-          message: `this pull request also changes ${governance}; changes to code owners or policy must be merged in their own pull request, before or after the access request`,
-        });
-      }
-    }
+    blockers.push(...incomplete, ...governanceBlockers(files), ...governanceCommitBlockers(evidence.governanceChanges), ...requestBlockers(requests, codeowners));
     if (pr.baseRef !== evidence.defaultBranch) {
       blockers.push({
         message: `this pull request targets ${pr.baseRef}, not the default branch ${evidence.defaultBranch}; only merges into ${evidence.defaultBranch} grant access`,
       });
-    }
-    for (const request of requests) {
-      if (request.owners.length === 0 && codeowners) {
-        blockers.push({ path: request.file, message: `${request.file} has no code owners in ${codeowners.path}, so nobody can approve it` });
-      }
     }
   }
 
@@ -131,47 +130,29 @@ export function reviewPullRequest(evidence: PullRequestEvidence): PullRequestRev
   };
 }
 
-export function readConfig(file: FileBytes, blockers: Blocker[]): { config: TenantConfig; configProblems: Problem[] } {
-  if (file.kind === "missing") {
-    blockers.push({ message: `${TENANT_CONFIG_PATH} does not exist on the base branch, so no policy allows any request; an admin must add it` });
-    return { config: EMPTY_TENANT_CONFIG, configProblems: [] };
-  }
-  if (file.kind !== "file") {
-    blockers.push({ message: `${TENANT_CONFIG_PATH} on the base branch cannot be read (${file.kind}); nothing can be granted until it is a regular file` });
-    return { config: EMPTY_TENANT_CONFIG, configProblems: [] };
-  }
-  const parsed = parseTenantConfig(file.bytes);
-  if (parsed.ok) return { config: parsed.config, configProblems: [] };
-  blockers.push({ message: `${TENANT_CONFIG_PATH} on the base branch is invalid, so nothing can be granted until an admin fixes it (problems listed below)` });
-  return { config: EMPTY_TENANT_CONFIG, configProblems: parsed.problems };
+function governanceBlockers(files: readonly PullFile[]): Blocker[] {
+  return files.flatMap((file) => {
+    const paths = [file.path, file.previousPath].filter((path): path is string => path !== undefined);
+    const governance = paths.find((path) => GOVERNANCE_PATHS.includes(path));
+    if (!governance) return [];
+    return [
+      {
+        ...(file.status === "removed" ? {} : { path: file.path }),
+        message: `this pull request also changes ${governance}; changes to code owners or policy must be merged in their own pull request, before or after the access request`,
+      },
+    ];
+  });
 }
 
-export function readCodeowners(files: readonly FileBytes[], blockers: Blocker[]): Codeowners | undefined {
-  const index = files.findIndex((file) => file.kind !== "missing");
-  const path = CODEOWNERS_LOCATIONS[index];
-  const file = files[index];
-  if (!file || !path) {
-    blockers.push({ message: "the base branch has no CODEOWNERS file (.github/CODEOWNERS, CODEOWNERS or docs/CODEOWNERS), so nobody can approve requests" });
-    return undefined;
-  }
-  if (file.kind !== "file") {
-    blockers.push({ message: `${path} on the base branch cannot be read (${file.kind === "too-large" ? "over 3 MB" : file.kind}), so nobody can approve requests` });
-    return undefined;
-  }
-  const codeowners = parseCodeowners(new TextDecoder().decode(file.bytes), path);
-  for (const error of codeowners.errors) {
-    // GitHub skips an invalid line, which can hand a path to a broader earlier rule: fail closed.
-    blockers.push({ message: `${path} line ${error.line} on the base branch is invalid (${error.message}); no request can be approved until it is fixed` });
-  }
-  return codeowners;
-}
-
-function unreadable(path: string, content: Exclude<FileBytes, { kind: "file" }>): Problem {
-  const message =
-    content.kind === "too-large"
-      ? `file is ${content.size} bytes, over the limit of ${REQUEST_FILE_MAX_BYTES} bytes; keep only the request in it`
-      : content.kind === "not-a-file"
-        ? "is not a regular file (a symlink, directory or submodule); write the request as a plain YAML file"
-        : "could not be found at the head commit; push again";
-  return { file: path, line: 1, column: 1, severity: "error", message };
+/** What stops a request file from ever being approved: its name, no owners, owners GitHub may read otherwise. */
+function requestBlockers(requests: readonly FileReview[], codeowners: Codeowners | undefined): Blocker[] {
+  return requests.flatMap((request): Blocker[] => {
+    const named = requestPathProblem(request.file);
+    // A name with a line break cannot carry an annotation; the message shows it escaped.
+    if (named) return [{ message: `${printable(request.file)}: ${named}` }];
+    if (!codeowners) return [];
+    if (request.owners.length === 0) return [{ path: request.file, message: `${request.file} has no code owners in ${codeowners.path}, so nobody can approve it` }];
+    const { ambiguity } = ownership(codeowners, request.file);
+    return ambiguity ? [{ path: request.file, message: ambiguity.message }] : [];
+  });
 }

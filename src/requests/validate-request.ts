@@ -45,6 +45,7 @@ export function validateRequest(file: string, bytes: Uint8Array, context: Review
     config: context.config,
     ...(context.requester !== undefined ? { requester: context.requester } : {}),
     ...(context.directory ? { directory: context.directory } : {}),
+    now: context.now,
   });
   problems.push(...decision.problems);
   return { file, parsed, decision, problems, valid: decision.allowed && !hasErrors(problems) };

@@ -24,6 +24,7 @@ const BASE = "0b0b0b0" + "d".repeat(33);
 const COMMIT = "5c5c5c5" + "e".repeat(33);
 const FRIEND_COMMIT = "9f8e7d6" + "f".repeat(33);
 const NOW = new Date("2026-11-25T12:00:00Z");
+const MERGED_AT = new Date("2026-11-25T11:59:00Z");
 
 // Rule lines: rules[0] on line 5, rules[1] on line 8, rules[2] on line 13.
 const POLICY = `users:
@@ -87,15 +88,17 @@ function review(login: string, state: Review["state"], commitId = HEAD): Review 
 }
 const approve = (login: string, commitId = HEAD) => review(login, "APPROVED", commitId);
 
-const byAlice: PullCommit = { sha: COMMIT, authorLogin: "alice", committerLogin: "alice" };
+const byAlice: PullCommit = { sha: COMMIT, parents: [BASE], authorLogin: "alice", committerLogin: "alice" };
 
 /** Request paths get the same content at the merge and at the head unless a test says otherwise. */
 function evidence(requests: Record<string, string | Uint8Array>, overrides: Partial<MergeEvidence> = {}): MergeEvidence {
   const contents = new Map(Object.entries(requests).map(([path, content]) => [path, blob(content)]));
   return {
-    pr: { number: 7, authorLogin: "alice", headSha: HEAD, baseRef: "main", mergeCommitSha: MERGE, mergedBy: "bob" },
+    pr: { number: 7, authorLogin: "alice", headSha: HEAD, baseRef: "main", mergeCommitSha: MERGE, mergedBy: "bob", mergedAt: MERGED_AT },
     defaultBranch: "main",
-    baseSha: BASE,
+    base: { proven: true, baseSha: BASE, how: "the merge commit's first parent" },
+    changedFiles: Object.keys(requests).length,
+    commitCount: 1,
     files: Object.keys(requests).map(added),
     configFile: blob(POLICY),
     codeownersFiles: [blob(CODEOWNERS), missing, missing],
@@ -103,6 +106,9 @@ function evidence(requests: Record<string, string | Uint8Array>, overrides: Part
     atHead: contents,
     reviews: [],
     commits: [byAlice],
+    governanceChanges: [],
+    githubCodeowners: { kind: "ok", errors: [] },
+    repositoryListed: true,
     teamMemberships: new Map<string, TeamMembership>([
       [teamKey("acme", "platform", "dave"), "active"],
       [teamKey("acme", "platform", "paula"), "pending"],
@@ -243,7 +249,8 @@ describe("judgeMerge: the pull request as a whole", () => {
     expect(verdict.reasons).toEqual([
       "this pull request was merged into release, not the default branch main; only merges into main grant or revoke access",
     ]);
-    expect(only(verdict).approved).toBe(true); // the file itself was fine: the branch is the reason
+    // Whoever controls that branch controls its CODEOWNERS and policy: nothing there is judged.
+    expect(verdict.files).toEqual([]);
   });
 
   it("fails closed when the tenant config is missing at the base", () => {
@@ -293,8 +300,8 @@ describe("judgeMerge: the pull request as a whole", () => {
   });
 
   it("refuses a merge with a commit whose author GitHub could not link to an account", () => {
-    const unlinked: PullCommit = { sha: FRIEND_COMMIT, committerLogin: "alice" };
-    const verdict = judgeMerge(evidence({ [REQUEST]: READ_ONLY }, { commits: [byAlice, unlinked, { sha: OLD_HEAD }], reviews: [approve("bob")] }));
+    const unlinked: PullCommit = { sha: FRIEND_COMMIT, parents: [COMMIT], committerLogin: "alice" };
+    const verdict = judgeMerge(evidence({ [REQUEST]: READ_ONLY }, { commits: [byAlice, unlinked, { sha: OLD_HEAD, parents: [FRIEND_COMMIT] }], reviews: [approve("bob")] }));
     expect(verdict.approved).toBe(false);
     expect(verdict.reasons).toEqual([
       "commit 9f8e7d6's author is not linked to a GitHub account, so jitsudo cannot tell whether an approver wrote it",
@@ -415,7 +422,11 @@ describe("judgeMerge: attacks to refuse", () => {
   });
 
   it("refuses approval through a second account that authored (or committed) a commit", () => {
-    const commits: PullCommit[] = [byAlice, { sha: FRIEND_COMMIT, authorLogin: "Bob", committerLogin: "alice" }, { sha: OLD_HEAD, authorLogin: "alice", committerLogin: "dave" }];
+    const commits: PullCommit[] = [
+      byAlice,
+      { sha: FRIEND_COMMIT, parents: [COMMIT], authorLogin: "Bob", committerLogin: "alice" },
+      { sha: OLD_HEAD, parents: [FRIEND_COMMIT], authorLogin: "alice", committerLogin: "dave" },
+    ];
     const verdict = judgeMerge(evidence({ [REQUEST]: READ_ONLY }, { commits, reviews: [approve("bob"), approve("dave")] }));
     expect(verdict.approved).toBe(false);
     expect(only(verdict).reasons).toEqual([
@@ -582,5 +593,95 @@ describe("lookupsNeeded", () => {
       [REQUEST, ["bob", "dave"]],
       ["access-requests/prod/alice.yaml", ["sam"]],
     ]);
+  });
+});
+
+describe("judgeMerge: the bypasses found from outside (github-approval.md, new attacks)", () => {
+  const at = (login: string, state: Review["state"], submittedAt: Date, commitId = HEAD): Review => ({ id: ++reviewId, login, state, commitId, submittedAt: submittedAt.toISOString() });
+  const afterMerge = new Date(MERGED_AT.getTime() + 1000);
+
+  it("grants nothing without a proven base, and judges nothing else", () => {
+    const verdict = judgeMerge(evidence({ [REQUEST]: READ_ONLY }, { base: { proven: false, retry: false, reason: "no record of the merge" }, reviews: [approve("bob")] }));
+    expect([verdict.approved, verdict.reasons, verdict.files]).toEqual([false, ["no record of the merge"], []]);
+  });
+
+  it("does not count an approval submitted after the merge", () => {
+    const verdict = judgeMerge(evidence({ [REQUEST]: READ_ONLY }, { reviews: [at("bob", "APPROVED", afterMerge)] }));
+    expect(verdict.approved).toBe(false);
+    expect(only(verdict).reasons).toEqual([
+      "needs 1 code-owner approval, has 0",
+      "@bob's review (approved) was submitted after the merge, and only reviews given before a merge count",
+    ]);
+  });
+
+  it("counts an approval submitted at the second of the merge, and ignores a change request after it", () => {
+    const verdict = judgeMerge(evidence({ [REQUEST]: READ_ONLY }, { reviews: [at("bob", "APPROVED", MERGED_AT), at("bob", "CHANGES_REQUESTED", afterMerge)] }));
+    expect(verdict.approved).toBe(true);
+  });
+
+  it("does not count a review whose submission time GitHub did not give", () => {
+    const verdict = judgeMerge(evidence({ [REQUEST]: READ_ONLY }, { reviews: [{ ...approve("bob"), submittedAt: "" }] }));
+    expect(only(verdict).reasons).toContain("@bob's review has no submission time from GitHub, so it does not count");
+  });
+
+  it("does not count an approval given before the pull request's base last changed", () => {
+    const retargeted = new Date(MERGED_AT.getTime() - 60_000);
+    const before = judgeMerge(evidence({ [REQUEST]: READ_ONLY }, { lastBaseChange: retargeted, reviews: [at("bob", "APPROVED", retargeted)] }));
+    expect(only(before).reasons).toEqual([
+      "needs 1 code-owner approval, has 0",
+      "@bob approved before the pull request's base last changed (2026-11-25T11:58:00.000Z), when it showed a different diff; approvals count only when given after the last base change",
+    ]);
+    const after = judgeMerge(evidence({ [REQUEST]: READ_ONLY }, { lastBaseChange: retargeted, reviews: [at("bob", "APPROVED", new Date(retargeted.getTime() + 1000))] }));
+    expect(after.approved).toBe(true);
+  });
+
+  it("grants nothing when GitHub lists fewer files or commits than the pull request has", () => {
+    const files = judgeMerge(evidence({ [REQUEST]: READ_ONLY }, { changedFiles: 3001, reviews: [approve("bob")] }));
+    expect([files.approved, files.reasons]).toEqual([
+      false,
+      ["GitHub lists only 1 of this pull request's 3001 changed files, so jitsudo cannot judge the ones it cannot see; split it into smaller pull requests"],
+    ]);
+    const commits = judgeMerge(evidence({ [REQUEST]: READ_ONLY }, { commitCount: 251, reviews: [approve("bob")] }));
+    expect(commits.reasons).toEqual(["GitHub lists only 1 of this pull request's 251 commits, so jitsudo cannot check who wrote them all; split it into smaller pull requests"]);
+  });
+
+  it("does not call a partly listed pull request without request files 'nothing to judge'", () => {
+    const verdict = judgeMerge(evidence({}, { files: [added("docs/readme.md")], changedFiles: 3001 }));
+    expect(verdict.reasons[0]).toMatch(/^GitHub lists only 1 of this pull request's 3001 changed files/);
+  });
+
+  it("refuses a pull request with a commit that changes CODEOWNERS or the policy, even if reverted", () => {
+    const verdict = judgeMerge(evidence({ [REQUEST]: READ_ONLY }, { governanceChanges: [{ sha: OLD_HEAD, paths: [".github/CODEOWNERS"] }], reviews: [approve("bob")] }));
+    expect(verdict.reasons).toEqual([
+      "commit 1a2b3c4 of this pull request changes .github/CODEOWNERS; even when a later commit changes it back, a pull request that touches code owners or policy grants nothing (a rebase merge lands every commit), so put such changes in their own pull request",
+    ]);
+  });
+
+  it("fails closed on the CODEOWNERS errors GitHub itself reports at the base", () => {
+    const report = { kind: "ok" as const, errors: [{ line: 2, kind: "Unknown owner", message: "Unknown owner on line 2", path: ".github/CODEOWNERS" }] };
+    const verdict = judgeMerge(evidence({ [REQUEST]: READ_ONLY }, { githubCodeowners: report, reviews: [approve("bob")] }));
+    expect(verdict.reasons).toEqual(["GitHub reports .github/CODEOWNERS line 2 at the base as invalid (Unknown owner) and ignores it; no request can be approved until it is fixed"]);
+    const none = judgeMerge(evidence({ [REQUEST]: READ_ONLY }, { githubCodeowners: { kind: "no-file" }, reviews: [approve("bob")] }));
+    expect(none.approved).toBe(false);
+  });
+
+  it("uses jitsudo's own AWS credentials only for a repository the operator listed", () => {
+    const unlisted = judgeMerge(evidence({ [REQUEST]: READ_ONLY }, { repositoryListed: false, reviews: [approve("bob")] }));
+    expect(unlisted.reasons).toEqual([
+      ".github/jitsudo.yml names no aws.role_arn, and jitsudo's own AWS credentials serve only the repositories listed in JITSUDO_ACCESS_REPOSITORIES; set aws.role_arn to a role whose trust policy names this repository, or ask the operator to list it",
+    ]);
+    const withRole = judgeMerge(
+      evidence({ [REQUEST]: READ_ONLY }, { repositoryListed: false, configFile: blob(`aws:\n  role_arn: arn:aws:iam::111111111111:role/jitsudo\n${POLICY}`), reviews: [approve("bob")] }),
+    );
+    expect(withRole.approved).toBe(true);
+  });
+
+  it("refuses a request file whose name holds a line break or another control character", () => {
+    for (const name of ["a\nb", "a\rb", "a\u2028b", "a\u2029b", "a\u202eb", "a\u0000b"]) {
+      const path = `access-requests/${name}.yaml`;
+      const verdict = judgeMerge(evidence({ [path]: READ_ONLY }, { reviews: [approve("bob")] }));
+      expect(verdict.approved, JSON.stringify(name)).toBe(false);
+      expect(only(verdict).reasons[0]).toMatch(/^the file name holds U\+[0-9A-F]{4} \(a control, line-break, invisible or text-direction character\) at position 18;/);
+    }
   });
 });

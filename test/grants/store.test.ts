@@ -20,6 +20,7 @@ const grant = (overrides: Partial<NewGrant> = {}): NewGrant => ({
 
 const merge = (overrides: Partial<MergeRecord> = {}): MergeRecord => ({
   tenant: 1,
+  repositoryId: 424242,
   repo: "acme/access",
   prNumber: 7,
   mergeCommitSha: "m".repeat(40),

@@ -33,7 +33,7 @@ describe("drift reconciliation", () => {
   });
 
   const policy = (unexpected: "flag" | "remove") =>
-    recordTenantConfig(db, { tenant: 1, repo: "acme/access", commitSha: "c".repeat(40), content: POLICY(unexpected), readAt: new Date() });
+    recordTenantConfig(db, { tenant: 1, repositoryId: 424242, repo: "acme/access", commitSha: "c".repeat(40), content: POLICY(unexpected), readAt: new Date() });
   const grantRow = async (id: string) => (await db("grants").where({ id }).first()) as GrantRow;
   const state = async () => ({ grants: await db("grants").select("id", "status", "last_error"), assignments: world.ic.assignments() });
   const activeGrant = async () => {

@@ -6,7 +6,7 @@
 import type { Knex } from "knex";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { endGrant, type GrantRow } from "../../src/grants/store.js";
-import { approveGrant, eventually, INSTANCE_ARN, PRODUCTION, ROLE_ARN, startAwsWorld, startTestWorker, SUSPENDED, type AwsWorld, type RunningWorker } from "../support/aws-world.js";
+import { approveGrant, eventually, EXTERNAL_ID, INSTANCE_ARN, PRODUCTION, ROLE_ARN, startAwsWorld, startTestWorker, SUSPENDED, type AwsWorld, type RunningWorker } from "../support/aws-world.js";
 import { freshDatabase } from "../support/db.js";
 
 describe("provisioning and revoking", () => {
@@ -39,7 +39,7 @@ describe("provisioning and revoking", () => {
     expect([grant.account_id, grant.permission_set_arn, grant.principal_id, grant.operation, grant.lease_owner]).toEqual([PRODUCTION, world.readOnly, world.users.alice, null, null]);
     // The tenant's role, with the ExternalId jitsudo derives and a session name that names the grant.
     const assume = world.ic.calls.find((call) => call.operation === "AssumeRole")!;
-    expect(assume.input).toMatchObject({ RoleArn: ROLE_ARN, ExternalId: "jitsudo-1", RoleSessionName: `jitsudo-grant-${id}` });
+    expect(assume.input).toMatchObject({ RoleArn: ROLE_ARN, ExternalId: EXTERNAL_ID, RoleSessionName: `jitsudo-grant-${id}` });
     const create = world.ic.calls.find((call) => call.operation === "CreateAccountAssignment")!;
     expect(create.roleArn).toBe(ROLE_ARN);
 
@@ -122,7 +122,7 @@ describe("provisioning and revoking", () => {
     const id = await approveGrant(db, world, { aws: { roleArn: "arn:aws:iam::111111111111:role/other", region: "us-east-1", instanceArn: INSTANCE_ARN } });
     running = await startTestWorker(db, world);
     await eventually(statusIs(id, "failed"), state);
-    expect((await grantRow(id)).last_error).toMatch(/^jitsudo could not assume arn:aws:iam::111111111111:role\/other \(ExternalId jitsudo-1\): AccessDenied/);
+    expect((await grantRow(id)).last_error).toMatch(/^jitsudo could not assume arn:aws:iam::111111111111:role\/other \(ExternalId jitsudo-1-424242\): AccessDenied/);
     expect(world.ic.assignments()).toEqual([]);
   });
 });

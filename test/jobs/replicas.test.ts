@@ -31,6 +31,7 @@ describe("two worker processes", () => {
   it("never sweep at the same time, and provision every grant once", { timeout: 120_000 }, async () => {
     await recordTenantConfig(db, {
       tenant: 1,
+      repositoryId: 424242,
       repo: "acme/access",
       commitSha: "c".repeat(40),
       content: 'rules:\n  - permission_sets: [ReadOnlyAccess, AdministratorAccess]\n    accounts: ["*"]\n    max_duration: 8h\n',

@@ -9,12 +9,15 @@ const VALID = 'account: "123456789012"\npermission_set: ReadOnlyAccess\nduration
 
 function evidence(files: PullFile[], overrides: Partial<PullRequestEvidence> = {}): PullRequestEvidence {
   return {
-    pr: { number: 7, headSha: "a".repeat(40), baseSha: "b".repeat(40), baseRef: "main", authorLogin: "alice", state: "open" },
+    pr: { number: 7, headSha: "a".repeat(40), baseSha: "b".repeat(40), baseRef: "main", authorLogin: "alice", state: "open", changedFiles: files.length, commitCount: 1 },
     defaultBranch: "main",
     files,
     configFile: enc(POLICY),
     codeownersFiles: [enc("/access-requests/ @bob\n/access-requests/prod/ @carol\n"), missing, missing],
     requestFiles: new Map(files.filter((file) => file.status !== "removed").map((file) => [file.path, enc(VALID)])),
+    listedCommits: 1,
+    governanceChanges: [],
+    githubCodeowners: { kind: "ok", errors: [] },
     now: new Date("2026-11-25T12:00:00Z"),
     ...overrides,
   };
@@ -80,7 +83,7 @@ describe("reviewPullRequest", () => {
   it("refuses request files it could not read as regular files", () => {
     const requestFiles = new Map<string, FileBytes>([
       ["access-requests/big.yaml", { kind: "too-large", size: 1_048_576, blobSha: "c".repeat(40) }],
-      ["access-requests/link.yaml", { kind: "not-a-file" }],
+      ["access-requests/link.yaml", { kind: "not-a-file", entry: "symlink" }],
     ]);
     const review = reviewPullRequest(evidence([added("access-requests/big.yaml"), added("access-requests/link.yaml")], { requestFiles }));
     expect(review.requests.map((request) => request.problems.map((problem) => problem.message))).toEqual([

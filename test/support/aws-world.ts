@@ -18,6 +18,11 @@ export const ROLE_ARN = "arn:aws:iam::111111111111:role/jitsudo";
 export const PRODUCTION = "123456789012";
 export const STAGING = "210987654321";
 export const SUSPENDED = "333333333333";
+/** The access repository the grants here come from (GitHub's numeric id), and the ExternalId its tenant role expects. */
+export const ACCESS_REPOSITORY_ID = 424242;
+export const EXTERNAL_ID = `jitsudo-1-${ACCESS_REPOSITORY_ID}`;
+/** The policy approveGrant's merges are judged under: anything, for up to a day. */
+export const PERMISSIVE_POLICY = 'rules:\n  - permission_sets: ["*"]\n    accounts: ["*"]\n    max_duration: 24h\n';
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
 
 /** A clock the tests can move forward; the simulator and the worker both read it. */
@@ -49,7 +54,7 @@ export async function startAwsWorld(options: LocalIdentityCenterServerOptions = 
   ic.addAccount({ id: SUSPENDED, name: "retired", status: "SUSPENDED" });
   const alice = ic.addUser(IDENTITY_STORE_ID, { userName: "alice@example.com", email: "alice@example.com" });
   const bob = ic.addUser(IDENTITY_STORE_ID, { userName: "bob@example.com" });
-  ic.addRole({ roleArn: ROLE_ARN, externalId: "jitsudo-1", trustedInstances: [INSTANCE_ARN] });
+  ic.addRole({ roleArn: ROLE_ARN, externalId: EXTERNAL_ID, trustedInstances: [INSTANCE_ARN] });
   return { ...running, clock, readOnly, admin, users: { alice, bob } };
 }
 
@@ -60,6 +65,8 @@ export interface TestWorkerOptions {
   metrics?: Metrics;
   /** Drift runs on its own this often; unset, tests call worker.drift.runOnce() themselves. */
   reconciliationIntervalMs?: number;
+  /** JITSUDO_ACCESS_REPOSITORIES (default: the test world's acme/access, whose grants may use jitsudo's own credentials). */
+  accessRepositories?: readonly string[];
 }
 
 export interface RunningWorker {
@@ -81,6 +88,7 @@ export async function startTestWorker(db: Knex, world: AwsWorld, options: TestWo
     log: silent,
     aws: connections,
     defaults: { region: "us-east-1", instanceArn: INSTANCE_ARN },
+    accessRepositories: options.accessRepositories ?? ["acme/access"],
     now: world.clock.now,
     metrics,
     ...(options.reporter ? { reporter: options.reporter } : {}),
@@ -100,13 +108,15 @@ export async function startTestWorker(db: Knex, world: AwsWorld, options: TestWo
 let mergeCounter = 0;
 
 /** An approved merge of one request (the merge path itself is tested in test/github). */
-export async function approveGrant(db: Knex, world: AwsWorld, grant: Partial<NewGrant> & { prNumber?: number } = {}): Promise<string> {
+export async function approveGrant(db: Knex, world: AwsWorld, grant: Partial<NewGrant> & { prNumber?: number; policy?: string } = {}): Promise<string> {
   const now = world.clock.now();
-  const { prNumber = 7, ...fields } = grant;
+  const { prNumber = 7, policy = PERMISSIVE_POLICY, ...fields } = grant;
   mergeCounter += 1;
   const outcome = await recordMerge(db, {
     tenant: 1,
+    repositoryId: ACCESS_REPOSITORY_ID,
     repo: "acme/access",
+    policy,
     prNumber,
     mergeCommitSha: mergeCounter.toString(16).padStart(40, "0"),
     mergedAt: now,
@@ -127,6 +137,7 @@ export async function approveGrant(db: Knex, world: AwsWorld, grant: Partial<New
         expiresAt: new Date(now.getTime() + 3_600_000),
         reason: "Investigate the latency alarms",
         approvers: ["bob"],
+        policyRule: 0,
         aws: { roleArn: ROLE_ARN, region: "us-east-1", instanceArn: INSTANCE_ARN, identityStoreId: IDENTITY_STORE_ID },
         ...fields,
       },

@@ -28,6 +28,8 @@ export function startWorkerProcess(options: WorkerProcessOptions): ChildProcess 
       AWS_ENDPOINT_URL: options.awsEndpoint,
       AWS_ACCESS_KEY_ID: options.accessKeyId,
       AWS_SECRET_ACCESS_KEY: "not-a-secret",
+      // The test world's access repository: its grants without a tenant role use these credentials.
+      JITSUDO_ACCESS_REPOSITORIES: "acme/access",
       LOG_LEVEL: "error",
       ...(options.reconciliationInterval ? { RECONCILIATION_INTERVAL: options.reconciliationInterval } : {}),
     },

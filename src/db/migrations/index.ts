@@ -7,6 +7,7 @@ import * as grants from "./0001_grants.js";
 import * as mergeScanCursors from "./0002_merge_scan_cursors.js";
 import * as provisioning from "./0003_provisioning.js";
 import * as drift from "./0004_drift.js";
+import * as accessRepositories from "./0005_access_repositories.js";
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -18,4 +19,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migrat
   ["0002_merge_scan_cursors", mergeScanCursors],
   ["0003_provisioning", provisioning],
   ["0004_drift", drift],
+  ["0005_access_repositories", accessRepositories],
 ];

@@ -1,0 +1,88 @@
+/**
+ * Governance: the files that decide who may approve what (CODEOWNERS in any of GitHub's three
+ * locations, and the tenant policy `.github/jitsudo.yml`), read at the base of a pull request and
+ * judged the same way for every caller: the pull request check, the merge verdict and the revoke
+ * command. Fail closed: a missing, unreadable or invalid file, or one GitHub itself reports errors
+ * in, is a blocker, and the message says what to fix. Pure: the caller fetches the files.
+ */
+import { CODEOWNERS_LOCATIONS, parseCodeowners, type Codeowners } from "./codeowners.js";
+import { EMPTY_TENANT_CONFIG, parseTenantConfig, TENANT_CONFIG_PATH, type TenantConfig } from "../config/tenant.js";
+import type { CodeownersErrorReport, FileBytes } from "../github/gateway.js";
+import { printable } from "../requests/printable.js";
+import type { Problem } from "../requests/problem.js";
+import type { GovernanceChange } from "./commit-history.js";
+
+/** Files a PR with access requests must not touch: they decide who may approve what. */
+export const GOVERNANCE_PATHS: readonly string[] = [...CODEOWNERS_LOCATIONS, TENANT_CONFIG_PATH];
+
+/** A reason the whole PR cannot be granted, independent of any one file's content. */
+export interface Blocker {
+  message: string;
+  /** Where to annotate, when the cause is a file in the PR. */
+  path?: string;
+}
+
+export function readConfig(file: FileBytes, blockers: Blocker[]): { config: TenantConfig; configProblems: Problem[] } {
+  if (file.kind === "missing") {
+    blockers.push({ message: `${TENANT_CONFIG_PATH} does not exist on the base branch, so no policy allows any request; an admin must add it` });
+    return { config: EMPTY_TENANT_CONFIG, configProblems: [] };
+  }
+  if (file.kind !== "file") {
+    blockers.push({ message: `${TENANT_CONFIG_PATH} on the base branch cannot be read (${file.kind}); nothing can be granted until it is a regular file` });
+    return { config: EMPTY_TENANT_CONFIG, configProblems: [] };
+  }
+  const parsed = parseTenantConfig(file.bytes);
+  if (parsed.ok) return { config: parsed.config, configProblems: [] };
+  blockers.push({ message: `${TENANT_CONFIG_PATH} on the base branch is invalid, so nothing can be granted until an admin fixes it (problems listed below)` });
+  return { config: EMPTY_TENANT_CONFIG, configProblems: parsed.problems };
+}
+
+export function readCodeowners(files: readonly FileBytes[], blockers: Blocker[]): Codeowners | undefined {
+  const index = files.findIndex((file) => file.kind !== "missing");
+  const path = CODEOWNERS_LOCATIONS[index];
+  const file = files[index];
+  if (!file || !path) {
+    blockers.push({ message: "the base branch has no CODEOWNERS file (.github/CODEOWNERS, CODEOWNERS or docs/CODEOWNERS), so nobody can approve requests" });
+    return undefined;
+  }
+  if (file.kind !== "file") {
+    blockers.push({ message: `${path} on the base branch cannot be read (${file.kind === "too-large" ? "over 3 MB" : file.kind}), so nobody can approve requests` });
+    return undefined;
+  }
+  const codeowners = parseCodeowners(new TextDecoder().decode(file.bytes), path);
+  for (const error of codeowners.errors) {
+    // GitHub skips an invalid line, which can hand a path to a broader earlier rule: fail closed.
+    blockers.push({ message: `${path} line ${error.line} on the base branch is invalid (${error.message}); no request can be approved until it is fixed` });
+  }
+  return codeowners;
+}
+
+/** GitHub ignores the CODEOWNERS lines and owners it lists as errors, which can hand a path to others. */
+export function githubCodeownersBlockers(report: CodeownersErrorReport, codeowners: Codeowners | undefined): Blocker[] {
+  if (report.kind === "no-file") {
+    return codeowners ? [{ message: `GitHub finds no CODEOWNERS file at the base although ${codeowners.path} is there, so jitsudo cannot be sure which owners GitHub applies` }] : [];
+  }
+  return report.errors.map((error) => ({
+    message: `GitHub reports ${printable(error.path)} line ${error.line} at the base as invalid (${printable(error.kind)}) and ignores it; no request can be approved until it is fixed`,
+  }));
+}
+
+/** Commits that change a governance file, even if a later commit changes it back. */
+export function governanceCommitBlockers(changes: readonly GovernanceChange[]): Blocker[] {
+  return changes.map((change) => ({
+    message: `commit ${change.sha.slice(0, 7)} of this pull request changes ${change.paths.join(" and ")}; even when a later commit changes it back, a pull request that touches code owners or policy grants nothing (a rebase merge lands every commit), so put such changes in their own pull request`,
+  }));
+}
+
+/** GitHub's lists stop at 3,000 files and 250 commits: a judgement of part of a pull request is none. */
+export function incompleteListBlockers(listed: { files: number; commits: number }, counts: { changedFiles?: number; commits?: number }): Blocker[] {
+  const blockers: Blocker[] = [];
+  if (counts.changedFiles === undefined) blockers.push({ message: "GitHub did not say how many files this pull request changes, so jitsudo cannot tell whether it saw them all" });
+  else if (listed.files < counts.changedFiles) {
+    blockers.push({ message: `GitHub lists only ${listed.files} of this pull request's ${counts.changedFiles} changed files, so jitsudo cannot judge the ones it cannot see; split it into smaller pull requests` });
+  }
+  if (counts.commits !== undefined && listed.commits < counts.commits) {
+    blockers.push({ message: `GitHub lists only ${listed.commits} of this pull request's ${counts.commits} commits, so jitsudo cannot check who wrote them all; split it into smaller pull requests` });
+  }
+  return blockers;
+}
