@@ -26,10 +26,13 @@
  *   the two readings give different owners, and callers grant nothing for it.
  *
  * Patterns and paths are both written by people who may be attackers, so nothing here builds a
- * RegExp from them. A segment is globbed with the two-pointer algorithm (O(pattern × segment)),
- * and `**` is resolved by taking the leftmost match of each run of segments between two `**`
- * (optimal, because a later `**` absorbs any slack), so one match costs at most
- * O(pattern segments × path segments × segment cost): polynomial, never exponential.
+ * RegExp from them, and nothing backtracks. Within a segment, `*` is resolved as the two-pointer
+ * algorithm does (each block between two stars at its leftmost place, the last block at the end);
+ * across segments, `**` the same way with runs of segments. A leftmost place is found naively for
+ * short blocks and runs, and with a bit-parallel Shift-And search for long ones, so that near-misses
+ * everywhere (`*aaaa…ab` against `aaaa…a`) cost no more than a miss. One match costs at most
+ * O(pattern segments × path segments × segment cost): polynomial, never exponential; the hostile
+ * benchmark (`npm run bench codeowners-hostile`) keeps it well under a millisecond at 4,096 chars.
  *
  * A skipped line can hand a path to a broader, earlier rule. So callers must fail closed
  * whenever `errors` is not empty.
@@ -291,21 +294,27 @@ function ambiguityMessage(
   const example = `for example ${displayText(suggestedPattern(ambiguous.at(-1)!.directory))}`;
   const certain = `so the owners of ${displayText(filePath)} are certain`;
   const disagree = "GitHub's documentation and reports disagree on whether that owns the files inside";
+  const where = displayText(codeownersPath);
   if (ambiguous.length === 1) {
     const { rule, directory } = ambiguous[0]!;
     return (
-      `${codeownersPath} line ${rule.line} ("${displayText(rule.pattern)}") matches the directory ${displayText(directory)} ` +
+      `${where} line ${rule.line} ("${displayText(rule.pattern)}") matches the directory ${displayText(directory)} ` +
       `through a wildcard, and ${disagree} it; rewrite it without a wildcard in its last segment (${example}), ${certain}`
     );
   }
-  const listed = ambiguous.map(
-    ({ rule, directory }) => `${rule.line} ("${displayText(rule.pattern)}", matching the directory ${displayText(directory)})`,
-  );
+  // A hostile file could stack thousands of such lines: name a few, count the rest.
+  const listed = ambiguous
+    .slice(0, MAX_LISTED_LINES)
+    .map(({ rule, directory }) => `${rule.line} ("${displayText(rule.pattern)}", matching the directory ${displayText(directory)})`);
+  const unlisted = ambiguous.length - listed.length;
+  const last = unlisted > 0 ? `${unlisted} more` : listed.pop()!;
   return (
-    `${codeownersPath} lines ${listed.slice(0, -1).join(", ")} and ${listed.at(-1)!} match directories through a wildcard, ` +
+    `${where} lines ${listed.join(", ")} and ${last} match directories through a wildcard, ` +
     `and ${disagree} them; rewrite them without a wildcard in their last segment (${example}), ${certain}`
   );
 }
+
+const MAX_LISTED_LINES = 5;
 
 /** `/access-requests/`: the directory, rooted and escaped so that the pattern names only it. */
 function suggestedPattern(directory: string): string {
@@ -415,11 +424,43 @@ function patternAtoms(pattern: string): number[] | string {
   return atoms;
 }
 
+/**
+ * One pattern segment. A glob is cut at its stars into blocks that each match consecutive code
+ * points: `prefix` at the start of the name, `suffix` (absent when there is no star) at its end,
+ * and each of `middles` at its leftmost place in between.
+ */
 type SegmentMatcher =
   | { readonly kind: "globstar" } // `**`: zero or more whole segments
-  | { readonly kind: "literal"; readonly text: string }
-  | { readonly kind: "any-name" } // a lone `*`: any one non-empty segment
-  | { readonly kind: "glob"; readonly atoms: Int32Array; readonly lastStar: number; readonly minLength: number };
+  | { readonly kind: "literal"; readonly key: string; readonly text: string }
+  | { readonly kind: "any-name"; readonly key: string } // a lone `*`: any one non-empty segment
+  | {
+      readonly kind: "glob";
+      readonly key: string;
+      readonly prefix: Int32Array;
+      readonly middles: readonly AtomBlock[];
+      readonly suffix: Int32Array | undefined;
+      readonly minLength: number;
+    };
+
+/** Code points (or ANY) in a row; a long block also carries what its bit-parallel search needs. */
+interface AtomBlock {
+  readonly atoms: Int32Array;
+  /** Index of the block's last literal code point, or -1 when it is all `?`. */
+  readonly anchor: number;
+  readonly search?: { readonly anyMask: Uint32Array; readonly positionsOf: ReadonlyMap<number, readonly number[]> };
+}
+
+/** Segment matchers in a row; a long run also lists its distinct matchers and their positions. */
+interface SegmentRun {
+  readonly matchers: readonly SegmentMatcher[];
+  readonly search?: readonly { readonly matcher: SegmentMatcher; readonly positions: readonly number[] }[];
+}
+
+/**
+ * Blocks and runs shorter than this are searched naively (at most this many comparisons per
+ * position); longer ones bit-parallel (Shift-And), whose cost does not grow with near-misses.
+ */
+const BIT_PARALLEL_FROM = 8;
 
 /**
  * What the pattern's last segment (and a trailing slash) lets it own, once the segments before
@@ -439,9 +480,9 @@ type Ending = "inside" | "self-or-directory" | "self" | "self-or-wildcard-direct
  * `middles` somewhere after it, and `tail` (absent when there is no `**`) after that.
  */
 interface CompiledPattern {
-  readonly head: readonly SegmentMatcher[];
-  readonly middles: readonly (readonly SegmentMatcher[])[];
-  readonly tail: readonly SegmentMatcher[] | undefined;
+  readonly head: SegmentRun;
+  readonly middles: readonly SegmentRun[];
+  readonly tail: SegmentRun | undefined;
   readonly ending: Ending;
   /** Segments other than `**`, each of which takes one path segment. */
   readonly minSegments: number;
@@ -493,21 +534,55 @@ function splitAtGlobstars(matchers: readonly SegmentMatcher[], ending: Ending): 
     else runs.at(-1)!.push(matcher);
   }
   const minSegments = runs.reduce((total, run) => total + run.length, 0);
-  const head = runs[0]!;
-  if (runs.length === 1) return { head, middles: [], tail: undefined, ending, minSegments };
-  return { head, middles: runs.slice(1, -1), tail: runs.at(-1)!, ending, minSegments };
+  const [head, ...rest] = runs.map(segmentRun) as [SegmentRun, ...SegmentRun[]];
+  if (rest.length === 0) return { head, middles: [], tail: undefined, ending, minSegments };
+  return { head, middles: rest.slice(0, -1), tail: rest.at(-1)!, ending, minSegments };
+}
+
+function segmentRun(matchers: SegmentMatcher[]): SegmentRun {
+  if (matchers.length < BIT_PARALLEL_FROM) return { matchers };
+  const byKey = new Map<string, { matcher: SegmentMatcher; positions: number[] }>();
+  matchers.forEach((matcher, position) => {
+    const key = "key" in matcher ? matcher.key : "**";
+    const entry = byKey.get(key);
+    if (entry) entry.positions.push(position);
+    else byKey.set(key, { matcher, positions: [position] });
+  });
+  return { matchers, search: [...byKey.values()] };
 }
 
 function segmentMatcher(atoms: readonly number[]): SegmentMatcher {
   if (atoms.length === 2 && atoms[0] === STAR && atoms[1] === STAR) return GLOBSTAR;
   // `a**b` is `a*b` (gitignore): a run of stars is one star.
   const collapsed = atoms.filter((atom, index) => !(atom === STAR && atoms[index - 1] === STAR));
-  if (collapsed.length === 1 && collapsed[0] === STAR) return { kind: "any-name" };
+  const key = collapsed.join(",");
+  if (collapsed.length === 1 && collapsed[0] === STAR) return { kind: "any-name", key };
   if (!collapsed.some((atom) => atom === STAR || atom === ANY)) {
-    return { kind: "literal", text: collapsed.map((code) => String.fromCodePoint(code)).join("") };
+    return { kind: "literal", key, text: collapsed.map((code) => String.fromCodePoint(code)).join("") };
   }
-  const minLength = collapsed.filter((atom) => atom !== STAR).length;
-  return { kind: "glob", atoms: Int32Array.from(collapsed), lastStar: collapsed.lastIndexOf(STAR), minLength };
+  const blocks: number[][] = [[]];
+  for (const atom of collapsed) {
+    if (atom === STAR) blocks.push([]);
+    else blocks.at(-1)!.push(atom);
+  }
+  const minLength = collapsed.length - (blocks.length - 1);
+  const prefix = Int32Array.from(blocks[0]!);
+  if (blocks.length === 1) return { kind: "glob", key, prefix, middles: [], suffix: undefined, minLength };
+  const middles = blocks.slice(1, -1).map(atomBlock);
+  return { kind: "glob", key, prefix, middles, suffix: Int32Array.from(blocks.at(-1)!), minLength };
+}
+
+function atomBlock(atoms: readonly number[]): AtomBlock {
+  const anchor = atoms.findLastIndex((atom) => atom !== ANY);
+  if (atoms.length < BIT_PARALLEL_FROM) return { atoms: Int32Array.from(atoms), anchor };
+  const anyMask = new Uint32Array((atoms.length + 31) >>> 5);
+  const positionsOf = new Map<number, number[]>();
+  atoms.forEach((atom, position) => {
+    if (atom === ANY) setBit(anyMask, position);
+    else if (positionsOf.has(atom)) positionsOf.get(atom)!.push(position);
+    else positionsOf.set(atom, [position]);
+  });
+  return { atoms: Int32Array.from(atoms), anchor, search: { anyMask, positionsOf } };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -526,7 +601,8 @@ const DIRECT: MatchDetail = { kind: "direct" };
 class PathView {
   readonly path: string;
   readonly segments: readonly string[];
-  private readonly codePointCache: (Int32Array | undefined)[] = [];
+  /** The whole path's code points, and where each segment starts in them (made on first use). */
+  private codePoints: { codes: Int32Array; starts: Int32Array } | undefined;
 
   constructor(filePath: string) {
     let start = 0;
@@ -548,22 +624,33 @@ class PathView {
       case "literal":
         return text === matcher.text;
       case "any-name":
-        return true;
-      case "glob":
-        // A code point is one or two UTF-16 units, so fewer units than needed code points can't match.
-        return text.length >= matcher.minLength && globMatches(matcher.atoms, matcher.lastStar, this.codePoints(index));
       case "globstar":
         return true;
+      case "glob": {
+        // A code point is one or two UTF-16 units: fewer units than needed code points can't match.
+        if (text.length < matcher.minLength) return false;
+        const { codes, starts } = this.codePointsOf();
+        return globMatches(matcher, codes, starts[index]!, starts[index + 1]! - 1);
+      }
     }
   }
 
-  private codePoints(index: number): Int32Array {
-    let codes = this.codePointCache[index];
-    if (!codes) {
-      codes = codePointsOf(this.segments[index]!);
-      this.codePointCache[index] = codes;
+  private codePointsOf(): { codes: Int32Array; starts: Int32Array } {
+    if (!this.codePoints) {
+      const codes = new Int32Array(this.path.length);
+      const starts = new Int32Array(this.segments.length + 1);
+      let count = 0;
+      let segment = 0;
+      for (let i = 0; i < this.path.length; i++) {
+        const code = this.path.codePointAt(i)!;
+        codes[count++] = code;
+        if (code > 0xffff) i++;
+        if (code === 0x2f) starts[++segment] = count;
+      }
+      starts[this.segments.length] = count + 1; // as if a "/" followed the last segment
+      this.codePoints = { codes: codes.subarray(0, count), starts };
     }
-    return codes;
+    return this.codePoints;
   }
 }
 
@@ -591,12 +678,12 @@ function evaluate(pattern: CompiledPattern, view: PathView): MatchDetail {
  */
 function afterHeadAndMiddles(pattern: CompiledPattern, view: PathView): number | undefined {
   const { head, middles } = pattern;
-  if (!runMatchesAt(head, view, 0)) return undefined;
-  let position = head.length;
+  if (!runMatchesAt(head.matchers, view, 0)) return undefined;
+  let position = head.matchers.length;
   for (const run of middles) {
     const found = leftmostRun(run, view, position, view.segments.length);
-    if (found === undefined) return undefined;
-    position = found + run.length;
+    if (found < 0) return undefined;
+    position = found + run.matchers.length;
   }
   return position;
 }
@@ -605,8 +692,8 @@ function afterHeadAndMiddles(pattern: CompiledPattern, view: PathView): number |
 function endsAtLastSegment(pattern: CompiledPattern, view: PathView, start: number): boolean {
   const count = view.segments.length;
   if (pattern.tail === undefined) return start === count;
-  const tailStart = count - pattern.tail.length;
-  return tailStart >= start && runMatchesAt(pattern.tail, view, tailStart);
+  const tailStart = count - pattern.tail.matchers.length;
+  return tailStart >= start && runMatchesAt(pattern.tail.matchers, view, tailStart);
 }
 
 /**
@@ -618,79 +705,142 @@ function shortestDirectoryMatch(pattern: CompiledPattern, view: PathView, start:
   const count = view.segments.length;
   if (pattern.tail === undefined) return start < count ? start : undefined;
   const found = leftmostRun(pattern.tail, view, start, count - 1);
-  return found === undefined ? undefined : found + pattern.tail.length;
+  return found < 0 ? undefined : found + pattern.tail.matchers.length;
 }
 
-function runMatchesAt(run: readonly SegmentMatcher[], view: PathView, start: number): boolean {
-  if (start + run.length > view.segments.length) return false;
-  for (let offset = 0; offset < run.length; offset++) {
-    if (!view.matches(run[offset]!, start + offset)) return false;
+function runMatchesAt(matchers: readonly SegmentMatcher[], view: PathView, start: number): boolean {
+  if (start + matchers.length > view.segments.length) return false;
+  for (let offset = 0; offset < matchers.length; offset++) {
+    if (!view.matches(matchers[offset]!, start + offset)) return false;
   }
   return true;
 }
 
-/** The first start at or after `from` where the run matches and ends by `end`, or undefined. */
-function leftmostRun(run: readonly SegmentMatcher[], view: PathView, from: number, end: number): number | undefined {
-  for (let start = from; start + run.length <= end; start++) {
-    if (runMatchesAt(run, view, start)) return start;
+/** The first start at or after `from` where the run matches and ends by `end`, or -1. */
+function leftmostRun(run: SegmentRun, view: PathView, from: number, end: number): number {
+  const { matchers, search } = run;
+  if (search === undefined) {
+    for (let start = from; start + matchers.length <= end; start++) {
+      if (runMatchesAt(matchers, view, start)) return start;
+    }
+    return -1;
   }
-  return undefined;
+  // Bit-parallel: each path segment's mask says which run positions accept it; a segment text
+  // seen before reuses its mask, so each distinct matcher meets each distinct text once.
+  const masks = new Map<string, Uint32Array>();
+  return shiftAndSearch(matchers.length, from, end, (index) => {
+    const text = view.segments[index]!;
+    let mask = masks.get(text);
+    if (!mask) {
+      mask = new Uint32Array((matchers.length + 31) >>> 5);
+      for (const { matcher, positions } of search) {
+        if (view.matches(matcher, index)) for (const position of positions) setBit(mask, position);
+      }
+      masks.set(text, mask);
+    }
+    return mask;
+  });
 }
 
 /**
- * Glob one segment: `*` (STAR) is any run of code points, `?` (ANY) exactly one, anything else
- * itself; `/` never occurs in a segment, so both match every code point there, control characters
- * and line terminators included. The classic two-pointer algorithm: on a mismatch, let the last
- * star seen absorb one more code point and retry. The part after the LAST star can only match at
- * the end, so it is checked there once instead of at every offset. O(pattern × text), no recursion.
+ * Glob one segment, `codes[start..end)`: `*` is any run of code points, `?` exactly one, anything
+ * else itself. `/` never occurs in a segment, so both match every code point there, control
+ * characters and line terminators included. This is the two-pointer algorithm written out by
+ * blocks: it too ends up taking the leftmost place of each block between two stars (optimal, as
+ * a later star absorbs any slack), and the block after the last star can only sit at the end.
  */
-function globMatches(atoms: Int32Array, lastStar: number, text: Int32Array): boolean {
-  const patternEnd = atoms.length;
-  const textEnd = text.length;
-  let p = 0;
-  let t = 0;
-  let starP = -1;
-  let starT = 0;
-  for (;;) {
-    const atom = atoms[p];
-    if (atom === STAR) {
-      if (p === lastStar) return suffixMatches(atoms, p + 1, text, t);
-      starP = p++;
-      starT = t;
-    } else if (p < patternEnd && t < textEnd && (atom === ANY || atom === text[t])) {
-      p++;
-      t++;
-    } else if (p === patternEnd && t === textEnd) {
-      return true;
-    } else if (starP < 0 || t === textEnd) {
-      return false; // no star to stretch, or stretching one would only leave less text
-    } else {
-      p = starP + 1;
-      t = ++starT;
-    }
-  }
-}
-
-/** Whether atoms[from..] (no stars) match the end of `text`, starting no earlier than `minStart`. */
-function suffixMatches(atoms: Int32Array, from: number, text: Int32Array, minStart: number): boolean {
-  const start = text.length - (atoms.length - from);
-  if (start < minStart) return false;
-  for (let offset = 0; from + offset < atoms.length; offset++) {
-    const atom = atoms[from + offset];
-    if (atom !== ANY && atom !== text[start + offset]) return false;
+function globMatches(glob: Extract<SegmentMatcher, { kind: "glob" }>, codes: Int32Array, start: number, end: number): boolean {
+  const { prefix, middles, suffix } = glob;
+  if (end - start < glob.minLength) return false;
+  if (suffix === undefined) return end - start === prefix.length && atomsMatchAt(prefix, codes, start);
+  // minLength covers prefix and suffix, so they cannot overlap.
+  if (!atomsMatchAt(prefix, codes, start) || !atomsMatchAt(suffix, codes, end - suffix.length)) return false;
+  let position = start + prefix.length;
+  for (const block of middles) {
+    const found = leftmostBlock(block, codes, position, end - suffix.length);
+    if (found < 0) return false;
+    position = found + block.atoms.length;
   }
   return true;
 }
 
-function codePointsOf(text: string): Int32Array {
-  const codes = new Int32Array(text.length);
-  let count = 0;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.codePointAt(i)!;
-    codes[count++] = code;
-    if (code > 0xffff) i++;
+function atomsMatchAt(atoms: Int32Array, codes: Int32Array, at: number): boolean {
+  for (let offset = 0; offset < atoms.length; offset++) {
+    const atom = atoms[offset];
+    if (atom !== ANY && atom !== codes[at + offset]) return false;
   }
-  return codes.subarray(0, count);
+  return true;
+}
+
+/** The first start at or after `from` where the block matches and ends by `end`, or -1. */
+function leftmostBlock(block: AtomBlock, codes: Int32Array, from: number, end: number): number {
+  const { atoms, search, anchor } = block;
+  if (anchor >= 0) {
+    // A match needs the block's last literal at its offset: skip to where it first occurs, or
+    // give up at once when it doesn't, as for `*aaaa…ab*` against `aaaa…a`. (Bounded by the
+    // segment: `codes` holds the whole path.)
+    const code = atoms[anchor]!;
+    const last = end - atoms.length + anchor;
+    let found = from + anchor;
+    while (found <= last && codes[found] !== code) found++;
+    if (found > last) return -1;
+    from = found - anchor;
+  }
+  if (search === undefined) {
+    for (let start = from; start + atoms.length <= end; start++) {
+      if (atomsMatchAt(atoms, codes, start)) return start;
+    }
+    return -1;
+  }
+  const masks = new Map<number, Uint32Array>();
+  let lastCode = -1;
+  let lastMask = search.anyMask;
+  return shiftAndSearch(atoms.length, from, end, (index) => {
+    const code = codes[index]!;
+    if (code === lastCode) return lastMask; // names repeat characters; skip the map then
+    let mask = masks.get(code);
+    if (!mask) {
+      const positions = search.positionsOf.get(code) ?? [];
+      mask = positions.length === 0 ? search.anyMask : search.anyMask.slice();
+      for (const position of positions) setBit(mask, position);
+      masks.set(code, mask);
+    }
+    lastCode = code;
+    lastMask = mask;
+    return mask;
+  });
+}
+
+/**
+ * Shift-And: the leftmost start of a `length`-long pattern within `[from, end)`, or -1, where
+ * `maskAt(index)` has bit i set when pattern position i accepts element `index`. Bit i of the
+ * state is set when the pattern's first i+1 positions match the elements ending at `index`, so
+ * near-misses cost nothing extra: O((end - from) × length / 32) whatever the input. Words above
+ * the highest non-zero one stay zero, so only the words partial matches reach are updated.
+ */
+function shiftAndSearch(length: number, from: number, end: number, maskAt: (index: number) => Uint32Array): number {
+  const lastWord = (length - 1) >>> 5;
+  const lastBit = 1 << ((length - 1) & 31);
+  const state = new Uint32Array(lastWord + 1);
+  let top = 0; // state[word] is 0 for every word > top
+  for (let index = from; index < end; index++) {
+    const mask = maskAt(index);
+    const reach = Math.min(top + 1, lastWord); // the carry out of `top` can reach one word more
+    let carry = 1; // a match may start at every element
+    for (let word = 0; word <= reach; word++) {
+      const value = state[word]!;
+      state[word] = ((value << 1) | carry) & mask[word]!;
+      carry = value >>> 31;
+    }
+    top = reach;
+    while (top > 0 && state[top] === 0) top--;
+    if (state[lastWord]! & lastBit) return index - length + 1;
+  }
+  return -1;
+}
+
+function setBit(bits: Uint32Array, position: number): void {
+  bits[position >>> 5]! |= 1 << (position & 31);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -312,6 +312,140 @@ describe("pattern matching", () => {
   });
 });
 
+describe("against a plain dynamic-programming reference", () => {
+  // The matcher takes shortcuts (leftmost blocks, bit-parallel search for long blocks and runs,
+  // skipping to a block's last literal). This reference takes none: a table over every
+  // (pattern position, text position), and every prefix of the path. Random cases from a fixed
+  // seed, with long blocks and runs (at least 8) so that the bit-parallel search is exercised.
+  const globMatches = (glob: string, name: string): boolean => {
+    const atoms = [...glob];
+    const text = [...name];
+    // rest[i][j]: atoms[i..] match text[j..]
+    const rest = Array.from({ length: atoms.length + 1 }, () => new Array<boolean>(text.length + 1).fill(false));
+    rest[atoms.length]![text.length] = true;
+    for (let i = atoms.length - 1; i >= 0; i--) {
+      for (let j = text.length; j >= 0; j--) {
+        const atom = atoms[i];
+        if (atom === "*") rest[i]![j] = rest[i + 1]![j]! || (j < text.length && rest[i]![j + 1]!);
+        else rest[i]![j] = j < text.length && (atom === "?" || atom === text[j]) && rest[i + 1]![j + 1]!;
+      }
+    }
+    return rest[0]![0]!;
+  };
+
+  /** Every k such that the pattern segments match the first k path segments. */
+  const prefixesMatched = (segments: readonly string[], names: readonly string[]): Set<number> => {
+    let reach = new Set([0]);
+    for (const segment of segments) {
+      const next = new Set<number>();
+      if (segment === "**") {
+        const least = Math.min(...reach);
+        for (let k = least; k <= names.length; k++) next.add(k);
+      } else {
+        for (const k of reach) if (k < names.length && globMatches(segment, names[k]!)) next.add(k + 1);
+      }
+      reach = next;
+    }
+    return reach;
+  };
+
+  const reference = (pattern: string, path: string): CodeownersMatch => {
+    const rooted = pattern.startsWith("/");
+    const directory = pattern.endsWith("/");
+    let segments = pattern.slice(rooted ? 1 : 0, directory ? -1 : undefined).split("/");
+    const last = segments.at(-1)!;
+    if (!rooted && segments.length === 1) segments = ["**", ...segments];
+    const names = path.split("/");
+    if (last === "**") {
+      return [...prefixesMatched(segments.slice(0, -1), names)].some((k) => k < names.length) ? DIRECT : NONE;
+    }
+    const matched = prefixesMatched(segments, names);
+    const self = matched.has(names.length);
+    const inDirectory = [...matched].some((k) => k >= 1 && k < names.length);
+    const wildcard = last.includes("*") || last.includes("?");
+    if (directory) return inDirectory ? (wildcard ? WILDCARD_DIR : DIRECT) : NONE;
+    if (self) return DIRECT;
+    if (last === "*") return NONE;
+    return inDirectory ? (wildcard ? WILDCARD_DIR : DIRECT) : NONE;
+  };
+
+  // mulberry32: small, seeded, good enough to spread cases.
+  const random = (seed: number) => () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const next = random(20240611);
+  const pick = <T,>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
+  const between = (low: number, high: number) => low + Math.floor(next() * (high - low + 1));
+
+  const globSegment = (length: number, starChance: number): string => {
+    let segment = "";
+    while (segment.length < length) {
+      const roll = next();
+      if (roll < starChance && !segment.endsWith("**")) segment += "*";
+      else segment += roll < starChance + 0.15 ? "?" : pick(["a", "a", "a", "b", "\n"]);
+    }
+    return segment === "**" ? "*" : segment;
+  };
+  const patternOf = (segments: string[]): string => `${next() < 0.5 ? "/" : ""}${segments.join("/")}${next() < 0.25 ? "/" : ""}`;
+  const nameOf = (length: number) => Array.from({ length }, () => pick(["a", "a", "a", "a", "b", "\n"])).join("");
+
+  // [pattern, path] families: short everything; long blocks inside one name; long runs of segments.
+  const cases: Array<[string, string]> = [];
+  for (let i = 0; i < 1500; i++) {
+    const segments = Array.from({ length: between(1, 4) }, () => (next() < 0.2 ? "**" : globSegment(between(1, 5), 0.3)));
+    cases.push([patternOf(segments), Array.from({ length: between(1, 5) }, () => nameOf(between(1, 4))).join("/")]);
+  }
+  for (let i = 0; i < 1500; i++) {
+    const segments = [pick(["**", "a*", "*"]), globSegment(between(10, 40), 0.1)];
+    cases.push([patternOf(segments), `${pick(["", "a/", "aa/"])}${nameOf(between(8, 60))}${pick(["", "/a", "/b/a"])}`]);
+  }
+  for (let i = 0; i < 1500; i++) {
+    const run = () => Array.from({ length: between(8, 11) }, () => pick(["a", "a", "?", "*", "a*", "b", "**"])).join("/");
+    const segments = [pick(["**", "a"]), run(), ...(next() < 0.5 ? ["**", run()] : [])];
+    cases.push([patternOf(segments), Array.from({ length: between(8, 30) }, () => pick(["a", "a", "a", "b", "ab"])).join("/")]);
+  }
+
+  // Blocks and runs longer than one 32-bit word, against text made from them (so that they match
+  // or, with one character changed, nearly match) amid near-matching padding.
+  const instance = (atoms: readonly string[], fill: (atom: string) => string) => {
+    const filled = atoms.map(fill);
+    if (next() < 0.5) filled[between(0, filled.length - 1)] = "b";
+    return filled;
+  };
+  const padding = (length: number) => Array.from({ length }, () => pick(["a", "a", "a", "a", "a", "b"]));
+  for (let i = 0; i < 600; i++) {
+    const block = Array.from({ length: between(33, 70) }, () => pick(["a", "a", "a", "a", "a", "?", "b"]));
+    const text = instance(block, (atom) => (atom === "?" ? pick(["a", "b", "\n"]) : atom));
+    const name = [...padding(between(0, 40)), ...text, ...padding(between(0, 40))].join("");
+    cases.push([`${pick(["", "/"])}*${block.join("")}*${pick(["", "a", "?"])}`, name]);
+  }
+  for (let i = 0; i < 300; i++) {
+    const run = Array.from({ length: between(33, 45) }, () => pick(["a", "a", "a", "?", "a*", "b"]));
+    const names = instance(run, (atom) => (atom === "?" ? pick(["a", "b"]) : atom === "a*" ? pick(["a", "ab"]) : atom));
+    const path = [...padding(between(0, 20)), ...names, ...padding(between(0, 20))].join("/");
+    cases.push([`**/${run.join("/")}${pick(["", "/**", "/"])}`, path]);
+  }
+
+  it("agrees on every case", () => {
+    const disagreements = cases.flatMap(([pattern, path]) => {
+      const expected = reference(pattern, path);
+      const actual = compileCodeownersPattern(pattern).match(path);
+      return actual === expected ? [] : [{ pattern, path, expected, actual }];
+    });
+    expect(disagreements.slice(0, 5)).toEqual([]);
+  });
+
+  it("sees every kind of match in the random cases, in every family", () => {
+    const kinds = (from: number, to: number) => [...new Set(cases.slice(from, to).map(([pattern, path]) => reference(pattern, path)))].sort();
+    expect(kinds(0, 4500)).toEqual([DIRECT, NONE, WILDCARD_DIR]);
+    expect(kinds(4500, 5100)).toEqual([DIRECT, NONE]); // long blocks in a name
+    expect(kinds(5100, 5400)).toEqual([DIRECT, NONE, WILDCARD_DIR]); // long runs of segments
+  });
+});
+
 describe("GitHub's example CODEOWNERS file", () => {
   const codeowners = parseCodeowners(GITHUB_EXAMPLE);
 
@@ -453,6 +587,18 @@ describe("ownership and ambiguous readings", () => {
       message:
         ".github/CODEOWNERS lines 2 (\"access-req*\", matching the directory access-requests) and 3 (\"access-r*\", matching the directory access-requests) match directories through a wildcard, and GitHub's documentation and reports disagree on whether that owns the files inside them; rewrite them without a wildcard in their last segment (for example /access-requests/), so the owners of access-requests/a.yaml are certain",
     });
+  });
+
+  it("names at most five lines, and counts the rest", () => {
+    // access-r*, access-re*, …, access-requests*: each matches the directory access-requests.
+    const stacked = Array.from({ length: 8 }, (_, index) => `${"access-requests".slice(0, 8 + index)}* @team-${index}`);
+    const codeowners = parseCodeowners(["* @bob", ...stacked].join("\n"));
+    const result = ownership(codeowners, REQUEST);
+    expect(result.ambiguity?.lines.map(({ line }) => line)).toEqual([2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(result.ambiguity?.readings).toHaveLength(9);
+    expect(result.ambiguity?.message).toMatch(
+      /^\.github\/CODEOWNERS lines 2 \("access-r\*", matching the directory access-requests\), 3 .*, 6 \("access-reque\*", matching the directory access-requests\) and 3 more match directories through a wildcard, /,
+    );
   });
 
   it("stops at the first direct line up the file", () => {
