@@ -656,7 +656,7 @@ class PathView {
 
 function evaluate(pattern: CompiledPattern, view: PathView): MatchDetail {
   const count = view.segments.length;
-  if (pattern.minSegments > count) return NONE;
+  if (view.path === "" || pattern.minSegments > count) return NONE; // "" (or "/") names no file
   const start = afterHeadAndMiddles(pattern, view);
   if (start === undefined) return NONE;
 

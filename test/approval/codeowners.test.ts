@@ -283,6 +283,8 @@ describe("pattern matching", () => {
     expect(docs.match("docs/a.md")).toBe(DIRECT);
     expect(docs.match("/docs/a.md")).toBe(DIRECT); // a leading slash is ignored
     expect(docs.match("docs/a/b.md")).toBe(NONE);
+    expect(compileCodeownersPattern("**").match("")).toBe(NONE); // no file at all
+    expect(compileCodeownersPattern("/**").match("/")).toBe(NONE);
     expect(compileCodeownersPattern("access-req*").match("access-requests/a.yaml")).toBe(WILDCARD_DIR);
     expect(() => compileCodeownersPattern("!docs/")).toThrow('"!docs/" uses negation ("!")');
     expect(() => compileCodeownersPattern("***/*.rb")).toThrow('"***/*.rb" has three or more consecutive "*"');
