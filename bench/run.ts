@@ -2,6 +2,7 @@
  * `npm run bench`: every benchmark, printing its figures. Run on an otherwise idle machine; quote
  * medians, the machines here are shared.
  */
+import { benchCodeownersHostile } from "./codeowners-hostile.bench.js";
 import { benchDrift } from "./drift.bench.js";
 import { benchWorkerMemory } from "./memory.bench.js";
 import { benchMergeVerdict } from "./merge-verdict.bench.js";
@@ -20,6 +21,7 @@ const benches: Record<string, () => BenchResult | Promise<BenchResult>> = {
   "provisioning-throughput": benchProvisioningThroughput,
   drift: benchDrift,
   "worker-memory": benchWorkerMemory,
+  "codeowners-hostile": benchCodeownersHostile,
 };
 
 for (const [name, bench] of Object.entries(benches)) {
