@@ -29,9 +29,13 @@ export async function recheckPolicy(
   const parsed = parseTenantConfig(new TextEncoder().encode(policy));
   if (!parsed.ok) return { ok: false, problem: "the policy it was approved under no longer parses, so it cannot be checked on canonical ids; open a new pull request for it" };
   const { config } = parsed;
-  const permissionSetName = await directory.permissionSetName(ic, grant.permission_set_arn);
-  if (permissionSetName === undefined) {
-    return { ok: false, problem: `Identity Center instance ${ic.instanceArn} has no permission set ${grant.permission_set_arn}; name a permission set of this instance` };
+  // Each lookup only when a rule can tell the answers apart (ListPermissionSets and Organizations
+  // cost calls from the instance's 20 a second, and Organizations needs its own permission).
+  const arn = grant.permission_set_arn;
+  const namesPermissionSets = config.rules.some((rule) => rule.permissionSets.some((entry) => entry !== "*" && entry !== arn));
+  const permissionSetName = namesPermissionSets ? await directory.permissionSetName(ic, arn) : undefined;
+  if (namesPermissionSets && permissionSetName === undefined) {
+    return { ok: false, problem: `Identity Center instance ${ic.instanceArn} has no permission set ${arn}; name a permission set of this instance` };
   }
   // Organizations is asked only when a rule names accounts by name (it needs organizations:ListAccounts).
   const namesAccounts = config.rules.some((rule) => rule.accounts.some((entry) => entry !== "*" && !ACCOUNT_ID.test(entry)));
@@ -40,8 +44,8 @@ export async function recheckPolicy(
     config.rules,
     {
       accountId: grant.account_id,
-      permissionSetArn: grant.permission_set_arn,
-      permissionSetName,
+      permissionSetArn: arn,
+      ...(permissionSetName !== undefined ? { permissionSetName } : {}),
       durationMs: grant.duration_seconds * 1000,
       leadTimeMs: Math.max(0, grant.starts_at.getTime() - grant.created_at.getTime()),
       ...(grant.ticket ? { ticket: grant.ticket } : {}),
@@ -52,5 +56,5 @@ export async function recheckPolicy(
     names,
   );
   if (!check.ok) return { ok: false, problem: check.reason };
-  return { ok: true, detail: `rules[${check.rule.index}] on ${permissionSetName} in ${grant.account_id}` };
+  return { ok: true, detail: `rules[${check.rule.index}] on ${permissionSetName ?? arn} in ${grant.account_id}` };
 }

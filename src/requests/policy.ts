@@ -116,7 +116,8 @@ function warnAboutSpelling(parsed: ParsedRequest, at: (key: keyof ParsedRequest[
 export interface CanonicalGrant {
   accountId: string;
   permissionSetArn: string;
-  permissionSetName: string;
+  /** Unset when no rule names a permission set other than by this ARN or "*" (so no lookup was needed). */
+  permissionSetName?: string;
   durationMs: number;
   /** How long after the approval the access starts (0 when it started at once). */
   leadTimeMs: number;
@@ -140,10 +141,10 @@ export type CanonicalCheck = { ok: true; rule: PolicyRule } | { ok: false; reaso
 export function recheckOnCanonicalIds(rules: readonly PolicyRule[], grant: CanonicalGrant, directory: NameDirectory): CanonicalCheck {
   const rule = rules.find(
     (candidate) =>
-      candidate.permissionSets.some((entry) => entry === "*" || entry === grant.permissionSetName || entry === grant.permissionSetArn) &&
+      candidate.permissionSets.some((entry) => entry === "*" || entry === grant.permissionSetArn || (grant.permissionSetName !== undefined && entry === grant.permissionSetName)) &&
       candidate.accounts.some((entry) => entry === "*" || entry === grant.accountId || directory.accountNames.get(grant.accountId) === entry),
   );
-  const what = `${grant.permissionSetName} on account ${grant.accountId}`;
+  const what = `${grant.permissionSetName ?? grant.permissionSetArn} on account ${grant.accountId}`;
   if (!rule) return { ok: false, reason: `on its canonical ids (${what}) no policy rule allows this request, although its spelling matched rules[${grant.ruleIndex ?? "?"}]; ask again naming the account by id and the permission set by name` };
   if (rule.index === grant.ruleIndex) return { ok: true, rule };
   const unmet = [

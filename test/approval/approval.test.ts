@@ -684,4 +684,16 @@ describe("judgeMerge: the bypasses found from outside (github-approval.md, new a
       expect(only(verdict).reasons[0]).toMatch(/^the file name holds U\+[0-9A-F]{4} \(a control, line-break, invisible or text-direction character\) at position 18;/);
     }
   });
+
+  it("refuses a request whose owners depend on how GitHub reads a wildcard matching a directory", () => {
+    // GitHub gives access-requests/ to @acme/platform on one reading and to @bob on the other.
+    const codeownersFiles = [blob("* @bob\naccess-req* @acme/platform\n"), missing, missing];
+    const verdict = judgeMerge(evidence({ [REQUEST]: READ_ONLY }, { codeownersFiles, reviews: [approve("bob"), approve("dave")] }));
+    expect(verdict.approved).toBe(false);
+    expect(only(verdict).approvers).toEqual(["dave"]);
+    expect(only(verdict).reasons).toEqual([expect.stringMatching(/^\.github\/CODEOWNERS line 2 \("access-req\*"\) matches the directory access-requests through a wildcard/)]);
+    const unambiguous = judgeMerge(evidence({ [REQUEST]: READ_ONLY }, { codeownersFiles: [blob("* @bob\n/access-requests/ @acme/platform\n"), missing, missing], reviews: [approve("dave")] }));
+    expect(unambiguous.approved).toBe(true);
+  });
 });
+

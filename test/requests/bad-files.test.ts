@@ -170,6 +170,7 @@ const EXPECTED: Record<keyof typeof CASES, string[]> = {
     "2:17: no rule in .github/jitsudo.yml allows BillingAccess on account 123456789012; ask for a permission set and account a rule lists",
   ],
   "under min": [
+    `1:10: warning: account "staging" is a name; policy rules are matched on the account's 12-digit id, which jitsudo looks up and checks again before provisioning (if the rule for that id asks for more, nothing is granted); write the id to see now which rule applies`,
     "3:11: duration 10m is shorter than the 30m minimum of rules[2] (.github/jitsudo.yml line 23)",
   ],
   "alias bomb": [
@@ -242,7 +243,6 @@ describe("good request files", () => {
   it.each([
     ["the smallest request", ok],
     ["an unquoted account id keeps its leading zero", ok.replace('"123456789012"', "012345678901")],
-    ["an account by name", ok.replace('"123456789012"', "production")],
     ["ISO 8601 and compound durations", ok.replace("2h", "PT1H30M")],
     ["a ticket and a future start", `${ok}ticket: INC-4711\nstarts_at: 2026-11-26T09:00:00+01:00\n`],
     ["the author's own principal", `${ok}principal: alice@example.com\n`],
@@ -251,6 +251,12 @@ describe("good request files", () => {
     const review = judge(enc(content));
     expect(review.problems.map(formatProblem)).toEqual([]);
     expect(review.valid).toBe(true);
+  });
+
+  it("accepts an account by name, warning that rules are matched on its id", () => {
+    const review = judge(enc(ok.replace('"123456789012"', "production")));
+    expect(review.valid).toBe(true);
+    expect(review.problems.map((problem) => [problem.severity, problem.line, problem.column])).toEqual([["warning", 1, 10]]);
   });
 
   it("keeps the account exactly as written", () => {

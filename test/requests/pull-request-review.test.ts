@@ -88,7 +88,29 @@ describe("reviewPullRequest", () => {
     const review = reviewPullRequest(evidence([added("access-requests/big.yaml"), added("access-requests/link.yaml")], { requestFiles }));
     expect(review.requests.map((request) => request.problems.map((problem) => problem.message))).toEqual([
       ["file is 1048576 bytes, over the limit of 65536 bytes; keep only the request in it"],
-      ["is not a regular file (a symlink, directory or submodule); write the request as a plain YAML file"],
+      ["is not a regular file (a symlink); a request must be a plain YAML file"],
     ]);
   });
+
+  it("blocks a request whose owners depend on how GitHub reads a wildcard, naming the line", () => {
+    const review = reviewPullRequest(evidence([added("access-requests/alice.yaml")], { codeownersFiles: [enc("* @bob\naccess-req* @carol\n"), missing, missing] }));
+    expect(review.conclusion).toBe("failure");
+    expect(review.blockers).toEqual([{ path: "access-requests/alice.yaml", message: expect.stringMatching(/^\.github\/CODEOWNERS line 2 \("access-req\*"\)/) }]);
+  });
+
+  it("blocks a file whose name holds a line break, showing the name escaped", () => {
+    const review = reviewPullRequest(evidence([added("access-requests/a\nb.yaml")]));
+    expect(review.conclusion).toBe("failure");
+    expect(review.blockers.map((blocker) => [blocker.path, blocker.message.split(";")[0]])).toEqual([
+      [undefined, "access-requests/a\\u000ab.yaml: the file name holds U+000A (a control, line-break, invisible or text-direction character) at position 18"],
+    ]);
+  });
+
+  it("blocks a pull request with more files than GitHub lists, or a commit that changed and reverted CODEOWNERS", () => {
+    const big = reviewPullRequest(evidence([added("docs/a.md")], { pr: { ...evidence([]).pr, changedFiles: 3001 } }));
+    expect([big.touchesRequests, big.conclusion]).toEqual([true, "failure"]);
+    const reverted = reviewPullRequest(evidence([added("access-requests/alice.yaml")], { governanceChanges: [{ sha: "c".repeat(40), paths: [".github/CODEOWNERS"] }] }));
+    expect(reverted.blockers.map((blocker) => blocker.message.split(";")[0])).toEqual(["commit ccccccc of this pull request changes .github/CODEOWNERS"]);
+  });
 });
+
