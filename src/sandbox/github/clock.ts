@@ -8,6 +8,10 @@ export interface GitHubClock {
   now(): Date;
   /** The time of a new event: later than every earlier tick. */
   tick(): Date;
+  /** Moves time forward (a simulated clock only). */
+  advance(ms: number): void;
+  /** Jumps forward to `date` (a simulated clock only). */
+  set(date: Date | string): void;
 }
 
 /** The simulated default: starts at 2026-11-25T09:00:00Z, one second per event, moved only when told. */
@@ -51,6 +55,14 @@ export class WallClock implements GitHubClock {
   tick(): Date {
     this.last = Math.max(Date.now(), this.last + 1);
     return new Date(this.last);
+  }
+
+  advance(): void {
+    throw new Error("the wall clock moves by itself");
+  }
+
+  set(): void {
+    throw new Error("the wall clock moves by itself");
   }
 }
 

@@ -5,7 +5,7 @@
  * what the API reports about history is always what the history is.
  */
 import { ActivityLog, type ActivityType } from "./activity.js";
-import type { PersonSpec } from "./accounts.js";
+import { canWrite, type PersonSpec, type Role } from "./accounts.js";
 import { githubTime } from "./clock.js";
 import { threeWayTree } from "./merge-methods.js";
 import { applyChanges, ObjectStore, ZERO_SHA, type Commit, type Tree, type TreeEntry } from "./git-objects.js";
@@ -50,6 +50,8 @@ export class GitRepository {
   readonly isPrivate: boolean;
   readonly createdAt: Date;
   pushedAt: Date | null = null;
+  /** login (lower case) → role given directly (teams' roles are on the teams). */
+  readonly collaborators = new Map<string, Role>();
   private readonly refs = new Map<string, string>();
   private readonly everPushed = new Set<string>();
 
@@ -64,6 +66,13 @@ export class GitRepository {
 
   get fullName(): string {
     return `${this.owner}/${this.name}`;
+  }
+
+  /** Gives `login` a role in this repository (null removes it). */
+  setPermission(login: string, role: Role | null): void {
+    const key = this.world.accounts.get(login).login.toLowerCase();
+    if (role === null) this.collaborators.delete(key);
+    else this.collaborators.set(key, role);
   }
 
   branch(name: string): string | undefined {
@@ -89,6 +98,8 @@ export class GitRepository {
 
   /** Commits `spec` on top of `branch` and pushes it; the first commit of an empty repository creates the default branch. */
   commit(branch: string, spec: CommitSpec): string {
+    const pusher = spec.pusher ?? (typeof spec.author === "string" ? spec.author : spec.author?.login) ?? this.owner;
+    this.requirePushAccess(pusher);
     const date = this.world.clock.tick();
     const tip = this.refs.get(branch);
     if (!tip && (this.refs.size > 0 || branch !== this.defaultBranch)) throw new Error(`${this.fullName} has no branch ${branch}; create it with createBranch first`);
@@ -107,7 +118,7 @@ export class GitRepository {
     const committer = spec.committer === undefined ? author : this.world.accounts.signature(spec.committer, stamp);
     const message = spec.message ?? (spec.mergeFrom ? `Merge ${spec.mergeFrom} into ${branch}` : `Update ${Object.keys(spec.files).join(", ")}`);
     const commit = this.objects.putCommit({ tree, parents, author, committer, message });
-    this.updateBranch(branch, commit.sha, spec.pusher ?? author.login ?? committer.login ?? this.owner);
+    this.updateBranch(branch, commit.sha, pusher);
     return commit.sha;
   }
 
@@ -120,6 +131,7 @@ export class GitRepository {
   createBranch(name: string, from: string, actor: string = this.owner): string {
     if (this.refs.has(name)) throw new Error(`branch ${name} already exists in ${this.fullName}`);
     if (!/^[A-Za-z0-9._/-]+$/.test(name) || name.startsWith("/") || name.endsWith("/") || name.includes("..")) throw new Error(`"${name}" is not a valid branch name`);
+    this.requirePushAccess(actor);
     this.world.clock.tick();
     const sha = this.require(from).sha;
     this.updateBranch(name, sha, actor);
@@ -132,13 +144,16 @@ export class GitRepository {
     if (!tip) throw new Error(`${this.fullName} has no branch ${branch}`);
     const target = this.require(sha).sha;
     if (!options.force && !this.objects.isAncestor(tip, target)) throw new Error(`push to ${branch} rejected: ${target.slice(0, 7)} is not a fast-forward of ${tip.slice(0, 7)} (force-push to replace it)`);
+    const pusher = options.pusher ?? this.owner;
+    this.requirePushAccess(pusher);
     this.world.clock.tick();
-    return this.updateBranch(branch, target, options.pusher ?? this.owner).payload;
+    return this.updateBranch(branch, target, pusher).payload;
   }
 
   deleteBranch(name: string, actor: string = this.owner): void {
     if (!this.refs.has(name)) throw new Error(`${this.fullName} has no branch ${name}`);
     if (name === this.defaultBranch) throw new Error("the default branch cannot be deleted");
+    this.requirePushAccess(actor);
     this.world.clock.tick();
     this.updateBranch(name, ZERO_SHA, actor);
   }
@@ -176,6 +191,11 @@ export class GitRepository {
     });
     this.onBranchUpdated(branch, before, after, forced, actor);
     return this.lastPush;
+  }
+
+  /** Pushing to a repository takes write access (GitHub's "write" role: "Can read, clone, and push"). */
+  protected requirePushAccess(login: string): void {
+    if (!canWrite(this.world.roleOf(this, login))) throw new Error(`@${login} cannot push to ${this.fullName}: pushing needs write access (setPermission)`);
   }
 
   /** For pull requests to follow their branches. */

@@ -14,6 +14,7 @@ import { SimulatedClock, type GitHubClock } from "./clock.js";
 import { checkCodeowners, CODEOWNERS_PATHS, type CodeownersError, type OwnerRef } from "./codeowners-check.js";
 import { executeGraphql } from "./graphql-execution.js";
 import { graphqlRoot } from "./graphql-nodes.js";
+import type { GitRepository } from "./git-repository.js";
 import { Repository } from "./repository.js";
 import type { JsonContext } from "./rest-json-pulls.js";
 import { repositoryJson, userJson, Urls, type AppInfo, type InstallationInfo } from "./rest-json.js";
@@ -159,7 +160,7 @@ export class LocalGitHub implements World {
     else repositories.set(repo.id, role);
   }
 
-  roleOf(repo: Repository, login: string): Role | undefined {
+  roleOf(repo: GitRepository, login: string): Role | undefined {
     const lower = login.toLowerCase();
     let role: Role | undefined = repo.owner.toLowerCase() === lower ? "admin" : repo.collaborators.get(lower);
     for (const team of this.accounts.allTeams()) {

@@ -17,7 +17,7 @@
  * - After a merge the pull request's files and commits stay as they were (a rebase-merged pull
  *   request keeps listing its original, pre-rebase commits).
  */
-import { canWrite, type PersonSpec, type Role } from "./accounts.js";
+import { canWrite, type PersonSpec } from "./accounts.js";
 import { githubTime } from "./clock.js";
 import { GitRepository, type RepositoryInit } from "./git-repository.js";
 import { MergeConflictError, mergeCommits, threeWayTree } from "./merge-methods.js";
@@ -62,8 +62,6 @@ export type InjectedCodeownersError = Pick<CodeownersError, "line" | "kind" | "m
 export class Repository extends GitRepository {
   readonly pulls = new Map<number, PullRequest>();
   readonly conversation: Conversation;
-  /** login (lower case) → role given directly (teams' roles are on the teams). */
-  readonly collaborators = new Map<string, Role>();
   /** Errors GitHub reports for the CODEOWNERS file in use, beyond what the checker finds (for tests of odd reports). */
   readonly injectedCodeownersErrors: InjectedCodeownersError[] = [];
   private nextNumber = 1;
@@ -71,11 +69,6 @@ export class Repository extends GitRepository {
   constructor(world: World, init: RepositoryInit) {
     super(world, init);
     this.conversation = new Conversation(world, this);
-  }
-
-  setPermission(login: string, role: Role | null): void {
-    if (role === null) this.collaborators.delete(login.toLowerCase());
-    else this.collaborators.set(login.toLowerCase(), role);
   }
 
   pull(number: number): PullRequest {

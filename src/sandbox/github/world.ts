@@ -44,5 +44,5 @@ export interface World {
   nextId(): number;
   emit(event: ModelEvent): WebhookDelivery;
   /** The strongest role `login` has in `repo` (owner, collaborator, or through an active team membership). */
-  roleOf(repo: Repository, login: string): Role | undefined;
+  roleOf(repo: GitRepository, login: string): Role | undefined;
 }
