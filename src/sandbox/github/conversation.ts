@@ -105,7 +105,7 @@ export class Conversation {
       startedAt: at,
       completedAt: status === "completed" ? at : null,
       output: outputOf(body),
-      annotations,
+      annotations: [...annotations],
       body,
       updates: [],
     };
