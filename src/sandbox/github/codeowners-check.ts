@@ -62,9 +62,10 @@ interface Token {
   column: number;
 }
 
+/** Whitespace separates tokens, except where escaped (`docs/my\ file.md`). */
 function tokenize(line: string): Token[] {
   const tokens: Token[] = [];
-  const pattern = /\S+/g;
+  const pattern = /(?:\\.|\S)+/g;
   let match: RegExpExecArray | null;
   while ((match = pattern.exec(line))) tokens.push({ text: match[0], column: match.index + 1 });
   return tokens;
@@ -74,7 +75,8 @@ function tokenize(line: string): Token[] {
 function unsupportedSyntax(pattern: string): { offset: number; detail: string } | undefined {
   if (pattern.startsWith("!")) return { offset: 0, detail: "negation (!) is not supported in CODEOWNERS" };
   if (pattern.startsWith("\\#")) return { offset: 0, detail: "escaping # with \\ is not supported in CODEOWNERS" };
-  const range = pattern.search(/[[\]]/);
+  // An escaped bracket (`\[`) is a literal character, not a range.
+  const range = pattern.search(/(?<!\\)[[\]]/);
   if (range !== -1) return { offset: range, detail: "character ranges ([ ]) are not supported in CODEOWNERS" };
   return undefined;
 }

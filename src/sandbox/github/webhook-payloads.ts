@@ -145,6 +145,9 @@ function commentPayload(context: WebhookContext, event: Extract<ModelEvent, { ki
 function checkRunPayload(context: WebhookContext, app: AppInfo, event: Extract<ModelEvent, { kind: "check_run" }>, common: Json): Json {
   const payload: Json = example("check_run", "rerequested");
   const run = checkRunJson(context, event.repo as Repository, event.run, app);
+  // Webhooks describe the app without `client_id`, and its owner as a webhook `user`.
+  const { client_id: _clientId, ...runApp } = run.app as Json;
+  run.app = { ...runApp, owner: context.user((runApp.owner as Json).login as string) };
   const { check_suite: _suite, ...fields } = run;
   const suite = { ...payload.check_run.check_suite, id: (run.check_suite as Json).id, head_sha: run.head_sha, app: run.app, pull_requests: run.pull_requests, status: run.status, conclusion: run.conclusion };
   const checkRun = { ...payload.check_run, ...fields, check_suite: suite };
