@@ -151,7 +151,7 @@ export class ObjectStore {
       for (const parent of commit.parents) if (wantedSet.has(parent)) place(parent);
       ordered.push(commit);
     };
-    place(head);
+    if (wantedSet.has(head)) place(head);
     return ordered;
   }
 }

@@ -13,26 +13,26 @@ export function fileChanges(objects: ObjectStore, from: Tree, to: Tree): FileCha
   for (const change of changes) {
     if (change.before && !change.after) removedByBlob.set(change.before.sha, [...(removedByBlob.get(change.before.sha) ?? []), change]);
   }
-  const renamedFrom = new Map<string, string>();
+  const renamedFrom = new Map<string, TreeChange>();
   const renamedAway = new Set<string>();
   for (const change of changes) {
     if (change.before || !change.after) continue;
     const source = removedByBlob.get(change.after.sha)?.find((candidate) => !renamedAway.has(candidate.path) && candidate.before!.mode === change.after!.mode);
     if (!source) continue;
-    renamedFrom.set(change.path, source.path);
+    renamedFrom.set(change.path, source);
     renamedAway.add(source.path);
   }
   return changes.filter((change) => !renamedAway.has(change.path)).map((change) => describe(objects, change, renamedFrom.get(change.path)));
 }
 
-function describe(objects: ObjectStore, change: TreeChange, previousFilename: string | undefined): FileChange {
-  const before = previousFilename ? undefined : change.before;
-  const status = previousFilename ? "renamed" : !change.before ? "added" : !change.after ? "removed" : "modified";
+function describe(objects: ObjectStore, change: TreeChange, renamedFrom: TreeChange | undefined): FileChange {
+  const before = renamedFrom ? renamedFrom.before : change.before;
+  const status = renamedFrom ? "renamed" : !change.before ? "added" : !change.after ? "removed" : "modified";
   const { additions, deletions } = lineStats(blobOf(objects, before), blobOf(objects, change.after));
   return {
     filename: change.path,
     status,
-    ...(previousFilename ? { previousFilename } : {}),
+    ...(renamedFrom ? { previousFilename: renamedFrom.path } : {}),
     sha: change.after && change.after.mode !== "160000" ? change.after.sha : null,
     additions,
     deletions,
