@@ -101,7 +101,7 @@ describe("the local GitHub's API", () => {
         author: repo.owner,
       });
       repo.commit("main", { files: {}, author: "bob", committer: { name: "Bob", email: "bob@example.com", login: "bob" } });
-      repo.injectedCodeownersErrors.push({ line: 8, kind: "Unknown owner", message: "as GitHub may report it" });
+      repo.injectedCodeownersErrors.push({ line: 8, kind: "Unknown owner", message: "as GitHub may report it", commit: repo.branch("main")! });
       const { data } = await flows.octokit.request("GET /repos/{owner}/{repo}/codeowners/errors", where());
       expect(data.errors.map((error) => [error.line, error.column, error.kind, error.path])).toEqual([
         [2, 1, "Invalid pattern", ".github/CODEOWNERS"],

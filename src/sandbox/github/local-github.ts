@@ -217,7 +217,9 @@ export class LocalGitHub implements World {
     if (!commit || !path) return undefined;
     const text = new TextDecoder().decode(repo.objects.blob(commit.tree.get(path)!.sha));
     const found = checkCodeowners(path, text, (owner) => this.ownerIsValid(repo, owner));
-    const injected = repo.injectedCodeownersErrors.map((extra) => ({ column: 1, source: "", suggestion: null, ...extra, path }));
+    const injected = repo.injectedCodeownersErrors
+      .filter((extra) => extra.commit === undefined || extra.commit === commit.sha)
+      .map(({ commit: _at, ...extra }) => ({ column: 1, source: "", suggestion: null, ...extra, path }));
     return [...found, ...injected].sort((a, b) => a.line - b.line || a.column - b.column);
   }
 

@@ -57,7 +57,11 @@ export interface MergeResult {
 
 export class PullRequestError extends Error {}
 
-export type InjectedCodeownersError = Pick<CodeownersError, "line" | "kind" | "message"> & Partial<Pick<CodeownersError, "column" | "source" | "suggestion">>;
+export type InjectedCodeownersError = Pick<CodeownersError, "line" | "kind" | "message"> &
+  Partial<Pick<CodeownersError, "column" | "source" | "suggestion">> & {
+    /** Only at this commit (default: at every ref). */
+    commit?: string;
+  };
 
 export class Repository extends GitRepository {
   readonly pulls = new Map<number, PullRequest>();
