@@ -8,6 +8,7 @@
  * gave answers 200 with the existing one instead of 201.
  */
 import { ANNOTATIONS_PER_REQUEST, REACTION_CONTENTS, type CheckAnnotationInput, type CheckRun, type IssueComment, type Reaction, type ReactionContent } from "./issues.js";
+import { updatePull } from "./pulls.js";
 import type { Repository } from "./repository.js";
 import type { World } from "./world.js";
 
@@ -28,7 +29,7 @@ export interface AppIdentity {
 }
 
 export class Conversation {
-  readonly checkRuns: CheckRun[] = [];
+  private readonly runs: CheckRun[] = [];
   private readonly comments = new Map<number, IssueComment[]>();
   private readonly reactions = new Map<number, Reaction[]>();
 
@@ -44,13 +45,19 @@ export class Conversation {
     const account = this.world.accounts.get(login, login.endsWith("[bot]") ? "Bot" : "User");
     const comment: IssueComment = { id: this.world.nextId(), issueNumber: number, user: { login: account.login, type: account.type === "Bot" ? "Bot" : "User" }, body, createdAt: at, updatedAt: at };
     this.comments.set(number, [...this.commentsOn(number), comment]);
-    pull.updatedAt = at;
+    updatePull(pull, { updatedAt: at });
     this.world.emit({ kind: "issue_comment", action: "created", repo: this.repo, pull, comment });
     return comment;
   }
 
-  commentsOn(number: number): IssueComment[] {
+  /** The comments on a pull request, oldest first. */
+  commentsOn(number: number): readonly IssueComment[] {
     return this.comments.get(number) ?? [];
+  }
+
+  /** Every check run on the repository, oldest first. */
+  get checkRuns(): readonly CheckRun[] {
+    return this.runs;
   }
 
   findComment(id: number): IssueComment | undefined {
@@ -62,8 +69,7 @@ export class Conversation {
   editComment(id: number, body: string): IssueComment {
     const comment = this.findComment(id);
     if (!comment) throw new ConversationError(404, "Not Found");
-    comment.body = body;
-    comment.updatedAt = this.world.clock.tick();
+    Object.assign(comment, { body, updatedAt: this.world.clock.tick() });
     return comment;
   }
 
@@ -109,25 +115,25 @@ export class Conversation {
       body,
       updates: [],
     };
-    this.checkRuns.push(run);
+    this.runs.push(run);
     return run;
   }
 
   updateCheckRun(id: number, app: AppIdentity, body: Record<string, unknown>): CheckRun {
-    const run = this.checkRuns.find((candidate) => candidate.id === id);
+    const run = this.runs.find((candidate) => candidate.id === id);
     if (!run || run.app.id !== app.id) throw new ConversationError(404, "Not Found");
     const annotations = annotationsOf(body);
     this.world.clock.tick();
-    run.updates.push(body);
-    run.annotations.push(...annotations);
-    if (body.output) run.output = outputOf(body);
+    // Each update adds its annotations to the run's.
+    Object.assign(run, { updates: [...run.updates, body], annotations: [...run.annotations, ...annotations] });
+    if (body.output) Object.assign(run, { output: outputOf(body) });
     if (typeof body.conclusion === "string") Object.assign(run, { conclusion: body.conclusion, status: "completed", completedAt: this.world.clock.now() });
     return run;
   }
 
   /** Someone presses "Re-run" on a check run: GitHub sends `check_run.rerequested` to the app that owns it. */
   rerequestCheckRun(id: number, by: string): Record<string, unknown> {
-    const run = this.checkRuns.find((candidate) => candidate.id === id);
+    const run = this.runs.find((candidate) => candidate.id === id);
     if (!run) throw new ConversationError(404, `no check run ${id}`);
     this.world.clock.tick();
     return this.world.emit({ kind: "check_run", action: "rerequested", repo: this.repo, run, sender: by }).payload;

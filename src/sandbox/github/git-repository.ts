@@ -5,6 +5,9 @@
  * what the API reports about history is always what the history is.
  */
 import { ActivityLog, type ActivityType } from "./activity.js";
+
+/** The activity log as others see it: read, never written (only branch updates write it). */
+export type ActivityView = Pick<ActivityLog, "all" | "list">;
 import { canWrite, type PersonSpec, type Role } from "./accounts.js";
 import { githubTime } from "./clock.js";
 import { threeWayTree } from "./merge-methods.js";
@@ -41,7 +44,7 @@ const PUSH_PAYLOAD_COMMITS = 20;
 
 export class GitRepository {
   readonly objects = new ObjectStore();
-  readonly activity: ActivityLog;
+  private readonly activityLog: ActivityLog;
   readonly id: number;
   readonly owner: string;
   readonly name: string;
@@ -49,9 +52,9 @@ export class GitRepository {
   readonly installationId: number;
   readonly isPrivate: boolean;
   readonly createdAt: Date;
-  pushedAt: Date | null = null;
+  private lastPushAt: Date | null = null;
   /** login (lower case) → role given directly (teams' roles are on the teams). */
-  readonly collaborators = new Map<string, Role>();
+  private readonly collaborators = new Map<string, Role>();
   private readonly refs = new Map<string, string>();
   private readonly everPushed = new Set<string>();
 
@@ -61,7 +64,20 @@ export class GitRepository {
   ) {
     ({ id: this.id, owner: this.owner, name: this.name, defaultBranch: this.defaultBranch, installationId: this.installationId, createdAt: this.createdAt } = init);
     this.isPrivate = init.private;
-    this.activity = new ActivityLog(() => world.nextId());
+    this.activityLog = new ActivityLog(() => world.nextId());
+  }
+
+  get activity(): ActivityView {
+    return this.activityLog;
+  }
+
+  get pushedAt(): Date | null {
+    return this.lastPushAt;
+  }
+
+  /** The role given to `login` directly in this repository, if any. */
+  directRole(login: string): Role | undefined {
+    return this.collaborators.get(login.toLowerCase());
   }
 
   get fullName(): string {
@@ -170,9 +186,9 @@ export class GitRepository {
     if (deleted) this.refs.delete(branch);
     else this.refs.set(branch, after);
     const now = this.world.clock.now();
-    this.pushedAt = now;
+    this.lastPushAt = now;
     const activityType = type ?? (created ? "branch_creation" : deleted ? "branch_deletion" : forced ? "force_push" : "push");
-    this.activity.record({ before, after, ref: `refs/heads/${branch}`, timestamp: now, activityType, actor });
+    this.activityLog.record({ before, after, ref: `refs/heads/${branch}`, timestamp: now, activityType, actor });
     const commits = deleted ? [] : this.newCommits(branch, created ? undefined : before, after);
     const known = new Set(commits.filter((commit) => this.everPushed.has(commit.sha)).map((commit) => commit.sha));
     for (const commit of commits) this.everPushed.add(commit.sha);

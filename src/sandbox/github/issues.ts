@@ -3,20 +3,20 @@
  * comments), reactions on them, and check runs with their annotations.
  */
 export interface IssueComment {
-  id: number;
-  issueNumber: number;
+  readonly id: number;
+  readonly issueNumber: number;
   /** The login as GitHub shows it; the app's comments are written by `<slug>[bot]`, type Bot. */
-  user: { login: string; type: "User" | "Bot" };
-  body: string;
-  createdAt: Date;
-  updatedAt: Date;
+  readonly user: { readonly login: string; readonly type: "User" | "Bot" };
+  readonly body: string;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
 }
 
 export interface Reaction {
-  id: number;
-  login: string;
-  content: ReactionContent;
-  createdAt: Date;
+  readonly id: number;
+  readonly login: string;
+  readonly content: ReactionContent;
+  readonly createdAt: Date;
 }
 
 export const REACTION_CONTENTS = ["+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes"] as const;
@@ -32,22 +32,22 @@ export interface CheckAnnotationInput {
 }
 
 export interface CheckRun {
-  id: number;
-  app: { id: number; slug: string; name: string; owner: string };
-  name: string;
-  headSha: string;
-  status: string;
-  conclusion: string | null;
-  externalId: string | null;
-  startedAt: Date;
-  completedAt: Date | null;
-  output: { title: string | null; summary: string | null; text: string | null };
-  /** Every annotation so far: "each update appends" (GitHub's check runs API). */
-  annotations: CheckAnnotationInput[];
+  readonly id: number;
+  readonly app: { readonly id: number; readonly slug: string; readonly name: string; readonly owner: string };
+  readonly name: string;
+  readonly headSha: string;
+  readonly status: string;
+  readonly conclusion: string | null;
+  readonly externalId: string | null;
+  readonly startedAt: Date;
+  readonly completedAt: Date | null;
+  readonly output: { readonly title: string | null; readonly summary: string | null; readonly text: string | null };
+  /** Every annotation so far: each update adds its own (GitHub's check runs API). */
+  readonly annotations: readonly CheckAnnotationInput[];
   /** The create request's body, as the app sent it. */
-  body: Record<string, unknown>;
+  readonly body: Readonly<Record<string, unknown>>;
   /** Each update request's body, in order. */
-  updates: Record<string, unknown>[];
+  readonly updates: readonly Readonly<Record<string, unknown>>[];
 }
 
 /** "The Checks API limits the number of annotations to a maximum of 50 per API request." */

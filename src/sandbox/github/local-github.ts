@@ -73,7 +73,7 @@ export class LocalGitHub implements World {
   readonly failures: { method: string; path: RegExp; status: number }[] = [];
   /** What GitHub would have delivered, in order. */
   readonly webhooks: WebhookDelivery[] = [];
-  readonly installations: InstallationInfo[] = [];
+  private readonly installationList: InstallationInfo[] = [];
   /** Delay before each answer, to let concurrent handlers overlap as they would against GitHub. */
   latencyMs = 0;
   private readonly repositoryList: Repository[] = [];
@@ -110,11 +110,15 @@ export class LocalGitHub implements World {
     return this.repositoryList;
   }
 
+  get installations(): readonly InstallationInfo[] {
+    return this.installationList;
+  }
+
   createInstallation(spec: { account: string; id?: number }): InstallationInfo {
     const id = spec.id ?? this.nextId();
     if (this.installations.some((installation) => installation.id === id)) throw new Error(`installation ${id} already exists`);
     const installation = { id, account: this.accounts.get(spec.account).login, createdAt: this.clock.tick() };
-    this.installations.push(installation);
+    this.installationList.push(installation);
     return installation;
   }
 
@@ -162,7 +166,7 @@ export class LocalGitHub implements World {
 
   roleOf(repo: GitRepository, login: string): Role | undefined {
     const lower = login.toLowerCase();
-    let role: Role | undefined = repo.owner.toLowerCase() === lower ? "admin" : repo.collaborators.get(lower);
+    let role: Role | undefined = repo.owner.toLowerCase() === lower ? "admin" : repo.directRole(lower);
     for (const team of this.accounts.allTeams()) {
       if (team.members.get(lower) === "active") role = strongerRole(role, team.repositories.get(repo.id));
     }

@@ -10,13 +10,13 @@ export type ReviewState = "APPROVED" | "CHANGES_REQUESTED" | "COMMENTED" | "DISM
 export type MergeMethod = "merge" | "squash" | "rebase";
 
 export interface Review {
-  id: number;
-  login: string;
-  state: ReviewState;
+  readonly id: number;
+  readonly login: string;
+  readonly state: ReviewState;
   /** The head commit the reviewer saw. */
-  commitId: string;
-  submittedAt: Date;
-  body: string;
+  readonly commitId: string;
+  readonly submittedAt: Date;
+  readonly body: string;
 }
 
 /** Timeline events the model records, as GraphQL's PullRequest.timelineItems names them. */
@@ -61,28 +61,40 @@ export interface MergeRecord {
   landed: string[];
 }
 
-export class PullRequest {
-  state: "open" | "closed" = "open";
+/** What changes over a pull request's life; only the repository's operations change it (see `updatePull`). */
+export interface PullState {
+  state: "open" | "closed";
   headSha: string;
   /** The base branch's tip when the pull request was opened or its head last updated. */
   baseSha: string;
+  baseRef: string;
   updatedAt: Date;
-  closedAt: Date | null = null;
-  merged: MergeRecord | null = null;
-  readonly reviews: Review[] = [];
-  readonly timeline: TimelineEvent[] = [];
+  closedAt: Date | null;
+  merged: MergeRecord | null;
   /** Files and commits as they were when the pull request closed. */
-  frozen: PullChanges | null = null;
+  frozen: PullChanges | null;
+}
+
+export class PullRequest implements Readonly<PullState> {
+  readonly state: "open" | "closed" = "open";
+  readonly headSha: string;
+  readonly baseSha: string;
+  readonly updatedAt: Date;
+  readonly closedAt: Date | null = null;
+  readonly merged: MergeRecord | null = null;
+  readonly frozen: PullChanges | null = null;
+  readonly reviews: readonly Review[] = [];
+  readonly timeline: readonly TimelineEvent[] = [];
 
   constructor(
     readonly number: number,
     readonly id: number,
     readonly author: string,
     readonly headRef: string,
-    public baseRef: string,
+    readonly baseRef: string,
     readonly title: string,
     readonly body: string,
-    public draft: boolean,
+    readonly draft: boolean,
     readonly createdAt: Date,
     tips: { head: string; base: string },
   ) {
@@ -95,4 +107,24 @@ export class PullRequest {
   review(id: number): Review | undefined {
     return this.reviews.find((review) => review.id === id);
   }
+}
+
+/**
+ * The only ways a pull request changes, for the repository's operations. They are not exported
+ * from `src/sandbox/github.ts`: tests change pull requests by operating on the repository.
+ */
+export function updatePull(pull: PullRequest, changes: Partial<PullState>): void {
+  Object.assign(pull, changes);
+}
+
+export function addReview(pull: PullRequest, review: Review): void {
+  (pull.reviews as Review[]).push(review);
+}
+
+export function dismiss(review: Review): void {
+  Object.assign(review, { state: "DISMISSED" });
+}
+
+export function addTimelineEvent(pull: PullRequest, event: TimelineEvent): void {
+  (pull.timeline as TimelineEvent[]).push(event);
 }

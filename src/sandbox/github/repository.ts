@@ -22,7 +22,7 @@ import { githubTime } from "./clock.js";
 import { GitRepository, type RepositoryInit } from "./git-repository.js";
 import { MergeConflictError, mergeCommits, threeWayTree } from "./merge-methods.js";
 import { fileChanges } from "./pull-changes.js";
-import { PullRequest, type MergeMethod, type PullChanges, type ReviewState, type TimelineEvent } from "./pulls.js";
+import { addReview, addTimelineEvent, dismiss, PullRequest, updatePull, type MergeMethod, type PullChanges, type ReviewState, type TimelineEvent } from "./pulls.js";
 import { WEB_FLOW } from "./accounts.js";
 import { Conversation } from "./conversation.js";
 import type { TreeEntry } from "./git-objects.js";
@@ -64,7 +64,7 @@ export type InjectedCodeownersError = Pick<CodeownersError, "line" | "kind" | "m
   };
 
 export class Repository extends GitRepository {
-  readonly pulls = new Map<number, PullRequest>();
+  private readonly pullsByNumber = new Map<number, PullRequest>();
   readonly conversation: Conversation;
   /** Errors GitHub reports for the CODEOWNERS file in use, beyond what the checker finds (for tests of odd reports). */
   readonly injectedCodeownersErrors: InjectedCodeownersError[] = [];
@@ -75,8 +75,12 @@ export class Repository extends GitRepository {
     this.conversation = new Conversation(world, this);
   }
 
+  get pulls(): ReadonlyMap<number, PullRequest> {
+    return this.pullsByNumber;
+  }
+
   pull(number: number): PullRequest {
-    const pull = this.pulls.get(number);
+    const pull = this.pullsByNumber.get(number);
     if (!pull) throw new PullRequestError(`${this.fullName} has no pull request #${number}`);
     return pull;
   }
@@ -92,7 +96,7 @@ export class Repository extends GitRepository {
     }
     const number = this.nextNumber++;
     const pull = new PullRequest(number, this.world.nextId(), this.world.accounts.get(spec.author).login, spec.head, base, spec.title ?? `Changes from ${spec.head}`, spec.body ?? "", spec.draft ?? false, this.world.clock.tick(), { head: headTip, base: baseTip });
-    this.pulls.set(number, pull);
+    this.pullsByNumber.set(number, pull);
     this.world.emit({ kind: "pull_request", action: "opened", repo: this, pull, sender: pull.author });
     return number;
   }
@@ -130,8 +134,8 @@ export class Repository extends GitRepository {
     if (!this.changes(pull).commits.some((commit) => commit.sha === commitId)) throw new PullRequestError(`${commitId} is not a commit of #${number}`);
     const submittedAt = this.world.clock.tick();
     const review = { id: this.world.nextId(), login: this.world.accounts.get(login).login, state: state === "DISMISSED" ? "APPROVED" : state, commitId, submittedAt, body: options.body ?? "" } as const;
-    pull.reviews.push({ ...review });
-    pull.updatedAt = submittedAt;
+    addReview(pull, { ...review });
+    updatePull(pull, { updatedAt: submittedAt });
     this.world.emit({ kind: "pull_request_review", action: "submitted", repo: this, pull, review: pull.reviews.at(-1)!, sender: review.login });
     if (state === "DISMISSED") this.dismissReview(number, review.id, this.owner);
     return review.id;
@@ -143,8 +147,8 @@ export class Repository extends GitRepository {
     const review = pull.review(reviewId);
     if (!review || (review.state !== "APPROVED" && review.state !== "CHANGES_REQUESTED")) throw new PullRequestError(`review ${reviewId} on #${number} cannot be dismissed`);
     this.requireWrite(by, "dismiss a review");
-    review.state = "DISMISSED";
-    pull.updatedAt = this.world.clock.tick();
+    dismiss(review);
+    updatePull(pull, { updatedAt: this.world.clock.tick() });
     this.world.emit({ kind: "pull_request_review", action: "dismissed", repo: this, pull, review, sender: by });
   }
 
@@ -156,7 +160,7 @@ export class Repository extends GitRepository {
     const at = this.world.clock.tick();
     const from = { ref: pull.baseRef, sha: pull.baseSha };
     this.addTimeline(pull, { type: "BaseRefChangedEvent", createdAt: at, actor, previousRefName: from.ref, currentRefName: newBase });
-    Object.assign(pull, { baseRef: newBase, baseSha: tip, updatedAt: at });
+    updatePull(pull, { baseRef: newBase, baseSha: tip, updatedAt: at });
     this.world.emit({ kind: "pull_request", action: "edited", repo: this, pull, sender: actor, changes: { base: { ref: { from: from.ref }, sha: { from: from.sha } } } });
   }
 
@@ -185,8 +189,7 @@ export class Repository extends GitRepository {
       message: method === "merge" ? `Merge pull request #${number} from ${this.owner}/${pull.headRef}\n\n${pull.title}` : `${pull.title} (#${number})`,
     });
     const sha = landed.at(-1)!.sha;
-    pull.frozen = changes;
-    Object.assign(pull, { state: "closed", closedAt: at, updatedAt: at, merged: { at, by: this.world.accounts.get(options.by).login, commitSha: sha, method, landed: landed.map((commit) => commit.sha) } });
+    updatePull(pull, { frozen: changes, state: "closed", closedAt: at, updatedAt: at, merged: { at, by: this.world.accounts.get(options.by).login, commitSha: sha, method, landed: landed.map((commit) => commit.sha) } });
     this.addTimeline(pull, { type: "MergedEvent", createdAt: at, actor: options.by, commit: sha, mergeRefName: pull.baseRef });
     this.addTimeline(pull, { type: "ClosedEvent", createdAt: at, actor: options.by });
     const push = this.updateBranch(pull.baseRef, sha, options.by, "pr_merge");
@@ -194,22 +197,21 @@ export class Repository extends GitRepository {
     return { sha, landed: landed.map((commit) => commit.sha), closed: closed.payload, push: push.payload };
   }
 
-  /** Closes without merging; returns the `pull_request.closed` webhook. */
-  closePull(number: number, actor: string): Record<string, unknown> {
+  /** Closes without merging (by default as its author); returns the `pull_request.closed` webhook. */
+  closePull(number: number, actor: string = this.pull(number).author): Record<string, unknown> {
     const pull = this.openPullRequest(number);
     const at = this.world.clock.tick();
-    pull.frozen = this.changes(pull);
-    Object.assign(pull, { state: "closed", closedAt: at, updatedAt: at });
+    updatePull(pull, { frozen: this.changes(pull), state: "closed", closedAt: at, updatedAt: at });
     this.addTimeline(pull, { type: "ClosedEvent", createdAt: at, actor });
     return this.world.emit({ kind: "pull_request", action: "closed", repo: this, pull, sender: actor }).payload;
   }
 
-  reopenPull(number: number, actor: string): Record<string, unknown> {
+  reopenPull(number: number, actor: string = this.pull(number).author): Record<string, unknown> {
     const pull = this.pull(number);
     const head = this.branch(pull.headRef);
     if (pull.state === "open" || pull.merged || !head) throw new PullRequestError(`#${number} cannot be reopened`);
     const at = this.world.clock.tick();
-    Object.assign(pull, { state: "open", closedAt: null, updatedAt: at, frozen: null, headSha: head, baseSha: this.branch(pull.baseRef) ?? pull.baseSha });
+    updatePull(pull, { state: "open", closedAt: null, updatedAt: at, frozen: null, headSha: head, baseSha: this.branch(pull.baseRef) ?? pull.baseSha });
     this.addTimeline(pull, { type: "ReopenedEvent", createdAt: at, actor });
     return this.world.emit({ kind: "pull_request", action: "reopened", repo: this, pull, sender: actor }).payload;
   }
@@ -223,7 +225,7 @@ export class Repository extends GitRepository {
       }
       if (pull.headRef !== branch || after === pull.headSha) continue;
       if (forced) this.addTimeline(pull, { type: "HeadRefForcePushedEvent", createdAt: now, actor, ref: branch, beforeCommit: before, afterCommit: after });
-      Object.assign(pull, { headSha: after, baseSha: this.branch(pull.baseRef) ?? pull.baseSha, updatedAt: now });
+      updatePull(pull, { headSha: after, baseSha: this.branch(pull.baseRef) ?? pull.baseSha, updatedAt: now });
       this.world.emit({ kind: "pull_request", action: "synchronize", repo: this, pull, sender: actor, before });
     }
   }
@@ -239,7 +241,7 @@ export class Repository extends GitRepository {
   }
 
   private addTimeline(pull: PullRequest, event: DistributiveOmit<TimelineEvent, "id">): void {
-    pull.timeline.push({ ...event, id: this.world.nextId() } as TimelineEvent);
+    addTimelineEvent(pull, { ...event, id: this.world.nextId() } as TimelineEvent);
   }
 
   private mergedEntries(contents: Record<string, string | Uint8Array | null>): Map<string, TreeEntry | undefined> {
