@@ -15,7 +15,8 @@ const WARMUP = 20;
 export async function benchPullRequest(): Promise<BenchResult> {
   const github = new FakeGitHub();
   const repo = github.repo;
-  repo.setPermission("alice", "write");
+  for (const login of ["alice", "bob"]) repo.setPermission(login, "write");
+  github.grantTeam("acme", "platform", repo, "write");
   repo.commit("main", {
     files: { ".github/jitsudo.yml": "rules:\n  - permission_sets: [ReadOnlyAccess]\n    accounts: [\"*\"]\n    max_duration: 8h\n", ".github/CODEOWNERS": "/access-requests/ @bob @acme/platform\n" },
     author: "Codertocat",
