@@ -183,7 +183,8 @@ describe("the local GitHub's API", () => {
 
   describe("installations", () => {
     it("see only their own repositories, whatever the spelling", async () => {
-      const second = flows.github.createRepository({ owner: "acme", name: "access" });
+      const second = flows.github.createRepository({ owner: repo.owner, name: "second-access" });
+      expect(() => flows.github.createRepository({ owner: "acme", name: "access" })).toThrow("installation 1 is on Codertocat");
       flows.github.createInstallation({ account: "other-org", id: 2 });
       flows.github.createRepository({ owner: "other-org", name: "access", installationId: 2 });
       const mine = await flows.octokit.paginate("GET /installation/repositories", { per_page: 1 });

@@ -58,7 +58,7 @@ async function retargetAndForcePush(flows: Flows, repo: Repository): Promise<voi
 
 async function moreRepositoriesAndInstallations(flows: Flows): Promise<void> {
   const { github } = flows;
-  const second = github.createRepository({ owner: "acme", name: "access" });
+  const second = github.createRepository({ owner: "Codertocat", name: "second-access" });
   seedAccessRepository(github, second);
   const number = openRequest(second, "alice/second", { "access-requests/alice.yaml": request("second repository") });
   await exerciseGateway(flows, second, number);

@@ -126,6 +126,8 @@ export class LocalGitHub implements World {
     const installationId = spec.installationId ?? INSTALLATION_ID;
     const installation = this.installations.find((candidate) => candidate.id === installationId);
     if (!installation) throw new Error(`no installation ${installationId}; create it first`);
+    // An installation is on one account and covers repositories of that account only.
+    if (installation.account.toLowerCase() !== spec.owner.toLowerCase()) throw new Error(`installation ${installationId} is on ${installation.account}, so it cannot hold a repository of ${spec.owner}`);
     if (this.findRepository(spec.owner, spec.name)) throw new Error(`${spec.owner}/${spec.name} already exists`);
     const owner = this.accounts.get(spec.owner).login;
     const repo = new Repository(this, { id: spec.id ?? this.nextId(), owner, name: spec.name, defaultBranch: spec.defaultBranch ?? "main", installationId, private: spec.private ?? false, createdAt: this.clock.tick() });
