@@ -4,7 +4,7 @@
  * scenario is about (the pull request, its head, base and merge commits, the pushed commits, the
  * comment, the check run, the repository and the installation) is filled from the model.
  */
-import webhookExamples from "@octokit/webhooks-examples";
+import { createRequire } from "node:module";
 import type { Accounts } from "./accounts.js";
 import { diffTrees, type Commit, type ObjectStore } from "./git-objects.js";
 import type { GitRepository } from "./git-repository.js";
@@ -22,7 +22,8 @@ export interface WebhookContext extends JsonContext {
 
 type Json = Record<string, any>;
 
-const examples = webhookExamples as unknown as { name: string; examples: Json[] }[];
+// A JSON package: required, since importing JSON from ESM needs import attributes Node 20 and tsc disagree on.
+const examples = createRequire(import.meta.url)("@octokit/webhooks-examples") as { name: string; examples: Json[] }[];
 
 export function webhookPayload(context: WebhookContext, event: ModelEvent): WebhookDelivery {
   const hooks = webhookContext(context);
