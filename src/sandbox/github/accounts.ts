@@ -74,20 +74,21 @@ export class Accounts {
     return this.byEmail.get(email.toLowerCase()) ?? null;
   }
 
-  /** A commit signature at `date` for a person spec. */
+  /** A commit signature at `date` for a person spec; a full spec's e-mail becomes linked to its login. */
   signature(person: PersonSpec, date: string): Signature {
     if (person === null) return { name: "Someone", email: "someone@unlinked.example", date, login: null };
     if (typeof person === "string") {
       const account = this.get(person);
       return { name: account.name, email: account.email, date, login: account.login };
     }
-    if (person.login !== null) {
-      const account = this.get(person.login);
-      this.byEmail.set(person.email.toLowerCase(), account.login);
-    } else if (this.loginForEmail(person.email)) {
-      throw new Error(`${person.email} is linked to @${this.loginForEmail(person.email)}; an unlinked author needs an unlinked address`);
+    if (person.login === null) {
+      const linked = this.loginForEmail(person.email);
+      if (linked) throw new Error(`${person.email} is linked to @${linked}; an unlinked author needs an address no account has`);
+      return { name: person.name, email: person.email, date, login: null };
     }
-    return { name: person.name, email: person.email, date, login: person.login === null ? null : this.get(person.login).login };
+    const account = this.get(person.login);
+    this.byEmail.set(person.email.toLowerCase(), account.login);
+    return { name: person.name, email: person.email, date, login: account.login };
   }
 
   team(org: string, slug: string): Team | undefined {

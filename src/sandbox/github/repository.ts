@@ -17,7 +17,7 @@
  * - After a merge the pull request's files and commits stay as they were (a rebase-merged pull
  *   request keeps listing its original, pre-rebase commits).
  */
-import { canWrite, type PersonSpec } from "./accounts.js";
+import { canWrite } from "./accounts.js";
 import { githubTime } from "./clock.js";
 import { GitRepository, type RepositoryInit } from "./git-repository.js";
 import { MergeConflictError, mergeCommits, threeWayTree } from "./merge-methods.js";
@@ -256,4 +256,3 @@ export class Repository extends GitRepository {
 
 type DistributiveOmit<T, K extends keyof T> = T extends unknown ? Omit<T, K> : never;
 
-export type { PersonSpec };

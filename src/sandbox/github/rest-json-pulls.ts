@@ -11,7 +11,7 @@ import { Buffer } from "node:buffer";
 import type { Account } from "./accounts.js";
 import { githubTime } from "./clock.js";
 import type { Commit, Signature } from "./git-objects.js";
-import type { FileChange, PullChanges, PullRequest, Review } from "./pulls.js";
+import type { FileChange, PullRequest, Review } from "./pulls.js";
 import type { Repository } from "./repository.js";
 import { nodeId, type Urls } from "./rest-json.js";
 
@@ -209,4 +209,3 @@ function parentsJson(context: JsonContext, repo: Repository, commit: Commit): { 
   }));
 }
 
-export type { PullChanges };

@@ -6,7 +6,7 @@
  * else takes an installation token (`token ghs_...`), which sees only that installation's
  * repositories (others are 404, as GitHub hides what a token cannot read).
  */
-import type { Account, Accounts, Role } from "./accounts.js";
+import type { Accounts, Role } from "./accounts.js";
 import { githubTime, type GitHubClock } from "./clock.js";
 import type { Repository } from "./repository.js";
 import type { JsonContext } from "./rest-json-pulls.js";
@@ -110,4 +110,3 @@ export function page(context: RouteContext, request: RestRequest, items: readonl
   return [200, wrap ? wrap(slice) : slice, links.length > 0 ? { link: links.join(", ") } : {}];
 }
 
-export type { Account };
