@@ -1,13 +1,12 @@
 /**
  * The verdict on one merged pull request with 20 request files, 10 reviews and 3 team owners,
- * through the app (Probot's webhook pipeline, the real Octokit) against a zero-latency GitHub
- * stub, recorded in PostgreSQL. Reports the handler time and every GitHub call one merge makes:
+ * through the app (Probot's webhook pipeline, the real Octokit) against the zero-latency local
+ * GitHub, recorded in PostgreSQL. Reports the handler time and every GitHub call one merge makes:
  * none may repeat, and each team membership is asked once per verdict, not once per file.
  */
 import { performance } from "node:perf_hooks";
 import { FakeGitHub } from "../test/support/fake-github.js";
 import { benchApp } from "./support/app.js";
-import { pullRequestMergedEvent } from "../test/support/payloads.js";
 import { benchDatabase } from "./support/database.js";
 import { summarize, type BenchResult } from "./stats.js";
 
@@ -19,42 +18,56 @@ const WARMUP = 10;
 
 export async function benchMergeVerdict(): Promise<BenchResult> {
   const database = await benchDatabase("merge_verdict");
-  const base = "b".repeat(40);
-  const head = "a".repeat(40);
   const github = new FakeGitHub();
-  github.setFile(base, ".github/jitsudo.yml", 'rules:\n  - permission_sets: [ReadOnlyAccess]\n    accounts: ["*"]\n    max_duration: 8h\n    approvals: 2\n');
-  github.setFile(base, ".github/CODEOWNERS", `/access-requests/ ${TEAMS.map((team) => `@acme/${team}`).join(" ")}\n`);
-  const paths = Array.from({ length: FILES }, (_, index) => `access-requests/team/request-${index}.yaml`);
-  for (const [index, path] of paths.entries()) {
-    github.setFile(head, path, `account: "123456789012"\npermission_set: ReadOnlyAccess\nduration: 2h\nreason: "Investigate incident ${index} in production"\n`);
-  }
+  const repo = github.repo;
   const reviewers = Array.from({ length: REVIEWERS }, (_, index) => `reviewer-${index}`);
+  repo.setPermission("alice", "write");
   for (const [index, login] of reviewers.entries()) {
-    github.teamMembers.set(`acme/${TEAMS[index % TEAMS.length]}:${login}`, "active");
-    github.permissions.set(login, "write");
+    github.setTeamMembership("acme", TEAMS[index % TEAMS.length]!, login, "active");
+    repo.setPermission(login, "write");
   }
-  github.reviews.set(7, reviewers.map((login) => ({ login, state: "APPROVED" as const, commitId: head })));
-  github.commits.set(7, [{ sha: head, author: "alice", committer: "alice" }]);
-  github.addPull({ number: 7, headSha: head, baseSha: base, baseRef: "main", author: "alice", state: "closed", files: paths.map((filename) => ({ filename, status: "added" })) });
+  for (const team of TEAMS) github.grantTeam("acme", team, repo, "write");
+  repo.commit("main", {
+    files: {
+      ".github/jitsudo.yml": 'rules:\n  - permission_sets: [ReadOnlyAccess]\n    accounts: ["*"]\n    max_duration: 8h\n    approvals: 2\n',
+      ".github/CODEOWNERS": `/access-requests/ ${TEAMS.map((team) => `@acme/${team}`).join(" ")}\n`,
+    },
+    author: "Codertocat",
+  });
   const app = await benchApp(github, { db: database.db });
+
+  /** One pull request adding FILES request files, approved by every reviewer and merged; returns the merge webhook. */
+  const mergedPullRequest = (iteration: number) => {
+    const branch = `alice/batch-${iteration}`;
+    repo.createBranch(branch, "main", "alice");
+    const files = Object.fromEntries(
+      Array.from({ length: FILES }, (_, index) => [
+        `access-requests/team/request-${iteration}-${index}.yaml`,
+        `account: "123456789012"\npermission_set: ReadOnlyAccess\nduration: 2h\nreason: "Investigate incident ${index} in production"\n`,
+      ]),
+    );
+    repo.commit(branch, { files, author: "alice" });
+    const number = repo.openPull({ head: branch, author: "alice" });
+    for (const login of reviewers) repo.review(number, login, "APPROVED");
+    return repo.merge(number, { by: reviewers[0]! });
+  };
 
   const times: number[] = [];
   let calls: string[] = [];
+  let lastMerge = "";
   try {
     for (let iteration = 0; iteration < WARMUP + ITERATIONS; iteration++) {
-      // Each iteration is a new merge of the same pull request content: a new verdict, not a redelivery.
-      const merge = iteration.toString(16).padStart(4, "0").padEnd(40, "e");
-      for (const path of paths) github.setFile(merge, path, github.trees.get(head)!.get(path)!);
-      github.parents.set(merge, [base, head]);
+      // Each iteration is a new merged pull request of the same shape: a new verdict, not a redelivery.
+      const merged = mergedPullRequest(iteration);
+      lastMerge = merged.sha;
       github.calls.length = 0;
-      const payload = pullRequestMergedEvent({ number: 7, headSha: head, baseSha: base, author: "alice", mergeCommitSha: merge });
       const started = performance.now();
-      await app.receive("pull_request", payload);
+      await app.receive("pull_request", merged.closed);
       const elapsed = performance.now() - started;
       if (iteration >= WARMUP) times.push(elapsed);
       calls = github.callLines().filter((line) => !line.endsWith("/access_tokens"));
     }
-    const granted = Number((await database.db("grants").where({ merge_commit_sha: (WARMUP + ITERATIONS - 1).toString(16).padStart(4, "0").padEnd(40, "e") }).count({ n: "*" }))[0]!.n);
+    const granted = Number((await database.db("grants").where({ merge_commit_sha: lastMerge }).count({ n: "*" }))[0]!.n);
     if (granted !== FILES) throw new Error(`the benchmark's merge granted ${granted} of ${FILES} files: the scenario is wrong`);
   } finally {
     app.stop();
@@ -62,7 +75,7 @@ export async function benchMergeVerdict(): Promise<BenchResult> {
   }
   const memberships = calls.filter((line) => line.includes("/memberships/"));
   return {
-    name: `merge verdict: ${FILES} request files, ${REVIEWERS} reviews, ${TEAMS.length} team owners, zero-latency GitHub stub, recorded in PostgreSQL`,
+    name: `merge verdict: ${FILES} request files, ${REVIEWERS} reviews, ${TEAMS.length} team owners, zero-latency local GitHub, recorded in PostgreSQL`,
     figures: {
       handler_ms: summarize(times),
       github_calls_per_merge: calls.length,

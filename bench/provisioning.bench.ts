@@ -15,7 +15,6 @@ import { DEFAULT_WORKER_SETTINGS } from "../src/jobs/context.js";
 import { Prng } from "../src/sandbox/prng.js";
 import { approveGrant, INSTANCE_ARN, startAwsWorld, startTestWorker, type AwsWorld } from "../test/support/aws-world.js";
 import { FakeGitHub } from "../test/support/fake-github.js";
-import { pullRequestMergedEvent } from "../test/support/payloads.js";
 import { benchApp } from "./support/app.js";
 import { benchDatabase } from "./support/database.js";
 import { grantRow } from "./support/grants.js";
@@ -148,28 +147,25 @@ export async function benchMergeToCreate(): Promise<BenchResult> {
   const world = await startAwsWorld({ provisioningDelayMs: 200 });
   const { db } = database;
   const github = new FakeGitHub();
-  const base = "b".repeat(40);
-  github.setFile(base, ".github/jitsudo.yml", 'users:\n  alice: alice@example.com\nrules:\n  - permission_sets: [ReadOnlyAccess]\n    accounts: ["*"]\n    max_duration: 8h\n');
-  github.setFile(base, ".github/CODEOWNERS", "/access-requests/ @bob\n");
-  github.permissions.set("bob", "write");
+  const repo = github.repo;
+  for (const login of ["alice", "bob"]) repo.setPermission(login, "write");
+  repo.commit("main", {
+    files: { ".github/jitsudo.yml": 'users:\n  alice: alice@example.com\nrules:\n  - permission_sets: [ReadOnlyAccess]\n    accounts: ["*"]\n    max_duration: 8h\n', ".github/CODEOWNERS": "/access-requests/ @bob\n" },
+    author: "Codertocat",
+  });
   const { accountIds } = addOrganisation(world, MERGES, 0);
   const app = await benchApp(github, { db });
   const running = await startTestWorker(db, world, { settings: SETTINGS });
   const delivered = new Map<string, number>();
   try {
     for (let index = 0; index < MERGES; index++) {
-      const number = 100 + index;
-      const head = `a${String(index).padStart(39, "0")}`;
-      const merge = `e${String(index).padStart(39, "0")}`;
-      const path = `access-requests/alice-${index}.yaml`;
-      const request = `account: "${accountIds[index]}"\npermission_set: ReadOnlyAccess\nduration: 1h\nreason: "Benchmark merge ${index}"\n`;
-      github.setFile(head, path, request);
-      github.setFile(merge, path, request);
-      github.parents.set(merge, [base, head]);
-      github.addPull({ number, headSha: head, baseSha: base, baseRef: "main", author: "alice", state: "closed", files: [{ filename: path, status: "added" }] });
-      github.reviews.set(number, [{ login: "bob", state: "APPROVED", commitId: head }]);
-      github.commits.set(number, [{ sha: head, author: "alice", committer: "alice" }]);
-      const payload = pullRequestMergedEvent({ number, headSha: head, baseSha: base, author: "alice", mergeCommitSha: merge });
+      // alice asks for one account per pull request; bob approves and merges it.
+      const branch = `alice/request-${index}`;
+      repo.createBranch(branch, "main", "alice");
+      repo.commit(branch, { files: { [`access-requests/alice-${index}.yaml`]: `account: "${accountIds[index]}"\npermission_set: ReadOnlyAccess\nduration: 1h\nreason: "Benchmark merge ${index}"\n` }, author: "alice" });
+      const number = repo.openPull({ head: branch, author: "alice" });
+      repo.review(number, "bob", "APPROVED");
+      const payload = repo.merge(number, { by: "bob" }).closed;
       delivered.set(accountIds[index]!, Date.now());
       await app.receive("pull_request", payload);
       await sleep(250);

@@ -1,12 +1,11 @@
 /**
  * One `pull_request.synchronize` carrying 50 request files through the app (Probot's webhook
- * pipeline, the real Octokit) against a zero-latency GitHub stub intercepted at HTTP. Reports the
+ * pipeline, the real Octokit) against the zero-latency local GitHub intercepted at HTTP. Reports the
  * handler time and the GitHub API calls one event makes.
  */
 import { performance } from "node:perf_hooks";
 import { FakeGitHub } from "../test/support/fake-github.js";
 import { benchApp } from "./support/app.js";
-import { pullRequestEvent } from "../test/support/payloads.js";
 import { summarize, type BenchResult } from "./stats.js";
 
 const FILES = 50;
@@ -14,20 +13,25 @@ const ITERATIONS = 200;
 const WARMUP = 20;
 
 export async function benchPullRequest(): Promise<BenchResult> {
-  const base = "b".repeat(40);
-  const head = "a".repeat(40);
   const github = new FakeGitHub();
-  github.setFile(base, ".github/jitsudo.yml", "rules:\n  - permission_sets: [ReadOnlyAccess]\n    accounts: [\"*\"]\n    max_duration: 8h\n");
-  github.setFile(base, ".github/CODEOWNERS", "/access-requests/ @bob @acme/platform\n");
-  const files = [];
+  const repo = github.repo;
+  for (const login of ["alice", "bob"]) repo.setPermission(login, "write");
+  github.grantTeam("acme", "platform", repo, "write");
+  repo.commit("main", {
+    files: { ".github/jitsudo.yml": "rules:\n  - permission_sets: [ReadOnlyAccess]\n    accounts: [\"*\"]\n    max_duration: 8h\n", ".github/CODEOWNERS": "/access-requests/ @bob @acme/platform\n" },
+    author: "Codertocat",
+  });
+  repo.createBranch("alice/batch", "main", "alice");
+  const files: Record<string, string> = {};
   for (let index = 0; index < FILES; index++) {
-    const path = `access-requests/team/request-${index}.yaml`;
-    github.setFile(head, path, `account: "123456789012"\npermission_set: ReadOnlyAccess\nduration: 2h\nreason: "Investigate incident ${index} in production"\n`);
-    files.push({ filename: path, status: "added" });
+    files[`access-requests/team/request-${index}.yaml`] = `account: "123456789012"\npermission_set: ReadOnlyAccess\nduration: 2h\nreason: "Investigate incident ${index} in production"\n`;
   }
-  github.addPull({ number: 7, headSha: head, baseSha: base, baseRef: "main", author: "alice", state: "open", files });
+  repo.commit("alice/batch", { files, author: "alice" });
+  repo.openPull({ head: "alice/batch", author: "alice" });
+  // One more push: the synchronize webhook the benchmark replays.
+  repo.commit("alice/batch", { files: { "docs/notes.md": "batch of requests\n" }, author: "alice" });
+  const payload = github.lastWebhook("pull_request.synchronize");
   const app = await benchApp(github);
-  const payload = pullRequestEvent("synchronize", { number: 7, headSha: head, baseSha: base, author: "alice" });
 
   const times: number[] = [];
   let callsPerEvent = 0;
@@ -45,7 +49,7 @@ export async function benchPullRequest(): Promise<BenchResult> {
   }
   app.stop();
   return {
-    name: `pull_request.synchronize with ${FILES} request files, zero-latency GitHub stub`,
+    name: `pull_request.synchronize with ${FILES} request files, zero-latency local GitHub`,
     figures: {
       handler_ms: summarize(times),
       github_calls_per_event: callsPerEvent,

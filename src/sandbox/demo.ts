@@ -31,7 +31,7 @@ import { GrantWorker } from "../jobs/worker.js";
 import { createLogger } from "../logger.js";
 import { Metrics } from "../metrics.js";
 import { freePort } from "../net.js";
-import { APP_ID, INSTALLATION_ID, REPOSITORY_ID } from "./github.js";
+import { APP_ID, INSTALLATION_ID, REPOSITORY_ID, WallClock } from "./github.js";
 import { startLocalGitHub } from "./github-server.js";
 import { startLocalIdentityCenter } from "./server.js";
 import { deliverWebhook } from "./webhooks.js";
@@ -43,9 +43,7 @@ const IDENTITY_STORE_ID = "d-de0de0de0d";
 const ACCOUNT = "123456789012";
 const SECRET = "demo-webhook-secret";
 const REQUEST_PATH = "access-requests/alice/incident-4711.yaml";
-const BASE = "b".repeat(40);
-const HEAD = "a".repeat(40);
-const MERGE = "e".repeat(40);
+const BRANCH = "alice/incident-4711";
 
 /** How long the demo grant lasts; JITSUDO_DEMO_DURATION shortens it (the tests run the demo with 15s). */
 const DURATION = process.env.JITSUDO_DEMO_DURATION ?? "1m";
@@ -79,14 +77,13 @@ async function main(): Promise<void> {
   ic.addAccount({ id: ACCOUNT, name: "production" });
   const alice = ic.addUser(IDENTITY_STORE_ID, { userName: "alice@example.com", email: "alice@example.com" });
 
-  const local = await startLocalGitHub({ owner: OWNER, repo: REPO });
+  // The local GitHub keeps real time, as the app does: the merge is judged when it happens.
+  const local = await startLocalGitHub({ clock: new WallClock(), defaultRepository: false });
   const { github } = local;
-  github.setFile(BASE, ".github/jitsudo.yml", POLICY);
-  github.setFile(BASE, ".github/CODEOWNERS", "/access-requests/ @bob\n");
-  github.setFile(HEAD, REQUEST_PATH, REQUEST);
-  for (const login of ["alice", "bob"]) github.permissions.set(login, "write");
-  github.commits.set(1, [{ sha: HEAD, author: "alice", committer: "alice" }]);
-  github.addPull({ number: 1, headSha: HEAD, baseSha: BASE, baseRef: "main", author: "alice", state: "open", files: [{ filename: REQUEST_PATH, status: "added" }] });
+  github.createInstallation({ account: OWNER, id: INSTALLATION_ID });
+  const repo = github.createRepository({ owner: OWNER, name: REPO, id: REPOSITORY_ID });
+  for (const login of ["alice", "bob"]) repo.setPermission(login, "write");
+  repo.commit("main", { files: { ".github/jitsudo.yml": POLICY, ".github/CODEOWNERS": "/access-requests/ @bob\n" }, author: OWNER, message: "Access policy: read-only up to 8h, approved by @bob" });
 
   const port = await freePort();
   const config = parseEnv({
@@ -115,35 +112,34 @@ async function main(): Promise<void> {
       await sleep(100);
     }
   };
+  // alice's branch with her request, and the pull request GitHub announces with pull_request.opened.
+  repo.createBranch(BRANCH, "main", "alice");
+  repo.commit(BRANCH, { files: { [REQUEST_PATH]: REQUEST }, author: "alice", message: "Request read-only access for INC-4711" });
+  const number = repo.openPull({ head: BRANCH, author: "alice", title: "Access for INC-4711" });
   let shown = "";
   const showComment = async () => {
     await reporter.flush();
-    const body = github.comments.get(1)?.[0]?.body ?? "";
+    const body = repo.conversation.commentsOn(number)[0]?.body ?? "";
     if (body === shown) return;
     shown = body;
-    out("\n  ┌─ comment by jitsudo[bot] on acme/access#1 " + "─".repeat(40));
+    out(`\n  ┌─ comment by jitsudo[bot] on ${repo.fullName}#${number} ${"─".repeat(40)}`);
     for (const line of body.replace(`${STICKY_MARKER}\n`, "").split("\n")) out(`  │ ${line}`);
     out("  └" + "─".repeat(83));
   };
 
   try {
-    step(`@alice opens pull request #1 adding ${REQUEST_PATH}:`);
+    step(`@alice opens pull request #${number} adding ${REQUEST_PATH}:`);
     for (const line of REQUEST.trimEnd().split("\n")) out(`    ${line}`);
-    await webhook("pull_request", pullRequestPayload("opened", { state: "open" }));
-    const run = github.checkRuns.at(-1)?.body as { conclusion: string; output: { title: string; summary: string } } | undefined;
+    await webhook("pull_request", github.lastWebhook("pull_request.opened"));
+    const run = repo.conversation.checkRuns.at(-1)?.body as { conclusion: string; output: { title: string; summary: string } } | undefined;
     out(`\n  check run "jitsudo": ${run?.conclusion}: ${run?.output.title}`);
     await showComment();
 
-    step("@bob, a code owner of access-requests/, approves the pull request, and it is merged.");
-    github.reviews.set(1, [{ login: "bob", state: "APPROVED", commitId: HEAD }]);
-    github.setFile(MERGE, REQUEST_PATH, REQUEST);
-    github.setFile(MERGE, ".github/jitsudo.yml", POLICY);
-    github.setFile(MERGE, ".github/CODEOWNERS", "/access-requests/ @bob\n");
-    github.parents.set(MERGE, [BASE, HEAD]);
-    const mergedAt = new Date().toISOString();
-    const pull = github.pulls.get(1)!;
-    Object.assign(pull, { state: "closed", merged: { sha: MERGE, at: mergedAt, by: "bob" } });
-    await webhook("pull_request", pullRequestPayload("closed", { state: "closed", merged: true, merged_at: mergedAt, merge_commit_sha: MERGE, merged_by: { login: "bob" }, commits: 1 }));
+    step("@bob, a code owner of access-requests/, approves the pull request, and merges it.");
+    repo.review(number, "bob", "APPROVED");
+    const merged = repo.merge(number, { by: "bob" });
+    out(`  merge commit ${merged.sha.slice(0, 7)} on main`);
+    await webhook("pull_request", merged.closed);
     await showComment();
 
     step("The worker creates the assignment in Identity Center and waits until AWS reports it SUCCEEDED.");
@@ -181,28 +177,6 @@ async function main(): Promise<void> {
     await identityCenter.stop();
     await database.close();
   }
-}
-
-function pullRequestPayload(action: "opened" | "closed", pull: Record<string, unknown>) {
-  const user = (login: string) => ({ login, id: login.length, type: "User" });
-  return {
-    action,
-    number: 1,
-    pull_request: {
-      number: 1,
-      title: "Access for INC-4711",
-      user: user("alice"),
-      head: { sha: HEAD, ref: "alice/incident-4711" },
-      base: { sha: BASE, ref: "main" },
-      merged: false,
-      merged_at: null,
-      merge_commit_sha: null,
-      ...pull,
-    },
-    repository: { id: REPOSITORY_ID, name: REPO, full_name: `${OWNER}/${REPO}`, owner: user(OWNER), default_branch: "main" },
-    installation: { id: INSTALLATION_ID },
-    sender: user(action === "opened" ? "alice" : "bob"),
-  };
 }
 
 async function openDatabase(): Promise<{ db: Knex; close(): Promise<void> }> {

@@ -5,7 +5,7 @@
  */
 import { createServer } from "node:http";
 import { freePort } from "../net.js";
-import { LocalGitHub } from "./github.js";
+import { LocalGitHub, type LocalGitHubOptions } from "./github.js";
 
 export interface RunningLocalGitHub {
   github: LocalGitHub;
@@ -14,16 +14,16 @@ export interface RunningLocalGitHub {
   stop(): Promise<void>;
 }
 
-export async function startLocalGitHub(repository: { owner: string; repo: string }): Promise<RunningLocalGitHub> {
+export async function startLocalGitHub(options: Omit<LocalGitHubOptions, "origin" | "webOrigin" | "apiPrefix" | "graphqlPath"> = {}): Promise<RunningLocalGitHub> {
   const port = await freePort();
   const host = `127.0.0.1:${port}`;
-  const github = LocalGitHub.enterprise(host, { protocol: "http", ...repository });
+  const github = LocalGitHub.enterprise(host, { ...options, protocol: "http" });
   const server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on("data", (chunk: Buffer) => chunks.push(chunk));
     request.on("end", () => {
       try {
-        const [status, body, headers] = github.handle(request.method ?? "GET", request.url ?? "/", Buffer.concat(chunks).toString("utf8"));
+        const [status, body, headers] = github.handle(request.method ?? "GET", request.url ?? "/", Buffer.concat(chunks).toString("utf8"), request.headers);
         response.writeHead(status, { "content-type": "application/json; charset=utf-8", ...headers });
         response.end(JSON.stringify(body));
       } catch (error) {

@@ -6,8 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { registerDatabaseGauges } from "../../src/api/http-api.js";
 import { startHarness, type Harness } from "../support/app-harness.js";
 import { freshDatabase } from "../support/db.js";
-import { scenario, seed } from "../support/merge-world.js";
-import { pullRequestMergedEvent } from "../support/payloads.js";
+import { seed } from "../support/merge-world.js";
 
 const TOKEN = "test-api-token-0123456789abcdef";
 
@@ -18,8 +17,7 @@ describe("the HTTP API", () => {
     ({ db } = await freshDatabase());
     harness = await startHarness({ db, apiToken: TOKEN });
     registerDatabaseGauges(harness.metrics, db);
-    seed(harness.github);
-    await harness.deliver("pull_request", pullRequestMergedEvent(scenario));
+    await harness.deliver("pull_request", seed(harness.github).closed);
   });
   afterEach(async () => {
     await harness.stop();

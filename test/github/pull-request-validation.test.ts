@@ -8,12 +8,10 @@ import { STICKY_MARKER } from "../../src/github/sticky-comment.js";
 import { startHarness, WEBHOOK_SECRET, type Harness } from "../support/app-harness.js";
 import { APP_ID, BOT_LOGIN, FakeGitHub } from "../support/fake-github.js";
 import { freshDatabase } from "../support/db.js";
-import { checkRunRerequested, pullRequestEvent, type PullScenario } from "../support/payloads.js";
 
-const BASE = "b".repeat(40);
-const HEAD = "a".repeat(40);
-const HEAD2 = "c".repeat(40);
 const REPO = "/repos/Codertocat/Hello-World";
+const BRANCH = "alice/access";
+const short = (sha: string) => sha.slice(0, 7);
 
 const POLICY = `users:
   alice: alice@example.com
@@ -42,72 +40,79 @@ duration: 4h
 reason: "Restore the failed deploy"
 `;
 
-const scenario: PullScenario = { number: 7, headSha: HEAD, baseSha: BASE, author: "alice" };
-
-function seedBase(github: FakeGitHub) {
-  github.setFile(BASE, ".github/jitsudo.yml", POLICY);
-  github.setFile(BASE, ".github/CODEOWNERS", CODEOWNERS);
+/** main with the policy and CODEOWNERS, and a release branch; alice may push. Returns main's tip. */
+function seedBase(github: FakeGitHub): string {
+  const repo = github.repo;
+  for (const login of ["alice", "bob", "carol"]) repo.setPermission(login, "write");
+  github.grantTeam("acme", "platform", repo, "write");
+  repo.commit("main", { files: { ".github/jitsudo.yml": POLICY, ".github/CODEOWNERS": CODEOWNERS, "README.md": "# Access requests\n" }, author: "Codertocat" });
+  repo.createBranch("release", "main");
+  return repo.branch("main")!;
 }
 
-function seedPull(github: FakeGitHub, files: Record<string, string | Uint8Array>, head = HEAD, extra: { filename: string; status: string; previous_filename?: string }[] = []) {
-  for (const [path, content] of Object.entries(files)) github.setFile(head, path, content);
-  github.addPull({
-    number: 7,
-    headSha: head,
-    baseSha: BASE,
-    baseRef: "main",
-    author: "alice",
-    state: "open",
-    files: [...Object.keys(files).map((filename) => ({ filename, status: "added" })), ...extra],
-  });
+/** alice commits `files` on her branch and opens a pull request (GitHub sends pull_request.opened); returns its number. */
+function openPull(github: FakeGitHub, files: Record<string, string | Uint8Array>): number {
+  const repo = github.repo;
+  repo.createBranch(BRANCH, "main", "alice");
+  repo.commit(BRANCH, { files, author: "alice" });
+  return repo.openPull({ head: BRANCH, author: "alice", title: "Access for the latency alarms" });
+}
+
+/** alice pushes `files` to her open pull request (GitHub sends pull_request.synchronize); returns the new head. */
+function push(github: FakeGitHub, files: Record<string, string | Uint8Array>): string {
+  return github.repo.commit(BRANCH, { files, author: "alice" });
 }
 
 describe("pull request validation", () => {
   let harness: Harness;
+  let base: string;
   beforeEach(async () => {
     harness = await startHarness();
-    seedBase(harness.github);
+    base = seedBase(harness.github);
   });
+  const repo = () => harness.github.repo;
+  const checkRuns = () => repo().conversation.checkRuns;
+  const comments = (number: number) => repo().conversation.commentsOn(number);
   afterEach(async () => {
     await harness.stop();
   });
 
   it("publishes a green check and one sticky comment for a valid request, with no per-file calls", async () => {
-    seedPull(harness.github, { "access-requests/alice.yaml": VALID });
-    expect(await harness.deliver("pull_request", pullRequestEvent("opened", scenario))).toBe(200);
+    const number = openPull(harness.github, { "access-requests/alice.yaml": VALID });
+    const head = repo().pull(number).headSha;
+    expect(await harness.deliverLatest("pull_request.opened")).toBe(200);
 
     expect([...harness.github.callLines()].sort()).toEqual(
       [
         "POST /app/installations/1/access_tokens",
-        `GET ${REPO}/pulls/7/files?per_page=100`,
+        `GET ${REPO}/pulls/${number}/files?per_page=100`,
         "POST /graphql",
         `POST ${REPO}/check-runs`,
-        `GET ${REPO}/issues/7/comments?per_page=100`,
+        `GET ${REPO}/issues/${number}/comments?per_page=100`,
         "GET /app",
-        `POST ${REPO}/issues/7/comments`,
+        `POST ${REPO}/issues/${number}/comments`,
       ].sort(),
     );
-    const [run] = harness.github.checkRuns;
+    const [run] = checkRuns();
     expect(run!.body).toEqual({
       name: CHECK_NAME,
-      head_sha: HEAD,
+      head_sha: head,
       status: "completed",
       conclusion: "success",
-      external_id: "pr-7",
+      external_id: `pr-${number}`,
       output: {
         title: "1 access request valid: waiting for code-owner approval",
         summary: "- :white_check_mark: `access-requests/alice.yaml`",
         annotations: [],
       },
     });
-    const comments = harness.github.comments.get(7)!;
-    expect(comments).toHaveLength(1);
-    expect(comments[0]!.body).toBe(
+    expect(comments(number)).toHaveLength(1);
+    expect(comments(number)[0]!.body).toBe(
       [
         STICKY_MARKER,
         "### jitsudo: access request :white_check_mark: valid, waiting for code-owner approval",
         "",
-        "Checked at `aaaaaaa` against the policy and code owners of `main` at `bbbbbbb`. The merge is the approval: access is granted only if the merged content was approved by code owners at the final commit.",
+        `Checked at \`${short(head)}\` against the policy and code owners of \`main\` at \`${short(base)}\`. The merge is the approval: access is granted only if the merged content was approved by code owners at the final commit.`,
         "",
         "#### :white_check_mark: `access-requests/alice.yaml`",
         "",
@@ -127,23 +132,22 @@ describe("pull request validation", () => {
   });
 
   it("updates the same comment on the next push instead of writing a new one", async () => {
-    seedPull(harness.github, { "access-requests/alice.yaml": VALID });
-    await harness.deliver("pull_request", pullRequestEvent("opened", scenario));
-    seedPull(harness.github, { "access-requests/alice.yaml": INVALID }, HEAD2);
+    const number = openPull(harness.github, { "access-requests/alice.yaml": VALID });
+    await harness.deliverLatest("pull_request.opened");
+    const head2 = push(harness.github, { "access-requests/alice.yaml": INVALID });
     harness.github.calls.length = 0;
 
-    expect(await harness.deliver("pull_request", pullRequestEvent("synchronize", { ...scenario, headSha: HEAD2 }))).toBe(200);
+    expect(await harness.deliverLatest("pull_request.synchronize")).toBe(200);
 
     const lines = harness.github.callLines();
-    expect(lines.filter((line) => line === `POST ${REPO}/issues/7/comments`)).toEqual([]);
+    expect(lines.filter((line) => line === `POST ${REPO}/issues/${number}/comments`)).toEqual([]);
     expect(lines.filter((line) => line.startsWith(`PATCH ${REPO}/issues/comments/`))).toHaveLength(1);
-    const comments = harness.github.comments.get(7)!;
-    expect(comments).toHaveLength(1);
-    expect(comments[0]!.body).toContain(":x: needs changes");
-    expect(comments[0]!.body).toContain("line 3, column 11: duration 4h is longer than the 2h that rules\\[1\\]");
+    expect(comments(number)).toHaveLength(1);
+    expect(comments(number)[0]!.body).toContain(":x: needs changes");
+    expect(comments(number)[0]!.body).toContain("line 3, column 11: duration 4h is longer than the 2h that rules\\[1\\]");
 
-    const run = harness.github.checkRuns[1]!;
-    expect(run.body.head_sha).toBe(HEAD2);
+    const run = checkRuns()[1]!;
+    expect(run.body.head_sha).toBe(head2);
     expect(run.body.conclusion).toBe("failure");
     expect((run.body.output as { annotations: unknown[] }).annotations).toEqual([
       {
@@ -173,10 +177,10 @@ describe("pull request validation", () => {
     const files: Record<string, string> = {};
     // 60 files × 4 problems = 240 annotations: one create and four updates.
     for (let index = 0; index < 60; index++) files[`access-requests/bad-${String(index).padStart(2, "0")}.yaml`] = "acount: 1\nduration: 2h\n";
-    seedPull(harness.github, files);
-    await harness.deliver("pull_request", pullRequestEvent("opened", scenario));
+    openPull(harness.github, files);
+    await harness.deliverLatest("pull_request.opened");
 
-    const [run] = harness.github.checkRuns;
+    const [run] = checkRuns();
     const sizes = [run!.body, ...run!.updates].map((body) => (body.output as { annotations: unknown[] }).annotations.length);
     // Each file: unknown key, and account, permission_set and reason missing.
     expect(sizes).toEqual([50, 50, 50, 50, 40]);
@@ -185,30 +189,30 @@ describe("pull request validation", () => {
   it("reads paginated file lists", async () => {
     const files: Record<string, string> = {};
     for (let index = 0; index < 130; index++) files[`docs/page-${index}.md`] = "x";
-    seedPull(harness.github, { ...files, "access-requests/alice.yaml": VALID });
-    await harness.deliver("pull_request", pullRequestEvent("opened", scenario));
-    expect(harness.github.callLines().filter((line) => line.includes("/pulls/7/files"))).toEqual([
-      `GET ${REPO}/pulls/7/files?per_page=100`,
-      `GET ${REPO}/pulls/7/files?per_page=100&page=2`,
+    const number = openPull(harness.github, { ...files, "access-requests/alice.yaml": VALID });
+    await harness.deliverLatest("pull_request.opened");
+    expect(harness.github.callLines().filter((line) => line.includes(`/pulls/${number}/files`))).toEqual([
+      `GET ${REPO}/pulls/${number}/files?per_page=100`,
+      `GET ${REPO}/pulls/${number}/files?per_page=100&page=2`,
     ]);
-    expect(harness.github.checkRuns[0]!.body.conclusion).toBe("success");
+    expect(checkRuns()[0]!.body.conclusion).toBe("success");
   });
 
   it("gives a PR without request files a green check and no comment", async () => {
-    seedPull(harness.github, { "README.md": "hello" });
-    await harness.deliver("pull_request", pullRequestEvent("opened", scenario));
-    expect(harness.github.checkRuns[0]!.body).toMatchObject({
+    const number = openPull(harness.github, { "README.md": "hello" });
+    await harness.deliverLatest("pull_request.opened");
+    expect(checkRuns()[0]!.body).toMatchObject({
       conclusion: "success",
       output: { title: "No access requests" },
     });
-    expect(harness.github.callLines()).not.toContain(`POST ${REPO}/issues/7/comments`);
-    expect(harness.github.comments.get(7) ?? []).toEqual([]);
+    expect(harness.github.callLines()).not.toContain(`POST ${REPO}/issues/${number}/comments`);
+    expect(comments(number)).toEqual([]);
   });
 
   it("fails a PR that changes CODEOWNERS together with a request", async () => {
-    seedPull(harness.github, { "access-requests/alice.yaml": VALID, ".github/CODEOWNERS": "* @alice-friend\n" });
-    await harness.deliver("pull_request", pullRequestEvent("opened", scenario));
-    const run = harness.github.checkRuns[0]!;
+    openPull(harness.github, { "access-requests/alice.yaml": VALID, ".github/CODEOWNERS": "* @alice-friend\n" });
+    await harness.deliverLatest("pull_request.opened");
+    const run = checkRuns()[0]!;
     expect(run.body.conclusion).toBe("failure");
     expect((run.body.output as { annotations: unknown[] }).annotations).toContainEqual({
       path: ".github/CODEOWNERS",
@@ -223,75 +227,84 @@ describe("pull request validation", () => {
 
   it("reads non-UTF-8 files byte-exactly from the blob API and points at the bad byte", async () => {
     const latin1 = Uint8Array.from([...new TextEncoder().encode('account: "123456789012"\nreason: "caf'), 0xe9, ...new TextEncoder().encode('"\n')]);
-    seedPull(harness.github, { "access-requests/latin1.yaml": latin1 });
-    await harness.deliver("pull_request", pullRequestEvent("opened", scenario));
+    openPull(harness.github, { "access-requests/latin1.yaml": latin1 });
+    await harness.deliverLatest("pull_request.opened");
     expect(harness.github.callLines().filter((line) => line.includes("/git/blobs/"))).toHaveLength(1);
-    const annotations = (harness.github.checkRuns[0]!.body.output as { annotations: { start_line: number; start_column?: number; message: string }[] }).annotations;
+    const annotations = (checkRuns()[0]!.body.output as { annotations: { start_line: number; start_column?: number; message: string }[] }).annotations;
     expect(annotations.map((a) => [a.start_line, a.start_column, a.message])).toEqual([[2, 13, "file is not valid UTF-8 (byte 0xE9); save it as UTF-8"]]);
   });
 
   it("re-runs the check when GitHub asks (check_run.rerequested), with fresh PR data", async () => {
-    seedPull(harness.github, { "access-requests/alice.yaml": VALID });
-    const status = await harness.deliver("check_run", checkRunRerequested({ ...scenario, appId: APP_ID, checkName: CHECK_NAME }));
+    const number = openPull(harness.github, { "access-requests/alice.yaml": VALID });
+    await harness.deliverLatest("pull_request.opened");
+    const [first] = checkRuns();
+    harness.github.calls.length = 0;
+    // Someone presses "Re-run" on jitsudo's check.
+    const status = await harness.deliver("check_run", repo().conversation.rerequestCheckRun(first!.id, "alice"));
     expect(status).toBe(200);
-    expect(harness.github.callLines()).toContain(`GET ${REPO}/pulls/7`);
-    expect(harness.github.checkRuns).toHaveLength(1);
-    expect(harness.github.checkRuns[0]!.body.head_sha).toBe(HEAD);
+    expect(harness.github.callLines()).toContain(`GET ${REPO}/pulls/${number}`);
+    expect(checkRuns()).toHaveLength(2);
+    expect(checkRuns()[1]!.body.head_sha).toBe(repo().pull(number).headSha);
   });
 
   it("ignores a rerequested check run that belongs to another app", async () => {
-    seedPull(harness.github, { "access-requests/alice.yaml": VALID });
-    await harness.deliver("check_run", checkRunRerequested({ ...scenario, appId: 999, checkName: CHECK_NAME }));
-    expect(harness.github.checkRuns).toHaveLength(0);
+    const number = openPull(harness.github, { "access-requests/alice.yaml": VALID });
+    // Another GitHub App reports a check of the same name; someone re-runs that one.
+    const imposter = repo().conversation.createCheckRun({ id: 999, slug: "imposter", name: "imposter", owner: "mallory" }, { name: CHECK_NAME, head_sha: repo().pull(number).headSha, status: "completed", conclusion: "failure" });
+    await harness.deliver("check_run", repo().conversation.rerequestCheckRun(imposter.id, "alice"));
+    expect(checkRuns().filter((run) => run.app.id === APP_ID)).toHaveLength(0);
   });
 
   it("rejects a webhook with a bad signature before any GitHub call", async () => {
-    seedPull(harness.github, { "access-requests/alice.yaml": VALID });
-    const status = await harness.deliver("pull_request", pullRequestEvent("opened", scenario), { secret: "wrong" });
+    openPull(harness.github, { "access-requests/alice.yaml": VALID });
+    const status = await harness.deliverLatest("pull_request.opened", { secret: "wrong" });
     expect(status).toBe(400);
     expect(harness.github.calls).toEqual([]);
   });
 
   it("answers a GitHub failure with a red check, keeps serving, and never logs secrets", async () => {
-    seedPull(harness.github, { "access-requests/alice.yaml": VALID });
+    openPull(harness.github, { "access-requests/alice.yaml": VALID });
     harness.github.failures.push({ method: "POST", path: /^\/graphql$/, status: 502 });
     // Probot answers GitHub with the failed call's 5xx, so the delivery shows as failed in GitHub's log.
-    expect(await harness.deliver("pull_request", pullRequestEvent("opened", scenario))).toBe(502);
-    expect(harness.github.checkRuns[0]!.body).toMatchObject({
+    expect(await harness.deliverLatest("pull_request.opened")).toBe(502);
+    expect(checkRuns()[0]!.body).toMatchObject({
       conclusion: "failure",
       output: { title: "jitsudo could not check this pull request" },
     });
 
     harness.github.failures.length = 0;
-    expect(await harness.deliver("pull_request", pullRequestEvent("synchronize", scenario))).toBe(200);
-    expect(harness.github.checkRuns[1]!.body.conclusion).toBe("success");
+    push(harness.github, { "docs/notes.md": "retry\n" });
+    expect(await harness.deliverLatest("pull_request.synchronize")).toBe(200);
+    expect(checkRuns()[1]!.body.conclusion).toBe("success");
 
     const logs = harness.logs.join("");
     expect(logs).toContain("pull request validation failed");
     expect(logs).not.toContain(WEBHOOK_SECRET);
-    expect(logs).not.toContain("ghs_installation_token_secret");
+    expect(logs).not.toContain("ghs_installation_token_secret"); // the prefix of every token the local GitHub issues
     expect(logs).not.toContain("PRIVATE KEY");
   });
 
   it("re-validates when the PR is retargeted to another base branch", async () => {
-    seedPull(harness.github, { "access-requests/alice.yaml": VALID });
-    const event = pullRequestEvent("edited", { ...scenario, baseRef: "release" }, { changes: { base: { ref: { from: "main" }, sha: { from: BASE } } } });
-    await harness.deliver("pull_request", event);
-    const run = harness.github.checkRuns[0]!;
+    const number = openPull(harness.github, { "access-requests/alice.yaml": VALID });
+    repo().retarget(number, "release", "alice");
+    const edited = harness.github.lastWebhook("pull_request.edited");
+    expect(edited.changes).toEqual({ base: { ref: { from: "main" }, sha: { from: base } } });
+    await harness.deliver("pull_request", edited);
+    const run = checkRuns()[0]!;
     expect(run.body.conclusion).toBe("failure");
-    expect(harness.github.comments.get(7)![0]!.body).toContain("targets release, not the default branch main");
+    expect(comments(number)[0]!.body).toContain("targets release, not the default branch main");
   });
 
   it("finds its sticky comment only among the bot's own comments", async () => {
-    harness.github.comments.set(7, [{ id: 1, body: `${STICKY_MARKER}\nforged by a user`, user: { login: "mallory", type: "User" } }]);
-    seedPull(harness.github, { "access-requests/alice.yaml": VALID });
-    await harness.deliver("pull_request", pullRequestEvent("opened", scenario));
-    const comments = harness.github.comments.get(7)!;
-    expect(comments.map((comment) => [comment.id, comment.user.login])).toEqual([
-      [1, "mallory"],
-      [comments[1]!.id, BOT_LOGIN],
+    const number = openPull(harness.github, { "access-requests/alice.yaml": VALID });
+    const forged = repo().conversation.comment(number, "mallory", `${STICKY_MARKER}\nforged by a user`);
+    await harness.deliverLatest("pull_request.opened");
+    const all = comments(number);
+    expect(all.map((comment) => [comment.id, comment.user.login])).toEqual([
+      [forged.id, "mallory"],
+      [all[1]!.id, BOT_LOGIN],
     ]);
-    expect(comments[0]!.body).toBe(`${STICKY_MARKER}\nforged by a user`);
+    expect(all[0]!.body).toBe(`${STICKY_MARKER}\nforged by a user`);
   });
 });
 
@@ -303,14 +316,13 @@ describe("replicas", () => {
     const [first, second] = await Promise.all([startHarness({ github, db }), startHarness({ github, db })]);
     try {
       seedBase(github);
-      seedPull(github, { "access-requests/alice.yaml": VALID });
-      const statuses = await Promise.all([
-        first.deliver("pull_request", pullRequestEvent("opened", scenario)),
-        second.deliver("pull_request", pullRequestEvent("synchronize", scenario)),
-      ]);
+      const number = openPull(github, { "access-requests/alice.yaml": VALID });
+      const opened = github.lastWebhook("pull_request.opened");
+      push(github, { "docs/notes.md": "a second commit\n" });
+      const statuses = await Promise.all([first.deliver("pull_request", opened), second.deliverLatest("pull_request.synchronize")]);
       expect(statuses).toEqual([200, 200]);
-      expect(github.checkRuns).toHaveLength(2);
-      expect(github.comments.get(7)).toHaveLength(1);
+      expect(github.repo.conversation.checkRuns).toHaveLength(2);
+      expect(github.repo.conversation.commentsOn(number)).toHaveLength(1);
     } finally {
       await first.stop();
       await second.stop();
@@ -336,10 +348,10 @@ describe("GitHub Enterprise Server", () => {
     const harness = await startHarness({ github, env: { GHE_HOST: "ghe.example.com" } });
     try {
       seedBase(github);
-      seedPull(github, { "access-requests/alice.yaml": VALID });
-      expect(await harness.deliver("pull_request", pullRequestEvent("opened", scenario))).toBe(200);
+      openPull(github, { "access-requests/alice.yaml": VALID });
+      expect(await harness.deliverLatest("pull_request.opened")).toBe(200);
       expect(github.callLines()).toContain("POST /api/graphql");
-      expect(github.checkRuns[0]!.body.conclusion).toBe("success");
+      expect(github.repo.conversation.checkRuns[0]!.body.conclusion).toBe("success");
     } finally {
       await harness.stop();
     }

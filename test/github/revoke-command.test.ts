@@ -3,8 +3,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parseCommand } from "../../src/github/revoke-command.js";
 import { startHarness, type Harness } from "../support/app-harness.js";
 import { freshDatabase } from "../support/db.js";
-import { scenario, seed } from "../support/merge-world.js";
-import { issueCommentCreated, pullRequestMergedEvent } from "../support/payloads.js";
+import { BOT_LOGIN } from "../support/fake-github.js";
+import { seed, type SeededMerge } from "../support/merge-world.js";
 
 describe("parseCommand", () => {
   it.each([
@@ -22,25 +22,33 @@ describe("parseCommand", () => {
 describe("/jitsudo revoke", () => {
   let db: Knex;
   let harness: Harness;
+  let world: SeededMerge;
   beforeEach(async () => {
     ({ db } = await freshDatabase());
     harness = await startHarness({ db });
-    seed(harness.github);
-    await harness.deliver("pull_request", pullRequestMergedEvent(scenario));
+    world = seed(harness.github);
+    await harness.deliver("pull_request", world.closed);
   });
   afterEach(async () => {
     await harness.stop();
   });
 
   const statuses = async () => (await db("grants").pluck("status")) as string[];
-  const comment = (login: string, body: string, commentId = 500, userType?: "User" | "Bot") =>
-    harness.deliver("issue_comment", issueCommentCreated({ number: 7, commentId, login, body, ...(userType ? { userType } : {}) }));
+  const conversation = () => world.repo.conversation;
+  /** `login` comments on the merged pull request and GitHub delivers it; resolves with the comment's id. */
+  const comment = async (login: string, body: string) => {
+    const { id } = conversation().comment(world.number, login, body);
+    expect(await harness.deliverLatest("issue_comment.created")).toBe(200);
+    return id;
+  };
+  const reactions = (id: number) => conversation().reactionsOn(id);
+  const botComments = () => conversation().commentsOn(world.number).filter((entry) => entry.user.login === BOT_LOGIN);
 
   it("lets the requester end a grant that has not started: revoked at once", async () => {
-    expect(await comment("alice", "/jitsudo revoke")).toBe(200);
+    const id = await comment("alice", "/jitsudo revoke");
     expect(await statuses()).toEqual(["revoked"]);
-    expect(harness.github.reactions.get(500)).toEqual(["+1"]);
-    const sticky = harness.github.comments.get(7)!;
+    expect(reactions(id)).toEqual(["+1"]);
+    const sticky = botComments();
     expect(sticky).toHaveLength(1);
     expect(sticky[0]!.body).toContain("### jitsudo: access revoked early");
     expect(sticky[0]!.body).toContain("| Status | revoked (it had not started) |");
@@ -50,30 +58,31 @@ describe("/jitsudo revoke", () => {
 
   it("lets a code owner end an active grant: revoking, for the revoke job to carry out", async () => {
     await db("grants").update({ status: "active" });
-    await comment("bob", "/jitsudo revoke");
+    const id = await comment("bob", "/jitsudo revoke");
     expect(await statuses()).toEqual(["revoking"]);
-    expect(harness.github.reactions.get(500)).toEqual(["+1"]);
+    expect(reactions(id)).toEqual(["+1"]);
   });
 
   it("counts a code-owner team only through an active membership", async () => {
-    harness.github.teamMembers.set("acme/platform:dave", "pending");
-    harness.github.teamMembers.set("acme/platform:erin", "active");
-    await comment("dave", "/jitsudo revoke", 501);
+    harness.github.setTeamMembership("acme", "platform", "dave", "pending");
+    harness.github.setTeamMembership("acme", "platform", "erin", "active");
+    const dave = await comment("dave", "/jitsudo revoke");
     expect(await statuses()).toEqual(["approved"]);
-    await comment("erin", "/jitsudo revoke", 502);
+    const erin = await comment("erin", "/jitsudo revoke");
     expect(await statuses()).toEqual(["revoked"]);
-    expect([harness.github.reactions.get(501), harness.github.reactions.get(502)]).toEqual([["-1"], ["+1"]]);
+    expect([reactions(dave), reactions(erin)]).toEqual([["-1"], ["+1"]]);
   });
 
   it("refuses anyone else, and ignores bots and unknown commands", async () => {
-    await comment("mallory", "/jitsudo revoke", 501);
-    await comment("jitsudo[bot]", "/jitsudo revoke", 502, "Bot");
-    await comment("alice", "/jitsudo extend 8h", 503);
+    const mallory = await comment("mallory", "/jitsudo revoke");
+    // A comment by the app itself (type Bot), quoting the command.
+    const bot = await comment(BOT_LOGIN, "/jitsudo revoke");
+    const alice = await comment("alice", "/jitsudo extend 8h");
     expect(await statuses()).toEqual(["approved"]);
-    expect([harness.github.reactions.get(501), harness.github.reactions.get(502), harness.github.reactions.get(503)]).toEqual([["-1"], undefined, ["confused"]]);
+    expect([reactions(mallory), reactions(bot), reactions(alice)]).toEqual([["-1"], undefined, ["confused"]]);
     expect(await db("grant_events").where({ type: "revoke_requested" })).toEqual([]);
     // The unknown command gets a short answer; the refused and the bot's get none.
-    expect(harness.github.comments.get(7)!.slice(1).map((reply) => reply.body)).toEqual([
+    expect(botComments().filter((reply) => reply.id !== bot).slice(1).map((reply) => reply.body)).toEqual([
       "@alice jitsudo does not know `/jitsudo extend 8h`. Commands: `/jitsudo revoke` ends this pull request's access early (the requester or a code owner of the request file).",
     ]);
   });

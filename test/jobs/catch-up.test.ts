@@ -8,8 +8,7 @@ import { processLock } from "../../src/db/locks.js";
 import { catchUpMerges, type CatchUpOptions } from "../../src/jobs/catch-up.js";
 import { startHarness, type Harness } from "../support/app-harness.js";
 import { freshDatabase } from "../support/db.js";
-import { MERGE, REPO, scenario, seed } from "../support/merge-world.js";
-import { pullRequestMergedEvent } from "../support/payloads.js";
+import { REPO, seed } from "../support/merge-world.js";
 
 const NOON = new Date("2026-11-25T12:00:00Z");
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -28,22 +27,22 @@ describe("catch-up scan for lost merge webhooks", () => {
   });
 
   const grantStatuses = async () => (await db("grants").pluck("status")) as string[];
+  const comment = (number: number) => harness.github.repo.conversation.commentsOn(number)[0]?.body ?? "";
 
   it("turns an approved merge whose webhook was never delivered into a grant, reported on the PR", async () => {
-    seed(harness.github);
+    const world = seed(harness.github);
     const scans = await catchUpMerges(harness.probot, options);
 
-    expect(scans).toEqual([{ repo: "Codertocat/Hello-World", judged: [{ number: 7, outcome: "granted" }], complete: true }]);
+    expect(scans).toEqual([{ repo: "Codertocat/Hello-World", judged: [{ number: world.number, outcome: "granted" }], complete: true }]);
     expect(await grantStatuses()).toEqual(["approved"]);
-    expect(await db("merge_verdicts").select("pr_number", "merge_commit_sha", "verdict")).toEqual([{ pr_number: 7, merge_commit_sha: MERGE, verdict: "approved" }]);
-    expect(harness.github.comments.get(7)?.[0]?.body).toContain("### jitsudo: access approved :white_check_mark:");
+    expect(await db("merge_verdicts").select("pr_number", "merge_commit_sha", "verdict")).toEqual([{ pr_number: world.number, merge_commit_sha: world.merge, verdict: "approved" }]);
+    expect(comment(world.number)).toContain("### jitsudo: access approved :white_check_mark:");
     const cursor = await db("merge_scan_cursors").first();
     expect([cursor.tenant, cursor.repo, cursor.scanned_until.toISOString()]).toEqual(["1", "Codertocat/Hello-World", NOON.toISOString()]);
   });
 
   it("leaves merges that have a verdict alone, without reading them again", async () => {
-    seed(harness.github);
-    await harness.deliver("pull_request", pullRequestMergedEvent(scenario));
+    await harness.deliver("pull_request", seed(harness.github).closed);
     harness.github.calls.length = 0;
 
     const scans = await catchUpMerges(harness.probot, options);
@@ -55,15 +54,16 @@ describe("catch-up scan for lost merge webhooks", () => {
   });
 
   it("judges a lost merge exactly like the webhook: a refusal is recorded and explained, nothing granted", async () => {
-    seed(harness.github, { reviews: [] });
+    const world = seed(harness.github, { reviews: [] });
     await catchUpMerges(harness.probot, options);
     expect(await grantStatuses()).toEqual([]);
     expect(await db("merge_verdicts").pluck("verdict")).toEqual(["rejected"]);
-    expect(harness.github.comments.get(7)?.[0]?.body).toContain("needs 1 code-owner approval, has 0");
+    expect(comment(world.number)).toContain("needs 1 code-owner approval, has 0");
   });
 
   it("never turns merges from before the first scan's look-back window into access", async () => {
-    seed(harness.github, { mergedAt: "2026-11-25T09:00:00Z" });
+    // Merged at 10:00, before the hour the first scan looks back from noon.
+    seed(harness.github, { mergedAt: "2026-11-25T10:00:00Z" });
     const scans = await catchUpMerges(harness.probot, options);
     expect(scans[0]!.judged).toEqual([]);
     expect(await grantStatuses()).toEqual([]);
@@ -71,20 +71,20 @@ describe("catch-up scan for lost merge webhooks", () => {
 
   it("reads back to its cursor on later scans, so a merge lost during a long outage is still found", async () => {
     await db("merge_scan_cursors").insert({ tenant: 1, repo: "Codertocat/Hello-World", scanned_until: new Date("2026-11-25T06:00:00Z") });
-    seed(harness.github, { mergedAt: "2026-11-25T09:00:00Z" });
+    const world = seed(harness.github, { mergedAt: "2026-11-25T10:00:00Z" });
     const scans = await catchUpMerges(harness.probot, options);
-    expect(scans[0]!.judged).toEqual([{ number: 7, outcome: "granted" }]);
+    expect(scans[0]!.judged).toEqual([{ number: world.number, outcome: "granted" }]);
   });
 
   it("keeps the cursor when a merge could not be judged, and judges it on the next scan", async () => {
-    seed(harness.github);
-    harness.github.failures.push({ method: "GET", path: /\/pulls\/7\/reviews$/, status: 502 });
+    const world = seed(harness.github);
+    harness.github.failures.push({ method: "GET", path: new RegExp(`/pulls/${world.number}/reviews$`), status: 502 });
     const first = await catchUpMerges(harness.probot, options);
-    expect(first[0]).toEqual({ repo: "Codertocat/Hello-World", judged: [{ number: 7, outcome: "error" }], complete: false });
+    expect(first[0]).toEqual({ repo: "Codertocat/Hello-World", judged: [{ number: world.number, outcome: "error" }], complete: false });
     expect(await db("merge_scan_cursors").first()).toBeUndefined();
 
     harness.github.failures.length = 0;
     const second = await catchUpMerges(harness.probot, options);
-    expect(second[0]!.judged).toEqual([{ number: 7, outcome: "granted" }]);
+    expect(second[0]!.judged).toEqual([{ number: world.number, outcome: "granted" }]);
   });
 });

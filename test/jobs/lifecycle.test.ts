@@ -12,49 +12,49 @@ import type { GrantRow } from "../../src/grants/store.js";
 import { startHarness, type Harness } from "../support/app-harness.js";
 import { eventually, INSTANCE_ARN, PRODUCTION, startAwsWorld, startTestWorker, type AwsWorld, type RunningWorker } from "../support/aws-world.js";
 import { freshDatabase } from "../support/db.js";
-import { scenario, seed } from "../support/merge-world.js";
-import { pullRequestMergedEvent } from "../support/payloads.js";
+import { seed, type SeededMerge } from "../support/merge-world.js";
 
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 describe("merge to revoke", () => {
   let db: Knex;
-  let world: AwsWorld;
+  let aws: AwsWorld;
   let harness: Harness;
   let running: RunningWorker;
   let reporter: PullRequestReporter;
+  let world: SeededMerge;
   beforeEach(async () => {
     ({ db } = await freshDatabase());
-    world = await startAwsWorld();
-    harness = await startHarness({ db, now: world.clock.now });
+    aws = await startAwsWorld();
+    harness = await startHarness({ db, now: aws.clock.now });
     reporter = new PullRequestReporter({ db, gatewayFor: installationGateways(harness.probot), log: silent, coalesceMs: 10 });
-    running = await startTestWorker(db, world, { reporter });
+    running = await startTestWorker(db, aws, { reporter });
   });
   afterEach(async () => {
     await running.stop();
     await harness.stop();
-    await world.stop();
+    await aws.stop();
   });
 
   const grant = async () => (await db("grants").first()) as GrantRow | undefined;
-  const state = async () => ({ grant: await grant(), assignments: world.ic.assignments(), comments: harness.github.comments.get(7) });
-  const comments = () => harness.github.comments.get(7) ?? [];
+  const comments = () => harness.github.repo.conversation.commentsOn(world.number);
+  const state = async () => ({ grant: await grant(), assignments: aws.ic.assignments(), comments: comments() });
 
   it("provisions a merged request, reports each state in the one sticky comment, and revokes it at expiry", async () => {
-    seed(harness.github);
-    expect(await harness.deliver("pull_request", pullRequestMergedEvent(scenario))).toBe(200);
+    world = seed(harness.github);
+    expect(await harness.deliver("pull_request", world.closed)).toBe(200);
 
     const active = await eventually(async () => ((await grant())?.status === "active" ? grant() : undefined), state);
-    expect(world.ic.assignments()).toEqual([{ instanceArn: INSTANCE_ARN, accountId: PRODUCTION, permissionSetArn: world.readOnly, principalType: "USER", principalId: world.users.alice }]);
+    expect(aws.ic.assignments()).toEqual([{ instanceArn: INSTANCE_ARN, accountId: PRODUCTION, permissionSetArn: aws.readOnly, principalType: "USER", principalId: aws.users.alice }]);
     await reporter.flush();
     expect(comments()).toHaveLength(1);
     expect(comments()[0]!.body).toContain("### jitsudo: access active :white_check_mark:");
     expect(comments()[0]!.body).toContain(`| Status | **active** until ${utc(active!.expires_at)} |`);
 
-    world.clock.advance(2 * 3_600_000);
+    aws.clock.advance(2 * 3_600_000);
     running.worker.wake();
     const revoked = await eventually(async () => ((await grant())?.status === "revoked" ? grant() : undefined), state);
-    expect(world.ic.assignments()).toEqual([]);
+    expect(aws.ic.assignments()).toEqual([]);
     await reporter.flush();
     expect(comments()).toHaveLength(1);
     expect(comments()[0]!.body).toContain("### jitsudo: access ended");

@@ -1,6 +1,7 @@
 /**
  * The real jitsudo server (Probot's HTTP server, signature checks and webhook pipeline, our app
- * loaded) on a loopback port, with GitHub's API answered by FakeGitHub through nock.
+ * loaded) on a loopback port, with GitHub's API answered by FakeGitHub through nock. Webhooks are
+ * the ones the local GitHub sent, delivered signed as GitHub delivers them.
  */
 import { generateKeyPairSync } from "node:crypto";
 import { Writable } from "node:stream";
@@ -29,6 +30,8 @@ export interface Harness {
   probot: Probot;
   metrics: Metrics;
   deliver(name: string, payload: unknown, options?: { secret?: string }): Promise<number>;
+  /** Delivers the latest webhook of a kind GitHub sent (`pull_request.opened`, `push`). */
+  deliverLatest(kind: string, options?: { secret?: string }): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -81,6 +84,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     probot: new Probot({ appId: APP_ID, privateKey, log: createLogger("silent"), Octokit: UnthrottledOctokit }),
     metrics,
     deliver: (name, payload, { secret = WEBHOOK_SECRET } = {}) => deliverWebhook(`http://127.0.0.1:${port}`, secret, name, payload),
+    deliverLatest: (kind, { secret = WEBHOOK_SECRET } = {}) => deliverWebhook(`http://127.0.0.1:${port}`, secret, kind.split(".")[0]!, github.lastWebhook(kind)),
     async stop() {
       await server.stop();
       github.stop();

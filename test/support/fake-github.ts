@@ -5,7 +5,7 @@
 import nock from "nock";
 import { LocalGitHub } from "../../src/sandbox/github.js";
 
-export { APP_ID, BOT_LOGIN, INSTALLATION_ID, REPOSITORY_ID, type LocalPull } from "../../src/sandbox/github.js";
+export { APP_ID, BOT_LOGIN, INSTALLATION_ID, REPOSITORY_ID } from "../../src/sandbox/github.js";
 
 export class FakeGitHub extends LocalGitHub {
   private started = false;
@@ -13,11 +13,14 @@ export class FakeGitHub extends LocalGitHub {
   start(): void {
     if (this.started) return; // shared by several servers (replicas) in one test
     this.started = true;
+    const github = this;
     let scope = nock(this.origin).persist();
     for (const method of ["get", "post", "patch", "put", "delete"] as const) {
       scope = scope[method](/.*/)
         .delay(this.latencyMs)
-        .reply((uri, body) => this.handle(method.toUpperCase(), uri, body));
+        .reply(function (uri, body) {
+          return github.handle(method.toUpperCase(), uri, body, this.req.headers);
+        });
     }
   }
 

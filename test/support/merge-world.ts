@@ -1,17 +1,16 @@
 /**
- * One access repository with one merged request, as the merge and command tests need it:
- * policy and CODEOWNERS at the base, the request at the head and at the merge commit, a code
- * owner's approval of the head, and the PR's commits.
+ * One access repository with one merged request, as the merge and command tests need it, built
+ * the way it happens on GitHub: the policy and CODEOWNERS committed to main, a branch, the request
+ * committed and a pull request opened, a code owner's review, the merge. Every SHA is computed by
+ * the local GitHub and exported, and the webhooks are the ones GitHub would send.
  */
 import type { FakeGitHub } from "./fake-github.js";
-import type { MergeScenario } from "./payloads.js";
+import type { FileSpec, MergeMethod, PersonSpec, Repository, ReviewState } from "../../src/sandbox/github.js";
 
-export const BASE = "b".repeat(40);
-export const HEAD = "a".repeat(40);
-export const OLD_HEAD = "0".repeat(40);
-export const MERGE = "e".repeat(40);
 export const REPO = "/repos/Codertocat/Hello-World";
 export const FILE = "access-requests/alice.yaml";
+export const BRANCH = "alice/access";
+export const CODEOWNERS = "/access-requests/ @bob @acme/platform\n";
 
 export const POLICY = `users:
   alice: alice@example.com
@@ -25,81 +24,110 @@ permission_set: ReadOnlyAccess
 duration: 2h
 reason: "Investigate the latency alarms"
 `;
-export const scenario: MergeScenario = { number: 7, headSha: HEAD, baseSha: BASE, author: "alice", mergeCommitSha: MERGE };
+
+export interface ReviewSetup {
+  login: string;
+  state: ReviewState;
+  /** The commit reviewed: the pull request's first commit, or its head when merged (default). */
+  on?: "first" | "head";
+}
 
 export interface Setup {
-  files?: { filename: string; status: string }[];
   codeowners?: string;
-  reviews?: { login: string; state: "APPROVED" | "CHANGES_REQUESTED" | "COMMENTED" | "DISMISSED"; commitId: string }[];
-  commits?: { sha: string; author: string | null; committer: string | null }[];
-  /** The request file's content at the head (and at the merge, unless atMerge says otherwise). */
-  request?: string | Uint8Array;
-  atMerge?: string;
+  /** The request file's content at the head; null: the pull request adds no request file. */
+  request?: string | Uint8Array | null;
+  /** Content of the request in a first commit, before the commit that makes it `request`. */
+  draft?: string;
+  /** Other files the request's commit changes (null deletes). */
+  alsoChanges?: Record<string, FileSpec>;
+  /** Who wrote and committed the request's commit (default alice, who pushes it). */
+  author?: PersonSpec;
+  committer?: PersonSpec;
+  reviews?: ReviewSetup[];
+  /** The branch the pull request targets (default main). */
+  base?: string;
+  /**
+   * The request file also edited on the base branch while the pull request was open: it was
+   * `before` when the branch was made, bob pushed `onBase` to the base branch, and the merge's
+   * clean three-way merge of the two edits gave `merged`.
+   */
+  concurrentEdit?: { before: string; onBase: string; merged: string };
+  method?: MergeMethod;
+  mergedBy?: string;
   /** When GitHub says the PR was merged (default: two minutes before the tests' noon). */
   mergedAt?: string;
 }
 
-export function seed(github: FakeGitHub, setup: Setup = {}) {
-  // The merge commit holds the base's policy and CODEOWNERS too, as a real merge would.
-  for (const commit of [BASE, MERGE]) {
-    github.setFile(commit, ".github/jitsudo.yml", POLICY);
-    github.setFile(commit, ".github/CODEOWNERS", setup.codeowners ?? "/access-requests/ @bob @acme/platform\n");
-  }
-  github.setFile(HEAD, FILE, setup.request ?? REQUEST);
-  github.setFile(MERGE, FILE, setup.atMerge ?? setup.request ?? REQUEST);
-  github.parents.set(MERGE, [BASE, HEAD]);
-  github.refs.set("main", MERGE);
-  github.addPull({
-    number: 7,
-    headSha: HEAD,
-    baseSha: BASE,
-    baseRef: "main",
-    author: "alice",
-    state: "closed",
-    files: setup.files ?? [{ filename: FILE, status: "added" }],
-    merged: { sha: MERGE, at: setup.mergedAt ?? "2026-11-25T11:58:00Z", by: "bob" },
-  });
-  github.reviews.set(7, setup.reviews ?? [{ login: "bob", state: "APPROVED", commitId: HEAD }]);
-  github.commits.set(7, setup.commits ?? [{ sha: HEAD, author: "alice", committer: "alice" }]);
-  for (const login of ["bob", "carol", "alice", "mallory"]) github.permissions.set(login, "write");
+export interface SeededMerge {
+  repo: Repository;
+  number: number;
+  /** main before the pull request's branch was made. */
+  base: string;
+  /** The pull request's first and last commits. */
+  first: string;
+  head: string;
+  /** merge_commit_sha. */
+  merge: string;
+  /** The webhooks GitHub sent for the merge. */
+  closed: Record<string, unknown>;
+  push: Record<string, unknown>;
 }
 
+/** The first 7 characters, as jitsudo's messages show commits and blobs. */
+export const short = (sha: string) => sha.slice(0, 7);
+
+export function seed(github: FakeGitHub, setup: Setup = {}): SeededMerge {
+  const repo = github.repo;
+  for (const login of ["bob", "carol", "alice", "mallory"]) repo.setPermission(login, "write");
+  repo.setPermission("admin", "admin");
+  github.grantTeam("acme", "platform", repo, "write");
+  repo.commit("main", {
+    files: { ".github/jitsudo.yml": POLICY, ".github/CODEOWNERS": setup.codeowners ?? CODEOWNERS, "README.md": "# Access requests\n", ...(setup.concurrentEdit ? { [FILE]: setup.concurrentEdit.before } : {}) },
+    author: "Codertocat",
+    message: "Access policy and code owners",
+  });
+  const base = setup.base ?? "main";
+  if (base !== "main") repo.createBranch(base, "main");
+  const baseSha = repo.branch(base)!;
+  repo.createBranch(BRANCH, base, "alice");
+  const request = setup.request === undefined ? REQUEST : setup.request;
+  const commitRequest = (content: string | Uint8Array | null, extra: Record<string, FileSpec>) =>
+    repo.commit(BRANCH, { files: { ...(content === null ? {} : { [FILE]: content }), ...extra }, author: setup.author ?? "alice", ...(setup.committer !== undefined ? { committer: setup.committer } : {}), pusher: "alice" });
+  const first = commitRequest(setup.draft ?? request, setup.alsoChanges ?? {});
+  const number = repo.openPull({ head: BRANCH, base, author: "alice", title: "Access for the latency alarms" });
+  const reviews = setup.reviews ?? [{ login: "bob", state: "APPROVED" }];
+  for (const review of reviews.filter((candidate) => candidate.on === "first")) repo.review(number, review.login, review.state);
+  if (setup.draft !== undefined) commitRequest(request, {});
+  for (const review of reviews.filter((candidate) => candidate.on !== "first")) repo.review(number, review.login, review.state);
+  if (setup.concurrentEdit) repo.directPush(base, { [FILE]: setup.concurrentEdit.onBase }, "bob");
+  github.clock.set(setup.mergedAt ?? "2026-11-25T11:58:00Z");
+  const merged = repo.merge(number, {
+    method: setup.method ?? "merge",
+    by: setup.mergedBy ?? "bob",
+    ...(setup.concurrentEdit ? { mergedContent: { [FILE]: setup.concurrentEdit.merged } } : {}),
+  });
+  return { repo, number, base: baseSha, first, head: repo.pull(number).headSha, merge: merged.sha, closed: merged.closed, push: merged.push };
+}
 
 export interface FollowUp {
-  number: number;
-  head: string;
-  merge: string;
   /** Changed files: content for added or modified ones, null for deleted ones. */
   changes: Record<string, string | null>;
-  reviews: Setup["reviews"];
+  reviews: { login: string; state: ReviewState }[];
   author?: string;
+  mergedAt?: string;
 }
 
-/**
- * A later pull request on top of the first merge: its base is the first merge commit, so the
- * policy, CODEOWNERS and the first request are all there.
- */
-export function seedFollowUp(github: FakeGitHub, pull: FollowUp): MergeScenario {
-  const base = MERGE;
-  for (const [path, bytes] of github.trees.get(base) ?? []) {
-    if (!(path in pull.changes)) for (const commit of [pull.head, pull.merge]) github.setFile(commit, path, bytes);
-  }
-  for (const [path, content] of Object.entries(pull.changes)) {
-    if (content !== null) for (const commit of [pull.head, pull.merge]) github.setFile(commit, path, content);
-  }
-  github.parents.set(pull.merge, [base, pull.head]);
+/** A later pull request on top of the first merge: policy, CODEOWNERS and the first request are all there. */
+export function seedFollowUp(github: FakeGitHub, pull: FollowUp): SeededMerge {
+  const repo = github.repo;
   const author = pull.author ?? "alice";
-  github.addPull({
-    number: pull.number,
-    headSha: pull.head,
-    baseSha: base,
-    baseRef: "main",
-    author,
-    state: "closed",
-    files: Object.entries(pull.changes).map(([filename, content]) => ({ filename, status: content === null ? "removed" : "modified" })),
-    merged: { sha: pull.merge, at: "2026-11-25T12:00:00Z", by: "bob" },
-  });
-  github.reviews.set(pull.number, pull.reviews ?? []);
-  github.commits.set(pull.number, [{ sha: pull.head, author, committer: author }]);
-  return { number: pull.number, headSha: pull.head, baseSha: base, author, mergeCommitSha: pull.merge };
+  const base = repo.branch("main")!;
+  const branch = `${author}/follow-up-${repo.pulls.size + 1}`;
+  repo.createBranch(branch, "main", author);
+  const head = repo.commit(branch, { files: pull.changes, author });
+  const number = repo.openPull({ head: branch, author, title: "Change my access" });
+  for (const review of pull.reviews) repo.review(number, review.login, review.state);
+  github.clock.set(pull.mergedAt ?? "2026-11-25T12:00:00Z");
+  const merged = repo.merge(number, { by: "bob" });
+  return { repo, number, base, first: head, head, merge: merged.sha, closed: merged.closed, push: merged.push };
 }
