@@ -6,6 +6,7 @@
 import type { MergeVerdict } from "../approval/approval.js";
 import { formatOwner, type CodeownersOwner } from "../approval/codeowners.js";
 import { formatDuration } from "../requests/duration.js";
+import { printable } from "../requests/printable.js";
 import { formatProblem } from "../requests/problem.js";
 import type { FileReview, PullRequestReview } from "../requests/pull-request-review.js";
 import { accessWindow } from "../requests/validate-request.js";
@@ -66,7 +67,7 @@ export function renderVerdictComment(verdict: MergeVerdict, merge: { mergeCommit
   const judgedAt = verdict.baseSha ? ` Judged by the policy and code owners of ${code(merge.defaultBranch)} as it was just before the merge, at ${code(shortSha(verdict.baseSha))}.` : "";
   const merged = `Merged as ${code(shortSha(merge.mergeCommitSha))}${merge.mergedBy ? ` by @${merge.mergedBy}` : ""}.${judgedAt}`;
   if (!verdict.approved) {
-    const reasons = [...verdict.reasons, ...verdict.files.flatMap((file) => file.reasons.map((reason) => `${file.path}: ${reason}`))];
+    const reasons = [...verdict.reasons, ...verdict.files.flatMap((file) => file.reasons.map((reason) => `${printable(file.path)}: ${reason}`))];
     return [
       "### jitsudo: merge not approved, nothing was granted :no_entry:",
       "",

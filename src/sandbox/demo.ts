@@ -96,13 +96,16 @@ async function main(): Promise<void> {
     HOST: "127.0.0.1",
     IC_INSTANCE_ARN: INSTANCE_ARN,
     AWS_REGION: "us-east-1",
+    // The one access repository; its policy names no role, so jitsudo's own credentials serve it.
+    JITSUDO_ACCESS_REPOSITORIES: `${OWNER}/${REPO}`,
   });
+  const access = { accessRepositories: config.accessRepositories ?? [] };
   const metrics = new Metrics();
   registerDatabaseGauges(metrics, database.db);
-  const server = await startServer({ config, log, app: createApp({ db: database.db, metrics }), api: { db: database.db, metrics } });
+  const server = await startServer({ config, log, app: createApp({ db: database.db, metrics, ...access }), api: { db: database.db, metrics } });
   const connections = new AwsConnections({ limiter: new SharedRateLimiter(database.db), endpoint: identityCenter.url, credentials: { accessKeyId: "AKIDDEMO", secretAccessKey: "demo" }, metrics });
   const reporter = new PullRequestReporter({ db: database.db, gatewayFor: installationGateways(appClient(config, log)!), log, coalesceMs: 50 });
-  const worker = await GrantWorker.start({ db: database.db, log, aws: connections, defaults: config.aws, reporter, metrics, settings: { initialPollMs: 2000 } });
+  const worker = await GrantWorker.start({ db: database.db, log, aws: connections, defaults: config.aws, ...access, reporter, metrics, settings: { initialPollMs: 2000 } });
   const webhook = (name: string, payload: unknown) => deliverWebhook(`http://127.0.0.1:${port}`, SECRET, name, payload);
   const grant = async () => (await database.db("grants").first()) as GrantRow | undefined;
   const until = async (what: string, check: () => Promise<boolean>, timeoutMs = 120_000) => {

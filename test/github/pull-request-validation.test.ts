@@ -86,7 +86,13 @@ describe("pull request validation", () => {
       [
         "POST /app/installations/1/access_tokens",
         `GET ${REPO}/pulls/${number}/files?per_page=100`,
+        // Every commit of the PR and its governance files (a change reverted later still counts).
+        `GET ${REPO}/pulls/${number}/commits?per_page=100`,
         "POST /graphql",
+        // The policy, CODEOWNERS and request files in one query.
+        "POST /graphql",
+        // GitHub's own view of CODEOWNERS at the base.
+        `GET ${REPO}/codeowners/errors?ref=${repo().pull(number).baseSha}`,
         `POST ${REPO}/check-runs`,
         `GET ${REPO}/issues/${number}/comments?per_page=100`,
         "GET /app",

@@ -20,7 +20,7 @@ describe("catch-up scan for lost merge webhooks", () => {
   beforeEach(async () => {
     ({ db } = await freshDatabase());
     harness = await startHarness({ db });
-    options = { db, now: () => NOON, log: silent, pullRequestLock: processLock() };
+    options = { db, now: () => NOON, log: silent, pullRequestLock: processLock(), accessRepositories: ["codertocat/hello-world"] };
   });
   afterEach(async () => {
     await harness.stop();

@@ -67,12 +67,19 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     WEBHOOK_SECRET,
     PORT: String(port),
     HOST: "127.0.0.1",
+    // As an operator would: the default repository is the one access repository.
+    JITSUDO_ACCESS_REPOSITORIES: "Codertocat/Hello-World",
     ...options.env,
   });
   const server: Server = await startServer({
     config,
     log: createLogger("info", sink),
-    app: createApp({ now: options.now ?? (() => new Date("2026-11-25T12:00:00Z")), metrics, ...(options.db ? { db: options.db } : {}) }),
+    app: createApp({
+      now: options.now ?? (() => new Date("2026-11-25T12:00:00Z")),
+      metrics,
+      ...(options.db ? { db: options.db } : {}),
+      ...(config.accessRepositories ? { accessRepositories: config.accessRepositories } : {}),
+    }),
     api: { metrics, ...(options.db ? { db: options.db } : {}), ...(options.apiToken ? { token: options.apiToken } : {}) },
     Octokit: UnthrottledOctokit,
   });

@@ -65,7 +65,7 @@ export interface TestWorkerOptions {
   metrics?: Metrics;
   /** Drift runs on its own this often; unset, tests call worker.drift.runOnce() themselves. */
   reconciliationIntervalMs?: number;
-  /** JITSUDO_ACCESS_REPOSITORIES (default: the test world's acme/access, whose grants may use jitsudo's own credentials). */
+  /** JITSUDO_ACCESS_REPOSITORIES (default: the test worlds' access repositories, whose grants may use jitsudo's own credentials). */
   accessRepositories?: readonly string[];
 }
 
@@ -88,7 +88,7 @@ export async function startTestWorker(db: Knex, world: AwsWorld, options: TestWo
     log: silent,
     aws: connections,
     defaults: { region: "us-east-1", instanceArn: INSTANCE_ARN },
-    accessRepositories: options.accessRepositories ?? ["acme/access"],
+    accessRepositories: options.accessRepositories ?? ["acme/access", "codertocat/hello-world"],
     now: world.clock.now,
     metrics,
     ...(options.reporter ? { reporter: options.reporter } : {}),

@@ -47,13 +47,31 @@ const ACTIVITY_TYPES: readonly string[] = ["push", "force_push", "branch_creatio
 
 export class ActivityLog {
   private readonly entries: ActivityEntry[] = [];
+  /**
+   * Entries recorded but not listed yet. GitHub does not document how soon an update appears in
+   * the activity list after its webhook; tests use this to make the record lag behind.
+   */
+  private readonly withheld = new Set<number>();
+  private withholding = false;
 
   constructor(private readonly nextId: () => number) {}
 
   record(entry: Omit<ActivityEntry, "id">): ActivityEntry {
     const recorded = { ...entry, id: this.nextId() };
     this.entries.push(recorded);
+    if (this.withholding) this.withheld.add(recorded.id);
     return recorded;
+  }
+
+  /** From now on, new entries stay out of listings until `release()`: a record that lags behind. */
+  withhold(): void {
+    this.withholding = true;
+  }
+
+  /** Lists every entry withheld so far, and stops withholding. */
+  release(): void {
+    this.withholding = false;
+    this.withheld.clear();
   }
 
   /** Everything recorded, oldest first. */
@@ -94,6 +112,7 @@ export class ActivityLog {
     const since = days === undefined ? undefined : now.getTime() - days * 86_400_000;
     return this.entries.filter(
       (entry) =>
+        !this.withheld.has(entry.id) &&
         (!ref || entry.ref === ref) &&
         (!query.actor || entry.actor?.toLowerCase() === query.actor.toLowerCase()) &&
         (!query.activityType || entry.activityType === query.activityType) &&
