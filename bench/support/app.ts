@@ -27,7 +27,8 @@ export async function benchApp(github: FakeGitHub, options: AppOptions = {}): Pr
     log: createLogger("silent"),
     Octokit: UnthrottledOctokit,
   });
-  await probot.load(createApp(options));
+  // As an operator would: the local GitHub's default repository is the one access repository.
+  await probot.load(createApp({ accessRepositories: ["codertocat/hello-world"], ...options }));
   return {
     receive: (name, payload) => probot.receive({ id: randomUUID(), name, payload } as never),
     stop() {

@@ -7,10 +7,10 @@
  * policy and CODEOWNERS naming a friend there, and the merge was granted with the tenant's role
  * (or jitsudo's own credentials).
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { CHECK_NAME } from "../../src/github/check-run.js";
 import type { MergeMethod } from "../../src/sandbox/github.js";
-import { EXTERNAL_ID, governance, INSTALLATION, PLAYGROUND_REPO, POLICY, READ_ONLY, startSecurityWorld, TENANT_ROLE, type SecurityWorld } from "./support/security-world.js";
+import { EXTERNAL_ID, governance, INSTALLATION, PLAYGROUND_REPO, POLICY, READ_ONLY, TENANT_ROLE, useSecurityWorld } from "./support/security-world.js";
 
 const METHODS: MergeMethod[] = ["merge", "squash", "rebase"];
 /** The attacker's own governance in their own repository: their friend owns the requests. */
@@ -18,13 +18,9 @@ const FRIEND = governance({ codeowners: "/access-requests/ @mallory\n", policy: 
 const ADMIN_REQUEST = READ_ONLY.replace("ReadOnlyAccess", "AdministratorAccess");
 
 describe("a second repository of the installation, listed access repositories", () => {
-  let world: SecurityWorld;
-  beforeAll(async () => {
-    world = await startSecurityWorld();
+  const world = useSecurityWorld();
+  beforeAll(() => {
     world.playground.commit("main", { files: FRIEND, author: "alice", message: "My own rules" });
-  });
-  afterAll(async () => {
-    await world.stop();
   });
 
   it.each(METHODS)("records nothing and grants nothing for a merge with %s outside the access repository", async (method) => {
@@ -47,13 +43,9 @@ describe("a second repository of the installation, listed access repositories", 
 });
 
 describe("a second repository of the installation, no list of access repositories", () => {
-  let world: SecurityWorld;
-  beforeAll(async () => {
-    world = await startSecurityWorld({ accessRepositories: null });
+  const world = useSecurityWorld({ accessRepositories: null });
+  beforeAll(() => {
     world.playground.commit("main", { files: FRIEND, author: "alice", message: "My own rules" });
-  });
-  afterAll(async () => {
-    await world.stop();
   });
 
   it("lets AWS refuse the tenant role for any repository its trust policy does not name", async () => {

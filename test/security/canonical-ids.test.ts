@@ -8,9 +8,9 @@
  * matches the spelling; the worker judges the request again on the ids before it creates anything,
  * and refuses it when the canonical rule asks for more than the merge had.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { MergeMethod } from "../../src/sandbox/github.js";
-import { POLICY, READ_ONLY, startSecurityWorld, type SecurityWorld } from "./support/security-world.js";
+import { POLICY, READ_ONLY, useSecurityWorld } from "./support/security-world.js";
 
 const METHODS: MergeMethod[] = ["merge", "squash", "rebase"];
 const ADMIN_BY_NAME = READ_ONLY.replace("ReadOnlyAccess", "AdministratorAccess").replace('"123456789012"', "production");
@@ -18,13 +18,7 @@ const ADMIN_BY_NAME = READ_ONLY.replace("ReadOnlyAccess", "AdministratorAccess")
 const WITH_ANY_SET = `${POLICY}  - permission_sets: ["*"]\n    accounts: ["*"]\n    max_duration: 8h\n`;
 
 describe("the same account or permission set spelled another way", () => {
-  let world: SecurityWorld;
-  beforeAll(async () => {
-    world = await startSecurityWorld();
-  });
-  afterAll(async () => {
-    await world.stop();
-  });
+  const world = useSecurityWorld();
 
   const refusedOnCanonicalIds = async (number: number, mark: number, reason: string) => {
     const grants = await world.grants(number);

@@ -8,29 +8,15 @@
  * The hole: with `* @bob` then `access-req* @acme/security`, GitHub gives access-requests/… to
  * security; jitsudo's matcher gave it to bob, and bob's approval was granted.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { MergeMethod } from "../../src/sandbox/github.js";
-import { startSecurityWorld, type SecurityWorld } from "./support/security-world.js";
+import { expectRefused, useSecurityWorld } from "./support/security-world.js";
 
 const METHODS: MergeMethod[] = ["merge", "squash", "rebase"];
 
 describe("who owns a request file", () => {
-  let world: SecurityWorld;
-  beforeAll(async () => {
-    world = await startSecurityWorld();
-  });
-  afterAll(async () => {
-    await world.stop();
-  });
+  const world = useSecurityWorld();
 
-  const refused = async (number: number, mark: number, match: (reason: string) => boolean) => {
-    expect(await world.grants(number)).toEqual([]);
-    expect(world.createsSince(mark)).toBe(0);
-    const verdict = await world.verdict(number);
-    expect(verdict?.verdict).toBe("rejected");
-    expect(verdict?.reasons.some(match), JSON.stringify(verdict?.reasons)).toBe(true);
-    expect(world.comment(number)).toContain("### jitsudo: merge not approved, nothing was granted :no_entry:");
-  };
 
   it.each(METHODS)("refuses a broad owner's approval when a wildcard line may give the file to others, merged with %s", async (method) => {
     await world.withGovernance({ codeowners: "* @mallory\naccess-req* @acme/security\n" }, async () => {
@@ -40,7 +26,7 @@ describe("who owns a request file", () => {
       world.review(number, "mallory");
       world.review(number, "dave");
       await world.merge(number, method);
-      await refused(number, mark, (reason) => reason.startsWith(`${path}: .github/CODEOWNERS line 2 ("access-req*") matches the directory access-requests through a wildcard`));
+      await expectRefused(world, number, mark, (reason) => reason.startsWith(`${path}: .github/CODEOWNERS line 2 ("access-req*") matches the directory access-requests through a wildcard`));
     });
   });
 
@@ -61,7 +47,7 @@ describe("who owns a request file", () => {
     const number = world.openPull({ commits: [{ files: { [path]: "account: \"123456789012\"\npermission_set: ReadOnlyAccess\nduration: 2h\nreason: \"Investigate the latency alarms\"\n" } }] });
     world.review(number, "paula");
     await world.merge(number, "squash");
-    await refused(number, mark, (reason) => reason === `${path}: @paula's membership of @acme/security is pending`);
+    await expectRefused(world, number, mark, (reason) => reason === `${path}: @paula's membership of @acme/security is pending`);
   });
 
   it("refuses every merge while CODEOWNERS at the base has a line GitHub skips", async () => {
@@ -70,7 +56,7 @@ describe("who owns a request file", () => {
       const number = world.openPull();
       world.review(number, "dave");
       await world.merge(number, "merge");
-      await refused(number, mark, (reason) => reason.startsWith(".github/CODEOWNERS line 2 on the base branch is invalid"));
+      await expectRefused(world, number, mark, (reason) => reason.startsWith(".github/CODEOWNERS line 2 on the base branch is invalid"));
     });
   });
 
@@ -81,7 +67,7 @@ describe("who owns a request file", () => {
       const number = world.openPull();
       world.review(number, "dave");
       await world.merge(number, "rebase");
-      await refused(number, mark, (reason) => reason.startsWith("GitHub reports .github/CODEOWNERS line 1 at the base as invalid (Unknown owner)"));
+      await expectRefused(world, number, mark, (reason) => reason.startsWith("GitHub reports .github/CODEOWNERS line 1 at the base as invalid (Unknown owner)"));
     });
   });
 });

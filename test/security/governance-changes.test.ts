@@ -9,9 +9,9 @@
  * The hole: for a rebase merge, merge_commit_sha is the last rebased commit, whose first parent is
  * the PR's own first commit, so CODEOWNERS and the policy were read from inside the PR.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import type { MergeMethod } from "../../src/sandbox/github.js";
-import { CODEOWNERS, POLICY, READ_ONLY, startSecurityWorld, type SecurityWorld } from "./support/security-world.js";
+import { CODEOWNERS, POLICY, READ_ONLY, useSecurityWorld, type SecurityWorld } from "./support/security-world.js";
 
 const METHODS: MergeMethod[] = ["merge", "squash", "rebase"];
 /** mallory, a friend with write access who is not a code owner, appointed by the PR itself. */
@@ -20,13 +20,7 @@ const ADMIN_FOR_700H = READ_ONLY.replace("ReadOnlyAccess", "AdministratorAccess"
 const LOOSE_POLICY = POLICY.replace("max_duration: 8h", "max_duration: 800h").replace("    approvals: 2\n    require_ticket: true\n", "");
 
 describe("governance changed inside the pull request", () => {
-  let world: SecurityWorld;
-  beforeAll(async () => {
-    world = await startSecurityWorld();
-  });
-  afterAll(async () => {
-    await world.stop();
-  });
+  const world = useSecurityWorld();
   // A merge that changed CODEOWNERS or the policy changed main for the tests after it.
   afterEach(() => world.restoreGovernance());
 

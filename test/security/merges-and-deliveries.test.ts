@@ -5,25 +5,16 @@
  * into the repository's default branch", and the base of a squash or rebase merge: "when it cannot
  * be proved, grant nothing".
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { processLock } from "../../src/db/locks.js";
+import { describe, expect, it } from "vitest";
 import { BASE_RECORD_WAIT_MS } from "../../src/github/process-merge.js";
-import { catchUpMerges } from "../../src/jobs/catch-up.js";
 import type { MergeMethod } from "../../src/sandbox/github.js";
 import { WEBHOOK_SECRET } from "../support/app-harness.js";
-import { READ_ONLY, startSecurityWorld, type SecurityWorld } from "./support/security-world.js";
+import { READ_ONLY, useSecurityWorld } from "./support/security-world.js";
 
 const METHODS: MergeMethod[] = ["merge", "squash", "rebase"];
-const silent = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
 
 describe("merges and deliveries that grant nothing", () => {
-  let world: SecurityWorld;
-  beforeAll(async () => {
-    world = await startSecurityWorld();
-  });
-  afterAll(async () => {
-    await world.stop();
-  });
+  const world = useSecurityWorld();
 
   it.each(METHODS)("records and reports an admin merge with %s and no approval, granting nothing", async (method) => {
     const mark = world.mark();
@@ -105,17 +96,14 @@ describe("merges and deliveries that grant nothing", () => {
     world.review(number, "dave");
     world.access.activity.withhold();
     world.access.merge(number, { method: "rebase", by: "bob" });
-    const options = { db: world.db, now: world.aws.clock.now, log: silent, pullRequestLock: processLock(), accessRepositories: [world.access.fullName.toLowerCase()] };
     try {
-      const first = await catchUpMerges(world.harness.probot, options);
-      expect(first.find((scan) => scan.repo === world.access.fullName)?.judged).toContainEqual({ number, outcome: "error" });
+      expect(await world.catchUp()).toContainEqual({ number, outcome: "error" });
       expect(await world.verdict(number)).toBeUndefined();
 
       // GitHub's simulated clock ticks a second per event, so it may run ahead of the worker's.
       const merged = world.access.pull(number).merged!.at.getTime();
       world.aws.clock.advance(Math.max(0, merged - world.aws.clock.nowMs()) + BASE_RECORD_WAIT_MS + 1000);
-      const later = await catchUpMerges(world.harness.probot, options);
-      expect(later.find((scan) => scan.repo === world.access.fullName)?.judged).toContainEqual({ number, outcome: "rejected" });
+      expect(await world.catchUp()).toContainEqual({ number, outcome: "rejected" });
       expect((await world.verdict(number))?.reasons[0]).toMatch(/GitHub has no record of the branch update yet, so jitsudo cannot prove which commit was the default branch before the merge/);
       expect(await world.grants(number)).toEqual([]);
     } finally {

@@ -7,18 +7,12 @@
  * the author's own when the policy does not allow it", "a later PR edits an already merged request
  * file to lengthen a live grant without new approval", and starts_at's upper bound (max_lead_time).
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { FileSpec } from "../../src/sandbox/github.js";
-import { READ_ONLY, startSecurityWorld, type SecurityWorld } from "./support/security-world.js";
+import { READ_ONLY, useSecurityWorld } from "./support/security-world.js";
 
 describe("request files that are not what they seem", () => {
-  let world: SecurityWorld;
-  beforeAll(async () => {
-    world = await startSecurityWorld();
-  });
-  afterAll(async () => {
-    await world.stop();
-  });
+  const world = useSecurityWorld();
 
   /** Opens, approves and merges a pull request of one commit; asserts nothing was granted. */
   const mergeRefused = async (files: Record<string, FileSpec>, method: "merge" | "squash" | "rebase" = "squash") => {

@@ -6,32 +6,15 @@
  * request, directly or through a second account that authored a commit", "an admin merges with no
  * qualifying approval", and a later CHANGES_REQUESTED or DISMISSED cancelling an approval.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { processLock } from "../../src/db/locks.js";
-import { catchUpMerges } from "../../src/jobs/catch-up.js";
+import { describe, expect, it } from "vitest";
 import type { MergeMethod } from "../../src/sandbox/github.js";
-import { READ_ONLY, startSecurityWorld, type SecurityWorld } from "./support/security-world.js";
+import { expectRefused, READ_ONLY, useSecurityWorld, type SecurityWorld } from "./support/security-world.js";
 
 const METHODS: MergeMethod[] = ["merge", "squash", "rebase"];
-const silent = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
 
 describe("reviews that do not count", () => {
-  let world: SecurityWorld;
-  beforeAll(async () => {
-    world = await startSecurityWorld();
-  });
-  afterAll(async () => {
-    await world.stop();
-  });
+  const world = useSecurityWorld();
 
-  const refused = async (number: number, mark: number, reason: string) => {
-    expect(await world.grants(number)).toEqual([]);
-    expect(world.createsSince(mark)).toBe(0);
-    const verdict = await world.verdict(number);
-    expect(verdict?.verdict).toBe("rejected");
-    expect(verdict?.reasons, JSON.stringify(verdict?.reasons)).toContain(reason);
-    expect(world.comment(number)).toContain("### jitsudo: merge not approved, nothing was granted :no_entry:");
-  };
 
   it.each(METHODS)("refuses an approval given after an admin merged with %s, delivered late", async (method) => {
     const mark = world.mark();
@@ -42,7 +25,7 @@ describe("reviews that do not count", () => {
     world.review(number, "dave");
     expect(await world.harness.deliver("pull_request", merged.closed)).toBe(200);
     await world.settle();
-    await refused(number, mark, `${path}: @dave's review (approved) was submitted after the merge, and only reviews given before a merge count`);
+    await expectRefused(world, number, mark, `${path}: @dave's review (approved) was submitted after the merge, and only reviews given before a merge count`);
   });
 
   it.each(METHODS)("refuses an approval given after a merge with %s whose webhook was lost, when the catch-up scan finds it", async (method) => {
@@ -51,11 +34,9 @@ describe("reviews that do not count", () => {
     const number = world.openPull({ commits: [{ files: { [path]: READ_ONLY } }] });
     world.access.merge(number, { method, by: "admin" });
     world.review(number, "dave");
-    const options = { db: world.db, now: world.aws.clock.now, log: silent, pullRequestLock: processLock(), accessRepositories: [world.access.fullName.toLowerCase()] };
-    const scans = await catchUpMerges(world.harness.probot, options);
-    expect(scans.find((scan) => scan.repo === world.access.fullName)?.judged).toContainEqual({ number, outcome: "rejected" });
+    expect(await world.catchUp()).toContainEqual({ number, outcome: "rejected" });
     await world.settle();
-    await refused(number, mark, `${path}: @dave's review (approved) was submitted after the merge, and only reviews given before a merge count`);
+    await expectRefused(world, number, mark, `${path}: @dave's review (approved) was submitted after the merge, and only reviews given before a merge count`);
   });
 
   it.each(METHODS)("refuses an approval given before the pull request was retargeted to the default branch, merged with %s", async (method) => {
@@ -72,7 +53,7 @@ describe("reviews that do not count", () => {
     await world.merge(number, method);
 
     const lastChange = await lastBaseChange(world, number);
-    await refused(
+    await expectRefused(world, 
       number,
       mark,
       `${path}: @dave approved before the pull request's base last changed (${lastChange}), when it showed a different diff; approvals count only when given after the last base change`,
@@ -99,7 +80,7 @@ describe("reviews that do not count", () => {
     const approved = world.access.pull(number).headSha;
     world.access.commit(branch, { files: { [path]: READ_ONLY.replace("ReadOnlyAccess", "AdministratorAccess").replace("2h", "8h") }, author: "alice" });
     await world.merge(number, method);
-    await refused(number, mark, `${path}: @dave approved ${approved.slice(0, 7)}, not the merged head ${world.access.pull(number).headSha.slice(0, 7)}`);
+    await expectRefused(world, number, mark, `${path}: @dave approved ${approved.slice(0, 7)}, not the merged head ${world.access.pull(number).headSha.slice(0, 7)}`);
   });
 
   it.each(["CHANGES_REQUESTED", "DISMISSED"] as const)("refuses an approval withdrawn by a later %s", async (state) => {
@@ -110,7 +91,7 @@ describe("reviews that do not count", () => {
     if (state === "DISMISSED") world.access.dismissReview(number, world.access.pull(number).reviews.at(-1)!.id, "admin");
     else world.review(number, "dave", "CHANGES_REQUESTED");
     await world.merge(number, "merge");
-    await refused(number, mark, state === "DISMISSED" ? `${path}: @dave's latest review was dismissed, so it does not count` : `${path}: @dave requested changes after approving, which withdraws the approval`);
+    await expectRefused(world, number, mark, state === "DISMISSED" ? `${path}: @dave's latest review was dismissed, so it does not count` : `${path}: @dave requested changes after approving, which withdraws the approval`);
   });
 
   it("refuses the requester's own approval: GitHub rejects it, and the admin merge that follows grants nothing", async () => {
@@ -119,7 +100,7 @@ describe("reviews that do not count", () => {
     const number = world.openPull({ author: "dave", commits: [{ files: { [path]: READ_ONLY } }] });
     expect(() => world.review(number, "dave")).toThrow(/Can not approve your own pull request/);
     await world.merge(number, "merge", { by: "admin" });
-    await refused(number, mark, `${path}: needs 1 code-owner approval, has 0`);
+    await expectRefused(world, number, mark, `${path}: needs 1 code-owner approval, has 0`);
   });
 
   it.each(METHODS)("refuses an approver who authored a commit of the pull request (a second account), merged with %s", async (method) => {
@@ -129,7 +110,7 @@ describe("reviews that do not count", () => {
     world.review(number, "erin");
     await world.merge(number, method);
     const commit = world.access.changes(world.access.pull(number)).commits[1]!.sha.slice(0, 7);
-    await refused(number, mark, `${path}: @erin authored a commit in this pull request (${commit})`);
+    await expectRefused(world, number, mark, `${path}: @erin authored a commit in this pull request (${commit})`);
   });
 
   it("refuses a merge with a commit whose author is linked to no GitHub account", async () => {
@@ -139,7 +120,7 @@ describe("reviews that do not count", () => {
     world.review(number, "dave");
     await world.merge(number, "merge");
     const commit = world.access.pull(number).headSha.slice(0, 7);
-    await refused(number, mark, `commit ${commit}'s author is not linked to a GitHub account, so jitsudo cannot tell whether an approver wrote it`);
+    await expectRefused(world, number, mark, `commit ${commit}'s author is not linked to a GitHub account, so jitsudo cannot tell whether an approver wrote it`);
   });
 });
 

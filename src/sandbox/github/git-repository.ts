@@ -7,7 +7,7 @@
 import { ActivityLog, type ActivityType } from "./activity.js";
 
 /** The activity log as others see it: read, never written (only branch updates write it). */
-export type ActivityView = Pick<ActivityLog, "all" | "list">;
+export type ActivityView = Pick<ActivityLog, "all" | "list" | "withhold" | "release">;
 import { canWrite, type PersonSpec, type Role } from "./accounts.js";
 import { githubTime } from "./clock.js";
 import { threeWayTree } from "./merge-methods.js";

@@ -15,10 +15,13 @@
  * and sees the access granted, so every refusal is one the test could have missed.
  */
 import type { Knex } from "knex";
+import { afterAll, beforeAll, expect } from "vitest";
+import { processLock } from "../../../src/db/locks.js";
 import { PullRequestReporter } from "../../../src/github/grant-comments.js";
 import { installationGateways } from "../../../src/github/installation-gateway.js";
 import { STICKY_MARKER } from "../../../src/github/sticky-comment.js";
 import type { GrantRow } from "../../../src/grants/store.js";
+import { catchUpMerges } from "../../../src/jobs/catch-up.js";
 import { gitBlobId, SimulatedClock, type FileSpec, type MergeMethod, type PersonSpec, type Repository, type ReviewState } from "../../../src/sandbox/github.js";
 import { startHarness, type Harness } from "../../support/app-harness.js";
 import { IDENTITY_STORE_ID, INSTANCE_ARN, startAwsWorld, startTestWorker, type AwsWorld, type RunningWorker } from "../../support/aws-world.js";
@@ -92,6 +95,8 @@ export interface SecurityWorld {
   merge(number: number, method: MergeMethod, options?: { by?: string; repository?: Repository }): Promise<string>;
   /** Lets the worker claim and finish whatever is due, then writes the PR comments. */
   settle(): Promise<void>;
+  /** One run of the catch-up scan for merges whose webhook never arrived; what it judged in the access repository. */
+  catchUp(): Promise<{ number: number; outcome: string }[]>;
   /** The grants recorded for one pull request. */
   grants(number: number, repository?: Repository): Promise<GrantRow[]>;
   verdict(number: number, repository?: Repository): Promise<{ verdict: string; reasons: string[] } | undefined>;
@@ -174,6 +179,11 @@ export async function startSecurityWorld(options: SecurityWorldOptions = {}): Pr
       }
       await reporter.flush();
     },
+    async catchUp() {
+      const options = { db, now: aws.clock.now, log: silent, pullRequestLock: processLock(), ...(listed ? { accessRepositories: listed.map((name) => name.toLowerCase()) } : {}) };
+      const scans = await catchUpMerges(harness.probot, options);
+      return scans.find((scan) => scan.repo === access.fullName)?.judged ?? [];
+    },
     grants: async (number, repository = access) => (await db("grants").where({ repo: repository.fullName, pr_number: number }).orderBy("created_at")) as GrantRow[],
     async verdict(number, repository = access) {
       const row = (await db("merge_verdicts").where({ repo: repository.fullName, pr_number: number }).first()) as { verdict: string; reasons: string[] } | undefined;
@@ -236,3 +246,37 @@ async function expectDelivered(harness: Harness, name: string, payload: unknown)
 }
 
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
+
+/**
+ * One world for a test file: started before its first test, stopped after its last. The tests of a
+ * file share it (each uses its own pull requests and request paths), which keeps the suite fast.
+ */
+export function useSecurityWorld(options: SecurityWorldOptions = {}): SecurityWorld {
+  let world: SecurityWorld | undefined;
+  beforeAll(async () => {
+    world = await startSecurityWorld(options);
+  });
+  afterAll(async () => {
+    await world?.stop();
+  });
+  return new Proxy({} as SecurityWorld, {
+    get(_target, key) {
+      if (!world) throw new Error("the security world is used before it started (outside a test)");
+      return Reflect.get(world, key);
+    },
+  });
+}
+
+/**
+ * What every refused attack must show: no grant for the pull request, no CreateAccountAssignment
+ * since `mark`, a recorded rejection whose reasons satisfy `reason`, and the refusal on the PR.
+ */
+export async function expectRefused(world: SecurityWorld, number: number, mark: number, reason: string | ((reason: string) => boolean)): Promise<void> {
+  expect(await world.grants(number)).toEqual([]);
+  expect(world.createsSince(mark)).toBe(0);
+  const verdict = await world.verdict(number);
+  expect(verdict?.verdict).toBe("rejected");
+  const matches = typeof reason === "string" ? (candidate: string) => candidate === reason : reason;
+  expect(verdict?.reasons.some(matches), JSON.stringify(verdict?.reasons)).toBe(true);
+  expect(world.comment(number)).toContain("### jitsudo: merge not approved, nothing was granted :no_entry:");
+}
