@@ -1,0 +1,47 @@
+/**
+ * Security review finding: team memberships and repository permissions are read when the merge
+ * is JUDGED, not as they were at the merge. A merge whose judgement is deferred (GitHub's activity
+ * record of a squash/rebase merge lags, so the webhook answers "not judged yet" and the catch-up
+ * scan judges it minutes later; or jitsudo was down and the catch-up scan finds it) counts the
+ * approval of someone who was only a PENDING member of the owning team at the merge and accepted
+ * the invitation afterwards. Rulebook: "a pending (not yet accepted) team member approves" must be
+ * refused; "a review submitted after the merge" does not count, and for the same reason neither
+ * should a membership that only began after it.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { processLock } from "../../src/db/locks.js";
+import { catchUpMerges } from "../../src/jobs/catch-up.js";
+import { ORG, READ_ONLY, startSecurityWorld, type SecurityWorld } from "./support/security-world.js";
+
+const silent = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
+
+describe("a merge judged later than it happened", () => {
+  let world: SecurityWorld;
+  beforeAll(async () => {
+    world = await startSecurityWorld();
+  });
+  afterAll(async () => {
+    await world.stop();
+  });
+
+  it("does not count paula, a pending member of @acme/security at the merge who accepted afterwards", async () => {
+    const mark = world.mark();
+    const number = world.openPull({ commits: [{ files: { "access-requests/notes.md": "context\n" } }, { files: { [world.newPath()]: READ_ONLY } }] });
+    world.review(number, "paula"); // pending member: must not count
+    world.access.activity.withhold(); // GitHub's record of the rebase merge lags behind the webhook
+    const merged = world.access.merge(number, { method: "rebase", by: "bob" });
+    // The webhook cannot be judged yet (no record proves the base): jitsudo answers 500, records nothing.
+    expect(await world.harness.deliver("pull_request", merged.closed)).not.toBe(200);
+    expect(await world.verdict(number)).toBeUndefined();
+
+    // After the merge, paula accepts her invitation; GitHub's record then appears.
+    world.github.setTeamMembership(ORG, "security", "paula", "active");
+    world.access.activity.release();
+    const options = { db: world.db, now: world.aws.clock.now, log: silent, pullRequestLock: processLock(), accessRepositories: [world.access.fullName.toLowerCase()] };
+    await catchUpMerges(world.harness.probot, options);
+    await world.settle();
+
+    expect((await world.grants(number)).map((grant) => [grant.status, grant.approvers])).toEqual([]);
+    expect(world.createsSince(mark)).toBe(0);
+  });
+});
