@@ -1,0 +1,55 @@
+/**
+ * Security review finding: JITSUDO_ACCESS_REPOSITORIES pins access repositories by NAME
+ * (`isListedRepository` in src/config/env.ts compares `full_name`), and the name is the only thing
+ * that lets a repository use jitsudo's own AWS credentials (a policy without `aws.role_arn`:
+ * `credentialReasons` in src/approval/approval.ts, the provisioning check in src/jobs/provision.ts).
+ * Names are not stable: when the access repository is renamed (acme/access → acme/aws-access), any
+ * organisation member who may create repositories can create a NEW acme/access, write their own
+ * `.github/jitsudo.yml` (no role_arn) and CODEOWNERS naming a friend, and be granted anything on
+ * the instance with jitsudo's own credentials. The ExternalId names the repository by id precisely
+ * because ids survive renames; the allowlist should too (or pin the id it first saw for a name).
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { IDENTITY_STORE_ID, INSTANCE_ARN } from "../support/aws-world.js";
+import { ORG, INSTALLATION, READ_ONLY, startSecurityWorld, type SecurityWorld } from "./support/security-world.js";
+
+/** The squatter's policy: jitsudo's own credentials, anything on any account, one approval. */
+const SQUATTER_POLICY = `aws:
+  region: us-east-1
+  instance_arn: ${INSTANCE_ARN}
+  identity_store_id: ${IDENTITY_STORE_ID}
+users:
+  mallory: alice@example.com
+rules:
+  - permission_sets: ["*"]
+    accounts: ["*"]
+    max_duration: 8h
+`;
+
+describe("an access repository listed by name, after a rename", () => {
+  let world: SecurityWorld;
+  beforeAll(async () => {
+    world = await startSecurityWorld();
+  });
+  afterAll(async () => {
+    await world.stop();
+  });
+
+  it("does not let a new repository that took the old name grant with jitsudo's own credentials", async () => {
+    const mark = world.mark();
+    // An admin renames the real access repository (GitHub keeps its id; the operator has not edited the list yet).
+    (world.access as unknown as { name: string }).name = "aws-access";
+    // mallory creates a repository with the freed name.
+    const squatter = world.github.createRepository({ owner: ORG, name: "access", id: 700_099, installationId: INSTALLATION });
+    for (const login of ["mallory", "carol"]) squatter.setPermission(login, "write");
+    squatter.commit("main", { files: { ".github/jitsudo.yml": SQUATTER_POLICY, ".github/CODEOWNERS": "* @carol\n" }, author: "mallory", message: "my access repository" });
+
+    const request = READ_ONLY.replace("ReadOnlyAccess", "AdministratorAccess");
+    const number = world.openPull({ repository: squatter, author: "mallory", commits: [{ files: { "access-requests/mallory/admin.yaml": request } }] });
+    world.review(number, "carol", "APPROVED", squatter);
+    await world.merge(number, "merge", { repository: squatter, by: "mallory" });
+
+    expect((await world.grants(number, squatter)).map((grant) => [grant.status, grant.permission_set_ref, grant.account_ref])).toEqual([]);
+    expect(world.createsSince(mark)).toBe(0);
+  });
+});
