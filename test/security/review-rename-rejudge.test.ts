@@ -1,0 +1,50 @@
+/**
+ * Security review finding: merges, grants, verdicts and the catch-up cursor are keyed by the
+ * repository's NAME (`merge_verdicts` (tenant, repo, pr_number, merge_commit_sha),
+ * `merge_scan_cursors` (tenant, repo), `liveGrantsForPath(tenant, repo, path)`), not by its id.
+ * After the access repository is renamed (and the operator lists the new name), the catch-up scan
+ * starts a fresh cursor for the new name, finds the last hour's merges "without a verdict" and
+ * judges them again: every approved merge of that hour is granted a SECOND time, including access
+ * that security already revoked early with `/jitsudo revoke`. The rulebook: each merge is judged and
+ * recorded exactly once; a revoked grant must not come back without a new approval.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { processLock } from "../../src/db/locks.js";
+import { catchUpMerges } from "../../src/jobs/catch-up.js";
+import { startSecurityWorld, type SecurityWorld } from "./support/security-world.js";
+
+const silent = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
+
+describe("renaming the access repository", () => {
+  let world: SecurityWorld;
+  beforeAll(async () => {
+    world = await startSecurityWorld();
+  });
+  afterAll(async () => {
+    await world.stop();
+  });
+
+  it("does not grant again, after a rename, access that was revoked early", async () => {
+    const number = world.openPull();
+    world.review(number, "dave");
+    await world.merge(number, "merge");
+    expect((await world.grants(number)).map((grant) => grant.status)).toEqual(["active"]);
+
+    // Security ends it early.
+    world.access.conversation.comment(number, "dave", "/jitsudo revoke");
+    expect(await world.harness.deliverLatest("issue_comment.created")).toBe(200);
+    await world.settle();
+    expect((await world.grants(number)).map((grant) => grant.status)).toEqual(["revoked"]);
+    const mark = world.mark();
+
+    // The admin renames acme/access to acme/aws-access (same id); the operator lists the new name.
+    (world.access as unknown as { name: string }).name = "aws-access";
+    const options = { db: world.db, now: world.aws.clock.now, log: silent, pullRequestLock: processLock(), accessRepositories: ["acme/aws-access"] };
+    await catchUpMerges(world.harness.probot, options);
+    await world.settle();
+
+    const everyGrant = (await world.db("grants").where({ pr_number: number })) as { repo: string; status: string }[];
+    expect(everyGrant.filter((grant) => grant.status !== "revoked").map((grant) => [grant.repo, grant.status])).toEqual([]);
+    expect(world.createsSince(mark)).toBe(0);
+  });
+});
