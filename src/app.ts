@@ -5,6 +5,7 @@
 import type { Knex } from "knex";
 import type { ApplicationFunction } from "probot";
 import { postgresLock, processLock, type KeyedLock } from "./db/locks.js";
+import { AccessRepositories } from "./config/access-repositories.js";
 import { registerPullRequestHandlers } from "./github/handlers.js";
 import type { Metrics } from "./metrics.js";
 
@@ -38,8 +39,8 @@ export function createApp(options: AppOptions = {}): ApplicationFunction {
     registerPullRequestHandlers(app, {
       now,
       pullRequestLock: lock,
+      access: new AccessRepositories(options.accessRepositories, options.db),
       ...(options.db ? { db: options.db } : {}),
-      ...(options.accessRepositories ? { accessRepositories: options.accessRepositories } : {}),
     });
   };
 }

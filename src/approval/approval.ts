@@ -24,20 +24,24 @@
  * - A request file whose CODEOWNERS reading is ambiguous (see `codeowners.ts`) is not approved.
  */
 import { principalFor, TENANT_CONFIG_PATH, type TenantConfig } from "../config/tenant.js";
-import type { CodeownersErrorReport, FileBytes, PullFile } from "../github/gateway.js";
+import type { CodeownersErrorReport, FileBytes, PullFile, PullTimeline } from "../github/gateway.js";
 import { isRequestFilePath, requestPathProblem, unreadableRequest } from "../requests/access-request.js";
 import { byPosition, type Problem } from "../requests/problem.js";
 import { githubCodeownersBlockers, GOVERNANCE_PATHS, governanceCommitBlockers, incompleteListBlockers, readCodeowners, readConfig, type Blocker } from "./governance.js";
 import { accessWindow, validateRequest, type RequestReview } from "../requests/validate-request.js";
-import { formatOwner, ownership, type Codeowners, type CodeownersOwner } from "./codeowners.js";
+import { formatOwner, ownersUnderAnyReading, ownership, type Codeowners, type CodeownersOwner } from "./codeowners.js";
 import type { GovernanceChange } from "./commit-history.js";
 import type { BaseProof } from "./merge-base.js";
+import { setAsideReason, standingReviews, type Reviewer, type SetAsideReview } from "./review-order.js";
 
 export interface Review {
   id: number;
   login: string;
+  /** GitHub's numeric user id: logins can be renamed and reused, ids cannot. */
+  userId?: number;
   state: "APPROVED" | "CHANGES_REQUESTED" | "COMMENTED" | "DISMISSED" | "PENDING";
-  commitId: string;
+  /** The commit reviewed; null when GitHub no longer has it (garbage collected or purged). */
+  commitId: string | null;
   submittedAt: string;
 }
 
@@ -48,13 +52,15 @@ export interface PullCommit {
   parents: string[];
   authorLogin?: string;
   committerLogin?: string;
+  authorId?: number;
+  committerId?: number;
 }
 
 export type TeamMembership = "active" | "pending" | "none";
 export type RepoPermission = "admin" | "maintain" | "write" | "triage" | "read" | "none";
 
 export interface MergeEvidence {
-  pr: { number: number; authorLogin: string; headSha: string; baseRef: string; mergeCommitSha: string; mergedBy?: string; mergedAt: Date };
+  pr: { number: number; authorLogin: string; authorId?: number; headSha: string; baseRef: string; mergeCommitSha: string; mergedBy?: string; mergedAt: Date };
   defaultBranch: string;
   /** The default branch just before the merge, as proven from GitHub's records (merge-base.ts). */
   base: BaseProof;
@@ -77,8 +83,8 @@ export interface MergeEvidence {
   commits: readonly PullCommit[];
   /** Commits of the PR that change CODEOWNERS or the policy, each judged against its parents. */
   governanceChanges: readonly GovernanceChange[];
-  /** When the PR's base last changed; undefined if it never did. */
-  lastBaseChange?: Date;
+  /** GitHub's timeline of the PR's reviews, merge and base changes; undefined when it could not be read. */
+  timeline?: PullTimeline;
   /** GitHub's own list of CODEOWNERS errors at the base. */
   githubCodeowners: CodeownersErrorReport;
   /** Whether the operator listed this repository in JITSUDO_ACCESS_REPOSITORIES. */
@@ -101,6 +107,8 @@ export interface FileVerdict {
   requiredApprovals: number;
   /** Logins whose approvals counted, sorted. */
   approvers: string[];
+  /** Per set of owners that had to approve (the path; for a rename also the old path): who counted. */
+  approverSets: { path: string; approvers: string[] }[];
   blobSha?: string;
   window?: { startsAt: Date; expiresAt: Date };
   /** Every reason it is not approved (empty when approved). */
@@ -187,6 +195,12 @@ class Lookups {
 /** What a request file change asks for. */
 type Change = { kind: "grant"; path: string; renamedFrom?: string } | { kind: "revoke"; path: string };
 
+/** Who the access is for, and whether a rule let the requester ask on their behalf. */
+interface Grantee {
+  principal: string;
+  onBehalf: boolean;
+}
+
 /** One set of owners that must supply `needed` approvals. */
 interface Requirement {
   path: string;
@@ -206,22 +220,8 @@ interface Context {
   codeowners?: Codeowners;
   lookups: Lookups;
   reviewers: Reviewer[];
-  late: LateReview[];
+  setAside: SetAsideReview[];
   contributors: Map<string, Contribution>;
-}
-
-interface Reviewer {
-  login: string;
-  /** The latest review that is not a comment and not pending: the one that says where they stand. */
-  decisive: Review;
-  approvedBefore: boolean;
-}
-
-/** Reviews GitHub accepted after the merge, or without a submission time: they never count. */
-interface LateReview {
-  login: string;
-  state: Review["state"];
-  submittedAt: string;
 }
 
 interface Contribution {
@@ -238,35 +238,44 @@ function judge(evidence: MergeEvidence, lookups: Lookups): Omit<MergeVerdict, "t
   if (branch.length > 0) return { approved: false, files: [], reasons: branch, tenantAws: {} };
   if (!evidence.base.proven) return { approved: false, files: [], reasons: [evidence.base.reason], tenantAws: {} };
 
-  const reasons = [
+  // What a judgement of part of the pull request would miss stops everything, revokes included.
+  const incomplete = [
     ...messages(incompleteListBlockers({ files: evidence.files.length, commits: evidence.commits.length }, { ...(evidence.changedFiles !== undefined ? { changedFiles: evidence.changedFiles } : {}), commits: evidence.commitCount })),
-    ...governanceReasons(evidence.files),
-    ...messages(governanceCommitBlockers(evidence.governanceChanges)),
+    ...(evidence.timeline && !evidence.timeline.complete ? ["GitHub's timeline of this pull request is longer than jitsudo reads (1,000 reviews and events), so it cannot place every review before or after the merge"] : []),
   ];
-  const configBlockers: Blocker[] = [];
-  const { config, configProblems } = readConfig(evidence.configFile, configBlockers);
-  reasons.push(...configBlockers.map((blocker) => blocker.message));
-  reasons.push(...configProblems.map((problem) => `${TENANT_CONFIG_PATH} line ${problem.line}: ${problem.message}`));
-  const codeownersBlockers: Blocker[] = [];
-  const codeowners = readCodeowners(evidence.codeownersFiles, codeownersBlockers);
-  reasons.push(...codeownersBlockers.map((blocker) => blocker.message));
-  reasons.push(...messages(githubCodeownersBlockers(evidence.githubCodeowners, codeowners)));
-  reasons.push(...unlinkedCommitReasons(evidence));
-  if (configBlockers.length === 0) reasons.push(...credentialReasons(config, evidence));
-
-  const { reviewers, late } = reviewersOf(evidence.reviews, evidence.pr.mergedAt);
+  const { config, reasons: grantOnly, codeowners } = governanceAtBase(evidence);
+  const { reviewers, setAside } = standingReviews(evidence.reviews, evidence.timeline, evidence.pr.mergedAt);
   const context: Context = {
     evidence,
-    ...(configBlockers.length === 0 ? { config } : {}),
+    ...(config ? { config } : {}),
     ...(codeowners ? { codeowners } : {}),
     lookups,
     reviewers,
-    late,
+    setAside,
     contributors: contributorsOf(evidence.commits),
   };
-  const files = changes.map((change) => (change.kind === "grant" ? judgeGrant(change, context) : judgeRevoke(change.path, context)));
+  const files = changes.map((change) => (change.kind === "grant" ? judgeGrant(change, context) : judgeRevoke(change.path, context, incomplete.length > 0)));
+  // Revoking is the safe direction: a problem with the policy or CODEOWNERS that must stop a grant
+  // (even one the requester could cause, like an owner who lost access) never keeps access alive.
+  const reasons = changes.some((change) => change.kind === "grant") ? [...incomplete, ...grantOnly] : incomplete;
   const approved = reasons.length === 0 && files.every((file) => file.approved);
   return { approved, files, reasons, tenantAws: context.config?.aws ?? {}, baseSha: evidence.base.baseSha };
+}
+
+/** The policy and CODEOWNERS at the base, and every PR-level reason that stops a grant. */
+function governanceAtBase(evidence: MergeEvidence): { config?: TenantConfig; codeowners?: Codeowners; reasons: string[] } {
+  const reasons = [...governanceReasons(evidence.files), ...messages(governanceCommitBlockers(evidence.governanceChanges))];
+  const configBlockers: Blocker[] = [];
+  const { config, configProblems } = readConfig(evidence.configFile, configBlockers);
+  reasons.push(...messages(configBlockers));
+  reasons.push(...configProblems.map((problem) => `${TENANT_CONFIG_PATH} line ${problem.line}: ${problem.message}`));
+  const codeownersBlockers: Blocker[] = [];
+  const codeowners = readCodeowners(evidence.codeownersFiles, codeownersBlockers);
+  reasons.push(...messages(codeownersBlockers));
+  reasons.push(...messages(githubCodeownersBlockers(evidence.githubCodeowners, codeowners)));
+  reasons.push(...unlinkedCommitReasons(evidence));
+  if (configBlockers.length === 0) reasons.push(...credentialReasons(config, evidence));
+  return { ...(configBlockers.length === 0 ? { config } : {}), ...(codeowners ? { codeowners } : {}), reasons };
 }
 
 /** GitHub's lists stop at 3,000 files and 250 commits: a verdict on part of a PR is no verdict. */
@@ -324,48 +333,24 @@ function unlinkedCommitReasons({ commits }: MergeEvidence): string[] {
   });
 }
 
-/**
- * Reviewers in order of their first review, each with the review that decides their stand. Reviews
- * submitted after the merge (or whose time GitHub did not give) are set aside: they neither give
- * nor withdraw an approval.
- */
-function reviewersOf(reviews: readonly Review[], mergedAt: Date): { reviewers: Reviewer[]; late: LateReview[] } {
-  const byLogin = new Map<string, { login: string; decisive?: Review; approvedBefore: boolean }>();
-  const late: LateReview[] = [];
-  for (const review of reviews) {
-    const submitted = Date.parse(review.submittedAt);
-    if (Number.isNaN(submitted) || submitted > mergedAt.getTime()) {
-      if (review.state !== "COMMENTED" && review.state !== "PENDING") late.push({ login: review.login, state: review.state, submittedAt: review.submittedAt });
-      continue;
-    }
-    const key = review.login.toLowerCase();
-    const entry = byLogin.get(key) ?? { login: review.login, approvedBefore: false };
-    byLogin.set(key, entry);
-    // Comments and unsubmitted drafts neither give nor cancel an approval.
-    if (review.state === "COMMENTED" || review.state === "PENDING") continue;
-    if (entry.decisive?.state === "APPROVED") entry.approvedBefore = true;
-    entry.decisive = review;
-    entry.login = review.login;
-  }
-  const reviewers = [...byLogin.values()].flatMap((entry) =>
-    entry.decisive ? [{ login: entry.login, decisive: entry.decisive, approvedBefore: entry.approvedBefore }] : [],
-  );
-  return { reviewers, late };
-}
-
+/** Commit authors and committers, keyed by GitHub user id when GitHub linked one (logins can be renamed). */
 function contributorsOf(commits: readonly PullCommit[]): Map<string, Contribution> {
   const contributors = new Map<string, Contribution>();
-  const entry = (login: string) => {
-    const key = login.toLowerCase();
+  const entry = (key: string) => {
     const found = contributors.get(key) ?? { authored: [], committed: [] };
     contributors.set(key, found);
     return found;
   };
   for (const commit of commits) {
-    if (commit.authorLogin !== undefined) entry(commit.authorLogin).authored.push(short(commit.sha));
-    if (commit.committerLogin !== undefined) entry(commit.committerLogin).committed.push(short(commit.sha));
+    if (commit.authorLogin !== undefined) for (const key of personKeys(commit.authorLogin, commit.authorId)) entry(key).authored.push(short(commit.sha));
+    if (commit.committerLogin !== undefined) for (const key of personKeys(commit.committerLogin, commit.committerId)) entry(key).committed.push(short(commit.sha));
   }
   return contributors;
+}
+
+/** The keys a person is known by: their id when GitHub gave it, and their login either way. */
+function personKeys(login: string, id: number | undefined): string[] {
+  return id === undefined ? [`login:${login.toLowerCase()}`] : [`id:${id}`, `login:${login.toLowerCase()}`];
 }
 
 function judgeGrant(change: Extract<Change, { kind: "grant" }>, context: Context): FileVerdict {
@@ -376,7 +361,10 @@ function judgeGrant(change: Extract<Change, { kind: "grant" }>, context: Context
   const requirements = [requirement(change.path, needed, false, context)];
   if (change.renamedFrom) requirements.push(requirement(change.renamedFrom, needed, true, context));
 
-  const counted = countApprovals(requirements, review.decision?.principal, context);
+  const decision = review.decision;
+  // The grantee may not approve; on someone else's behalf (a rule that allows it), approvers must be known users.
+  const grantee = decision?.principal === undefined ? undefined : { principal: decision.principal, onBehalf: decision.rule?.allowOtherPrincipal === true };
+  const counted = countApprovals(requirements, grantee, context);
   const pathProblem = requestPathProblem(change.path);
   const reasons = [
     ...(pathProblem ? [pathProblem] : []),
@@ -392,23 +380,33 @@ function judgeGrant(change: Extract<Change, { kind: "grant" }>, context: Context
     review,
     requiredApprovals: needed,
     approvers: counted.approvers,
+    approverSets: counted.approverSets,
     ...(blobSha ? { blobSha } : {}),
     ...(review.parsed ? { window: accessWindow(review.parsed, evidence.now) } : {}),
     reasons,
   };
 }
 
-function judgeRevoke(path: string, context: Context): FileVerdict {
-  const counted = countApprovals([requirement(path, REVOKE_APPROVALS, false, context)], undefined, context);
+/**
+ * A deleted (or renamed-away) request file: its live grant ends early, with one approval from an
+ * owner of the path under any reading of CODEOWNERS. Revoking is the safe direction, so what would
+ * stop a grant (an ambiguous or erroneous CODEOWNERS, an invalid policy) does not stop it; only a
+ * pull request jitsudo could not see whole does (`blocked`).
+ */
+function judgeRevoke(path: string, context: Context, blocked: boolean): FileVerdict {
+  const owners = context.codeowners ? ownersUnderAnyReading(context.codeowners, path) : [];
+  const counted = countApprovals([{ path, owners, needed: REVOKE_APPROVALS, oldPath: false }], undefined, context);
   return {
     path,
     kind: "revoke",
-    approved: counted.reasons.length === 0,
+    approved: counted.reasons.length === 0 && !blocked,
     requiredApprovals: REVOKE_APPROVALS,
     approvers: counted.approvers,
+    approverSets: counted.approverSets,
     reasons: counted.reasons,
   };
 }
+
 
 /** The merged bytes validated against the base policy, as the PR check did on the head. */
 function reviewMerged(path: string, merged: FileBytes, context: Context): RequestReview {
@@ -458,38 +456,31 @@ interface Assessment {
   ownership: Ownership[];
 }
 
-function countApprovals(requirements: Requirement[], grantee: string | undefined, context: Context): { approvers: string[]; reasons: string[] } {
+function countApprovals(requirements: Requirement[], grantee: Grantee | undefined, context: Context): { approvers: string[]; approverSets: { path: string; approvers: string[] }[]; reasons: string[] } {
   const assessments = context.reviewers.map((reviewer) => assess(reviewer, requirements, grantee, context));
   const countedBy = requirements.map((_, index) =>
     assessments.filter((assessment) => counts(assessment) && assessment.ownership[index]!.owns).map((assessment) => assessment.login),
   );
   const approvers = [...new Set(countedBy.flat())].sort();
+  const approverSets = requirements.map((requirement, index) => ({ path: requirement.path, approvers: [...countedBy[index]!].sort() }));
   // An ambiguous reading of CODEOWNERS may hand the path to other owners: no approval is certain.
   const ambiguous = requirements.flatMap((requirement) => (requirement.ambiguity ? [requirement.ambiguity] : []));
   const unmet = requirements.flatMap((requirement, index) => (countedBy[index]!.length < requirement.needed ? [index] : []));
-  if (unmet.length === 0) return { approvers, reasons: ambiguous };
+  if (unmet.length === 0) return { approvers, approverSets, reasons: ambiguous };
 
   const reasons: string[] = [...ambiguous];
   for (const index of unmet) reasons.push(...shortfallReasons(requirements[index]!, countedBy[index]!, context));
   for (const assessment of assessments) reasons.push(...assessmentReasons(assessment, requirements, unmet));
   for (const index of unmet) reasons.push(...emailOwnerReasons(requirements[index]!, context));
-  reasons.push(...lateReviewReasons(context.late));
-  return { approvers, reasons };
-}
-
-function lateReviewReasons(late: readonly LateReview[]): string[] {
-  return late.map((review) =>
-    Number.isNaN(Date.parse(review.submittedAt))
-      ? `@${review.login}'s review has no submission time from GitHub, so it does not count`
-      : `@${review.login}'s review (${review.state.toLowerCase().replace("_", " ")}) was submitted after the merge, and only reviews given before a merge count`,
-  );
+  reasons.push(...context.setAside.map(setAsideReason));
+  return { approvers, approverSets, reasons };
 }
 
 function counts(assessment: Assessment): boolean {
   return assessment.excluded === undefined && assessment.permission !== undefined && assessment.permission !== "unknown" && WRITE_ACCESS.has(assessment.permission);
 }
 
-function assess(reviewer: Reviewer, requirements: Requirement[], grantee: string | undefined, context: Context): Assessment {
+function assess(reviewer: Reviewer, requirements: Requirement[], grantee: Grantee | undefined, context: Context): Assessment {
   const notOwner: Ownership[] = requirements.map(() => ({ owns: false, pendingTeams: [] }));
   const excluded = exclusion(reviewer, grantee, context);
   if (excluded !== undefined) return { login: reviewer.login, excluded, ownership: notOwner };
@@ -503,26 +494,55 @@ function assess(reviewer: Reviewer, requirements: Requirement[], grantee: string
 }
 
 /** Why a reviewer's stand cannot count for this file; undefined when their approval is eligible. */
-function exclusion(reviewer: Reviewer, grantee: string | undefined, context: Context): string | undefined {
+function exclusion(reviewer: Reviewer, grantee: Grantee | undefined, context: Context): string | undefined {
   const { login, decisive } = reviewer;
   const { pr } = context.evidence;
   if (decisive.state === "CHANGES_REQUESTED") {
     return reviewer.approvedBefore ? `@${login} requested changes after approving, which withdraws the approval` : `@${login} requested changes`;
   }
   if (decisive.state === "DISMISSED") return `@${login}'s latest review was dismissed, so it does not count`;
-  if (sameLogin(login, pr.authorLogin)) return `@${login} is the requester and cannot approve their own request`;
-  if (grantee !== undefined && context.config && principalFor(context.config, login).toLowerCase() === grantee.toLowerCase()) {
-    return `@${login} is the grantee (${grantee}) and cannot approve access for themselves`;
-  }
-  const contribution = context.contributors.get(login.toLowerCase());
-  if (contribution && contribution.authored.length > 0) return `@${login} ${commitsPhrase("authored", contribution.authored)}`;
-  if (contribution && contribution.committed.length > 0) return `@${login} ${commitsPhrase("committed", contribution.committed)}`;
+  if (samePerson(reviewer, pr.authorLogin, pr.authorId)) return `@${login} is the requester and cannot approve their own request`;
+  const granteeReason = granteeExclusion(login, grantee, context);
+  if (granteeReason) return granteeReason;
+  const contribution = contributionOf(reviewer, context);
+  if (contribution.authored.length > 0) return `@${login} ${commitsPhrase("authored", contribution.authored)}`;
+  if (contribution.committed.length > 0) return `@${login} ${commitsPhrase("committed", contribution.committed)}`;
+  if (decisive.commitId === null) return `@${login} approved a commit GitHub no longer has, not the merged head ${short(pr.headSha)}`;
   if (decisive.commitId !== pr.headSha) return `@${login} approved ${short(decisive.commitId)}, not the merged head ${short(pr.headSha)}`;
-  const { lastBaseChange } = context.evidence;
-  if (lastBaseChange && Date.parse(decisive.submittedAt) <= lastBaseChange.getTime()) {
-    return `@${login} approved before the pull request's base last changed (${lastBaseChange.toISOString()}), when it showed a different diff; approvals count only when given after the last base change`;
+  if (reviewer.beforeBaseChange) {
+    return `@${login} approved before the pull request's base last changed (${reviewer.beforeBaseChange.toISOString()}), when it showed a different diff; approvals count only when given after the last base change`;
   }
   return undefined;
+}
+
+/**
+ * The grantee never approves their own access. Their Identity Center user is compared by name here
+ * and by id in the worker before anything is created. For a request on someone else's behalf, an
+ * approver must be mapped under `users:`: an unmapped login stands for a user named like the login,
+ * which says nothing about who the approver really is in Identity Center.
+ */
+function granteeExclusion(login: string, grantee: Grantee | undefined, context: Context): string | undefined {
+  const { config } = context;
+  if (grantee === undefined || !config) return undefined;
+  const { principal } = grantee;
+  if (principalFor(config, login).toLowerCase() === principal.toLowerCase()) return `@${login} is the grantee (${principal}) and cannot approve access for themselves`;
+  const onBehalf = grantee.onBehalf && principalFor(config, context.evidence.pr.authorLogin).toLowerCase() !== principal.toLowerCase();
+  if (onBehalf && !config.users.has(login.toLowerCase())) {
+    return `@${login} is not mapped to an Identity Center user under users: in ${TENANT_CONFIG_PATH}, so for a request on someone else's behalf jitsudo cannot show they are not the grantee`;
+  }
+  return undefined;
+}
+
+function contributionOf(reviewer: Reviewer, context: Context): Contribution {
+  const keys = personKeys(reviewer.login, reviewer.userId);
+  const found = keys.map((key) => context.contributors.get(key)).filter((entry): entry is Contribution => entry !== undefined);
+  return { authored: found.flatMap((entry) => entry.authored), committed: found.flatMap((entry) => entry.committed) };
+}
+
+/** The same GitHub account: by id when both are known (logins can be renamed and reused), else by login. */
+function samePerson(reviewer: Pick<Reviewer, "login" | "userId">, login: string, id: number | undefined): boolean {
+  if (reviewer.userId !== undefined && id !== undefined) return reviewer.userId === id;
+  return sameLogin(reviewer.login, login);
 }
 
 function commitsPhrase(verb: string, shas: string[]): string {

@@ -193,6 +193,16 @@ export function ownership(codeowners: Codeowners, filePath: string): Ownership {
   };
 }
 
+/**
+ * Every owner some reading of CODEOWNERS gives the path: the primary reading and each ambiguous one.
+ * For the safe direction (ending access early), where any owner GitHub might apply may act.
+ */
+export function ownersUnderAnyReading(codeowners: Codeowners, path: string): CodeownersOwner[] {
+  const owned = ownership(codeowners, path);
+  const all = [owned.owners, ...(owned.ambiguity?.readings ?? [])].flat();
+  return [...new Map(all.map((owner) => [formatOwner(owner).toLowerCase(), owner])).values()];
+}
+
 /** Pick the file GitHub would use from the contents found at each location (first present wins). */
 export function selectCodeownersFile(
   found: Partial<Record<CodeownersLocation, string>>,

@@ -49,20 +49,24 @@ export type BaseProof =
  */
 export function proveMergeBase(shape: MergeShape, records: readonly BranchUpdateRecord[], recordsUnavailable: boolean): BaseProof {
   const structural = structuralBase(shape);
-  const usable = records.filter((record) => record.after === shape.mergeCommitSha && provesBase(record, shape));
+  const relevant = records.filter((record) => record.after === shape.mergeCommitSha);
+  // Any record of the branch moving to this commit from somewhere else than the shape says (a
+  // hand-made merge commit pushed over the real tip) means the shape proves nothing.
+  const contradiction = structural ? relevant.find((record) => record.before !== structural.baseSha) : undefined;
+  if (contradiction) {
+    return {
+      proven: false,
+      retry: false,
+      reason: `GitHub's activity record (${contradiction.activityType}) says the default branch was ${short(contradiction.before)} before ${short(shape.mergeCommitSha)}, but the merge commit sits on ${short(structural!.baseSha)}; jitsudo cannot tell which policy and code owners applied`,
+    };
+  }
+  const usable = relevant.filter((record) => provesBase(record, shape));
   const befores = [...new Set(usable.map((record) => record.before))];
   if (befores.length > 1) {
     return { proven: false, retry: false, reason: `GitHub's records disagree on the default branch before the merge (${befores.map(short).join(", ")}), so jitsudo cannot tell which policy and code owners applied` };
   }
   const [recorded] = usable;
   if (recorded) {
-    if (structural && structural.baseSha !== recorded.before) {
-      return {
-        proven: false,
-        retry: false,
-        reason: `GitHub's activity record says the default branch was ${short(recorded.before)} before the merge, but the merge commit ${short(shape.mergeCommitSha)} sits on ${short(structural.baseSha)}; jitsudo cannot tell which policy and code owners applied`,
-      };
-    }
     return { proven: true, baseSha: recorded.before, how: `GitHub's activity record of the merge (${recorded.activityType}, before ${short(recorded.before)})` };
   }
   if (structural) return { proven: true, ...structural };

@@ -166,8 +166,9 @@ export function parseEnv(env: NodeJS.ProcessEnv, readFile: (path: string) => str
   };
 }
 
-// GitHub's own limits: owners up to 39 characters, repository names up to 100 of [A-Za-z0-9._-].
-const REPOSITORY = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/;
+// GitHub's own limits: owners up to 39 characters, repository names up to 100 of [A-Za-z0-9._-];
+// or a repository's numeric id, which survives renames.
+const REPOSITORY = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}|[1-9]\d{0,18})$/;
 
 function parseRepositoryList(text: string | undefined, problems: string[]): string[] | undefined {
   if (text === undefined) return undefined;
@@ -175,16 +176,21 @@ function parseRepositoryList(text: string | undefined, problems: string[]): stri
   const invalid = entries.filter((entry) => !REPOSITORY.test(entry));
   if (invalid.length > 0 || entries.length === 0) {
     const shown = invalid.map((entry) => JSON.stringify(entry.slice(0, 120))).join(", ");
-    problems.push(`JITSUDO_ACCESS_REPOSITORIES must be a comma-separated list of owner/name${shown ? `; not a repository: ${shown}` : ""}`);
+    problems.push(`JITSUDO_ACCESS_REPOSITORIES must be a comma-separated list of owner/name or repository ids${shown ? `; not a repository: ${shown}` : ""}`);
     return undefined;
   }
   // GitHub treats owner and repository names case-insensitively.
   return [...new Set(entries.map((entry) => entry.toLowerCase()))];
 }
 
-/** Whether a repository is on the operator's list (undefined list: none is, explicitly). */
+/** Whether a repository is on the operator's list by name (undefined list: none is, explicitly). */
 export function isListedRepository(list: readonly string[] | undefined, fullName: string): boolean {
   return list !== undefined && list.includes(fullName.toLowerCase());
+}
+
+/** Whether the operator listed a repository by its numeric id. */
+export function isListedById(list: readonly string[] | undefined, id: number | string | null): boolean {
+  return list !== undefined && id !== null && list.includes(String(id));
 }
 
 /**

@@ -67,6 +67,8 @@ export interface PullRequestInfo {
   baseSha: string;
   baseRef: string;
   authorLogin: string;
+  /** GitHub's numeric id of the author. */
+  authorId?: number;
   state: "open" | "closed";
   /** How many files GitHub says the PR changes (only in a single PR's details; lists omit it). */
   changedFiles?: number;
@@ -91,6 +93,19 @@ export interface ClosedPullRequest extends PullRequestInfo {
 
 /** Shapes the merge verdict reads; defined with it in src/approval/approval.ts. */
 export type { PullCommit, RepoPermission, Review, TeamMembership };
+
+/** One entry of a pull request's timeline that the verdict orders reviews by. */
+export type TimelineEntry =
+  | { kind: "review"; id: number; at: Date }
+  | { kind: "merged"; at: Date }
+  /** The base branch changed (a retarget) or was force-pushed: approvals before it saw another diff. */
+  | { kind: "base-changed"; at: Date };
+
+export interface PullTimeline {
+  entries: TimelineEntry[];
+  /** False when the timeline was too long to read whole. */
+  complete: boolean;
+}
 
 /** GitHub's record of a branch update, from the repository activity API. */
 export type BranchUpdate =
@@ -125,8 +140,8 @@ export interface GitHubGateway {
   listPullRequestCommits(pullNumber: number): Promise<PullCommit[]>;
   /** The git object id at each path of each commit (null where absent), in the order of `paths`. */
   objectIdsAt(commits: readonly string[], paths: readonly string[]): Promise<Map<string, (string | null)[]>>;
-  /** When the pull request's base last changed (retargeted, or the base branch force-pushed); undefined if never. */
-  lastBaseChange(pullNumber: number): Promise<Date | undefined>;
+  /** The pull request's reviews, merge and base changes in the order GitHub's timeline has them. */
+  pullTimeline(pullNumber: number): Promise<PullTimeline>;
   /** The update of `branch` that moved it to `after`, looked up no further back than `since`. */
   branchUpdate(branch: string, after: string, since: Date): Promise<BranchUpdate>;
   codeownersErrors(ref: string): Promise<CodeownersErrorReport>;

@@ -12,14 +12,15 @@ import { syncTenantConfig } from "./tenant-config-sync.js";
 import { pullRequestKey, type PullRequestInfo } from "./gateway.js";
 import { OctokitGateway, toPullRequestInfo } from "./octokit-gateway.js";
 import { reportNotAccessRepository } from "./not-access-repository.js";
-import { isAccessRepository, mergeInfoOf, processMerge } from "./process-merge.js";
+import { mergeInfoOf, processMerge } from "./process-merge.js";
+import type { AccessRepositories } from "../config/access-repositories.js";
 import { handleCommentCommand, parseCommand } from "./revoke-command.js";
 import { validatePullRequest } from "./validate-pull-request.js";
 
 export interface HandlerDeps {
   now: () => Date;
-  /** JITSUDO_ACCESS_REPOSITORIES: when set, every other repository is not an access repository. */
-  accessRepositories?: readonly string[];
+  /** JITSUDO_ACCESS_REPOSITORIES, pinned by repository id: every other repository is not an access repository. */
+  access: AccessRepositories;
   /** Where merges are recorded; without it the app only validates pull requests. */
   db?: Knex;
   /** Two events for one PR (a quick second push, or replicas) must not both create the sticky comment. */
@@ -37,11 +38,13 @@ export function registerPullRequestHandlers(app: Probot, deps: HandlerDeps): voi
   };
   const locked = <T>(context: RepoContext, pullNumber: number, work: () => Promise<T>) =>
     deps.pullRequestLock.run(pullRequestKey(context.payload.repository.id, pullNumber), work);
-  const isAccess = (context: RepoContext) => isAccessRepository(deps.accessRepositories, context.payload.repository.full_name);
-  const validate = (context: Context<"pull_request" | "check_run">, gateway: OctokitGateway, pull: PullRequestInfo) =>
-    isAccess(context)
-      ? locked(context, pull.number, () => validatePullRequest(gateway, pull, context.payload.repository.default_branch, { now: deps.now, log: context.log }))
-      : reportNotAccessRepository(gateway, pull);
+  const accessOf = (context: RepoContext) => deps.access.decide({ id: context.payload.repository.id, fullName: context.payload.repository.full_name });
+  const isAccess = async (context: RepoContext) => (await accessOf(context)).allowed;
+  const validate = async (context: Context<"pull_request" | "check_run">, gateway: OctokitGateway, pull: PullRequestInfo) => {
+    const decision = await accessOf(context);
+    if (!decision.allowed) return reportNotAccessRepository(gateway, pull, decision.reason);
+    return locked(context, pull.number, () => validatePullRequest(gateway, pull, context.payload.repository.default_branch, { now: deps.now, log: context.log }));
+  };
 
   app.on(
     ["pull_request.opened", "pull_request.synchronize", "pull_request.reopened", "pull_request.ready_for_review"],
@@ -82,23 +85,24 @@ export function registerPullRequestHandlers(app: Probot, deps: HandlerDeps): voi
       context.log.error({ pr: pull.number }, "merge webhook without an installation: cannot tell whose grant it would be");
       return;
     }
-    if (!isAccess(context)) {
+    if (!(await isAccess(context))) {
       context.log.info({ repo: repository.full_name, pr: pull.number }, "merge in a repository that is not an access repository: nothing recorded");
       return;
     }
     const merge = mergeInfoOf(installation.id, repository, toPullRequestInfo(pull));
     if (!merge) return;
-    const options = { db, now: deps.now, log: context.log, ...(deps.accessRepositories ? { accessRepositories: deps.accessRepositories } : {}) };
+    const options = { db, now: deps.now, log: context.log, access: deps.access };
     await locked(context, pull.number, () => processMerge(gatewayFor(context), merge, options));
   });
 
   app.on("issue_comment.created", async (context) => {
     const { issue, comment, repository, installation } = context.payload;
     // Only comments on pull requests, only from people: never from bots, jitsudo included.
-    if (!issue.pull_request || !comment.user || comment.user.type === "Bot" || !installation || !isAccess(context)) return;
+    if (!issue.pull_request || !comment.user || comment.user.type === "Bot" || !installation || !(await isAccess(context))) return;
     if (parseCommand(comment.body ?? "").kind === "none") return;
     const command = {
       tenant: installation.id,
+      repositoryId: repository.id,
       repoFullName: repository.full_name,
       defaultBranch: repository.default_branch,
       pullNumber: issue.number,
@@ -112,7 +116,7 @@ export function registerPullRequestHandlers(app: Probot, deps: HandlerDeps): voi
   app.on("push", async (context) => {
     const { ref, deleted, repository, installation, before, after, commits, sender } = context.payload;
     // Another repository's policy must never reach the worker (drift reads the recorded configs).
-    if (deleted || !installation || ref !== `refs/heads/${repository.default_branch}` || !isAccess(context)) return;
+    if (deleted || !installation || ref !== `refs/heads/${repository.default_branch}` || !(await isAccess(context))) return;
     const push = { tenant: installation.id, repositoryId: repository.id, repoFullName: repository.full_name, before, after, pusher: sender?.login ?? "unknown", commits };
     const gateway = gatewayFor(context);
     await syncTenantConfig(gateway, push, { db, now: deps.now });

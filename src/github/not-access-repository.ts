@@ -11,7 +11,11 @@ import { CHECK_NAME } from "./check-run.js";
 import type { GitHubGateway, PullRequestInfo } from "./gateway.js";
 import { code } from "./markdown.js";
 
-export async function reportNotAccessRepository(gateway: GitHubGateway, pr: PullRequestInfo): Promise<"reported" | "unrelated"> {
+export async function reportNotAccessRepository(
+  gateway: GitHubGateway,
+  pr: PullRequestInfo,
+  reason: "not-listed" | "name-taken-by-another-repository" = "not-listed",
+): Promise<"reported" | "unrelated"> {
   const files = await gateway.listPullRequestFiles(pr.number);
   if (!touchesRequestFiles(files) && !files.some((file) => file.path === TENANT_CONFIG_PATH)) return "unrelated";
   await gateway.publishCheckRun({
@@ -22,10 +26,14 @@ export async function reportNotAccessRepository(gateway: GitHubGateway, pr: Pull
     output: {
       title: "Not an access repository: nothing here is granted",
       summary: [
-        `${code(`${gateway.owner}/${gateway.repo}`)} is not one of the access repositories this jitsudo deployment grants from, so jitsudo does not check or record requests here, and merging this pull request grants nothing.`,
+        reason === "not-listed"
+          ? `${code(`${gateway.owner}/${gateway.repo}`)} is not one of the access repositories this jitsudo deployment grants from, so jitsudo does not check or record requests here, and merging this pull request grants nothing.`
+          : `${code(`${gateway.owner}/${gateway.repo}`)} is listed as an access repository, but jitsudo first saw that name on another repository (renamed or deleted since), so it does not trust this one; merging this pull request grants nothing.`,
         "",
         "To request access, open the pull request in your organisation's access repository.",
-        "To make this repository an access repository, the operator of jitsudo adds it to `JITSUDO_ACCESS_REPOSITORIES` and, for AWS, names it in the tenant role's trust policy (ExternalId `jitsudo-<installation id>-<repository id>`).",
+        reason === "not-listed"
+          ? "To make this repository an access repository, the operator of jitsudo adds it to `JITSUDO_ACCESS_REPOSITORIES` and, for AWS, names it in the tenant role's trust policy (ExternalId `jitsudo-<installation id>-<repository id>`)."
+          : "If this repository is the access repository now, the operator removes the name's old pin (see jitsudo's README, \"Troubleshooting\") and names this repository in the tenant role's trust policy.",
       ].join("\n"),
     },
   });

@@ -22,9 +22,11 @@ import type {
   PullCommit,
   PullFileStatus,
   PullRequestInfo,
+  PullTimeline,
   RepoPermission,
   Review,
   TeamMembership,
+  TimelineEntry,
 } from "./gateway.js";
 
 type Octokit = InstanceType<typeof ProbotOctokit>;
@@ -33,6 +35,17 @@ type Octokit = InstanceType<typeof ProbotOctokit>;
 export const ANNOTATIONS_PER_CALL = 50;
 /** Aliased objects per GraphQL query: well under GitHub's node limits. */
 const FILES_PER_QUERY = 100;
+/** Pages of 100 timeline items: a pull request with more than 1,000 reviews is not judged. */
+const TIMELINE_PAGES = 10;
+
+interface TimelineResponse {
+  repository: {
+    pullRequest: {
+      timelineItems: { pageInfo: { hasNextPage: boolean; endCursor: string | null }; nodes: ({ __typename: string; databaseId?: number; createdAt?: string } | null)[] };
+    } | null;
+  };
+}
+
 /** Pages of 100 activities read looking for one merge: it is recent, so it is near the top. */
 const ACTIVITY_PAGES = 5;
 
@@ -160,20 +173,30 @@ export class OctokitGateway implements GitHubGateway {
     return ids;
   }
 
-  async lastBaseChange(pullNumber: number): Promise<Date | undefined> {
-    // Timeline items are chronological: the last of either kind is the latest change of the base.
-    const query = `query($owner: String!, $name: String!, $number: Int!) { repository(owner: $owner, name: $name) { pullRequest(number: $number) {
-      timelineItems(itemTypes: [BASE_REF_CHANGED_EVENT, BASE_REF_FORCE_PUSHED_EVENT], last: 1) {
-        nodes { __typename ... on BaseRefChangedEvent { createdAt } ... on BaseRefForcePushedEvent { createdAt } } } } } }`;
-    const response = await this.octokit.graphql<{ repository: { pullRequest: { timelineItems: { nodes: ({ createdAt?: string } | null)[] } } | null } }>(query, {
-      owner: this.owner,
-      name: this.repo,
-      number: pullNumber,
-    });
-    const pull = response.repository.pullRequest;
-    if (!pull) throw new Error(`GitHub has no pull request #${pullNumber} in ${this.owner}/${this.repo}`);
-    const latest = pull.timelineItems.nodes.at(-1)?.createdAt;
-    return latest ? new Date(latest) : undefined;
+  async pullTimeline(pullNumber: number): Promise<PullTimeline> {
+    // Ordered by GitHub itself: a review "after" the merge is one listed after the MergedEvent,
+    // which second-granular timestamps cannot tell when both fall in the same second.
+    const query = `query($owner: String!, $name: String!, $number: Int!, $after: String) { repository(owner: $owner, name: $name) { pullRequest(number: $number) {
+      timelineItems(first: 100, after: $after, itemTypes: [PULL_REQUEST_REVIEW, MERGED_EVENT, BASE_REF_CHANGED_EVENT, BASE_REF_FORCE_PUSHED_EVENT]) {
+        pageInfo { hasNextPage endCursor }
+        nodes { __typename ... on PullRequestReview { databaseId createdAt } ... on MergedEvent { createdAt } ... on BaseRefChangedEvent { createdAt } ... on BaseRefForcePushedEvent { createdAt } } } } } }`;
+    const entries: TimelineEntry[] = [];
+    let after: string | null = null;
+    for (let page = 0; page < TIMELINE_PAGES; page++) {
+      const response: TimelineResponse = await this.octokit.graphql<TimelineResponse>(query, { owner: this.owner, name: this.repo, number: pullNumber, after });
+      const pull = response.repository.pullRequest;
+      if (!pull) throw new Error(`GitHub has no pull request #${pullNumber} in ${this.owner}/${this.repo}`);
+      for (const node of pull.timelineItems.nodes) {
+        if (!node?.createdAt) continue;
+        const at = new Date(node.createdAt);
+        if (node.__typename === "PullRequestReview" && typeof node.databaseId === "number") entries.push({ kind: "review", id: node.databaseId, at });
+        else if (node.__typename === "MergedEvent") entries.push({ kind: "merged", at });
+        else if (node.__typename === "BaseRefChangedEvent" || node.__typename === "BaseRefForcePushedEvent") entries.push({ kind: "base-changed", at });
+      }
+      if (!pull.timelineItems.pageInfo.hasNextPage) return { entries, complete: true };
+      after = pull.timelineItems.pageInfo.endCursor;
+    }
+    return { entries, complete: false };
   }
 
   async branchUpdate(branch: string, after: string, since: Date): Promise<BranchUpdate> {
@@ -284,9 +307,12 @@ export class OctokitGateway implements GitHubGateway {
       pull_number: pullNumber,
       per_page: 100,
     });
+    // A review whose commit GitHub no longer has (commit_id null) is kept: it never approves, but a
+    // change request or dismissal in it still withdraws an earlier approval. A review by a deleted
+    // account (user null) no longer stands for anyone.
     return reviews.flatMap((review) =>
-      review.user && review.commit_id
-        ? [{ id: review.id, login: review.user.login, state: review.state as Review["state"], commitId: review.commit_id, submittedAt: review.submitted_at ?? "" }]
+      review.user
+        ? [{ id: review.id, login: review.user.login, userId: review.user.id, state: review.state as Review["state"], commitId: review.commit_id ?? null, submittedAt: review.submitted_at ?? "" }]
         : [],
     );
   }
@@ -302,8 +328,8 @@ export class OctokitGateway implements GitHubGateway {
     return commits.map((commit) => ({
       sha: commit.sha,
       parents: commit.parents.map((parent) => parent.sha),
-      ...(commit.author?.login ? { authorLogin: commit.author.login } : {}),
-      ...(commit.committer?.login ? { committerLogin: commit.committer.login } : {}),
+      ...(commit.author?.login ? { authorLogin: commit.author.login, authorId: commit.author.id } : {}),
+      ...(commit.committer?.login ? { committerLogin: commit.committer.login, committerId: commit.committer.id } : {}),
     }));
   }
 
@@ -367,7 +393,7 @@ interface PullPayload {
   state: string;
   head: { sha: string };
   base: { sha: string; ref: string };
-  user: { login: string } | null;
+  user: { login: string; id?: number } | null;
   merged_at?: string | null;
   merge_commit_sha?: string | null;
   merged_by?: { login: string } | null;
@@ -383,6 +409,7 @@ export function toPullRequestInfo(pull: PullPayload): PullRequestInfo {
     baseSha: pull.base.sha,
     baseRef: pull.base.ref,
     authorLogin: pull.user?.login ?? "",
+    ...(typeof pull.user?.id === "number" ? { authorId: pull.user.id } : {}),
     state: pull.state === "closed" ? "closed" : "open",
     ...(typeof pull.changed_files === "number" ? { changedFiles: pull.changed_files } : {}),
     ...(typeof pull.commits === "number" ? { commitCount: pull.commits } : {}),

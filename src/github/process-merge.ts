@@ -5,19 +5,20 @@
  * recorded exactly once, then reported in the sticky comment.
  */
 import type { Knex } from "knex";
-import { judgeMerge, lookupsNeeded, NO_REQUEST_FILES, teamKey, type MergeEvidence, type MergeVerdict, type RepoPermission, type TeamMembership } from "../approval/approval.js";
+import { judgeMerge, lookupsNeeded, NO_REQUEST_FILES, type MergeEvidence, type MergeVerdict } from "../approval/approval.js";
 import { CODEOWNERS_LOCATIONS, CODEOWNERS_MAX_BYTES } from "../approval/codeowners.js";
 import { commitsToInspect, governanceChangesOf } from "../approval/commit-history.js";
 import { proveMergeBase, type BaseProof } from "../approval/merge-base.js";
-import { isListedRepository } from "../config/env.js";
+import type { AccessRepositories } from "../config/access-repositories.js";
 import { TENANT_CONFIG_PATH } from "../config/tenant.js";
 import { recordTenantConfig } from "../config/tenant-snapshots.js";
-import { recordMerge, type NewGrant } from "../grants/store.js";
+import { recordMerge, sameRepository, type NewGrant } from "../grants/store.js";
 import { REQUEST_FILE_MAX_BYTES } from "../requests/access-request.js";
 import { printable } from "../requests/printable.js";
 import { GOVERNANCE_PATHS } from "../approval/governance.js";
 import { requestPathsOf, touchesRequestFiles } from "../requests/pull-request-review.js";
 import type { FileAt, FileBytes, GitHubGateway, PullFile, PullRequestInfo } from "./gateway.js";
+import { keepLookups, keptLookups, lookUp } from "./merge-lookups.js";
 import { renderVerdictComment, upsertStickyComment } from "./sticky-comment.js";
 import type { Log } from "../logger.js";
 
@@ -39,8 +40,8 @@ export interface MergeDeps {
   db: Knex;
   now: () => Date;
   log: Log;
-  /** JITSUDO_ACCESS_REPOSITORIES: when set, no other repository records anything. */
-  accessRepositories?: readonly string[];
+  /** JITSUDO_ACCESS_REPOSITORIES, pinned by repository id: no other repository records anything. */
+  access: AccessRepositories;
 }
 
 export type MergeOutcome = "granted" | "rejected" | "ignored" | "already-recorded" | "not-an-access-repository";
@@ -77,20 +78,14 @@ export function mergeInfoOf(tenant: number, repository: { id: number; full_name:
   };
 }
 
-/** Only the repositories the operator listed grant, when the operator keeps a list. */
-export function isAccessRepository(list: readonly string[] | undefined, fullName: string): boolean {
-  return list === undefined || isListedRepository(list, fullName);
-}
-
 export async function processMerge(gateway: GitHubGateway, merge: MergeInfo, deps: MergeDeps): Promise<MergeOutcome> {
-  if (!isAccessRepository(deps.accessRepositories, merge.repoFullName)) return "not-an-access-repository";
-  const key = { tenant: merge.tenant, repo: merge.repoFullName, pr_number: merge.pr.number, merge_commit_sha: merge.mergeCommitSha };
-  // Redeliveries and replicas: a merge already judged costs one indexed read, no GitHub calls.
-  if (await deps.db("merge_verdicts").where(key).first()) return "already-recorded";
+  const repository = { id: merge.repositoryId, fullName: merge.repoFullName };
+  if (!(await deps.access.allows(repository))) return "not-an-access-repository";
+  // Redeliveries, replicas and renames: a merge already judged costs one indexed read, no GitHub calls.
+  if (await isRecorded(deps.db, merge)) return "already-recorded";
 
-  const now = deps.now();
-  const { verdict, base, configFile } = await judge(gateway, merge, now, isListedRepository(deps.accessRepositories, merge.repoFullName));
-  if (!base.proven && base.retry && now.getTime() - merge.mergedAt.getTime() < BASE_RECORD_WAIT_MS) throw new MergeNotJudgedYet(base.reason);
+  const ownCredentials = await deps.access.ownCredentialsServe(repository);
+  const { verdict, base, configFile } = await judge(gateway, merge, deps, ownCredentials);
   const outcome: MergeOutcome = verdict.approved ? "granted" : isIgnorable(verdict) ? "ignored" : "rejected";
   const policy = configFile?.kind === "file" ? new TextDecoder().decode(configFile.bytes) : undefined;
   const recorded = await recordMerge(deps.db, {
@@ -112,7 +107,9 @@ export async function processMerge(gateway: GitHubGateway, merge: MergeInfo, dep
     },
     grants: outcome === "granted" ? grantsOf(verdict, merge) : [],
     ...(outcome === "granted" && policy !== undefined ? { policy } : {}),
-    revokedPaths: outcome === "granted" ? verdict.files.filter((file) => file.kind === "revoke").map((file) => file.path) : [],
+    // Revoking is the safe direction: an approved removal ends its grant even when the grants of
+    // the same merge are refused.
+    revokedPaths: verdict.files.filter((file) => file.kind === "revoke" && file.approved).map((file) => file.path),
   });
   if (!recorded.recorded) return "already-recorded";
 
@@ -127,6 +124,15 @@ export async function processMerge(gateway: GitHubGateway, merge: MergeInfo, dep
   return outcome;
 }
 
+/** Whether this merge of this repository (by id, so across renames) already has a verdict. */
+export async function isRecorded(db: Knex, merge: Pick<MergeInfo, "tenant" | "repositoryId" | "repoFullName" | "mergeCommitSha"> & { pr: { number: number } }): Promise<boolean> {
+  const found = await db("merge_verdicts")
+    .where({ tenant: merge.tenant, pr_number: merge.pr.number, merge_commit_sha: merge.mergeCommitSha })
+    .where(sameRepository({ repositoryId: merge.repositoryId, repo: merge.repoFullName }))
+    .first("pr_number");
+  return found !== undefined;
+}
+
 interface Judged {
   verdict: MergeVerdict;
   base: BaseProof;
@@ -134,7 +140,8 @@ interface Judged {
   configFile?: FileBytes;
 }
 
-async function judge(gateway: GitHubGateway, merge: MergeInfo, now: Date, repositoryListed: boolean): Promise<Judged> {
+async function judge(gateway: GitHubGateway, merge: MergeInfo, deps: MergeDeps, repositoryListed: boolean): Promise<Judged> {
+  const now = deps.now();
   const files = await gateway.listPullRequestFiles(merge.pr.number);
   const changedFiles = merge.pr.changedFiles;
   // Most merges of an access repository change no request: no further call for them.
@@ -143,11 +150,11 @@ async function judge(gateway: GitHubGateway, merge: MergeInfo, now: Date, reposi
   }
   const onDefaultBranch = merge.pr.baseRef === merge.defaultBranch;
   const since = new Date(merge.mergedAt.getTime() - ACTIVITY_SKEW_MS);
-  const [parents, reviews, commits, lastBaseChange, update] = await Promise.all([
+  const [parents, reviews, commits, timeline, update] = await Promise.all([
     gateway.commitParents(merge.mergeCommitSha),
     gateway.listReviews(merge.pr.number),
     gateway.listPullRequestCommits(merge.pr.number),
-    gateway.lastBaseChange(merge.pr.number),
+    gateway.pullTimeline(merge.pr.number),
     onDefaultBranch ? gateway.branchUpdate(merge.defaultBranch, merge.mergeCommitSha, since) : Promise.resolve({ kind: "not-found" as const }),
   ]);
   const base: BaseProof = onDefaultBranch
@@ -162,6 +169,7 @@ async function judge(gateway: GitHubGateway, merge: MergeInfo, now: Date, reposi
     pr: {
       number: merge.pr.number,
       authorLogin: merge.pr.authorLogin,
+      ...(merge.pr.authorId !== undefined ? { authorId: merge.pr.authorId } : {}),
       headSha: merge.pr.headSha,
       baseRef: merge.pr.baseRef,
       mergeCommitSha: merge.mergeCommitSha,
@@ -175,24 +183,23 @@ async function judge(gateway: GitHubGateway, merge: MergeInfo, now: Date, reposi
     files,
     reviews,
     commits,
-    ...(lastBaseChange ? { lastBaseChange } : {}),
+    timeline,
     repositoryListed,
     now,
   };
+  const kept = await keptLookups(deps.db, merge);
+  if (!base.proven && base.retry && now.getTime() - merge.mergedAt.getTime() < BASE_RECORD_WAIT_MS) {
+    // Judged later, but with the memberships and permissions of now: the base is most likely the
+    // merge commit's parent, so what its CODEOWNERS would ask is kept for the later judgement.
+    const provisional = { ...partial, base: { proven: true, baseSha: parents[0]!, how: "provisional" } as const };
+    const atParent = parents[0] ? await readAtBase(gateway, merge, parents[0], files, commits) : undefined;
+    if (atParent) await keepLookups(deps.db, merge, await lookUp(gateway, lookupsNeeded({ ...provisional, ...atParent }), kept));
+    throw new MergeNotJudgedYet(base.reason);
+  }
   const atBase = base.proven ? await readAtBase(gateway, merge, base.baseSha, files, commits) : undefined;
   const evidence: Omit<MergeEvidence, "teamMemberships" | "permissions"> = atBase ? { ...partial, ...atBase } : { ...partial, ...NOTHING_READ };
-
-  // Each team membership and each permission is asked once per verdict, all at the same time.
-  const needed = lookupsNeeded(evidence);
-  const [memberships, permissions] = await Promise.all([
-    Promise.all(needed.teams.map(async ({ org, slug, login }) => [teamKey(org, slug, login), await gateway.teamMembership(org, slug, login)] as const)),
-    Promise.all(needed.logins.map(async (login) => [login, await gateway.repoPermission(login)] as const)),
-  ]);
-  const verdict = judgeMerge({
-    ...evidence,
-    teamMemberships: new Map<string, TeamMembership>(memberships),
-    permissions: new Map<string, RepoPermission>(permissions),
-  });
+  const answers = await lookUp(gateway, lookupsNeeded(evidence), kept);
+  const verdict = judgeMerge({ ...evidence, teamMemberships: answers.memberships, permissions: answers.permissions });
   return { verdict, base, ...(atBase ? { configFile: atBase.configFile } : {}) };
 }
 
@@ -258,6 +265,7 @@ function grantsOf(verdict: MergeVerdict, merge: MergeInfo): NewGrant[] {
         reason: parsed.request.reason,
         ...(parsed.request.ticket ? { ticket: parsed.request.ticket } : {}),
         approvers: file.approvers,
+        approverSets: file.approverSets,
         ...(file.review?.decision?.rule ? { policyRule: file.review.decision.rule.index } : {}),
         aws: verdict.tenantAws,
       },

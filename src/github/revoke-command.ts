@@ -5,9 +5,9 @@
  * the commands in a short reply. Revoking is the safe direction, so it needs no second approval.
  */
 import type { Knex } from "knex";
-import { CODEOWNERS_LOCATIONS, CODEOWNERS_MAX_BYTES, ownership, type Codeowners } from "../approval/codeowners.js";
-import { githubCodeownersBlockers, readCodeowners, type Blocker } from "../approval/governance.js";
-import { endGrant, type GrantRow } from "../grants/store.js";
+import { CODEOWNERS_LOCATIONS, CODEOWNERS_MAX_BYTES, ownersUnderAnyReading, type CodeownersOwner } from "../approval/codeowners.js";
+import { readCodeowners } from "../approval/governance.js";
+import { endGrant, sameRepository, type GrantRow } from "../grants/store.js";
 import type { GitHubGateway } from "./gateway.js";
 import { code, table, utc } from "./markdown.js";
 import { upsertStickyComment } from "./sticky-comment.js";
@@ -28,6 +28,7 @@ export const COMMANDS_HELP = "Commands: `/jitsudo revoke` ends this pull request
 
 export interface CommentCommand {
   tenant: number;
+  repositoryId: number;
   repoFullName: string;
   defaultBranch: string;
   pullNumber: number;
@@ -52,7 +53,8 @@ export async function handleCommentCommand(
   }
 
   const grants = (await deps.db("grants")
-    .where({ tenant: command.tenant, repo: command.repoFullName, pr_number: command.pullNumber })
+    .where({ tenant: command.tenant, pr_number: command.pullNumber })
+    .where(sameRepository({ repositoryId: command.repositoryId, repo: command.repoFullName }))
     .whereIn("status", ["approved", "provisioning", "active"])) as GrantRow[];
   if (grants.length === 0) {
     await gateway.reactToComment(command.commentId, "confused");
@@ -82,31 +84,30 @@ export async function handleCommentCommand(
 }
 
 /**
- * The requester of every live grant here, or a code owner (at the default branch now) of each
- * file. CODEOWNERS is read as for approvals and fails closed the same way: an invalid line, an
- * error GitHub reports, or an ambiguous reading means nobody but the requester may revoke.
+ * The requester of every live grant here, an admin or maintainer of the repository, or a code owner
+ * (at the default branch now) of each file. Revoking is the safe direction, so this fails OPEN where
+ * approvals fail closed: CODEOWNERS lines GitHub skips, errors GitHub reports (an owner who lost
+ * access, perhaps the requester themselves) and ambiguous readings never stop an owner under any
+ * reading from ending access early.
  */
 async function mayRevoke(gateway: GitHubGateway, command: CommentCommand, grants: readonly GrantRow[]): Promise<boolean> {
   const login = command.commenter.toLowerCase();
   if (grants.every((grant) => grant.requester.toLowerCase() === login)) return true;
-  const [files, report] = await Promise.all([
+  const [files, permission] = await Promise.all([
     gateway.readFiles(CODEOWNERS_LOCATIONS.map((path) => ({ ref: command.defaultBranch, path, maxBytes: CODEOWNERS_MAX_BYTES }))),
-    gateway.codeownersErrors(command.defaultBranch),
+    gateway.repoPermission(login),
   ]);
-  const blockers: Blocker[] = [];
-  const codeowners = readCodeowners(files, blockers);
-  blockers.push(...githubCodeownersBlockers(report, codeowners));
-  if (!codeowners || blockers.length > 0) return false;
+  if (permission === "admin" || permission === "maintain") return true;
+  const codeowners = readCodeowners(files, []);
+  if (!codeowners) return false;
   for (const path of new Set(grants.map((grant) => grant.file_path))) {
-    if (!(await ownsPath(gateway, codeowners, path, login))) return false;
+    if (!(await ownsPath(gateway, ownersUnderAnyReading(codeowners, path), login))) return false;
   }
   return true;
 }
 
-async function ownsPath(gateway: GitHubGateway, codeowners: Codeowners, path: string, login: string): Promise<boolean> {
-  const owned = ownership(codeowners, path);
-  if (owned.ambiguity) return false;
-  for (const owner of owned.owners) {
+async function ownsPath(gateway: GitHubGateway, owners: readonly CodeownersOwner[], login: string): Promise<boolean> {
+  for (const owner of owners) {
     if (owner.kind === "user" && owner.login.toLowerCase() === login) return true;
     if (owner.kind === "team" && (await gateway.teamMembership(owner.org, owner.slug, login)) === "active") return true;
   }

@@ -50,6 +50,7 @@ export interface GrantRow {
   reason: string;
   ticket: string | null;
   approvers: string[];
+  approver_sets: { path: string; approvers: string[] }[] | null;
   policy_rule: number | null;
   policy_sha256: string | null;
   policy_rechecked_at: Date | null;
@@ -84,6 +85,8 @@ export interface NewGrant {
   reason: string;
   ticket?: string;
   approvers: string[];
+  /** Who counted for each set of owners that had to approve (the path; for a rename, the old path too). */
+  approverSets: { path: string; approvers: string[] }[];
   policyRule?: number;
   /** The tenant's AWS settings at the base; unset ones fall back to the deployment's at provisioning. */
   aws: { roleArn?: string; region?: string; instanceArn?: string; identityStoreId?: string };
@@ -145,7 +148,8 @@ export async function recordMerge(db: Knex, merge: MergeRecord): Promise<MergeOu
         reasons: JSON.stringify(merge.reasons),
         merged_at: merge.mergedAt,
       })
-      .onConflict(["tenant", "repo", "pr_number", "merge_commit_sha"])
+      // Either key: the name (the primary key) or the repository id (a renamed repository).
+      .onConflict()
       .ignore()
       .returning("pr_number");
     if (inserted.length === 0) return { recorded: false, grantIds: [], endedGrantIds: [] };
@@ -159,7 +163,10 @@ export async function recordMerge(db: Knex, merge: MergeRecord): Promise<MergeOu
         reason: merge.reasons.join("; ") || merge.verdict,
         details: JSON.stringify({ ...merge.details, reasons: merge.reasons, merge_commit_sha: merge.mergeCommitSha }),
       });
-      return { recorded: true, grantIds: [], endedGrantIds: [] };
+      // Approved removals end their grants even when the merge's grants were refused.
+      const endedGrantIds = await endRemoved(trx, merge);
+      if (endedGrantIds.length > 0) await wakeWorkers(trx);
+      return { recorded: true, grantIds: [], endedGrantIds };
     }
 
     const policySha256 = merge.policy === undefined ? null : await keepPolicy(trx, merge.policy);
@@ -185,6 +192,7 @@ export async function recordMerge(db: Knex, merge: MergeRecord): Promise<MergeOu
           reason: grant.reason,
           ticket: grant.ticket ?? null,
           approvers: JSON.stringify(grant.approvers),
+          approver_sets: JSON.stringify(grant.approverSets),
           policy_rule: grant.policyRule ?? null,
           aws_role_arn: grant.aws.roleArn ?? null,
           aws_region: grant.aws.region ?? null,
@@ -201,17 +209,12 @@ export async function recordMerge(db: Knex, merge: MergeRecord): Promise<MergeOu
         details: { ...merge.details, approvers: grant.approvers, blob_sha: grant.blobSha, merge_commit_sha: merge.mergeCommitSha },
       });
       // An edited request replaces the grant of the same file: the old one ends, now that the new one is approved.
-      for (const old of await liveGrantsForPath(trx, merge.tenant, merge.repo, grant.filePath, id)) {
+      for (const old of await liveGrantsForPath(trx, merge, grant.filePath, id)) {
         await endGrant(trx, old, { type: "superseded", actor: merge.actor, reason: `superseded by the merge of #${merge.prNumber}` }, id);
         endedGrantIds.push(old.id);
       }
     }
-    for (const path of merge.revokedPaths) {
-      for (const old of await liveGrantsForPath(trx, merge.tenant, merge.repo, path)) {
-        await endGrant(trx, old, { type: "revoke_requested", actor: merge.actor, reason: `request file deleted by #${merge.prNumber}` });
-        endedGrantIds.push(old.id);
-      }
-    }
+    endedGrantIds.push(...(await endRemoved(trx, merge)));
     if (grantIds.length + endedGrantIds.length > 0) await wakeWorkers(trx);
     return { recorded: true, grantIds, endedGrantIds };
   });
@@ -287,10 +290,34 @@ export async function appendEvent(trx: Knex, row: Record<string, unknown>, event
   });
 }
 
-async function liveGrantsForPath(trx: Knex, tenant: number, repo: string, path: string, exceptId?: string): Promise<GrantRow[]> {
-  const query = trx("grants").where({ tenant, repo, file_path: path }).whereIn("status", NOT_ENDED).forUpdate();
+/** The live grants of the request files a merge deleted: they end early. */
+async function endRemoved(trx: Knex, merge: MergeRecord): Promise<string[]> {
+  const ended: string[] = [];
+  for (const path of merge.revokedPaths) {
+    for (const old of await liveGrantsForPath(trx, merge, path)) {
+      await endGrant(trx, old, { type: "revoke_requested", actor: merge.actor, reason: `request file deleted by #${merge.prNumber}` });
+      ended.push(old.id);
+    }
+  }
+  return ended;
+}
+
+async function liveGrantsForPath(trx: Knex, merge: Pick<MergeRecord, "tenant" | "repositoryId" | "repo">, path: string, exceptId?: string): Promise<GrantRow[]> {
+  const query = trx("grants").where({ tenant: merge.tenant, file_path: path }).where(sameRepository(merge)).whereIn("status", NOT_ENDED).forUpdate();
   if (exceptId) query.whereNot({ id: exceptId });
   return (await query) as GrantRow[];
+}
+
+/**
+ * Rows of one repository, by GitHub's id: a renamed repository keeps its rows, and a new one that
+ * takes the old name gets none of them. Rows recorded before the id was kept are matched by name.
+ */
+export function sameRepository(repository: { repositoryId: number | string; repo: string }): (query: Knex.QueryBuilder) => void {
+  return (query) => {
+    void query.where({ repository_id: repository.repositoryId }).orWhere((legacy) => {
+      void legacy.whereNull("repository_id").andWhere({ repo: repository.repo });
+    });
+  };
 }
 
 export async function grantsOfPullRequest(db: Knex, tenant: number, repo: string, prNumber: number): Promise<GrantRow[]> {

@@ -16,7 +16,9 @@ import type { KeyedLock } from "../db/locks.js";
 import { cachedAppIdentity } from "../github/app-identity.js";
 import { pullRequestKey, type GitHubGateway } from "../github/gateway.js";
 import { OctokitGateway } from "../github/octokit-gateway.js";
-import { isAccessRepository, MergeNotJudgedYet, mergeInfoOf, processMerge, type MergeOutcome } from "../github/process-merge.js";
+import { AccessRepositories } from "../config/access-repositories.js";
+import { MergeNotJudgedYet, mergeInfoOf, processMerge, type MergeOutcome } from "../github/process-merge.js";
+import { sameRepository } from "../grants/store.js";
 import type { Log } from "../logger.js";
 
 export interface CatchUpOptions {
@@ -55,10 +57,15 @@ export interface RepositoryScan {
 
 export async function catchUpRepository(gateway: GitHubGateway, repository: RepositoryRef, options: CatchUpOptions): Promise<RepositoryScan> {
   const { db, log } = options;
+  const access = new AccessRepositories(options.accessRepositories, db);
+  const deps = { db, now: options.now, log, access };
   const startedAt = options.now();
-  const cursor = (await db("merge_scan_cursors").where({ tenant: repository.tenant, repo: repository.fullName }).first()) as
-    | { scanned_until: Date }
-    | undefined;
+  // By id: a renamed repository keeps its cursor, so its past merges are not read (and judged) again.
+  const cursor = (await db("merge_scan_cursors")
+    .where({ tenant: repository.tenant })
+    .where(sameRepository({ repositoryId: repository.id, repo: repository.fullName }))
+    .orderBy("scanned_until", "desc")
+    .first()) as { scanned_until: Date } | undefined;
   const since = cursor
     ? new Date(cursor.scanned_until.getTime() - CLOCK_SKEW_MS)
     : new Date(startedAt.getTime() - (options.initialLookbackMs ?? DEFAULT_INITIAL_LOOKBACK_MS));
@@ -74,7 +81,7 @@ export async function catchUpRepository(gateway: GitHubGateway, repository: Repo
       // The list leaves out what the verdict needs (commit count, merged by): read the pull request itself.
       const merge = mergeInfoOf(repository.tenant, { id: repository.id, full_name: repository.fullName, default_branch: repository.defaultBranch }, await gateway.getPullRequest(number));
       if (!merge) continue;
-      const outcome = await options.pullRequestLock.run(pullRequestKey(repository.id, number), () => processMerge(gateway, merge, options));
+      const outcome = await options.pullRequestLock.run(pullRequestKey(repository.id, number), () => processMerge(gateway, merge, deps));
       if (outcome !== "already-recorded") log.warn({ repo: repository.fullName, pr: number, outcome }, "merge without a delivered webhook judged by the catch-up scan");
       judged.push({ number, outcome });
     } catch (error) {
@@ -86,10 +93,13 @@ export async function catchUpRepository(gateway: GitHubGateway, repository: Repo
 
   const complete = listed.complete && judged.every((entry) => entry.outcome !== "error");
   if (complete) {
-    await db("merge_scan_cursors")
-      .insert({ tenant: repository.tenant, repo: repository.fullName, scanned_until: startedAt, updated_at: db.fn.now() })
-      .onConflict(["tenant", "repo"])
-      .merge();
+    await db.transaction(async (trx) => {
+      await trx("merge_scan_cursors").where({ tenant: repository.tenant }).where(sameRepository({ repositoryId: repository.id, repo: repository.fullName })).delete();
+      await trx("merge_scan_cursors")
+        .insert({ tenant: repository.tenant, repository_id: repository.id, repo: repository.fullName, scanned_until: startedAt, updated_at: trx.fn.now() })
+        .onConflict(["tenant", "repo"])
+        .merge();
+    });
   } else if (!listed.complete) {
     log.warn({ repo: repository.fullName, since }, "catch-up scan hit its page bound; the cursor stays, older merges are read on the next scans");
   }
@@ -99,7 +109,8 @@ export async function catchUpRepository(gateway: GitHubGateway, repository: Repo
 async function withoutVerdict<T extends { number: number; sha: string }>(db: Knex, repository: RepositoryRef, merges: T[]): Promise<T[]> {
   if (merges.length === 0) return [];
   const recorded = (await db("merge_verdicts")
-    .where({ tenant: repository.tenant, repo: repository.fullName })
+    .where({ tenant: repository.tenant })
+    .where(sameRepository({ repositoryId: repository.id, repo: repository.fullName }))
     .whereIn("pr_number", merges.map((merge) => merge.number))
     .select("pr_number", "merge_commit_sha")) as { pr_number: number; merge_commit_sha: string }[];
   const seen = new Set(recorded.map((row) => `${row.pr_number}:${row.merge_commit_sha}`));
@@ -115,12 +126,13 @@ export async function catchUpMerges(probot: Probot, options: CatchUpOptions): Pr
   const botLogin = async () => (await identity()).botLogin;
   const installations = await appOctokit.paginate(appOctokit.rest.apps.listInstallations, { per_page: 100 });
   const scans: RepositoryScan[] = [];
+  const access = new AccessRepositories(options.accessRepositories, options.db);
   for (const installation of installations) {
     try {
       const octokit: Octokit = await probot.auth(installation.id);
       const repositories = await octokit.paginate(octokit.rest.apps.listReposAccessibleToInstallation, { per_page: 100 });
       for (const repository of repositories) {
-        if (!isAccessRepository(options.accessRepositories, repository.full_name)) continue;
+        if (!(await access.allows({ id: repository.id, fullName: repository.full_name }))) continue;
         const gateway = new OctokitGateway(octokit, repository.owner.login, repository.name, botLogin);
         const ref = { tenant: installation.id, id: repository.id, fullName: repository.full_name, defaultBranch: repository.default_branch };
         scans.push(await catchUpRepository(gateway, ref, options));

@@ -7,12 +7,44 @@
  */
 import type { Directory } from "../aws/directory.js";
 import type { IdentityCenter } from "../aws/identity-center.js";
-import { parseTenantConfig, principalFor } from "../config/tenant.js";
+import { parseTenantConfig, principalFor, type TenantConfig } from "../config/tenant.js";
 import { policyOf, type GrantRow } from "../grants/store.js";
 import { recheckOnCanonicalIds, type NameDirectory } from "../requests/policy.js";
 import type { Knex } from "knex";
 
 const ACCOUNT_ID = /^\d{12}$/;
+
+/**
+ * The approvals that still count once every approver is matched to an Identity Center user by id,
+ * the fewest over each set of owners that had to approve (a renamed request's old and new path).
+ * An approver who is the grantee in Identity Center never counts. On someone else's behalf, an
+ * approver must also be mapped under `users:` to a user Identity Center knows: otherwise nothing
+ * shows they are not the grantee under another name.
+ */
+async function approvalsByIdentity(
+  ic: IdentityCenter,
+  directory: Directory,
+  config: TenantConfig,
+  grant: GrantRow & { principal_id?: string | null },
+  forSomeoneElse: boolean,
+): Promise<number> {
+  const sets = grant.approver_sets ?? [{ path: grant.file_path, approvers: grant.approvers }];
+  const counts = await Promise.all(
+    sets.map(async (set) => {
+      const standing = await Promise.all(
+        set.approvers.map(async (login) => {
+          const mapped = config.users.has(login.toLowerCase());
+          if (forSomeoneElse && !mapped) return false;
+          const user = await directory.principalId(ic, principalFor(config, login));
+          if (!user.ok) return !forSomeoneElse; // an unknown user is not the grantee, unless that must be shown
+          return user.id !== grant.principal_id;
+        }),
+      );
+      return standing.filter(Boolean).length;
+    }),
+  );
+  return Math.min(...counts);
+}
 
 export type Recheck = { ok: true; detail: string } | { ok: false; problem: string };
 
@@ -40,6 +72,7 @@ export async function recheckPolicy(
   // Organizations is asked only when a rule names accounts by name (it needs organizations:ListAccounts).
   const namesAccounts = config.rules.some((rule) => rule.accounts.some((entry) => entry !== "*" && !ACCOUNT_ID.test(entry)));
   const names: NameDirectory = { accountNames: namesAccounts ? await directory.accountNames(ic) : new Map(), permissionSetNames: new Map() };
+  const forSomeoneElse = grant.principal.toLowerCase() !== principalFor(config, grant.requester).toLowerCase();
   const check = recheckOnCanonicalIds(
     config.rules,
     {
@@ -49,8 +82,8 @@ export async function recheckPolicy(
       durationMs: grant.duration_seconds * 1000,
       leadTimeMs: Math.max(0, grant.starts_at.getTime() - grant.created_at.getTime()),
       ...(grant.ticket ? { ticket: grant.ticket } : {}),
-      forSomeoneElse: grant.principal !== principalFor(config, grant.requester),
-      approvals: grant.approvers.length,
+      forSomeoneElse,
+      approvals: await approvalsByIdentity(ic, directory, config, grant, forSomeoneElse),
       ...(grant.policy_rule !== null ? { ruleIndex: grant.policy_rule } : {}),
     },
     names,

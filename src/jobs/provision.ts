@@ -18,7 +18,7 @@
 import { resolveTarget, type AwsTarget } from "../aws/connections.js";
 import { externalIdFor } from "../aws/credentials.js";
 import { backoffMs, classifyAwsError, describeAwsError } from "../aws/errors.js";
-import { isListedRepository } from "../config/env.js";
+import { AccessRepositories } from "../config/access-repositories.js";
 import type { Assignment, IdentityCenter } from "../aws/identity-center.js";
 import type { GrantRow } from "../grants/store.js";
 import {
@@ -85,7 +85,7 @@ export class ProvisionGrantWorker {
       grant = await this.move(grant, "provisioning", { type: "provisioning", reason: "its start time has come" }, changes);
     }
     if (!target.ok) return this.giveUp(grant, target.problem);
-    if (!target.target.roleArn && !isListedRepository(ctx.accessRepositories, grant.repo)) {
+    if (!target.target.roleArn && !(await new AccessRepositories(ctx.accessRepositories, ctx.db).ownCredentialsServe({ id: grant.repository_id, fullName: grant.repo }))) {
       return this.giveUp(grant, "the tenant config names no aws.role_arn, and jitsudo's own AWS credentials serve only the repositories listed in JITSUDO_ACCESS_REPOSITORIES");
     }
 

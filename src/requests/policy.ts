@@ -124,7 +124,7 @@ export interface CanonicalGrant {
   ticket?: string;
   /** Requested for someone other than the requester. */
   forSomeoneElse: boolean;
-  /** Distinct code-owner approvals the merge had. */
+  /** Distinct code-owner approvals the merge had, from each set of owners that had to approve (the fewest). */
   approvals: number;
   /** The rule the merge was judged under (on the names as written). */
   ruleIndex?: number;
@@ -135,8 +135,9 @@ export type CanonicalCheck = { ok: true; rule: PolicyRule } | { ok: false; reaso
 /**
  * The rule that decides a request on its canonical ids (account id; permission set name and ARN),
  * with rule entries written as names or ARNs mapped through `directory`. A request is never
- * provisioned under a looser rule than this one: if it differs from the rule the merge used, every
- * requirement of the canonical rule must be met by what the merge actually had.
+ * provisioned under a looser rule than this one: every requirement of the canonical rule must be
+ * met by what the merge actually had (for the rule the merge used, the approvals that still count
+ * once approvers are matched to Identity Center users by id).
  */
 export function recheckOnCanonicalIds(rules: readonly PolicyRule[], grant: CanonicalGrant, directory: NameDirectory): CanonicalCheck {
   const rule = rules.find(
@@ -146,9 +147,13 @@ export function recheckOnCanonicalIds(rules: readonly PolicyRule[], grant: Canon
   );
   const what = `${grant.permissionSetName ?? grant.permissionSetArn} on account ${grant.accountId}`;
   if (!rule) return { ok: false, reason: `on its canonical ids (${what}) no policy rule allows this request, although its spelling matched rules[${grant.ruleIndex ?? "?"}]; ask again naming the account by id and the permission set by name` };
-  if (rule.index === grant.ruleIndex) return { ok: true, rule };
+  const approvals = grant.approvals < rule.approvals ? `${rule.approvals} code-owner approvals (the merge had ${grant.approvals})` : "";
+  // The rule the merge used: the verdict checked the rest on it; only who counts may have changed.
+  if (rule.index === grant.ruleIndex) {
+    return approvals ? { ok: false, reason: `rules[${rule.index}] requires ${approvals}, counting only approvers who are not the grantee in Identity Center` } : { ok: true, rule };
+  }
   const unmet = [
-    grant.approvals < rule.approvals ? `${rule.approvals} code-owner approvals (the merge had ${grant.approvals})` : "",
+    approvals,
     rule.requireTicket && grant.ticket === undefined ? "a ticket" : "",
     grant.durationMs > rule.maxDurationMs ? `a duration of at most ${formatDuration(rule.maxDurationMs)}` : "",
     grant.durationMs < rule.minDurationMs ? `a duration of at least ${formatDuration(rule.minDurationMs)}` : "",

@@ -227,7 +227,9 @@ describe("judgeMerge: approved merges", () => {
     const files: PullFile[] = [{ path: REQUEST, status: "removed" }];
     const verdict = judgeMerge(evidence({}, { files, reviews: [approve("bob")] }));
     expect(verdict.approved).toBe(true);
-    expect(verdict.files).toEqual([{ path: REQUEST, kind: "revoke", approved: true, requiredApprovals: 1, approvers: ["bob"], reasons: [] }]);
+    expect(verdict.files).toEqual([
+      { path: REQUEST, kind: "revoke", approved: true, requiredApprovals: 1, approvers: ["bob"], approverSets: [{ path: REQUEST, approvers: ["bob"] }], reasons: [] },
+    ]);
 
     const unapproved = judgeMerge(evidence({}, { files }));
     expect(unapproved.approved).toBe(false);
@@ -498,7 +500,14 @@ describe("judgeMerge: attacks to refuse", () => {
       "needs 1 code-owner approval, has 0",
       "@frank is the grantee (Frank@Example.com) and cannot approve access for themselves",
     ]);
-    const byBob = judgeMerge(evidence({ [REQUEST]: forFrank }, { codeownersFiles: [codeowners, missing, missing], reviews: [approve("frank"), approve("bob")] }));
+    // On someone else's behalf, an approver counts only if mapped under users: (an unmapped login says
+    // nothing about who they are in Identity Center); the worker then compares the users by id.
+    const unmapped = judgeMerge(evidence({ [REQUEST]: forFrank }, { codeownersFiles: [codeowners, missing, missing], reviews: [approve("frank"), approve("bob")] }));
+    expect(only(unmapped).reasons).toContain(
+      "@bob is not mapped to an Identity Center user under users: in .github/jitsudo.yml, so for a request on someone else's behalf jitsudo cannot show they are not the grantee",
+    );
+    const withBob = blob(POLICY.replace("  frank: frank@example.com\n", "  frank: frank@example.com\n  bob: bob@example.com\n"));
+    const byBob = judgeMerge(evidence({ [REQUEST]: forFrank }, { configFile: withBob, codeownersFiles: [codeowners, missing, missing], reviews: [approve("frank"), approve("bob")] }));
     expect(byBob.approved).toBe(true);
     expect(only(byBob).review?.decision?.principal).toBe("Frank@Example.com");
   });
@@ -614,9 +623,41 @@ describe("judgeMerge: the bypasses found from outside (github-approval.md, new a
     ]);
   });
 
-  it("counts an approval submitted at the second of the merge, and ignores a change request after it", () => {
-    const verdict = judgeMerge(evidence({ [REQUEST]: READ_ONLY }, { reviews: [at("bob", "APPROVED", MERGED_AT), at("bob", "CHANGES_REQUESTED", afterMerge)] }));
-    expect(verdict.approved).toBe(true);
+  it("places reviews by GitHub's timeline: one in the merge's second counts only if the timeline lists it before the merge", () => {
+    const approval = at("bob", "APPROVED", MERGED_AT);
+    const late = at("bob", "CHANGES_REQUESTED", afterMerge);
+    const timeline = (order: "before" | "after") => ({
+      complete: true,
+      entries:
+        order === "before"
+          ? [{ kind: "review" as const, id: approval.id, at: MERGED_AT }, { kind: "merged" as const, at: MERGED_AT }, { kind: "review" as const, id: late.id, at: afterMerge }]
+          : [{ kind: "merged" as const, at: MERGED_AT }, { kind: "review" as const, id: approval.id, at: MERGED_AT }, { kind: "review" as const, id: late.id, at: afterMerge }],
+    });
+    // Before the merge in GitHub's order: it counts, and the change request after the merge does not withdraw it.
+    expect(judgeMerge(evidence({ [REQUEST]: READ_ONLY }, { reviews: [approval, late], timeline: timeline("before") })).approved).toBe(true);
+    // After the merge in GitHub's order, although in the same second: it does not count.
+    const after = judgeMerge(evidence({ [REQUEST]: READ_ONLY }, { reviews: [approval, late], timeline: timeline("after") }));
+    expect(only(after).reasons).toContain("@bob's review (approved) was submitted after the merge, and only reviews given before a merge count");
+    // Without the merge in the timeline, only a review a whole second earlier is surely before it.
+    expect(judgeMerge(evidence({ [REQUEST]: READ_ONLY }, { reviews: [approval] })).approved).toBe(false);
+  });
+
+  it("does not count a review GitHub's timeline does not list, nor a timeline too long to read whole", () => {
+    const approval = approve("bob");
+    const missing = judgeMerge(evidence({ [REQUEST]: READ_ONLY }, { reviews: [approval], timeline: { complete: true, entries: [{ kind: "merged", at: MERGED_AT }] } }));
+    expect(only(missing).reasons).toContain("@bob's review (approved) is not in the pull request's timeline on GitHub, so jitsudo cannot place it before the merge");
+    const long = judgeMerge(evidence({ [REQUEST]: READ_ONLY }, { reviews: [approval], timeline: { complete: false, entries: [{ kind: "review", id: approval.id, at: NOW }, { kind: "merged", at: MERGED_AT }] } }));
+    expect(long.reasons).toEqual([
+      "GitHub's timeline of this pull request is longer than jitsudo reads (1,000 reviews and events), so it cannot place every review before or after the merge",
+    ]);
+  });
+
+  it("keeps a withdrawal whose commit GitHub no longer has, and never counts an approval of one", () => {
+    const approval = approve("bob");
+    const withdrawal = { ...review("bob", "CHANGES_REQUESTED"), commitId: null };
+    expect(only(judgeMerge(evidence({ [REQUEST]: READ_ONLY }, { reviews: [approval, withdrawal] }))).reasons).toContain("@bob requested changes after approving, which withdraws the approval");
+    const gone = judgeMerge(evidence({ [REQUEST]: READ_ONLY }, { reviews: [{ ...approval, commitId: null }] }));
+    expect(only(gone).reasons).toContain(`@bob approved a commit GitHub no longer has, not the merged head ${HEAD.slice(0, 7)}`);
   });
 
   it("does not count a review whose submission time GitHub did not give", () => {
@@ -626,12 +667,23 @@ describe("judgeMerge: the bypasses found from outside (github-approval.md, new a
 
   it("does not count an approval given before the pull request's base last changed", () => {
     const retargeted = new Date(MERGED_AT.getTime() - 60_000);
-    const before = judgeMerge(evidence({ [REQUEST]: READ_ONLY }, { lastBaseChange: retargeted, reviews: [at("bob", "APPROVED", retargeted)] }));
+    const withBaseChange = (approval: Review) => ({
+      complete: true,
+      entries: [
+        ...(approval.submittedAt <= retargeted.toISOString() ? [{ kind: "review" as const, id: approval.id, at: new Date(approval.submittedAt) }] : []),
+        { kind: "base-changed" as const, at: retargeted },
+        ...(approval.submittedAt > retargeted.toISOString() ? [{ kind: "review" as const, id: approval.id, at: new Date(approval.submittedAt) }] : []),
+        { kind: "merged" as const, at: MERGED_AT },
+      ],
+    });
+    const early = at("bob", "APPROVED", retargeted);
+    const before = judgeMerge(evidence({ [REQUEST]: READ_ONLY }, { timeline: withBaseChange(early), reviews: [early] }));
     expect(only(before).reasons).toEqual([
       "needs 1 code-owner approval, has 0",
       "@bob approved before the pull request's base last changed (2026-11-25T11:58:00.000Z), when it showed a different diff; approvals count only when given after the last base change",
     ]);
-    const after = judgeMerge(evidence({ [REQUEST]: READ_ONLY }, { lastBaseChange: retargeted, reviews: [at("bob", "APPROVED", new Date(retargeted.getTime() + 1000))] }));
+    const later = at("bob", "APPROVED", new Date(retargeted.getTime() + 1000));
+    const after = judgeMerge(evidence({ [REQUEST]: READ_ONLY }, { timeline: withBaseChange(later), reviews: [later] }));
     expect(after.approved).toBe(true);
   });
 

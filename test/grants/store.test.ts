@@ -13,6 +13,7 @@ const grant = (overrides: Partial<NewGrant> = {}): NewGrant => ({
   expiresAt: new Date("2026-11-25T14:00:00Z"),
   reason: "Investigate the latency alarms",
   approvers: ["bob"],
+  approverSets: [{ path: "access-requests/alice.yaml", approvers: ["bob"] }],
   policyRule: 0,
   aws: { instanceArn: "arn:aws:sso:::instance/ssoins-0123456789abcdef" },
   ...overrides,

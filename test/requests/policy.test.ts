@@ -169,9 +169,14 @@ describe("recheckOnCanonicalIds", () => {
     expect(result.ok && result.rule.index).toBe(0);
   });
 
-  it("accepts the rule the merge used without asking more", () => {
-    const result = recheckOnCanonicalIds(RULES, grant({ ruleIndex: 0 }), directory);
+  it("asks of the rule the merge used only that its approvals still count once matched to Identity Center users", () => {
+    // The verdict checked ticket, duration and principal on this very rule; no ticket here is the verdict's business.
+    const result = recheckOnCanonicalIds(RULES, grant({ ruleIndex: 0, approvals: 2 }), directory);
     expect(result.ok && result.rule.index).toBe(0);
+    expect(recheckOnCanonicalIds(RULES, grant({ ruleIndex: 0, approvals: 1 }), directory)).toEqual({
+      ok: false,
+      reason: "rules[0] requires 2 code-owner approvals (the merge had 1), counting only approvers who are not the grantee in Identity Center",
+    });
   });
 
   it("maps rule entries written as account names and permission set ARNs", () => {

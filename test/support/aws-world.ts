@@ -21,8 +21,11 @@ export const SUSPENDED = "333333333333";
 /** The access repository the grants here come from (GitHub's numeric id), and the ExternalId its tenant role expects. */
 export const ACCESS_REPOSITORY_ID = 424242;
 export const EXTERNAL_ID = `jitsudo-1-${ACCESS_REPOSITORY_ID}`;
-/** The policy approveGrant's merges are judged under: anything, for up to a day. */
-export const PERMISSIVE_POLICY = 'rules:\n  - permission_sets: ["*"]\n    accounts: ["*"]\n    max_duration: 24h\n';
+/**
+ * The policy approveGrant's merges are judged under: anything, for anyone, for up to a day, with
+ * bob (the approver) mapped to his Identity Center user, as requests on someone's behalf need.
+ */
+export const PERMISSIVE_POLICY = 'users:\n  bob: bob@example.com\nrules:\n  - permission_sets: ["*"]\n    accounts: ["*"]\n    max_duration: 24h\n    allow_other_principal: true\n';
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
 
 /** A clock the tests can move forward; the simulator and the worker both read it. */
@@ -137,6 +140,7 @@ export async function approveGrant(db: Knex, world: AwsWorld, grant: Partial<New
         expiresAt: new Date(now.getTime() + 3_600_000),
         reason: "Investigate the latency alarms",
         approvers: ["bob"],
+        approverSets: [{ path: `access-requests/alice-${mergeCounter}.yaml`, approvers: ["bob"] }],
         policyRule: 0,
         aws: { roleArn: ROLE_ARN, region: "us-east-1", instanceArn: INSTANCE_ARN, identityStoreId: IDENTITY_STORE_ID },
         ...fields,

@@ -17,6 +17,7 @@ export interface GitHubClock {
 /** The simulated default: starts at 2026-11-25T09:00:00Z, one second per event, moved only when told. */
 export class SimulatedClock implements GitHubClock {
   private time: number;
+  private frozen = false;
 
   constructor(start: Date | string = "2026-11-25T09:00:00Z") {
     this.time = new Date(start).getTime();
@@ -27,8 +28,19 @@ export class SimulatedClock implements GitHubClock {
   }
 
   tick(): Date {
-    this.time += 1000;
+    if (!this.frozen) this.time += 1000;
     return new Date(this.time);
+  }
+
+  /**
+   * Events until the returned function is called happen in the same second as the last one, as
+   * GitHub's second-granular timestamps show events a few hundred milliseconds apart.
+   */
+  freeze(): () => void {
+    this.frozen = true;
+    return () => {
+      this.frozen = false;
+    };
   }
 
   advance(ms: number): void {

@@ -47,6 +47,7 @@ export class GitRepository {
   private readonly activityLog: ActivityLog;
   readonly id: number;
   readonly owner: string;
+  /** Changes only by `rename` (GitHub keeps the id). */
   readonly name: string;
   readonly defaultBranch: string;
   readonly installationId: number;
@@ -57,6 +58,8 @@ export class GitRepository {
   private readonly collaborators = new Map<string, Role>();
   private readonly refs = new Map<string, string>();
   private readonly everPushed = new Set<string>();
+  /** Commits garbage collected or deleted on request: reviews given on them report commit_id null. */
+  private readonly purged = new Set<string>();
 
   constructor(
     protected readonly world: World,
@@ -65,6 +68,28 @@ export class GitRepository {
     ({ id: this.id, owner: this.owner, name: this.name, defaultBranch: this.defaultBranch, installationId: this.installationId, createdAt: this.createdAt } = init);
     this.isPrivate = init.private;
     this.activityLog = new ActivityLog(() => world.nextId());
+  }
+
+  /**
+   * Renames the repository, as an admin can in its settings: the id stays, the name changes and a
+   * new repository may take the old name ("Renaming a repository", GitHub Docs).
+   */
+  rename(name: string): void {
+    if (!/^[A-Za-z0-9._-]{1,100}$/.test(name)) throw new Error(`"${name}" is not a repository name`);
+    if (this.world.findRepository(this.owner, name)) throw new Error(`${this.owner}/${name} already exists`);
+    (this as { name: string }).name = name;
+  }
+
+  /**
+   * A commit no branch or pull request reaches any more (force-pushed away) that GitHub garbage
+   * collected, or that support deleted on request: reviews given on it then report `commit_id: null`.
+   */
+  purgeCommit(sha: string): void {
+    this.purged.add(sha);
+  }
+
+  isPurged(sha: string): boolean {
+    return this.purged.has(sha);
   }
 
   get activity(): ActivityView {

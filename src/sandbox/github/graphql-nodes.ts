@@ -208,6 +208,22 @@ function timelineNode(world: GraphqlWorld, repo: Repository, pull: PullRequest, 
     case "BaseRefForcePushedEvent":
     case "HeadRefForcePushedEvent":
       return { ...common, beforeCommit: commitOrNull(event.beforeCommit), afterCommit: commitOrNull(event.afterCommit), ref: () => refNode(world, repo, event.ref) };
+    case "PullRequestReview": {
+      const review = pull.review(event.id)!;
+      const path = `/${repo.fullName}/pull/${pull.number}#pullrequestreview-${review.id}`;
+      return {
+        ...common,
+        __typename: "PullRequestReview",
+        databaseId: review.id,
+        author: () => actorNode(world, review.login),
+        state: review.state,
+        submittedAt: githubTime(review.submittedAt),
+        body: review.body,
+        commit: repo.isPurged(review.commitId) ? null : commitOrNull(review.commitId),
+        resourcePath: path,
+        url: world.urls.web(path),
+      };
+    }
     case "MergedEvent": {
       const path = `/${repo.fullName}/pull/${pull.number}#event-${event.id}`;
       return { ...common, commit: commitOrNull(event.commit), mergeRefName: event.mergeRefName, mergeRef: () => refNode(world, repo, event.mergeRefName), resourcePath: path, url: world.urls.web(path) };

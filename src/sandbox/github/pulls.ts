@@ -24,7 +24,9 @@ export type TimelineEvent =
   | { type: "BaseRefChangedEvent"; id: number; createdAt: Date; actor: string; previousRefName: string; currentRefName: string }
   | { type: "BaseRefForcePushedEvent" | "HeadRefForcePushedEvent"; id: number; createdAt: Date; actor: string; ref: string; beforeCommit: string; afterCommit: string }
   | { type: "MergedEvent"; id: number; createdAt: Date; actor: string; commit: string; mergeRefName: string }
-  | { type: "ClosedEvent" | "ReopenedEvent"; id: number; createdAt: Date; actor: string };
+  | { type: "ClosedEvent" | "ReopenedEvent"; id: number; createdAt: Date; actor: string }
+  /** A submitted review, in order with the events around it (its id is the review's). */
+  | { type: "PullRequestReview"; id: number; createdAt: Date; actor: string };
 
 /** GraphQL's PullRequestTimelineItemsItemType value for each recorded event type. */
 export const TIMELINE_ITEM_TYPES: Record<TimelineEvent["type"], string> = {
@@ -34,6 +36,7 @@ export const TIMELINE_ITEM_TYPES: Record<TimelineEvent["type"], string> = {
   MergedEvent: "MERGED_EVENT",
   ClosedEvent: "CLOSED_EVENT",
   ReopenedEvent: "REOPENED_EVENT",
+  PullRequestReview: "PULL_REQUEST_REVIEW",
 };
 
 export interface FileChange {

@@ -135,6 +135,8 @@ export class Repository extends GitRepository {
     const submittedAt = this.world.clock.tick();
     const review = { id: this.world.nextId(), login: this.world.accounts.get(login).login, state: state === "DISMISSED" ? "APPROVED" : state, commitId, submittedAt, body: options.body ?? "" } as const;
     addReview(pull, { ...review });
+    // GitHub's timeline lists the review in order with the merge and base changes around it.
+    addTimelineEvent(pull, { type: "PullRequestReview", id: review.id, createdAt: submittedAt, actor: review.login });
     updatePull(pull, { updatedAt: submittedAt });
     this.world.emit({ kind: "pull_request_review", action: "submitted", repo: this, pull, review: pull.reviews.at(-1)!, sender: review.login });
     if (state === "DISMISSED") this.dismissReview(number, review.id, this.owner);

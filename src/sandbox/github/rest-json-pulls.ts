@@ -179,7 +179,9 @@ export function reviewJson(context: JsonContext, repo: Repository, pull: PullReq
     pull_request_url: pullUrl,
     _links: { html: { href: html }, pull_request: { href: pullUrl } },
     submitted_at: githubTime(review.submittedAt),
-    commit_id: review.commitId,
+    // "If the commit object was garbage collected or forcibly deleted, then it no longer exists in
+    // Git and this value will be null" (GitHub's description of the field).
+    commit_id: repo.isPurged(review.commitId) ? null : review.commitId,
     author_association: context.association(repo, review.login),
   };
 }

@@ -45,4 +45,6 @@ export interface World {
   emit(event: ModelEvent): WebhookDelivery;
   /** The strongest role `login` has in `repo` (owner, collaborator, or through an active team membership). */
   roleOf(repo: GitRepository, login: string): Role | undefined;
+  /** The repository `owner/name` (case-insensitive), if one has that name now. */
+  findRepository(owner: string, name: string): GitRepository | undefined;
 }

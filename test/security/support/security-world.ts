@@ -96,7 +96,7 @@ export interface SecurityWorld {
   /** Lets the worker claim and finish whatever is due, then writes the PR comments. */
   settle(): Promise<void>;
   /** One run of the catch-up scan for merges whose webhook never arrived; what it judged in the access repository. */
-  catchUp(): Promise<{ number: number; outcome: string }[]>;
+  catchUp(options?: { accessRepositories?: readonly string[] }): Promise<{ number: number; outcome: string }[]>;
   /** The grants recorded for one pull request. */
   grants(number: number, repository?: Repository): Promise<GrantRow[]>;
   verdict(number: number, repository?: Repository): Promise<{ verdict: string; reasons: string[] } | undefined>;
@@ -179,14 +179,16 @@ export async function startSecurityWorld(options: SecurityWorldOptions = {}): Pr
       }
       await reporter.flush();
     },
-    async catchUp() {
-      const options = { db, now: aws.clock.now, log: silent, pullRequestLock: processLock(), ...(listed ? { accessRepositories: listed.map((name) => name.toLowerCase()) } : {}) };
+    async catchUp(overrides = {}) {
+      const list = overrides.accessRepositories ?? listed;
+      const options = { db, now: aws.clock.now, log: silent, pullRequestLock: processLock(), ...(list ? { accessRepositories: list.map((name) => name.toLowerCase()) } : {}) };
       const scans = await catchUpMerges(harness.probot, options);
       return scans.find((scan) => scan.repo === access.fullName)?.judged ?? [];
     },
-    grants: async (number, repository = access) => (await db("grants").where({ repo: repository.fullName, pr_number: number }).orderBy("created_at")) as GrantRow[],
+    // By repository id: names move (a renamed repository, a new one taking the old name).
+    grants: async (number, repository = access) => (await db("grants").where({ repository_id: repository.id, pr_number: number }).orderBy("created_at")) as GrantRow[],
     async verdict(number, repository = access) {
-      const row = (await db("merge_verdicts").where({ repo: repository.fullName, pr_number: number }).first()) as { verdict: string; reasons: string[] } | undefined;
+      const row = (await db("merge_verdicts").where({ repository_id: repository.id, pr_number: number }).first()) as { verdict: string; reasons: string[] } | undefined;
       return row ? { verdict: row.verdict, reasons: row.reasons } : undefined;
     },
     mark: () => aws.ic.calls.length,

@@ -5,21 +5,15 @@
  * user named like the login, so when a rule allows requesting for someone else, a friend's PR
  * naming the code owner's real Identity Center user is approved by that very code owner.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { IDENTITY_STORE_ID } from "../support/aws-world.js";
-import { POLICY, READ_ONLY, startSecurityWorld, type SecurityWorld } from "./support/security-world.js";
+import { POLICY, READ_ONLY, useSecurityWorld } from "./support/security-world.js";
 
 /** The catch-all rule lets people ask on someone else's behalf (an on-call hand-over, say). */
 const ON_BEHALF = POLICY.replace(/    max_duration: 8h\n$/, "    max_duration: 8h\n    allow_other_principal: true\n");
 
 describe("the grantee approving their own access", () => {
-  let world: SecurityWorld;
-  beforeAll(async () => {
-    world = await startSecurityWorld();
-  });
-  afterAll(async () => {
-    await world.stop();
-  });
+  const world = useSecurityWorld();
 
   it("does not count dave's approval of access for dave's own Identity Center user", async () => {
     // dave (security, a code owner) is dave@example.com in Identity Center; `users:` maps only alice and bob.

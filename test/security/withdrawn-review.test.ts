@@ -8,17 +8,11 @@
  * latest review again. The local GitHub never produces a null `commit_id`; the test sets it, as
  * GitHub does once the reviewed commit is gone.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { READ_ONLY, startSecurityWorld, type SecurityWorld } from "./support/security-world.js";
+import { describe, expect, it } from "vitest";
+import { READ_ONLY, useSecurityWorld } from "./support/security-world.js";
 
 describe("a withdrawn approval whose review commit is gone", () => {
-  let world: SecurityWorld;
-  beforeAll(async () => {
-    world = await startSecurityWorld();
-  });
-  afterAll(async () => {
-    await world.stop();
-  });
+  const world = useSecurityWorld();
 
   it("keeps counting dave's CHANGES_REQUESTED after the commit it was given on disappears", async () => {
     const mark = world.mark();
@@ -33,7 +27,7 @@ describe("a withdrawn approval whose review commit is gone", () => {
     // alice force-pushes the branch back to the commit dave approved; the dropped commit is later
     // garbage collected (or purged on request), and GitHub then reports the review's commit_id as null.
     world.access.push(pull.headRef, approvedHead, { force: true, pusher: "alice" });
-    (pull.reviews.at(-1) as { commitId: string | null }).commitId = null;
+    world.access.purgeCommit(pull.reviews.at(-1)!.commitId);
 
     await world.merge(number, "merge", { by: "alice" });
     // dave's latest review requested changes: nothing may be granted.

@@ -7,29 +7,22 @@
  * ticks one second per event, so it never produces this case on its own: the test holds GitHub's
  * clock for the approval, as GitHub's second-granular timestamps do.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startSecurityWorld, type SecurityWorld } from "./support/security-world.js";
+import { describe, expect, it } from "vitest";
+import type { SimulatedClock } from "../../src/sandbox/github.js";
+import { useSecurityWorld } from "./support/security-world.js";
 
 describe("a review submitted after the merge, in the same second", () => {
-  let world: SecurityWorld;
-  beforeAll(async () => {
-    world = await startSecurityWorld();
-  });
-  afterAll(async () => {
-    await world.stop();
-  });
+  const world = useSecurityWorld();
 
   it("does not count an approval given after an admin's unapproved merge", async () => {
     const mark = world.mark();
     const number = world.openPull();
     const merged = world.access.merge(number, { method: "merge", by: "admin" });
-    const clock = world.github.clock;
-    const tick = clock.tick.bind(clock);
-    clock.tick = () => clock.now(); // the approval lands ~300 ms after the merge: same second on GitHub
+    const release = (world.github.clock as SimulatedClock).freeze(); // the approval lands ~300 ms after the merge: same second on GitHub
     try {
       world.review(number, "dave");
     } finally {
-      clock.tick = tick;
+      release();
     }
     const pull = world.access.pull(number);
     expect(pull.reviews.at(-1)!.submittedAt.getTime()).toBe(pull.merged!.at.getTime());

@@ -7,21 +7,15 @@
  * AdministratorAccess on production with ONE security approval, although its canonical rule asks
  * for two code-owner approvals of its path.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CODEOWNERS, READ_ONLY, startSecurityWorld, type SecurityWorld } from "./support/security-world.js";
+import { describe, expect, it } from "vitest";
+import { CODEOWNERS, READ_ONLY, useSecurityWorld } from "./support/security-world.js";
 
 const ADMIN_BY_NAME_WITH_TICKET = `${READ_ONLY.replace("ReadOnlyAccess", "AdministratorAccess").replace('"123456789012"', "production")}ticket: INC-4711\n`;
 /** Security owns requests; carol owns a sandbox folder of them (a team's own corner). */
 const WITH_SANDBOX = `${CODEOWNERS}/access-requests/sandbox/ @carol\n`;
 
 describe("canonical re-check of a renamed request", () => {
-  let world: SecurityWorld;
-  beforeAll(async () => {
-    world = await startSecurityWorld();
-  });
-  afterAll(async () => {
-    await world.stop();
-  });
+  const world = useSecurityWorld();
 
   it("does not let the old path's owner stand in for the second security approval the canonical rule needs", async () => {
     await world.withGovernance({ codeowners: WITH_SANDBOX }, async () => {

@@ -8,21 +8,11 @@
  * that security already revoked early with `/jitsudo revoke`. The rulebook: each merge is judged and
  * recorded exactly once; a revoked grant must not come back without a new approval.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { processLock } from "../../src/db/locks.js";
-import { catchUpMerges } from "../../src/jobs/catch-up.js";
-import { startSecurityWorld, type SecurityWorld } from "./support/security-world.js";
-
-const silent = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
+import { describe, expect, it } from "vitest";
+import { useSecurityWorld } from "./support/security-world.js";
 
 describe("renaming the access repository", () => {
-  let world: SecurityWorld;
-  beforeAll(async () => {
-    world = await startSecurityWorld();
-  });
-  afterAll(async () => {
-    await world.stop();
-  });
+  const world = useSecurityWorld();
 
   it("does not grant again, after a rename, access that was revoked early", async () => {
     const number = world.openPull();
@@ -38,9 +28,8 @@ describe("renaming the access repository", () => {
     const mark = world.mark();
 
     // The admin renames acme/access to acme/aws-access (same id); the operator lists the new name.
-    (world.access as unknown as { name: string }).name = "aws-access";
-    const options = { db: world.db, now: world.aws.clock.now, log: silent, pullRequestLock: processLock(), accessRepositories: ["acme/aws-access"] };
-    await catchUpMerges(world.harness.probot, options);
+    world.access.rename("aws-access");
+    await world.catchUp({ accessRepositories: ["acme/aws-access"] });
     await world.settle();
 
     const everyGrant = (await world.db("grants").where({ pr_number: number })) as { repo: string; status: string }[];

@@ -8,21 +8,11 @@
  * refused; "a review submitted after the merge" does not count, and for the same reason neither
  * should a membership that only began after it.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { processLock } from "../../src/db/locks.js";
-import { catchUpMerges } from "../../src/jobs/catch-up.js";
-import { ORG, READ_ONLY, startSecurityWorld, type SecurityWorld } from "./support/security-world.js";
-
-const silent = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
+import { describe, expect, it } from "vitest";
+import { ORG, READ_ONLY, useSecurityWorld } from "./support/security-world.js";
 
 describe("a merge judged later than it happened", () => {
-  let world: SecurityWorld;
-  beforeAll(async () => {
-    world = await startSecurityWorld();
-  });
-  afterAll(async () => {
-    await world.stop();
-  });
+  const world = useSecurityWorld();
 
   it("does not count paula, a pending member of @acme/security at the merge who accepted afterwards", async () => {
     const mark = world.mark();
@@ -37,8 +27,7 @@ describe("a merge judged later than it happened", () => {
     // After the merge, paula accepts her invitation; GitHub's record then appears.
     world.github.setTeamMembership(ORG, "security", "paula", "active");
     world.access.activity.release();
-    const options = { db: world.db, now: world.aws.clock.now, log: silent, pullRequestLock: processLock(), accessRepositories: [world.access.fullName.toLowerCase()] };
-    await catchUpMerges(world.harness.probot, options);
+    await world.catchUp();
     await world.settle();
 
     expect((await world.grants(number)).map((grant) => [grant.status, grant.approvers])).toEqual([]);

@@ -9,19 +9,13 @@
  * then on security cannot end the access early through jitsudo; it runs until it expires.
  * Rulebook: "a revoke that can be blocked" is one of the fail-open paths to look for.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CODEOWNERS, READ_ONLY, startSecurityWorld, type SecurityWorld } from "./support/security-world.js";
+import { describe, expect, it } from "vitest";
+import { CODEOWNERS, READ_ONLY, useSecurityWorld } from "./support/security-world.js";
 
 const WITH_DOCS_OWNER = `${CODEOWNERS}/docs/ @alice\n`;
 
 describe("ending a live grant early while CODEOWNERS has an unrelated error", () => {
-  let world: SecurityWorld;
-  beforeAll(async () => {
-    world = await startSecurityWorld();
-  });
-  afterAll(async () => {
-    await world.stop();
-  });
+  const world = useSecurityWorld();
 
   it("still lets a code owner revoke alice's access after alice breaks an unrelated CODEOWNERS line", async () => {
     await world.withGovernance({ codeowners: WITH_DOCS_OWNER }, async () => {
