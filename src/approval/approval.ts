@@ -25,7 +25,7 @@
  */
 import { principalFor, TENANT_CONFIG_PATH, type TenantConfig } from "../config/tenant.js";
 import type { CodeownersErrorReport, FileBytes, PullFile, PullTimeline } from "../github/gateway.js";
-import { isRequestFilePath, requestPathProblem, unreadableRequest } from "../requests/access-request.js";
+import { isRequestFilePath, requestPathProblem, tooManyRequestFiles, unreadableRequest } from "../requests/access-request.js";
 import { byPosition, type Problem } from "../requests/problem.js";
 import { githubCodeownersBlockers, GOVERNANCE_PATHS, governanceCommitBlockers, incompleteListBlockers, readCodeowners, readConfig, type Blocker } from "./governance.js";
 import { accessWindow, validateRequest, type RequestReview } from "../requests/validate-request.js";
@@ -77,6 +77,8 @@ export interface MergeEvidence {
   atMerge: ReadonlyMap<string, FileBytes>;
   /** Each request path's content at pr.headSha (the approved head). */
   atHead: ReadonlyMap<string, FileBytes>;
+  /** Merged request files already validated (base config when valid, the author, `now`), off the event loop's critical path. */
+  validated?: ReadonlyMap<string, RequestReview>;
   /** All reviews, oldest first. */
   reviews: readonly Review[];
   /** All commits of the PR (as listed: at most 250). */
@@ -237,6 +239,8 @@ function judge(evidence: MergeEvidence, lookups: Lookups): Omit<MergeVerdict, "t
   const branch = branchReasons(evidence);
   if (branch.length > 0) return { approved: false, files: [], reasons: branch, tenantAws: {} };
   if (!evidence.base.proven) return { approved: false, files: [], reasons: [evidence.base.reason], tenantAws: {} };
+  const tooMany = tooManyRequestFiles(changes.length);
+  if (tooMany) return { approved: false, files: [], reasons: [tooMany], tenantAws: {} };
 
   // What a judgement of part of the pull request would miss stops everything, revokes included.
   const incomplete = [
@@ -414,7 +418,7 @@ function reviewMerged(path: string, merged: FileBytes, context: Context): Reques
   if (merged.kind !== "file") return { file: path, valid: false, problems: [unreadableRequest(path, merged, `file is not in the merge commit ${short(evidence.pr.mergeCommitSha)}`)] };
   // With an unusable base config (a PR-level reason), check the file on its own rather than
   // blaming it for the config's "no rules".
-  const review = validateRequest(path, merged.bytes, {
+  const review = evidence.validated?.get(path) ?? validateRequest(path, merged.bytes, {
     ...(context.config ? { config: context.config } : {}),
     requester: evidence.pr.authorLogin,
     now: evidence.now,

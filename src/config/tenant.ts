@@ -3,6 +3,7 @@
  * rules and drift mode. Always read at a PR's base commit by the caller; parsing here is pure.
  */
 import { parseDuration } from "../requests/duration.js";
+import { quote } from "../requests/printable.js";
 import type { Problem } from "../requests/problem.js";
 import { compileSchema, loadAndValidate, type SchemaMessages } from "../requests/schemas.js";
 import type { PathSegment } from "../requests/yaml-source.js";
@@ -75,12 +76,12 @@ const CONFIG_MESSAGES: SchemaMessages = {
     "rules.*.max_duration": "max_duration: <longest allowed, e.g. 8h>",
   },
   values: {
-    "aws.role_arn": (v) => `aws.role_arn "${String(v)}" is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)`,
-    "aws.region": (v) => `aws.region "${String(v)}" is not an AWS region like us-east-1`,
+    "aws.role_arn": (v) => `aws.role_arn ${quote(v)} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)`,
+    "aws.region": (v) => `aws.region ${quote(v)} is not an AWS region like us-east-1`,
     "aws.instance_arn": (v) =>
-      `aws.instance_arn "${String(v)}" is not an Identity Center instance ARN (arn:aws:sso:::instance/ssoins-…)`,
-    "aws.identity_store_id": (v) => `aws.identity_store_id "${String(v)}" is not an identity store id (d-…)`,
-    "users.*": (v) => `user name "${String(v)}" is not an Identity Center user name (1-128 characters, no spaces)`,
+      `aws.instance_arn ${quote(v)} is not an Identity Center instance ARN (arn:aws:sso:::instance/ssoins-…)`,
+    "aws.identity_store_id": (v) => `aws.identity_store_id ${quote(v)} is not an identity store id (d-…)`,
+    "users.*": (v) => `user name ${quote(v)} is not an Identity Center user name (1-128 characters, no spaces)`,
   },
 };
 

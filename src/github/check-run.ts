@@ -3,6 +3,7 @@
  * green "jitsudo" check cannot be forged by a user; every problem becomes an annotation at the
  * exact line and column of the key or value to change.
  */
+import { capped, firstUnprintable, printable } from "../requests/printable.js";
 import { formatProblem, type Problem } from "../requests/problem.js";
 import type { PullRequestReview } from "../requests/pull-request-review.js";
 import type { CheckAnnotation, CheckRunInput } from "./gateway.js";
@@ -11,6 +12,10 @@ import { code, text } from "./markdown.js";
 export const CHECK_NAME = "jitsudo";
 /** GitHub rejects check run summaries and texts over 65,535 characters. */
 const OUTPUT_LIMIT = 65_000;
+/** One check run shows at most this many annotations: one API call (GitHub takes 50 per call). */
+export const MAX_ANNOTATIONS = 50;
+/** An annotation's message is plain text on GitHub; still, one line and not pages. */
+const ANNOTATION_MESSAGE_LIMIT = 1_000;
 
 export function checkRunFor(review: PullRequestReview): CheckRunInput {
   const base = { name: CHECK_NAME, headSha: review.pr.headSha, externalId: `pr-${review.pr.number}` };
@@ -40,15 +45,21 @@ export function checkRunFor(review: PullRequestReview): CheckRunInput {
   for (const removal of review.removals) lines.push(`- :wastebasket: ${code(removal.path)} removed: its live grant ends when this is merged and approved`);
   for (const path of review.ignored) lines.push(`- :grey_question: ${code(path)} is ignored: only \`.yaml\` and \`.yml\` files are access requests`);
 
-  const details = [...fileProblems, ...review.configProblems].map(formatProblem);
+  // A path with a line break or another unprintable character cannot carry an annotation.
+  const annotations = [...review.blockers.flatMap(blockerAnnotation), ...fileProblems.filter((problem) => !firstUnprintable(problem.file)).map(annotationFor)];
+  if (annotations.length > MAX_ANNOTATIONS) {
+    lines.push("", `${annotations.length - MAX_ANNOTATIONS} more problems are not annotated in the files; fix the ones shown first.`);
+  }
+  // A list of escaped lines, never a fenced block: a value holding a fence could end one.
+  const details = [...fileProblems, ...review.configProblems].map((problem) => `- ${text(formatProblem(problem))}`);
   return {
     ...base,
     conclusion: review.conclusion,
     output: {
       title,
       summary: truncate(lines.join("\n")),
-      ...(details.length ? { text: truncate(["```", ...details, "```"].join("\n")) } : {}),
-      annotations: [...review.blockers.flatMap(blockerAnnotation), ...fileProblems.map(annotationFor)],
+      ...(details.length ? { text: truncate(details.join("\n")) } : {}),
+      annotations: annotations.slice(0, MAX_ANNOTATIONS),
     },
   };
 }
@@ -63,13 +74,13 @@ export function annotationFor(problem: Problem): CheckAnnotation {
     ...(sameLine ? { start_column: problem.column, end_column: Math.max(problem.column, problem.endColumn ?? problem.column) } : {}),
     annotation_level: problem.severity === "error" ? "failure" : "warning",
     title: "jitsudo",
-    message: problem.message,
+    message: capped(printable(problem.message), ANNOTATION_MESSAGE_LIMIT),
   };
 }
 
 function blockerAnnotation(blocker: { path?: string; message: string }): CheckAnnotation[] {
   if (!blocker.path) return [];
-  return [{ path: blocker.path, start_line: 1, end_line: 1, annotation_level: "failure", title: "jitsudo", message: blocker.message }];
+  return [{ path: blocker.path, start_line: 1, end_line: 1, annotation_level: "failure", title: "jitsudo", message: capped(printable(blocker.message), ANNOTATION_MESSAGE_LIMIT) }];
 }
 
 function truncate(text: string): string {

@@ -1,22 +1,39 @@
 /**
- * Safe Markdown for text that came from a request file or a user: rendered inline as code so it
- * cannot mention people (@org/everyone), inject HTML or a fake jitsudo marker, or break a table.
+ * The bot's words are the bot's: every value that came from a request file, a config, a file name
+ * or a person reaches a comment or a check run through one of these. Markdown and HTML both render
+ * on GitHub, so a value could otherwise break out of its sentence (a newline, a fence), add HTML
+ * (`<img>`), mention people (`@org/everyone`), link (`https://…`, `#123`), render an emoji
+ * shortcode or an entity (`:white_check_mark:`, `&#x3C;`), or go on for pages.
  */
+import { capped, printable } from "../requests/printable.js";
 
-/** Inline code that survives any content: a fence longer than the longest backtick run inside. */
-export function code(text: string): string {
-  const flat = text.replace(/[\r\n]+/g, " ").replaceAll("|", "\\|");
+/** Longest text shown from one value in a comment or check run. */
+const MAX_TEXT = 1_000;
+const MAX_CODE = 200;
+
+/**
+ * Inline code that survives any content: control characters written out, capped, and fenced by a
+ * longer run of backticks than any inside (a code span shows its content literally: no HTML,
+ * mentions, links or emoji).
+ */
+export function code(value: string, max = MAX_CODE): string {
+  const flat = capped(printable(value), max).replaceAll("|", "\\|");
   const longestRun = Math.max(0, ...(flat.match(/`+/g) ?? []).map((run) => run.length));
   const fence = "`".repeat(longestRun + 1);
   const pad = flat.startsWith("`") || flat.endsWith("`") ? " " : "";
   return `${fence}${pad}${flat}${pad}${fence}`;
 }
 
-/** Plain text inside a Markdown table cell or list item: no HTML, no mentions, no pipes. */
-export function text(value: string): string {
-  return value
-    .replace(/[\r\n]+/g, " ")
-    .replace(/[\\`*_{}[\]()#+!|<>~]/g, (char) => `\\${char}`)
+/**
+ * Plain text inside a table cell or list item: one line, capped, every Markdown character that
+ * could start markup backslash-escaped (`:` too, which ends emoji shortcodes and `https://`
+ * autolinks; `&`, which starts entities), `www.` broken so it cannot autolink, and a zero-width
+ * space after `@` so no mention notifies anyone.
+ */
+export function text(value: string, max = MAX_TEXT): string {
+  return capped(printable(value), max)
+    .replace(/[\\`*_{}[\]()#+!|<>~:&]/g, (char) => `\\${char}`)
+    .replace(/www\./gi, (match) => `${match.slice(0, 3)}\\.`)
     .replace(/@/g, "@\u200b");
 }
 

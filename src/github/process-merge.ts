@@ -13,9 +13,10 @@ import type { AccessRepositories } from "../config/access-repositories.js";
 import { TENANT_CONFIG_PATH } from "../config/tenant.js";
 import { recordTenantConfig } from "../config/tenant-snapshots.js";
 import { recordMerge, sameRepository, type NewGrant } from "../grants/store.js";
-import { REQUEST_FILE_MAX_BYTES } from "../requests/access-request.js";
+import { REQUEST_FILE_MAX_BYTES, tooManyRequestFiles } from "../requests/access-request.js";
 import { printable } from "../requests/printable.js";
-import { GOVERNANCE_PATHS } from "../approval/governance.js";
+import { GOVERNANCE_PATHS, readConfig, type Blocker } from "../approval/governance.js";
+import { validateEach } from "../requests/validate-files.js";
 import { requestPathsOf, touchesRequestFiles } from "../requests/pull-request-review.js";
 import type { FileAt, FileBytes, GitHubGateway, PullFile, PullRequestInfo } from "./gateway.js";
 import { keepLookups, keptLookups, lookUp } from "./merge-lookups.js";
@@ -192,11 +193,11 @@ async function judge(gateway: GitHubGateway, merge: MergeInfo, deps: MergeDeps, 
     // Judged later, but with the memberships and permissions of now: the base is most likely the
     // merge commit's parent, so what its CODEOWNERS would ask is kept for the later judgement.
     const provisional = { ...partial, base: { proven: true, baseSha: parents[0]!, how: "provisional" } as const };
-    const atParent = parents[0] ? await readAtBase(gateway, merge, parents[0], files, commits) : undefined;
+    const atParent = parents[0] ? await readAtBase(gateway, merge, parents[0], files, commits, now) : undefined;
     if (atParent) await keepLookups(deps.db, merge, await lookUp(gateway, lookupsNeeded({ ...provisional, ...atParent }), kept));
     throw new MergeNotJudgedYet(base.reason);
   }
-  const atBase = base.proven ? await readAtBase(gateway, merge, base.baseSha, files, commits) : undefined;
+  const atBase = base.proven ? await readAtBase(gateway, merge, base.baseSha, files, commits, now) : undefined;
   const evidence: Omit<MergeEvidence, "teamMemberships" | "permissions"> = atBase ? { ...partial, ...atBase } : { ...partial, ...NOTHING_READ };
   const answers = await lookUp(gateway, lookupsNeeded(evidence), kept);
   const verdict = judgeMerge({ ...evidence, teamMemberships: answers.memberships, permissions: answers.permissions });
@@ -214,8 +215,9 @@ const NOTHING_READ = {
 } satisfies Partial<MergeEvidence>;
 
 /** The policy and CODEOWNERS at the base, the request files at the merge and the head, and every commit's governance files. */
-async function readAtBase(gateway: GitHubGateway, merge: MergeInfo, baseSha: string, files: readonly PullFile[], commits: MergeEvidence["commits"]) {
-  const paths = requestPathsOf(files);
+async function readAtBase(gateway: GitHubGateway, merge: MergeInfo, baseSha: string, files: readonly PullFile[], commits: MergeEvidence["commits"], now: Date) {
+  // Beyond the limit nothing is read: the verdict refuses the merge with one message.
+  const paths = tooManyRequestFiles(requestPathsOf(files).length) ? [] : requestPathsOf(files);
   const at = (ref: string, path: string, maxBytes: number): FileAt => ({ ref, path, maxBytes });
   const [contents, ids, githubCodeowners] = await Promise.all([
     gateway.readFiles([
@@ -228,7 +230,16 @@ async function readAtBase(gateway: GitHubGateway, merge: MergeInfo, baseSha: str
     gateway.codeownersErrors(baseSha),
   ]);
   const governance = 1 + CODEOWNERS_LOCATIONS.length;
+  // Validated as the verdict would (the base config only when it is usable), a turn of the event loop per file.
+  const blockers: Blocker[] = [];
+  const { config } = readConfig(contents[0]!, blockers);
+  const merged = paths.flatMap((path, index) => {
+    const content = contents[governance + index]!;
+    return content.kind === "file" ? [{ path, bytes: content.bytes }] : [];
+  });
+  const validated = await validateEach(merged, { ...(blockers.length === 0 ? { config } : {}), requester: merge.pr.authorLogin, now });
   return {
+    validated,
     configFile: contents[0]!,
     codeownersFiles: contents.slice(1, governance),
     atMerge: new Map(paths.map((path, index) => [path, contents[governance + index]!])),

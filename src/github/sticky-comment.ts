@@ -14,6 +14,7 @@ import type { GitHubGateway, IssueComment } from "./gateway.js";
 import { code, shortSha, table, text, utc } from "./markdown.js";
 
 export const STICKY_MARKER = "<!-- jitsudo:sticky -->";
+const MAX_CONFIG_PROBLEMS = 20;
 
 export function findStickyComment(comments: readonly IssueComment[], botLogin: string): IssueComment | undefined {
   return comments.find((comment) => comment.authorLogin === botLogin && comment.body.startsWith(STICKY_MARKER));
@@ -57,7 +58,8 @@ export function renderReviewComment(review: PullRequestReview): string {
     out.push("", `#### ${code(removal.path)} removed`, "", `Merging ends this request's live grant early. Can approve: ${owners(removal.owners, review.pr.authorLogin)}.`);
   }
   if (review.configProblems.length > 0) {
-    out.push("", "**Problems in the base branch's policy**", "", "```", ...review.configProblems.map(formatProblem), "```");
+    out.push("", "**Problems in the base branch's policy**", "", ...review.configProblems.slice(0, MAX_CONFIG_PROBLEMS).map((problem) => `- ${text(formatProblem(problem))}`));
+    if (review.configProblems.length > MAX_CONFIG_PROBLEMS) out.push(`- … and ${review.configProblems.length - MAX_CONFIG_PROBLEMS} more`);
   }
   return out.join("\n");
 }

@@ -5,9 +5,10 @@
 import { randomUUID } from "node:crypto";
 import { CODEOWNERS_LOCATIONS, CODEOWNERS_MAX_BYTES } from "../approval/codeowners.js";
 import { commitsToInspect, governanceChangesOf } from "../approval/commit-history.js";
-import { GOVERNANCE_PATHS } from "../approval/governance.js";
+import { GOVERNANCE_PATHS, readConfig } from "../approval/governance.js";
+import { validateEach } from "../requests/validate-files.js";
 import { TENANT_CONFIG_PATH } from "../config/tenant.js";
-import { REQUEST_FILE_MAX_BYTES } from "../requests/access-request.js";
+import { REQUEST_FILE_MAX_BYTES, tooManyRequestFiles } from "../requests/access-request.js";
 import { requestPathsOf, reviewPullRequest, type PullRequestReview } from "../requests/pull-request-review.js";
 import { checkRunFor, errorCheckRun } from "./check-run.js";
 import type { FileAt, GitHubGateway, PullRequestInfo } from "./gateway.js";
@@ -28,7 +29,8 @@ export async function validatePullRequest(
 ): Promise<PullRequestReview> {
   try {
     const [files, commits] = await Promise.all([gateway.listPullRequestFiles(pr.number), gateway.listPullRequestCommits(pr.number)]);
-    const requestPaths = requestPathsOf(files);
+    // Beyond the limit nothing is read: the review refuses the pull request with one message.
+    const requestPaths = tooManyRequestFiles(requestPathsOf(files).length) ? [] : requestPathsOf(files);
     const base = (path: string): FileAt => ({ ref: pr.baseSha, path, maxBytes: CODEOWNERS_MAX_BYTES });
     // One batched read: the policy and CODEOWNERS at the base, every request file at the head;
     // beside it, GitHub's own CODEOWNERS errors and every commit's governance files.
@@ -46,6 +48,10 @@ export async function validatePullRequest(
     const codeownersFiles = rest.slice(0, CODEOWNERS_LOCATIONS.length);
     const requestFiles = new Map(requestPaths.map((path, index) => [path, rest[CODEOWNERS_LOCATIONS.length + index]!]));
 
+    const now = deps.now();
+    const { config } = readConfig(configFile!, []);
+    const readable = [...requestFiles].flatMap(([path, content]) => (content.kind === "file" ? [{ path, bytes: content.bytes }] : []));
+    const validated = await validateEach(readable, { config, requester: pr.authorLogin, now });
     const review = reviewPullRequest({
       pr,
       defaultBranch,
@@ -53,10 +59,11 @@ export async function validatePullRequest(
       configFile: configFile!,
       codeownersFiles,
       requestFiles,
+      validated,
       listedCommits: commits.length,
       governanceChanges: governanceChangesOf(commits, GOVERNANCE_PATHS, ids),
       githubCodeowners,
-      now: deps.now(),
+      now,
     });
 
     await gateway.publishCheckRun(checkRunFor(review));

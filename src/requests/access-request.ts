@@ -3,7 +3,7 @@
  * of problems at exact positions. Pure: the caller supplies the bytes.
  */
 import { DURATION_FORMS, parseDuration } from "./duration.js";
-import { firstUnprintable } from "./printable.js";
+import { firstUnprintable, quote } from "./printable.js";
 import type { Problem } from "./problem.js";
 import { compileSchema, loadAndValidate, type SchemaMessages } from "./schemas.js";
 import type { PathSegment, YamlSource } from "./yaml-source.js";
@@ -30,8 +30,22 @@ export interface ParsedRequest {
 export type ParseResult = { ok: true; parsed: ParsedRequest } | { ok: false; problems: Problem[] };
 
 export const REQUESTS_DIR = "access-requests/";
-/** Request files are a handful of lines; anything near this is not a request. */
-export const REQUEST_FILE_MAX_BYTES = 64 * 1024;
+/**
+ * Request files are a handful of lines (a reason is at most 1,000 characters); anything near this
+ * is not a request. Kept small so that parsing a hostile file costs milliseconds, not seconds.
+ */
+export const REQUEST_FILE_MAX_BYTES = 8 * 1024;
+
+/**
+ * At most this many request files are judged in one pull request: a bound on the work one push can
+ * cause. A pull request with more is refused with one message (split it).
+ */
+export const MAX_REQUEST_FILES_PER_PULL_REQUEST = 50;
+
+export function tooManyRequestFiles(count: number): string | undefined {
+  if (count <= MAX_REQUEST_FILES_PER_PULL_REQUEST) return undefined;
+  return `this pull request adds or changes ${count} request files; jitsudo judges at most ${MAX_REQUEST_FILES_PER_PULL_REQUEST} in one pull request, so split it into smaller ones`;
+}
 
 /** Whether a repository path is an access-request file (any depth under access-requests/). */
 export function isRequestFilePath(path: string): boolean {
@@ -79,24 +93,24 @@ export const REQUEST_MESSAGES: SchemaMessages = {
   values: {
     account: (value) =>
       /^\d+$/.test(String(value))
-        ? `account "${String(value)}" has ${String(value).length} digits; an account id has exactly 12 (quote it to keep leading zeros)`
-        : `account "${String(value)}" is neither a 12-digit account id nor an account name (1-50 printable characters)`,
+        ? `account ${quote(value)} has ${String(value).length} digits; an account id has exactly 12 (quote it to keep leading zeros)`
+        : `account ${quote(value)} is neither a 12-digit account id nor an account name (1-50 printable characters)`,
     permission_set: (value) =>
-      `permission_set "${String(value)}" is neither a permission set name (1-32 of letters, digits and +=,.@_-) nor a permission set ARN`,
+      `permission_set ${quote(value)} is neither a permission set name (1-32 of letters, digits and +=,.@_-) nor a permission set ARN`,
     duration: (value) => {
       const parsed = parseDuration(String(value));
-      return parsed.ok ? `duration "${String(value)}" is not valid` : `duration ${parsed.message}`;
+      return parsed.ok ? `duration ${quote(value)} is not valid` : `duration ${parsed.message}`;
     },
     reason: (value) =>
       String(value).length > 1000
         ? "reason is longer than 1000 characters; link to a ticket instead"
         : "reason is too short; write at least 10 characters saying why you need this access",
     ticket: (value) =>
-      `ticket "${String(value)}" is not a ticket reference; use letters, digits and ._#/:- (at most 64), e.g. INC-4711`,
+      `ticket ${quote(value)} is not a ticket reference; use letters, digits and ._#/:- (at most 64), e.g. INC-4711`,
     starts_at: (value) =>
-      `starts_at "${String(value)}" is not a valid date and time with a time zone; write it like 2026-11-26T09:00:00Z`,
+      `starts_at ${quote(value)} is not a valid date and time with a time zone; write it like 2026-11-26T09:00:00Z`,
     principal: (value) =>
-      `principal "${String(value)}" is not an Identity Center user name (1-128 characters, no spaces)`,
+      `principal ${quote(value)} is not an Identity Center user name (1-128 characters, no spaces)`,
   },
 };
 
@@ -122,7 +136,7 @@ export function parseRequestFile(file: string, bytes: Uint8Array): ParseResult {
   let startsAt: Date | undefined;
   if (request.starts_at !== undefined) {
     startsAt = new Date(request.starts_at);
-    if (Number.isNaN(startsAt.getTime())) at("starts_at", `starts_at "${request.starts_at}" is not a real date`);
+    if (Number.isNaN(startsAt.getTime())) at("starts_at", `starts_at ${quote(request.starts_at)} is not a real date`);
   }
   if (problems.length > 0 || !duration.ok) return { ok: false, problems };
   return { ok: true, parsed: { file, request, durationMs: duration.ms, ...(startsAt ? { startsAt } : {}), source } };

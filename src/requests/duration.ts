@@ -4,6 +4,8 @@
  * because their length depends on the calendar, which has no place in an access window.
  */
 
+import { quote } from "./printable.js";
+
 const UNIT_MS = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1_000 } as const;
 
 /** Longest duration jitsudo will ever represent; bigger values are typos or overflow attempts. */
@@ -22,12 +24,12 @@ export function parseDuration(text: string): DurationResult {
   // Both patterns accept the empty string and bare "P"/"PT"; a duration needs at least one part.
   if (!match || match.slice(1).every((part) => part === undefined) || /T$/.test(trimmed)) {
     if (/^\d+$/.test(trimmed)) {
-      return { ok: false, message: `"${trimmed}" has no unit; write ${trimmed}m or ${trimmed}h` };
+      return { ok: false, message: `${quote(trimmed)} has no unit; write ${trimmed}m or ${trimmed}h` };
     }
     if (/^P(?:\d+[YMW])/.test(trimmed)) {
-      return { ok: false, message: `"${text}" uses years, months or weeks, whose length varies; write days or hours, e.g. P7D or PT2H` };
+      return { ok: false, message: `${quote(text)} uses years, months or weeks, whose length varies; write days or hours, e.g. P7D or PT2H` };
     }
-    return { ok: false, message: `"${text}" is not a duration; write it as ${DURATION_FORMS}` };
+    return { ok: false, message: `${quote(text)} is not a duration; write it as ${DURATION_FORMS}` };
   }
   const [days, hours, minutes, seconds] = match.slice(1).map((part) => Number(part ?? 0)) as [
     number,
@@ -36,10 +38,10 @@ export function parseDuration(text: string): DurationResult {
     number,
   ];
   const ms = days * UNIT_MS.d + hours * UNIT_MS.h + minutes * UNIT_MS.m + seconds * UNIT_MS.s;
-  if (ms === 0) return { ok: false, message: `"${text}" is zero; a duration must be longer than that` };
+  if (ms === 0) return { ok: false, message: `${quote(text)} is zero; a duration must be longer than that` };
   // Huge digit strings become huge floats (or Infinity), never a wrapped-around small number.
   if (!Number.isFinite(ms) || ms > MAX_DURATION_MS) {
-    return { ok: false, message: `"${text}" is longer than jitsudo allows (${formatDuration(MAX_DURATION_MS)})` };
+    return { ok: false, message: `${quote(text)} is longer than jitsudo allows (${formatDuration(MAX_DURATION_MS)})` };
   }
   return { ok: true, ms };
 }

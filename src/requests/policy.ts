@@ -5,6 +5,7 @@
 import { principalFor, type PolicyRule, type TenantConfig } from "../config/tenant.js";
 import type { ParsedRequest } from "./access-request.js";
 import { formatDuration } from "./duration.js";
+import { quote } from "./printable.js";
 import type { Problem } from "./problem.js";
 
 /**
@@ -62,29 +63,29 @@ export function evaluatePolicy({ parsed, config, requester, directory = EMPTY_DI
       "permission_set",
       config.rules.length === 0
         ? `${config.file} on the base branch has no rules, so nothing can be granted; an admin must add rules first`
-        : `no rule in ${config.file} allows ${request.permission_set} on account ${request.account}; ask for a permission set and account a rule lists`,
+        : `no rule in ${config.file} allows ${quote(request.permission_set, 100)} on account ${quote(request.account)}; ask for a permission set and account a rule lists`,
     );
     return { allowed: false, approvalsRequired: 0, ...(principal ? { principal } : {}), problems };
   }
 
   const ruleName = `rules[${rule.index}] (${config.file} line ${rule.line})`;
   if (parsed.durationMs > rule.maxDurationMs) {
-    at("duration", `duration ${request.duration} is longer than the ${formatDuration(rule.maxDurationMs)} that ${ruleName} allows; ask for ${formatDuration(rule.maxDurationMs)} or less`);
+    at("duration", `duration ${quote(request.duration)} is longer than the ${formatDuration(rule.maxDurationMs)} that ${ruleName} allows; ask for ${formatDuration(rule.maxDurationMs)} or less`);
   }
   if (parsed.durationMs < rule.minDurationMs) {
-    at("duration", `duration ${request.duration} is shorter than the ${formatDuration(rule.minDurationMs)} minimum of ${ruleName}`);
+    at("duration", `duration ${quote(request.duration)} is shorter than the ${formatDuration(rule.minDurationMs)} minimum of ${ruleName}`);
   }
   if (parsed.startsAt && parsed.startsAt.getTime() - now.getTime() > rule.maxLeadTimeMs) {
-    at("starts_at", `starts_at ${request.starts_at} is more than ${formatDuration(rule.maxLeadTimeMs)} away, the furthest ${ruleName} allows (max_lead_time); ask closer to the time you need the access`);
+    at("starts_at", `starts_at ${quote(request.starts_at)} is more than ${formatDuration(rule.maxLeadTimeMs)} away, the furthest ${ruleName} allows (max_lead_time); ask closer to the time you need the access`);
   }
   if (rule.requireTicket && request.ticket === undefined) {
-    at(undefined, `${ruleName} requires a ticket for ${request.permission_set}; add ticket: <ticket id, e.g. INC-4711>`);
+    at(undefined, `${ruleName} requires a ticket for ${quote(request.permission_set, 100)}; add ticket: <ticket id, e.g. INC-4711>`);
   }
   if (request.principal !== undefined && !rule.allowOtherPrincipal) {
     if (ownPrincipal === undefined) {
       at("principal", `principal is checked against the pull request author on GitHub; ${ruleName} only allows requesting for yourself`, "warning");
     } else if (request.principal !== ownPrincipal) {
-      at("principal", `principal "${request.principal}" is not the author's own (${requester} maps to "${ownPrincipal}"); ${ruleName} does not allow requesting for someone else, so remove principal`);
+      at("principal", `principal ${quote(request.principal)} is not the author's own (${requester} maps to ${quote(ownPrincipal)}); ${ruleName} does not allow requesting for someone else, so remove principal`);
     }
   }
   return {
@@ -105,7 +106,7 @@ export function evaluatePolicy({ parsed, config, requester, directory = EMPTY_DI
 function warnAboutSpelling(parsed: ParsedRequest, at: (key: keyof ParsedRequest["request"], message: string, severity: Problem["severity"]) => void): void {
   const { account, permission_set: permissionSet } = parsed.request;
   if (!ACCOUNT_ID.test(account)) {
-    at("account", `account "${account}" is a name; policy rules are matched on the account's 12-digit id, which jitsudo looks up and checks again before provisioning (if the rule for that id asks for more, nothing is granted); write the id to see now which rule applies`, "warning");
+    at("account", `account ${quote(account)} is a name; policy rules are matched on the account's 12-digit id, which jitsudo looks up and checks again before provisioning (if the rule for that id asks for more, nothing is granted); write the id to see now which rule applies`, "warning");
   }
   if (PERMISSION_SET_ARN.test(permissionSet)) {
     at("permission_set", "permission_set is an ARN; policy rules are matched on the permission set's name, which jitsudo looks up and checks again before provisioning (if the rule for that name asks for more, nothing is granted); write the name to see now which rule applies", "warning");

@@ -22,3 +22,21 @@ export function printable(text: string): string {
 function codePointName(char: string): string {
   return `U+${char.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}`;
 }
+
+/** At most `max` characters (code points), with "…" where it was cut. */
+export function capped(text: string, max: number): string {
+  const chars = [...text];
+  return chars.length <= max ? text : `${chars.slice(0, max).join("")}…`;
+}
+
+/**
+ * A value someone wrote, as it appears inside jitsudo's own messages: in double quotes, with quotes,
+ * backslashes and every unprintable character escaped, and at most `max` characters long. Every
+ * message that repeats a submitted value goes through here, so a value can never end the message,
+ * start a new line, or run on for pages.
+ */
+export function quote(value: unknown, max = 80): string {
+  // Numbers, booleans and structures read as themselves (JSON, which escapes what it must).
+  if (typeof value !== "string") return printable(capped(JSON.stringify(value) ?? String(value), max));
+  return printable(JSON.stringify(capped(value, max)));
+}

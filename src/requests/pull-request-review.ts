@@ -16,7 +16,7 @@ import {
 } from "../approval/governance.js";
 import type { TenantConfig } from "../config/tenant.js";
 import type { CodeownersErrorReport, FileBytes, PullFile, PullRequestInfo } from "../github/gateway.js";
-import { isRequestFilePath, REQUESTS_DIR, requestPathProblem, unreadableRequest } from "./access-request.js";
+import { isRequestFilePath, REQUESTS_DIR, requestPathProblem, tooManyRequestFiles, unreadableRequest } from "./access-request.js";
 import { printable } from "./printable.js";
 import { byPosition, type Problem } from "./problem.js";
 import { validateRequest, type RequestReview } from "./validate-request.js";
@@ -53,6 +53,8 @@ export interface PullRequestEvidence {
   codeownersFiles: readonly FileBytes[];
   /** Request file path → its content at the head. */
   requestFiles: ReadonlyMap<string, FileBytes>;
+  /** Request files already validated (with the base config, the author and `now`), off the event loop's critical path. */
+  validated?: ReadonlyMap<string, RequestReview>;
   /** How many commits GitHub listed (its list stops at 250). */
   listedCommits: number;
   /** Commits of the PR that change CODEOWNERS or the policy, each judged against its parents. */
@@ -90,11 +92,14 @@ export function reviewPullRequest(evidence: PullRequestEvidence): PullRequestRev
     .filter((file) => !/\.md$/i.test(file.path))
     .map((file) => file.path);
 
-  const requests: FileReview[] = requestPathsOf(files).map((path) => {
+  const requestPaths = requestPathsOf(files);
+  const tooMany = tooManyRequestFiles(requestPaths.length);
+  if (tooMany) blockers.push({ message: tooMany });
+  const requests: FileReview[] = (tooMany ? [] : requestPaths).map((path) => {
     const owners = ownersFor(path);
     const content = evidence.requestFiles.get(path) ?? { kind: "missing" as const };
     if (content.kind !== "file") return { file: path, owners, valid: false, problems: [unreadableRequest(path, content, "could not be found at the head commit; push again")] };
-    const review = validateRequest(path, content.bytes, { config, requester: pr.authorLogin, now: evidence.now });
+    const review = evidence.validated?.get(path) ?? validateRequest(path, content.bytes, { config, requester: pr.authorLogin, now: evidence.now });
     const named = requestPathProblem(path);
     return { ...review, valid: review.valid && !named, problems: [...review.problems].sort(byPosition), owners };
   });
@@ -104,7 +109,7 @@ export function reviewPullRequest(evidence: PullRequestEvidence): PullRequestRev
     ...(pr.commitCount !== undefined ? { commits: pr.commitCount } : {}),
   });
   // A pull request jitsudo cannot see whole may hold requests in the part it cannot see.
-  const touchesRequests = requests.length > 0 || removals.length > 0 || incomplete.length > 0;
+  const touchesRequests = requestPaths.length > 0 || removals.length > 0 || incomplete.length > 0;
   if (touchesRequests) {
     blockers.push(...incomplete, ...governanceBlockers(files), ...governanceCommitBlockers(evidence.governanceChanges), ...requestBlockers(requests, codeowners));
     if (pr.baseRef !== evidence.defaultBranch) {
@@ -151,7 +156,7 @@ function requestBlockers(requests: readonly FileReview[], codeowners: Codeowners
     // A name with a line break cannot carry an annotation; the message shows it escaped.
     if (named) return [{ message: `${printable(request.file)}: ${named}` }];
     if (!codeowners) return [];
-    if (request.owners.length === 0) return [{ path: request.file, message: `${request.file} has no code owners in ${codeowners.path}, so nobody can approve it` }];
+    if (request.owners.length === 0) return [{ path: request.file, message: `${printable(request.file)} has no code owners in ${codeowners.path}, so nobody can approve it` }];
     const { ambiguity } = ownership(codeowners, request.file);
     return ambiguity ? [{ path: request.file, message: ambiguity.message }] : [];
   });

@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import { createRequire } from "node:module";
 import type { FormatsPlugin } from "ajv-formats";
+import { capped, printable, quote } from "./printable.js";
 import type { Problem } from "./problem.js";
 import { loadYaml, type LoadOptions, type LoadResult, type PathSegment, type YamlSource } from "./yaml-source.js";
 
@@ -46,6 +47,12 @@ export function loadAndValidate(
   return { ok: false, problems: schemaProblems(loaded.source, options.validate.errors ?? [], options.messages) };
 }
 
+/**
+ * At most this many problems are described per file: enough to fix a real file, and a file of
+ * thousands of unknown keys costs neither seconds of CPU nor thousands of annotations.
+ */
+export const MAX_PROBLEMS_PER_FILE = 20;
+
 export function schemaProblems(
   source: YamlSource,
   errors: readonly ErrorObject[],
@@ -53,7 +60,12 @@ export function schemaProblems(
 ): Problem[] {
   const seen = new Set<string>();
   const problems: Problem[] = [];
-  for (const error of errors) {
+  for (const [index, error] of errors.entries()) {
+    if (problems.length === MAX_PROBLEMS_PER_FILE) {
+      const last = problems.at(-1)!;
+      problems.push({ file: source.file, line: last.line, column: last.column, severity: "error", message: `… and up to ${errors.length - index} more problems in this file; fix the ones above first` });
+      break;
+    }
     const path = pathOf(error.instancePath);
     const described = describe(error, path, source, messages);
     if (!described) continue;
@@ -81,7 +93,7 @@ function describe(error: ErrorObject, path: PathSegment[], source: YamlSource, m
       const allowed = allowedKeys(error);
       const suggestion = closest(key, allowed);
       const hint = suggestion ? `did you mean "${suggestion}"?` : `allowed keys: ${allowed.join(", ")}`;
-      return { path: [...path, key], part: "key", message: `unknown key "${label([...path, key])}"; ${hint}` };
+      return { path: [...path, key], part: "key", message: `unknown key ${quote(label([...path, key]))}; ${hint}` };
     }
     case "required": {
       const key = String((error.params as { missingProperty: string }).missingProperty);
@@ -102,7 +114,7 @@ function describe(error: ErrorObject, path: PathSegment[], source: YamlSource, m
     case "pattern":
     case "format": {
       const hint = hintFor(messages.values, path);
-      return { path, part: "value", message: hint ? hint(value) : `"${name}" is not valid: ${String(value)}` };
+      return { path, part: "value", message: hint ? hint(value) : `"${name}" is not valid: ${quote(value)}` };
     }
     case "minLength":
     case "maxLength": {
@@ -116,13 +128,13 @@ function describe(error: ErrorObject, path: PathSegment[], source: YamlSource, m
     }
     case "enum": {
       const allowed = (error.params as { allowedValues: unknown[] }).allowedValues.map(String);
-      return { path, part: "value", message: `"${name}" must be one of ${allowed.join(", ")}, not ${JSON.stringify(value)}` };
+      return { path, part: "value", message: `"${name}" must be one of ${allowed.join(", ")}, not ${quote(value)}` };
     }
     case "minimum":
     case "maximum": {
       const limit = (error.params as { limit: number }).limit;
       const side = error.keyword === "minimum" ? "at least" : "at most";
-      return { path, part: "value", message: `"${name}" must be ${side} ${limit}, not ${String(value)}` };
+      return { path, part: "value", message: `"${name}" must be ${side} ${limit}, not ${quote(value)}` };
     }
     case "minItems":
       return { path, part: "value", message: `"${name}" must list at least one entry` };
@@ -132,7 +144,7 @@ function describe(error: ErrorObject, path: PathSegment[], source: YamlSource, m
     }
     case "propertyNames": {
       const key = String((error.params as { propertyName: string }).propertyName);
-      return { path: [...path, key], part: "key", message: `"${key}" in "${name}" is not a GitHub login` };
+      return { path: [...path, key], part: "key", message: `${quote(key)} in "${name}" is not a GitHub login` };
     }
     default:
       return { path, part: "value", message: `"${name}" ${error.message ?? "is not valid"}` };
@@ -148,12 +160,13 @@ function pathOf(instancePath: string): PathSegment[] {
     .map((segment) => (/^\d+$/.test(segment) ? Number(segment) : segment));
 }
 
-/** `rules[2].max_duration`: how people point at a place in a YAML file. */
+/** `rules[2].max_duration`: how people point at a place in a YAML file. Keys someone wrote are shown escaped and cut short. */
 export function label(path: readonly PathSegment[]): string {
-  return path.reduce<string>(
-    (out, segment) => (typeof segment === "number" ? `${out}[${segment}]` : out ? `${out}.${segment}` : segment),
-    "",
-  );
+  return path.reduce<string>((out, segment) => {
+    if (typeof segment === "number") return `${out}[${segment}]`;
+    const key = printable(capped(segment, 60));
+    return out ? `${out}.${key}` : key;
+  }, "");
 }
 
 /** The hint key for a path: list indices become `*` (`rules.*.max_duration`). */
@@ -186,7 +199,7 @@ export function kindOf(value: unknown): string {
   if (typeof value === "object") return "a mapping";
   if (typeof value === "number") return `a number (${value})`;
   if (typeof value === "boolean") return `a boolean (${value})`;
-  return `text ("${String(value)}")`;
+  return `text (${quote(value)})`;
 }
 
 function article(type: string): string {

@@ -6,6 +6,7 @@
 import type { TenantConfig } from "../config/tenant.js";
 import { parseRequestFile, type ParsedRequest } from "./access-request.js";
 import { evaluatePolicy, type NameDirectory, type PolicyDecision } from "./policy.js";
+import { quote } from "./printable.js";
 import { hasErrors, type Problem } from "./problem.js";
 
 export interface RequestReview {
@@ -35,7 +36,7 @@ export function validateRequest(file: string, bytes: Uint8Array, context: Review
       file,
       ...parsed.source.spanOf(["starts_at"]),
       severity: "warning",
-      message: `starts_at ${parsed.request.starts_at} is in the past; access will start when the merge is processed`,
+      message: `starts_at ${quote(parsed.request.starts_at)} is in the past; access will start when the merge is processed`,
     });
   }
   if (!context.config) return { file, parsed, problems, valid: true };

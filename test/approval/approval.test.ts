@@ -318,7 +318,7 @@ describe("judgeMerge: each request file", () => {
     const verdict = judgeMerge(evidence({ [REQUEST]: tooLong }, { reviews: [approve("bob"), approve("dave")] }));
     expect(verdict.approved).toBe(false);
     expect(only(verdict).reasons).toEqual([
-      "line 3: duration 4h is longer than the 2h that rules[1] (.github/jitsudo.yml line 8) allows; ask for 2h or less",
+      "line 3: duration \"4h\" is longer than the 2h that rules[1] (.github/jitsudo.yml line 8) allows; ask for 2h or less",
     ]);
   });
 
@@ -473,7 +473,7 @@ describe("judgeMerge: attacks to refuse", () => {
     ]);
     // Judged by the base policy, not the PR's own.
     expect(only(verdict).reasons).toEqual([
-      "line 3: duration 8h is longer than the 2h that rules[1] (.github/jitsudo.yml line 8) allows; ask for 2h or less",
+      "line 3: duration \"8h\" is longer than the 2h that rules[1] (.github/jitsudo.yml line 8) allows; ask for 2h or less",
     ]);
   });
 
@@ -541,12 +541,12 @@ describe("judgeMerge: attacks to refuse", () => {
     expect(only(unread)).toMatchObject({
       approved: false,
       blobSha: "e".repeat(40),
-      reasons: ["line 1: file is 1048576 bytes, over the limit of 65536 bytes; keep only the request in it"],
+      reasons: ["line 1: file is 1048576 bytes, over the limit of 8192 bytes; keep only the request in it"],
     });
     expect(only(unread).window).toBeUndefined();
 
     const read = judgeMerge(evidence({ [REQUEST]: huge }, { reviews: [approve("bob")] }));
-    expect(only(read).reasons).toEqual([`line 1: file is ${bytes(huge).byteLength} bytes, over the limit of 65536 bytes; keep only the request in it`]);
+    expect(only(read).reasons).toEqual([`line 1: file is ${bytes(huge).byteLength} bytes, over the limit of 8192 bytes; keep only the request in it`]);
   });
 
   it("refuses a YAML alias bomb without expanding it", () => {

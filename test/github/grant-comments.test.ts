@@ -52,7 +52,7 @@ describe("the sticky comment after the merge", () => {
   it.each([
     [{ status: "revoked", ended_at: new Date("2026-11-25T14:00:01Z") }, "access ended", "revoked at 2026-11-25 14:00 UTC"],
     [{ status: "failed", last_error: "Account 123456789012 is suspended" }, "access failed :x:", "**failed**: Account 123456789012 is suspended"],
-    [{ status: "revoking", attempts: 3, last_error: "AccessDenied: not authorized" }, "access being removed :hourglass:", ":warning: **removal failing, still assigned**: AccessDenied: not authorized (attempt 3; jitsudo keeps retrying)"],
+    [{ status: "revoking", attempts: 3, last_error: "AccessDenied: not authorized" }, "access being removed :hourglass:", ":warning: **removal failing, still assigned**: AccessDenied\\: not authorized (attempt 3; jitsudo keeps retrying)"],
     [{ status: "expired", ended_at: new Date("2026-11-25T14:00:00Z") }, "access ended", "ended at 2026-11-25 14:00 UTC; the assignment stays for another live grant"],
     [{ status: "provisioning" }, "access approved, being provisioned :hourglass:", "provisioning: creating the assignment"],
   ] as const)("states %j", (overrides, headline, status) => {

@@ -122,7 +122,7 @@ describe("merged pull requests", () => {
       () =>
         `${FILE}: line 5: principal "bob@example.com" is not the author's own (alice maps to "alice@example.com"); rules[0] (.github/jitsudo.yml line 4) does not allow requesting for someone else, so remove principal`,
     ],
-    ["a 1 MB request file", { request: `${REQUEST}# ${"x".repeat(1024 * 1024)}\n` }, () => `${FILE}: line 1: file is 1048688 bytes, over the limit of 65536 bytes; keep only the request in it`],
+    ["a 1 MB request file", { request: `${REQUEST}# ${"x".repeat(1024 * 1024)}\n` }, () => `${FILE}: line 1: file is 1048688 bytes, over the limit of 8192 bytes; keep only the request in it`],
     [
       "a YAML alias bomb",
       { request: 'a: &a ["x","x","x","x","x","x","x","x","x"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n' },

@@ -150,7 +150,7 @@ describe("pull request validation", () => {
     expect(lines.filter((line) => line.startsWith(`PATCH ${REPO}/issues/comments/`))).toHaveLength(1);
     expect(comments(number)).toHaveLength(1);
     expect(comments(number)[0]!.body).toContain(":x: needs changes");
-    expect(comments(number)[0]!.body).toContain("line 3, column 11: duration 4h is longer than the 2h that rules\\[1\\]");
+    expect(comments(number)[0]!.body).toContain("line 3, column 11: duration \"4h\" is longer than the 2h that rules\\[1\\]");
 
     const run = checkRuns()[1]!;
     expect(run.body.head_sha).toBe(head2);
@@ -164,7 +164,7 @@ describe("pull request validation", () => {
         end_column: 1,
         annotation_level: "failure",
         title: "jitsudo",
-        message: "rules[1] (.github/jitsudo.yml line 7) requires a ticket for AdministratorAccess; add ticket: <ticket id, e.g. INC-4711>",
+        message: "rules[1] (.github/jitsudo.yml line 7) requires a ticket for \"AdministratorAccess\"; add ticket: <ticket id, e.g. INC-4711>",
       },
       {
         path: "access-requests/alice.yaml",
@@ -174,22 +174,36 @@ describe("pull request validation", () => {
         end_column: 13,
         annotation_level: "failure",
         title: "jitsudo",
-        message: "duration 4h is longer than the 2h that rules[1] (.github/jitsudo.yml line 7) allows; ask for 2h or less",
+        message: "duration \"4h\" is longer than the 2h that rules[1] (.github/jitsudo.yml line 7) allows; ask for 2h or less",
       },
     ]);
   });
 
-  it("sends annotations in batches of 50 per call", async () => {
+  it("shows at most 50 annotations, in one call, and says how many more there are", async () => {
     const files: Record<string, string> = {};
-    // 60 files × 4 problems = 240 annotations: one create and four updates.
-    for (let index = 0; index < 60; index++) files[`access-requests/bad-${String(index).padStart(2, "0")}.yaml`] = "acount: 1\nduration: 2h\n";
+    // 40 files × 4 problems = 160 annotations: the first 50 are shown.
+    for (let index = 0; index < 40; index++) files[`access-requests/bad-${String(index).padStart(2, "0")}.yaml`] = "acount: 1\nduration: 2h\n";
     openPull(harness.github, files);
     await harness.deliverLatest("pull_request.opened");
 
     const [run] = checkRuns();
     const sizes = [run!.body, ...run!.updates].map((body) => (body.output as { annotations: unknown[] }).annotations.length);
     // Each file: unknown key, and account, permission_set and reason missing.
-    expect(sizes).toEqual([50, 50, 50, 50, 40]);
+    expect(sizes).toEqual([50]);
+    expect((run!.body.output as { summary: string }).summary).toContain("110 more problems are not annotated in the files; fix the ones shown first.");
+  });
+
+  it("refuses a pull request with more request files than jitsudo judges at once, with one message and no file read", async () => {
+    const files: Record<string, string> = {};
+    for (let index = 0; index < 51; index++) files[`access-requests/many-${index}.yaml`] = VALID;
+    openPull(harness.github, files);
+    await harness.deliverLatest("pull_request.opened");
+    const [run] = checkRuns();
+    expect(run!.body).toMatchObject({ conclusion: "failure", output: { title: "1 problem to fix" } });
+    expect((run!.body.output as { summary: string }).summary).toContain("this pull request adds or changes 51 request files; jitsudo judges at most 50 in one pull request, so split it into smaller ones");
+    // Only the policy and CODEOWNERS were read, not the 51 files.
+    const query = harness.github.calls.filter((call) => call.path === "/graphql").map((call) => JSON.stringify(call.body)).find((body) => body.includes("file(path"));
+    expect(query).not.toContain("many-");
   });
 
   it("reads paginated file lists", async () => {

@@ -110,7 +110,7 @@ const EXPECTED: Record<keyof typeof CASES, string[]> = {
     "2:17: permission_set \"Read Only\" is neither a permission set name (1-32 of letters, digits and +=,.@_-) nor a permission set ARN",
   ],
   "ps bool": [
-    "2:17: no rule in .github/jitsudo.yml allows true on account 123456789012; ask for a permission set and account a rule lists",
+    "2:17: no rule in .github/jitsudo.yml allows \"true\" on account \"123456789012\"; ask for a permission set and account a rule lists",
   ],
   "duration nounit": [
     "3:11: duration \"2\" has no unit; write 2m or 2h",
@@ -134,7 +134,7 @@ const EXPECTED: Record<keyof typeof CASES, string[]> = {
     "3:11: duration \"pt2h\" is not a duration; write it as 30m, 2h, 1h30m, 1d or PT2H",
   ],
   "duration over max": [
-    "3:11: duration 9h is longer than the 8h that rules[0] (.github/jitsudo.yml line 14) allows; ask for 8h or less",
+    "3:11: duration \"9h\" is longer than the 8h that rules[0] (.github/jitsudo.yml line 14) allows; ask for 8h or less",
   ],
   "reason short": [
     "4:9: reason is too short; write at least 10 characters saying why you need this access",
@@ -164,14 +164,14 @@ const EXPECTED: Record<keyof typeof CASES, string[]> = {
     "5:12: principal \"bob@example.com\" is not the author's own (alice maps to \"alice@example.com\"); rules[0] (.github/jitsudo.yml line 14) does not allow requesting for someone else, so remove principal",
   ],
   "admin no ticket": [
-    "1:1: rules[1] (.github/jitsudo.yml line 18) requires a ticket for AdministratorAccess; add ticket: <ticket id, e.g. INC-4711>",
+    "1:1: rules[1] (.github/jitsudo.yml line 18) requires a ticket for \"AdministratorAccess\"; add ticket: <ticket id, e.g. INC-4711>",
   ],
   "no rule": [
-    "2:17: no rule in .github/jitsudo.yml allows BillingAccess on account 123456789012; ask for a permission set and account a rule lists",
+    "2:17: no rule in .github/jitsudo.yml allows \"BillingAccess\" on account \"123456789012\"; ask for a permission set and account a rule lists",
   ],
   "under min": [
     `1:10: warning: account "staging" is a name; policy rules are matched on the account's 12-digit id, which jitsudo looks up and checks again before provisioning (if the rule for that id asks for more, nothing is granted); write the id to see now which rule applies`,
-    "3:11: duration 10m is shorter than the 30m minimum of rules[2] (.github/jitsudo.yml line 23)",
+    "3:11: duration \"10m\" is shorter than the 30m minimum of rules[2] (.github/jitsudo.yml line 23)",
   ],
   "alias bomb": [
     "2:8: YAML aliases (*a) are not allowed here; write the value out in full (27 aliases in this file)",
@@ -198,7 +198,7 @@ const EXPECTED: Record<keyof typeof CASES, string[]> = {
     "2:1: YAML syntax error: Tabs are not allowed as indentation",
   ],
   "1MB": [
-    "1:1: file is 1048688 bytes, over the limit of 65536 bytes; keep only the request in it",
+    "1:1: file is 1048688 bytes, over the limit of 8192 bytes; keep only the request in it",
   ],
   "latin1": [
     "4:13: file is not valid UTF-8 (byte 0xE9); save it as UTF-8",
@@ -268,7 +268,7 @@ describe("good request files", () => {
     const review = judge(enc(`${ok}starts_at: 2026-11-01T09:00:00Z\n`));
     expect(review.valid).toBe(true);
     expect(review.problems.map(formatProblem)).toEqual([
-      "access-requests/x.yaml:5:12: warning: starts_at 2026-11-01T09:00:00Z is in the past; access will start when the merge is processed",
+      "access-requests/x.yaml:5:12: warning: starts_at \"2026-11-01T09:00:00Z\" is in the past; access will start when the merge is processed",
     ]);
   });
 });

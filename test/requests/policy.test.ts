@@ -55,7 +55,7 @@ describe("evaluatePolicy", () => {
     expect([unmatched.allowed, unmatched.rule, messages(unmatched)]).toEqual([
       false,
       undefined,
-      ["no rule in .github/jitsudo.yml allows BillingAccess on account 123456789012; ask for a permission set and account a rule lists"],
+      ["no rule in .github/jitsudo.yml allows \"BillingAccess\" on account \"123456789012\"; ask for a permission set and account a rule lists"],
     ]);
     const empty = evaluatePolicy({ now: NOW, parsed: request({}), config: config("rules: []\n"), requester: "alice" });
     expect(messages(empty)).toEqual([".github/jitsudo.yml on the base branch has no rules, so nothing can be granted; an admin must add rules first"]);
@@ -64,13 +64,13 @@ describe("evaluatePolicy", () => {
   it("takes the approvals count and limits from the matched rule", () => {
     const decision = evaluatePolicy({ now: NOW, parsed: request({ permission_set: "AdministratorAccess", duration: "90m" }), config: POLICY, requester: "alice" });
     expect([decision.rule?.index, decision.approvalsRequired, decision.allowed]).toEqual([1, 3, false]);
-    expect(messages(decision)).toEqual(["duration 90m is longer than the 1h that rules[1] (.github/jitsudo.yml line 7) allows; ask for 1h or less"]);
+    expect(messages(decision)).toEqual(["duration \"90m\" is longer than the 1h that rules[1] (.github/jitsudo.yml line 7) allows; ask for 1h or less"]);
   });
 
   it("requires a ticket where the rule says so", () => {
     const without = evaluatePolicy({ now: NOW, parsed: request({ account: "production", permission_set: "AdministratorAccess" }), config: POLICY, requester: "alice" });
     expect(without.problems.filter((problem) => problem.severity === "error").map((problem) => problem.message)).toEqual([
-      "rules[2] (.github/jitsudo.yml line 11) requires a ticket for AdministratorAccess; add ticket: <ticket id, e.g. INC-4711>",
+      "rules[2] (.github/jitsudo.yml line 11) requires a ticket for \"AdministratorAccess\"; add ticket: <ticket id, e.g. INC-4711>",
     ]);
     const withTicket = evaluatePolicy({ now: NOW, parsed: request({ account: "production", permission_set: "AdministratorAccess", ticket: "INC-1" }), config: POLICY, requester: "alice" });
     expect(withTicket.allowed).toBe(true);
@@ -105,7 +105,7 @@ describe("evaluatePolicy", () => {
     expect(near.allowed).toBe(true);
     const far = evaluatePolicy({ now: NOW, parsed: request({ starts_at: "2026-12-26T12:00:01Z" }), config: POLICY, requester: "alice" });
     expect(messages(far)).toEqual([
-      "starts_at 2026-12-26T12:00:01Z is more than 30d away, the furthest rules[0] (.github/jitsudo.yml line 4) allows (max_lead_time); ask closer to the time you need the access",
+      "starts_at \"2026-12-26T12:00:01Z\" is more than 30d away, the furthest rules[0] (.github/jitsudo.yml line 4) allows (max_lead_time); ask closer to the time you need the access",
     ]);
     const strict = config('rules:\n  - permission_sets: ["*"]\n    accounts: ["*"]\n    max_duration: 1h\n    max_lead_time: 1d\n');
     const tomorrowAndABit = evaluatePolicy({ now: NOW, parsed: request({ duration: "1h", starts_at: "2026-11-26T13:00:00Z" }), config: strict, requester: "alice" });

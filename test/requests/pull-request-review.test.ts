@@ -87,7 +87,7 @@ describe("reviewPullRequest", () => {
     ]);
     const review = reviewPullRequest(evidence([added("access-requests/big.yaml"), added("access-requests/link.yaml")], { requestFiles }));
     expect(review.requests.map((request) => request.problems.map((problem) => problem.message))).toEqual([
-      ["file is 1048576 bytes, over the limit of 65536 bytes; keep only the request in it"],
+      ["file is 1048576 bytes, over the limit of 8192 bytes; keep only the request in it"],
       ["is not a regular file (a symlink); a request must be a plain YAML file"],
     ]);
   });

@@ -77,7 +77,7 @@ describe("governance changed inside the pull request", () => {
     const reasons = (await world.verdict(number))?.reasons ?? [];
     expect(reasons.some((reason) => reason.endsWith("changes .github/jitsudo.yml; even when a later commit changes it back, a pull request that touches code owners or policy grants nothing (a rebase merge lands every commit), so put such changes in their own pull request"))).toBe(true);
     // Judged by the policy at the true base: 700h is far over that rule's limit.
-    expect(reasons.some((reason) => reason.startsWith(`${path}: line 3: duration 700h is longer than the 2h`))).toBe(true);
+    expect(reasons.some((reason) => reason.startsWith(`${path}: line 3: duration "700h" is longer than the 2h`))).toBe(true);
   });
 
   it.each(METHODS)("refuses a pull request that keeps its CODEOWNERS change, merged with %s", async (method) => {

@@ -56,10 +56,10 @@ describe("request files that are not what they seem", () => {
   });
 
   it.each([
-    ["a 1 MB file", `${READ_ONLY}# ${"x".repeat(1024 * 1024)}\n`, "line 1: file is 1048688 bytes, over the limit of 65536 bytes; keep only the request in it"],
+    ["a 1 MB file", `${READ_ONLY}# ${"x".repeat(1024 * 1024)}\n`, "line 1: file is 1048688 bytes, over the limit of 8192 bytes; keep only the request in it"],
     ["a YAML alias bomb", 'a: &a ["x","x","x","x","x","x","x","x","x"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n', "line 2: YAML aliases (*a) are not allowed here; write the value out in full (18 aliases in this file)"],
     ["a request for someone else", `${READ_ONLY}principal: bob@example.com\n`, `line 5: principal "bob@example.com" is not the author's own (alice maps to "alice@example.com"); rules[1] (.github/jitsudo.yml line 15) does not allow requesting for someone else, so remove principal`],
-    ["a start further away than the rule allows", `${READ_ONLY}starts_at: 2030-01-01T00:00:00Z\n`, "line 5: starts_at 2030-01-01T00:00:00Z is more than 30d away, the furthest rules[1] (.github/jitsudo.yml line 15) allows (max_lead_time); ask closer to the time you need the access"],
+    ["a start further away than the rule allows", `${READ_ONLY}starts_at: 2030-01-01T00:00:00Z\n`, "line 5: starts_at \"2030-01-01T00:00:00Z\" is more than 30d away, the furthest rules[1] (.github/jitsudo.yml line 15) allows (max_lead_time); ask closer to the time you need the access"],
   ])("refuses %s", async (_name, content, reason) => {
     const path = world.newPath();
     const { verdict } = await mergeRefused({ [path]: content });
