@@ -242,7 +242,7 @@ function judge(evidence: MergeEvidence, lookups: Lookups): Omit<MergeVerdict, "t
   const tooMany = tooManyRequestFiles(changes.length);
   if (tooMany) return { approved: false, files: [], reasons: [tooMany], tenantAws: {} };
 
-  // What a judgement of part of the pull request would miss stops everything, revokes included.
+  // What a judgement of part of the pull request would miss stops its grants.
   const incomplete = [
     ...messages(incompleteListBlockers({ files: evidence.files.length, commits: evidence.commits.length }, { ...(evidence.changedFiles !== undefined ? { changedFiles: evidence.changedFiles } : {}), commits: evidence.commitCount })),
     ...(evidence.timeline && !evidence.timeline.complete ? ["GitHub's timeline of this pull request is longer than jitsudo reads (1,000 reviews and events), so it cannot place every review before or after the merge"] : []),
@@ -258,10 +258,13 @@ function judge(evidence: MergeEvidence, lookups: Lookups): Omit<MergeVerdict, "t
     setAside,
     contributors: contributorsOf(evidence.commits),
   };
-  const files = changes.map((change) => (change.kind === "grant" ? judgeGrant(change, context) : judgeRevoke(change.path, context, incomplete.length > 0)));
+  const files = changes.map((change) => (change.kind === "grant" ? judgeGrant(change, context) : judgeRevoke(change.path, context)));
   // Revoking is the safe direction: a problem with the policy or CODEOWNERS that must stop a grant
   // (even one the requester could cause, like an owner who lost access) never keeps access alive.
-  const reasons = changes.some((change) => change.kind === "grant") ? [...incomplete, ...grantOnly] : incomplete;
+  const hasGrants = changes.some((change) => change.kind === "grant");
+  // Only removals: nothing stops them but their own approval. No change seen at all (a list cut
+  // short): what was not seen stops the merge.
+  const reasons = hasGrants ? [...incomplete, ...grantOnly] : changes.length > 0 ? [] : incomplete;
   const approved = reasons.length === 0 && files.every((file) => file.approved);
   return { approved, files, reasons, tenantAws: context.config?.aws ?? {}, baseSha: evidence.base.baseSha };
 }
@@ -393,17 +396,17 @@ function judgeGrant(change: Extract<Change, { kind: "grant" }>, context: Context
 
 /**
  * A deleted (or renamed-away) request file: its live grant ends early, with one approval from an
- * owner of the path under any reading of CODEOWNERS. Revoking is the safe direction, so what would
- * stop a grant (an ambiguous or erroneous CODEOWNERS, an invalid policy) does not stop it; only a
- * pull request jitsudo could not see whole does (`blocked`).
+ * owner of the path under any reading of CODEOWNERS. Revoking is the safe direction, so nothing
+ * that stops a grant stops it: not an ambiguous or erroneous CODEOWNERS, an invalid policy, nor a
+ * pull request too large or too long to see whole (which anyone who can comment could cause).
  */
-function judgeRevoke(path: string, context: Context, blocked: boolean): FileVerdict {
+function judgeRevoke(path: string, context: Context): FileVerdict {
   const owners = context.codeowners ? ownersUnderAnyReading(context.codeowners, path) : [];
   const counted = countApprovals([{ path, owners, needed: REVOKE_APPROVALS, oldPath: false }], undefined, context);
   return {
     path,
     kind: "revoke",
-    approved: counted.reasons.length === 0 && !blocked,
+    approved: counted.reasons.length === 0,
     requiredApprovals: REVOKE_APPROVALS,
     approvers: counted.approvers,
     approverSets: counted.approverSets,

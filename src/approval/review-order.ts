@@ -1,10 +1,13 @@
 /**
  * Which reviews stand at the merge, and where each reviewer stood. Pure.
  *
- * Reviews are placed by GitHub's own timeline of the pull request (reviews, the merge, base
- * changes), not by their timestamps: GitHub's timestamps have whole seconds, so an approval given
- * 300 ms after an admin's merge shows the merge's very second. Without a timeline entry for the
- * merge (GitHub not caught up), a review counts only if its second is strictly before the merge's.
+ * A review stands only if GitHub's timeline of the pull request lists it before the merge AND its
+ * submission time is not after the merge's. The timeline orders what timestamps cannot: GitHub's
+ * have whole seconds, so an approval given 300 ms after an admin's merge shows the merge's very
+ * second. The submission time guards the other way: a review is listed where it was started (a
+ * draft), so one started before the merge and submitted after it is listed before the merge.
+ * Without a timeline entry for the merge (GitHub not caught up), a review counts only if its
+ * second is strictly before the merge's.
  *
  * - A review after the merge does not exist for the verdict: it neither approves nor withdraws.
  * - A review GitHub's timeline does not list, or with no submission time, is set aside (fail closed).
@@ -88,7 +91,7 @@ function placer(timeline: PullTimeline | undefined, mergedAt: Date): (review: Re
     if (ordered) {
       const index = reviewIndex.get(review.id);
       if (index === undefined) return { kind: "not-in-timeline" };
-      if (index > mergedIndex) return { kind: "after-merge" };
+      if (index > mergedIndex || submitted > mergedAt.getTime()) return { kind: "after-merge" };
       return lastBaseChange && index < lastBaseChange.index ? { kind: "before-merge", beforeBaseChange: lastBaseChange.at } : { kind: "before-merge" };
     }
     // No merge in the timeline yet: only a review a whole second before the merge is surely before it.

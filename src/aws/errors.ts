@@ -49,11 +49,28 @@ export function classifyAwsError(error: unknown): AwsErrorKind {
   return "invalid";
 }
 
-/** A short, log- and comment-safe description: the AWS error name and message, never credentials. */
+/** ARNs in AWS's messages name jitsudo's own runtime identity ("User: arn:aws:sts::…:assumed-role/…"). */
+const ARN = /arn:aws[a-z-]*:[a-z0-9-]*:[a-z0-9-]*:\d{0,12}:[^\s,;)"']+/gi;
+
+/**
+ * What an AWS error says to a requester: what failed and what to ask the platform team, in the
+ * grant's `last_error` and on its pull request. Never ARNs or account ids of jitsudo's own
+ * identity, which AWS puts into access-denied messages: those go to the logs (`rawAwsError`).
+ */
 export function describeAwsError(error: unknown): string {
   const sdk = (error ?? {}) as SdkError & { message?: string };
-  const message = (sdk.message ?? String(error)).replace(/\s+/g, " ").slice(0, 300);
-  return sdk.name && !message.startsWith(sdk.name) ? `${sdk.name}: ${message}` : message;
+  const name = sdk.name ?? "Error";
+  if (classifyAwsError(error) === "access-denied") {
+    return `${name}: AWS refused jitsudo this call; the tenant role's trust policy or permissions need a look (ask the platform team; the details are in jitsudo's logs)`;
+  }
+  const message = (sdk.message ?? String(error)).replace(/\s+/g, " ").replace(ARN, "<an AWS resource>").slice(0, 300);
+  return message.startsWith(name) ? message : `${name}: ${message}`;
+}
+
+/** The whole AWS error for jitsudo's own logs: name, message and request id. */
+export function rawAwsError(error: unknown): { name?: string; message?: string; requestId?: string } {
+  const sdk = (error ?? {}) as SdkError & { message?: string; $metadata?: { requestId?: string } };
+  return { ...(sdk.name ? { name: sdk.name } : {}), ...(sdk.message ? { message: sdk.message } : {}), ...(sdk.$metadata?.requestId ? { requestId: sdk.$metadata.requestId } : {}) };
 }
 
 /** Exponential backoff with jitter: attempt n waits between half and all of min(max, base·2ⁿ), so retries spread out. */

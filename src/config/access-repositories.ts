@@ -7,8 +7,8 @@
  * create repositories can create a new `acme/access`, write a policy without `aws.role_arn` (so
  * jitsudo's own credentials would act) and CODEOWNERS naming a friend. So the first time a listed
  * name is seen, its repository id is pinned in the database; a different repository under that
- * name is refused until the operator removes the pin (see the README). A pinned repository that is
- * renamed keeps its pin, moved to the new name once the operator lists it.
+ * name is refused until the operator removes the pin (see the README). Pins never move: a renamed
+ * repository gets a pin for its new name as well, and keeps its old one.
  *
  * Without a list, every repository may record merges (AWS's trust policy, whose ExternalId names
  * the repository by id, is then what stops the others), and jitsudo's own credentials serve none.
@@ -37,21 +37,29 @@ export class AccessRepositories {
   /** May this repository record merges and grant? Pins a listed name to its repository on first sight. */
   async decide(repository: RepositoryIdentity): Promise<AccessDecision> {
     if (this.list === undefined) return { allowed: true };
-    // Listed by id: nothing a name can do changes that.
-    if (isListedById(this.list, repository.id)) return { allowed: true };
-    if (!isListedRepository(this.list, repository.fullName)) return { allowed: false, reason: "not-listed" };
+    const byId = isListedById(this.list, repository.id);
+    const byName = isListedRepository(this.list, repository.fullName);
+    if (!byId && !byName) return { allowed: false, reason: "not-listed" };
     if (!this.db) return { allowed: true };
-    const name = repository.fullName.toLowerCase();
-    const id = String(repository.id);
-    return this.db.transaction(async (trx) => {
+    // A listed name is pinned even when the repository is listed by id: once it is renamed, a new
+    // repository taking the name must not inherit the name's trust.
+    const pinned = byName ? await this.pin(repository.fullName.toLowerCase(), String(repository.id)) : true;
+    if (pinned || byId) return { allowed: true };
+    return { allowed: false, reason: "name-taken-by-another-repository" };
+  }
+
+  /**
+   * Binds `name` to `id` if nobody holds it; true when the name is (now) this repository's. A pin
+   * never moves: a renamed repository gets a pin for its new name too, and its old name stays its own.
+   */
+  private async pin(name: string, id: string): Promise<boolean> {
+    return this.db!.transaction(async (trx) => {
       // Serialises first sightings of a name across replicas.
       await trx.raw("select pg_advisory_xact_lock(hashtext('jitsudo:access-repository'), hashtext(?))", [name]);
-      const byName = (await trx("access_repository_pins").where({ full_name: name }).first()) as { repository_id: string } | undefined;
-      if (byName) return String(byName.repository_id) === id ? { allowed: true } : { allowed: false, reason: "name-taken-by-another-repository" };
-      // Not seen under this name: the same repository renamed keeps its pin under the new name.
-      const renamed = await trx("access_repository_pins").where({ repository_id: id }).update({ full_name: name, pinned_at: trx.fn.now() });
-      if (renamed === 0) await trx("access_repository_pins").insert({ full_name: name, repository_id: id });
-      return { allowed: true };
+      const held = (await trx("access_repository_pins").where({ full_name: name }).first()) as { repository_id: string } | undefined;
+      if (held) return String(held.repository_id) === id;
+      await trx("access_repository_pins").insert({ full_name: name, repository_id: id });
+      return true;
     });
   }
 
@@ -67,9 +75,9 @@ export class AccessRepositories {
     if (this.list === undefined) return false;
     if (isListedById(this.list, repository.id)) return true;
     if (repository.id === null || !this.db) return isListedRepository(this.list, repository.fullName);
-    const pin = (await this.db("access_repository_pins").where({ repository_id: String(repository.id) }).first()) as { full_name: string } | undefined;
-    // Pinned: by the name it has now (it may have been renamed since the grant was recorded).
-    if (pin) return isListedRepository(this.list, pin.full_name);
-    return this.allows({ id: repository.id, fullName: repository.fullName });
+    // Any listed name pinned to this repository (it may have been renamed since the grant was recorded).
+    const pins = (await this.db("access_repository_pins").where({ repository_id: String(repository.id) }).select("full_name")) as { full_name: string }[];
+    if (pins.some((pin) => isListedRepository(this.list, pin.full_name))) return true;
+    return pins.length === 0 && this.allows({ id: repository.id, fullName: repository.fullName });
   }
 }

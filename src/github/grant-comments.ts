@@ -17,23 +17,36 @@ import { upsertStickyComment } from "./sticky-comment.js";
 
 export interface PullRequestReporterOptions {
   db: Knex;
-  /** A gateway for the repository of an installation; undefined when GitHub cannot be reached (no app credentials). */
-  gatewayFor(tenant: string, repo: string): Promise<GitHubGateway>;
+  /** A gateway for a repository of an installation, found by id (names move) or, for grants recorded before ids were kept, by name. */
+  gatewayFor(tenant: string, repository: RepositoryRef): Promise<GitHubGateway>;
   log: Log;
   /** Reports for one PR within this window become one edit. */
   coalesceMs?: number;
 }
 
+/** A repository as a grant recorded it: GitHub's id (null for grants from before ids were kept) and the name then. */
+export interface RepositoryRef {
+  id: string | null;
+  fullName: string;
+}
+
+interface Target {
+  tenant: string;
+  repository: RepositoryRef;
+  pr: number;
+}
+
 export class PullRequestReporter implements GrantReporter {
-  private readonly pending = new Map<string, { tenant: string; repo: string; pr: number }>();
+  private readonly pending = new Map<string, Target>();
   private readonly inFlight = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: PullRequestReporterOptions) {}
 
-  changed(grant: Pick<GrantRow, "tenant" | "repo" | "pr_number">): void {
-    const key = `${grant.tenant}|${grant.repo}|${grant.pr_number}`;
-    this.pending.set(key, { tenant: String(grant.tenant), repo: grant.repo, pr: grant.pr_number });
+  changed(grant: Pick<GrantRow, "tenant" | "repository_id" | "repo" | "pr_number">): void {
+    const repository = { id: grant.repository_id === null ? null : String(grant.repository_id), fullName: grant.repo };
+    const key = `${grant.tenant}|${repository.id ?? repository.fullName}|${grant.pr_number}`;
+    this.pending.set(key, { tenant: String(grant.tenant), repository, pr: grant.pr_number });
     this.timer ??= setTimeout(() => this.send(), this.options.coalesceMs ?? 300);
   }
 
@@ -50,18 +63,23 @@ export class PullRequestReporter implements GrantReporter {
     const batch = [...this.pending.values()];
     this.pending.clear();
     for (const target of batch) {
-      const report = this.report(target.tenant, target.repo, target.pr)
-        .catch((error: unknown) => this.options.log.warn({ err: error, repo: target.repo, pr: target.pr }, "could not update the pull request comment; the next change will"))
+      const report = this.report(target)
+        .catch((error: unknown) => this.options.log.warn({ err: error, repo: target.repository.fullName, pr: target.pr }, "could not update the pull request comment; the next change will"))
         .finally(() => this.inFlight.delete(report));
       this.inFlight.add(report);
     }
   }
 
-  private async report(tenant: string, repo: string, pr: number): Promise<void> {
-    const grants = (await this.options.db("grants").where({ tenant, repo, pr_number: pr }).orderBy("file_path")) as GrantRow[];
+  private async report({ tenant, repository, pr }: Target): Promise<void> {
+    // The grants of this repository by id: a new repository that took the name is another one.
+    const ofRepository = repository.id === null ? { repository_id: null, repo: repository.fullName } : { repository_id: repository.id };
+    const grants = (await this.options.db("grants").where({ tenant, pr_number: pr, ...ofRepository }).orderBy("file_path")) as GrantRow[];
     if (grants.length === 0) return;
-    const repairs = (await this.options.db("grant_events").where({ tenant, repo, pr_number: pr, type: "drift_repaired" }).select("grant_id", "created_at")) as { grant_id: string; created_at: Date }[];
-    const gateway = await this.options.gatewayFor(tenant, repo);
+    const repairs = (await this.options.db("grant_events").whereIn("grant_id", grants.map((grant) => grant.id)).where({ type: "drift_repaired" }).select("grant_id", "created_at")) as {
+      grant_id: string;
+      created_at: Date;
+    }[];
+    const gateway = await this.options.gatewayFor(tenant, repository);
     await upsertStickyComment(gateway, pr, renderGrantsComment(grants, new Map(repairs.map((repair) => [repair.grant_id, repair.created_at]))));
   }
 }

@@ -108,6 +108,7 @@ export function registerPullRequestHandlers(app: Probot, deps: HandlerDeps): voi
       pullNumber: issue.number,
       commentId: comment.id,
       commenter: comment.user.login,
+      commenterId: comment.user.id,
       body: comment.body ?? "",
     };
     await locked(context, issue.number, () => handleCommentCommand(gatewayFor(context), command, { db, log: context.log }));

@@ -5,15 +5,21 @@
 import type { Probot } from "probot";
 import { cachedAppIdentity } from "./app-identity.js";
 import type { GitHubGateway } from "./gateway.js";
+import type { RepositoryRef } from "./grant-comments.js";
 import { OctokitGateway } from "./octokit-gateway.js";
 
-export function installationGateways(probot: Probot): (tenant: string, repoFullName: string) => Promise<GitHubGateway> {
+export function installationGateways(probot: Probot): (tenant: string, repository: RepositoryRef) => Promise<GitHubGateway> {
   const identity = cachedAppIdentity(() => probot.auth());
   const botLogin = async () => (await identity()).botLogin;
-  return async (tenant, repoFullName) => {
-    const [owner, repo] = repoFullName.split("/");
-    if (!owner || !repo) throw new Error(`"${repoFullName}" is not owner/name`);
+  return async (tenant, repository) => {
     // Probot caches installation tokens and refreshes them before they expire.
-    return new OctokitGateway(await probot.auth(Number(tenant)), owner, repo, botLogin);
+    const octokit = await probot.auth(Number(tenant));
+    // By id: a renamed repository is found under its new name, and a new repository that took the
+    // old name is never written to. Grants from before ids were kept go by the name they recorded.
+    const fullName =
+      repository.id === null ? repository.fullName : (await octokit.request("GET /repositories/{repository_id}", { repository_id: Number(repository.id) })).data.full_name;
+    const [owner, repo] = fullName.split("/");
+    if (!owner || !repo) throw new Error(`"${fullName}" is not owner/name`);
+    return new OctokitGateway(octokit, owner, repo, botLogin);
   };
 }

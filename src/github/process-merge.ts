@@ -19,6 +19,7 @@ import { GOVERNANCE_PATHS, readConfig, type Blocker } from "../approval/governan
 import { validateEach } from "../requests/validate-files.js";
 import { requestPathsOf, touchesRequestFiles } from "../requests/pull-request-review.js";
 import type { FileAt, FileBytes, GitHubGateway, PullFile, PullRequestInfo } from "./gateway.js";
+import { adoptLegacyGrants } from "./legacy-grants.js";
 import { keepLookups, keptLookups, lookUp } from "./merge-lookups.js";
 import { renderVerdictComment, upsertStickyComment } from "./sticky-comment.js";
 import type { Log } from "../logger.js";
@@ -86,6 +87,8 @@ export async function processMerge(gateway: GitHubGateway, merge: MergeInfo, dep
   if (await isRecorded(deps.db, merge)) return "already-recorded";
 
   const ownCredentials = await deps.access.ownCredentialsServe(repository);
+  // A merged edit or deletion acts on earlier grants of this repository, which must carry its id.
+  await adoptLegacyGrants(deps.db, gateway, merge.tenant, merge.repositoryId, deps.log);
   const { verdict, base, configFile } = await judge(gateway, merge, deps, ownCredentials);
   const outcome: MergeOutcome = verdict.approved ? "granted" : isIgnorable(verdict) ? "ignored" : "rejected";
   const policy = configFile?.kind === "file" ? new TextDecoder().decode(configFile.bytes) : undefined;
@@ -268,6 +271,7 @@ function grantsOf(verdict: MergeVerdict, merge: MergeInfo): NewGrant[] {
         filePath: file.path,
         blobSha: file.blobSha,
         requester: merge.pr.authorLogin,
+        ...(merge.pr.authorId !== undefined ? { requesterId: merge.pr.authorId } : {}),
         principal,
         accountRef: parsed.request.account,
         permissionSetRef: parsed.request.permission_set,

@@ -7,7 +7,8 @@
 import type { Knex } from "knex";
 import { CODEOWNERS_LOCATIONS, CODEOWNERS_MAX_BYTES, ownersUnderAnyReading, type CodeownersOwner } from "../approval/codeowners.js";
 import { readCodeowners } from "../approval/governance.js";
-import { endGrant, sameRepository, type GrantRow } from "../grants/store.js";
+import { endGrant, type GrantRow } from "../grants/store.js";
+import { adoptLegacyGrants } from "./legacy-grants.js";
 import type { GitHubGateway } from "./gateway.js";
 import { code, table, utc } from "./markdown.js";
 import { upsertStickyComment } from "./sticky-comment.js";
@@ -34,6 +35,8 @@ export interface CommentCommand {
   pullNumber: number;
   commentId: number;
   commenter: string;
+  /** GitHub's user id of the commenter: logins can be renamed and reused. */
+  commenterId?: number;
   body: string;
 }
 
@@ -52,9 +55,9 @@ export async function handleCommentCommand(
     return "help";
   }
 
+  await adoptLegacyGrants(deps.db, gateway, command.tenant, command.repositoryId, deps.log);
   const grants = (await deps.db("grants")
-    .where({ tenant: command.tenant, pr_number: command.pullNumber })
-    .where(sameRepository({ repositoryId: command.repositoryId, repo: command.repoFullName }))
+    .where({ tenant: command.tenant, repository_id: command.repositoryId, pr_number: command.pullNumber })
     .whereIn("status", ["approved", "provisioning", "active"])) as GrantRow[];
   if (grants.length === 0) {
     await gateway.reactToComment(command.commentId, "confused");
@@ -92,18 +95,26 @@ export async function handleCommentCommand(
  */
 async function mayRevoke(gateway: GitHubGateway, command: CommentCommand, grants: readonly GrantRow[]): Promise<boolean> {
   const login = command.commenter.toLowerCase();
-  if (grants.every((grant) => grant.requester.toLowerCase() === login)) return true;
+  if (grants.every((grant) => isRequester(grant, command))) return true;
   const [files, permission] = await Promise.all([
     gateway.readFiles(CODEOWNERS_LOCATIONS.map((path) => ({ ref: command.defaultBranch, path, maxBytes: CODEOWNERS_MAX_BYTES }))),
     gateway.repoPermission(login),
   ]);
   if (permission === "admin" || permission === "maintain") return true;
+  // A code owner acts as one only with write access, as GitHub's own CODEOWNERS does.
+  if (permission !== "write") return false;
   const codeowners = readCodeowners(files, []);
   if (!codeowners) return false;
   for (const path of new Set(grants.map((grant) => grant.file_path))) {
     if (!(await ownsPath(gateway, ownersUnderAnyReading(codeowners, path), login))) return false;
   }
   return true;
+}
+
+/** The requester by GitHub's user id when both are known (a login can be renamed and reused), else by login. */
+function isRequester(grant: GrantRow, command: CommentCommand): boolean {
+  if (grant.requester_id !== null && command.commenterId !== undefined) return String(grant.requester_id) === String(command.commenterId);
+  return grant.requester.toLowerCase() === command.commenter.toLowerCase();
 }
 
 async function ownsPath(gateway: GitHubGateway, owners: readonly CodeownersOwner[], login: string): Promise<boolean> {

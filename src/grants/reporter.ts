@@ -7,7 +7,7 @@
 import type { GrantRow } from "./store.js";
 
 export interface GrantReporter {
-  changed(grant: Pick<GrantRow, "id" | "tenant" | "repo" | "pr_number">): void;
+  changed(grant: Pick<GrantRow, "id" | "tenant" | "repository_id" | "repo" | "pr_number">): void;
   /** Waits for reports in flight (tests, shutdown). */
   flush(): Promise<void>;
 }

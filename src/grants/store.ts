@@ -36,6 +36,7 @@ export interface GrantRow {
   blob_sha: string;
   merge_commit_sha: string;
   requester: string;
+  requester_id: string | null;
   principal: string;
   principal_id: string | null;
   account_ref: string;
@@ -77,6 +78,8 @@ export interface NewGrant {
   filePath: string;
   blobSha: string;
   requester: string;
+  /** GitHub's user id of the requester, when GitHub gave it. */
+  requesterId?: number;
   principal: string;
   accountRef: string;
   permissionSetRef: string;
@@ -182,6 +185,7 @@ export async function recordMerge(db: Knex, merge: MergeRecord): Promise<MergeOu
           blob_sha: grant.blobSha,
           merge_commit_sha: merge.mergeCommitSha,
           requester: grant.requester,
+          requester_id: grant.requesterId ?? null,
           principal: grant.principal,
           account_ref: grant.accountRef,
           permission_set_ref: grant.permissionSetRef,
@@ -303,14 +307,16 @@ async function endRemoved(trx: Knex, merge: MergeRecord): Promise<string[]> {
 }
 
 async function liveGrantsForPath(trx: Knex, merge: Pick<MergeRecord, "tenant" | "repositoryId" | "repo">, path: string, exceptId?: string): Promise<GrantRow[]> {
-  const query = trx("grants").where({ tenant: merge.tenant, file_path: path }).where(sameRepository(merge)).whereIn("status", NOT_ENDED).forUpdate();
+  // By id only: a grant recorded before ids were kept is acted on once its repository adopted it.
+  const query = trx("grants").where({ tenant: merge.tenant, repository_id: merge.repositoryId, file_path: path }).whereIn("status", NOT_ENDED).forUpdate();
   if (exceptId) query.whereNot({ id: exceptId });
   return (await query) as GrantRow[];
 }
 
 /**
- * Rows of one repository, by GitHub's id: a renamed repository keeps its rows, and a new one that
- * takes the old name gets none of them. Rows recorded before the id was kept are matched by name.
+ * Records of one repository, by GitHub's id: a renamed repository keeps its rows, and a new one that
+ * takes the old name gets none of them. Records from before the id was kept are matched by name:
+ * only for telling what was already judged (so nothing is judged twice), never to act on a grant.
  */
 export function sameRepository(repository: { repositoryId: number | string; repo: string }): (query: Knex.QueryBuilder) => void {
   return (query) => {

@@ -17,7 +17,7 @@
  */
 import { resolveTarget, type AwsTarget } from "../aws/connections.js";
 import { externalIdFor } from "../aws/credentials.js";
-import { backoffMs, classifyAwsError, describeAwsError } from "../aws/errors.js";
+import { backoffMs, classifyAwsError, describeAwsError, rawAwsError } from "../aws/errors.js";
 import { AccessRepositories } from "../config/access-repositories.js";
 import type { Assignment, IdentityCenter } from "../aws/identity-center.js";
 import type { GrantRow } from "../grants/store.js";
@@ -121,7 +121,8 @@ export class ProvisionGrantWorker {
     } catch (error) {
       if (classifyAwsError(error) === "access-denied") {
         const role = target.roleArn ? `assume ${target.roleArn} (ExternalId ${externalIdFor(target.tenant, target.repositoryId)})` : "use its own credentials";
-        await this.giveUp(grant, `jitsudo could not ${role}: ${describeAwsError(error)}; check the role's trust policy`);
+        this.ctx.log.warn({ grant: grant.id, err: rawAwsError(error) }, "could not reach the tenant's Identity Center");
+        await this.giveUp(grant, `jitsudo could not ${role}: ${describeAwsError(error)}`);
         throw new StepEnded();
       }
       throw error;
@@ -248,6 +249,7 @@ export class ProvisionGrantWorker {
     if (!current) return;
     const reason = describeAwsError(error);
     const kind = classifyAwsError(error);
+    if (kind === "access-denied" || kind === "invalid") ctx.log.warn({ grant: grant.id, err: rawAwsError(error) }, "Identity Center refused a provisioning step");
     if (current.status === "provisioning" && (kind === "access-denied" || kind === "invalid")) {
       await this.giveUp(current, `Identity Center refused the request: ${reason}`).catch(() => undefined);
       await release(ctx.db, grant.id, ctx.workerId);

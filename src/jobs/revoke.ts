@@ -13,7 +13,7 @@
  * exactly what jitsudo exists to prevent.
  */
 import { resolveTarget } from "../aws/connections.js";
-import { backoffMs, classifyAwsError, describeAwsError } from "../aws/errors.js";
+import { backoffMs, classifyAwsError, describeAwsError, rawAwsError } from "../aws/errors.js";
 import type { IdentityCenter } from "../aws/identity-center.js";
 import type { GrantRow } from "../grants/store.js";
 import { claimDueExpiries, claimRevoking, endedChanges, intendDelete, noteEvent, release, updateHeld, type AssignmentRef } from "../grants/work-queue.js";
@@ -137,7 +137,7 @@ export class RevokeGrantWorker {
     const attempts = current.attempts + 1;
     const delay = backoffMs(current.attempts, { baseMs: ctx.settings.retryBaseMs, maxMs: 60_000 });
     const loud = error instanceof RevokeFailed || attempts >= LOUD_AFTER_ATTEMPTS || classifyAwsError(error) === "access-denied";
-    const details = { grant: grant.id, pr: grant.pr_number, repo: grant.repo, attempt: attempts, retryInMs: delay, err: reason };
+    const details = { grant: grant.id, pr: grant.pr_number, repo: grant.repo, attempt: attempts, retryInMs: delay, err: error instanceof RevokeFailed ? reason : rawAwsError(error) };
     if (loud) {
       ctx.log.error(details, "revoke failed: the assignment is still in place; retrying");
       ctx.metrics.revokeFailures.inc();

@@ -77,8 +77,12 @@ export class GitRepository {
   rename(name: string): void {
     if (!/^[A-Za-z0-9._-]{1,100}$/.test(name)) throw new Error(`"${name}" is not a repository name`);
     if (this.world.findRepository(this.owner, name)) throw new Error(`${this.owner}/${name} already exists`);
+    this.formerNames.push(this.fullName);
     (this as { name: string }).name = name;
   }
+
+  /** Names it had before renames: GitHub redirects them to it until another repository takes one. */
+  readonly formerNames: string[] = [];
 
   /**
    * A commit no branch or pull request reaches any more (force-pushed away) that GitHub garbage

@@ -135,6 +135,12 @@ export class LocalGitHub implements World {
     return repo;
   }
 
+  /** The repository that was called `owner/name` before a rename, while no repository has that name now. */
+  private formerlyNamed(owner: string, name: string): Repository | undefined {
+    const former = `${owner}/${name}`.toLowerCase();
+    return this.repositoryList.find((repo) => repo.formerNames.some((candidate) => candidate.toLowerCase() === former));
+  }
+
   /** `owner/name`, case-insensitive as on GitHub. */
   repository(fullName: string): Repository {
     const [owner = "", name = ""] = fullName.split("/");
@@ -254,9 +260,13 @@ export class LocalGitHub implements World {
     return [200, executeGraphql((body ?? {}) as Record<string, unknown>, root)];
   }
 
-  /** A token sees its installation's repositories; without one, only public repositories can be read. */
+  /**
+   * A token sees its installation's repositories; without one, only public repositories can be read.
+   * A renamed repository is still found under a former name until another repository takes it:
+   * GitHub redirects such requests (301/307), and Octokit follows the redirect.
+   */
   private visibleRepository(auth: Auth, owner: string, name: string): Repository | undefined {
-    const repo = this.findRepository(owner, name);
+    const repo = this.findRepository(owner, name) ?? this.formerlyNamed(owner, name);
     if (!repo || auth.kind === "app") return undefined;
     if (auth.kind === "installation") return repo.installationId === auth.installationId ? repo : undefined;
     return repo.isPrivate ? undefined : repo;

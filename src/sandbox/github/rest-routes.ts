@@ -69,6 +69,11 @@ export function appRoute(context: RouteContext, request: RestRequest): RestRespo
     const repositories = context.repositories.filter((repo) => repo.installationId === auth.installationId);
     return page(context, request, repositories.map((repo) => context.json.repository(repo)), (items) => ({ total_count: repositories.length, repository_selection: "selected", repositories: items }));
   }
+  // "Get a repository" by its numeric id: the id survives renames (GitHub documents it alongside /repos/{owner}/{repo}).
+  if (method === "GET" && (match = /^\/repositories\/(\d+)$/.exec(path))) {
+    const repo = context.repositories.find((candidate) => candidate.id === Number(match![1]) && candidate.installationId === auth.installationId);
+    return repo ? [200, context.json.repository(repo)] : NOT_FOUND();
+  }
   if (method === "GET" && (match = /^\/orgs\/([^/]+)\/teams\/([^/]+)\/memberships\/([^/]+)$/.exec(path))) {
     const [org, slug, login] = [match[1]!, match[2]!, decodeURIComponent(match[3]!)];
     const team = context.accounts.team(org, slug);
