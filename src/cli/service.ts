@@ -144,9 +144,13 @@ async function openDatabase(config: AppConfig, log: Logger): Promise<Database> {
   } catch {
     throw new Error("DATABASE_URL is not set and the embedded PostgreSQL is not installed (production image): set DATABASE_URL");
   }
-  const dataDir = resolve(".jitsudo/postgres");
-  log.warn({ dataDir }, "DATABASE_URL is not set: using an embedded PostgreSQL (for development only)");
-  const server = await embedded.startEmbeddedPostgres({ dataDir });
+  const server = await embedded.startEmbeddedPostgres({ dataDir: resolve(".jitsudo/postgres") });
+  log.warn(
+    { dataDir: server.dataDir, ...(server.relocatedFrom ? { relocatedFrom: server.relocatedFrom } : {}) },
+    server.relocatedFrom
+      ? "DATABASE_URL is not set: using an embedded PostgreSQL (for development only), kept where the postgres user can reach it"
+      : "DATABASE_URL is not set: using an embedded PostgreSQL (for development only)",
+  );
   const db = createDb({ url: server.url });
   return {
     db,

@@ -1,15 +1,21 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { validateCommand } from "../../src/cli/validate.js";
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), "../..");
 const VALID = 'account: "123456789012"\npermission_set: ReadOnlyAccess\nduration: 2h\nreason: "Investigate the alarms"\n';
 
+const workspaces: string[] = [];
+afterAll(() => {
+  for (const root of workspaces) rmSync(root, { recursive: true, force: true });
+});
+
 function workspace(files: Record<string, string>): string {
   const root = mkdtempSync(join(tmpdir(), "jitsudo-cli-"));
+  workspaces.push(root);
   for (const [path, content] of Object.entries(files)) {
     mkdirSync(dirname(join(root, path)), { recursive: true });
     writeFileSync(join(root, path), content);
