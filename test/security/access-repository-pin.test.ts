@@ -24,54 +24,21 @@
  * name-listed repository whose name is also covered by an id entry with another id).
  */
 import { describe, expect, it } from "vitest";
-import type { Repository } from "../../src/sandbox/github.js";
-import { IDENTITY_STORE_ID, INSTANCE_ARN } from "../support/aws-world.js";
-import { ORG, INSTALLATION, READ_ONLY, useSecurityWorld, type SecurityWorld } from "./support/security-world.js";
-
-/** The squatter's policy: jitsudo's own credentials, anything on any account, one approval. */
-const SQUATTER_POLICY = `aws:
-  region: us-east-1
-  instance_arn: ${INSTANCE_ARN}
-  identity_store_id: ${IDENTITY_STORE_ID}
-users:
-  mallory: alice@example.com
-rules:
-  - permission_sets: ["*"]
-    accounts: ["*"]
-    max_duration: 8h
-`;
-
-/** mallory creates acme/access (the name the real one left) with her own policy and CODEOWNERS, and merges a request carol approves. */
-async function squat(world: SecurityWorld, id: number): Promise<{ number: number; squatter: Repository }> {
-  const squatter = world.github.createRepository({ owner: ORG, name: "access", id, installationId: INSTALLATION });
-  for (const login of ["mallory", "carol"]) squatter.setPermission(login, "write");
-  squatter.commit("main", { files: { ".github/jitsudo.yml": SQUATTER_POLICY, ".github/CODEOWNERS": "* @carol\n" }, author: "mallory", message: "my access repository" });
-  const request = READ_ONLY.replace("ReadOnlyAccess", "AdministratorAccess");
-  const number = world.openPull({ repository: squatter, author: "mallory", commits: [{ files: { "access-requests/mallory/admin.yaml": request } }] });
-  world.review(number, "carol", "APPROVED", squatter);
-  await world.merge(number, "merge", { repository: squatter, by: "mallory" });
-  return { number, squatter };
-}
+import { squatAccessName, useSecurityWorld } from "./support/security-world.js";
 
 describe("a pinned access repository renamed while its old name stays listed", () => {
   const world = useSecurityWorld({ accessRepositories: ["acme/access", "acme/aws-access"] });
 
   it("keeps the old name pinned: a new repository under it grants nothing with jitsudo's own credentials", async () => {
     // The access repository in use under acme/access: pinned.
-    const earlier = world.openPull();
-    world.review(earlier, "dave");
-    await world.merge(earlier, "squash");
-    expect((await world.grants(earlier)).map((grant) => grant.status)).toEqual(["active"]);
+    const earlier = await world.grant({}, "squash");
 
     // An admin renames it to acme/aws-access (listed too); it keeps working, and its pin moves with it.
     world.access.rename("aws-access");
-    const after = world.openPull();
-    world.review(after, "dave");
-    await world.merge(after, "merge");
-    expect((await world.grants(after)).map((grant) => grant.status)).toEqual(["active"]);
+    const after = await world.grant();
 
     const mark = world.mark();
-    const { number, squatter } = await squat(world, 700_097);
+    const { number, squatter } = await squatAccessName(world, 700_097);
     expect((await world.grants(number, squatter)).map((grant) => [grant.status, grant.permission_set_ref])).toEqual([]);
     expect(world.createsSince(mark)).toBe(0);
   });
@@ -81,14 +48,11 @@ describe("an access repository listed by both its id and its name", () => {
   const world = useSecurityWorld({ accessRepositories: ["700001", "acme/access"] });
 
   it("does not let a new repository that took the name grant with jitsudo's own credentials", async () => {
-    const earlier = world.openPull();
-    world.review(earlier, "dave");
-    await world.merge(earlier, "merge");
-    expect((await world.grants(earlier)).map((grant) => grant.status)).toEqual(["active"]);
+    const earlier = await world.grant();
 
     world.access.rename("aws-access");
     const mark = world.mark();
-    const { number, squatter } = await squat(world, 700_096);
+    const { number, squatter } = await squatAccessName(world, 700_096);
     expect((await world.grants(number, squatter)).map((grant) => [grant.status, grant.permission_set_ref])).toEqual([]);
     expect(world.createsSince(mark)).toBe(0);
   });

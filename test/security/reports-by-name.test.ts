@@ -30,10 +30,7 @@ describe("reports on a renamed access repository's grants", () => {
   const world = useSecurityWorld({ accessRepositories: ["700001"] });
 
   it("are not written on the pull request of a new repository that took the old name", async () => {
-    const number = world.openPull();
-    world.review(number, "dave");
-    await world.merge(number, "merge");
-    expect((await world.grants(number)).map((grant) => grant.status)).toEqual(["active"]);
+    const number = await world.grant();
 
     world.access.rename("aws-access");
     const squatter = world.github.createRepository({ owner: ORG, name: "access", id: 700_094, installationId: INSTALLATION });
@@ -43,9 +40,7 @@ describe("reports on a renamed access repository's grants", () => {
     while (theirs < number) theirs = world.openPull({ repository: squatter, author: "mallory", commits: [{ files: { "notes.md": `n${theirs}\n` } }] });
 
     // Security ends alice's access from the real (renamed) repository; the worker reports it.
-    world.access.conversation.comment(number, "dave", "/jitsudo revoke");
-    expect(await world.harness.deliverLatest("issue_comment.created")).toBe(200);
-    await world.settle();
+    await world.command(number, "dave", "/jitsudo revoke");
     expect((await world.grants(number)).map((grant) => grant.status)).toEqual(["revoked"]);
 
     const leaked = squatter.conversation.commentsOn(theirs).filter((comment) => comment.body.startsWith(STICKY_MARKER));

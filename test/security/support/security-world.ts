@@ -57,6 +57,19 @@ rules:
     max_duration: 8h
 `;
 /** Security reviews every request; dave is a security engineer, paula's invitation is pending. */
+/** A squatter's policy: jitsudo's own credentials, anything on any account, one approval. */
+export const SQUATTER_POLICY = `aws:
+  region: us-east-1
+  instance_arn: ${INSTANCE_ARN}
+  identity_store_id: ${IDENTITY_STORE_ID}
+users:
+  mallory: alice@example.com
+rules:
+  - permission_sets: ["*"]
+    accounts: ["*"]
+    max_duration: 8h
+`;
+
 export const CODEOWNERS = "/access-requests/ @acme/security\n";
 export const READ_ONLY = `account: "${PRODUCTION}"
 permission_set: ReadOnlyAccess
@@ -93,6 +106,10 @@ export interface SecurityWorld {
   review(number: number, login: string, state?: ReviewState, repository?: Repository): void;
   /** Merges on GitHub, delivers the webhooks GitHub sends (closed, then push) and lets the worker act. */
   merge(number: number, method: MergeMethod, options?: { by?: string; repository?: Repository }): Promise<string>;
+  /** A request dave (security) approves and bob merges, checked to be active: the starting point of revoke and rename attacks. */
+  grant(spec?: PullSpec, method?: MergeMethod): Promise<number>;
+  /** `login` comments `body` on a pull request; the webhook is delivered and the worker settles. */
+  command(number: number, login: string, body: string, repository?: Repository): Promise<void>;
   /** Lets the worker claim and finish whatever is due, then writes the PR comments. */
   settle(): Promise<void>;
   /** One run of the catch-up scan for merges whose webhook never arrived; what it judged in the access repository. */
@@ -168,6 +185,18 @@ export async function startSecurityWorld(options: SecurityWorldOptions = {}): Pr
       await expectDelivered(harness, "push", merged.push);
       await world.settle();
       return merged.sha;
+    },
+    async grant(spec = {}, method = "merge") {
+      const number = world.openPull(spec);
+      world.review(number, "dave", "APPROVED", spec.repository);
+      await world.merge(number, method, spec.repository ? { repository: spec.repository } : {});
+      expect((await world.grants(number, spec.repository)).map((grant) => grant.status)).toEqual(["active"]);
+      return number;
+    },
+    async command(number, login, body, repository = access) {
+      repository.conversation.comment(number, login, body);
+      expect(await harness.deliverLatest("issue_comment.created")).toBe(200);
+      await world.settle();
     },
     async settle() {
       // Twice: a create that finished may have freed a slot, or a failure may need its revoke.
@@ -281,4 +310,16 @@ export async function expectRefused(world: SecurityWorld, number: number, mark: 
   const matches = typeof reason === "string" ? (candidate: string) => candidate === reason : reason;
   expect(verdict?.reasons.some(matches), JSON.stringify(verdict?.reasons)).toBe(true);
   expect(world.comment(number)).toContain("### jitsudo: merge not approved, nothing was granted :no_entry:");
+}
+
+/** mallory creates acme/access (the name the real one left) with her own policy and CODEOWNERS, and merges a request carol approves. */
+export async function squatAccessName(world: SecurityWorld, id: number): Promise<{ number: number; squatter: Repository }> {
+  const squatter = world.github.createRepository({ owner: ORG, name: "access", id, installationId: INSTALLATION });
+  for (const login of ["mallory", "carol"]) squatter.setPermission(login, "write");
+  squatter.commit("main", { files: { ".github/jitsudo.yml": SQUATTER_POLICY, ".github/CODEOWNERS": "* @carol\n" }, author: "mallory", message: "my access repository" });
+  const request = READ_ONLY.replace("ReadOnlyAccess", "AdministratorAccess");
+  const number = world.openPull({ repository: squatter, author: "mallory", commits: [{ files: { "access-requests/mallory/admin.yaml": request } }] });
+  world.review(number, "carol", "APPROVED", squatter);
+  await world.merge(number, "merge", { repository: squatter, by: "mallory" });
+  return { number, squatter };
 }
