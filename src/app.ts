@@ -18,6 +18,8 @@ export interface AppOptions {
   metrics?: Metrics;
   /** JITSUDO_ACCESS_REPOSITORIES: when set, only these repositories grant. */
   accessRepositories?: readonly string[];
+  /** IC_INSTANCE_ARN, when set: role-less configs naming another instance are refused at the merge. */
+  instanceArn?: string;
 }
 
 /** Serialises work on one pull request across replicas: webhooks, commands and the catch-up scan. */
@@ -39,7 +41,7 @@ export function createApp(options: AppOptions = {}): ApplicationFunction {
     registerPullRequestHandlers(app, {
       now,
       pullRequestLock: lock,
-      access: new AccessRepositories(options.accessRepositories, options.db),
+      access: new AccessRepositories(options.accessRepositories, options.db, options.instanceArn),
       ...(options.db ? { db: options.db } : {}),
     });
   };

@@ -7,6 +7,10 @@
  *   GET /api/grants       grants, newest first; ?status=active&account=123456789012&repo=o/r&limit=100
  *   GET /api/grants/:id   one grant with its whole event history
  *
+ * /readyz and /metrics answer anyone (probes and Prometheus do not authenticate), so what they read
+ * from the database is cached: at most one readiness check every 2 s and one set of gauge queries
+ * every 10 s per process, however many requests arrive.
+ *
  * The grants API is read-only and needs `Authorization: Bearer <JITSUDO_API_TOKEN>`; without a
  * token configured it is off. Tokens are compared as SHA-256 digests in constant time, so neither
  * their length nor their content leaks through timing. Every error is a JSON body with a reason;
@@ -16,6 +20,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Knex } from "knex";
 import { migrationsPending } from "../db/migrate.js";
+import { cachedFor } from "./cached.js";
 import { GRANT_STATUSES, isGrantStatus } from "../grants/state-machine.js";
 import type { Log } from "../logger.js";
 import { Gauge, type Metrics } from "../metrics.js";
@@ -68,12 +73,18 @@ const GRANT_COLUMNS = [
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest();
 
+/** How long /readyz reuses its answer. */
+export const READINESS_TTL_MS = 2_000;
+/** How long the database gauges of /metrics reuse their values. */
+export const GAUGES_TTL_MS = 10_000;
+
 export function apiHandler(options: ApiOptions): Handler {
   const { db } = options;
+  const ready = db ? cachedFor(READINESS_TTL_MS, () => readiness(db)) : undefined;
   const expected = options.token && db ? sha256(options.token) : undefined;
   const routes: [RegExp, (match: RegExpExecArray, url: URL, request: IncomingMessage) => Promise<Reply>][] = [
     [/^\/healthz$/, async () => ({ status: 200, body: { status: "ok" } })],
-    [/^\/readyz$/, async () => (db ? readiness(db) : { status: 503, body: { status: "not ready", reason: "no database configured" } })],
+    [/^\/readyz$/, async () => (ready ? ready() : { status: 503, body: { status: "not ready", reason: "no database configured" } })],
     [/^\/metrics$/, async () => ({ status: 200, text: await options.metrics.render(), type: "text/plain; version=0.0.4; charset=utf-8" })],
     [/^\/api\/grants$/, (_match, url, request) => guarded(request, () => listGrants(db!, url))],
     [/^\/api\/grants\/([^/]+)$/, (match, _url, request) => guarded(request, () => oneGrant(db!, match[1]!))],
@@ -174,16 +185,24 @@ function bad(error: string): Reply {
 /** Gauges read from the database when Prometheus scrapes: what exists, not what happened here. */
 export function registerDatabaseGauges(metrics: Metrics, db: Knex): void {
   metrics.addGauge(
-    new Gauge("jitsudo_grants", "Grants by status, across every replica.", async () => {
-      const rows = (await db("grants").select("status").count({ n: "*" }).groupBy("status")) as { status: string; n: string }[];
-      const counts = new Map(rows.map((row) => [row.status, Number(row.n)]));
-      return GRANT_STATUSES.map((status) => ({ labels: { status }, value: counts.get(status) ?? 0 }));
-    }),
+    new Gauge(
+      "jitsudo_grants",
+      "Grants by status, across every replica.",
+      cachedFor(GAUGES_TTL_MS, async () => {
+        const rows = (await db("grants").select("status").count({ n: "*" }).groupBy("status")) as { status: string; n: string }[];
+        const counts = new Map(rows.map((row) => [row.status, Number(row.n)]));
+        return GRANT_STATUSES.map((status) => ({ labels: { status }, value: counts.get(status) ?? 0 }));
+      }),
+    ),
   );
   metrics.addGauge(
-    new Gauge("jitsudo_drift_findings_open", "Unexpected assignments found by drift and not yet gone.", async () => {
-      const [row] = (await db("drift_findings").whereNull("resolved_at").count({ n: "*" })) as { n: string }[];
-      return [{ labels: {}, value: Number(row?.n ?? 0) }];
-    }),
+    new Gauge(
+      "jitsudo_drift_findings_open",
+      "Unexpected assignments found by drift and not yet gone.",
+      cachedFor(GAUGES_TTL_MS, async () => {
+        const [row] = (await db("drift_findings").whereNull("resolved_at").count({ n: "*" })) as { n: string }[];
+        return [{ labels: {}, value: Number(row?.n ?? 0) }];
+      }),
+    ),
   );
 }

@@ -91,6 +91,8 @@ export interface MergeEvidence {
   githubCodeowners: CodeownersErrorReport;
   /** Whether the operator listed this repository in JITSUDO_ACCESS_REPOSITORIES. */
   repositoryListed: boolean;
+  /** IC_INSTANCE_ARN, when this process knows it: the only instance jitsudo's own credentials act on. */
+  ownInstanceArn?: string;
   /** Keyed by `teamKey(org, slug, login)`. */
   teamMemberships: ReadonlyMap<string, TeamMembership>;
   /** Keyed by login.toLowerCase(). */
@@ -294,10 +296,19 @@ const messages = (blockers: readonly Blocker[]) => blockers.map((blocker) => blo
 
 /** jitsudo's own AWS identity acts only for repositories the operator listed. */
 function credentialReasons(config: TenantConfig, evidence: MergeEvidence): string[] {
-  if (config.aws.roleArn || evidence.repositoryListed) return [];
-  return [
-    `${TENANT_CONFIG_PATH} names no aws.role_arn, and jitsudo's own AWS credentials serve only the repositories listed in JITSUDO_ACCESS_REPOSITORIES; set aws.role_arn to a role whose trust policy names this repository, or ask the operator to list it`,
-  ];
+  if (config.aws.roleArn) return [];
+  if (!evidence.repositoryListed) {
+    return [
+      `${TENANT_CONFIG_PATH} names no aws.role_arn, and jitsudo's own AWS credentials serve only the repositories listed in JITSUDO_ACCESS_REPOSITORIES; set aws.role_arn to a role whose trust policy names this repository, or ask the operator to list it`,
+    ];
+  }
+  const instance = config.aws.instanceArn;
+  if (instance !== undefined && evidence.ownInstanceArn !== undefined && instance !== evidence.ownInstanceArn) {
+    return [
+      `${TENANT_CONFIG_PATH} names no aws.role_arn and an Identity Center instance other than the deployment's; jitsudo's own AWS credentials act only on the deployment's instance (IC_INSTANCE_ARN): set aws.role_arn to a role whose trust policy names this repository`,
+    ];
+  }
+  return [];
 }
 
 /** Request files the PR adds, changes, deletes or renames, in the PR's order. */

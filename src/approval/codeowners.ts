@@ -97,6 +97,13 @@ export type CodeownersLocation = (typeof CODEOWNERS_LOCATIONS)[number];
 
 /** "CODEOWNERS files must be under 3 MB in size"; a larger file is not loaded at all. */
 export const CODEOWNERS_MAX_BYTES = 3 * 1024 * 1024;
+/**
+ * jitsudo's own bounds, far below what GitHub accepts: reading and matching a file of tens of
+ * thousands of rules costs the event loop hundreds of milliseconds per pull request. A file past
+ * a bound is an error (so nothing is approved), and reading stops there.
+ */
+export const MAX_CODEOWNERS_RULES = 1000;
+export const MAX_CODEOWNERS_ERRORS = 20;
 
 // Logins: letters, digits, hyphens, plus `_` for Enterprise Managed Users (`mona_acme`).
 const USER = /^@([A-Za-z0-9][A-Za-z0-9_-]*)$/;
@@ -120,34 +127,46 @@ export function parseCodeowners(text: string, path: string = CODEOWNERS_LOCATION
     return result;
   }
 
-  const lines = text.replace(/^\uFEFF/, "").split("\n");
-  lines.forEach((raw, index) => {
-    const line = index + 1;
+  const body = text.replace(/^\uFEFF/, "");
+  // Line by line without splitting the whole file: reading stops as soon as a cap is reached.
+  for (let start = 0, line = 1; start <= body.length; line += 1) {
+    const end = body.indexOf("\n", start);
+    const raw = body.slice(start, end === -1 ? body.length : end);
+    start = end === -1 ? body.length + 1 : end + 1;
+    if (result.errors.length >= MAX_CODEOWNERS_ERRORS) {
+      result.errors.push({ line, message: `more than ${MAX_CODEOWNERS_ERRORS} invalid lines; jitsudo stops reading here` });
+      break;
+    }
     const tokens = tokenize(raw.endsWith("\r") ? raw.slice(0, -1) : raw);
     const [pattern, ...ownerTokens] = tokens;
-    if (pattern === undefined) return; // blank line or comment
+    if (pattern === undefined) continue; // blank line or comment
+    if (result.rules.length >= MAX_CODEOWNERS_RULES) {
+      result.errors.push({
+        line,
+        message: `${path} has more than ${MAX_CODEOWNERS_RULES} rules; jitsudo reads at most ${MAX_CODEOWNERS_RULES} (an access repository needs a handful), so it cannot tell who owns what: keep other code's ownership in its own repository`,
+      });
+      break;
+    }
 
     const compiledPattern = compilePattern(pattern);
     if (typeof compiledPattern === "string") {
       result.errors.push({ line, message: `"${pattern}" ${compiledPattern}` });
-      return;
+      continue;
     }
     const owners: CodeownersOwner[] = [];
-    for (const token of ownerTokens) {
+    const invalid = ownerTokens.find((token) => {
       const owner = parseOwner(token);
-      if (!owner) {
-        result.errors.push({
-          line,
-          message: `owner "${token}" is not @user, @org/team or an email address; ${IGNORED}`,
-        });
-        return;
-      }
-      owners.push(owner);
+      if (owner) owners.push(owner);
+      return !owner;
+    });
+    if (invalid !== undefined) {
+      result.errors.push({ line, message: `owner "${invalid}" is not @user, @org/team or an email address; ${IGNORED}` });
+      continue;
     }
     const rule: CodeownersRule = { line, pattern, owners };
     compiled.set(rule, compiledPattern);
     result.rules.push(rule);
-  });
+  }
   return result;
 }
 

@@ -95,6 +95,7 @@ export class AwsConnections {
       instanceArn: target.instanceArn,
       identityStoreId,
       limiter: this.options.limiter,
+      tenant: target.repositoryId ?? `installation-${target.tenant}`,
       priority,
       ...(this.options.metrics ? { metrics: this.options.metrics } : {}),
     });

@@ -44,6 +44,8 @@ export interface IdentityCenter {
   /** Every account of the organisation: id, name and status. */
   accounts(): Promise<{ id: string; name: string; status: string }[]>;
   permissionSets(): Promise<PermissionSet[]>;
+  /** One permission set of this instance, read through this session (never cached): undefined when the instance has none with that ARN. */
+  describePermissionSet(permissionSetArn: string): Promise<PermissionSet | undefined>;
 
   /** Accounts the permission set is provisioned to: where assignments of it can exist at all. */
   accountsWithPermissionSet(permissionSetArn: string): Promise<string[]>;

@@ -14,6 +14,12 @@
  * access first; then everything that grants it (name lookups, creates, and the creates' status
  * reads, which free the instance's create slots); then reads confirming deletions; then drift,
  * which is also paced to at most half of AWS's rate so that a sweep never starves the rest.
+ * Within one priority, tenants sharing the instance take turns: a tenant with a thousand calls
+ * queued (a burst of merges, a retry storm) delays another tenant's call by at most one of its own.
+ *
+ * Hand-written rather than a library: the bucket must be shared through PostgreSQL by every
+ * replica, and the waiting order mixes priorities with per-tenant turns; no rate-limiting package
+ * we found does either (they keep their buckets in memory or Redis, and queue first come first served).
  */
 import type { Knex } from "knex";
 
@@ -21,8 +27,8 @@ export const CALL_PRIORITIES = ["revoke", "provision", "poll", "drift"] as const
 export type CallPriority = (typeof CALL_PRIORITIES)[number];
 
 export interface RateLimiter {
-  /** Resolves when this call may be sent. */
-  acquire(instanceArn: string, priority: CallPriority): Promise<void>;
+  /** Resolves when this call may be sent. `tenant` (a repository id) takes turns with the instance's other tenants. */
+  acquire(instanceArn: string, priority: CallPriority, tenant?: string): Promise<void>;
   /** Fails every call still waiting: nothing is sent after a shutdown began. */
   close?(): void;
 }
@@ -66,7 +72,7 @@ export class SharedRateLimiter implements RateLimiter {
     this.driftIntervalMs = 1000 / (options.driftRatePerSecond ?? IDENTITY_CENTER_TPS / 2 - 1);
   }
 
-  async acquire(instanceArn: string, priority: CallPriority): Promise<void> {
+  async acquire(instanceArn: string, priority: CallPriority, tenant = ""): Promise<void> {
     if (this.closed) throw new Error("the rate limiter is closed (shutting down)");
     if (priority === "drift") {
       // Pace drift locally first; only one replica runs a sweep at a time (it holds the drift lock).
@@ -80,7 +86,7 @@ export class SharedRateLimiter implements RateLimiter {
       pump = new InstancePump((urgent) => this.reserve(instanceArn, urgent), 1000 / this.ratePerSecond);
       this.pumps.set(instanceArn, pump);
     }
-    return pump.wait(priority);
+    return pump.wait(priority, tenant);
   }
 
   close(): void {
@@ -123,9 +129,48 @@ interface Waiter {
   reject(error: Error): void;
 }
 
+/** Waiters of one priority, in turns by tenant: each tenant's own calls stay in order. */
+class TenantTurns {
+  private readonly queues = new Map<string, Waiter[]>();
+  /** Tenants with waiters, in the order their turn comes. */
+  private readonly order: string[] = [];
+
+  get size(): number {
+    return this.order.length;
+  }
+
+  push(tenant: string, waiter: Waiter): void {
+    const queue = this.queues.get(tenant);
+    if (queue) {
+      queue.push(waiter);
+      return;
+    }
+    this.queues.set(tenant, [waiter]);
+    this.order.push(tenant);
+  }
+
+  /** The next tenant's oldest waiter; that tenant goes to the back of the line. */
+  shift(): Waiter | undefined {
+    const tenant = this.order.shift();
+    if (tenant === undefined) return undefined;
+    const queue = this.queues.get(tenant)!;
+    const waiter = queue.shift()!;
+    if (queue.length > 0) this.order.push(tenant);
+    else this.queues.delete(tenant);
+    return waiter;
+  }
+
+  drain(): Waiter[] {
+    const all = [...this.queues.values()].flat();
+    this.queues.clear();
+    this.order.length = 0;
+    return all;
+  }
+}
+
 /** Waiters of one instance in this process, by priority; one reservation in flight at a time. */
 class InstancePump {
-  private readonly queues = new Map<CallPriority, Waiter[]>(CALL_PRIORITIES.map((priority) => [priority, []]));
+  private readonly queues = new Map<CallPriority, TenantTurns>(CALL_PRIORITIES.map((priority) => [priority, new TenantTurns()]));
   private running = false;
   /** Cuts short a pause taken for calls that can wait, when an urgent one arrives. */
   private interrupt: (() => void) | undefined;
@@ -135,9 +180,9 @@ class InstancePump {
     private readonly fallbackMs: number,
   ) {}
 
-  wait(priority: CallPriority): Promise<void> {
+  wait(priority: CallPriority, tenant: string): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.queues.get(priority)!.push({ resolve, reject });
+      this.queues.get(priority)!.push(tenant, { resolve, reject });
       if (URGENT.has(priority)) this.interrupt?.();
       if (!this.running) void this.run();
     });
@@ -145,7 +190,7 @@ class InstancePump {
 
   close(): void {
     for (const queue of this.queues.values()) {
-      for (const waiter of queue.splice(0)) waiter.reject(new Error("the rate limiter is closed (shutting down)"));
+      for (const waiter of queue.drain()) waiter.reject(new Error("the rate limiter is closed (shutting down)"));
     }
     this.interrupt?.();
   }
@@ -182,7 +227,7 @@ class InstancePump {
   }
 
   private head(): CallPriority | undefined {
-    return CALL_PRIORITIES.find((priority) => this.queues.get(priority)!.length > 0);
+    return CALL_PRIORITIES.find((priority) => this.queues.get(priority)!.size > 0);
   }
 
   private next(): Waiter | undefined {

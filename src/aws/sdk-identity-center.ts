@@ -38,6 +38,8 @@ export interface SdkIdentityCenterOptions {
   instanceArn: string;
   identityStoreId: string;
   limiter: RateLimiter;
+  /** Whose calls these are (a repository id): tenants of one instance take turns at its rate limit. */
+  tenant?: string;
   /** How urgent this session's mutating calls are; status reads go as "poll", drift's as "drift". */
   priority: CallPriority;
   /** Where every request (and every throttle) is counted. */
@@ -150,6 +152,16 @@ export class SdkIdentityCenter implements IdentityCenter {
     return sets;
   }
 
+  async describePermissionSet(permissionSetArn: string): Promise<PermissionSet | undefined> {
+    try {
+      const output = await this.sso(new DescribePermissionSetCommand({ InstanceArn: this.instanceArn, PermissionSetArn: permissionSetArn }), this.readPriority());
+      return { arn: permissionSetArn, name: output.PermissionSet?.Name ?? "" };
+    } catch (error) {
+      if ((error as { name?: string }).name === "ResourceNotFoundException") return undefined;
+      throw error;
+    }
+  }
+
   async accountsWithPermissionSet(permissionSetArn: string): Promise<string[]> {
     const accounts: string[] = [];
     let token: string | undefined;
@@ -222,9 +234,9 @@ export class SdkIdentityCenter implements IdentityCenter {
 
   /** Per attempt: wait for the instance's rate limit, then send, counting what AWS answered. */
   private limit(operation: string, priority: CallPriority, onSent?: () => void): FinalizeRequestMiddleware<any, any> {
-    const { limiter, instanceArn, metrics } = this.options;
+    const { limiter, instanceArn, metrics, tenant } = this.options;
     return (next) => async (args) => {
-      await limiter.acquire(instanceArn, priority);
+      await limiter.acquire(instanceArn, priority, tenant);
       onSent?.();
       try {
         const result = await next(args);

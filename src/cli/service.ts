@@ -92,7 +92,10 @@ export async function runService(command: ServiceCommand): Promise<number> {
 async function startServerRole(config: AppConfig, log: Logger, db: Knex, metrics: Metrics): Promise<Stoppable[]> {
   registerDatabaseGauges(metrics, db);
   if (!config.apiToken) log.info("JITSUDO_API_TOKEN is not set: the grants API (/api/grants) is off");
-  const access = config.accessRepositories ? { accessRepositories: config.accessRepositories } : {};
+  const access = {
+    ...(config.accessRepositories ? { accessRepositories: config.accessRepositories } : {}),
+    ...(config.aws.instanceArn ? { instanceArn: config.aws.instanceArn } : {}),
+  };
   const server = await startServer({ config, log, app: createApp({ db, metrics, ...access }), api: { db, metrics, ...(config.apiToken ? { token: config.apiToken } : {}) } });
   const scheduler = new Scheduler(log);
   const github = appClient(config, log);

@@ -27,6 +27,8 @@ export class AccessRepositories {
   constructor(
     readonly list: readonly string[] | undefined,
     private readonly db?: Knex,
+    /** IC_INSTANCE_ARN: the one instance jitsudo's own credentials act on (unknown to an API-only server). */
+    readonly ownInstanceArn?: string,
   ) {}
 
   /** Whether the operator keeps a list at all. */
@@ -79,5 +81,21 @@ export class AccessRepositories {
     const pins = (await this.db("access_repository_pins").where({ repository_id: String(repository.id) }).select("full_name")) as { full_name: string }[];
     if (pins.some((pin) => isListedRepository(this.list, pin.full_name))) return true;
     return pins.length === 0 && this.allows({ id: repository.id, fullName: repository.fullName });
+  }
+
+  /**
+   * Why jitsudo's own credentials may not act for this repository on this instance, if they may
+   * not: only listed repositories, and only on the deployment's own instance (a role-less config
+   * naming another instance would otherwise borrow jitsudo's reach to it). An instance that cannot
+   * be compared (the API-only server does not know IC_INSTANCE_ARN) is left to the worker.
+   */
+  async ownCredentialsRefusal(repository: { id: number | string | null; fullName: string }, instanceArn: string | undefined): Promise<string | undefined> {
+    if (!(await this.ownCredentialsServe(repository))) {
+      return "names no aws.role_arn, and jitsudo's own AWS credentials serve only the repositories listed in JITSUDO_ACCESS_REPOSITORIES";
+    }
+    if (instanceArn !== undefined && this.ownInstanceArn !== undefined && instanceArn !== this.ownInstanceArn) {
+      return "names no aws.role_arn and an Identity Center instance other than the deployment's (IC_INSTANCE_ARN); jitsudo's own AWS credentials act only on the deployment's instance";
+    }
+    return undefined;
   }
 }

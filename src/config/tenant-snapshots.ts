@@ -9,30 +9,31 @@ import { parseTenantConfig, type TenantConfig } from "./tenant.js";
 
 export interface TenantSnapshot {
   tenant: string;
-  /** GitHub's repository id; null for configs recorded before it was kept. */
-  repositoryId: string | null;
+  /** GitHub's repository id: the tenant is the repository, whatever its name is now. */
+  repositoryId: string;
   repo: string;
   commitSha: string;
   /** Undefined when the file does not parse: drift then only flags, and manages only what grants name. */
   config?: TenantConfig;
 }
 
-/** Keeps the newest reading per repository; an older one arriving late changes nothing. */
+/** Keeps the newest reading per repository (by id); an older one arriving late changes nothing. */
 export async function recordTenantConfig(
   db: Knex,
   snapshot: { tenant: number | string; repositoryId: number; repo: string; commitSha: string; content: string; readAt: Date },
 ): Promise<void> {
   await db("tenant_configs")
     .insert({ tenant: snapshot.tenant, repository_id: snapshot.repositoryId, repo: snapshot.repo, commit_sha: snapshot.commitSha, content: snapshot.content, read_at: snapshot.readAt })
-    .onConflict(["tenant", "repo"])
+    .onConflict(["repository_id"])
     .merge()
-    .where("tenant_configs.read_at", "<", snapshot.readAt);
+    // At the same instant, the later call wins (it handled the later delivery).
+    .where("tenant_configs.read_at", "<=", snapshot.readAt);
 }
 
 export async function tenantSnapshots(db: Knex): Promise<TenantSnapshot[]> {
-  const rows = (await db("tenant_configs").select("tenant", "repository_id", "repo", "commit_sha", "content")) as { tenant: string; repository_id: string | null; repo: string; commit_sha: string; content: string }[];
+  const rows = (await db("tenant_configs").select("tenant", "repository_id", "repo", "commit_sha", "content")) as { tenant: string; repository_id: string; repo: string; commit_sha: string; content: string }[];
   return rows.map((row) => {
     const parsed = parseTenantConfig(new TextEncoder().encode(row.content));
-    return { tenant: String(row.tenant), repositoryId: row.repository_id === null ? null : String(row.repository_id), repo: row.repo, commitSha: row.commit_sha, ...(parsed.ok ? { config: parsed.config } : {}) };
+    return { tenant: String(row.tenant), repositoryId: String(row.repository_id), repo: row.repo, commitSha: row.commit_sha, ...(parsed.ok ? { config: parsed.config } : {}) };
   });
 }

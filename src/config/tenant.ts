@@ -17,7 +17,7 @@ interface TenantConfigFile {
   aws?: { role_arn?: string; region?: string; instance_arn?: string; identity_store_id?: string };
   users?: Record<string, string>;
   rules?: RuleFile[];
-  drift?: { unexpected?: "flag" | "remove"; include_groups?: boolean };
+  drift?: { managed_permission_sets?: string[]; unexpected?: "flag" | "remove"; include_groups?: boolean };
 }
 
 interface RuleFile {
@@ -53,7 +53,12 @@ export interface TenantConfig {
   /** GitHub login (lower-cased, logins are case-insensitive) → Identity Center user name. */
   users: Map<string, string>;
   rules: PolicyRule[];
-  drift: { unexpected: "flag" | "remove"; includeGroups: boolean };
+  drift: {
+    /** Permission set names or ARNs this tenant's drift looks after; empty: only its own grants are repaired. */
+    managedPermissionSets: string[];
+    unexpected: "flag" | "remove";
+    includeGroups: boolean;
+  };
 }
 
 export type TenantConfigResult = { ok: true; config: TenantConfig } | { ok: false; problems: Problem[] };
@@ -64,7 +69,7 @@ export const EMPTY_TENANT_CONFIG: TenantConfig = {
   aws: {},
   users: new Map(),
   rules: [],
-  drift: { unexpected: "flag", includeGroups: false },
+  drift: { managedPermissionSets: [], unexpected: "flag", includeGroups: false },
 };
 
 const validateSchema = compileSchema("config.schema.json");
@@ -149,7 +154,11 @@ export function parseTenantConfig(bytes: Uint8Array, file: string = TENANT_CONFI
       },
       users: new Map(Object.entries(raw.users ?? {}).map(([login, user]) => [login.toLowerCase(), user])),
       rules,
-      drift: { unexpected: raw.drift?.unexpected ?? "flag", includeGroups: raw.drift?.include_groups ?? false },
+      drift: {
+        managedPermissionSets: raw.drift?.managed_permission_sets ?? [],
+        unexpected: raw.drift?.unexpected ?? "flag",
+        includeGroups: raw.drift?.include_groups ?? false,
+      },
     },
   };
 }

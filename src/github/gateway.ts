@@ -147,7 +147,7 @@ export interface GitHubGateway {
   codeownersErrors(ref: string): Promise<CodeownersErrorReport>;
   teamMembership(org: string, slug: string, login: string): Promise<TeamMembership>;
   repoPermission(login: string): Promise<RepoPermission>;
-  reactToComment(commentId: number, content: "+1" | "-1" | "confused"): Promise<void>;
+  reactToComment(commentId: number, content: "+1" | "-1" | "confused" | "eyes"): Promise<void>;
   /** The parents of a commit; the first parent of a merge commit is the base branch before the merge. */
   commitParents(sha: string): Promise<string[]>;
   /** Closed pull requests updated at or after `since`, newest first, at most `maxPages` pages of 100. */

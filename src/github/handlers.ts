@@ -111,7 +111,7 @@ export function registerPullRequestHandlers(app: Probot, deps: HandlerDeps): voi
       commenterId: comment.user.id,
       body: comment.body ?? "",
     };
-    await locked(context, issue.number, () => handleCommentCommand(gatewayFor(context), command, { db, log: context.log }));
+    await locked(context, issue.number, () => handleCommentCommand(gatewayFor(context), command, { db, log: context.log, now: deps.now }));
   });
 
   app.on("push", async (context) => {
@@ -120,7 +120,14 @@ export function registerPullRequestHandlers(app: Probot, deps: HandlerDeps): voi
     if (deleted || !installation || ref !== `refs/heads/${repository.default_branch}` || !(await isAccess(context))) return;
     const push = { tenant: installation.id, repositoryId: repository.id, repoFullName: repository.full_name, before, after, pusher: sender?.login ?? "unknown", commits };
     const gateway = gatewayFor(context);
-    await syncTenantConfig(gateway, push, { db, now: deps.now });
+    await syncTenantConfig(gateway, { ...push, pushedAt: pushedAt(repository.pushed_at) ?? deps.now() }, { db });
     await reportDirectPush(gateway, push, { db, log: context.log });
   });
+}
+
+/** GitHub's time of the push (push payloads give epoch seconds): configs are ordered on GitHub's clock, as merges are. */
+function pushedAt(value: number | string | null | undefined): Date | undefined {
+  if (typeof value === "number") return new Date(value * 1000);
+  if (typeof value === "string" && !Number.isNaN(Date.parse(value))) return new Date(value);
+  return undefined;
 }

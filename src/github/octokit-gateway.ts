@@ -355,7 +355,7 @@ export class OctokitGateway implements GitHubGateway {
     }
   }
 
-  async reactToComment(commentId: number, content: "+1" | "-1" | "confused"): Promise<void> {
+  async reactToComment(commentId: number, content: "+1" | "-1" | "confused" | "eyes"): Promise<void> {
     await this.octokit.rest.reactions.createForIssueComment({ owner: this.owner, repo: this.repo, comment_id: commentId, content });
   }
 

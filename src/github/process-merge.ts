@@ -118,9 +118,10 @@ export async function processMerge(gateway: GitHubGateway, merge: MergeInfo, dep
   if (!recorded.recorded) return "already-recorded";
 
   deps.log.info({ pr: merge.pr.number, merge: merge.mergeCommitSha, outcome, reasons: allReasons(verdict) }, "merge judged");
-  // The policy in force on the default branch, for the worker's drift job.
+  // The policy in force on the default branch, for the worker's drift job. It is the policy just
+  // before the merge: a second earlier than the merge's own push, which records a policy the merge changed.
   if (base.proven && policy !== undefined && merge.pr.baseRef === merge.defaultBranch) {
-    await recordTenantConfig(deps.db, { tenant: merge.tenant, repositoryId: merge.repositoryId, repo: merge.repoFullName, commitSha: base.baseSha, content: policy, readAt: merge.mergedAt });
+    await recordTenantConfig(deps.db, { tenant: merge.tenant, repositoryId: merge.repositoryId, repo: merge.repoFullName, commitSha: base.baseSha, content: policy, readAt: new Date(merge.mergedAt.getTime() - 1000) });
   }
   if (outcome !== "ignored") {
     await upsertStickyComment(gateway, merge.pr.number, renderVerdictComment(verdict, merge));
@@ -189,6 +190,7 @@ async function judge(gateway: GitHubGateway, merge: MergeInfo, deps: MergeDeps, 
     commits,
     timeline,
     repositoryListed,
+    ...(deps.access.ownInstanceArn ? { ownInstanceArn: deps.access.ownInstanceArn } : {}),
     now,
   };
   const kept = await keptLookups(deps.db, merge);

@@ -1,8 +1,13 @@
 /**
  * `/jitsudo revoke` in a comment on the pull request that granted access ends that access early.
  * Only the requester or a current code owner of the request file may do it; anyone else's command
- * gets a 👎 reaction and changes nothing. Unknown commands get a 😕 and the sticky comment lists
- * the commands in a short reply. Revoking is the safe direction, so it needs no second approval.
+ * gets a 👎 reaction and changes nothing. Revoking is the safe direction, so it needs no second
+ * approval.
+ *
+ * Every command gets a 👀 reaction the moment it is read (the sender knows it was seen, even if
+ * what follows fails), then one for the outcome. Commands are case-insensitive, as people type
+ * them. An unknown command gets a 😕, and a short reply listing the commands at most once an hour
+ * per pull request: anyone can comment, and the bot must not become a way to flood a pull request.
  */
 import type { Knex } from "knex";
 import { CODEOWNERS_LOCATIONS, CODEOWNERS_MAX_BYTES, ownersUnderAnyReading, type CodeownersOwner } from "../approval/codeowners.js";
@@ -19,9 +24,9 @@ export type Command = { kind: "revoke" } | { kind: "unknown"; text: string } | {
 /** The command in a comment: its first line, if it starts with /jitsudo. */
 export function parseCommand(body: string): Command {
   const firstLine = body.trim().split(/\r?\n/, 1)[0]?.trim() ?? "";
-  if (!/^\/jitsudo(\s|$)/.test(firstLine)) return { kind: "none" };
+  if (!/^\/jitsudo(\s|$)/i.test(firstLine)) return { kind: "none" };
   const words = firstLine.split(/\s+/).slice(1);
-  if (words.length === 1 && words[0] === "revoke") return { kind: "revoke" };
+  if (words.length === 1 && words[0]!.toLowerCase() === "revoke") return { kind: "revoke" };
   return { kind: "unknown", text: firstLine.slice(0, 100) };
 }
 
@@ -42,16 +47,22 @@ export interface CommentCommand {
 
 export type CommandOutcome = "revoked" | "nothing-live" | "refused" | "help" | "ignored";
 
+/** At most one help reply per pull request in this long. */
+export const HELP_REPLY_INTERVAL_MS = 60 * 60_000;
+
 export async function handleCommentCommand(
   gateway: GitHubGateway,
   command: CommentCommand,
-  deps: { db: Knex; log: Log },
+  deps: { db: Knex; log: Log; now: () => Date },
 ): Promise<CommandOutcome> {
   const parsed = parseCommand(command.body);
   if (parsed.kind === "none") return "ignored";
+  await gateway.reactToComment(command.commentId, "eyes");
   if (parsed.kind === "unknown") {
     await gateway.reactToComment(command.commentId, "confused");
-    await gateway.createIssueComment(command.pullNumber, `@${command.commenter} jitsudo does not know ${code(parsed.text)}. ${COMMANDS_HELP}`);
+    if (await claimHelpReply(deps.db, command, deps.now())) {
+      await gateway.createIssueComment(command.pullNumber, `@${command.commenter} jitsudo does not know ${code(parsed.text)}. ${COMMANDS_HELP}`);
+    }
     return "help";
   }
 
@@ -84,6 +95,18 @@ export async function handleCommentCommand(
   await upsertStickyComment(gateway, command.pullNumber, renderRevokeComment(command.commenter, ended));
   deps.log.info({ pr: command.pullNumber, commenter: command.commenter, grants: ended.map((entry) => entry.grant.id) }, "revoke requested");
   return "revoked";
+}
+
+/** True (and recorded) when this pull request has had no help reply within the last hour. */
+async function claimHelpReply(db: Knex, command: CommentCommand, now: Date): Promise<boolean> {
+  const since = new Date(now.getTime() - HELP_REPLY_INTERVAL_MS);
+  const { rowCount } = await db.raw(
+    `insert into command_replies (repository_id, pr_number, kind, replied_at) values (?, ?, 'help', ?)
+     on conflict (repository_id, pr_number, kind) do update set replied_at = excluded.replied_at
+     where command_replies.replied_at <= ?`,
+    [command.repositoryId, command.pullNumber, now, since],
+  );
+  return rowCount === 1;
 }
 
 /**

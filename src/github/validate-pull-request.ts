@@ -31,7 +31,10 @@ export async function validatePullRequest(
     const [files, commits] = await Promise.all([gateway.listPullRequestFiles(pr.number), gateway.listPullRequestCommits(pr.number)]);
     // Beyond the limit nothing is read: the review refuses the pull request with one message.
     const requestPaths = tooManyRequestFiles(requestPathsOf(files).length) ? [] : requestPathsOf(files);
-    const base = (path: string): FileAt => ({ ref: pr.baseSha, path, maxBytes: CODEOWNERS_MAX_BYTES });
+    // A pull request into another branch grants nothing; it is checked against the default
+    // branch's governance, never against files its author could push to that other branch.
+    const governanceRef = pr.baseRef === defaultBranch ? pr.baseSha : defaultBranch;
+    const base = (path: string): FileAt => ({ ref: governanceRef, path, maxBytes: CODEOWNERS_MAX_BYTES });
     // One batched read: the policy and CODEOWNERS at the base, every request file at the head;
     // beside it, GitHub's own CODEOWNERS errors and every commit's governance files.
     const toRead: FileAt[] = [
@@ -41,7 +44,7 @@ export async function validatePullRequest(
     ];
     const [contents, githubCodeowners, ids] = await Promise.all([
       gateway.readFiles(toRead),
-      gateway.codeownersErrors(pr.baseSha),
+      gateway.codeownersErrors(governanceRef),
       gateway.objectIdsAt(commitsToInspect(commits), GOVERNANCE_PATHS),
     ]);
     const [configFile, ...rest] = contents;

@@ -157,7 +157,7 @@ export async function recordMerge(db: Knex, merge: MergeRecord): Promise<MergeOu
       .returning("pr_number");
     if (inserted.length === 0) return { recorded: false, grantIds: [], endedGrantIds: [] };
 
-    const base = { tenant: merge.tenant, repo: merge.repo, pr_number: merge.prNumber };
+    const base = { tenant: merge.tenant, repository_id: merge.repositoryId, repo: merge.repo, pr_number: merge.prNumber };
     if (merge.verdict !== "approved") {
       await trx("grant_events").insert({
         ...base,
@@ -269,7 +269,7 @@ export class StaleGrantError extends Error {
 /** Moves a grant to `to` if it is still in the status it was read in, and appends the event. */
 export async function transition(
   trx: Knex,
-  grant: Pick<GrantRow, "id" | "status" | "tenant" | "repo" | "pr_number">,
+  grant: Pick<GrantRow, "id" | "status" | "tenant" | "repo" | "pr_number"> & Partial<Pick<GrantRow, "repository_id">>,
   to: GrantStatus,
   event: EventInput,
   changes: Record<string, unknown> = {},
@@ -281,7 +281,7 @@ export async function transition(
     .where({ ...guard, id: grant.id, status: grant.status })
     .update({ ...changes, status: to, updated_at: trx.fn.now() });
   if (updated !== 1) throw new StaleGrantError(grant.id, grant.status);
-  await appendEvent(trx, { tenant: grant.tenant, repo: grant.repo, pr_number: grant.pr_number, grant_id: grant.id, from_status: grant.status, to_status: to }, event);
+  await appendEvent(trx, { tenant: grant.tenant, repository_id: grant.repository_id ?? null, repo: grant.repo, pr_number: grant.pr_number, grant_id: grant.id, from_status: grant.status, to_status: to }, event);
 }
 
 export async function appendEvent(trx: Knex, row: Record<string, unknown>, event: EventInput): Promise<void> {
@@ -326,10 +326,11 @@ export function sameRepository(repository: { repositoryId: number | string; repo
   };
 }
 
-export async function grantsOfPullRequest(db: Knex, tenant: number, repo: string, prNumber: number): Promise<GrantRow[]> {
-  return (await db("grants").where({ tenant, repo, pr_number: prNumber }).orderBy("file_path")) as GrantRow[];
+/** By repository id: a name can move to another repository. */
+export async function grantsOfPullRequest(db: Knex, repositoryId: number | string, prNumber: number): Promise<GrantRow[]> {
+  return (await db("grants").where({ repository_id: repositoryId, pr_number: prNumber }).orderBy("file_path")) as GrantRow[];
 }
 
-export async function eventsOfPullRequest(db: Knex, tenant: number, repo: string, prNumber: number) {
-  return db("grant_events").where({ tenant, repo, pr_number: prNumber }).orderBy("id");
+export async function eventsOfPullRequest(db: Knex, repositoryId: number | string, prNumber: number) {
+  return db("grant_events").where({ repository_id: repositoryId, pr_number: prNumber }).orderBy("id");
 }

@@ -105,11 +105,20 @@ const sameAssignment = (ref: AssignmentRef) => ({
   principal_id: ref.principal_id,
 });
 
+/** Which tenant a grant belongs to: its repository, by id (grants from before ids: its installation). */
+const TENANT_KEY = "coalesce(repository_id::text, 'installation-' || tenant::text)";
+export const tenantKey = (grant: Pick<GrantRow, "repository_id" | "tenant">) => (grant.repository_id !== null && grant.repository_id !== undefined ? String(grant.repository_id) : `installation-${grant.tenant}`);
+
 export type CreateIntent = "go" | "no-slot" | { blockedBy: string } | "lost";
 
 /**
  * Records that this worker is about to create the grant's assignment, if the instance has a free
  * create slot and no delete of the same assignment is pending.
+ *
+ * Slots are shared fairly by the tenants (access repositories) of an instance: while another
+ * tenant has grants waiting for one, a tenant holds at most its even share of the slots (rounded
+ * up), so a burst of merges in one repository cannot keep another's grants waiting. Alone on the
+ * instance, a tenant may use them all.
  */
 export async function intendCreate(db: Knex, grant: GrantRow & AssignmentRef, workerId: string, now: Date, maxInFlight = MAX_CREATES_IN_FLIGHT): Promise<CreateIntent> {
   return db.transaction(async (trx) => {
@@ -118,8 +127,23 @@ export async function intendCreate(db: Knex, grant: GrantRow & AssignmentRef, wo
     await assignmentLock(trx, grant);
     const deleting = await trx("grants").where(sameAssignment(grant)).where({ operation: "delete" }).whereNot({ id: grant.id }).first("id");
     if (deleting) return { blockedBy: deleting.id as string };
-    const [{ n }] = (await trx("grants").where({ instance_arn: grant.instance_arn, operation: "create" }).whereNot({ id: grant.id }).count({ n: "*" })) as [{ n: string }];
-    if (Number(n) >= maxInFlight) return "no-slot";
+    const { rows } = await trx.raw<{ rows: { tenant: string; in_flight: string; waiting: string }[] }>(
+      `select ${TENANT_KEY} as tenant,
+              count(*) filter (where operation = 'create') as in_flight,
+              count(*) filter (where operation is null and lease_owner is not null) as waiting
+       from grants
+       where instance_arn = :instance and status = 'provisioning' and id <> :id
+       group by 1`,
+      { instance: grant.instance_arn, id: grant.id },
+    );
+    const inFlight = rows.reduce((sum, row) => sum + Number(row.in_flight), 0);
+    if (inFlight >= maxInFlight) return "no-slot";
+    const mine = tenantKey(grant);
+    const tenants = rows.filter((row) => row.tenant === mine || Number(row.in_flight) > 0 || Number(row.waiting) > 0).map((row) => row.tenant);
+    const othersWaiting = rows.some((row) => row.tenant !== mine && Number(row.waiting) > 0);
+    const share = Math.ceil(maxInFlight / new Set([...tenants, mine]).size);
+    const held = Number(rows.find((row) => row.tenant === mine)?.in_flight ?? 0);
+    if (othersWaiting && held >= share) return "no-slot";
     const marked = await trx("grants")
       .where({ id: grant.id, status: "provisioning", lease_owner: workerId })
       .update({ operation: "create", operation_started_at: now, aws_request_id: null, create_requested_at: trx.raw("coalesce(create_requested_at, ?)", [now]), updated_at: trx.fn.now() });
@@ -168,7 +192,7 @@ export function endedChanges(trx: Knex): Record<string, unknown> {
 
 /** A note on a grant that is not a status change (a retried revoke, a drift repair), for the audit trail. */
 export async function noteEvent(db: Knex, grant: GrantRow, event: EventInput): Promise<void> {
-  await appendEvent(db, { tenant: grant.tenant, repo: grant.repo, pr_number: grant.pr_number, grant_id: grant.id, from_status: grant.status, to_status: grant.status }, event);
+  await appendEvent(db, { tenant: grant.tenant, repository_id: grant.repository_id, repo: grant.repo, pr_number: grant.pr_number, grant_id: grant.id, from_status: grant.status, to_status: grant.status }, event);
 }
 
 /** Raw rows carry bigint as string and jsonb parsed; keep the shape GrantRow promises. */

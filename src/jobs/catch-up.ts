@@ -32,6 +32,8 @@ export interface CatchUpOptions {
   maxPages?: number;
   /** JITSUDO_ACCESS_REPOSITORIES: other repositories are not scanned at all. */
   accessRepositories?: readonly string[];
+  /** IC_INSTANCE_ARN, when set (see AppOptions.instanceArn). */
+  instanceArn?: string;
 }
 
 export const DEFAULT_INITIAL_LOOKBACK_MS = 60 * 60_000;
@@ -57,7 +59,7 @@ export interface RepositoryScan {
 
 export async function catchUpRepository(gateway: GitHubGateway, repository: RepositoryRef, options: CatchUpOptions): Promise<RepositoryScan> {
   const { db, log } = options;
-  const access = new AccessRepositories(options.accessRepositories, db);
+  const access = new AccessRepositories(options.accessRepositories, db, options.instanceArn);
   const deps = { db, now: options.now, log, access };
   const startedAt = options.now();
   // By id: a renamed repository keeps its cursor, so its past merges are not read (and judged) again.

@@ -2,11 +2,15 @@
  * The decisions of drift reconciliation, pure: what to look at this cycle, and what a look found.
  * `drift.ts` does the I/O around them.
  */
+import { resolveTarget, type AwsDefaults, type AwsTarget } from "../aws/connections.js";
 import type { Assignment, PrincipalType } from "../aws/identity-center.js";
+import type { TenantSnapshot } from "../config/tenant-snapshots.js";
 
 /** A grant as drift sees it: resolved ids, and whether it currently needs or may have its assignment. */
 export interface DriftGrant {
   id: string;
+  /** The tenant (access repository) it belongs to; null for grants recorded before ids were kept. */
+  repositoryId: string | null;
   status: "approved" | "provisioning" | "active" | "revoking" | "revoked" | "expired" | "failed" | "rejected";
   accountId: string;
   permissionSetArn: string;
@@ -105,4 +109,83 @@ export function nextSlice<T>(items: readonly T[], position: number, count: numbe
   const slice = items.slice(start, start + count);
   const next = start + slice.length;
   return { slice, next: next >= items.length ? 0 : next, wrapped: next >= items.length };
+}
+
+/**
+ * One tenant's drift on one instance: an access repository, reached through its own role, acting
+ * on its own grants and on the permission sets it declares managed, in its own mode.
+ */
+export interface TenantScope {
+  /** GitHub installation id. */
+  tenant: string;
+  repositoryId: string;
+  /** The repository's name as last seen, for logs and events only. */
+  repo: string;
+  target: AwsTarget;
+  /** drift.managed_permission_sets as written (names or ARNs); empty for a tenant known only from its grants. */
+  declared: string[];
+  remove: boolean;
+  includeGroups: boolean;
+  /** How many tenants share the instance: each sweep gets that share of drift's budget. */
+  sharers: number;
+}
+
+/** Where a tenant's live grants were provisioned, as recorded on its newest live grant there. */
+export interface LiveGrantTarget {
+  tenant: string;
+  repository_id: string;
+  repo: string;
+  instance_arn: string;
+  aws_region: string | null;
+  aws_role_arn: string | null;
+  identity_store_id: string | null;
+}
+
+/**
+ * Every tenant to sweep: each tenant config that parses, on the instance it names (or the
+ * deployment's), and each repository with live grants on an instance its config no longer names
+ * (those grants are still repaired, through the role that provisioned them, but nothing is managed
+ * there). Never a scope from another tenant's config.
+ */
+export function planTenantSweeps(snapshots: readonly TenantSnapshot[], liveGrantTargets: readonly LiveGrantTarget[], defaults: AwsDefaults): { scopes: TenantScope[]; unreachable: { repositoryId: string; problem: string }[] } {
+  const scopes = new Map<string, Omit<TenantScope, "sharers">>();
+  const unreachable: { repositoryId: string; problem: string }[] = [];
+  const keyOf = (repositoryId: string, instanceArn: string) => `${repositoryId}|${instanceArn}`;
+  for (const snapshot of snapshots) {
+    if (!snapshot.config) continue;
+    const { aws, drift } = snapshot.config;
+    const target = resolveTarget(
+      { tenant: snapshot.tenant, repository_id: snapshot.repositoryId, instance_arn: aws.instanceArn ?? null, aws_region: aws.region ?? null, identity_store_id: aws.identityStoreId ?? null, aws_role_arn: aws.roleArn ?? null },
+      defaults,
+    );
+    if (!target.ok) {
+      unreachable.push({ repositoryId: snapshot.repositoryId, problem: target.problem });
+      continue;
+    }
+    scopes.set(keyOf(snapshot.repositoryId, target.target.instanceArn), {
+      tenant: snapshot.tenant,
+      repositoryId: snapshot.repositoryId,
+      repo: snapshot.repo,
+      target: target.target,
+      declared: [...drift.managedPermissionSets],
+      remove: drift.unexpected === "remove",
+      includeGroups: drift.includeGroups,
+    });
+  }
+  for (const row of liveGrantTargets) {
+    if (scopes.has(keyOf(row.repository_id, row.instance_arn))) continue;
+    const target = resolveTarget(row, defaults);
+    if (!target.ok) continue;
+    scopes.set(keyOf(row.repository_id, row.instance_arn), { tenant: row.tenant, repositoryId: row.repository_id, repo: row.repo, target: target.target, declared: [], remove: false, includeGroups: false });
+  }
+  const perInstance = new Map<string, number>();
+  for (const scope of scopes.values()) perInstance.set(scope.target.instanceArn, (perInstance.get(scope.target.instanceArn) ?? 0) + 1);
+  const ordered = [...scopes.values()].sort((a, b) => a.target.instanceArn.localeCompare(b.target.instanceArn) || a.repositoryId.localeCompare(b.repositoryId));
+  return { scopes: ordered.map((scope) => ({ ...scope, sharers: perInstance.get(scope.target.instanceArn)! })), unreachable };
+}
+
+/** Claims whose owner's config no longer lists the permission set (or no longer names the instance) end. */
+export function claimsToRelease<Claim extends { instance_arn: string; repository_id: string; declared_as: string }>(claims: readonly Claim[], scopes: readonly TenantScope[]): Claim[] {
+  const declared = new Set(scopes.flatMap((scope) => scope.declared.map((name) => `${scope.repositoryId}|${scope.target.instanceArn}|${name}`)));
+  return claims.filter((claim) => !declared.has(`${claim.repository_id}|${claim.instance_arn}|${claim.declared_as}`));
 }

@@ -1,54 +1,56 @@
 /**
- * DriftReconcileWorker: every RECONCILIATION_INTERVAL, for each Identity Center instance, compare
- * what AWS really holds with what was approved, and act on the difference:
+ * DriftReconcileWorker: every RECONCILIATION_INTERVAL, for each tenant (access repository) on each
+ * Identity Center instance, compare what AWS really holds with what was approved, and act on the
+ * difference:
  *
- * - an active grant whose assignment is gone (deleted outside jitsudo): it goes back to
- *   `provisioning` (event `drift_repaired`, said on its PR) and the provisioner creates it again;
- * - an assignment of a permission set jitsudo manages that no grant explains: recorded once as a
- *   finding (event `drift_unexpected`, metric) and, when every tenant on the instance says
- *   `drift.unexpected: remove`, deleted. Never assignments of other permission sets; never group
- *   assignments unless every tenant's config includes groups;
- * - a grant held by a live worker but stuck in `provisioning` / `revoking` for twice the poll
- *   timeout: its lease is freed so that a worker resumes it.
+ * - an active grant of this tenant whose assignment is gone (deleted outside jitsudo): it goes back
+ *   to `provisioning` (event `drift_repaired`, said on its PR) and the provisioner creates it again;
+ * - an assignment of a permission set this tenant manages that no grant (of any tenant) explains:
+ *   recorded once as a finding (event `drift_unexpected`, metric) and, when this tenant's config
+ *   says `drift.unexpected: remove`, deleted. Never assignments of other permission sets; never
+ *   group assignments unless the config includes groups;
+ * - a grant of this tenant held by a live worker but stuck in `provisioning` / `revoking` for twice
+ *   the poll timeout: its lease is freed so that a worker resumes it.
  *
- * One replica sweeps an instance at a time: the sweep runs under a Postgres advisory lock, a
- * replica that does not get it skips the cycle, and one that dies mid-sweep releases it with its
- * connection. A sweep spends at most `interval × 9` calls (drift is paced to half of AWS's 20 TPS,
- * by the shared limiter), first on the live grants (one list per principal or per account and
- * permission set, whichever is fewer), then on the next slice of the pass over every (account,
- * permission set) pair where a managed set is provisioned; a large organisation is covered over
- * several cycles.
+ * Tenants are kept apart, because one instance may serve several access repositories whose code
+ * owners do not trust each other:
+ * - each tenant is swept through its own role (jitsudo's own credentials only for an operator-listed
+ *   repository, on the deployment's own instance), in its own mode, with its own cursor; one
+ *   tenant's failing sweep (a role it cannot use) fails only its own;
+ * - a tenant manages only the permission sets its config lists in `drift.managed_permission_sets`,
+ *   never sets inferred from rules or grants; and it claims them on the instance only once its own
+ *   role has read each of them there. A set is managed by one tenant per instance: a later claim by
+ *   another is refused (logged, and reported by the sweep), so nobody can switch another tenant's
+ *   removal off, or remove what another tenant keeps, by listing its sets;
+ * - drift's share of the instance's calls is split evenly between the tenants sharing it.
+ *
+ * One replica sweeps a tenant's instance at a time: the sweep runs under a Postgres advisory lock
+ * on (instance, repository); a replica that does not get it skips, and one that dies mid-sweep
+ * releases it with its connection. A sweep looks first at the tenant's live grants (one list per
+ * principal or per account and permission set, whichever is fewer), then at the next slice of its
+ * pass over every (account, permission set) pair where a managed set is provisioned; a large
+ * organisation is covered over several cycles.
  */
 import type { Knex } from "knex";
-import { resolveTarget, type AwsTarget } from "../aws/connections.js";
-import { describeAwsError } from "../aws/errors.js";
+import { describeAwsError, rawAwsError } from "../aws/errors.js";
 import type { Assignment, IdentityCenter } from "../aws/identity-center.js";
 import { IDENTITY_CENTER_TPS } from "../aws/rate-limiter.js";
-import { tenantSnapshots, type TenantSnapshot } from "../config/tenant-snapshots.js";
+import { tenantSnapshots } from "../config/tenant-snapshots.js";
 import { runIfUnlocked } from "../db/locks.js";
 import { appendEvent, transition, wakeWorkers, type GrantRow } from "../grants/store.js";
 import { noteEvent } from "../grants/work-queue.js";
 import { JITSUDO, type JobContext } from "./context.js";
-import { compare, liveGrantScopes, nextSlice, scopeKey, type DriftGrant, type Scope } from "./drift-plan.js";
+import { claimsToRelease, compare, liveGrantScopes, nextSlice, planTenantSweeps, scopeKey, type DriftGrant, type LiveGrantTarget, type Scope, type TenantScope } from "./drift-plan.js";
+import { ownCredentialsRefusal } from "./provision.js";
 
 /** Drift's share of an instance's calls: half of AWS's limit, less one for safety. */
 const DRIFT_CALLS_PER_SECOND = IDENTITY_CENTER_TPS / 2 - 1;
 /** Of a cycle's budget, at most this much goes to the live grants, so the full pass always moves. */
 const LIVE_SHARE = 0.7;
 
-export interface InstanceScope {
-  target: AwsTarget;
-  /** Installations whose grants or config use this instance. */
-  tenants: { tenant: string; repo: string }[];
-  /** Permission set names and ARNs jitsudo manages here. */
-  managedNames: Set<string>;
-  managedArns: Set<string>;
-  remove: boolean;
-  includeGroups: boolean;
-}
-
 export interface SweepReport {
   instanceArn: string;
+  repositoryId: string;
   ran: boolean;
   scopesChecked: number;
   calls: number;
@@ -57,7 +59,21 @@ export interface SweepReport {
   removed: number;
   resumed: number;
   completedRotation: boolean;
+  /** Permission sets this tenant lists that another tenant already manages on the instance. */
+  refusedClaims: { declaredAs: string; owner: string }[];
+  /** Listed permission sets the instance does not have (as seen through the tenant's role). */
+  unknownSets: string[];
   error?: string;
+}
+
+/** The sweep cannot run for a reason that is not AWS's: said in the report and the sweep record. */
+class SweepRefused extends Error {}
+
+interface Claim {
+  instance_arn: string;
+  permission_set_arn: string;
+  repository_id: string;
+  declared_as: string;
 }
 
 export class DriftReconcileWorker {
@@ -95,31 +111,38 @@ export class DriftReconcileWorker {
     await this.running;
   }
 
-  /** One cycle: every known instance, each swept only if no other replica is sweeping it. */
+  /** One cycle: every tenant on every instance, each swept only if no other replica is sweeping it. */
   async runOnce(): Promise<SweepReport[]> {
+    const { ctx } = this;
+    const { scopes, unreachable } = await tenantsToSweep(ctx);
+    for (const { repositoryId, problem } of unreachable) ctx.log.warn({ repositoryId, problem }, "drift: a tenant's config names no reachable instance");
+    await releaseClaims(ctx, scopes);
     const reports: SweepReport[] = [];
-    for (const scope of await instancesToSweep(this.ctx)) {
-      const outcome = await runIfUnlocked(this.ctx.db, "jitsudo:drift", scope.target.instanceArn, () => this.sweep(scope));
-      const report = outcome.ran ? outcome.result : { ...emptyReport(scope.target.instanceArn), ran: false };
-      this.ctx.metrics.driftSweeps.inc({ outcome: !report.ran ? "skipped" : report.error ? "failed" : "completed" });
+    for (const scope of scopes) {
+      if (this.stopped) break;
+      const key = `${scope.target.instanceArn}|${scope.repositoryId}`;
+      const outcome = await runIfUnlocked(ctx.db, "jitsudo:drift", key, () => this.sweep(scope));
+      const report = outcome.ran ? outcome.result : { ...emptyReport(scope), ran: false };
+      ctx.metrics.driftSweeps.inc({ outcome: !report.ran ? "skipped" : report.error ? "failed" : "completed" });
       reports.push(report);
     }
     return reports;
   }
 
-  private async sweep(scope: InstanceScope): Promise<SweepReport> {
+  private async sweep(scope: TenantScope): Promise<SweepReport> {
     const { ctx } = this;
     const instanceArn = scope.target.instanceArn;
-    const report: SweepReport = emptyReport(instanceArn);
-    const [sweep] = await ctx.db("drift_sweeps").insert({ instance_arn: instanceArn, worker: ctx.workerId, started_at: ctx.now() }).returning("id");
-    const budget = Math.max(1, Math.floor((this.intervalMs / 1000) * DRIFT_CALLS_PER_SECOND * 0.9));
+    const report: SweepReport = emptyReport(scope);
+    const [sweep] = await ctx.db("drift_sweeps").insert({ instance_arn: instanceArn, repository_id: scope.repositoryId, worker: ctx.workerId, started_at: ctx.now() }).returning("id");
+    const budget = Math.max(1, Math.floor(((this.intervalMs / 1000) * DRIFT_CALLS_PER_SECOND * 0.9) / scope.sharers));
     try {
+      const refused = await ownCredentialsRefusal(ctx, { repository_id: scope.repositoryId, repo: scope.repo }, scope.target);
+      if (refused) throw new SweepRefused(`the tenant config ${refused}`);
       const ic = await ctx.aws.connect(scope.target, `drift-${ctx.workerId.slice(-12)}`, "drift");
-      // Rules name permission sets by name or by ARN.
-      for (const set of await ctx.directory.permissionSets(ic)) if (scope.managedNames.has(set.name) || scope.managedNames.has(set.arn)) scope.managedArns.add(set.arn);
+      const managed = await this.claim(scope, ic, report);
       const grants = await driftGrants(ctx.db, instanceArn, ctx.now(), ctx.settings.pollTimeoutMs * 2);
-      for (const grant of grants) if (["provisioning", "active", "revoking"].includes(grant.status)) scope.managedArns.add(grant.permissionSetArn);
-      const cursor = await loadCursor(ctx.db, instanceArn);
+      const own = grants.filter((grant) => grant.repositoryId === scope.repositoryId);
+      const cursor = await loadCursor(ctx.db, scope);
 
       const look = async (target: Scope) => {
         const lookedAt = ctx.now();
@@ -127,20 +150,21 @@ export class DriftReconcileWorker {
         report.calls += 1;
         report.scopesChecked += 1;
         cursor.checked[scopeKey(target)] = lookedAt.getTime();
-        await this.act(scope, ic, target, observed, grants, lookedAt, report);
+        await this.act(scope, managed, ic, target, observed, grants, lookedAt, report);
       };
 
-      // 1. The live grants, least recently checked first.
-      const live = liveGrantScopes(grants, new Map(Object.entries(cursor.checked)));
+      // 1. This tenant's live grants, least recently checked first.
+      const live = liveGrantScopes(own, new Map(Object.entries(cursor.checked)));
       for (const target of live.slice(0, Math.ceil(budget * LIVE_SHARE))) {
         if (this.stopped) break;
         await look(target);
       }
-      if (live.length > budget * LIVE_SHARE) ctx.log.warn({ instanceArn, liveScopes: live.length, budget }, "drift cannot look at every live grant this cycle; the rest come next cycle");
+      if (live.length > budget * LIVE_SHARE) ctx.log.warn({ instanceArn, repositoryId: scope.repositoryId, liveScopes: live.length, budget }, "drift cannot look at every live grant this cycle; the rest come next cycle");
 
-      // 2. The next slice of the full pass over (account, permission set) pairs.
-      if (cursor.pairs.length === 0 || cursor.position === 0) {
-        cursor.pairs = await this.pairsOf(ic, scope.managedArns, report);
+      // 2. The next slice of the full pass over the (account, permission set) pairs this tenant manages.
+      if (cursor.pairs.length === 0 || cursor.position === 0 || !cursor.pairs.every(([, arn]) => managed.has(arn))) {
+        cursor.pairs = await this.pairsOf(ic, managed, report);
+        cursor.position = 0;
         cursor.rotationStartedAt = ctx.now();
         cursor.rotationCalls = 0;
       }
@@ -153,13 +177,13 @@ export class DriftReconcileWorker {
       }
       cursor.position = looked === slice.slice.length ? slice.next : cursor.position + looked;
       cursor.rotationCalls += report.calls;
-      report.completedRotation = slice.wrapped && slice.slice.length > 0 && looked === slice.slice.length;
+      report.completedRotation = slice.wrapped && looked === slice.slice.length;
 
-      report.resumed = await this.resumeStuck(instanceArn);
-      await saveCursor(ctx.db, instanceArn, cursor);
+      report.resumed = await this.resumeStuck(scope);
+      await saveCursor(ctx.db, scope, cursor);
     } catch (error) {
-      report.error = describeAwsError(error);
-      ctx.log.error({ err: report.error, instanceArn }, "drift sweep failed; it is tried again next cycle");
+      report.error = error instanceof SweepRefused ? error.message : describeAwsError(error);
+      ctx.log.error({ instanceArn, repositoryId: scope.repositoryId, repo: scope.repo, err: error instanceof SweepRefused ? error.message : rawAwsError(error) }, "drift sweep of a tenant failed; it is tried again next cycle");
     }
     await ctx.db("drift_sweeps").where({ id: (sweep as { id: string }).id }).update({
       finished_at: ctx.now(),
@@ -167,10 +191,59 @@ export class DriftReconcileWorker {
       scopes_checked: report.scopesChecked,
       missing: report.missing,
       unexpected: report.unexpected,
+      removed: report.removed,
       completed_rotation: report.completedRotation,
       error: report.error ?? null,
     });
     return { ...report, ran: true };
+  }
+
+  /**
+   * The permission sets this tenant manages on the instance: each one it lists that its own role
+   * can read there, and that no other tenant claimed first. Reading each through the tenant's own
+   * session (not from a cache another tenant's role filled) is the proof that the config may
+   * count for this instance at all.
+   */
+  private async claim(scope: TenantScope, ic: IdentityCenter, report: SweepReport): Promise<Set<string>> {
+    const { ctx } = this;
+    if (scope.declared.length === 0) return new Set();
+    const names = new Map((await ctx.directory.permissionSets(ic)).map((set) => [set.name, set.arn]));
+    const proven: { arn: string; declaredAs: string }[] = [];
+    for (const declaredAs of scope.declared) {
+      const arn = declaredAs.startsWith("arn:") ? declaredAs : names.get(declaredAs);
+      const seen = arn ? await ic.describePermissionSet(arn) : undefined;
+      if (arn) report.calls += 1;
+      if (seen) proven.push({ arn: seen.arn, declaredAs });
+      else report.unknownSets.push(declaredAs);
+    }
+    if (report.unknownSets.length > 0) ctx.log.warn({ instanceArn: ic.instanceArn, repositoryId: scope.repositoryId, sets: report.unknownSets }, "drift: managed permission sets the instance does not have");
+
+    const now = ctx.now();
+    const owned = await ctx.db.transaction(async (trx) => {
+      await trx.raw("select pg_advisory_xact_lock(hashtext('jitsudo:drift-claims'), hashtext(?))", [ic.instanceArn]);
+      const mine = new Set<string>();
+      for (const { arn, declaredAs } of proven) {
+        await trx("drift_claims")
+          .insert({ instance_arn: ic.instanceArn, permission_set_arn: arn, repository_id: scope.repositoryId, tenant: scope.tenant, declared_as: declaredAs, claimed_at: now, confirmed_at: now })
+          .onConflict(["instance_arn", "permission_set_arn"])
+          .ignore();
+        const holder = (await trx("drift_claims").where({ instance_arn: ic.instanceArn, permission_set_arn: arn }).first()) as Claim;
+        if (String(holder.repository_id) === scope.repositoryId) {
+          await trx("drift_claims").where({ instance_arn: ic.instanceArn, permission_set_arn: arn }).update({ confirmed_at: now, declared_as: declaredAs });
+          mine.add(arn);
+        } else {
+          report.refusedClaims.push({ declaredAs, owner: String(holder.repository_id) });
+        }
+      }
+      return mine;
+    });
+    if (report.refusedClaims.length > 0) {
+      ctx.log.warn(
+        { instanceArn: ic.instanceArn, repositoryId: scope.repositoryId, repo: scope.repo, refused: report.refusedClaims },
+        "drift: permission sets this tenant lists as managed are managed by another tenant on this instance; they are left to that tenant (the owner, or the platform team, must give them up first)",
+      );
+    }
+    return owned;
   }
 
   /** Every (account, permission set) pair where a managed set is provisioned, in a stable order. */
@@ -184,38 +257,39 @@ export class DriftReconcileWorker {
     return pairs;
   }
 
-  private async act(scope: InstanceScope, ic: IdentityCenter, target: Scope, observed: Assignment[], grants: DriftGrant[], lookedAt: Date, report: SweepReport): Promise<void> {
+  private async act(scope: TenantScope, managed: ReadonlySet<string>, ic: IdentityCenter, target: Scope, observed: Assignment[], grants: DriftGrant[], lookedAt: Date, report: SweepReport): Promise<void> {
     const { ctx } = this;
-    const findings = compare(target, observed, grants, { managed: scope.managedArns, includeGroups: scope.includeGroups, lookedAt, settleMs: ctx.settings.pollTimeoutMs * 2 });
+    // Any tenant's live grant explains an assignment; only this tenant's own grants are repaired by it.
+    const findings = compare(target, observed, grants, { managed, includeGroups: scope.includeGroups, lookedAt, settleMs: ctx.settings.pollTimeoutMs * 2 });
     for (const grant of findings.missing) {
-      if (await this.repair(grant.id)) report.missing += 1;
+      if (grant.repositoryId === scope.repositoryId && (await this.repair(grant.id))) report.missing += 1;
     }
     for (const assignment of findings.unexpected) {
       report.unexpected += 1;
       await this.unexpected(scope, ic, assignment, report);
     }
-    await resolveFindings(ctx.db, scope.target.instanceArn, target, findings.unexpected, lookedAt);
+    await resolveFindings(ctx.db, scope, target, managed, findings.unexpected, lookedAt);
   }
 
   /** Sends an active grant whose assignment is gone back to provisioning; the provisioner re-creates it. */
   private async repair(grantId: string): Promise<boolean> {
     const { ctx } = this;
     const repaired = await ctx.db.transaction(async (trx) => {
-      const grant = (await trx("grants").where({ id: grantId, status: "active" }).whereNull("lease_owner").forUpdate().first()) as GrantRow | undefined;
+      const grant = (await trx("grants").where({ id: grantId, status: "active" }).where("expires_at", ">", ctx.now()).whereNull("lease_owner").forUpdate().first()) as GrantRow | undefined;
       if (!grant) return undefined;
       await transition(trx, grant, "provisioning", { type: "drift_repaired", actor: JITSUDO, reason: "the assignment was deleted outside jitsudo; creating it again" }, { attempts: 0, next_attempt_at: null, last_error: null }, { lease_owner: null });
       await wakeWorkers(trx);
       return grant;
     });
     if (!repaired) return false;
-    ctx.log.warn({ grant: grantId, pr: repaired.pr_number, repo: repaired.repo }, "drift: an active grant's assignment was deleted outside jitsudo; re-creating it");
+    ctx.log.warn({ grant: grantId, pr: repaired.pr_number, repositoryId: repaired.repository_id }, "drift: an active grant's assignment was deleted outside jitsudo; re-creating it");
     ctx.metrics.driftFindings.inc({ kind: "missing" });
     ctx.metrics.transitions.inc({ to: "provisioning" });
     ctx.reporter.changed(repaired);
     return true;
   }
 
-  private async unexpected(scope: InstanceScope, ic: IdentityCenter, assignment: Assignment, report: SweepReport): Promise<void> {
+  private async unexpected(scope: TenantScope, ic: IdentityCenter, assignment: Assignment, report: SweepReport): Promise<void> {
     const { ctx } = this;
     const instanceArn = scope.target.instanceArn;
     const action = scope.remove ? "removed" : "flagged";
@@ -223,27 +297,24 @@ export class DriftReconcileWorker {
     const row = { instance_arn: instanceArn, account_id: assignment.accountId, permission_set_arn: assignment.permissionSetArn, principal_type: assignment.principalType, principal_id: assignment.principalId };
     // Recorded once: a finding still there next sweep is only marked as still seen.
     const inserted = await ctx.db.raw<{ rows: { fresh: boolean }[] }>(
-      `insert into drift_findings (instance_arn, account_id, permission_set_arn, principal_type, principal_id, action, first_seen_at, last_seen_at)
-       values (:instance_arn, :account_id, :permission_set_arn, :principal_type, :principal_id, :action, :now, :now)
+      `insert into drift_findings (instance_arn, account_id, permission_set_arn, principal_type, principal_id, repository_id, action, first_seen_at, last_seen_at)
+       values (:instance_arn, :account_id, :permission_set_arn, :principal_type, :principal_id, :repository_id, :action, :now, :now)
        on conflict (instance_arn, account_id, permission_set_arn, principal_type, principal_id) do update
-         set last_seen_at = :now, action = :action, resolved_at = null,
+         set last_seen_at = :now, action = :action, resolved_at = null, repository_id = :repository_id,
              first_seen_at = case when drift_findings.resolved_at is null then drift_findings.first_seen_at else :now end
        returning (xmax = 0 or first_seen_at = :now) as fresh`,
-      { ...row, action, now },
+      { ...row, repository_id: scope.repositoryId, action, now },
     );
     const fresh = inserted.rows[0]?.fresh ?? false;
     if (fresh) {
       ctx.metrics.driftFindings.inc({ kind: "unexpected" });
-      ctx.log.warn({ ...row, action }, "drift: an assignment of a managed permission set that no grant explains");
-      const owner = scope.tenants[0];
-      if (owner) {
-        await appendEvent(ctx.db, { tenant: owner.tenant, repo: owner.repo, pr_number: null, grant_id: null }, {
-          type: "drift_unexpected",
-          actor: JITSUDO,
-          reason: `${assignment.principalType.toLowerCase()} ${assignment.principalId} holds ${assignment.permissionSetArn} in ${assignment.accountId} and no grant explains it; ${scope.remove ? "removing it" : "flagged (drift.unexpected: flag)"}`,
-          details: { ...row, action },
-        });
-      }
+      ctx.log.warn({ ...row, repositoryId: scope.repositoryId, action }, "drift: an assignment of a managed permission set that no grant explains");
+      await appendEvent(ctx.db, { tenant: scope.tenant, repository_id: scope.repositoryId, repo: scope.repo, pr_number: null, grant_id: null }, {
+        type: "drift_unexpected",
+        actor: JITSUDO,
+        reason: `${assignment.principalType.toLowerCase()} ${assignment.principalId} holds ${assignment.permissionSetArn} in ${assignment.accountId} and no grant explains it; ${scope.remove ? "removing it" : "flagged (drift.unexpected: flag)"}`,
+        details: { ...row, action },
+      });
     }
     if (!scope.remove) return;
     // A grant may have claimed this very assignment since the list was taken: then it is explained.
@@ -258,16 +329,16 @@ export class DriftReconcileWorker {
       report.removed += 1;
       if (fresh) ctx.metrics.driftFindings.inc({ kind: "removed" });
     } catch (error) {
-      ctx.log.error({ ...row, err: describeAwsError(error) }, "drift: could not remove an unexpected assignment; trying again next sweep");
+      ctx.log.error({ ...row, err: rawAwsError(error) }, "drift: could not remove an unexpected assignment; trying again next sweep");
     }
   }
 
-  /** Grants a live worker has held past twice the poll timeout: free them so a worker resumes them. */
-  private async resumeStuck(instanceArn: string): Promise<number> {
+  /** This tenant's grants a live worker has held past twice the poll timeout: free them so a worker resumes them. */
+  private async resumeStuck(scope: TenantScope): Promise<number> {
     const { ctx } = this;
     const before = new Date(ctx.now().getTime() - ctx.settings.pollTimeoutMs * 2);
     const stuck = (await ctx.db("grants")
-      .where({ instance_arn: instanceArn })
+      .where({ instance_arn: scope.target.instanceArn, repository_id: scope.repositoryId })
       .whereIn("status", ["provisioning", "revoking"])
       .whereNotNull("lease_owner")
       .where("updated_at", "<", before)) as GrantRow[];
@@ -283,55 +354,49 @@ export class DriftReconcileWorker {
   }
 }
 
-function emptyReport(instanceArn: string): SweepReport {
-  return { instanceArn, ran: true, scopesChecked: 0, calls: 0, missing: 0, unexpected: 0, removed: 0, resumed: 0, completedRotation: false };
-}
-
-/** The instances to sweep, with how to reach each, which tenants use it, and what they ask of drift. */
-export async function instancesToSweep(ctx: Pick<JobContext, "db" | "defaults">): Promise<InstanceScope[]> {
-  const snapshots = await tenantSnapshots(ctx.db);
-  const recent = (await ctx.db.raw<{ rows: (GrantRow & { tenant: string })[] }>(
-    `select distinct on (instance_arn) instance_arn, aws_region, aws_role_arn, identity_store_id, tenant, repository_id, repo
-     from grants where instance_arn is not null order by instance_arn, created_at desc`,
-  )).rows;
-  const scopes = new Map<string, InstanceScope & { configs: TenantSnapshot[] }>();
-  const add = (recorded: Parameters<typeof resolveTarget>[0], tenant?: { tenant: string; repo: string }) => {
-    const target = resolveTarget(recorded, ctx.defaults);
-    if (!target.ok) return undefined;
-    let scope = scopes.get(target.target.instanceArn);
-    if (!scope) {
-      scope = { target: target.target, tenants: [], managedNames: new Set(), managedArns: new Set(), remove: false, includeGroups: false, configs: [] };
-      scopes.set(target.target.instanceArn, scope);
-    }
-    if (tenant && !scope.tenants.some((known) => known.tenant === tenant.tenant && known.repo === tenant.repo)) scope.tenants.push(tenant);
-    return scope;
+function emptyReport(scope: TenantScope): SweepReport {
+  return {
+    instanceArn: scope.target.instanceArn,
+    repositoryId: scope.repositoryId,
+    ran: true,
+    scopesChecked: 0,
+    calls: 0,
+    missing: 0,
+    unexpected: 0,
+    removed: 0,
+    resumed: 0,
+    completedRotation: false,
+    refusedClaims: [],
+    unknownSets: [],
   };
-  for (const snapshot of snapshots) {
-    const aws = snapshot.config?.aws ?? {};
-    const scope = add(
-      { tenant: snapshot.tenant, repository_id: snapshot.repositoryId, instance_arn: aws.instanceArn ?? null, aws_region: aws.region ?? null, identity_store_id: aws.identityStoreId ?? null, aws_role_arn: aws.roleArn ?? null },
-      snapshot,
-    );
-    if (!scope) continue;
-    scope.configs.push(snapshot);
-    for (const rule of snapshot.config?.rules ?? []) for (const name of rule.permissionSets) if (name !== "*") scope.managedNames.add(name);
-  }
-  for (const row of recent) add(row, { tenant: String(row.tenant), repo: row.repo });
-  // The deployment's own instance is swept even before any tenant used it (unexpected assignments are still drift).
-  if (ctx.defaults.instanceArn) add({ tenant: "", repository_id: null, instance_arn: null, aws_region: null, identity_store_id: null, aws_role_arn: null });
-  return [...scopes.values()].map(({ configs, ...scope }) => {
-    // Fail closed: remove (or touch groups) only when every tenant here asks for it, in a config that parses.
-    const configOf = (tenant: { tenant: string; repo: string }) => configs.find((config) => config.tenant === tenant.tenant && config.repo === tenant.repo)?.config;
-    const all = (wanted: (config: NonNullable<ReturnType<typeof configOf>>) => boolean) =>
-      scope.tenants.length > 0 && scope.tenants.every((tenant) => {
-        const config = configOf(tenant);
-        return config !== undefined && wanted(config);
-      });
-    return { ...scope, remove: all((config) => config.drift.unexpected === "remove"), includeGroups: all((config) => config.drift.includeGroups) };
-  });
 }
 
-/** Grants of an instance that need, may have, or only just lost their assignment. */
+/** Each tenant's sweep: its config as last merged, or (for an instance its config left) its live grants. */
+export async function tenantsToSweep(ctx: Pick<JobContext, "db" | "defaults">): Promise<ReturnType<typeof planTenantSweeps>> {
+  const snapshots = await tenantSnapshots(ctx.db);
+  const { rows } = await ctx.db.raw<{ rows: LiveGrantTarget[] }>(
+    `select distinct on (repository_id, instance_arn) tenant::text as tenant, repository_id::text as repository_id, repo, instance_arn, aws_region, aws_role_arn, identity_store_id
+     from grants
+     where repository_id is not null and instance_arn is not null and status in ('provisioning', 'active', 'revoking')
+     order by repository_id, instance_arn, created_at desc`,
+  );
+  return planTenantSweeps(snapshots, rows, ctx.defaults);
+}
+
+/** Claims whose owner no longer lists the set end, and so do the findings made under them. */
+async function releaseClaims(ctx: Pick<JobContext, "db" | "now" | "log">, scopes: readonly TenantScope[]): Promise<void> {
+  const claims = ((await ctx.db("drift_claims").select("instance_arn", "permission_set_arn", "repository_id", "declared_as")) as Claim[]).map((claim) => ({ ...claim, repository_id: String(claim.repository_id) }));
+  for (const claim of claimsToRelease(claims, scopes)) {
+    await ctx.db("drift_claims").where({ instance_arn: claim.instance_arn, permission_set_arn: claim.permission_set_arn, repository_id: claim.repository_id }).delete();
+    await ctx.db("drift_findings")
+      .where({ instance_arn: claim.instance_arn, permission_set_arn: claim.permission_set_arn, repository_id: claim.repository_id })
+      .whereNull("resolved_at")
+      .update({ resolved_at: ctx.now() });
+    ctx.log.info({ instanceArn: claim.instance_arn, permissionSet: claim.permission_set_arn, repositoryId: claim.repository_id }, "drift: a tenant no longer manages a permission set; another tenant may claim it");
+  }
+}
+
+/** Grants of an instance (every tenant's) that need, may have, or only just lost their assignment. */
 async function driftGrants(db: Knex, instanceArn: string, now: Date, settleMs: number): Promise<DriftGrant[]> {
   const rows = (await db("grants")
     .where({ instance_arn: instanceArn })
@@ -339,9 +404,10 @@ async function driftGrants(db: Knex, instanceArn: string, now: Date, settleMs: n
     .whereNotNull("account_id")
     .whereNotNull("permission_set_arn")
     .where((query) => query.whereIn("status", ["provisioning", "active", "revoking"]).orWhere("ended_at", ">=", new Date(now.getTime() - settleMs)))
-    .select("id", "status", "account_id", "permission_set_arn", "principal_id", "active_at", "expires_at", "ended_at", "lease_owner")) as GrantRow[];
+    .select("id", "repository_id", "status", "account_id", "permission_set_arn", "principal_id", "active_at", "expires_at", "ended_at", "lease_owner")) as GrantRow[];
   return rows.map((row) => ({
     id: row.id,
+    repositoryId: row.repository_id === null ? null : String(row.repository_id),
     status: row.status,
     accountId: row.account_id!,
     permissionSetArn: row.permission_set_arn!,
@@ -362,37 +428,38 @@ interface Cursor {
   checked: Record<string, number>;
 }
 
-async function loadCursor(db: Knex, instanceArn: string): Promise<Cursor> {
-  const row = (await db("drift_cursors").where({ instance_arn: instanceArn }).first()) as
+async function loadCursor(db: Knex, scope: TenantScope): Promise<Cursor> {
+  const row = (await db("drift_cursors").where({ instance_arn: scope.target.instanceArn, repository_id: scope.repositoryId }).first()) as
     | { pairs: { pairs: [string, string][]; checked: Record<string, number> }; position: number; rotation_started_at: Date; rotation_calls: number }
     | undefined;
   if (!row) return { pairs: [], position: 0, rotationStartedAt: new Date(0), rotationCalls: 0, checked: {} };
   return { pairs: row.pairs.pairs, checked: row.pairs.checked, position: row.position, rotationStartedAt: row.rotation_started_at, rotationCalls: row.rotation_calls };
 }
 
-async function saveCursor(db: Knex, instanceArn: string, cursor: Cursor): Promise<void> {
+async function saveCursor(db: Knex, scope: TenantScope, cursor: Cursor): Promise<void> {
   await db("drift_cursors")
     .insert({
-      instance_arn: instanceArn,
+      instance_arn: scope.target.instanceArn,
+      repository_id: scope.repositoryId,
       pairs: JSON.stringify({ pairs: cursor.pairs, checked: cursor.checked }),
       position: cursor.position,
       rotation_started_at: cursor.rotationStartedAt,
       rotation_calls: cursor.rotationCalls,
     })
-    .onConflict("instance_arn")
+    .onConflict(["instance_arn", "repository_id"])
     .merge();
 }
 
-/** Findings in a scope that a sweep no longer sees are resolved. */
-async function resolveFindings(db: Knex, instanceArn: string, scope: Scope, stillThere: readonly Assignment[], at: Date): Promise<void> {
-  const open = db("drift_findings").where({ instance_arn: instanceArn }).whereNull("resolved_at");
-  if (scope.kind === "principal") open.where({ principal_id: scope.principalId });
-  else open.where({ account_id: scope.accountId, permission_set_arn: scope.permissionSetArn });
+/** This tenant's findings in a scope that a sweep no longer sees are resolved. */
+async function resolveFindings(db: Knex, scope: TenantScope, looked: Scope, managed: ReadonlySet<string>, stillThere: readonly Assignment[], at: Date): Promise<void> {
+  const open = db("drift_findings").where({ instance_arn: scope.target.instanceArn, repository_id: scope.repositoryId }).whereNull("resolved_at");
+  if (looked.kind === "principal") open.where({ principal_id: looked.principalId }).whereIn("permission_set_arn", [...managed]);
+  else open.where({ account_id: looked.accountId, permission_set_arn: looked.permissionSetArn });
   const keep = new Set(stillThere.map((a) => `${a.accountId}|${a.permissionSetArn}|${a.principalType}|${a.principalId}`));
   for (const finding of (await open) as { account_id: string; permission_set_arn: string; principal_type: string; principal_id: string }[]) {
     if (keep.has(`${finding.account_id}|${finding.permission_set_arn}|${finding.principal_type}|${finding.principal_id}`)) continue;
     await db("drift_findings")
-      .where({ instance_arn: instanceArn, account_id: finding.account_id, permission_set_arn: finding.permission_set_arn, principal_type: finding.principal_type, principal_id: finding.principal_id })
+      .where({ instance_arn: scope.target.instanceArn, account_id: finding.account_id, permission_set_arn: finding.permission_set_arn, principal_type: finding.principal_type, principal_id: finding.principal_id })
       .update({ resolved_at: at });
   }
 }

@@ -27,6 +27,7 @@ import {
   endedChanges,
   intendCreate,
   release,
+  tenantKey,
   type CreateIntent,
   updateHeld,
   type AssignmentRef,
@@ -76,18 +77,16 @@ export class ProvisionGrantWorker {
     let grant = claimed;
     const target = resolveTarget(grant, ctx.defaults);
 
+    // Expiry is checked at every step, whatever the status: a grant sent back to provisioning by
+    // drift repair, or resumed after a crash, must not be created again after its window.
+    if (grant.expires_at <= ctx.now()) return this.windowEnded(grant);
     if (grant.status === "approved") {
-      if (grant.expires_at <= ctx.now()) {
-        await this.move(grant, "expired", { type: "expired", reason: "its access window ended before it could be provisioned" }, endedChanges(ctx.db));
-        return;
-      }
       const changes = target.ok ? { instance_arn: target.target.instanceArn, aws_region: target.target.region, attempts: 0 } : {};
       grant = await this.move(grant, "provisioning", { type: "provisioning", reason: "its start time has come" }, changes);
     }
     if (!target.ok) return this.giveUp(grant, target.problem);
-    if (!target.target.roleArn && !(await new AccessRepositories(ctx.accessRepositories, ctx.db).ownCredentialsServe({ id: grant.repository_id, fullName: grant.repo }))) {
-      return this.giveUp(grant, "the tenant config names no aws.role_arn, and jitsudo's own AWS credentials serve only the repositories listed in JITSUDO_ACCESS_REPOSITORIES");
-    }
+    const refused = await ownCredentialsRefusal(ctx, grant, target.target);
+    if (refused) return this.giveUp(grant, refused);
 
     const ic = await this.connect(grant, target.target);
     const resolved = await this.resolve(grant, ic);
@@ -98,6 +97,12 @@ export class ProvisionGrantWorker {
       return this.await(resolved, ic, resolved.aws_request_id, resolved.operation_started_at?.getTime() ?? ctx.now().getTime());
     }
     if (resolved.operation !== "create") await this.reserveSlot(resolved);
+    if (resolved.expires_at <= ctx.now()) {
+      // The window ended while names were resolved or a slot was awaited: nothing is sent.
+      await updateHeld(ctx.db, resolved, ctx.workerId, { operation: null, operation_started_at: null });
+      this.slotFreed(resolved.instance_arn);
+      return this.windowEnded(resolved);
+    }
 
     let requestId: string;
     try {
@@ -161,7 +166,7 @@ export class ProvisionGrantWorker {
     for (;;) {
       const last: { intent?: CreateIntent } = {};
       const answer = await this.slots.take(
-        grant.instance_arn,
+        { instanceArn: grant.instance_arn, tenant: tenantKey(grant) },
         async () => {
           const intent = await intendCreate(this.ctx.db, grant, this.ctx.workerId, this.ctx.now(), this.ctx.settings.maxCreatesInFlight);
           last.intent = intent;
@@ -216,6 +221,16 @@ export class ProvisionGrantWorker {
     await this.move(grant, "failed", { type: "failed", actor: AWS, reason: `Identity Center could not create the assignment: ${status.failureReason ?? "no reason given"}`, details: { request_id: requestId } }, { ...cleared, ...endedChanges(ctx.db), last_error: status.failureReason ?? "FAILED" });
   }
 
+  /** A grant whose window ended before it was active: never created now; anything an earlier create left is removed. */
+  private async windowEnded(grant: GrantRow): Promise<void> {
+    const reason = "its access window ended before it could be provisioned";
+    if (grant.status === "approved") {
+      await this.move(grant, "expired", { type: "expired", reason }, endedChanges(this.ctx.db));
+      return;
+    }
+    await this.giveUp(grant, reason);
+  }
+
   /**
    * Gives up on provisioning a grant. If a create was ever about to be sent (this attempt or an
    * earlier one whose answer may have been lost), the assignment may exist: the grant goes to
@@ -264,6 +279,14 @@ export class ProvisionGrantWorker {
     ctx.log.warn({ grant: grant.id, err: reason, attempt: current.attempts + 1, retryInMs: delay }, "provisioning step failed; retrying");
     await release(ctx.db, grant.id, ctx.workerId, { attempts: current.attempts + 1, next_attempt_at: new Date(ctx.now().getTime() + delay), last_error: reason });
   }
+}
+
+/** jitsudo's own AWS identity acts only for listed repositories, on the deployment's own instance. */
+export async function ownCredentialsRefusal(ctx: Pick<JobContext, "accessRepositories" | "db" | "defaults">, grant: Pick<GrantRow, "repository_id" | "repo">, target: AwsTarget): Promise<string | undefined> {
+  if (target.roleArn) return undefined;
+  // The worker always knows its instance: a target without one fell back to it.
+  const refusal = await new AccessRepositories(ctx.accessRepositories, ctx.db, ctx.defaults.instanceArn ?? "").ownCredentialsRefusal({ id: grant.repository_id, fullName: grant.repo }, target.instanceArn);
+  return refusal ? `the tenant config ${refusal}; set aws.role_arn` : undefined;
 }
 
 function assignmentOf(grant: Resolved): Assignment {

@@ -142,6 +142,14 @@ function describe(error: ErrorObject, path: PathSegment[], source: YamlSource, m
       const limit = (error.params as { limit: number }).limit;
       return { path, part: "value", message: `"${name}" lists more than ${limit} entries` };
     }
+    case "uniqueItems": {
+      const { i, j } = error.params as { i: number; j: number };
+      const later = Math.max(i, j);
+      return { path: [...path, later], part: "value", message: `"${name}" lists ${quote(valueAt(source.value, [...path, later]))} twice; remove one` };
+    }
+    case "not":
+      // The only "not" in the schemas: drift manages named permission sets, never "any".
+      return { path, part: "value", message: `"${name}" cannot be "*": list each permission set drift should manage by name or ARN` };
     case "propertyNames": {
       const key = String((error.params as { propertyName: string }).propertyName);
       return { path: [...path, key], part: "key", message: `${quote(key)} in "${name}" is not a GitHub login` };

@@ -54,6 +54,8 @@ rules:
     accounts: ["*"]
     min_duration: 10s
     max_duration: 8h
+drift:
+  managed_permission_sets: [ReadOnlyAccess]
 `;
 const REQUEST = `account: "${ACCOUNT}"
 permission_set: ReadOnlyAccess
@@ -102,7 +104,7 @@ async function main(): Promise<void> {
   const access = { accessRepositories: config.accessRepositories ?? [] };
   const metrics = new Metrics();
   registerDatabaseGauges(metrics, database.db);
-  const server = await startServer({ config, log, app: createApp({ db: database.db, metrics, ...access }), api: { db: database.db, metrics } });
+  const server = await startServer({ config, log, app: createApp({ db: database.db, metrics, ...access, instanceArn: INSTANCE_ARN }), api: { db: database.db, metrics } });
   const connections = new AwsConnections({ limiter: new SharedRateLimiter(database.db), endpoint: identityCenter.url, credentials: { accessKeyId: "AKIDDEMO", secretAccessKey: "demo" }, metrics });
   const reporter = new PullRequestReporter({ db: database.db, gatewayFor: installationGateways(appClient(config, log)!), log, coalesceMs: 50 });
   const worker = await GrantWorker.start({ db: database.db, log, aws: connections, defaults: config.aws, ...access, reporter, metrics, settings: { initialPollMs: 2000 } });

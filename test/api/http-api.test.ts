@@ -29,6 +29,20 @@ describe("the HTTP API", () => {
     return { status: response.status, type: response.headers.get("content-type"), body: response.headers.get("content-type")?.startsWith("application/json") ? JSON.parse(text) : text };
   };
 
+  it("turns a flood of unauthenticated /readyz and /metrics requests into a handful of queries", async () => {
+    let queries = 0;
+    const count = () => (queries += 1);
+    db.on("query", count);
+    try {
+      const replies = await Promise.all(Array.from({ length: 100 }, (_, index) => get(index % 2 ? "/readyz" : "/metrics", null)));
+      expect(replies.every((reply) => reply.status === 200)).toBe(true);
+    } finally {
+      db.off("query", count);
+    }
+    // One readiness check (its migration lookups) and one read per database gauge.
+    expect(queries).toBeLessThanOrEqual(6);
+  });
+
   it("answers health and readiness", async () => {
     expect(await get("/healthz", null)).toMatchObject({ status: 200, body: { status: "ok" } });
     expect(await get("/readyz", null)).toMatchObject({ status: 200, body: { status: "ready" } });

@@ -40,6 +40,21 @@ describe("the shared rate limiter", () => {
     expect(order.slice(3)).toEqual(["poll", "poll"]);
   });
 
+  it("lets the tenants of one instance take turns: a tenant's storm of calls delays another's by one call, not by the storm", async () => {
+    const { db } = await freshDatabase();
+    const limiter = new SharedRateLimiter(db, { ratePerSecond: 50, burst: 1 });
+    await limiter.acquire(INSTANCE, "provision", "700001");
+    const order: string[] = [];
+    const storm = Array.from({ length: 30 }, (_, index) => limiter.acquire(INSTANCE, "provision", "700002").then(() => order.push(`storm-${index}`)));
+    const quiet = [0, 1].map((index) => limiter.acquire(INSTANCE, "provision", "700001").then(() => order.push(`quiet-${index}`)));
+    await Promise.all([...storm, ...quiet]);
+    // First come first served would put both quiet calls after all thirty.
+    expect(order.indexOf("quiet-0")).toBeLessThanOrEqual(1);
+    expect(order.indexOf("quiet-1")).toBeLessThanOrEqual(3);
+    // Each tenant's own calls keep their order.
+    expect(order.filter((name) => name.startsWith("storm")).map((name) => Number(name.split("-")[1]))).toEqual(Array.from({ length: 30 }, (_, index) => index));
+  });
+
   it("fails calls still waiting when it is closed", async () => {
     const { db } = await freshDatabase();
     const limiter = new SharedRateLimiter(db, { ratePerSecond: 1, burst: 1 });

@@ -29,7 +29,7 @@ describe("tenant config", () => {
       [1, 18, ["AdministratorAccess"], ["123456789012"], 2 * 3_600_000, 60_000, 2, true],
       [2, 23, ["PowerUserAccess"], ["staging"], 4 * 3_600_000, 30 * 60_000, 1, false],
     ]);
-    expect(config.drift).toEqual({ unexpected: "flag", includeGroups: false });
+    expect(config.drift).toEqual({ managedPermissionSets: ["ReadOnlyAccess", "AdministratorAccess"], unexpected: "flag", includeGroups: false });
   });
 
   it("maps GitHub logins case-insensitively, and unmapped logins to themselves", () => {

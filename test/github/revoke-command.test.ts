@@ -14,6 +14,9 @@ describe("parseCommand", () => {
     ["/jitsudo extend 2h", { kind: "unknown", text: "/jitsudo extend 2h" }],
     ["please /jitsudo revoke", { kind: "none" }],
     ["/jitsudoo revoke", { kind: "none" }],
+    ["/Jitsudo revoke", { kind: "revoke" }],
+    ["/JITSUDO REVOKE", { kind: "revoke" }],
+    ["/jitsudo Revoke", { kind: "revoke" }],
   ])("%j", (body, command) => {
     expect(parseCommand(body)).toEqual(command);
   });
@@ -47,7 +50,7 @@ describe("/jitsudo revoke", () => {
   it("lets the requester end a grant that has not started: revoked at once", async () => {
     const id = await comment("alice", "/jitsudo revoke");
     expect(await statuses()).toEqual(["revoked"]);
-    expect(reactions(id)).toEqual(["+1"]);
+    expect(reactions(id)).toEqual(["eyes", "+1"]);
     const sticky = botComments();
     expect(sticky).toHaveLength(1);
     expect(sticky[0]!.body).toContain("### jitsudo: access revoked early");
@@ -60,7 +63,7 @@ describe("/jitsudo revoke", () => {
     await db("grants").update({ status: "active" });
     const id = await comment("bob", "/jitsudo revoke");
     expect(await statuses()).toEqual(["revoking"]);
-    expect(reactions(id)).toEqual(["+1"]);
+    expect(reactions(id)).toEqual(["eyes", "+1"]);
   });
 
   it("counts a code-owner team only through an active membership", async () => {
@@ -70,7 +73,7 @@ describe("/jitsudo revoke", () => {
     expect(await statuses()).toEqual(["approved"]);
     const erin = await comment("erin", "/jitsudo revoke");
     expect(await statuses()).toEqual(["revoked"]);
-    expect([reactions(dave), reactions(erin)]).toEqual([["-1"], ["+1"]]);
+    expect([reactions(dave), reactions(erin)]).toEqual([["eyes", "-1"], ["eyes", "+1"]]);
   });
 
   it("refuses anyone else, and ignores bots and unknown commands", async () => {
@@ -79,11 +82,29 @@ describe("/jitsudo revoke", () => {
     const bot = await comment(BOT_LOGIN, "/jitsudo revoke");
     const alice = await comment("alice", "/jitsudo extend 8h");
     expect(await statuses()).toEqual(["approved"]);
-    expect([reactions(mallory), reactions(bot), reactions(alice)]).toEqual([["-1"], undefined, ["confused"]]);
+    expect([reactions(mallory), reactions(bot), reactions(alice)]).toEqual([["eyes", "-1"], undefined, ["eyes", "confused"]]);
     expect(await db("grant_events").where({ type: "revoke_requested" })).toEqual([]);
     // The unknown command gets a short answer; the refused and the bot's get none.
     expect(botComments().filter((reply) => reply.id !== bot).slice(1).map((reply) => reply.body)).toEqual([
       "@alice jitsudo does not know `/jitsudo extend 8h`. Commands: `/jitsudo revoke` ends this pull request's access early (the requester or a code owner of the request file).",
     ]);
+  });
+
+  it("takes a command however it is capitalised: /Jitsudo revoke ends the grant", async () => {
+    const id = await comment("alice", "/Jitsudo Revoke");
+    expect(await statuses()).toEqual(["revoked"]);
+    expect(reactions(id)).toEqual(["eyes", "+1"]);
+  });
+
+  it("answers unknown commands with a reaction every time but a help reply at most once an hour per pull request", async () => {
+    const ids: number[] = [];
+    for (let index = 0; index < 5; index++) ids.push(await comment(index % 2 ? "mallory" : "alice", `/jitsudo please ${index}`));
+    expect(ids.map(reactions)).toEqual(ids.map(() => ["eyes", "confused"]));
+    const replies = () => botComments().filter((reply) => reply.body.includes("jitsudo does not know"));
+    expect(replies()).toHaveLength(1);
+    // An hour later the next unknown command is answered again.
+    await db("command_replies").update({ replied_at: new Date(Date.parse("2026-11-25T12:00:00Z") - 61 * 60_000) });
+    await comment("alice", "/jitsudo help");
+    expect(replies()).toHaveLength(2);
   });
 });

@@ -42,17 +42,17 @@ describe("recordMerge", () => {
     const again = await Promise.all([recordMerge(db, merge()), recordMerge(db, merge())]);
     expect([first.recorded, first.grantIds.length]).toEqual([true, 1]);
     expect(again.map((outcome) => outcome.recorded)).toEqual([false, false]);
-    const grants = await grantsOfPullRequest(db, 1, "acme/access", 7);
+    const grants = await grantsOfPullRequest(db, 424242, 7);
     expect(grants.map((row) => [row.status, row.approvers, row.duration_seconds])).toEqual([["approved", ["bob"], 7200]]);
-    const events = await eventsOfPullRequest(db, 1, "acme/access", 7);
+    const events = await eventsOfPullRequest(db, 424242, 7);
     expect(events.map((event) => [event.type, event.to_status, event.reason])).toEqual([["approved", "approved", "approved by @bob"]]);
   });
 
   it("records a refusal as an event with every reason and no grant", async () => {
     const { db } = await freshDatabase();
     await recordMerge(db, merge({ verdict: "rejected", reasons: ["@bob approved 1a2b3c4, not the merged head 4d5e6f7", "needs 1 code-owner approval, has 0"], grants: [] }));
-    expect(await grantsOfPullRequest(db, 1, "acme/access", 7)).toEqual([]);
-    const [event] = await eventsOfPullRequest(db, 1, "acme/access", 7);
+    expect(await grantsOfPullRequest(db, 424242, 7)).toEqual([]);
+    const [event] = await eventsOfPullRequest(db, 424242, 7);
     expect([event.type, event.grant_id, event.reason, event.details.reasons]).toEqual([
       "rejected",
       null,
@@ -67,7 +67,7 @@ describe("recordMerge", () => {
     await db("grants").where({ id: original.grantIds[0] }).update({ status: "active" });
     const edit = await recordMerge(db, merge({ prNumber: 8, mergeCommitSha: "n".repeat(40), grants: [grant({ blobSha: "b".repeat(40), expiresAt: new Date("2026-11-25T16:00:00Z") })] }));
     expect(edit.endedGrantIds).toEqual(original.grantIds);
-    const [old] = await grantsOfPullRequest(db, 1, "acme/access", 7);
+    const [old] = await grantsOfPullRequest(db, 424242, 7);
     expect([old!.status, old!.superseded_by]).toEqual(["revoking", edit.grantIds[0]]);
   });
 
@@ -76,7 +76,7 @@ describe("recordMerge", () => {
     await recordMerge(db, merge());
     const deletion = await recordMerge(db, merge({ prNumber: 9, mergeCommitSha: "d".repeat(40), grants: [], revokedPaths: ["access-requests/alice.yaml"] }));
     expect(deletion.endedGrantIds).toHaveLength(1);
-    const [row] = await grantsOfPullRequest(db, 1, "acme/access", 7);
+    const [row] = await grantsOfPullRequest(db, 424242, 7);
     expect(row!.status).toBe("revoked");
     const events = await db("grant_events").where({ grant_id: row!.id }).orderBy("id");
     expect(events.map((event) => [event.type, event.from_status, event.to_status, event.reason])).toEqual([
@@ -90,7 +90,7 @@ describe("transition", () => {
   it("refuses a move the state machine forbids, and one another worker already made", async () => {
     const { db } = await freshDatabase();
     const { grantIds } = await recordMerge(db, merge());
-    const [row] = await grantsOfPullRequest(db, 1, "acme/access", 7);
+    const [row] = await grantsOfPullRequest(db, 424242, 7);
     await expect(db.transaction((trx) => transition(trx, row!, "active", { type: "active", actor: "jitsudo", reason: "x" }))).rejects.toThrow(
       "a grant cannot go from approved to active",
     );

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { compare, liveGrantScopes, nextSlice, type DriftGrant } from "../../src/jobs/drift-plan.js";
+import { parseTenantConfig } from "../../src/config/tenant.js";
+import type { TenantSnapshot } from "../../src/config/tenant-snapshots.js";
+import { claimsToRelease, compare, liveGrantScopes, nextSlice, planTenantSweeps, type DriftGrant } from "../../src/jobs/drift-plan.js";
 
 const READ = "arn:aws:sso:::permissionSet/ssoins-1/ps-read";
 const ADMIN = "arn:aws:sso:::permissionSet/ssoins-1/ps-admin";
@@ -8,6 +10,7 @@ const T = new Date("2026-11-25T12:00:00Z");
 
 const grant = (id: string, overrides: Partial<DriftGrant> = {}): DriftGrant => ({
   id,
+  repositoryId: "700001",
   status: "active",
   accountId: "111111111111",
   permissionSetArn: READ,
@@ -83,5 +86,63 @@ describe("nextSlice", () => {
     expect(nextSlice(items, 4, 2)).toEqual({ slice: [5], next: 0, wrapped: true });
     expect(nextSlice(items, 9, 2)).toEqual({ slice: [1, 2], next: 2, wrapped: false });
     expect(nextSlice([], 0, 2)).toEqual({ slice: [], next: 0, wrapped: true });
+  });
+});
+
+describe("planning each tenant's sweep", () => {
+  const INSTANCE = "arn:aws:sso:::instance/ssoins-1111111111111111";
+  const OTHER = "arn:aws:sso:::instance/ssoins-2222222222222222";
+  const defaults = { region: "us-east-1", instanceArn: INSTANCE };
+  const snapshot = (repositoryId: string, yaml: string): TenantSnapshot => {
+    const parsed = parseTenantConfig(new TextEncoder().encode(yaml));
+    return { tenant: "7001", repositoryId, repo: `acme/${repositoryId}`, commitSha: "c".repeat(40), ...(parsed.ok ? { config: parsed.config } : {}) };
+  };
+  const RULES = 'rules:\n  - permission_sets: ["*"]\n    accounts: ["*"]\n    max_duration: 8h\n';
+
+  it("gives each tenant its own role, mode and declared sets, and splits the instance between them", () => {
+    const { scopes } = planTenantSweeps(
+      [
+        snapshot("1", `aws:\n  role_arn: arn:aws:iam::111111111111:role/one\n${RULES}drift:\n  managed_permission_sets: [BreakGlass]\n  unexpected: remove\n`),
+        snapshot("2", `aws:\n  role_arn: arn:aws:iam::222222222222:role/two\n${RULES}drift:\n  unexpected: flag\n`),
+      ],
+      [],
+      defaults,
+    );
+    expect(scopes.map((scope) => [scope.repositoryId, scope.target.roleArn, scope.declared, scope.remove, scope.sharers])).toEqual([
+      ["1", "arn:aws:iam::111111111111:role/one", ["BreakGlass"], true, 2],
+      ["2", "arn:aws:iam::222222222222:role/two", [], false, 2],
+    ]);
+  });
+
+  it("never infers managed sets from rules, even a \"*\" rule", () => {
+    const { scopes } = planTenantSweeps([snapshot("1", `${RULES}drift:\n  unexpected: remove\n`)], [], defaults);
+    expect(scopes[0]!.declared).toEqual([]);
+  });
+
+  it("keeps repairing live grants on an instance the config no longer names, through the role that provisioned them, managing nothing there", () => {
+    const { scopes } = planTenantSweeps(
+      [snapshot("1", `aws:\n  instance_arn: ${OTHER}\n  role_arn: arn:aws:iam::111111111111:role/new\n${RULES}drift:\n  managed_permission_sets: [BreakGlass]\n  unexpected: remove\n`)],
+      [{ tenant: "7001", repository_id: "1", repo: "acme/1", instance_arn: INSTANCE, aws_region: "us-east-1", aws_role_arn: "arn:aws:iam::111111111111:role/old", identity_store_id: null }],
+      defaults,
+    );
+    expect(scopes.map((scope) => [scope.target.instanceArn, scope.target.roleArn, scope.declared, scope.remove])).toEqual([
+      [INSTANCE, "arn:aws:iam::111111111111:role/old", [], false],
+      [OTHER, "arn:aws:iam::111111111111:role/new", ["BreakGlass"], true],
+    ]);
+  });
+
+  it("sweeps nothing for a config that does not parse", () => {
+    expect(planTenantSweeps([snapshot("1", "rules: nope\n")], [], defaults).scopes).toEqual([]);
+  });
+
+  it("releases a claim when its owner's config stops listing the set or moves to another instance, and only then", () => {
+    const { scopes } = planTenantSweeps([snapshot("1", `${RULES}drift:\n  managed_permission_sets: [BreakGlass]\n`)], [], defaults);
+    const claims = [
+      { instance_arn: INSTANCE, repository_id: "1", declared_as: "BreakGlass" },
+      { instance_arn: INSTANCE, repository_id: "1", declared_as: "Billing" },
+      { instance_arn: OTHER, repository_id: "1", declared_as: "BreakGlass" },
+      { instance_arn: INSTANCE, repository_id: "2", declared_as: "BreakGlass" },
+    ];
+    expect(claimsToRelease(claims, scopes)).toEqual(claims.slice(1));
   });
 });

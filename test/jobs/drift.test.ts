@@ -14,6 +14,7 @@ const POLICY = (unexpected: "flag" | "remove") => `rules:
     accounts: ["*"]
     max_duration: 8h
 drift:
+  managed_permission_sets: [ReadOnlyAccess, AdministratorAccess]
   unexpected: ${unexpected}
 `;
 

@@ -79,6 +79,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       metrics,
       ...(options.db ? { db: options.db } : {}),
       ...(config.accessRepositories ? { accessRepositories: config.accessRepositories } : {}),
+      ...(config.aws.instanceArn ? { instanceArn: config.aws.instanceArn } : {}),
     }),
     api: { metrics, ...(options.db ? { db: options.db } : {}), ...(options.apiToken ? { token: options.apiToken } : {}) },
     Octokit: UnthrottledOctokit,

@@ -8,6 +8,7 @@ import * as mergeScanCursors from "./0002_merge_scan_cursors.js";
 import * as provisioning from "./0003_provisioning.js";
 import * as drift from "./0004_drift.js";
 import * as accessRepositories from "./0005_access_repositories.js";
+import * as tenantIsolation from "./0006_tenant_isolation.js";
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -20,4 +21,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migrat
   ["0003_provisioning", provisioning],
   ["0004_drift", drift],
   ["0005_access_repositories", accessRepositories],
+  ["0006_tenant_isolation", tenantIsolation],
 ];
