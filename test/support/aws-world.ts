@@ -111,13 +111,13 @@ export async function startTestWorker(db: Knex, world: AwsWorld, options: TestWo
 let mergeCounter = 0;
 
 /** An approved merge of one request (the merge path itself is tested in test/github). */
-export async function approveGrant(db: Knex, world: AwsWorld, grant: Partial<NewGrant> & { prNumber?: number; policy?: string } = {}): Promise<string> {
+export async function approveGrant(db: Knex, world: AwsWorld, grant: Partial<NewGrant> & { prNumber?: number; policy?: string; repositoryId?: number } = {}): Promise<string> {
   const now = world.clock.now();
-  const { prNumber = 7, policy = PERMISSIVE_POLICY, ...fields } = grant;
+  const { prNumber = 7, policy = PERMISSIVE_POLICY, repositoryId = ACCESS_REPOSITORY_ID, ...fields } = grant;
   mergeCounter += 1;
   const outcome = await recordMerge(db, {
     tenant: 1,
-    repositoryId: ACCESS_REPOSITORY_ID,
+    repositoryId,
     repo: "acme/access",
     policy,
     prNumber,
