@@ -37,7 +37,7 @@ export async function benchDrift(): Promise<BenchResult> {
       repositoryId: 424242,
       repo: "acme/access",
       commitSha: "c".repeat(40),
-      content: `rules:\n  - permission_sets: [${setNames.join(", ")}]\n    accounts: ["*"]\n    max_duration: 8h\n`,
+      content: `rules:\n  - permission_sets: [${setNames.join(", ")}]\n    accounts: ["*"]\n    max_duration: 8h\ndrift:\n  managed_permission_sets: [${setNames.join(", ")}]\n`,
       readAt: new Date(),
     });
     world.ic.clearCalls();

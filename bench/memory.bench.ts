@@ -24,7 +24,7 @@ export async function benchWorkerMemory(): Promise<BenchResult> {
     const accounts = Array.from({ length: 100 }, (_, index) => `9${String(index).padStart(11, "0")}`);
     accounts.forEach((id, index) => world.ic.addAccount({ id, name: `memory-${index}` }));
     const users = Array.from({ length: 50 }, (_, index) => world.ic.addUser(IDENTITY_STORE_ID, { userName: `memory-${index}@example.com` }));
-    await recordTenantConfig(db, { tenant: 1, repositoryId: 424242, repo: "acme/access", commitSha: "c".repeat(40), content: 'rules:\n  - permission_sets: [ReadOnlyAccess]\n    accounts: ["*"]\n    max_duration: 8h\n', readAt: new Date() });
+    await recordTenantConfig(db, { tenant: 1, repositoryId: 424242, repo: "acme/access", commitSha: "c".repeat(40), content: 'rules:\n  - permission_sets: [ReadOnlyAccess]\n    accounts: ["*"]\n    max_duration: 8h\ndrift:\n  managed_permission_sets: [ReadOnlyAccess]\n', readAt: new Date() });
     const now = Date.now();
     for (let batch = 0; batch < STORED; batch += 1000) {
       const rows = [];

@@ -20,6 +20,7 @@ export interface StoredGrant {
 export function grantRow(grant: StoredGrant) {
   return {
     tenant: 1,
+    repository_id: 424242,
     repo: "acme/access",
     pr_number: 1 + grant.index,
     file_path: `access-requests/bench-${grant.index}.yaml`,
@@ -39,6 +40,9 @@ export function grantRow(grant: StoredGrant) {
     status: grant.status,
     starts_at: grant.startsAt,
     active_at: grant.startsAt,
+    // As every grant that became active has: judged again on canonical ids, then created.
+    policy_rechecked_at: grant.startsAt,
+    create_requested_at: grant.startsAt,
     expires_at: grant.expiresAt,
     ended_at: grant.endedAt ?? null,
     duration_seconds: Math.round((grant.expiresAt.getTime() - grant.startsAt.getTime()) / 1000),

@@ -7,11 +7,9 @@ import { capped, firstUnprintable, printable } from "../requests/printable.js";
 import { formatProblem, type Problem } from "../requests/problem.js";
 import type { PullRequestReview } from "../requests/pull-request-review.js";
 import type { CheckAnnotation, CheckRunInput } from "./gateway.js";
-import { code, text } from "./markdown.js";
+import { CHECK_OUTPUT_LIMIT, code, fitted, text } from "./markdown.js";
 
 export const CHECK_NAME = "jitsudo";
-/** GitHub rejects check run summaries and texts over 65,535 characters. */
-const OUTPUT_LIMIT = 65_000;
 /** One check run shows at most this many annotations: one API call (GitHub takes 50 per call). */
 export const MAX_ANNOTATIONS = 50;
 /** An annotation's message is plain text on GitHub; still, one line and not pages. */
@@ -83,8 +81,8 @@ function blockerAnnotation(blocker: { path?: string; message: string }): CheckAn
   return [{ path: blocker.path, start_line: 1, end_line: 1, annotation_level: "failure", title: "jitsudo", message: capped(printable(blocker.message), ANNOTATION_MESSAGE_LIMIT) }];
 }
 
-function truncate(text: string): string {
-  return text.length <= OUTPUT_LIMIT ? text : `${text.slice(0, OUTPUT_LIMIT)}\n… (truncated)`;
+function truncate(markdown: string): string {
+  return fitted(markdown, CHECK_OUTPUT_LIMIT, "… (cut at GitHub's limit for a check run; `npx jitsudo validate` lists every problem)");
 }
 
 /** The check shown when jitsudo itself failed: fail closed, and say so without leaking internals. */

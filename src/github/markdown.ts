@@ -27,14 +27,29 @@ export function code(value: string, max = MAX_CODE): string {
 /**
  * Plain text inside a table cell or list item: one line, capped, every Markdown character that
  * could start markup backslash-escaped (`:` too, which ends emoji shortcodes and `https://`
- * autolinks; `&`, which starts entities), `www.` broken so it cannot autolink, and a zero-width
+ * autolinks; `&`, which starts entities; `$`, which starts math), `www.` broken so it cannot autolink, and a zero-width
  * space after `@` so no mention notifies anyone.
  */
 export function text(value: string, max = MAX_TEXT): string {
   return capped(printable(value), max)
-    .replace(/[\\`*_{}[\]()#+!|<>~:&]/g, (char) => `\\${char}`)
+    .replace(/[\\`*_{}[\]()#+!|<>~:&$]/g, (char) => `\\${char}`)
     .replace(/www\./gi, (match) => `${match.slice(0, 3)}\\.`)
     .replace(/@/g, "@\u200b");
+}
+
+/** GitHub refuses a comment body over 65,536 characters (422), and a check run summary or text over 65,535. */
+export const COMMENT_LIMIT = 65_536;
+export const CHECK_OUTPUT_LIMIT = 65_535;
+
+/**
+ * Markdown cut to GitHub's limit at a line break (so no code span or table row is cut in half),
+ * with `note` saying so. Lengths in UTF-16 units, never fewer than GitHub's characters.
+ */
+export function fitted(markdown: string, limit: number, note: string): string {
+  if (markdown.length <= limit) return markdown;
+  const room = limit - note.length - 2;
+  const cut = markdown.lastIndexOf("\n", room);
+  return `${markdown.slice(0, cut > 0 ? cut : room)}\n\n${note}`;
 }
 
 export function table(rows: readonly (readonly [string, string])[]): string {

@@ -11,7 +11,7 @@ import { formatProblem } from "../requests/problem.js";
 import type { FileReview, PullRequestReview } from "../requests/pull-request-review.js";
 import { accessWindow } from "../requests/validate-request.js";
 import type { GitHubGateway, IssueComment } from "./gateway.js";
-import { code, shortSha, table, text, utc } from "./markdown.js";
+import { code, COMMENT_LIMIT, fitted, shortSha, table, text, utc } from "./markdown.js";
 
 export const STICKY_MARKER = "<!-- jitsudo:sticky -->";
 const MAX_CONFIG_PROBLEMS = 20;
@@ -29,7 +29,7 @@ export async function upsertStickyComment(
 ): Promise<"created" | "updated" | "unchanged" | "skipped"> {
   const [comments, botLogin] = await Promise.all([gateway.listIssueComments(issueNumber), gateway.botLogin()]);
   const existing = findStickyComment(comments, botLogin);
-  const full = `${STICKY_MARKER}\n${body}`;
+  const full = fitted(`${STICKY_MARKER}\n${body}`, COMMENT_LIMIT, "… (cut at GitHub's 65,536-character limit for a comment; the check run and `npx jitsudo validate` list every problem)");
   if (existing) {
     if (existing.body === full) return "unchanged";
     await gateway.updateIssueComment(existing.id, full);

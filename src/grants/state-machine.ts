@@ -13,7 +13,8 @@
  * `rejected` is terminal from the start: a refused merge recorded for the audit trail. Retrying a
  * failed AWS call is not a status change; it is an attempt counter on the same status. A grant
  * whose provisioning failed after the assignment may exist moves to `revoking`, so that nothing
- * granted by accident is left behind.
+ * granted by accident is left behind, and ends `failed` once AWS confirms nothing of it is left
+ * (never `revoked` or `expired`, which would tell the requester they had had access).
  */
 
 export const GRANT_STATUSES = [
@@ -33,7 +34,7 @@ const TRANSITIONS: Readonly<Record<GrantStatus, readonly GrantStatus[]>> = {
   approved: ["provisioning", "revoked", "expired"],
   provisioning: ["active", "failed", "revoking"],
   active: ["revoking", "expired", "provisioning"],
-  revoking: ["revoked", "expired"],
+  revoking: ["revoked", "expired", "failed"],
   revoked: [],
   failed: [],
   rejected: [],

@@ -68,6 +68,8 @@ export interface GrantRow {
   attempts: number;
   next_attempt_at: Date | null;
   last_error: string | null;
+  /** Why provisioning was given up: the grant ends `failed` (after a confirmed removal, if a create may have been sent). */
+  failure_reason: string | null;
   active_at: Date | null;
   ended_at: Date | null;
   created_at: Date;

@@ -174,7 +174,10 @@ export async function intendDelete(db: Knex, grant: GrantRow & AssignmentRef, wo
       .orderBy("expires_at", "desc")
       .first()) as GrantRow | undefined;
     if (covering) {
-      await transition(trx, grant, "expired", { ...event, type: "expired", reason: `${event.reason}; the assignment stays for grant ${covering.id} (PR #${covering.pr_number}) until ${covering.expires_at.toISOString()}` }, endedChanges(trx), { lease_owner: workerId });
+      const stays = `the assignment stays for grant ${covering.id} (PR #${covering.pr_number}) until ${covering.expires_at.toISOString()}`;
+      // A grant given up while provisioning never had access of its own: it ends failed, with its reason.
+      if (grant.failure_reason) await transition(trx, grant, "failed", { ...event, type: "failed", reason: `${grant.failure_reason}; ${stays}` }, { ...endedChanges(trx), last_error: grant.failure_reason }, { lease_owner: workerId });
+      else await transition(trx, grant, "expired", { ...event, type: "expired", reason: `${event.reason}; ${stays}` }, endedChanges(trx), { lease_owner: workerId });
       return { coveredBy: normalise(covering) };
     }
     if (grant.status === "active") await transition(trx, grant, "revoking", event, {}, { lease_owner: workerId });

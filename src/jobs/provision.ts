@@ -240,7 +240,7 @@ export class ProvisionGrantWorker {
     const { ctx } = this;
     ctx.log.warn({ grant: grant.id, pr: grant.pr_number, reason }, "grant failed");
     const row = (await ctx.db("grants").where({ id: grant.id }).first("create_requested_at")) as Pick<GrantRow, "create_requested_at"> | undefined;
-    const cleared = { operation: null, operation_started_at: null, aws_request_id: null, last_error: reason };
+    const cleared = { operation: null, operation_started_at: null, aws_request_id: null, last_error: reason, failure_reason: reason };
     if (row?.create_requested_at) {
       await this.move(grant, "revoking", { type: "failed", reason: `${reason}; removing anything an earlier create may have left` }, { ...cleared, lease_owner: null, attempts: 0, next_attempt_at: null });
       return;

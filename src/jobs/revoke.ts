@@ -57,7 +57,7 @@ export class RevokeGrantWorker {
 
     if (!grant.principal_id || !grant.account_id || !grant.permission_set_arn || !grant.instance_arn) {
       // Never resolved, so never created: there is nothing in AWS to remove.
-      await moveGrant(ctx, grant, "revoked", { type: "revoked", reason: "nothing had been assigned" }, endedChanges(ctx.db));
+      await this.removed(grant, { type: "revoked", reason: "nothing had been assigned" }, endedChanges(ctx.db));
       return;
     }
     const resolved = grant as Resolved;
@@ -76,7 +76,7 @@ export class RevokeGrantWorker {
       return;
     }
     if (typeof intent === "object") {
-      ctx.metrics.transitions.inc({ to: "expired" });
+      ctx.metrics.transitions.inc({ to: grant.failure_reason ? "failed" : "expired" });
       ctx.reporter.changed(grant);
       return;
     }
@@ -97,7 +97,7 @@ export class RevokeGrantWorker {
     const issuedAt = ctx.now();
     this.observeLag(resolved, issuedAt);
     if (result === "not-found") {
-      await moveGrant(ctx, revoking, "revoked", { type: "revoked", actor: AWS, reason: "the assignment was already gone" }, this.finalChanges(revoking));
+      await this.removed(revoking, { type: "revoked", actor: AWS, reason: "the assignment was already gone" }, this.finalChanges(revoking));
       return;
     }
     if (!(await updateHeld(ctx.db, revoking, ctx.workerId, { aws_request_id: result.requestId, operation_started_at: issuedAt }))) throw new StepEnded();
@@ -109,7 +109,7 @@ export class RevokeGrantWorker {
     const outcome = await this.poller.wait(ic, "delete", requestId, startedAt);
     if (outcome.kind === "stopped") throw new StepEnded();
     if (outcome.kind === "finished" && outcome.status.status === "SUCCEEDED") {
-      await moveGrant(ctx, grant, "revoked", { type: "revoked", actor: AWS, reason: `assignment deleted (request ${requestId})`, details: { request_id: requestId } }, this.finalChanges(grant));
+      await this.removed(grant, { type: "revoked", actor: AWS, reason: `assignment deleted (request ${requestId})`, details: { request_id: requestId } }, this.finalChanges(grant));
       const due = this.expiryDue(grant, ctx.now());
       if (due) ctx.metrics.revokeSeconds.observe((ctx.now().getTime() - due.getTime()) / 1000);
       return;
@@ -153,6 +153,18 @@ export class RevokeGrantWorker {
    * A grant that never became active keeps its last error (why provisioning was given up), so the
    * PR says it failed; one that was active ends with its errors cleared.
    */
+  /**
+   * Nothing of the grant is left in AWS: it ends `revoked`, or `failed` when it got here because
+   * provisioning was given up (it never gave the access a `revoked` would suggest it had).
+   */
+  private async removed(grant: GrantRow, event: StepEvent, changes: Record<string, unknown>): Promise<void> {
+    if (grant.failure_reason) {
+      await moveGrant(this.ctx, grant, "failed", { ...event, type: "failed", reason: `${grant.failure_reason}; nothing is left assigned (${event.reason})` }, { ...changes, last_error: grant.failure_reason });
+      return;
+    }
+    await moveGrant(this.ctx, grant, "revoked", event, changes);
+  }
+
   private finalChanges(grant: GrantRow): Record<string, unknown> {
     return { ...endedChanges(this.ctx.db), aws_request_id: null, ...(grant.active_at ? { last_error: null } : {}) };
   }

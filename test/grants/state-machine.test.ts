@@ -14,6 +14,7 @@ const ALLOWED: ReadonlyArray<[GrantStatus, GrantStatus]> = [
   ["active", "provisioning"],
   ["revoking", "revoked"],
   ["revoking", "expired"],
+  ["revoking", "failed"],
 ];
 
 describe("grant state machine", () => {

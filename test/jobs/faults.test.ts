@@ -97,7 +97,8 @@ describe("provisioning and revoking under faults", () => {
     // The create is still in flight: deleting conflicts until it settles, and the revoke keeps trying.
     await eventually(async () => world.ic.calls.some((call) => call.operation === "DeleteAccountAssignment" && call.outcome === "ConflictException"), state);
     world.clock.advance(60_000);
-    await eventually(async () => (await db("grants").where({ id }).first()).status === "revoked", state, 20_000);
+    // It never gave access: once nothing is left, it ends failed, not revoked.
+    await eventually(async () => (await db("grants").where({ id }).first()).status === "failed", state, 20_000);
     expect(world.ic.assignments()).toEqual([]);
   });
 
@@ -111,14 +112,14 @@ describe("provisioning and revoking under faults", () => {
     await eventually(async () => (await db("grants").where({ id }).first()).status === "revoking", state, 20_000);
     // ...and it stays there, retrying, until AWS answers the removal (deletes meet the fault too).
     world.ic.setFaults({ serverError: 0 });
-    await eventually(async () => (await db("grants").where({ id }).first()).status === "revoked", state, 20_000);
+    await eventually(async () => (await db("grants").where({ id }).first()).status === "failed", state, 20_000);
 
     const events = (await db("grant_events").where({ grant_id: id }).orderBy("id")).map((event) => [event.type, event.from_status, event.to_status]);
     expect(events).toEqual([
       ["approved", null, "approved"],
       ["provisioning", "approved", "provisioning"],
       ["failed", "provisioning", "revoking"],
-      ["revoked", "revoking", "revoked"],
+      ["failed", "revoking", "failed"],
     ]);
     // The removal was asked of AWS until it answered that there was nothing to remove.
     expect(world.ic.calls.filter((call) => call.operation === "DeleteAccountAssignment").at(-1)?.outcome).toBe("ResourceNotFoundException");

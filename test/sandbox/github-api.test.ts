@@ -64,6 +64,20 @@ describe("the local GitHub's API", () => {
     });
   });
 
+  describe("size limits", () => {
+    it("refuses a comment over 65,536 characters and a check run text over 65,535, as GitHub does", async () => {
+      const number = openRequest(repo, "alice/limits", { "docs/a.md": "a\n" });
+      const create = (body: string) => flows.octokit.rest.issues.createComment({ ...where(), issue_number: number, body });
+      await expect(create("x".repeat(65_537))).rejects.toMatchObject({ status: 422 });
+      // Characters, not UTF-16 units: 65,536 emoji are accepted.
+      expect((await create("😀".repeat(65_536))).status).toBe(201);
+      const head = (await flows.octokit.rest.pulls.get({ ...where(), pull_number: number })).data.head.sha;
+      const check = (text: string) => flows.octokit.rest.checks.create({ ...where(), name: "limits", head_sha: head, output: { title: "t", summary: "s", text } });
+      await expect(check("y".repeat(65_536))).rejects.toMatchObject({ status: 422 });
+      expect((await check("y".repeat(65_535))).status).toBe(201);
+    });
+  });
+
   describe("repository activity", () => {
     it("lists every branch update newest first, filtered and paged with cursors", async () => {
       const number = openRequest(repo, "alice/a", { "a.md": "a\n" });

@@ -49,6 +49,10 @@ export async function up(knex: Knex): Promise<void> {
   });
   await knex.raw("create index grant_events_by_repository_pull on grant_events (repository_id, pr_number)");
 
+  await knex.schema.alterTable("grants", (table) => {
+    table.text("failure_reason").comment("why provisioning was given up; such a grant ends failed once nothing is left assigned");
+  });
+
   await knex.schema.createTable("command_replies", (table) => {
     table.bigInteger("repository_id").notNullable();
     table.integer("pr_number").notNullable();
@@ -60,6 +64,7 @@ export async function up(knex: Knex): Promise<void> {
 
 export async function down(knex: Knex): Promise<void> {
   await knex.schema.dropTableIfExists("command_replies");
+  await knex.schema.alterTable("grants", (table) => table.dropColumn("failure_reason"));
   await knex.raw("drop index if exists grant_events_by_repository_pull");
   await knex.schema.alterTable("grant_events", (table) => table.dropColumn("repository_id"));
   await knex.schema.alterTable("drift_findings", (table) => table.dropColumn("repository_id"));

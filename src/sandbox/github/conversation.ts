@@ -40,6 +40,7 @@ export class Conversation {
 
   /** A comment by `login` on pull request `number` (a `[bot]` login comments as a Bot). Sends `issue_comment.created`. */
   comment(number: number, login: string, body: string): IssueComment {
+    checkCommentBody(body);
     const pull = this.repo.pull(number);
     const at = this.world.clock.tick();
     const account = this.world.accounts.get(login, login.endsWith("[bot]") ? "Bot" : "User");
@@ -69,6 +70,7 @@ export class Conversation {
   editComment(id: number, body: string): IssueComment {
     const comment = this.findComment(id);
     if (!comment) throw new ConversationError(404, "Not Found");
+    checkCommentBody(body);
     Object.assign(comment, { body, updatedAt: this.world.clock.tick() });
     return comment;
   }
@@ -148,7 +150,20 @@ function annotationsOf(body: Record<string, unknown>): CheckAnnotationInput[] {
   return annotations;
 }
 
+/** GitHub's limits: "body is too long (maximum is 65536 characters)" for comments; 65,535 for a check run's summary and text. */
+export const COMMENT_BODY_LIMIT = 65_536;
+export const CHECK_OUTPUT_LIMIT = 65_535;
+const characters = (text: string) => [...text].length;
+
+function checkCommentBody(body: string): void {
+  if (characters(body) > COMMENT_BODY_LIMIT) throw new ConversationError(422, `Validation Failed: body is too long (maximum is ${COMMENT_BODY_LIMIT} characters)`);
+}
+
 function outputOf(body: Record<string, unknown>): CheckRun["output"] {
   const output = (body.output ?? {}) as { title?: string; summary?: string; text?: string };
+  for (const field of ["summary", "text"] as const) {
+    const value = output[field];
+    if (typeof value === "string" && characters(value) > CHECK_OUTPUT_LIMIT) throw new ConversationError(422, `Validation Failed: output.${field} is too long (maximum is ${CHECK_OUTPUT_LIMIT} characters)`);
+  }
   return { title: output.title ?? null, summary: output.summary ?? null, text: output.text ?? null };
 }
