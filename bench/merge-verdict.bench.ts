@@ -73,7 +73,7 @@ export async function benchMergeVerdict(): Promise<BenchResult> {
     const granted = Number((await database.db("grants").where({ merge_commit_sha: lastMerge }).count({ n: "*" }))[0]!.n);
     if (granted !== FILES) throw new Error(`the benchmark's merge granted ${granted} of ${FILES} files: the scenario is wrong`);
   } finally {
-    app.stop();
+    await app.stop();
     await database.close();
   }
   const memberships = calls.filter((line) => line.includes("/memberships/"));

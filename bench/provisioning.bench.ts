@@ -173,7 +173,7 @@ export async function benchMergeToCreate(): Promise<BenchResult> {
     await waitUntil(async () => world.ic.calls.filter((call) => call.operation === "CreateAccountAssignment").length >= MERGES, 60_000, "a create for every merge");
   } finally {
     await running.stop();
-    app.stop();
+    await app.stop();
     await world.stop();
     await database.close();
   }

@@ -47,7 +47,7 @@ export async function benchPullRequest(): Promise<BenchResult> {
       callList = github.callLines();
     }
   }
-  app.stop();
+  await app.stop();
   return {
     name: `pull_request.synchronize with ${FILES} request files, zero-latency local GitHub`,
     figures: {

@@ -1,18 +1,26 @@
 /**
  * The Probot application: wiring only. Every handler lives in src/github and calls into the
  * domain; this file decides which parts are switched on.
+ *
+ * With a database, a verified delivery is only written to the webhook inbox and answered; the
+ * inbox processor (in this process, and in every other server replica) handles it, in order per
+ * pull request, retrying failures. Without one (a validation-only server), deliveries are handled
+ * as they arrive.
  */
 import type { Knex } from "knex";
-import type { ApplicationFunction } from "probot";
-import { postgresLock, processLock, type KeyedLock } from "./db/locks.js";
+import { Context, type ApplicationFunction, type Probot } from "probot";
+import { processLock } from "./db/locks.js";
 import { AccessRepositories } from "./config/access-repositories.js";
-import { registerPullRequestHandlers } from "./github/handlers.js";
+import { eventHandlers, handlerFor, registerPullRequestHandlers } from "./github/handlers.js";
+import { inboxEntryFor } from "./inbox/deliveries.js";
+import { storeDelivery, type StoredDelivery } from "./inbox/inbox-store.js";
+import { InboxProcessor, type ProcessorOptions } from "./inbox/processor.js";
 import type { Metrics } from "./metrics.js";
 
 export interface AppOptions {
   /** Injectable clock, so tests and the demo control time. */
   now?: () => Date;
-  /** The database: with it, work on one pull request is serialised across all replicas. */
+  /** The database: with it, deliveries go through the webhook inbox and merges are recorded. */
   db?: Knex;
   /** Where webhook outcomes are counted (/metrics). */
   metrics?: Metrics;
@@ -20,29 +28,62 @@ export interface AppOptions {
   accessRepositories?: readonly string[];
   /** IC_INSTANCE_ARN, when set: role-less configs naming another instance are refused at the merge. */
   instanceArn?: string;
+  /** The inbox processor's settings (tests make retries quick). */
+  inbox?: Partial<Omit<ProcessorOptions, "log" | "metrics">>;
 }
 
-/** Serialises work on one pull request across replicas: webhooks, commands and the catch-up scan. */
-export function pullRequestLock(db: Knex | undefined): KeyedLock {
-  return db ? postgresLock(db, "jitsudo:pull-request") : processLock();
+export interface JitsudoApp {
+  /** Loaded into Probot's server. */
+  app: ApplicationFunction;
+  /** The inbox processor, once the app is loaded (with a database). */
+  inbox(): InboxProcessor | undefined;
+  /** Stops the inbox processor: deliveries in hand are finished, the rest wait for another replica. */
+  stop(): Promise<void>;
 }
 
-export function createApp(options: AppOptions = {}): ApplicationFunction {
+export function createApp(options: AppOptions = {}): JitsudoApp {
   const now = options.now ?? (() => new Date());
-  const lock = pullRequestLock(options.db);
-  return (app) => {
-    const { metrics } = options;
+  const access = new AccessRepositories(options.accessRepositories, options.db, options.instanceArn);
+  let processor: InboxProcessor | undefined;
+
+  const app: ApplicationFunction = async (probot) => {
+    const { metrics, db } = options;
     if (metrics) {
-      app.onAny(async (context) => metrics.webhooks.inc({ event: context.name, outcome: "received" }));
-      app.onError(async (error) => {
+      probot.onAny(async (context) => metrics.webhooks.inc({ event: context.name, outcome: "received" }));
+      probot.onError(async (error) => {
         for (const event of error.errors ?? []) metrics.webhooks.inc({ event: String((event as { event?: { name?: string } }).event?.name ?? "unknown"), outcome: "failed" });
       });
     }
-    registerPullRequestHandlers(app, {
-      now,
-      pullRequestLock: lock,
-      access: new AccessRepositories(options.accessRepositories, options.db, options.instanceArn),
-      ...(options.db ? { db: options.db } : {}),
+    if (!db) {
+      registerPullRequestHandlers(probot, { now, access, pullRequestLock: processLock() });
+      return;
+    }
+    // Verified by Probot before this runs; stored once per delivery id, then answered.
+    probot.onAny(async (context) => {
+      const entry = inboxEntryFor({ id: context.id, name: context.name, payload: context.payload });
+      if (entry) await storeDelivery(db, entry);
     });
+    const handlers = eventHandlers(probot, { now, access, db });
+    processor = new InboxProcessor(db, (delivery) => dispatch(probot, handlers, delivery), { log: probot.log, ...(metrics ? { metrics } : {}), ...options.inbox });
+    await processor.start();
   };
+
+  return {
+    app,
+    inbox: () => processor,
+    stop: async () => {
+      await processor?.stop();
+    },
+  };
+}
+
+/** One stored delivery to its handler, with an installation token and a logger naming it. */
+async function dispatch(probot: Probot, handlers: ReturnType<typeof eventHandlers>, delivery: StoredDelivery): Promise<string> {
+  const handle = handlerFor(handlers, delivery.event, delivery.payload);
+  if (!handle) return "ignored";
+  const octokit = delivery.installation_id === null ? await probot.auth() : await probot.auth(Number(delivery.installation_id));
+  const log = probot.log.child({ delivery: delivery.delivery_id, event: delivery.action ? `${delivery.event}.${delivery.action}` : delivery.event });
+  const event = { id: delivery.delivery_id, name: delivery.event, payload: delivery.payload } as ConstructorParameters<typeof Context>[0];
+  await handle(new Context(event, octokit, log));
+  return "handled";
 }

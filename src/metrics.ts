@@ -112,6 +112,7 @@ export class Metrics {
   readonly driftFindings = new Counter("jitsudo_drift_findings_total", "Drift found by the reconciler, by kind (missing, unexpected, removed, stuck).");
   readonly driftSweeps = new Counter("jitsudo_drift_sweeps_total", "Drift sweeps, by outcome (completed, skipped, failed).");
   readonly webhooks = new Counter("jitsudo_webhooks_total", "Webhook deliveries handled, by event and outcome.");
+  readonly inboxDeliveries = new Counter("jitsudo_inbox_deliveries_total", "Webhook inbox attempts, by event and outcome (done, retry, dead).");
   private readonly gauges: Gauge[] = [];
 
   addGauge(gauge: Gauge): void {
@@ -131,6 +132,7 @@ export class Metrics {
       this.driftFindings,
       this.driftSweeps,
       this.webhooks,
+      this.inboxDeliveries,
       ...this.gauges,
     ];
     return `${metrics.flatMap((metric) => metric.render()).join("\n")}\n`;

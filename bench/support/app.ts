@@ -13,7 +13,7 @@ import { UnthrottledOctokit } from "../../test/support/octokit.js";
 export interface BenchApp {
   /** Runs one event through the app, as a delivery from GitHub would. */
   receive(name: string, payload: unknown): Promise<void>;
-  stop(): void;
+  stop(): Promise<void>;
 }
 
 export async function benchApp(github: FakeGitHub, options: AppOptions = {}): Promise<BenchApp> {
@@ -28,10 +28,16 @@ export async function benchApp(github: FakeGitHub, options: AppOptions = {}): Pr
     Octokit: UnthrottledOctokit,
   });
   // As an operator would: the local GitHub's default repository is the one access repository.
-  await probot.load(createApp({ accessRepositories: ["codertocat/hello-world"], ...options }));
+  const jitsudo = createApp({ accessRepositories: ["codertocat/hello-world"], ...options });
+  await probot.load(jitsudo.app);
   return {
-    receive: (name, payload) => probot.receive({ id: randomUUID(), name, payload } as never),
-    stop() {
+    // Received (into the inbox, with a database), then handled.
+    async receive(name, payload) {
+      await probot.receive({ id: randomUUID(), name, payload } as never);
+      await jitsudo.inbox()?.settle();
+    },
+    async stop() {
+      await jitsudo.stop();
       github.stop();
       nock.enableNetConnect();
     },

@@ -14,7 +14,7 @@ import process from "node:process";
 import type { Knex } from "knex";
 import type { Logger } from "pino";
 import { registerDatabaseGauges } from "../api/http-api.js";
-import { createApp, pullRequestLock } from "../app.js";
+import { createApp } from "../app.js";
 import { AwsConnections } from "../aws/connections.js";
 import { SharedRateLimiter } from "../aws/rate-limiter.js";
 import { ConfigError, parseEnv, workerProblems, type AppConfig } from "../config/env.js";
@@ -96,16 +96,19 @@ async function startServerRole(config: AppConfig, log: Logger, db: Knex, metrics
     ...(config.accessRepositories ? { accessRepositories: config.accessRepositories } : {}),
     ...(config.aws.instanceArn ? { instanceArn: config.aws.instanceArn } : {}),
   };
-  const server = await startServer({ config, log, app: createApp({ db, metrics, ...access }), api: { db, metrics, ...(config.apiToken ? { token: config.apiToken } : {}) } });
+  const jitsudo = createApp({ db, metrics, ...access });
+  const server = await startServer({ config, log, app: jitsudo.app, api: { db, metrics, ...(config.apiToken ? { token: config.apiToken } : {}) } });
   const scheduler = new Scheduler(log);
   const github = appClient(config, log);
   if (github) {
-    const options = { db, now: () => new Date(), log, pullRequestLock: pullRequestLock(db), ...access };
-    // Every two minutes, one replica at a time: merges whose webhook never arrived.
+    const options = { db, now: () => new Date(), log, ...(config.accessRepositories ? { accessRepositories: config.accessRepositories } : {}) };
+    // Every two minutes, one replica at a time: merges whose webhook never arrived go into the inbox.
     scheduler.add({ name: "merge-catch-up", cron: "0 */2 * * * *", run: () => runIfUnlocked(db, "jitsudo:jobs", "merge-catch-up", () => catchUpMerges(github, options)) });
   }
   return [
+    // The server first: no new deliveries; then the inbox finishes the ones in hand.
     { name: "server", stop: () => server.stop() },
+    { name: "webhook inbox", stop: () => jitsudo.stop() },
     { name: "scheduler", stop: () => scheduler.stop() },
   ];
 }

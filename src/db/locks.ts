@@ -1,8 +1,9 @@
 /**
- * Mutual exclusion by key. With PostgreSQL it holds across every replica (a transaction-scoped
- * advisory lock, released on commit, rollback or a dropped connection, so a crashed holder never
- * leaves it taken); the in-process variant is for tools that run without a database.
+ * Mutual exclusion: job leases across replicas for periodic jobs, and an in-process keyed lock for
+ * the validation-only server (no database). Work on one pull request across replicas is ordered
+ * by the webhook inbox instead (src/inbox).
  */
+import { randomUUID } from "node:crypto";
 import type { Knex } from "knex";
 
 export interface KeyedLock {
@@ -21,17 +22,44 @@ export function postgresLock(db: Knex, namespace: string): KeyedLock {
 }
 
 /**
- * Runs `work` only if no other session holds the lock, and says whether it ran: for periodic jobs
+ * Runs `work` only if no other replica is running it, and says whether it ran: for periodic jobs
  * where one replica doing the work is enough and the others should skip the cycle, not queue.
- * The lock lives in a transaction on one pooled connection for as long as `work` runs; a replica
- * that dies mid-cycle drops that connection, and PostgreSQL releases the lock with it.
+ *
+ * The lock is a row (`job_leases`) with an expiry, renewed while `work` runs: nothing holds a
+ * pooled connection or a transaction open across the job's GitHub or AWS calls, so a long sweep
+ * never takes a connection from webhook handling. A replica that dies mid-job frees it when the
+ * lease expires (`ttlMs`); times are the database's, so replicas' clocks do not matter.
  */
-export async function runIfUnlocked<T>(db: Knex, namespace: string, key: string, work: () => Promise<T>): Promise<{ ran: true; result: T } | { ran: false }> {
-  return db.transaction(async (trx) => {
-    const { rows } = await trx.raw<{ rows: { locked: boolean }[] }>("select pg_try_advisory_xact_lock(hashtext(?), hashtext(?)) as locked", [namespace, key]);
-    if (!rows[0]?.locked) return { ran: false as const };
-    return { ran: true as const, result: await work() };
-  });
+export async function runIfUnlocked<T>(
+  db: Knex,
+  namespace: string,
+  key: string,
+  work: () => Promise<T>,
+  { ttlMs = 60_000 }: { ttlMs?: number } = {},
+): Promise<{ ran: true; result: T } | { ran: false }> {
+  const owner = randomUUID();
+  const { rows } = await db.raw<{ rows: { owner: string }[] }>(
+    `insert into job_leases (name, key, owner, expires_at) values (?, ?, ?, now() + ? * interval '1 millisecond')
+     on conflict (name, key) do update set owner = excluded.owner, expires_at = excluded.expires_at
+     where job_leases.expires_at < now()
+     returning owner`,
+    [namespace, key, owner, ttlMs],
+  );
+  if (rows.length === 0) return { ran: false };
+  const mine = () => db("job_leases").where({ name: namespace, key, owner });
+  const renewal = setInterval(() => {
+    void mine()
+      .update({ expires_at: db.raw("now() + ? * interval '1 millisecond'", [ttlMs]) })
+      .catch(() => undefined);
+  }, ttlMs / 3);
+  try {
+    return { ran: true, result: await work() };
+  } finally {
+    clearInterval(renewal);
+    await mine()
+      .delete()
+      .catch(() => undefined);
+  }
 }
 
 export function processLock(): KeyedLock {

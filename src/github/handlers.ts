@@ -23,13 +23,43 @@ export interface HandlerDeps {
   access: AccessRepositories;
   /** Where merges are recorded; without it the app only validates pull requests. */
   db?: Knex;
-  /** Two events for one PR (a quick second push, or replicas) must not both create the sticky comment. */
-  pullRequestLock: KeyedLock;
+  /**
+   * Serialises work on one pull request when events are handled as they arrive (the
+   * validation-only server). With a database, the webhook inbox orders them instead.
+   */
+  pullRequestLock?: KeyedLock;
 }
 
 type RepoContext = Context<"pull_request" | "check_run" | "issue_comment" | "push">;
 
-export function registerPullRequestHandlers(app: Probot, deps: HandlerDeps): void {
+/** Not GitHub's: a merge the catch-up scan found without a verdict, put into the inbox like a delivery. */
+export const MERGE_FOUND = "jitsudo.merge_found";
+
+export interface MergeFoundPayload {
+  installation: { id: number };
+  repository: { id: number; name: string; full_name: string; default_branch: string; owner: { login: string } };
+  pull_request: { number: number; merge_commit_sha: string };
+}
+type Handler = (context: Context) => Promise<void>;
+
+/** The events jitsudo acts on, by `name.action` (or `name` for events without actions). */
+export const HANDLED_EVENTS = [
+  "pull_request.opened",
+  "pull_request.synchronize",
+  "pull_request.reopened",
+  "pull_request.ready_for_review",
+  "pull_request.edited",
+  "pull_request.closed",
+  "check_run.rerequested",
+  "issue_comment.created",
+  "push",
+] as const;
+
+/**
+ * The handler of every event jitsudo acts on. Each translates the event into a call of its use
+ * case with a gateway for the event's repository; no decisions are made here.
+ */
+export function eventHandlers(app: Pick<Probot, "auth">, deps: HandlerDeps): Map<string, Handler> {
   const identity = cachedAppIdentity(() => app.auth());
   const botLogin = async () => (await identity()).botLogin;
   const gatewayFor = (context: RepoContext) => {
@@ -37,7 +67,7 @@ export function registerPullRequestHandlers(app: Probot, deps: HandlerDeps): voi
     return new OctokitGateway(context.octokit, owner, repo, botLogin);
   };
   const locked = <T>(context: RepoContext, pullNumber: number, work: () => Promise<T>) =>
-    deps.pullRequestLock.run(pullRequestKey(context.payload.repository.id, pullNumber), work);
+    deps.pullRequestLock ? deps.pullRequestLock.run(pullRequestKey(context.payload.repository.id, pullNumber), work) : work();
   const accessOf = (context: RepoContext) => deps.access.decide({ id: context.payload.repository.id, fullName: context.payload.repository.full_name });
   const isAccess = async (context: RepoContext) => (await accessOf(context)).allowed;
   const validate = async (context: Context<"pull_request" | "check_run">, gateway: OctokitGateway, pull: PullRequestInfo) => {
@@ -46,20 +76,22 @@ export function registerPullRequestHandlers(app: Probot, deps: HandlerDeps): voi
     return locked(context, pull.number, () => validatePullRequest(gateway, pull, context.payload.repository.default_branch, { now: deps.now, log: context.log }));
   };
 
-  app.on(
-    ["pull_request.opened", "pull_request.synchronize", "pull_request.reopened", "pull_request.ready_for_review"],
-    async (context) => {
-      await validate(context, gatewayFor(context), toPullRequestInfo(context.payload.pull_request));
-    },
-  );
+  const handlers = new Map<string, Handler>();
+  const on = <E extends (typeof HANDLED_EVENTS)[number]>(names: readonly E[], handle: (context: Context<E>) => Promise<void>) => {
+    for (const name of names) handlers.set(name, handle as unknown as Handler);
+  };
+
+  on(["pull_request.opened", "pull_request.synchronize", "pull_request.reopened", "pull_request.ready_for_review"], async (context) => {
+    await validate(context, gatewayFor(context), toPullRequestInfo(context.payload.pull_request));
+  });
 
   // A PR retargeted to another base branch must be judged again: only the default branch grants.
-  app.on("pull_request.edited", async (context) => {
+  on(["pull_request.edited"], async (context) => {
     if (!context.payload.changes.base) return;
     await validate(context, gatewayFor(context), toPullRequestInfo(context.payload.pull_request));
   });
 
-  app.on("check_run.rerequested", async (context) => {
+  on(["check_run.rerequested"], async (context) => {
     const { check_run: run } = context.payload;
     // Only our own check: another app's run of the same name is not ours to answer.
     if (run.name !== CHECK_NAME || run.app?.id !== (await identity()).id) return;
@@ -75,10 +107,10 @@ export function registerPullRequestHandlers(app: Probot, deps: HandlerDeps): voi
   });
 
   const { db } = deps;
-  if (!db) return;
+  if (!db) return handlers;
 
   // The merge is the approval: judge it from GitHub's data now, record it once.
-  app.on("pull_request.closed", async (context) => {
+  on(["pull_request.closed"], async (context) => {
     const { pull_request: pull, repository, installation } = context.payload;
     if (!pull.merged) return;
     if (!installation) {
@@ -95,7 +127,7 @@ export function registerPullRequestHandlers(app: Probot, deps: HandlerDeps): voi
     await locked(context, pull.number, () => processMerge(gatewayFor(context), merge, options));
   });
 
-  app.on("issue_comment.created", async (context) => {
+  on(["issue_comment.created"], async (context) => {
     const { issue, comment, repository, installation } = context.payload;
     // Only comments on pull requests, only from people: never from bots, jitsudo included.
     if (!issue.pull_request || !comment.user || comment.user.type === "Bot" || !installation || !(await isAccess(context))) return;
@@ -114,7 +146,20 @@ export function registerPullRequestHandlers(app: Probot, deps: HandlerDeps): voi
     await locked(context, issue.number, () => handleCommentCommand(gatewayFor(context), command, { db, log: context.log, now: deps.now }));
   });
 
-  app.on("push", async (context) => {
+  // A merge the catch-up scan found without a verdict (its webhook was lost): judged as the webhook would have been.
+  handlers.set(MERGE_FOUND, async (context) => {
+    const { installation, repository, pull_request: found } = context.payload as unknown as MergeFoundPayload;
+    const repoContext = context as unknown as RepoContext;
+    if (!(await isAccess(repoContext))) return;
+    const gateway = gatewayFor(repoContext);
+    // The list the scan read leaves out what the verdict needs (commit count, merged by): read the pull request itself.
+    const merge = mergeInfoOf(installation.id, repository, await gateway.getPullRequest(found.number));
+    if (!merge || merge.mergeCommitSha !== found.merge_commit_sha) return;
+    const outcome = await processMerge(gateway, merge, { db, now: deps.now, log: context.log, access: deps.access });
+    if (outcome !== "already-recorded") context.log.warn({ repo: repository.full_name, pr: found.number, outcome }, "merge without a delivered webhook judged from the catch-up scan");
+  });
+
+  on(["push"], async (context) => {
     const { ref, deleted, repository, installation, before, after, commits, sender } = context.payload;
     // Another repository's policy must never reach the worker (drift reads the recorded configs).
     if (deleted || !installation || ref !== `refs/heads/${repository.default_branch}` || !(await isAccess(context))) return;
@@ -123,6 +168,20 @@ export function registerPullRequestHandlers(app: Probot, deps: HandlerDeps): voi
     await syncTenantConfig(gateway, { ...push, pushedAt: pushedAt(repository.pushed_at) ?? deps.now() }, { db });
     await reportDirectPush(gateway, push, { db, log: context.log });
   });
+
+  return handlers;
+}
+
+/** The handler for a delivery, by `name.action` or `name`; undefined when jitsudo does not act on it. */
+export function handlerFor(handlers: ReadonlyMap<string, Handler>, name: string, payload: unknown): Handler | undefined {
+  const action = (payload as { action?: unknown }).action;
+  return (typeof action === "string" ? handlers.get(`${name}.${action}`) : undefined) ?? handlers.get(name);
+}
+
+/** Handles events as Probot delivers them, without an inbox (the validation-only server). */
+export function registerPullRequestHandlers(app: Probot, deps: HandlerDeps): void {
+  const handlers = eventHandlers(app, deps);
+  for (const [name, handle] of handlers) app.on(name as never, handle as never);
 }
 
 /** GitHub's time of the push (push payloads give epoch seconds): configs are ordered on GitHub's clock, as merges are. */

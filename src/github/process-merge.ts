@@ -53,8 +53,12 @@ export const BASE_RECORD_WAIT_MS = 10 * 60_000;
 /** GitHub's activity timestamps and merged_at come from different clocks. */
 const ACTIVITY_SKEW_MS = 5 * 60_000;
 
-/** The merge cannot be judged yet (GitHub has not recorded it); the delivery or the catch-up scan tries again. */
+/** Between two looks for GitHub's record of a merge that has not appeared yet. */
+const RECORD_LOOK_AGAIN_MS = 30_000;
+
+/** The merge cannot be judged yet (GitHub has not recorded it): the inbox tries its delivery again. */
 export class MergeNotJudgedYet extends Error {
+  readonly retryInMs = RECORD_LOOK_AGAIN_MS;
   constructor(readonly reason: string) {
     super(`merge not judged yet: ${reason}`);
     this.name = "MergeNotJudgedYet";

@@ -21,11 +21,15 @@ export const WORKER_LOCK_NAMESPACE = "jitsudo:worker";
 /** AWS allows 10 CreateAccountAssignment operations in flight per instance. */
 export const MAX_CREATES_IN_FLIGHT = 10;
 
-/** SQL: the grant's lease is free (no owner, or an owner whose liveness lock is gone). */
-const LEASE_FREE = `(lease_owner is null or hashtext(lease_owner)::oid not in (
+/**
+ * SQL: a row's lease is free (no owner, or an owner whose liveness lock is gone). Workers and
+ * webhook-inbox processors hold that lock on their own session (WorkerSession) while they live.
+ */
+export const leaseFree = (column = "lease_owner") => `(${column} is null or hashtext(${column})::oid not in (
   select objid from pg_locks
   where locktype = 'advisory' and classid = hashtext('${WORKER_LOCK_NAMESPACE}')::oid and objsubid = 2 and granted
     and database = (select oid from pg_database where datname = current_database())))`;
+const LEASE_FREE = leaseFree();
 
 const DUE_RETRY = "(next_attempt_at is null or next_attempt_at <= ?)";
 

@@ -1,8 +1,9 @@
 /**
- * Lost merge webhooks. GitHub does not redeliver a webhook that failed (jitsudo down, a network
- * cut, a deploy), so a merge could otherwise never become a grant. This job reads each
- * repository's recently closed pull requests and judges every merge that has no recorded verdict,
- * exactly as the webhook would have (`processMerge`): same evidence, same rules, same record.
+ * Lost merge webhooks, the last net. GitHub does not redeliver a webhook that failed on its own
+ * (jitsudo down, a network cut, a deploy): the redelivery job asks it to, and this job reads each
+ * repository's recently closed pull requests and puts every merge that has no recorded verdict
+ * into the webhook inbox, where it is judged exactly as its webhook would have been
+ * (`processMerge`), in order with the pull request's other events.
  *
  * Per repository it keeps a cursor (`merge_scan_cursors.scanned_until`): every pull request
  * updated before it has been looked at. A scan reads back to the cursor (less an overlap for clock
@@ -12,28 +13,26 @@
  */
 import type { Knex } from "knex";
 import type { Probot, ProbotOctokit } from "probot";
-import type { KeyedLock } from "../db/locks.js";
 import { cachedAppIdentity } from "../github/app-identity.js";
-import { pullRequestKey, type GitHubGateway } from "../github/gateway.js";
+import type { GitHubGateway } from "../github/gateway.js";
+import { MERGE_FOUND, type MergeFoundPayload } from "../github/handlers.js";
 import { OctokitGateway } from "../github/octokit-gateway.js";
 import { AccessRepositories } from "../config/access-repositories.js";
-import { MergeNotJudgedYet, mergeInfoOf, processMerge, type MergeOutcome } from "../github/process-merge.js";
 import { sameRepository } from "../grants/store.js";
+import { inboxEntryFor } from "../inbox/deliveries.js";
+import { storeDelivery } from "../inbox/inbox-store.js";
 import type { Log } from "../logger.js";
 
 export interface CatchUpOptions {
   db: Knex;
   now: () => Date;
   log: Log;
-  pullRequestLock: KeyedLock;
   /** How far back the first scan of a repository looks. */
   initialLookbackMs?: number;
   /** Pages of 100 pull requests read per repository and scan. */
   maxPages?: number;
   /** JITSUDO_ACCESS_REPOSITORIES: other repositories are not scanned at all. */
   accessRepositories?: readonly string[];
-  /** IC_INSTANCE_ARN, when set (see AppOptions.instanceArn). */
-  instanceArn?: string;
 }
 
 export const DEFAULT_INITIAL_LOOKBACK_MS = 60 * 60_000;
@@ -43,7 +42,7 @@ const CLOCK_SKEW_MS = 5 * 60_000;
 
 export interface RepositoryRef {
   tenant: number;
-  /** GitHub's numeric repository id: the pull-request lock key, as in webhooks. */
+  /** GitHub's numeric repository id, as in webhooks. */
   id: number;
   fullName: string;
   defaultBranch: string;
@@ -51,18 +50,16 @@ export interface RepositoryRef {
 
 export interface RepositoryScan {
   repo: string;
-  /** Merges found without a verdict, and what judging them gave. */
-  judged: { number: number; outcome: MergeOutcome | "error" }[];
-  /** False when the page bound cut the scan short or a merge could not be judged: the cursor stays. */
+  /** Merges found without a verdict: put into the inbox, or already there (found by an earlier scan). */
+  found: { number: number; outcome: "queued" | "already-queued" }[];
+  /** False when the page bound cut the scan short: the cursor stays. */
   complete: boolean;
 }
 
 export async function catchUpRepository(gateway: GitHubGateway, repository: RepositoryRef, options: CatchUpOptions): Promise<RepositoryScan> {
   const { db, log } = options;
-  const access = new AccessRepositories(options.accessRepositories, db, options.instanceArn);
-  const deps = { db, now: options.now, log, access };
   const startedAt = options.now();
-  // By id: a renamed repository keeps its cursor, so its past merges are not read (and judged) again.
+  // By id: a renamed repository keeps its cursor, so its past merges are not read again.
   const cursor = (await db("merge_scan_cursors")
     .where({ tenant: repository.tenant })
     .where(sameRepository({ repositoryId: repository.id, repo: repository.fullName }))
@@ -76,25 +73,23 @@ export async function catchUpRepository(gateway: GitHubGateway, repository: Repo
   const merged = listed.pulls.filter((pull) => pull.merge && pull.merge.mergedAt >= since);
   const unjudged = await withoutVerdict(db, repository, merged.map((pull) => ({ number: pull.number, sha: pull.merge!.commitSha, mergedAt: pull.merge!.mergedAt })));
 
-  const judged: RepositoryScan["judged"] = [];
+  const found: RepositoryScan["found"] = [];
   // Oldest merge first: if one file is edited by two lost merges, the later one must supersede.
-  for (const { number } of unjudged.sort((a, b) => a.mergedAt.getTime() - b.mergedAt.getTime())) {
-    try {
-      // The list leaves out what the verdict needs (commit count, merged by): read the pull request itself.
-      const merge = mergeInfoOf(repository.tenant, { id: repository.id, full_name: repository.fullName, default_branch: repository.defaultBranch }, await gateway.getPullRequest(number));
-      if (!merge) continue;
-      const outcome = await options.pullRequestLock.run(pullRequestKey(repository.id, number), () => processMerge(gateway, merge, deps));
-      if (outcome !== "already-recorded") log.warn({ repo: repository.fullName, pr: number, outcome }, "merge without a delivered webhook judged by the catch-up scan");
-      judged.push({ number, outcome });
-    } catch (error) {
-      if (error instanceof MergeNotJudgedYet) log.info({ repo: repository.fullName, pr: number, reason: error.reason }, "merge not judged yet; the next scan tries again");
-      else log.error({ err: error, repo: repository.fullName, pr: number }, "catch-up could not judge a merge; it is retried on the next scan");
-      judged.push({ number, outcome: "error" });
-    }
+  const [owner = "", name = ""] = repository.fullName.split("/");
+  for (const { number, sha } of unjudged.sort((a, b) => a.mergedAt.getTime() - b.mergedAt.getTime())) {
+    const payload: MergeFoundPayload = {
+      installation: { id: repository.tenant },
+      repository: { id: repository.id, name, full_name: repository.fullName, default_branch: repository.defaultBranch, owner: { login: owner } },
+      pull_request: { number, merge_commit_sha: sha },
+    };
+    // One id per merge: a later scan finding it again (still unjudged) adds nothing.
+    const entry = inboxEntryFor({ id: `catch-up:${repository.id}:${number}:${sha}`, name: MERGE_FOUND, payload })!;
+    const queued = await storeDelivery(db, entry);
+    if (queued) log.warn({ repo: repository.fullName, pr: number }, "merge without a delivered webhook found by the catch-up scan; judging it");
+    found.push({ number, outcome: queued ? "queued" : "already-queued" });
   }
 
-  const complete = listed.complete && judged.every((entry) => entry.outcome !== "error");
-  if (complete) {
+  if (listed.complete) {
     await db.transaction(async (trx) => {
       await trx("merge_scan_cursors").where({ tenant: repository.tenant }).where(sameRepository({ repositoryId: repository.id, repo: repository.fullName })).delete();
       await trx("merge_scan_cursors")
@@ -102,10 +97,10 @@ export async function catchUpRepository(gateway: GitHubGateway, repository: Repo
         .onConflict(["tenant", "repo"])
         .merge();
     });
-  } else if (!listed.complete) {
+  } else {
     log.warn({ repo: repository.fullName, since }, "catch-up scan hit its page bound; the cursor stays, older merges are read on the next scans");
   }
-  return { repo: repository.fullName, judged, complete };
+  return { repo: repository.fullName, found, complete: listed.complete };
 }
 
 async function withoutVerdict<T extends { number: number; sha: string }>(db: Knex, repository: RepositoryRef, merges: T[]): Promise<T[]> {

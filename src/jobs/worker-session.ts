@@ -31,10 +31,11 @@ export class WorkerSession {
   private constructor(
     private readonly db: Knex,
     readonly workerId: string,
+    private readonly channel: string,
   ) {}
 
-  static async open(db: Knex, events: SessionEvents, workerId = `worker-${randomUUID()}`): Promise<WorkerSession> {
-    const session = new WorkerSession(db, workerId);
+  static async open(db: Knex, events: SessionEvents, workerId = `worker-${randomUUID()}`, channel = WORK_CHANNEL): Promise<WorkerSession> {
+    const session = new WorkerSession(db, workerId, channel);
     const connection = (await db.client.acquireConnection()) as PgConnection;
     session.connection = connection;
     const lose = (error?: unknown) => {
@@ -46,7 +47,7 @@ export class WorkerSession {
     connection.on("end", () => lose());
     connection.on("notification", () => events.onWork());
     await connection.query("select pg_advisory_lock(hashtext($1), hashtext($2))", [WORKER_LOCK_NAMESPACE, workerId]);
-    await connection.query(`listen ${WORK_CHANNEL}`);
+    await connection.query(`listen ${channel}`);
     return session;
   }
 
@@ -57,7 +58,7 @@ export class WorkerSession {
     this.connection = undefined;
     this.lost = true;
     try {
-      await connection.query(`unlisten ${WORK_CHANNEL}`);
+      await connection.query(`unlisten ${this.channel}`);
       await connection.query("select pg_advisory_unlock(hashtext($1), hashtext($2))", [WORKER_LOCK_NAMESPACE, this.workerId]);
     } finally {
       await this.db.client.releaseConnection(connection);

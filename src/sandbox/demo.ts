@@ -104,11 +104,18 @@ async function main(): Promise<void> {
   const access = { accessRepositories: config.accessRepositories ?? [] };
   const metrics = new Metrics();
   registerDatabaseGauges(metrics, database.db);
-  const server = await startServer({ config, log, app: createApp({ db: database.db, metrics, ...access, instanceArn: INSTANCE_ARN }), api: { db: database.db, metrics } });
+  const jitsudo = createApp({ db: database.db, metrics, ...access, instanceArn: INSTANCE_ARN });
+  const server = await startServer({ config, log, app: jitsudo.app, api: { db: database.db, metrics } });
   const connections = new AwsConnections({ limiter: new SharedRateLimiter(database.db), endpoint: identityCenter.url, credentials: { accessKeyId: "AKIDDEMO", secretAccessKey: "demo" }, metrics });
   const reporter = new PullRequestReporter({ db: database.db, gatewayFor: installationGateways(appClient(config, log)!), log, coalesceMs: 50 });
-  const worker = await GrantWorker.start({ db: database.db, log, aws: connections, defaults: config.aws, ...access, reporter, metrics, settings: { initialPollMs: 2000 } });
-  const webhook = (name: string, payload: unknown) => deliverWebhook(`http://127.0.0.1:${port}`, SECRET, name, payload);
+  // The worker starts once the merge's verdict is on the PR, so the demo shows each state in turn.
+  let worker: GrantWorker | undefined;
+  // Delivered as GitHub does; answered once it is in the inbox, then handled there.
+  const webhook = async (name: string, payload: unknown) => {
+    const status = await deliverWebhook(`http://127.0.0.1:${port}`, SECRET, name, payload);
+    await jitsudo.inbox()?.settle();
+    return status;
+  };
   const grant = async () => (await database.db("grants").first()) as GrantRow | undefined;
   const until = async (what: string, check: () => Promise<boolean>, timeoutMs = 120_000) => {
     const deadline = Date.now() + timeoutMs;
@@ -148,6 +155,7 @@ async function main(): Promise<void> {
     await showComment();
 
     step("The worker creates the assignment in Identity Center and waits until AWS reports it SUCCEEDED.");
+    worker = await GrantWorker.start({ db: database.db, log, aws: connections, defaults: config.aws, ...access, reporter, metrics, settings: { initialPollMs: 2000 } });
     await until("the grant going active", async () => (await grant())?.status === "active");
     await showComment();
 
@@ -175,9 +183,10 @@ async function main(): Promise<void> {
     for (const call of ic.calls) calls.set(call.operation, (calls.get(call.operation) ?? 0) + 1);
     out(`  AWS calls jitsudo made: ${[...calls].map(([operation, count]) => `${operation} ×${count}`).join(", ")}`);
   } finally {
-    await worker.stop(1000);
+    await worker?.stop(1000);
     connections.close();
     await server.stop();
+    await jitsudo.stop();
     await local.stop();
     await identityCenter.stop();
     await database.close();

@@ -7,14 +7,14 @@ import { request as httpRequest } from "node:http";
 
 export const WEBHOOK_PATH = "/api/github/webhooks";
 
-/** Delivers one event; resolves with the HTTP status the app answered. */
-export function deliverWebhook(baseUrl: string, secret: string, name: string, payload: unknown): Promise<number> {
+/** Delivers one event; resolves with the HTTP status the app answered. A redelivery keeps its delivery id. */
+export function deliverWebhook(baseUrl: string, secret: string, name: string, payload: unknown, deliveryId: string = randomUUID()): Promise<number> {
   const body = JSON.stringify(payload);
   const url = new URL(WEBHOOK_PATH, baseUrl);
   const headers = {
     "content-type": "application/json",
     "x-github-event": name,
-    "x-github-delivery": randomUUID(),
+    "x-github-delivery": deliveryId,
     "x-hub-signature-256": `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`,
   };
   return new Promise((resolve, reject) => {

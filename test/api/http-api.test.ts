@@ -31,7 +31,10 @@ describe("the HTTP API", () => {
 
   it("turns a flood of unauthenticated /readyz and /metrics requests into a handful of queries", async () => {
     let queries = 0;
-    const count = () => (queries += 1);
+    // The inbox processor polls the same database meanwhile; only what the requests cause counts.
+    const count = (query: { sql: string }) => {
+      if (!query.sql.includes("webhook_inbox")) queries += 1;
+    };
     db.on("query", count);
     try {
       const replies = await Promise.all(Array.from({ length: 100 }, (_, index) => get(index % 2 ? "/readyz" : "/metrics", null)));

@@ -97,7 +97,7 @@ describe("merges and deliveries that grant nothing", () => {
     world.access.activity.withhold();
     world.access.merge(number, { method: "rebase", by: "bob" });
     try {
-      expect(await world.catchUp()).toContainEqual({ number, outcome: "error" });
+      expect(await world.catchUp()).toContainEqual({ number, outcome: "not judged yet" });
       expect(await world.verdict(number)).toBeUndefined();
 
       // GitHub's simulated clock ticks a second per event, so it may run ahead of the worker's.

@@ -9,6 +9,7 @@ import nock from "nock";
 import type { Knex } from "knex";
 import { Probot, type Server } from "probot";
 import { createApp } from "../../src/app.js";
+import { makeAllDue } from "../../src/inbox/inbox-store.js";
 import { parseEnv } from "../../src/config/env.js";
 import { startServer } from "../../src/github/server.js";
 import { createLogger } from "../../src/logger.js";
@@ -29,9 +30,15 @@ export interface Harness {
   /** A Probot client of the same app outside the server, as the jobs use one. */
   probot: Probot;
   metrics: Metrics;
+  /**
+   * Delivers a webhook as GitHub does and answers with the HTTP status, once the delivery has also
+   * been handled (with a database, it goes through the inbox: handled before this resolves).
+   */
   deliver(name: string, payload: unknown, options?: { secret?: string }): Promise<number>;
   /** Delivers the latest webhook of a kind GitHub sent (`pull_request.opened`, `push`). */
   deliverLatest(kind: string, options?: { secret?: string }): Promise<number>;
+  /** Handles every inbox delivery that is due; with `retriesNow`, scheduled retries too (as if their time had come). */
+  settle(options?: { retriesNow?: boolean }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -71,19 +78,25 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     JITSUDO_ACCESS_REPOSITORIES: "Codertocat/Hello-World",
     ...options.env,
   });
-  const server: Server = await startServer({
-    config,
-    log: createLogger("info", sink),
-    app: createApp({
+  const jitsudo = createApp({
       now: options.now ?? (() => new Date("2026-11-25T12:00:00Z")),
       metrics,
       ...(options.db ? { db: options.db } : {}),
       ...(config.accessRepositories ? { accessRepositories: config.accessRepositories } : {}),
       ...(config.aws.instanceArn ? { instanceArn: config.aws.instanceArn } : {}),
-    }),
+    });
+  const server: Server = await startServer({
+    config,
+    log: createLogger("info", sink),
+    app: jitsudo.app,
     api: { metrics, ...(options.db ? { db: options.db } : {}), ...(options.apiToken ? { token: options.apiToken } : {}) },
     Octokit: UnthrottledOctokit,
   });
+
+  const settle = async ({ retriesNow = false } = {}) => {
+    if (retriesNow && options.db) await makeAllDue(options.db);
+    await jitsudo.inbox()?.settle();
+  };
 
   return {
     github,
@@ -91,10 +104,20 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     logs,
     probot: new Probot({ appId: APP_ID, privateKey, log: createLogger("silent"), Octokit: UnthrottledOctokit }),
     metrics,
-    deliver: (name, payload, { secret = WEBHOOK_SECRET } = {}) => deliverWebhook(`http://127.0.0.1:${port}`, secret, name, payload),
-    deliverLatest: (kind, { secret = WEBHOOK_SECRET } = {}) => deliverWebhook(`http://127.0.0.1:${port}`, secret, kind.split(".")[0]!, github.lastWebhook(kind)),
+    deliver: async (name, payload, { secret = WEBHOOK_SECRET } = {}) => {
+      const status = await deliverWebhook(`http://127.0.0.1:${port}`, secret, name, payload);
+      await settle();
+      return status;
+    },
+    deliverLatest: async (kind, { secret = WEBHOOK_SECRET } = {}) => {
+      const status = await deliverWebhook(`http://127.0.0.1:${port}`, secret, kind.split(".")[0]!, github.lastWebhook(kind));
+      await settle();
+      return status;
+    },
+    settle,
     async stop() {
       await server.stop();
+      await jitsudo.stop();
       github.stop();
       nock.enableNetConnect();
     },

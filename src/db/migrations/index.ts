@@ -9,6 +9,7 @@ import * as provisioning from "./0003_provisioning.js";
 import * as drift from "./0004_drift.js";
 import * as accessRepositories from "./0005_access_repositories.js";
 import * as tenantIsolation from "./0006_tenant_isolation.js";
+import * as webhookInbox from "./0007_webhook_inbox.js";
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -22,4 +23,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migrat
   ["0004_drift", drift],
   ["0005_access_repositories", accessRepositories],
   ["0006_tenant_isolation", tenantIsolation],
+  ["0007_webhook_inbox", webhookInbox],
 ];

@@ -16,7 +16,6 @@
  */
 import type { Knex } from "knex";
 import { afterAll, beforeAll, expect } from "vitest";
-import { processLock } from "../../../src/db/locks.js";
 import { PullRequestReporter } from "../../../src/github/grant-comments.js";
 import { installationGateways } from "../../../src/github/installation-gateway.js";
 import { STICKY_MARKER } from "../../../src/github/sticky-comment.js";
@@ -210,9 +209,12 @@ export async function startSecurityWorld(options: SecurityWorldOptions = {}): Pr
     },
     async catchUp(overrides = {}) {
       const list = overrides.accessRepositories ?? listed;
-      const options = { db, now: aws.clock.now, log: silent, pullRequestLock: processLock(), ...(list ? { accessRepositories: list.map((name) => name.toLowerCase()) } : {}) };
+      const options = { db, now: aws.clock.now, log: silent, ...(list ? { accessRepositories: list.map((name) => name.toLowerCase()) } : {}) };
       const scans = await catchUpMerges(harness.probot, options);
-      return scans.find((scan) => scan.repo === access.fullName)?.judged ?? [];
+      // What the scan queued is judged in the inbox (a retry waiting there too, as if its time had come).
+      await harness.settle({ retriesNow: true });
+      const found = scans.find((scan) => scan.repo === access.fullName)?.found ?? [];
+      return Promise.all(found.map(async ({ number }) => ({ number, outcome: (await world.verdict(number))?.verdict ?? "not judged yet" })));
     },
     // By repository id: names move (a renamed repository, a new one taking the old name).
     grants: async (number, repository = access) => (await db("grants").where({ repository_id: repository.id, pr_number: number }).orderBy("created_at")) as GrantRow[],

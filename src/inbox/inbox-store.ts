@@ -1,0 +1,123 @@
+/**
+ * Every SQL statement about the webhook inbox. A delivery is stored once (by its delivery id, so
+ * GitHub's redelivery of it, or a second replica receiving it, changes nothing), claimed by one
+ * processor at a time, and never before every earlier delivery of its ordering key is finished.
+ */
+import type { Knex } from "knex";
+import { leaseFree } from "../grants/work-queue.js";
+import type { InboxEntry } from "./deliveries.js";
+
+/** Processors LISTEN here; storing a delivery rings it on commit. */
+export const INBOX_CHANNEL = "jitsudo_inbox";
+
+export interface StoredDelivery {
+  seq: string;
+  delivery_id: string;
+  event: string;
+  action: string | null;
+  installation_id: string | null;
+  repository_id: string | null;
+  ordering_key: string;
+  payload: unknown;
+  attempts: number;
+  received_at: Date;
+}
+
+/** True when the delivery is new; false for one already stored (a redelivery). */
+export async function storeDelivery(db: Knex, entry: InboxEntry): Promise<boolean> {
+  return db.transaction(async (trx) => {
+    const inserted = await trx("webhook_inbox")
+      .insert({
+        delivery_id: entry.deliveryId,
+        event: entry.event,
+        action: entry.action ?? null,
+        installation_id: entry.installationId ?? null,
+        repository_id: entry.repositoryId ?? null,
+        ordering_key: entry.orderingKey,
+        payload: JSON.stringify(entry.payload),
+      })
+      .onConflict("delivery_id")
+      .ignore()
+      .returning("seq");
+    if (inserted.length > 0) await trx.raw("select pg_notify(?, '')", [INBOX_CHANNEL]);
+    return inserted.length > 0;
+  });
+}
+
+/**
+ * Up to `limit` deliveries that are due, each the oldest unfinished one of its ordering key, and
+ * not held by a live processor (one whose session is gone left its deliveries to be taken again).
+ */
+export async function claimDeliveries(db: Knex, owner: string, limit: number): Promise<StoredDelivery[]> {
+  if (limit <= 0) return [];
+  const { rows } = await db.raw<{ rows: StoredDelivery[] }>(
+    `with next as (
+       select w.seq from webhook_inbox w
+       where w.status in ('pending', 'processing') and w.next_attempt_at <= now()
+         and (w.status = 'pending' or ${leaseFree("w.lease_owner")})
+         and not exists (
+           select 1 from webhook_inbox e
+           where e.ordering_key = w.ordering_key and e.seq < w.seq and e.status in ('pending', 'processing'))
+       order by w.seq
+       limit ?
+       for update skip locked)
+     update webhook_inbox i set status = 'processing', lease_owner = ?, attempts = i.attempts + 1
+     from next where i.seq = next.seq
+     returning i.seq, i.delivery_id, i.event, i.action, i.installation_id, i.repository_id, i.ordering_key, i.payload, i.attempts, i.received_at`,
+    [limit, owner],
+  );
+  return rows.map((row) => ({ ...row, seq: String(row.seq) }));
+}
+
+export async function finishDelivery(db: Knex, delivery: StoredDelivery, owner: string, outcome: string): Promise<void> {
+  await db("webhook_inbox")
+    .where({ seq: delivery.seq, lease_owner: owner })
+    .update({ status: "done", outcome, lease_owner: null, last_error: null, finished_at: db.fn.now() });
+}
+
+/** A failed attempt: tried again after `delayMs`, or given up (`dead`) when out of attempts. */
+export async function failDelivery(db: Knex, delivery: StoredDelivery, owner: string, error: string, retry: { delayMs: number; keepAttempt?: boolean } | "give-up"): Promise<void> {
+  const changes =
+    retry === "give-up"
+      ? { status: "dead", finished_at: db.fn.now() }
+      : {
+          status: "pending",
+          next_attempt_at: db.raw("now() + ? * interval '1 millisecond'", [Math.round(retry.delayMs)]),
+          ...(retry.keepAttempt ? { attempts: db.raw("greatest(0, attempts - 1)") } : {}),
+        };
+  await db("webhook_inbox")
+    .where({ seq: delivery.seq, lease_owner: owner })
+    .update({ ...changes, lease_owner: null, last_error: error.slice(0, 2000) });
+}
+
+/** Every waiting delivery due now: for tests and the demo, which control time themselves. */
+export async function makeAllDue(db: Knex): Promise<void> {
+  await db("webhook_inbox").where({ status: "pending" }).update({ next_attempt_at: db.fn.now() });
+}
+
+/** How long until the next delivery is due (0: now), or undefined when nothing is waiting. */
+export async function nextDueInMs(db: Knex): Promise<number | undefined> {
+  const { rows } = await db.raw<{ rows: { ms: string | null }[] }>(
+    `select greatest(0, extract(epoch from (min(next_attempt_at) - now())) * 1000) as ms
+     from webhook_inbox where status = 'pending'`,
+  );
+  return rows[0]?.ms === null || rows[0]?.ms === undefined ? undefined : Number(rows[0].ms);
+}
+
+/** Deliveries waiting or in progress, and those given up on: for /metrics. */
+export async function inboxCounts(db: Knex): Promise<{ waiting: number; dead: number }> {
+  const { rows } = await db.raw<{ rows: { waiting: string; dead: string }[] }>(
+    `select count(*) filter (where status in ('pending', 'processing')) as waiting,
+            count(*) filter (where status = 'dead') as dead
+     from webhook_inbox`,
+  );
+  return { waiting: Number(rows[0]?.waiting ?? 0), dead: Number(rows[0]?.dead ?? 0) };
+}
+
+/** Finished deliveries are kept a week for the record, then deleted. */
+export async function pruneDeliveries(db: Knex, olderThanMs: number): Promise<number> {
+  return db("webhook_inbox")
+    .whereIn("status", ["done", "dead"])
+    .where("finished_at", "<", db.raw("now() - ? * interval '1 millisecond'", [olderThanMs]))
+    .delete();
+}

@@ -1,0 +1,170 @@
+/**
+ * The webhook inbox against real PostgreSQL: deliveries stored once, handled in order per pull
+ * request by any number of processors, retried with backoff, given up loudly, and taken over from
+ * a processor that died holding them. And through Probot's webhook pipeline: answered as soon as
+ * stored, handled afterwards.
+ */
+import type { Knex } from "knex";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { inboxEntryFor } from "../../src/inbox/deliveries.js";
+import { storeDelivery, type StoredDelivery } from "../../src/inbox/inbox-store.js";
+import { InboxProcessor, type DeliveryHandler } from "../../src/inbox/processor.js";
+import { deliverWebhook } from "../../src/sandbox/webhooks.js";
+import { startHarness, WEBHOOK_SECRET } from "../support/app-harness.js";
+import { freshDatabase } from "../support/db.js";
+import { seed } from "../support/merge-world.js";
+
+const silent = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A delivery of `pull_request.synchronize` for pull request `number` of repository 1. */
+const delivery = (id: string, number: number) =>
+  inboxEntryFor({ id, name: "pull_request", payload: { action: "synchronize", installation: { id: 7 }, repository: { id: 1 }, pull_request: { number } } })!;
+
+describe("the webhook inbox", () => {
+  let db: Knex;
+  const processors: InboxProcessor[] = [];
+  beforeEach(async () => {
+    ({ db } = await freshDatabase());
+  });
+  afterEach(async () => {
+    for (const processor of processors.splice(0)) await processor.stop();
+  });
+  const processor = async (handle: DeliveryHandler, options: { retryBaseMs?: number; maxAttempts?: number } = {}) => {
+    const started = new InboxProcessor(db, handle, { log: silent, pollMs: 20, ...options });
+    await started.start();
+    processors.push(started);
+    return started;
+  };
+  const until = async (check: () => Promise<boolean>, timeoutMs = 10_000) => {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await check())) {
+      if (Date.now() > deadline) throw new Error(`inbox state: ${JSON.stringify(await db("webhook_inbox").select("delivery_id", "status", "attempts", "last_error"))}`);
+      await sleep(20);
+    }
+  };
+  const statuses = async () => Object.fromEntries((await db("webhook_inbox").select("delivery_id", "status")).map((row) => [row.delivery_id, row.status]));
+
+  it("stores a delivery once, however often GitHub (or a second replica) hands it over", async () => {
+    expect(await storeDelivery(db, delivery("d-1", 1))).toBe(true);
+    expect(await storeDelivery(db, delivery("d-1", 1))).toBe(false);
+    expect(await db("webhook_inbox").count({ n: "*" })).toEqual([{ n: "1" }]);
+  });
+
+  it("keeps the events jitsudo does not act on out of it", () => {
+    expect(inboxEntryFor({ id: "x", name: "pull_request", payload: { action: "labeled", repository: { id: 1 }, pull_request: { number: 1 } } })).toBeUndefined();
+    expect(inboxEntryFor({ id: "x", name: "star", payload: { action: "created", repository: { id: 1 } } })).toBeUndefined();
+    expect(inboxEntryFor({ id: "x", name: "issue_comment", payload: { action: "created", repository: { id: 1 }, issue: { number: 4, pull_request: {} } } })?.orderingKey).toBe("pr:1:4");
+    expect(inboxEntryFor({ id: "x", name: "push", payload: { repository: { id: 1 } } })?.orderingKey).toBe("push:1");
+  });
+
+  it("handles the deliveries of one pull request one at a time and in order, across two processors, while others run beside them", async () => {
+    const log: string[] = [];
+    const running = new Set<string>();
+    let overlapped = false;
+    const handle: DeliveryHandler = async (stored: StoredDelivery) => {
+      const key = stored.ordering_key;
+      if (running.has(key)) overlapped = true;
+      running.add(key);
+      log.push(`start ${stored.delivery_id}`);
+      await sleep(15 + Math.random() * 15);
+      log.push(`end ${stored.delivery_id}`);
+      running.delete(key);
+      return "handled";
+    };
+    for (let index = 0; index < 6; index++) {
+      await storeDelivery(db, delivery(`a-${index}`, 1));
+      await storeDelivery(db, delivery(`b-${index}`, 2));
+    }
+    await processor(handle);
+    await processor(handle);
+    await until(async () => Object.values(await statuses()).every((status) => status === "done"));
+
+    expect(overlapped).toBe(false);
+    for (const key of ["a", "b"]) {
+      const starts = log.filter((line) => line.startsWith(`start ${key}-`)).map((line) => Number(line.split("-")[1]));
+      expect(starts).toEqual([0, 1, 2, 3, 4, 5]);
+    }
+    // The two pull requests did not wait for each other.
+    const firstB = log.indexOf("start b-0");
+    expect(firstB).toBeLessThan(log.indexOf("end a-5"));
+  });
+
+  it("retries a failed delivery with backoff, holding back the later deliveries of its pull request, then gives it up loudly", async () => {
+    const seen: string[] = [];
+    await storeDelivery(db, delivery("fails", 1));
+    await storeDelivery(db, delivery("after", 1));
+    await processor(
+      async (stored) => {
+        seen.push(stored.delivery_id);
+        if (stored.delivery_id === "fails") throw new Error("GitHub answered 502");
+        return "handled";
+      },
+      { retryBaseMs: 30, maxAttempts: 3 },
+    );
+    await until(async () => (await statuses()).after === "done");
+    expect(seen).toEqual(["fails", "fails", "fails", "after"]);
+    const failed = await db("webhook_inbox").where({ delivery_id: "fails" }).first();
+    expect([failed.status, failed.attempts, failed.last_error]).toEqual(["dead", 3, "Error: GitHub answered 502"]);
+  });
+
+  it("waits, without using up attempts, for a delivery that cannot be handled yet", async () => {
+    let calls = 0;
+    await storeDelivery(db, delivery("later", 1));
+    await processor(
+      async () => {
+        calls += 1;
+        if (calls < 5) throw Object.assign(new Error("GitHub has not recorded the merge yet"), { retryInMs: 20 });
+        return "handled";
+      },
+      { maxAttempts: 2 },
+    );
+    await until(async () => (await statuses()).later === "done");
+    expect(calls).toBe(5);
+  });
+
+  it("hands the deliveries of a processor that died to another: nothing it accepted is lost", async () => {
+    await storeDelivery(db, delivery("held", 1));
+    await storeDelivery(db, delivery("next", 1));
+    let release!: () => void;
+    const dying = await processor(() => new Promise((resolve) => (release = () => resolve("never recorded"))));
+    await until(async () => (await statuses()).held === "processing");
+
+    // The process dies: its session (and with it its liveness lock) is gone; its handler never returns.
+    const session = (dying as unknown as { session: { close(): Promise<void> } }).session;
+    await session.close();
+    processors.splice(processors.indexOf(dying), 1);
+
+    const handled: string[] = [];
+    await processor(async (stored) => {
+      handled.push(stored.delivery_id);
+      return "handled";
+    });
+    await until(async () => Object.values(await statuses()).every((status) => status === "done"));
+    expect(handled).toEqual(["held", "next"]);
+    release();
+  });
+});
+
+describe("webhooks through the inbox", () => {
+  it("are answered as soon as they are stored, and handled afterwards", async () => {
+    const { db } = await freshDatabase();
+    const harness = await startHarness({ db });
+    try {
+      const world = seed(harness.github);
+      // Delivered without waiting for the inbox: the answer comes before the merge is judged.
+      const status = await deliverWebhook(harness.url, WEBHOOK_SECRET, "pull_request", world.closed, "delivery-1");
+      expect(status).toBe(200);
+      expect(await db("webhook_inbox").pluck("event")).toEqual(["pull_request"]);
+      await harness.settle();
+      expect(await db("webhook_inbox").pluck("status")).toEqual(["done"]);
+      expect(await db("merge_verdicts").pluck("verdict")).toEqual(["approved"]);
+      // GitHub's redelivery of the same delivery (same X-GitHub-Delivery) is answered and changes nothing.
+      expect(await deliverWebhook(harness.url, WEBHOOK_SECRET, "pull_request", world.closed, "delivery-1")).toBe(200);
+      await harness.settle();
+      expect(await db("webhook_inbox").count({ n: "*" })).toEqual([{ n: "1" }]);
+    } finally {
+      await harness.stop();
+    }
+  });
+});
