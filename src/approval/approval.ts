@@ -222,6 +222,8 @@ interface Context {
   /** Undefined when the base config is missing or invalid (already a PR-level reason). */
   config?: TenantConfig;
   codeowners?: Codeowners;
+  /** CODEOWNERS read whole (past jitsudo's rule cap) for removals, which follow GitHub's whole reading. */
+  revokeCodeowners?: Codeowners;
   lookups: Lookups;
   reviewers: Reviewer[];
   setAside: SetAsideReview[];
@@ -255,6 +257,7 @@ function judge(evidence: MergeEvidence, lookups: Lookups): Omit<MergeVerdict, "t
     evidence,
     ...(config ? { config } : {}),
     ...(codeowners ? { codeowners } : {}),
+    ...revokeCodeowners(codeowners, evidence, changes),
     lookups,
     reviewers,
     setAside,
@@ -269,6 +272,13 @@ function judge(evidence: MergeEvidence, lookups: Lookups): Omit<MergeVerdict, "t
   const reasons = hasGrants ? [...incomplete, ...grantOnly] : changes.length > 0 ? [] : incomplete;
   const approved = reasons.length === 0 && files.every((file) => file.approved);
   return { approved, files, reasons, tenantAws: context.config?.aws ?? {}, baseSha: evidence.base.baseSha };
+}
+
+/** For removals, when jitsudo's reading stopped at its cap: the whole file, as GitHub reads it. */
+function revokeCodeowners(codeowners: Codeowners | undefined, evidence: MergeEvidence, changes: readonly Change[]): { revokeCodeowners?: Codeowners } {
+  if (!codeowners?.truncated || !changes.some((change) => change.kind === "revoke")) return {};
+  const whole = readCodeowners(evidence.codeownersFiles, [], { maxRules: Number.POSITIVE_INFINITY });
+  return whole ? { revokeCodeowners: whole } : {};
 }
 
 /** The policy and CODEOWNERS at the base, and every PR-level reason that stops a grant. */
@@ -412,7 +422,8 @@ function judgeGrant(change: Extract<Change, { kind: "grant" }>, context: Context
  * pull request too large or too long to see whole (which anyone who can comment could cause).
  */
 function judgeRevoke(path: string, context: Context): FileVerdict {
-  const owners = context.codeowners ? ownersUnderAnyReading(context.codeowners, path) : [];
+  const codeowners = context.revokeCodeowners ?? context.codeowners;
+  const owners = codeowners ? ownersUnderAnyReading(codeowners, path) : [];
   const counted = countApprovals([{ path, owners, needed: REVOKE_APPROVALS, oldPath: false }], undefined, context);
   return {
     path,

@@ -58,6 +58,8 @@ export interface Codeowners {
   path: string;
   rules: CodeownersRule[];
   errors: CodeownersError[];
+  /** Reading stopped at a cap (rules or errors): later lines, which GitHub reads, were not. */
+  truncated?: boolean;
 }
 
 /**
@@ -115,7 +117,11 @@ const IGNORED = "GitHub ignores this line";
 /** Rules carry their compiled pattern here, so clones or hand-built rules still work. */
 const compiled = new WeakMap<CodeownersRule, CompiledPattern>();
 
-export function parseCodeowners(text: string, path: string = CODEOWNERS_LOCATIONS[0]): Codeowners {
+/**
+ * `maxRules`: where reading stops (an error, and `truncated`). Revoking reads past it: ending
+ * access must follow GitHub's whole reading, since GitHub applies the last matching line.
+ */
+export function parseCodeowners(text: string, path: string = CODEOWNERS_LOCATIONS[0], { maxRules = MAX_CODEOWNERS_RULES }: { maxRules?: number } = {}): Codeowners {
   const result: Codeowners = { path, rules: [], errors: [] };
   // Every UTF-16 unit is at most 3 UTF-8 bytes, so most files need no count.
   const bytes = text.length * 3 < CODEOWNERS_MAX_BYTES ? 0 : utf8Length(text);
@@ -135,16 +141,18 @@ export function parseCodeowners(text: string, path: string = CODEOWNERS_LOCATION
     start = end === -1 ? body.length + 1 : end + 1;
     if (result.errors.length >= MAX_CODEOWNERS_ERRORS) {
       result.errors.push({ line, message: `more than ${MAX_CODEOWNERS_ERRORS} invalid lines; jitsudo stops reading here` });
+      result.truncated = true;
       break;
     }
     const tokens = tokenize(raw.endsWith("\r") ? raw.slice(0, -1) : raw);
     const [pattern, ...ownerTokens] = tokens;
     if (pattern === undefined) continue; // blank line or comment
-    if (result.rules.length >= MAX_CODEOWNERS_RULES) {
+    if (result.rules.length >= maxRules) {
       result.errors.push({
         line,
-        message: `${path} has more than ${MAX_CODEOWNERS_RULES} rules; jitsudo reads at most ${MAX_CODEOWNERS_RULES} (an access repository needs a handful), so it cannot tell who owns what: keep other code's ownership in its own repository`,
+        message: `${path} has more than ${maxRules} rules; jitsudo reads at most ${maxRules} (an access repository needs a handful), so it cannot tell who owns what: keep other code's ownership in its own repository`,
       });
+      result.truncated = true;
       break;
     }
 

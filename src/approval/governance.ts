@@ -37,7 +37,8 @@ export function readConfig(file: FileBytes, blockers: Blocker[]): { config: Tena
   return { config: EMPTY_TENANT_CONFIG, configProblems: parsed.problems };
 }
 
-export function readCodeowners(files: readonly FileBytes[], blockers: Blocker[]): Codeowners | undefined {
+/** `options.maxRules`: see parseCodeowners (revoking reads the whole file). */
+export function readCodeowners(files: readonly FileBytes[], blockers: Blocker[], options: { maxRules?: number } = {}): Codeowners | undefined {
   const index = files.findIndex((file) => file.kind !== "missing");
   const path = CODEOWNERS_LOCATIONS[index];
   const file = files[index];
@@ -49,7 +50,7 @@ export function readCodeowners(files: readonly FileBytes[], blockers: Blocker[])
     blockers.push({ message: `${path} on the base branch cannot be read (${file.kind === "too-large" ? "over 3 MB" : file.kind}), so nobody can approve requests` });
     return undefined;
   }
-  const codeowners = parseCodeowners(new TextDecoder().decode(file.bytes), path);
+  const codeowners = parseCodeowners(new TextDecoder().decode(file.bytes), path, options);
   for (const error of codeowners.errors) {
     // GitHub skips an invalid line, which can hand a path to a broader earlier rule: fail closed.
     blockers.push({ message: `${path} line ${error.line} on the base branch is invalid (${error.message}); no request can be approved until it is fixed` });

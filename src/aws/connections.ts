@@ -94,11 +94,17 @@ export class AwsConnections {
       clients,
       instanceArn: target.instanceArn,
       identityStoreId,
+      caller: this.callerOf(target),
       limiter: this.options.limiter,
       tenant: target.repositoryId ?? `installation-${target.tenant}`,
       priority,
       ...(this.options.metrics ? { metrics: this.options.metrics } : {}),
     });
+  }
+
+  /** Whose session answers for a target: region, and the role with its ExternalId (or jitsudo's own identity). */
+  private callerOf(target: AwsTarget): string {
+    return `${target.region}|${target.roleArn ? `${target.roleArn}|${externalIdFor(target.tenant, target.repositoryId)}` : "jitsudo"}`;
   }
 
   close(): void {
@@ -156,7 +162,9 @@ export class AwsConnections {
 
   /** The instance's identity store, when the tenant config does not name it (needs sso:ListInstances). */
   private identityStoreOf(target: AwsTarget, clients: SdkClients): Promise<string> {
-    let pending = this.identityStores.get(target.instanceArn);
+    // Per caller too: what ListInstances answers is whatever the asking role's account holds.
+    const key = `${this.callerOf(target)}|${target.instanceArn}`;
+    let pending = this.identityStores.get(key);
     if (!pending) {
       pending = (async () => {
         let token: string | undefined;
@@ -168,8 +176,8 @@ export class AwsConnections {
         } while (token);
         throw new Error(`Identity Center instance ${target.instanceArn} was not found; check aws.instance_arn or IC_INSTANCE_ARN`);
       })();
-      pending.catch(() => this.identityStores.delete(target.instanceArn));
-      this.identityStores.set(target.instanceArn, pending);
+      pending.catch(() => this.identityStores.delete(key));
+      this.identityStores.set(key, pending);
     }
     return pending;
   }

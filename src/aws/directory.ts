@@ -1,9 +1,15 @@
 /**
  * Names to ids, cached: request files say `alice@example.com`, `Production` and
  * `AdministratorAccess`; Identity Center wants a user id, a 12-digit account id and a permission
- * set ARN. Lookups are shared by every grant of an instance for a few minutes (one ListAccounts or
- * ListPermissionSets answers hundreds of grants), with one lookup in flight per key. A name that
- * is not found refreshes its list once, so something created a minute ago is still found.
+ * set ARN. Lookups are shared by every grant seen through the same view for a few minutes (one
+ * ListAccounts or ListPermissionSets answers hundreds of grants), with one lookup in flight per
+ * key. A name that is not found refreshes its list once, so something created a minute ago is
+ * still found.
+ *
+ * The view (`IdentityCenter.view`: instance, identity store, region and the role session's
+ * identity) is part of every key: the answers come from whoever asked, and one tenant's role or
+ * config (an identity store of its choosing, an organisation of its own) must never decide what
+ * another tenant's names resolve to, or that they do not exist.
  */
 import type { IdentityCenter, PermissionSet } from "./identity-center.js";
 
@@ -63,7 +69,7 @@ export class Directory {
   }
 
   async principalId(ic: IdentityCenter, userName: string): Promise<Resolution> {
-    const id = await this.users.get(`${ic.instanceArn}|${userName}`, () => ic.userId(userName));
+    const id = await this.users.get(`${ic.view}|${userName}`, () => ic.userId(userName));
     if (id) return { ok: true, id };
     return { ok: false, problem: `Identity Center has no user "${userName}"; map the GitHub login to the user's Identity Center user name under users: in .github/jitsudo.yml` };
   }
@@ -71,7 +77,7 @@ export class Directory {
   async accountId(ic: IdentityCenter, ref: string): Promise<Resolution> {
     if (ACCOUNT_ID.test(ref)) return { ok: true, id: ref };
     const find = async (maxAgeMs?: number) => {
-      const accounts = await this.accountLists.get(ic.instanceArn, () => ic.accounts(), maxAgeMs === undefined ? {} : { maxAgeMs });
+      const accounts = await this.accountLists.get(ic.view, () => ic.accounts(), maxAgeMs === undefined ? {} : { maxAgeMs });
       return accounts.filter((account) => account.name === ref);
     };
     let matches = await find();
@@ -84,7 +90,7 @@ export class Directory {
   async permissionSetArn(ic: IdentityCenter, ref: string): Promise<Resolution> {
     if (PERMISSION_SET_ARN.test(ref)) return { ok: true, id: ref };
     const find = async (maxAgeMs?: number) => {
-      const sets = await this.permissionSetLists.get(ic.instanceArn, () => ic.permissionSets(), maxAgeMs === undefined ? {} : { maxAgeMs });
+      const sets = await this.permissionSetLists.get(ic.view, () => ic.permissionSets(), maxAgeMs === undefined ? {} : { maxAgeMs });
       return sets.find((set) => set.name === ref);
     };
     const found = (await find()) ?? (await find(this.refreshMissAfterMs));
@@ -95,7 +101,7 @@ export class Directory {
   /** The name of a permission set of this instance, by ARN; undefined when the instance has none with that ARN. */
   async permissionSetName(ic: IdentityCenter, arn: string): Promise<string | undefined> {
     const find = async (maxAgeMs?: number) => {
-      const sets = await this.permissionSetLists.get(ic.instanceArn, () => ic.permissionSets(), maxAgeMs === undefined ? {} : { maxAgeMs });
+      const sets = await this.permissionSetLists.get(ic.view, () => ic.permissionSets(), maxAgeMs === undefined ? {} : { maxAgeMs });
       return sets.find((set) => set.arn === arn)?.name;
     };
     return (await find()) ?? (await find(this.refreshMissAfterMs));
@@ -103,12 +109,12 @@ export class Directory {
 
   /** Account id → name for the whole organisation (cached), to match policy rules that name accounts. */
   async accountNames(ic: IdentityCenter): Promise<Map<string, string>> {
-    const accounts = await this.accountLists.get(ic.instanceArn, () => ic.accounts());
+    const accounts = await this.accountLists.get(ic.view, () => ic.accounts());
     return new Map(accounts.map((account) => [account.id, account.name]));
   }
 
   /** Every permission set of the instance (cached), for drift to map names to ARNs. */
   permissionSets(ic: IdentityCenter): Promise<PermissionSet[]> {
-    return this.permissionSetLists.get(ic.instanceArn, () => ic.permissionSets());
+    return this.permissionSetLists.get(ic.view, () => ic.permissionSets());
   }
 }

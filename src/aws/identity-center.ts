@@ -32,6 +32,13 @@ export interface PermissionSet {
 
 export interface IdentityCenter {
   readonly instanceArn: string;
+  /**
+   * Who is asking, as far as answers can differ: the instance, its identity store and region, and
+   * the role session's identity (role and ExternalId, or jitsudo's own). Caches of answers are
+   * kept per view, so no tenant's session (or a config's choice of identity store) decides what
+   * another tenant's lookups see.
+   */
+  readonly view: string;
   createAssignment(assignment: Assignment): Promise<OperationStatus>;
   /** "not-found" when there is nothing to delete: the assignment is already gone. */
   deleteAssignment(assignment: Assignment): Promise<OperationStatus | "not-found">;

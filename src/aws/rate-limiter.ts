@@ -14,8 +14,9 @@
  * access first; then everything that grants it (name lookups, creates, and the creates' status
  * reads, which free the instance's create slots); then reads confirming deletions; then drift,
  * which is also paced to at most half of AWS's rate so that a sweep never starves the rest.
- * Within one priority, tenants sharing the instance take turns: a tenant with a thousand calls
- * queued (a burst of merges, a retry storm) delays another tenant's call by at most one of its own.
+ * Tenants sharing the instance take turns (urgent calls, revokes and provisioning, in one round):
+ * a tenant with a thousand calls queued (a burst of merges, a storm of retried deletes) delays
+ * another tenant's call by at most one of its own per turn.
  *
  * Hand-written rather than a library: the bucket must be shared through PostgreSQL by every
  * replica, and the waiting order mixes priorities with per-tenant turns; no rate-limiting package
@@ -129,48 +130,20 @@ interface Waiter {
   reject(error: Error): void;
 }
 
-/** Waiters of one priority, in turns by tenant: each tenant's own calls stay in order. */
-class TenantTurns {
-  private readonly queues = new Map<string, Waiter[]>();
-  /** Tenants with waiters, in the order their turn comes. */
-  private readonly order: string[] = [];
-
-  get size(): number {
-    return this.order.length;
-  }
-
-  push(tenant: string, waiter: Waiter): void {
-    const queue = this.queues.get(tenant);
-    if (queue) {
-      queue.push(waiter);
-      return;
-    }
-    this.queues.set(tenant, [waiter]);
-    this.order.push(tenant);
-  }
-
-  /** The next tenant's oldest waiter; that tenant goes to the back of the line. */
-  shift(): Waiter | undefined {
-    const tenant = this.order.shift();
-    if (tenant === undefined) return undefined;
-    const queue = this.queues.get(tenant)!;
-    const waiter = queue.shift()!;
-    if (queue.length > 0) this.order.push(tenant);
-    else this.queues.delete(tenant);
-    return waiter;
-  }
-
-  drain(): Waiter[] {
-    const all = [...this.queues.values()].flat();
-    this.queues.clear();
-    this.order.length = 0;
-    return all;
-  }
-}
-
-/** Waiters of one instance in this process, by priority; one reservation in flight at a time. */
+/**
+ * Waiters of one instance in this process, by tenant and priority; one reservation in flight at
+ * a time. Who gets the next slot:
+ * - while any call is urgent (a revoke, or provisioning), tenants with urgent calls take turns, and
+ *   each turn serves that tenant's most urgent call (its revokes before its creates). A tenant's
+ *   storm of revokes (deletes AWS keeps refusing, say) delays another tenant's create by one call
+ *   per turn, never by the whole storm;
+ * - otherwise reads confirming deletions before drift, tenants again taking turns.
+ * Each tenant's calls of one priority keep their order.
+ */
 class InstancePump {
-  private readonly queues = new Map<CallPriority, TenantTurns>(CALL_PRIORITIES.map((priority) => [priority, new TenantTurns()]));
+  private readonly waiting = new Map<string, Map<CallPriority, Waiter[]>>();
+  /** Tenants with waiters, in the order their turn comes. */
+  private readonly turns: string[] = [];
   private running = false;
   /** Cuts short a pause taken for calls that can wait, when an urgent one arrives. */
   private interrupt: (() => void) | undefined;
@@ -182,16 +155,24 @@ class InstancePump {
 
   wait(priority: CallPriority, tenant: string): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.queues.get(priority)!.push(tenant, { resolve, reject });
+      let queues = this.waiting.get(tenant);
+      if (!queues) {
+        queues = new Map();
+        this.waiting.set(tenant, queues);
+        this.turns.push(tenant);
+      }
+      queues.set(priority, [...(queues.get(priority) ?? []), { resolve, reject }]);
       if (URGENT.has(priority)) this.interrupt?.();
       if (!this.running) void this.run();
     });
   }
 
   close(): void {
-    for (const queue of this.queues.values()) {
-      for (const waiter of queue.drain()) waiter.reject(new Error("the rate limiter is closed (shutting down)"));
+    for (const queues of this.waiting.values()) {
+      for (const waiter of [...queues.values()].flat()) waiter.reject(new Error("the rate limiter is closed (shutting down)"));
     }
+    this.waiting.clear();
+    this.turns.length = 0;
     this.interrupt?.();
   }
 
@@ -226,15 +207,27 @@ class InstancePump {
     }
   }
 
+  /** The most urgent priority anyone waits with. */
   private head(): CallPriority | undefined {
-    return CALL_PRIORITIES.find((priority) => this.queues.get(priority)!.size > 0);
+    return CALL_PRIORITIES.find((priority) => [...this.waiting.values()].some((queues) => (queues.get(priority)?.length ?? 0) > 0));
   }
 
   private next(): Waiter | undefined {
-    for (const priority of CALL_PRIORITIES) {
-      const waiter = this.queues.get(priority)!.shift();
-      if (waiter) return waiter;
-    }
-    return undefined;
+    const head = this.head();
+    if (!head) return undefined;
+    // Urgent calls share one round of turns; calls that can wait are served by priority.
+    const eligible = URGENT.has(head) ? [...URGENT] : [head];
+    const tenant = this.turns.find((candidate) => eligible.some((priority) => (this.waiting.get(candidate)!.get(priority)?.length ?? 0) > 0));
+    if (tenant === undefined) return undefined;
+    const queues = this.waiting.get(tenant)!;
+    const priority = CALL_PRIORITIES.find((candidate) => eligible.includes(candidate) && (queues.get(candidate)?.length ?? 0) > 0)!;
+    const queue = queues.get(priority)!;
+    const waiter = queue.shift()!;
+    if (queue.length === 0) queues.delete(priority);
+    // This tenant's turn is over: to the back of the line, or out of it.
+    this.turns.splice(this.turns.indexOf(tenant), 1);
+    if (queues.size > 0) this.turns.push(tenant);
+    else this.waiting.delete(tenant);
+    return waiter;
   }
 }

@@ -37,6 +37,8 @@ export interface SdkIdentityCenterOptions {
   clients: SdkClients;
   instanceArn: string;
   identityStoreId: string;
+  /** The session's identity for caches (see IdentityCenter.view), less the instance and identity store. */
+  caller: string;
   limiter: RateLimiter;
   /** Whose calls these are (a repository id): tenants of one instance take turns at its rate limit. */
   tenant?: string;
@@ -51,9 +53,11 @@ const PAGE = 100;
 
 export class SdkIdentityCenter implements IdentityCenter {
   readonly instanceArn: string;
+  readonly view: string;
 
   constructor(private readonly options: SdkIdentityCenterOptions) {
     this.instanceArn = options.instanceArn;
+    this.view = `${options.instanceArn}|${options.identityStoreId}|${options.caller}`;
   }
 
   async createAssignment(assignment: Assignment): Promise<OperationStatus> {

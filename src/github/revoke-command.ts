@@ -119,14 +119,13 @@ async function claimHelpReply(db: Knex, command: CommentCommand, now: Date): Pro
 async function mayRevoke(gateway: GitHubGateway, command: CommentCommand, grants: readonly GrantRow[]): Promise<boolean> {
   const login = command.commenter.toLowerCase();
   if (grants.every((grant) => isRequester(grant, command))) return true;
-  const [files, permission] = await Promise.all([
-    gateway.readFiles(CODEOWNERS_LOCATIONS.map((path) => ({ ref: command.defaultBranch, path, maxBytes: CODEOWNERS_MAX_BYTES }))),
-    gateway.repoPermission(login),
-  ]);
+  const permission = await gateway.repoPermission(login);
   if (permission === "admin" || permission === "maintain") return true;
   // A code owner acts as one only with write access, as GitHub's own CODEOWNERS does.
   if (permission !== "write") return false;
-  const codeowners = readCodeowners(files, []);
+  const files = await gateway.readFiles(CODEOWNERS_LOCATIONS.map((path) => ({ ref: command.defaultBranch, path, maxBytes: CODEOWNERS_MAX_BYTES })));
+  // The whole file, past jitsudo's rule cap: GitHub applies its last matching line, and so does ending access.
+  const codeowners = readCodeowners(files, [], { maxRules: Number.POSITIVE_INFINITY });
   if (!codeowners) return false;
   for (const path of new Set(grants.map((grant) => grant.file_path))) {
     if (!(await ownsPath(gateway, ownersUnderAnyReading(codeowners, path), login))) return false;

@@ -23,6 +23,21 @@ export interface DriftGrant {
   endedAt: Date | null;
   /** A worker is carrying a step of it right now: not drift's to touch. */
   held: boolean;
+  /** A create of its assignment was (or was about to be) sent. */
+  createSent: boolean;
+  /** Provisioning was given up (AWS refused, or the window passed): it holds no access of its own. */
+  failed: boolean;
+}
+
+/**
+ * Whether a grant accounts for its assignment being there: active, being created, or being
+ * removed after it was granted. A grant given up while provisioning (AWS refused its create, say,
+ * and it waits in `revoking` for a delete that may be refused too) explains nothing: otherwise any
+ * tenant could shield an assignment in another tenant's managed set with a request AWS refuses.
+ */
+export function explainsAssignment(grant: Pick<DriftGrant, "status" | "createSent" | "failed">): boolean {
+  if (grant.failed) return false;
+  return grant.status === "active" || grant.status === "revoking" || (grant.status === "provisioning" && grant.createSent);
 }
 
 /** What one list call looks at: all assignments of a principal, or of a permission set in an account. */
@@ -69,7 +84,7 @@ export function compare(scope: Scope, observed: readonly Assignment[], grants: r
   const settledBefore = options.lookedAt.getTime() - options.settleMs;
   const explained = new Set(
     relevant
-      .filter((grant) => ["provisioning", "active", "revoking"].includes(grant.status) || (grant.endedAt !== null && grant.endedAt.getTime() >= settledBefore))
+      .filter((grant) => explainsAssignment(grant) || (grant.endedAt !== null && grant.endedAt.getTime() >= settledBefore))
       .map((grant) => key(grant.accountId, grant.permissionSetArn, grant.principalId)),
   );
   const unexpected = observed.filter(
@@ -147,7 +162,14 @@ export interface LiveGrantTarget {
  * (those grants are still repaired, through the role that provisioned them, but nothing is managed
  * there). Never a scope from another tenant's config.
  */
-export function planTenantSweeps(snapshots: readonly TenantSnapshot[], liveGrantTargets: readonly LiveGrantTarget[], defaults: AwsDefaults): { scopes: TenantScope[]; unreachable: { repositoryId: string; problem: string }[] } {
+export interface SweepPlan {
+  scopes: TenantScope[];
+  unreachable: { repositoryId: string; problem: string }[];
+  /** Repositories whose recorded config parses: only those can give up a claim by changing it. */
+  configured: Set<string>;
+}
+
+export function planTenantSweeps(snapshots: readonly TenantSnapshot[], liveGrantTargets: readonly LiveGrantTarget[], defaults: AwsDefaults): SweepPlan {
   const scopes = new Map<string, Omit<TenantScope, "sharers">>();
   const unreachable: { repositoryId: string; problem: string }[] = [];
   const keyOf = (repositoryId: string, instanceArn: string) => `${repositoryId}|${instanceArn}`;
@@ -181,11 +203,17 @@ export function planTenantSweeps(snapshots: readonly TenantSnapshot[], liveGrant
   const perInstance = new Map<string, number>();
   for (const scope of scopes.values()) perInstance.set(scope.target.instanceArn, (perInstance.get(scope.target.instanceArn) ?? 0) + 1);
   const ordered = [...scopes.values()].sort((a, b) => a.target.instanceArn.localeCompare(b.target.instanceArn) || a.repositoryId.localeCompare(b.repositoryId));
-  return { scopes: ordered.map((scope) => ({ ...scope, sharers: perInstance.get(scope.target.instanceArn)! })), unreachable };
+  const configured = new Set(snapshots.filter((snapshot) => snapshot.config).map((snapshot) => snapshot.repositoryId));
+  return { scopes: ordered.map((scope) => ({ ...scope, sharers: perInstance.get(scope.target.instanceArn)! })), unreachable, configured };
 }
 
-/** Claims whose owner's config no longer lists the permission set (or no longer names the instance) end. */
-export function claimsToRelease<Claim extends { instance_arn: string; repository_id: string; declared_as: string }>(claims: readonly Claim[], scopes: readonly TenantScope[]): Claim[] {
-  const declared = new Set(scopes.flatMap((scope) => scope.declared.map((name) => `${scope.repositoryId}|${scope.target.instanceArn}|${name}`)));
-  return claims.filter((claim) => !declared.has(`${claim.repository_id}|${claim.instance_arn}|${claim.declared_as}`));
+/**
+ * Claims to end before any sweep: those whose owner's (valid) config no longer brings it to the
+ * claim's instance at all. Whether an owner still lists a set is decided in its own sweep, by the
+ * set's ARN as its own role resolves it (a respelling keeps the claim). An owner whose config
+ * does not parse keeps its claims: a broken config must not hand a set to another tenant.
+ */
+export function claimsToRelease<Claim extends { instance_arn: string; repository_id: string }>(claims: readonly Claim[], plan: Pick<SweepPlan, "scopes" | "configured">): Claim[] {
+  const present = new Set(plan.scopes.map((scope) => `${scope.repositoryId}|${scope.target.instanceArn}`));
+  return claims.filter((claim) => plan.configured.has(claim.repository_id) && !present.has(`${claim.repository_id}|${claim.instance_arn}`));
 }

@@ -40,7 +40,7 @@ import { runIfUnlocked } from "../db/locks.js";
 import { appendEvent, transition, wakeWorkers, type GrantRow } from "../grants/store.js";
 import { noteEvent } from "../grants/work-queue.js";
 import { JITSUDO, type JobContext } from "./context.js";
-import { claimsToRelease, compare, liveGrantScopes, nextSlice, planTenantSweeps, scopeKey, type DriftGrant, type LiveGrantTarget, type Scope, type TenantScope } from "./drift-plan.js";
+import { claimsToRelease, compare, liveGrantScopes, nextSlice, planTenantSweeps, scopeKey, type DriftGrant, type LiveGrantTarget, type Scope, type SweepPlan, type TenantScope } from "./drift-plan.js";
 import { ownCredentialsRefusal } from "./provision.js";
 
 /** Drift's share of an instance's calls: half of AWS's limit, less one for safety. */
@@ -114,9 +114,10 @@ export class DriftReconcileWorker {
   /** One cycle: every tenant on every instance, each swept only if no other replica is sweeping it. */
   async runOnce(): Promise<SweepReport[]> {
     const { ctx } = this;
-    const { scopes, unreachable } = await tenantsToSweep(ctx);
-    for (const { repositoryId, problem } of unreachable) ctx.log.warn({ repositoryId, problem }, "drift: a tenant's config names no reachable instance");
-    await releaseClaims(ctx, scopes);
+    const plan = await tenantsToSweep(ctx);
+    const { scopes } = plan;
+    for (const { repositoryId, problem } of plan.unreachable) ctx.log.warn({ repositoryId, problem }, "drift: a tenant's config names no reachable instance");
+    await releaseClaims(ctx, plan);
     const reports: SweepReport[] = [];
     for (const scope of scopes) {
       if (this.stopped) break;
@@ -206,7 +207,10 @@ export class DriftReconcileWorker {
    */
   private async claim(scope: TenantScope, ic: IdentityCenter, report: SweepReport): Promise<Set<string>> {
     const { ctx } = this;
-    if (scope.declared.length === 0) return new Set();
+    if (scope.declared.length === 0) {
+      await releaseOwnClaims(ctx, scope, ic.instanceArn, new Set());
+      return new Set();
+    }
     const names = new Map((await ctx.directory.permissionSets(ic)).map((set) => [set.name, set.arn]));
     const proven: { arn: string; declaredAs: string }[] = [];
     for (const declaredAs of scope.declared) {
@@ -218,6 +222,8 @@ export class DriftReconcileWorker {
     }
     if (report.unknownSets.length > 0) ctx.log.warn({ instanceArn: ic.instanceArn, repositoryId: scope.repositoryId, sets: report.unknownSets }, "drift: managed permission sets the instance does not have");
 
+    // Sets this tenant no longer lists (by ARN: a respelling is the same set) are given up first.
+    await releaseOwnClaims(ctx, scope, ic.instanceArn, new Set(proven.map((set) => set.arn)));
     const now = ctx.now();
     const owned = await ctx.db.transaction(async (trx) => {
       await trx.raw("select pg_advisory_xact_lock(hashtext('jitsudo:drift-claims'), hashtext(?))", [ic.instanceArn]);
@@ -317,10 +323,12 @@ export class DriftReconcileWorker {
       });
     }
     if (!scope.remove) return;
-    // A grant may have claimed this very assignment since the list was taken: then it is explained.
+    // A grant may have claimed this very assignment since the list was taken: then it is explained
+    // (by the same rule as `explainsAssignment`).
     const claimed = await ctx.db("grants")
       .where({ instance_arn: instanceArn, account_id: assignment.accountId, permission_set_arn: assignment.permissionSetArn, principal_id: assignment.principalId })
-      .whereIn("status", ["provisioning", "active", "revoking"])
+      .whereNull("failure_reason")
+      .where((query) => query.whereIn("status", ["active", "revoking"]).orWhere((creating) => creating.where({ status: "provisioning" }).whereNotNull("create_requested_at")))
       .first("id");
     if (claimed) return;
     try {
@@ -383,17 +391,26 @@ export async function tenantsToSweep(ctx: Pick<JobContext, "db" | "defaults">): 
   return planTenantSweeps(snapshots, rows, ctx.defaults);
 }
 
-/** Claims whose owner no longer lists the set end, and so do the findings made under them. */
-async function releaseClaims(ctx: Pick<JobContext, "db" | "now" | "log">, scopes: readonly TenantScope[]): Promise<void> {
+/** Claims of tenants whose config no longer brings them to the claim's instance end (see claimsToRelease). */
+async function releaseClaims(ctx: Pick<JobContext, "db" | "now" | "log">, plan: Pick<SweepPlan, "scopes" | "configured">): Promise<void> {
   const claims = ((await ctx.db("drift_claims").select("instance_arn", "permission_set_arn", "repository_id", "declared_as")) as Claim[]).map((claim) => ({ ...claim, repository_id: String(claim.repository_id) }));
-  for (const claim of claimsToRelease(claims, scopes)) {
-    await ctx.db("drift_claims").where({ instance_arn: claim.instance_arn, permission_set_arn: claim.permission_set_arn, repository_id: claim.repository_id }).delete();
-    await ctx.db("drift_findings")
-      .where({ instance_arn: claim.instance_arn, permission_set_arn: claim.permission_set_arn, repository_id: claim.repository_id })
-      .whereNull("resolved_at")
-      .update({ resolved_at: ctx.now() });
-    ctx.log.info({ instanceArn: claim.instance_arn, permissionSet: claim.permission_set_arn, repositoryId: claim.repository_id }, "drift: a tenant no longer manages a permission set; another tenant may claim it");
-  }
+  for (const claim of claimsToRelease(claims, plan)) await endClaim(ctx, claim);
+}
+
+/** This tenant's claims on the instance for sets it no longer lists (`keep`: the ARNs it still does). */
+async function releaseOwnClaims(ctx: Pick<JobContext, "db" | "now" | "log">, scope: TenantScope, instanceArn: string, keep: ReadonlySet<string>): Promise<void> {
+  const claims = (await ctx.db("drift_claims").where({ instance_arn: instanceArn, repository_id: scope.repositoryId }).select("instance_arn", "permission_set_arn", "repository_id", "declared_as")) as Claim[];
+  for (const claim of claims) if (!keep.has(claim.permission_set_arn)) await endClaim(ctx, { ...claim, repository_id: String(claim.repository_id) });
+}
+
+/** A claim ends, and so do the open findings made under it. */
+async function endClaim(ctx: Pick<JobContext, "db" | "now" | "log">, claim: Claim): Promise<void> {
+  await ctx.db("drift_claims").where({ instance_arn: claim.instance_arn, permission_set_arn: claim.permission_set_arn, repository_id: claim.repository_id }).delete();
+  await ctx.db("drift_findings")
+    .where({ instance_arn: claim.instance_arn, permission_set_arn: claim.permission_set_arn, repository_id: claim.repository_id })
+    .whereNull("resolved_at")
+    .update({ resolved_at: ctx.now() });
+  ctx.log.info({ instanceArn: claim.instance_arn, permissionSet: claim.permission_set_arn, repositoryId: claim.repository_id }, "drift: a tenant no longer manages a permission set; another tenant may claim it");
 }
 
 /** Grants of an instance (every tenant's) that need, may have, or only just lost their assignment. */
@@ -404,7 +421,7 @@ async function driftGrants(db: Knex, instanceArn: string, now: Date, settleMs: n
     .whereNotNull("account_id")
     .whereNotNull("permission_set_arn")
     .where((query) => query.whereIn("status", ["provisioning", "active", "revoking"]).orWhere("ended_at", ">=", new Date(now.getTime() - settleMs)))
-    .select("id", "repository_id", "status", "account_id", "permission_set_arn", "principal_id", "active_at", "expires_at", "ended_at", "lease_owner")) as GrantRow[];
+    .select("id", "repository_id", "status", "account_id", "permission_set_arn", "principal_id", "active_at", "expires_at", "ended_at", "lease_owner", "create_requested_at", "failure_reason")) as GrantRow[];
   return rows.map((row) => ({
     id: row.id,
     repositoryId: row.repository_id === null ? null : String(row.repository_id),
@@ -416,6 +433,8 @@ async function driftGrants(db: Knex, instanceArn: string, now: Date, settleMs: n
     expiresAt: row.expires_at,
     endedAt: row.ended_at,
     held: row.lease_owner !== null,
+    createSent: row.create_requested_at !== null,
+    failed: row.failure_reason !== null,
   }));
 }
 

@@ -19,6 +19,8 @@ const grant = (id: string, overrides: Partial<DriftGrant> = {}): DriftGrant => (
   expiresAt: new Date(T.getTime() + 3_600_000),
   endedAt: null,
   held: false,
+  createSent: true,
+  failed: false,
   ...overrides,
 });
 const assignment = (principalId: string, permissionSetArn = READ, principalType: "USER" | "GROUP" = "USER", accountId = "111111111111") => ({ accountId, permissionSetArn, principalType, principalId });
@@ -56,6 +58,18 @@ describe("drift compare", () => {
       grant("d", { principalId: "u-d", status: "revoked", endedAt: new Date(T.getTime() - 120_000) }),
     ];
     expect(compare(pair, observed, grants, options).unexpected).toEqual([assignment("u-d")]);
+  });
+
+  it("never counts a grant given up while provisioning, or one whose create was never sent, as an explanation", () => {
+    const observed = [assignment("u-a"), assignment("u-b"), assignment("u-c")];
+    const grants = [
+      // AWS refused its create; its delete waits (and may be refused too) in revoking.
+      grant("a", { principalId: "u-a", status: "revoking", activeAt: null, failed: true }),
+      // Still resolving names: nothing was sent, so the assignment is not its.
+      grant("b", { principalId: "u-b", status: "provisioning", activeAt: null, createSent: false }),
+      grant("c", { principalId: "u-c", status: "provisioning", activeAt: null }),
+    ];
+    expect(compare(pair, observed, grants, options).unexpected).toEqual([assignment("u-a"), assignment("u-b")]);
   });
 
   it("looks at a principal's assignments across accounts and sets", () => {
@@ -135,14 +149,22 @@ describe("planning each tenant's sweep", () => {
     expect(planTenantSweeps([snapshot("1", "rules: nope\n")], [], defaults).scopes).toEqual([]);
   });
 
-  it("releases a claim when its owner's config stops listing the set or moves to another instance, and only then", () => {
-    const { scopes } = planTenantSweeps([snapshot("1", `${RULES}drift:\n  managed_permission_sets: [BreakGlass]\n`)], [], defaults);
+  it("before any sweep, releases only the claims of a tenant whose valid config left the claim's instance; a broken config keeps them", () => {
+    const plan = planTenantSweeps(
+      [snapshot("1", `${RULES}drift:\n  managed_permission_sets: [BreakGlass]\n`), snapshot("3", "rules: nope\n")],
+      [],
+      defaults,
+    );
     const claims = [
-      { instance_arn: INSTANCE, repository_id: "1", declared_as: "BreakGlass" },
-      { instance_arn: INSTANCE, repository_id: "1", declared_as: "Billing" },
-      { instance_arn: OTHER, repository_id: "1", declared_as: "BreakGlass" },
-      { instance_arn: INSTANCE, repository_id: "2", declared_as: "BreakGlass" },
+      // Still on its instance: its own sweep decides, by ARN (a respelling keeps the claim).
+      { instance_arn: INSTANCE, repository_id: "1" },
+      // Its config left this instance.
+      { instance_arn: OTHER, repository_id: "1" },
+      // No config recorded at all: nothing says it gave the set up.
+      { instance_arn: INSTANCE, repository_id: "2" },
+      // A config that does not parse: kept, never handed to another tenant by a broken push.
+      { instance_arn: INSTANCE, repository_id: "3" },
     ];
-    expect(claimsToRelease(claims, scopes)).toEqual(claims.slice(1));
+    expect(claimsToRelease(claims, plan)).toEqual([claims[1]]);
   });
 });
