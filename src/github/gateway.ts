@@ -155,6 +155,15 @@ export interface GitHubGateway {
 }
 
 /** The key that serialises all work on one pull request (validation, merge, commands) across replicas. */
+/**
+ * A branch by its full ref name. A bare name is resolved as git resolves it, where a tag of the
+ * same name comes before the branch: anyone who can push a tag called `main` would otherwise
+ * choose the CODEOWNERS jitsudo reads "at main".
+ */
+export function branchRef(name: string): string {
+  return `refs/heads/${name}`;
+}
+
 export function pullRequestKey(repositoryId: number, pullNumber: number): string {
   return `${repositoryId}#${pullNumber}`;
 }

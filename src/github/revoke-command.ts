@@ -14,7 +14,7 @@ import { CODEOWNERS_LOCATIONS, CODEOWNERS_MAX_BYTES, ownersUnderAnyReading, type
 import { readCodeowners } from "../approval/governance.js";
 import { endGrant, type GrantRow } from "../grants/store.js";
 import { adoptLegacyGrants } from "./legacy-grants.js";
-import type { GitHubGateway } from "./gateway.js";
+import { branchRef, type GitHubGateway } from "./gateway.js";
 import { code, table, utc } from "./markdown.js";
 import { upsertStickyComment } from "./sticky-comment.js";
 import type { Log } from "../logger.js";
@@ -123,7 +123,7 @@ async function mayRevoke(gateway: GitHubGateway, command: CommentCommand, grants
   if (permission === "admin" || permission === "maintain") return true;
   // A code owner acts as one only with write access, as GitHub's own CODEOWNERS does.
   if (permission !== "write") return false;
-  const files = await gateway.readFiles(CODEOWNERS_LOCATIONS.map((path) => ({ ref: command.defaultBranch, path, maxBytes: CODEOWNERS_MAX_BYTES })));
+  const files = await gateway.readFiles(CODEOWNERS_LOCATIONS.map((path) => ({ ref: branchRef(command.defaultBranch), path, maxBytes: CODEOWNERS_MAX_BYTES })));
   // The whole file, past jitsudo's rule cap: GitHub applies its last matching line, and so does ending access.
   const codeowners = readCodeowners(files, [], { maxRules: Number.POSITIVE_INFINITY });
   if (!codeowners) return false;

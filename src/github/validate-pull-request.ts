@@ -11,7 +11,7 @@ import { TENANT_CONFIG_PATH } from "../config/tenant.js";
 import { REQUEST_FILE_MAX_BYTES, tooManyRequestFiles } from "../requests/access-request.js";
 import { requestPathsOf, reviewPullRequest, type PullRequestReview } from "../requests/pull-request-review.js";
 import { checkRunFor, errorCheckRun } from "./check-run.js";
-import type { FileAt, GitHubGateway, PullRequestInfo } from "./gateway.js";
+import { branchRef, type FileAt, type GitHubGateway, type PullRequestInfo } from "./gateway.js";
 import type { Log } from "../logger.js";
 import { renderReviewComment, upsertStickyComment } from "./sticky-comment.js";
 
@@ -33,7 +33,7 @@ export async function validatePullRequest(
     const requestPaths = tooManyRequestFiles(requestPathsOf(files).length) ? [] : requestPathsOf(files);
     // A pull request into another branch grants nothing; it is checked against the default
     // branch's governance, never against files its author could push to that other branch.
-    const governanceRef = pr.baseRef === defaultBranch ? pr.baseSha : defaultBranch;
+    const governanceRef = pr.baseRef === defaultBranch ? pr.baseSha : branchRef(defaultBranch);
     const base = (path: string): FileAt => ({ ref: governanceRef, path, maxBytes: CODEOWNERS_MAX_BYTES });
     // One batched read: the policy and CODEOWNERS at the base, every request file at the head;
     // beside it, GitHub's own CODEOWNERS errors and every commit's governance files.

@@ -57,6 +57,8 @@ export class GitRepository {
   /** login (lower case) → role given directly (teams' roles are on the teams). */
   private readonly collaborators = new Map<string, Role>();
   private readonly refs = new Map<string, string>();
+  /** Lightweight tags: name → commit. */
+  private readonly tags = new Map<string, string>();
   private readonly everPushed = new Set<string>();
   /** Commits garbage collected or deleted on request: reviews given on them report commit_id null. */
   private readonly purged = new Set<string>();
@@ -128,11 +130,28 @@ export class GitRepository {
     return [...this.refs.keys()];
   }
 
-  /** A commit by branch name, `refs/heads/<name>`, `HEAD` (the default branch), full id or unique abbreviation. */
+  /**
+   * A commit as git (and so GitHub) resolves a revision: `refs/heads/<name>` or `refs/tags/<name>`
+   * exactly; `HEAD` (the default branch); a bare name as a tag first, then a branch (git's
+   * documented order: refs/tags/<name> before refs/heads/<name>); else a full id or unique abbreviation.
+   */
   resolve(ref: string): Commit | undefined {
-    const name = ref === "HEAD" ? this.defaultBranch : ref.replace(/^refs\/heads\//, "");
-    const tip = this.refs.get(name);
+    const tip =
+      ref === "HEAD"
+        ? this.refs.get(this.defaultBranch)
+        : ref.startsWith("refs/heads/")
+          ? this.refs.get(ref.slice("refs/heads/".length))
+          : ref.startsWith("refs/tags/")
+            ? this.tags.get(ref.slice("refs/tags/".length))
+            : (this.tags.get(ref) ?? this.refs.get(ref));
     return tip ? this.objects.require(tip) : this.objects.findCommit(ref);
+  }
+
+  /** A lightweight tag pushed by `actor` (anyone with write access can push tags). */
+  createTag(name: string, commit: string, actor: string = this.owner): void {
+    if (this.tags.has(name)) throw new Error(`tag ${name} already exists in ${this.fullName}`);
+    this.requirePushAccess(actor);
+    this.tags.set(name, this.require(commit).sha);
   }
 
   require(ref: string): Commit {
