@@ -5,7 +5,7 @@
  *
  * - throughput: 1,000 grants due at once, 2 s provisioning time. The ceiling is
  *   min(10 in flight / 2 s, what 20 TPS less polling allows) = 5 grants/s; target ≥ 90% of it,
- *   no throttling failures, ≤ 2.5 Identity Center calls per grant.
+ *   no throttling failures, ≤ 1.3 Identity Center calls per grant.
  * - expiry: 1,000 active grants expiring within one minute; lag from `expires_at` to
  *   DeleteAccountAssignment issued, p50/p99 (target p99 ≤ 1 s).
  * - merge to create: merged pull requests through the app's webhook pipeline; time from the
@@ -83,7 +83,7 @@ export async function benchProvisioningThroughput(): Promise<BenchResult> {
         identity_center_calls_per_grant: Math.round((calls.total / GRANTS) * 100) / 100,
         peak_creates_in_flight: world.ic.peakInFlightCreates(INSTANCE_ARN),
       },
-      target: "≥ 90% of the ceiling; 0 failures from throttling; ≤ 2.5 calls per grant",
+      target: "≥ 90% of the ceiling; 0 failures from throttling; ≤ 1.3 calls per grant",
     };
   } finally {
     await world.stop();

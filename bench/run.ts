@@ -10,6 +10,7 @@ import { benchPullRequest } from "./pull-request.bench.js";
 import { benchExpiryLag, benchMergeToCreate, benchProvisioningThroughput } from "./provisioning.bench.js";
 import { printResult, type BenchResult } from "./stats.js";
 import { benchValidate } from "./validate.bench.js";
+import { benchWebhookBurst } from "./webhook-burst.bench.js";
 
 const only = process.argv[2];
 const benches: Record<string, () => BenchResult | Promise<BenchResult>> = {
@@ -22,6 +23,7 @@ const benches: Record<string, () => BenchResult | Promise<BenchResult>> = {
   drift: benchDrift,
   "worker-memory": benchWorkerMemory,
   "codeowners-hostile": benchCodeownersHostile,
+  "webhook-burst": benchWebhookBurst,
 };
 
 for (const [name, bench] of Object.entries(benches)) {

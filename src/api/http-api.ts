@@ -21,6 +21,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Knex } from "knex";
 import { migrationsPending } from "../db/migrate.js";
 import { cachedFor } from "./cached.js";
+import { inboxCounts } from "../inbox/inbox-store.js";
 import { GRANT_STATUSES, isGrantStatus } from "../grants/state-machine.js";
 import type { Log } from "../logger.js";
 import { Gauge, type Metrics } from "../metrics.js";
@@ -194,6 +195,30 @@ export function registerDatabaseGauges(metrics: Metrics, db: Knex): void {
         return GRANT_STATUSES.map((status) => ({ labels: { status }, value: counts.get(status) ?? 0 }));
       }),
     ),
+  );
+  metrics.addGauge(
+    new Gauge(
+      "jitsudo_inbox_deliveries",
+      "Webhook deliveries in the inbox: waiting (or being handled), and given up after their last attempt (alert on any).",
+      cachedFor(GAUGES_TTL_MS, async () => {
+        const counts = await inboxCounts(db);
+        return [
+          { labels: { state: "waiting" }, value: counts.waiting },
+          { labels: { state: "dead" }, value: counts.dead },
+        ];
+      }),
+    ),
+  );
+  metrics.addGauge(
+    new Gauge("jitsudo_db_pool_connections", "This process's database pool: connections in use, idle, and acquisitions waiting for one.", async () => {
+      const pool = (db.client as { pool?: { numUsed(): number; numFree(): number; numPendingAcquires(): number } }).pool;
+      if (!pool) return [];
+      return [
+        { labels: { state: "used" }, value: pool.numUsed() },
+        { labels: { state: "idle" }, value: pool.numFree() },
+        { labels: { state: "waiting" }, value: pool.numPendingAcquires() },
+      ];
+    }),
   );
   metrics.addGauge(
     new Gauge(

@@ -49,6 +49,15 @@ export function classifyAwsError(error: unknown): AwsErrorKind {
   return "invalid";
 }
 
+/**
+ * AWS answered the call with a client error (4xx: refused, invalid, conflicting, throttled): the
+ * request was not acted on. A 5xx or no answer at all leaves it unknown whether AWS acted.
+ */
+export function refusedByAws(error: unknown): boolean {
+  const status = (error as SdkError | undefined)?.$metadata?.httpStatusCode ?? 0;
+  return status >= 400 && status < 500;
+}
+
 /** ARNs in AWS's messages name jitsudo's own runtime identity ("User: arn:aws:sts::…:assumed-role/…"). */
 const ARN = /arn:aws[a-z-]*:[a-z0-9-]*:[a-z0-9-]*:\d{0,12}:[^\s,;)"']+/gi;
 

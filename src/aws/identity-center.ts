@@ -43,13 +43,19 @@ export interface IdentityCenter {
   /** "not-found" when there is nothing to delete: the assignment is already gone. */
   deleteAssignment(assignment: Assignment): Promise<OperationStatus | "not-found">;
   describeOperation(kind: OperationKind, requestId: string): Promise<OperationStatus>;
-  /** Request ids of this instance's operations still IN_PROGRESS: one paged call answers for many. */
-  operationsInProgress(kind: OperationKind): Promise<Set<string>>;
+  /**
+   * Request ids of this instance's operations with a status (every tool's, not only jitsudo's):
+   * one paged call answers for many. `maxPages` bounds the reading; `complete` says whether it
+   * read them all.
+   */
+  operationsWithStatus(kind: OperationKind, status: "IN_PROGRESS" | "FAILED", maxPages?: number): Promise<{ ids: Set<string>; complete: boolean }>;
 
   /** The Identity Store user id of a user name (or e-mail address), or undefined when there is none. */
   userId(userName: string): Promise<string | undefined>;
   /** Every account of the organisation: id, name and status. */
   accounts(): Promise<{ id: string; name: string; status: string }[]>;
+  /** The organisation's management account, or undefined when the session may not ask. */
+  managementAccountId(): Promise<string | undefined>;
   permissionSets(): Promise<PermissionSet[]>;
   /** One permission set of this instance, read through this session (never cached): undefined when the instance has none with that ARN. */
   describePermissionSet(permissionSetArn: string): Promise<PermissionSet | undefined>;
@@ -59,4 +65,6 @@ export interface IdentityCenter {
   assignments(accountId: string, permissionSetArn: string): Promise<Assignment[]>;
   /** Every assignment of a user, in any account and permission set. */
   assignmentsOfPrincipal(principalId: string, principalType?: PrincipalType): Promise<Assignment[]>;
+  /** Whether the assignment exists (one list of the principal's assignments in that account). */
+  hasAssignment(assignment: Assignment): Promise<boolean>;
 }

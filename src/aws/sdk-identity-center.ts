@@ -5,7 +5,7 @@
  * left to the SDK's paginators so that each page goes through the same limiter and priority.
  */
 import { GetUserIdCommand, type IdentitystoreClient } from "@aws-sdk/client-identitystore";
-import { ListAccountsCommand, type OrganizationsClient } from "@aws-sdk/client-organizations";
+import { DescribeOrganizationCommand, ListAccountsCommand, type OrganizationsClient } from "@aws-sdk/client-organizations";
 import {
   CreateAccountAssignmentCommand,
   DeleteAccountAssignmentCommand,
@@ -89,11 +89,14 @@ export class SdkIdentityCenter implements IdentityCenter {
     return { ...status, queuedMs: sent - asked };
   }
 
-  async operationsInProgress(kind: OperationKind): Promise<Set<string>> {
+  async operationsWithStatus(kind: OperationKind, status: "IN_PROGRESS" | "FAILED", maxPages = Number.POSITIVE_INFINITY): Promise<{ ids: Set<string>; complete: boolean }> {
     const ids = new Set<string>();
-    const input = { InstanceArn: this.instanceArn, Filter: { Status: "IN_PROGRESS" as const }, MaxResults: PAGE };
+    const input = { InstanceArn: this.instanceArn, Filter: { Status: status }, MaxResults: PAGE };
     let token: string | undefined;
+    let pages = 0;
     do {
+      if (pages >= maxPages) return { ids, complete: false };
+      pages += 1;
       let items: { RequestId?: string }[] | undefined;
       if (kind === "create") {
         const page = await this.sso(new ListAccountAssignmentCreationStatusCommand({ ...input, NextToken: token }), this.statusPriority(kind));
@@ -104,7 +107,7 @@ export class SdkIdentityCenter implements IdentityCenter {
       }
       for (const item of items ?? []) if (item.RequestId) ids.add(item.RequestId);
     } while (token);
-    return ids;
+    return { ids, complete: true };
   }
 
   async userId(userName: string): Promise<string | undefined> {
@@ -138,6 +141,15 @@ export class SdkIdentityCenter implements IdentityCenter {
       token = page.NextToken;
     } while (token);
     return accounts;
+  }
+
+  async managementAccountId(): Promise<string | undefined> {
+    try {
+      const { Organization } = await this.options.clients.organizations.send(new DescribeOrganizationCommand({}));
+      return Organization?.MasterAccountId;
+    } catch {
+      return undefined;
+    }
   }
 
   async permissionSets(): Promise<PermissionSet[]> {
@@ -188,6 +200,21 @@ export class SdkIdentityCenter implements IdentityCenter {
     return this.collectAssignments(
       (token) => new ListAccountAssignmentsForPrincipalCommand({ InstanceArn: this.instanceArn, PrincipalId: principalId, PrincipalType: principalType, MaxResults: PAGE, NextToken: token }),
     );
+  }
+
+  async hasAssignment(assignment: Assignment): Promise<boolean> {
+    const found = await this.collectAssignments(
+      (token) =>
+        new ListAccountAssignmentsForPrincipalCommand({
+          InstanceArn: this.instanceArn,
+          PrincipalId: assignment.principalId,
+          PrincipalType: assignment.principalType,
+          Filter: { AccountId: assignment.accountId },
+          MaxResults: PAGE,
+          NextToken: token,
+        }),
+    );
+    return found.some((candidate) => candidate.permissionSetArn === assignment.permissionSetArn);
   }
 
   /** Every page of a listing of assignments (both listings answer in the same shape). */

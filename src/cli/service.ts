@@ -26,6 +26,7 @@ import { installationGateways } from "../github/installation-gateway.js";
 import { appClient, startServer } from "../github/server.js";
 import { NO_REPORTS } from "../grants/reporter.js";
 import { catchUpMerges } from "../jobs/catch-up.js";
+import { redeliverFailedWebhooks } from "../jobs/redeliver.js";
 import { Scheduler } from "../jobs/scheduler.js";
 import { GrantWorker } from "../jobs/worker.js";
 import { createLogger } from "../logger.js";
@@ -102,6 +103,8 @@ async function startServerRole(config: AppConfig, log: Logger, db: Knex, metrics
   const github = appClient(config, log);
   if (github) {
     const options = { db, now: () => new Date(), log, ...(config.accessRepositories ? { accessRepositories: config.accessRepositories } : {}) };
+    // Every five minutes, one replica at a time: deliveries that failed, redelivered by GitHub on request.
+    scheduler.add({ name: "webhook-redelivery", cron: "30 */5 * * * *", run: () => runIfUnlocked(db, "jitsudo:jobs", "webhook-redelivery", () => redeliverFailedWebhooks(github, options)) });
     // Every two minutes, one replica at a time: merges whose webhook never arrived go into the inbox.
     scheduler.add({ name: "merge-catch-up", cron: "0 */2 * * * *", run: () => runIfUnlocked(db, "jitsudo:jobs", "merge-catch-up", () => catchUpMerges(github, options)) });
   }
@@ -140,7 +143,7 @@ async function startWorkerRole(config: AppConfig, log: Logger, db: Knex, metrics
 
 async function openDatabase(config: AppConfig, log: Logger): Promise<Database> {
   if (config.databaseUrl) {
-    const db = createDb({ url: config.databaseUrl, ...(config.databaseSchema ? { schema: config.databaseSchema } : {}) });
+    const db = createDb({ url: config.databaseUrl, pool: { min: 0, max: config.databasePoolMax }, ...(config.databaseSchema ? { schema: config.databaseSchema } : {}) });
     if (config.databaseSchema) await ensureSchema(db, config.databaseSchema);
     return { db, close: () => db.destroy() };
   }

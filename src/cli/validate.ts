@@ -72,7 +72,10 @@ function loadConfig(path: string | undefined, cwd: string, problems: Problem[], 
     return undefined;
   }
   const parsed = parseTenantConfig(readFileSync(absolute), displayPath(absolute, cwd));
-  if (parsed.ok) return parsed.config;
+  if (parsed.ok) {
+    problems.push(...parsed.warnings);
+    return parsed.config;
+  }
   problems.push(...parsed.problems);
   return undefined;
 }

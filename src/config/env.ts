@@ -23,6 +23,8 @@ export interface AppConfig {
   databaseUrl?: string;
   /** A schema of its own inside the database (default: the connection's search path, normally public). */
   databaseSchema?: string;
+  /** DATABASE_POOL_MAX: connections this process may hold (default 10). Nothing holds one across a GitHub or AWS call. */
+  databasePoolMax: number;
   aws: {
     region?: string;
     /** Required by the worker; the server runs API-only without it. */
@@ -109,6 +111,11 @@ export function parseEnv(env: NodeJS.ProcessEnv, readFile: (path: string) => str
     problems.push("DATABASE_URL must be a postgres:// or postgresql:// URL (unset it to use the embedded PostgreSQL)");
   }
 
+  const poolText = value("DATABASE_POOL_MAX");
+  const databasePoolMax = poolText === undefined ? 10 : Number(poolText);
+  if (!Number.isInteger(databasePoolMax) || databasePoolMax < 3 || databasePoolMax > 200) {
+    problems.push(`DATABASE_POOL_MAX="${poolText}" must be a whole number from 3 to 200 (a worker keeps one connection for itself, the inbox one more)`);
+  }
   const databaseSchema = value("DATABASE_SCHEMA");
   if (databaseSchema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(databaseSchema)) {
     problems.push(`DATABASE_SCHEMA="${databaseSchema}" must be a lower-case PostgreSQL identifier (letters, digits, _; at most 63)`);
@@ -156,6 +163,7 @@ export function parseEnv(env: NodeJS.ProcessEnv, readFile: (path: string) => str
     },
     ...(databaseUrl !== undefined ? { databaseUrl } : {}),
     ...(databaseSchema !== undefined ? { databaseSchema } : {}),
+    databasePoolMax,
     aws: { ...(region !== undefined ? { region } : {}), ...(instanceArn !== undefined ? { instanceArn } : {}) },
     reconciliationIntervalMs,
     ...(accessRepositories !== undefined ? { accessRepositories } : {}),

@@ -14,7 +14,7 @@ export const DEFAULT_MIN_DURATION_MS = 60_000;
 export const DEFAULT_MAX_LEAD_TIME_MS = 30 * 86_400_000;
 
 interface TenantConfigFile {
-  aws?: { role_arn?: string; region?: string; instance_arn?: string; identity_store_id?: string };
+  aws?: { role_arn?: string; region?: string; instance_arn?: string; identity_store_id?: string; management_account_id?: string };
   users?: Record<string, string>;
   rules?: RuleFile[];
   drift?: { managed_permission_sets?: string[]; unexpected?: "flag" | "remove"; include_groups?: boolean };
@@ -49,7 +49,7 @@ export interface PolicyRule {
 export interface TenantConfig {
   /** The file it was read from, for messages. */
   file: string;
-  aws: { roleArn?: string; region?: string; instanceArn?: string; identityStoreId?: string };
+  aws: { roleArn?: string; region?: string; instanceArn?: string; identityStoreId?: string; managementAccountId?: string };
   /** GitHub login (lower-cased, logins are case-insensitive) → Identity Center user name. */
   users: Map<string, string>;
   rules: PolicyRule[];
@@ -61,7 +61,8 @@ export interface TenantConfig {
   };
 }
 
-export type TenantConfigResult = { ok: true; config: TenantConfig } | { ok: false; problems: Problem[] };
+/** A config that parses may still deserve a warning (a rule AWS will refuse to carry out). */
+export type TenantConfigResult = { ok: true; config: TenantConfig; warnings: Problem[] } | { ok: false; problems: Problem[] };
 
 /** What a repository without `.github/jitsudo.yml` gets: no rules, so every request is denied. */
 export const EMPTY_TENANT_CONFIG: TenantConfig = {
@@ -142,8 +143,20 @@ export function parseTenantConfig(bytes: Uint8Array, file: string = TENANT_CONFI
   if (problems.length > 0) return { ok: false, problems };
 
   const aws = raw.aws ?? {};
+  const management = aws.management_account_id;
+  const warnings: Problem[] = management
+    ? rules
+        .filter((rule) => rule.accounts.includes("*") || rule.accounts.includes(management))
+        .map((rule) => ({
+          file,
+          ...source.spanOf(["rules", rule.index, "accounts"]),
+          severity: "warning" as const,
+          message: `rules[${rule.index}] allows the management account ${management} (aws.management_account_id); AWS refuses a delegated administrator assignments there, so such requests are refused: list the member accounts instead of "*"`,
+        }))
+    : [];
   return {
     ok: true,
+    warnings,
     config: {
       file,
       aws: {
@@ -151,6 +164,7 @@ export function parseTenantConfig(bytes: Uint8Array, file: string = TENANT_CONFI
         ...(aws.region ? { region: aws.region } : {}),
         ...(aws.instance_arn ? { instanceArn: aws.instance_arn } : {}),
         ...(aws.identity_store_id ? { identityStoreId: aws.identity_store_id } : {}),
+        ...(aws.management_account_id ? { managementAccountId: aws.management_account_id } : {}),
       },
       users: new Map(Object.entries(raw.users ?? {}).map(([login, user]) => [login.toLowerCase(), user])),
       rules,

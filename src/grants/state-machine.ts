@@ -6,7 +6,8 @@
  *      │              ▼               ▼
  *      │            failed          expired   (ended, but the assignment stays for another live grant)
  *      ▼
- *   revoked / expired   (ended or superseded before it ever started: nothing was assigned)
+ *   revoked   (revoked or superseded before it ever started: nothing was assigned)
+ *   failed    (its window ended before it could start: jitsudo was down, or AWS kept refusing)
  *
  * active → provisioning is drift repair: the assignment of a live grant was deleted outside
  * jitsudo, so it is created again, exactly as the first time.
@@ -31,7 +32,7 @@ export const GRANT_STATUSES = [
 export type GrantStatus = (typeof GRANT_STATUSES)[number];
 
 const TRANSITIONS: Readonly<Record<GrantStatus, readonly GrantStatus[]>> = {
-  approved: ["provisioning", "revoked", "expired"],
+  approved: ["provisioning", "revoked", "failed"],
   provisioning: ["active", "failed", "revoking"],
   active: ["revoking", "expired", "provisioning"],
   revoking: ["revoked", "expired", "failed"],

@@ -32,7 +32,7 @@ const isDeferral = (error: unknown): error is Error & Deferral => typeof (error 
 export interface ProcessorOptions {
   log: Log;
   metrics?: Metrics;
-  /** Deliveries handled at once by this processor. */
+  /** Deliveries handled at once by this processor (default 4: with a pool of 10, receiving never waits for a connection). */
   concurrency?: number;
   /** Attempts before a delivery is given up (dead). */
   maxAttempts?: number;
@@ -66,7 +66,7 @@ export class InboxProcessor {
     private readonly handle: DeliveryHandler,
     private readonly options: ProcessorOptions,
   ) {
-    this.concurrency = options.concurrency ?? 8;
+    this.concurrency = options.concurrency ?? 4;
     this.maxAttempts = options.maxAttempts ?? 12;
     this.retryBaseMs = options.retryBaseMs ?? 5_000;
     this.maxDelayMs = options.maxDelayMs ?? 10 * 60_000;

@@ -28,6 +28,13 @@ export interface WorkerSettings {
   initialPollMs: number;
   /** First retry delay after a failed step; it doubles with each attempt. */
   retryBaseMs: number;
+  /**
+   * How far AWS's assignment lists may lag behind completed operations. Drift re-creates an
+   * assignment only for a grant active at least this long before the list was taken, and removes
+   * an unexpected one only when an earlier sweep, at least this long before, saw it too: never on
+   * one stale look. 0: lists are taken as exact (tests against a simulator without lag).
+   */
+  listSettleMs: number;
 }
 
 export const DEFAULT_WORKER_SETTINGS: WorkerSettings = {
@@ -36,6 +43,7 @@ export const DEFAULT_WORKER_SETTINGS: WorkerSettings = {
   concurrency: 2000,
   initialPollMs: 1000,
   retryBaseMs: 1000,
+  listSettleMs: 15_000,
 };
 
 export interface JobContext {

@@ -58,6 +58,8 @@ export interface CompareOptions {
   lookedAt: Date;
   /** Grants that ended within this long before the look still explain their assignment. */
   settleMs: number;
+  /** How far lists may lag: a grant confirmed less than this before the look may not show in it yet. */
+  listSettleMs?: number;
 }
 
 const key = (accountId: string, permissionSetArn: string, principalId: string) => `${accountId}|${permissionSetArn}|${principalId}`;
@@ -77,14 +79,14 @@ export function compare(scope: Scope, observed: readonly Assignment[], grants: r
       grant.status === "active" &&
       !grant.held &&
       grant.activeAt !== null &&
-      grant.activeAt <= options.lookedAt &&
+      grant.activeAt.getTime() <= options.lookedAt.getTime() - (options.listSettleMs ?? 0) &&
       grant.expiresAt > options.lookedAt &&
       !present.has(key(grant.accountId, grant.permissionSetArn, grant.principalId)),
   );
   const settledBefore = options.lookedAt.getTime() - options.settleMs;
   const explained = new Set(
     relevant
-      .filter((grant) => explainsAssignment(grant) || (grant.endedAt !== null && grant.endedAt.getTime() >= settledBefore))
+      .filter((grant) => explainsAssignment(grant) || (endedJustNow(grant, settledBefore) && grant.createSent && !grant.failed))
       .map((grant) => key(grant.accountId, grant.permissionSetArn, grant.principalId)),
   );
   const unexpected = observed.filter(
@@ -94,6 +96,11 @@ export function compare(scope: Scope, observed: readonly Assignment[], grants: r
       !explained.has(key(assignment.accountId, assignment.permissionSetArn, assignment.principalId)),
   );
   return { missing, unexpected };
+}
+
+/** Ended (revoked, expired) so recently that a list taken a moment ago may still show its removed assignment. */
+function endedJustNow(grant: DriftGrant, settledBefore: number): boolean {
+  return grant.endedAt !== null && grant.endedAt.getTime() >= settledBefore;
 }
 
 /**

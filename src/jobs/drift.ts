@@ -266,7 +266,7 @@ export class DriftReconcileWorker {
   private async act(scope: TenantScope, managed: ReadonlySet<string>, ic: IdentityCenter, target: Scope, observed: Assignment[], grants: DriftGrant[], lookedAt: Date, report: SweepReport): Promise<void> {
     const { ctx } = this;
     // Any tenant's live grant explains an assignment; only this tenant's own grants are repaired by it.
-    const findings = compare(target, observed, grants, { managed, includeGroups: scope.includeGroups, lookedAt, settleMs: ctx.settings.pollTimeoutMs * 2 });
+    const findings = compare(target, observed, grants, { managed, includeGroups: scope.includeGroups, lookedAt, settleMs: ctx.settings.pollTimeoutMs * 2, listSettleMs: ctx.settings.listSettleMs });
     for (const grant of findings.missing) {
       if (grant.repositoryId === scope.repositoryId && (await this.repair(grant.id))) report.missing += 1;
     }
@@ -302,16 +302,17 @@ export class DriftReconcileWorker {
     const now = ctx.now();
     const row = { instance_arn: instanceArn, account_id: assignment.accountId, permission_set_arn: assignment.permissionSetArn, principal_type: assignment.principalType, principal_id: assignment.principalId };
     // Recorded once: a finding still there next sweep is only marked as still seen.
-    const inserted = await ctx.db.raw<{ rows: { fresh: boolean }[] }>(
+    const inserted = await ctx.db.raw<{ rows: { fresh: boolean; first_seen_at: Date }[] }>(
       `insert into drift_findings (instance_arn, account_id, permission_set_arn, principal_type, principal_id, repository_id, action, first_seen_at, last_seen_at)
        values (:instance_arn, :account_id, :permission_set_arn, :principal_type, :principal_id, :repository_id, :action, :now, :now)
        on conflict (instance_arn, account_id, permission_set_arn, principal_type, principal_id) do update
          set last_seen_at = :now, action = :action, resolved_at = null, repository_id = :repository_id,
              first_seen_at = case when drift_findings.resolved_at is null then drift_findings.first_seen_at else :now end
-       returning (xmax = 0 or first_seen_at = :now) as fresh`,
+       returning (xmax = 0 or first_seen_at = :now) as fresh, first_seen_at`,
       { ...row, repository_id: scope.repositoryId, action, now },
     );
     const fresh = inserted.rows[0]?.fresh ?? false;
+    const firstSeenAt = inserted.rows[0]?.first_seen_at ?? now;
     if (fresh) {
       ctx.metrics.driftFindings.inc({ kind: "unexpected" });
       ctx.log.warn({ ...row, repositoryId: scope.repositoryId, action }, "drift: an assignment of a managed permission set that no grant explains");
@@ -323,6 +324,8 @@ export class DriftReconcileWorker {
       });
     }
     if (!scope.remove) return;
+    // Lists lag behind operations: remove only what an earlier sweep, long enough ago, saw too.
+    if (ctx.settings.listSettleMs > 0 && now.getTime() - firstSeenAt.getTime() < ctx.settings.listSettleMs) return;
     // A grant may have claimed this very assignment since the list was taken: then it is explained
     // (by the same rule as `explainsAssignment`).
     const claimed = await ctx.db("grants")

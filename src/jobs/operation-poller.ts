@@ -8,9 +8,14 @@
  * recently seen to be too short and that bound (half of them while the two are far apart, one in
  * ten once close), so a poor first guess is shed within a few operations and the bound stays
  * tight. A probe that finds the operation running looks again at the bound; an operation still
- * running past it is looked at again soon, then with a growing delay. When several operations of
- * one instance are due at once, one ListAccountAssignment{Creation,Deletion}Status call
- * (IN_PROGRESS) tells which of them finished, and only those are described.
+ * running past it is looked at again soon, then with a growing delay.
+ *
+ * When several operations of one instance are due at once (creates started together finish
+ * together), two list calls answer for all of them: ListAccountAssignment{Creation,Deletion}Status
+ * filtered IN_PROGRESS tells which finished, then the same list filtered FAILED (read after it,
+ * so an operation that finished before the first read is in it if it failed) tells which of those
+ * failed. Only failed operations are described, for AWS's reason. Operations of other tools in the
+ * lists are simply not ours; a FAILED list longer than a few pages leaves the rest to be described.
  */
 import { classifyAwsError, describeAwsError } from "../aws/errors.js";
 import type { IdentityCenter, OperationKind, OperationStatus } from "../aws/identity-center.js";
@@ -42,6 +47,12 @@ interface Tracked {
 
 /** Looks at an operation still running past the known bound: soon, then backing off. */
 const FOLLOW_UP_MS = [50, 100, 200, 400, 800, 1600, 3200, 5000];
+/** Of the expected duration, how far ahead of its time an operation is read with others due now. */
+const COALESCE_FRACTION = 0.5;
+const groupKey = (entry: Pick<Tracked, "ic" | "kind">) => `${entry.ic.instanceArn}|${entry.kind}`;
+
+/** Pages of FAILED operations read to classify finished ones; beyond them, each is described. */
+const FAILED_PAGES = 5;
 /** Recent operations whose durations bound the estimate. */
 const WINDOW = 50;
 
@@ -136,30 +147,55 @@ export class OperationPoller {
     }, Math.max(0, next - this.now()));
   }
 
-  /** Starts reading every due operation (in flight until answered) and sleeps until the next is due. */
+  /**
+   * Starts reading every due operation (in flight until answered) and sleeps until the next is
+   * due. Operations of the same instance and kind due soon after are read in the same round: the
+   * list call that answers for the due ones answers for them at no extra cost, and creates started
+   * together (a wave freed by the previous one) are then read together, round after round.
+   */
   private pollDue(): void {
     const now = this.now();
+    const due = new Set<string>();
+    for (const entry of this.tracked) if (entry.nextPollAt <= now) due.add(groupKey(entry));
     const groups = new Map<string, Tracked[]>();
     for (const entry of this.tracked) {
-      if (entry.nextPollAt > now) continue;
+      const key = groupKey(entry);
+      if (entry.nextPollAt === Infinity || !due.has(key)) continue;
+      const window = (this.estimate(entry).upper() ?? this.options.initialEstimateMs ?? 1000) * COALESCE_FRACTION;
+      if (entry.nextPollAt > now + window) continue;
       entry.nextPollAt = Infinity;
-      const key = `${entry.ic.instanceArn}|${entry.kind}`;
       groups.set(key, [...(groups.get(key) ?? []), entry]);
     }
-    for (const due of groups.values()) void this.pollGroup(due).finally(() => this.schedule());
+    for (const group of groups.values()) void this.pollGroup(group).finally(() => this.schedule());
     this.schedule();
   }
 
   private async pollGroup(due: Tracked[]): Promise<void> {
     let toDescribe = due;
-    if (due.length >= (this.options.batchThreshold ?? 4)) {
+    if (due.length >= (this.options.batchThreshold ?? 2)) {
+      const { ic, kind } = due[0]!;
       const asked = this.now();
       try {
-        const running = await due[0]!.ic.operationsInProgress(due[0]!.kind);
-        toDescribe = due.filter((entry) => !running.has(entry.requestId));
-        for (const entry of due) if (running.has(entry.requestId)) this.stillRunning(entry, asked);
+        const running = await ic.operationsWithStatus(kind, "IN_PROGRESS");
+        const finished = due.filter((entry) => !running.ids.has(entry.requestId));
+        const stillRunning = due.filter((entry) => running.ids.has(entry.requestId));
+        for (const entry of stillRunning) this.stillRunning(entry, asked);
+        // Those still running are read again together, when the last of them is due.
+        const together = Math.max(...stillRunning.map((entry) => entry.nextPollAt));
+        for (const entry of stillRunning) entry.nextPollAt = together;
+        toDescribe = finished;
+        if (finished.length >= 2) {
+          const failed = await ic.operationsWithStatus(kind, "FAILED", FAILED_PAGES);
+          toDescribe = finished.filter((entry) => failed.ids.has(entry.requestId) || !failed.complete);
+          for (const entry of finished) {
+            if (toDescribe.includes(entry)) continue;
+            this.estimate(entry).sawDone(asked - entry.startedAt);
+            this.finish(entry, { kind: "finished", status: { requestId: entry.requestId, status: "SUCCEEDED" } });
+          }
+        }
       } catch (error) {
-        this.options.log.warn({ err: describeAwsError(error) }, "listing operations in progress failed; reading each one");
+        this.options.log.warn({ err: describeAwsError(error) }, "listing operations by status failed; reading each one");
+        toDescribe = due.filter((entry) => this.tracked.has(entry) && entry.nextPollAt === Infinity);
       }
     }
     await Promise.all(toDescribe.map((entry) => this.describe(entry)));

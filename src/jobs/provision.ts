@@ -17,7 +17,7 @@
  */
 import { resolveTarget, type AwsTarget } from "../aws/connections.js";
 import { externalIdFor } from "../aws/credentials.js";
-import { backoffMs, classifyAwsError, describeAwsError, rawAwsError } from "../aws/errors.js";
+import { backoffMs, classifyAwsError, describeAwsError, rawAwsError, refusedByAws } from "../aws/errors.js";
 import { AccessRepositories } from "../config/access-repositories.js";
 import type { Assignment, IdentityCenter } from "../aws/identity-center.js";
 import type { GrantRow } from "../grants/store.js";
@@ -109,9 +109,17 @@ export class ProvisionGrantWorker {
       const status = await ic.createAssignment(assignmentOf(resolved));
       requestId = status.requestId;
     } catch (error) {
-      // Nothing was created: give the slot back; retryLater decides when to try again.
-      await updateHeld(ctx.db, resolved, ctx.workerId, { operation: null, operation_started_at: null });
+      // Nothing was created: give the slot back; retryLater decides when to try again. If AWS
+      // refused this, the first create, outright (a 4xx), it certainly created nothing: no removal
+      // needs confirming if the grant is given up.
+      const neverSent = resolved.create_requested_at === null && refusedByAws(error);
+      await updateHeld(ctx.db, resolved, ctx.workerId, { operation: null, operation_started_at: null, ...(neverSent ? { create_requested_at: null } : {}) });
       this.slotFreed(resolved.instance_arn);
+      if (classifyAwsError(error) === "access-denied" && (await ic.managementAccountId()) === resolved.account_id) {
+        ctx.log.warn({ grant: grant.id, err: rawAwsError(error) }, "AWS refused an assignment in the management account");
+        await this.giveUp(resolved, `account ${resolved.account_id} is the organisation's management account, and AWS refuses assignments there to a delegated administrator (which jitsudo's role for this tenant is); ask the platform team for access to the management account another way`);
+        throw new StepEnded();
+      }
       throw error;
     }
     // Timed from AWS's answer: however long the call waited for a rate-limit slot, the operation began by then.
@@ -191,19 +199,25 @@ export class ProvisionGrantWorker {
     const outcome = await this.poller.wait(ic, "create", requestId, startedAt);
     if (outcome.kind === "stopped") throw new StepEnded(); // shutting down: the next worker polls the same request id
     try {
-      await this.settle(grant, requestId, outcome);
+      await this.settle(grant, ic, requestId, outcome);
     } finally {
       // Only now is the grant's operation cleared in the database: the next in line can count a free slot.
       this.slotFreed(grant.instance_arn);
     }
   }
 
-  private async settle(grant: Resolved, requestId: string, outcome: Exclude<OperationOutcome, { kind: "stopped" }>): Promise<void> {
+  private async settle(grant: Resolved, ic: IdentityCenter, requestId: string, found: Exclude<OperationOutcome, { kind: "stopped" }>): Promise<void> {
+    let outcome = found;
     const { ctx } = this;
     if (outcome.kind === "unknown-request") {
-      // AWS does not know the request (it expired from its records): ask again; creating is idempotent.
-      await updateHeld(ctx.db, grant, ctx.workerId, { aws_request_id: null });
-      throw new Error(`Identity Center does not know create request ${requestId}: ${outcome.error}`);
+      // AWS no longer knows the request (statuses are not kept forever; a worker back after a long
+      // outage): the assignment itself says whether it was created. If not, ask again (creating is idempotent).
+      if (await ic.hasAssignment(assignmentOf(grant))) {
+        outcome = { kind: "finished", status: { requestId, status: "SUCCEEDED" } };
+      } else {
+        await updateHeld(ctx.db, grant, ctx.workerId, { aws_request_id: null });
+        throw new Error(`Identity Center does not know create request ${requestId} and the assignment is not there; creating it again`);
+      }
     }
     const cleared = { operation: null, operation_started_at: null, aws_request_id: null, lease_owner: null, attempts: 0, next_attempt_at: null };
     if (outcome.kind === "timeout") {
@@ -221,11 +235,14 @@ export class ProvisionGrantWorker {
     await this.move(grant, "failed", { type: "failed", actor: AWS, reason: `Identity Center could not create the assignment: ${status.failureReason ?? "no reason given"}`, details: { request_id: requestId } }, { ...cleared, ...endedChanges(ctx.db), last_error: status.failureReason ?? "FAILED" });
   }
 
-  /** A grant whose window ended before it was active: never created now; anything an earlier create left is removed. */
+  /**
+   * A grant whose window ended before it was active: never created now; anything an earlier create
+   * left is removed. It ends `failed` with the reason, never `expired`: the requester never had it.
+   */
   private async windowEnded(grant: GrantRow): Promise<void> {
-    const reason = "its access window ended before it could be provisioned";
+    const reason = `its access window ended (${grant.expires_at.toISOString()}) before it could be provisioned`;
     if (grant.status === "approved") {
-      await this.move(grant, "expired", { type: "expired", reason }, endedChanges(this.ctx.db));
+      await this.move(grant, "failed", { type: "failed", reason }, { ...endedChanges(this.ctx.db), last_error: reason, failure_reason: reason });
       return;
     }
     await this.giveUp(grant, reason);

@@ -14,7 +14,7 @@
  */
 import { resolveTarget } from "../aws/connections.js";
 import { backoffMs, classifyAwsError, describeAwsError, rawAwsError } from "../aws/errors.js";
-import type { IdentityCenter } from "../aws/identity-center.js";
+import type { Assignment, IdentityCenter } from "../aws/identity-center.js";
 import type { GrantRow } from "../grants/store.js";
 import { claimDueExpiries, claimRevoking, endedChanges, intendDelete, noteEvent, release, updateHeld, type AssignmentRef } from "../grants/work-queue.js";
 import { AWS, type JobContext } from "./context.js";
@@ -28,6 +28,8 @@ const WAIT_FOR_CREATE_MS = 500;
 
 /** Failed attempts after which a revoke is reported as failing, not just retried quietly. */
 const LOUD_AFTER_ATTEMPTS = 2;
+/** Backoff from 1 s doubling: about three minutes of conflicts before a failing revoke is loud. */
+const CONFLICT_QUIET_ATTEMPTS = 8;
 
 export class RevokeGrantWorker {
   private readonly tasks: GrantTasks;
@@ -108,6 +110,15 @@ export class RevokeGrantWorker {
     const { ctx } = this;
     const outcome = await this.poller.wait(ic, "delete", requestId, startedAt);
     if (outcome.kind === "stopped") throw new StepEnded();
+    // A deletion that FAILED, or whose status AWS no longer keeps (a worker back after a long
+    // outage): the assignment itself says whether anything is left. AWS documents neither what
+    // deleting a missing assignment does nor how long statuses are kept.
+    if ((outcome.kind === "finished" && outcome.status.status === "FAILED") || outcome.kind === "unknown-request") {
+      if (!(await ic.hasAssignment(assignmentOf(grant)))) {
+        await this.removed(grant, { type: "revoked", actor: AWS, reason: `the assignment is gone (deletion request ${requestId} ${outcome.kind === "finished" ? "ended FAILED" : "is no longer known to AWS"})`, details: { request_id: requestId } }, this.finalChanges(grant));
+        return;
+      }
+    }
     if (outcome.kind === "finished" && outcome.status.status === "SUCCEEDED") {
       await this.removed(grant, { type: "revoked", actor: AWS, reason: `assignment deleted (request ${requestId})`, details: { request_id: requestId } }, this.finalChanges(grant));
       const due = this.expiryDue(grant, ctx.now());
@@ -136,7 +147,10 @@ export class RevokeGrantWorker {
     const reason = error instanceof RevokeFailed ? error.message : describeAwsError(error);
     const attempts = current.attempts + 1;
     const delay = backoffMs(current.attempts, { baseMs: ctx.settings.retryBaseMs, maxMs: 60_000 });
-    const loud = error instanceof RevokeFailed || attempts >= LOUD_AFTER_ATTEMPTS || classifyAwsError(error) === "access-denied";
+    // AWS answers ConflictException for minutes after another write to the assignment, and under
+    // load (its own tools wait up to 3 minutes): expected, so quiet for as long as that lasts.
+    const kind = classifyAwsError(error);
+    const loud = error instanceof RevokeFailed || kind === "access-denied" || attempts >= (kind === "conflict" ? CONFLICT_QUIET_ATTEMPTS : LOUD_AFTER_ATTEMPTS);
     const details = { grant: grant.id, pr: grant.pr_number, repo: grant.repo, attempt: attempts, retryInMs: delay, err: error instanceof RevokeFailed ? reason : rawAwsError(error) };
     if (loud) {
       ctx.log.error(details, "revoke failed: the assignment is still in place; retrying");
@@ -149,11 +163,7 @@ export class RevokeGrantWorker {
     if (loud) ctx.reporter.changed(current);
   }
 
-  /**
-   * A grant that never became active keeps its last error (why provisioning was given up), so the
-   * PR says it failed; one that was active ends with its errors cleared.
-   */
-  /**
+   /**
    * Nothing of the grant is left in AWS: it ends `revoked`, or `failed` when it got here because
    * provisioning was given up (it never gave the access a `revoked` would suggest it had).
    */
@@ -185,4 +195,8 @@ class RevokeFailed extends Error {
     super(message);
     this.name = "RevokeFailed";
   }
+}
+
+function assignmentOf(grant: Resolved): Assignment {
+  return { accountId: grant.account_id, permissionSetArn: grant.permission_set_arn, principalType: "USER", principalId: grant.principal_id };
 }

@@ -69,6 +69,13 @@ export function evaluatePolicy({ parsed, config, requester, directory = EMPTY_DI
   }
 
   const ruleName = `rules[${rule.index}] (${config.file} line ${rule.line})`;
+  const management = config.aws.managementAccountId;
+  if (management !== undefined && (request.account === management || directory.accountNames.get(management) === request.account)) {
+    at(
+      "account",
+      `account ${quote(request.account)} is the organisation's management account, and this tenant's AWS role is a delegated administrator's (aws.management_account_id): AWS refuses it assignments there; ask the platform team for access to the management account another way`,
+    );
+  }
   if (parsed.durationMs > rule.maxDurationMs) {
     at("duration", `duration ${quote(request.duration)} is longer than the ${formatDuration(rule.maxDurationMs)} that ${ruleName} allows; ask for ${formatDuration(rule.maxDurationMs)} or less`);
   }

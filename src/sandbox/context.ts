@@ -20,12 +20,43 @@ export interface Caller {
   session?: Session;
 }
 
-export interface Settings {
+export interface Settings extends AwsBehaviour {
   provisioningDelayMs: number;
   deletionDelayMs: number;
   maxCreatesInFlight: number;
   paging: PagingRules;
 }
+
+/**
+ * How AWS's undocumented and eventually consistent corners behave (../shared/identity-center.md),
+ * each configurable because AWS documents none of them; the defaults are the kindest reading.
+ */
+export interface AwsBehaviour {
+  /** A create or delete of an assignment this soon after the last write on it completed answers ConflictException ("a previous write has not propagated"). */
+  conflictAfterWriteMs: number;
+  /** What a create over the cap on creations in progress answers. */
+  inFlightCapError: "ThrottlingException" | "ConflictException";
+  /** Deleting an assignment that does not exist: a synchronous ResourceNotFoundException, or an operation that ends SUCCEEDED or FAILED. */
+  deleteMissing: "not-found" | "succeeded" | "failed";
+  /** How far the assignment lists lag behind completed operations. */
+  listLagMs: number;
+  /** Extra time the first assignment of a permission set in an account takes: it provisions the set there (an IAM role). */
+  firstAssignmentDelayMs: number;
+  /** Permission sets one account can hold (each is an IAM role there; IAM's role quota): provisioning one more fails. */
+  rolesPerAccount: number;
+  /** How long an operation's status is kept; an older request id is unknown to Describe and the lists. */
+  statusRetentionMs: number;
+}
+
+export const DEFAULT_BEHAVIOUR: AwsBehaviour = {
+  conflictAfterWriteMs: 0,
+  inFlightCapError: "ThrottlingException",
+  deleteMissing: "not-found",
+  listLagMs: 0,
+  firstAssignmentDelayMs: 0,
+  rolesPerAccount: 1000,
+  statusRetentionMs: Number.POSITIVE_INFINITY,
+};
 
 export interface OperationContext {
   readonly state: SandboxState;

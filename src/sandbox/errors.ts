@@ -13,14 +13,16 @@ export const ERROR_STATUS = {
   // AWS answers throttling on its JSON protocols with 400; the SDK recognises it by code, not status.
   ThrottlingException: 400,
   ExpiredTokenException: 400,
-  AccessDeniedException: 403,
-  ResourceNotFoundException: 404,
-  ConflictException: 409,
+  // sso-admin answers 400 for these too (the API model's httpError is 400 for each): code, not status, tells them apart.
+  AccessDeniedException: 400,
+  ResourceNotFoundException: 400,
+  ConflictException: 400,
+  ServiceQuotaExceededException: 400,
   InternalServerException: 500,
   // organizations
   InvalidInputException: 400,
   TooManyRequestsException: 400,
-  AccountNotFoundException: 404,
+  AccountNotFoundException: 400,
   // sts (awsQuery)
   ValidationError: 400,
   InvalidAction: 400,

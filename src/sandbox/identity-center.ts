@@ -14,7 +14,7 @@
  *   4. the operation itself, which checks its input before anything else;
  * and every call, answered or refused, is appended to `calls`.
  */
-import type { Caller, JsonObject, OperationContext, Service, Settings } from "./context.js";
+import { DEFAULT_BEHAVIOUR, type AwsBehaviour, type Caller, type JsonObject, type OperationContext, type Service, type Settings } from "./context.js";
 import { AwsError, type ErrorCode } from "./errors.js";
 import { FaultInjector, type Faults } from "./faults.js";
 import { FrontDoor } from "./front-door.js";
@@ -47,6 +47,8 @@ export interface LocalIdentityCenterOptions {
   requireAssumedRole?: boolean;
   /** Called after each call is logged (for demos and benchmarks that watch traffic). */
   onCall?: (call: CallRecord) => void;
+  /** AWS's undocumented corners (conflicts after writes, lagging lists, …); default: the kindest reading. */
+  behaviour?: Partial<AwsBehaviour>;
 }
 
 /** One call as the simulator saw it. */
@@ -125,6 +127,8 @@ export class LocalIdentityCenter {
       deletionDelayMs: nonNegative("deletionDelayMs", options.deletionDelayMs ?? provisioningDelayMs),
       maxCreatesInFlight: positiveInteger("maxCreatesInFlight", options.maxCreatesInFlight ?? 10),
       paging: { pageSize: positiveInteger("pageSize", options.pageSize ?? 100), shortPages: options.shortPages ?? true },
+      ...DEFAULT_BEHAVIOUR,
+      ...options.behaviour,
     };
     const requestsPerSecond = options.requestsPerSecond ?? 20;
     if (!(requestsPerSecond > 0)) throw new RangeError("requestsPerSecond must be > 0 (Infinity for no limit)");
@@ -308,7 +312,7 @@ export class LocalIdentityCenter {
    * sts:ExternalId condition; `trustedInstances` limits its sessions to those instances, as a role
    * in one tenant's account reaches only that tenant's Identity Center.
    */
-  addRole(init: { roleArn: string; externalId?: string; trustedInstances?: readonly string[]; maxSessionDurationSeconds?: number }): void {
+  addRole(init: { roleArn: string; externalId?: string; trustedInstances?: readonly string[]; maxSessionDurationSeconds?: number; delegatedAdministrator?: boolean }): void {
     mustMatch("roleArn", init.roleArn, PATTERNS.roleArn);
     if (init.externalId !== undefined) mustMatch("externalId", init.externalId, PATTERNS.externalId);
     if (this.state.roles.has(init.roleArn)) throw new Error(`role ${init.roleArn} already exists`);
@@ -322,6 +326,7 @@ export class LocalIdentityCenter {
       externalId: init.externalId,
       maxSessionDurationSeconds,
       trustedInstances: init.trustedInstances === undefined ? undefined : new Set(init.trustedInstances),
+      delegatedAdministrator: init.delegatedAdministrator ?? false,
     });
   }
 
@@ -331,14 +336,16 @@ export class LocalIdentityCenter {
   addAssignmentOutOfBand(assignment: Assignment): void {
     this.requirePermissionSet(assignment.instanceArn, assignment.permissionSetArn);
     mustMatch("accountId", assignment.accountId, PATTERNS.accountId);
-    this.state.settle(this.now());
-    this.state.putAssignment(assignment);
+    const now = this.now();
+    this.state.settle(now);
+    this.state.putAssignment(assignment, now);
   }
 
   /** Removes an assignment at once; returns whether it existed. */
   deleteAssignmentOutOfBand(assignment: Assignment): boolean {
-    this.state.settle(this.now());
-    return this.state.removeAssignment(assignment);
+    const now = this.now();
+    this.state.settle(now);
+    return this.state.removeAssignment(assignment, now);
   }
 
   // ---------------------------------------------------------------- inspection

@@ -46,7 +46,19 @@ const describeAccount: Handler = (ctx, r) => {
   return { Account: accountJson(account) };
 };
 
+const describeOrganization: Handler = () => ({
+  Organization: {
+    Id: ORGANIZATION_ID,
+    Arn: `arn:aws:organizations::${MANAGEMENT_ACCOUNT_ID}:organization/${ORGANIZATION_ID}`,
+    FeatureSet: "ALL",
+    MasterAccountArn: `arn:aws:organizations::${MANAGEMENT_ACCOUNT_ID}:account/${ORGANIZATION_ID}/${MANAGEMENT_ACCOUNT_ID}`,
+    MasterAccountId: MANAGEMENT_ACCOUNT_ID,
+    MasterAccountEmail: "management@example.com",
+  },
+});
+
 export const ORGANIZATIONS_OPERATIONS: ReadonlyMap<string, Handler> = new Map([
   ["ListAccounts", listAccounts],
   ["DescribeAccount", describeAccount],
+  ["DescribeOrganization", describeOrganization],
 ]);

@@ -6,6 +6,7 @@
  */
 import { epochSeconds, type Handler, type JsonObject } from "./context.js";
 import { AwsError } from "./errors.js";
+import { MANAGEMENT_ACCOUNT_ID } from "./organizations.js";
 import { PATTERNS, type InputReader } from "./input.js";
 import { paginate, sortByKey } from "./paging.js";
 import {
@@ -72,6 +73,12 @@ function startOperation(kind: OperationKind): Handler {
     ctx.state.instance(target.instanceArn);
     ctx.state.permissionSet(target.instanceArn, target.permissionSetArn);
 
+    const { settings } = ctx;
+    // A delegated administrator may not assign in the organisation's management account.
+    const role = ctx.caller.session ? ctx.state.roles.get(ctx.caller.session.roleArn) : undefined;
+    if (role?.delegatedAdministrator && target.accountId === MANAGEMENT_ACCOUNT_ID) {
+      throw new AwsError("AccessDeniedException", `User: ${ctx.caller.session!.assumedRoleArn} is not authorized to perform this operation on the management account ${target.accountId}: a delegated administrator cannot manage assignments in the management account`);
+    }
     const running = ctx.state.inFlightOn(target);
     if (running) {
       throw new AwsError(
@@ -79,26 +86,35 @@ function startOperation(kind: OperationKind): Handler {
         `An account assignment ${running.kind === "create" ? "creation" : "deletion"} (request ${running.requestId}) is already in progress for this principal, permission set and account`,
       );
     }
-    if (kind === "delete" && !ctx.state.hasAssignment(target)) {
+    const lastWrite = ctx.state.lastWrite(target);
+    if (lastWrite !== undefined && ctx.now - lastWrite < settings.conflictAfterWriteMs) {
+      throw new AwsError("ConflictException", "A previous write to this account assignment has not propagated yet; try again later");
+    }
+    const missing = kind === "delete" && !ctx.state.hasAssignment(target);
+    if (missing && settings.deleteMissing === "not-found") {
       throw new AwsError("ResourceNotFoundException", "The account assignment to delete does not exist");
     }
     if (kind === "create") {
       const inFlight = ctx.state.inFlightCount("create", target.instanceArn);
-      if (inFlight >= ctx.settings.maxCreatesInFlight) {
+      if (inFlight >= settings.maxCreatesInFlight) {
         throw new AwsError(
-          "ThrottlingException",
-          `Too many account assignment creations in progress: ${inFlight} of ${ctx.settings.maxCreatesInFlight} allowed at once on this instance`,
+          settings.inFlightCapError,
+          `Too many account assignment creations in progress: ${inFlight} of ${settings.maxCreatesInFlight} allowed at once on this instance`,
         );
       }
     }
+    // The first assignment of a set in an account provisions the set there: slower.
+    const firstInAccount = kind === "create" && !ctx.state.permissionSet(target.instanceArn, target.permissionSetArn).provisionedTo.has(target.accountId);
 
     const op = ctx.state.start({
       kind,
       requestId: ctx.newRequestId(),
       target,
       now: ctx.now,
-      delayMs: kind === "create" ? ctx.settings.provisioningDelayMs : ctx.settings.deletionDelayMs,
+      delayMs: kind === "create" ? settings.provisioningDelayMs + (firstInAccount ? settings.firstAssignmentDelayMs : 0) : settings.deletionDelayMs,
       injectedFailure: ctx.drawFailure(),
+      rolesPerAccount: settings.rolesPerAccount,
+      ...(missing && settings.deleteMissing === "failed" ? { failureReason: "An unexpected internal service exception was encountered." } : {}),
     });
     return { [STATUS_MEMBER[kind]]: statusOf(op) };
   };
@@ -110,8 +126,9 @@ function describeStatus(kind: OperationKind): Handler {
     const requestId = r.string(REQUEST_ID_MEMBER[kind], { pattern: PATTERNS.requestId });
     ctx.state.instance(instanceArn);
     const op = ctx.state.operation(requestId);
-    // A deletion's id asked for as a creation (or another instance's) is as unknown as a made-up one.
-    if (!op || op.kind !== kind || op.target.instanceArn !== instanceArn) {
+    // A deletion's id asked for as a creation (or another instance's) is as unknown as a made-up one,
+    // and so is one older than AWS keeps statuses.
+    if (!op || op.kind !== kind || op.target.instanceArn !== instanceArn || ctx.now - op.createdAt > ctx.settings.statusRetentionMs) {
       throw new AwsError("ResourceNotFoundException", `Request ${requestId} does not exist`);
     }
     return { [STATUS_MEMBER[kind]]: statusOf(op) };
@@ -125,7 +142,9 @@ function listStatus(kind: OperationKind): Handler {
     const paging = readPaging(r);
     const status = r.optionalObject("Filter")?.optionalOneOf("Status", OPERATION_STATUSES);
     ctx.state.instance(instanceArn);
-    const ops = ctx.state.operations((op) => op.kind === kind && op.target.instanceArn === instanceArn && (status === undefined || op.status === status));
+    const ops = ctx.state.operations(
+      (op) => op.kind === kind && op.target.instanceArn === instanceArn && (status === undefined || op.status === status) && ctx.now - op.createdAt <= ctx.settings.statusRetentionMs,
+    );
     const seqKey = (op: AssignmentOperation) => String(op.seq).padStart(15, "0");
     const page = paginate(ops, seqKey, { ...paging, query: JSON.stringify([`status:${kind}`, instanceArn, status]) }, ctx.settings.paging, "ValidationException");
     return {
@@ -144,7 +163,7 @@ const listAccountAssignments: Handler = (ctx, r) => {
   ctx.state.permissionSet(instanceArn, permissionSetArn);
   const keyOf = (a: Assignment) => `${a.principalType}:${a.principalId}`;
   const assignments = sortByKey(
-    ctx.state.assignments((a) => a.instanceArn === instanceArn && a.accountId === accountId && a.permissionSetArn === permissionSetArn),
+    ctx.state.assignmentsSeen(ctx.now, ctx.settings.listLagMs, (a) => a.instanceArn === instanceArn && a.accountId === accountId && a.permissionSetArn === permissionSetArn),
     keyOf,
   );
   const query = JSON.stringify(["assignments", instanceArn, accountId, permissionSetArn]);
@@ -164,7 +183,9 @@ const listAccountAssignmentsForPrincipal: Handler = (ctx, r) => {
   ctx.state.instance(instanceArn);
   const keyOf = (a: Assignment) => `${a.accountId}:${a.permissionSetArn}`;
   const assignments = sortByKey(
-    ctx.state.assignments(
+    ctx.state.assignmentsSeen(
+      ctx.now,
+      ctx.settings.listLagMs,
       (a) => a.instanceArn === instanceArn && a.principalType === principalType && a.principalId === principalId && (accountId === undefined || a.accountId === accountId),
     ),
     keyOf,

@@ -65,6 +65,8 @@ export interface Role {
   maxSessionDurationSeconds: number;
   /** When set, sessions of this role may only touch these instances: the role lives in one tenant's account. */
   trustedInstances: ReadonlySet<string> | undefined;
+  /** The role is in a delegated administrator account: AWS refuses it assignments in the management account. */
+  delegatedAdministrator: boolean;
 }
 
 export interface Session {
@@ -99,6 +101,10 @@ export interface AssignmentOperation {
   failureReason?: string;
   /** Fault injection chose this operation to end FAILED. */
   readonly injectedFailure: boolean;
+  /** Decided when it started (a delete of an assignment that does not exist, where AWS fails it). */
+  readonly presetFailure?: string;
+  /** The IAM role quota of the target account when it started. */
+  readonly rolesPerAccount: number;
 }
 
 export function assignmentKey(a: Assignment): string {
@@ -121,6 +127,10 @@ export class SandboxState {
   readonly sessions = new Map<string, Session>();
 
   private readonly assignmentsByKey = new Map<string, Assignment>();
+  /** Every change to the assignments, oldest first: lists that lag behind read the past from it. */
+  private readonly history: { at: number; key: string; assignment: Assignment; present: boolean }[] = [];
+  /** When the last write on each assignment completed (a create or delete, or a change in the console). */
+  private readonly lastWriteAt = new Map<string, number>();
   private readonly operationsById = new Map<string, AssignmentOperation>();
   /** The operation in progress on each assignment; AWS allows one at a time. */
   private readonly inFlightByKey = new Map<string, AssignmentOperation>();
@@ -148,17 +158,55 @@ export class SandboxState {
   }
 
   /** Adds the assignment (once) and provisions its permission set to the account, as AWS does on creation. */
-  putAssignment(a: Assignment): void {
-    this.assignmentsByKey.set(assignmentKey(a), copyAssignment(a));
+  putAssignment(a: Assignment, at: number): void {
+    const key = assignmentKey(a);
+    this.assignmentsByKey.set(key, copyAssignment(a));
     this.permissionSets.get(a.permissionSetArn)?.provisionedTo.add(a.accountId);
+    this.record(at, key, a, true);
   }
 
-  removeAssignment(a: Assignment): boolean {
-    return this.assignmentsByKey.delete(assignmentKey(a));
+  /** Removes the assignment; the last one of a permission set in an account deprovisions the set there, as AWS does. */
+  removeAssignment(a: Assignment, at: number): boolean {
+    const key = assignmentKey(a);
+    if (!this.assignmentsByKey.delete(key)) return false;
+    this.record(at, key, a, false);
+    const stillUsed = [...this.assignmentsByKey.values()].some((other) => other.accountId === a.accountId && other.permissionSetArn === a.permissionSetArn);
+    if (!stillUsed) this.permissionSets.get(a.permissionSetArn)?.provisionedTo.delete(a.accountId);
+    return true;
+  }
+
+  private record(at: number, key: string, a: Assignment, present: boolean): void {
+    this.history.push({ at, key, assignment: copyAssignment(a), present });
+    // Lists never lag by more than minutes: older history is not needed.
+    if (this.history.length > 100_000) this.history.splice(0, 50_000);
+    this.lastWriteAt.set(key, at);
+  }
+
+  /** When the last write on the assignment completed, if any. */
+  lastWrite(a: Assignment): number | undefined {
+    return this.lastWriteAt.get(assignmentKey(a));
   }
 
   assignments(filter: (a: Assignment) => boolean = () => true): Assignment[] {
     const selected = [...this.assignmentsByKey.entries()].filter(([, a]) => filter(a));
+    return sortByKey(selected, ([key]) => key).map(([, a]) => copyAssignment(a));
+  }
+
+  /**
+   * The assignments as a list taken at `now` shows them when lists lag `lagMs` behind: changes
+   * made within the lag are not seen yet (an assignment created a moment ago is missing, one
+   * deleted a moment ago is still there).
+   */
+  assignmentsSeen(now: number, lagMs: number, filter: (a: Assignment) => boolean = () => true): Assignment[] {
+    if (lagMs <= 0) return this.assignments(filter);
+    const seen = new Map(this.assignmentsByKey);
+    for (let index = this.history.length - 1; index >= 0 && this.history[index]!.at > now - lagMs; index--) {
+      const change = this.history[index]!;
+      // Undo it: the list does not know of it yet.
+      if (change.present) seen.delete(change.key);
+      else seen.set(change.key, change.assignment);
+    }
+    const selected = [...seen.entries()].filter(([, a]) => filter(a));
     return sortByKey(selected, ([key]) => key).map(([, a]) => copyAssignment(a));
   }
 
@@ -189,7 +237,7 @@ export class SandboxState {
     return Math.max(0, ...this.peakCreatesByInstance.values());
   }
 
-  start(init: { kind: OperationKind; requestId: string; target: Assignment; now: number; delayMs: number; injectedFailure: boolean }): AssignmentOperation {
+  start(init: { kind: OperationKind; requestId: string; target: Assignment; now: number; delayMs: number; injectedFailure: boolean; failureReason?: string; rolesPerAccount?: number }): AssignmentOperation {
     const op: AssignmentOperation = {
       kind: init.kind,
       requestId: init.requestId,
@@ -199,6 +247,8 @@ export class SandboxState {
       settlesAt: init.now + init.delayMs,
       status: "IN_PROGRESS",
       injectedFailure: init.injectedFailure,
+      ...(init.failureReason !== undefined ? { presetFailure: init.failureReason } : {}),
+      rolesPerAccount: init.rolesPerAccount ?? Number.POSITIVE_INFINITY,
     };
     this.operationsById.set(op.requestId, op);
     this.inFlightByKey.set(assignmentKey(op.target), op);
@@ -219,6 +269,7 @@ export class SandboxState {
   }
 
   private complete(op: AssignmentOperation): void {
+    const at = op.settlesAt;
     this.inFlightByKey.delete(assignmentKey(op.target));
     const failure = this.failureOf(op);
     if (failure !== undefined) {
@@ -227,8 +278,8 @@ export class SandboxState {
       return;
     }
     // Creating an assignment that exists and deleting one already gone both succeed: the end state is the same.
-    if (op.kind === "create") this.putAssignment(op.target);
-    else this.removeAssignment(op.target);
+    if (op.kind === "create") this.putAssignment(op.target, at);
+    else if (!this.removeAssignment(op.target, at)) this.lastWriteAt.set(assignmentKey(op.target), at);
     op.status = "SUCCEEDED";
   }
 
@@ -238,6 +289,7 @@ export class SandboxState {
    */
   private failureOf(op: AssignmentOperation): string | undefined {
     if (op.injectedFailure) return "Request failed due to an internal error. Retry the request (fault injected by the simulator).";
+    if (op.presetFailure !== undefined) return op.presetFailure;
     if (op.kind === "delete") return undefined;
     const { accountId, principalType, principalId, instanceArn } = op.target;
     const account = this.accounts.get(accountId);
@@ -247,6 +299,11 @@ export class SandboxState {
     const identityStoreId = this.instances.get(instanceArn)?.identityStoreId;
     if (!principal || principal.type !== principalType || principal.identityStoreId !== identityStoreId) {
       return `The ${principalType.toLowerCase()} ${principalId} does not exist in identity store ${identityStoreId}.`;
+    }
+    // The first assignment of a set in an account creates its IAM role there: IAM's role quota applies.
+    const provisioned = [...this.permissionSets.values()].filter((set) => set.provisionedTo.has(accountId)).length;
+    if (!this.permissionSets.get(op.target.permissionSetArn)?.provisionedTo.has(accountId) && provisioned >= op.rolesPerAccount) {
+      return `Received a 409 status error: Cannot exceed quota for RolesPerAccount: ${op.rolesPerAccount}. The permission set could not be provisioned to account ${accountId}.`;
     }
     return undefined;
   }

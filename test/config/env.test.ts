@@ -24,6 +24,7 @@ describe("parseEnv", () => {
       reconciliationIntervalMs: DEFAULT_RECONCILIATION_INTERVAL_MS,
       logLevel: "info",
       port: 3000,
+      databasePoolMax: 10,
     });
   });
 
@@ -40,6 +41,15 @@ describe("parseEnv", () => {
     expect(problemsOf({ RECONCILIATION_INTERVAL: value })).toEqual([
       `RECONCILIATION_INTERVAL="${value}" must be between 1s and 24h, written like 30s, 5m or a number of seconds`,
     ]);
+  });
+
+  it("sizes the database pool from DATABASE_POOL_MAX, within what a process can use", () => {
+    expect(parseEnv({ DATABASE_POOL_MAX: "25" }, noFile).databasePoolMax).toBe(25);
+    for (const value of ["2", "201", "ten", "4.5"]) {
+      expect(problemsOf({ DATABASE_POOL_MAX: value })).toEqual([
+        `DATABASE_POOL_MAX="${value}" must be a whole number from 3 to 200 (a worker keeps one connection for itself, the inbox one more)`,
+      ]);
+    }
   });
 
   it("reports every problem at once, naming the variable and the fix", () => {

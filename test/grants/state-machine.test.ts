@@ -5,7 +5,7 @@ import { assertTransition, canTransition, GRANT_STATUSES, isLive, isTerminal, ty
 const ALLOWED: ReadonlyArray<[GrantStatus, GrantStatus]> = [
   ["approved", "provisioning"],
   ["approved", "revoked"],
-  ["approved", "expired"],
+  ["approved", "failed"],
   ["provisioning", "active"],
   ["provisioning", "failed"],
   ["provisioning", "revoking"],

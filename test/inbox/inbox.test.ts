@@ -167,4 +167,34 @@ describe("webhooks through the inbox", () => {
       await harness.stop();
     }
   });
+
+  it("takes a burst of 40 merges at once on a pool of 5 connections: every one answered and judged, no connection waited out", async () => {
+    const { db } = await freshDatabase();
+    const harness = await startHarness({ db });
+    try {
+      const { github } = harness;
+      github.latencyMs = 10;
+      const repo = github.repo;
+      for (const login of ["alice", "bob"]) repo.setPermission(login, "write");
+      repo.commit("main", {
+        files: { ".github/jitsudo.yml": 'rules:\n  - permission_sets: [ReadOnlyAccess]\n    accounts: ["*"]\n    max_duration: 8h\n', ".github/CODEOWNERS": "/access-requests/ @bob\n" },
+        author: "Codertocat",
+      });
+      const merges = Array.from({ length: 40 }, (_, index) => {
+        const branch = `alice/burst-${index}`;
+        repo.createBranch(branch, "main", "alice");
+        repo.commit(branch, { files: { [`access-requests/burst-${index}.yaml`]: `account: "123456789012"\npermission_set: ReadOnlyAccess\nduration: 1h\nreason: "Incident ${index}"\n` }, author: "alice" });
+        const number = repo.openPull({ head: branch, author: "alice" });
+        repo.review(number, "bob", "APPROVED");
+        return repo.merge(number, { by: "bob" }).closed;
+      });
+      const statuses = await Promise.all(merges.map((payload) => deliverWebhook(harness.url, WEBHOOK_SECRET, "pull_request", payload)));
+      expect(statuses.every((status) => status === 200)).toBe(true);
+      await harness.settle();
+      expect(await db("merge_verdicts").where({ verdict: "approved" }).count({ n: "*" })).toEqual([{ n: "40" }]);
+      expect(harness.logs.filter((line) => line.includes("Timeout acquiring a connection"))).toEqual([]);
+    } finally {
+      await harness.stop();
+    }
+  });
 });

@@ -84,7 +84,8 @@ describe("a worker killed at random points", () => {
     const grants = (await db("grants").select("id", "status")) as { id: string; status: string }[];
     const wrong = grants.filter((grant) => {
       const story = (history.get(grant.id) ?? []).join(",");
-      return grant.status === "revoked" ? story !== "active,revoked" : !(grant.status === "failed" && story === "failed");
+      // A failure is said when provisioning gives up, and again when the removal it needs is confirmed.
+      return grant.status === "revoked" ? story !== "active,revoked" : !(grant.status === "failed" && /^failed(,failed)?$/.test(story));
     });
     expect(wrong.map((grant) => [grant.id, grant.status, history.get(grant.id)])).toEqual([]);
     const revoked = grants.filter((grant) => grant.status === "revoked").length;

@@ -72,6 +72,18 @@ describe("drift compare", () => {
     expect(compare(pair, observed, grants, options).unexpected).toEqual([assignment("u-a"), assignment("u-b")]);
   });
 
+  it("never counts a grant that ended just now without ever holding the assignment as an explanation", () => {
+    const observed = [assignment("u-a"), assignment("u-b")];
+    const justNow = new Date(T.getTime() - 1000);
+    const grants = [
+      // AWS refused its create at once: it failed a moment ago, nothing was ever assigned by it.
+      grant("a", { principalId: "u-a", status: "failed", activeAt: null, failed: true, endedAt: justNow }),
+      // Revoked while still waiting to start: no create was ever sent.
+      grant("b", { principalId: "u-b", status: "revoked", activeAt: null, createSent: false, endedAt: justNow }),
+    ];
+    expect(compare(pair, observed, grants, options).unexpected).toEqual([assignment("u-a"), assignment("u-b")]);
+  });
+
   it("looks at a principal's assignments across accounts and sets", () => {
     const scope = { kind: "principal" as const, principalId: "u-alice" };
     const grants = [grant("read"), grant("admin", { permissionSetArn: ADMIN, accountId: "222222222222" })];

@@ -12,7 +12,7 @@ function operations(durationMs: number, outcome: OperationStatus["status"] = "SU
   const ic = {
     instanceArn: "arn:aws:sso:::instance/ssoins-1",
     describeOperation: async (_kind: OperationKind, id: string) => (counts.describe++, status(id)),
-    operationsInProgress: async () => (counts.list++, new Set([...started.keys()].filter((id) => status(id).status === "IN_PROGRESS"))),
+    operationsWithStatus: async (_kind: OperationKind, wanted: string) => (counts.list++, { ids: new Set([...started.keys()].filter((id) => status(id).status === wanted)), complete: true }),
   } as unknown as IdentityCenter;
   const start = (id: string) => {
     started.set(id, Date.now());
@@ -32,13 +32,22 @@ describe("the operation poller", () => {
     expect(counts.describe / 30).toBeLessThanOrEqual(1.6);
   });
 
-  it("asks once for many operations that are due together, and describes only the finished ones", async () => {
+  it("learns the outcome of many operations due together from two list calls, describing only those that failed", async () => {
+    const { ic, counts, start } = operations(50);
+    const poller = new OperationPoller({ log: silent, timeoutMs: 10_000, initialEstimateMs: 100 });
+    const at = Date.now();
+    const outcomes = await Promise.all(Array.from({ length: 8 }, (_, index) => (start(`op-${index}`), poller.wait(ic, "create", `op-${index}`, at))));
+    expect(outcomes.every((outcome) => outcome.kind === "finished" && outcome.status.status === "SUCCEEDED")).toBe(true);
+    expect(counts).toEqual({ list: 2, describe: 0 });
+  });
+
+  it("describes the failed ones among them, for AWS's reason", async () => {
     const { ic, counts, start } = operations(50, "FAILED");
     const poller = new OperationPoller({ log: silent, timeoutMs: 10_000, initialEstimateMs: 100 });
     const at = Date.now();
     const outcomes = await Promise.all(Array.from({ length: 8 }, (_, index) => (start(`op-${index}`), poller.wait(ic, "delete", `op-${index}`, at))));
     expect(outcomes.every((outcome) => outcome.kind === "finished" && outcome.status.status === "FAILED")).toBe(true);
-    expect(counts).toEqual({ list: 1, describe: 8 });
+    expect(counts).toEqual({ list: 2, describe: 8 });
   });
 
   it("gives up on an operation after the timeout, and resolves waits with 'stopped' when stopped", async () => {

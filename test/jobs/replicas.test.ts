@@ -42,11 +42,12 @@ describe("two worker processes", () => {
     const start = Date.now() + 2_000;
     for (const [index, accountRef] of accounts.entries()) {
       // The deployment's own credentials (no tenant role), so each process's calls carry its access key.
-      await approveGrant(db, world, { accountRef, prNumber: 500 + index, startsAt: new Date(start), expiresAt: new Date(start + 8_000), aws: { instanceArn: INSTANCE_ARN, region: "us-east-1" } });
+      await approveGrant(db, world, { accountRef, prNumber: 500 + index, startsAt: new Date(start), expiresAt: new Date(start + 24_000), aws: { instanceArn: INSTANCE_ARN, region: "us-east-1" } });
     }
     const children = [worker("AKIDREPLICAONE"), worker("AKIDREPLICATWO")];
     try {
-      // Midway, something outside jitsudo deletes a live grant's assignment.
+      // Midway, something outside jitsudo deletes a live grant's assignment. Drift repairs it once the
+      // grant has been active longer than the list-settling margin (15 s by default), before it expires.
       await new Promise((resolve) => setTimeout(resolve, 5_000));
       expect(children.map((child) => child.exitCode)).toEqual([null, null]);
       world.ic.deleteAssignmentOutOfBand({ instanceArn: INSTANCE_ARN, accountId: accounts[0]!, permissionSetArn: world.readOnly, principalType: "USER", principalId: world.users.alice });

@@ -163,7 +163,7 @@ describe("deleting an assignment", () => {
   it("of an assignment that does not exist is ResourceNotFoundException at once", async () => {
     expect(await failure(remove(world.alice))).toEqual({
       name: "ResourceNotFoundException",
-      status: 404,
+      status: 400,
       message: "The account assignment to delete does not exist",
     });
   });
@@ -183,7 +183,7 @@ describe("concurrent operations on one assignment", () => {
     const first = (await create(world.alice)).AccountAssignmentCreationStatus;
     const conflict = {
       name: "ConflictException",
-      status: 409,
+      status: 400,
       message: `An account assignment creation (request ${first?.RequestId}) is already in progress for this principal, permission set and account`,
     };
     expect(await failure(create(world.alice))).toEqual(conflict);
@@ -236,7 +236,7 @@ describe("listing operation statuses", () => {
 
   it("keeps creation and deletion request ids apart", async () => {
     const created = (await create(world.alice)).AccountAssignmentCreationStatus;
-    expect(await failure(deletionStatus(created?.RequestId))).toMatchObject({ name: "ResourceNotFoundException", status: 404 });
+    expect(await failure(deletionStatus(created?.RequestId))).toMatchObject({ name: "ResourceNotFoundException", status: 400 });
   });
 });
 
@@ -264,19 +264,19 @@ describe("input checks", () => {
     const unknownInstance = "arn:aws:sso:::instance/ssoins-9999999999999999";
     expect(await failure(world.clients.ssoAdmin.send(new CreateAccountAssignmentCommand({ ...target(world.alice), InstanceArn: unknownInstance })))).toMatchObject({
       name: "ResourceNotFoundException",
-      status: 404,
+      status: 400,
     });
     const unknownPermissionSet = "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-9999999999999999";
     expect(
       await failure(world.clients.ssoAdmin.send(new DescribePermissionSetCommand({ InstanceArn: INSTANCE_ARN, PermissionSetArn: unknownPermissionSet }))),
-    ).toMatchObject({ name: "ResourceNotFoundException", status: 404 });
+    ).toMatchObject({ name: "ResourceNotFoundException", status: 400 });
     expect(
       await failure(
         world.clients.ssoAdmin.send(
           new DescribeAccountAssignmentCreationStatusCommand({ InstanceArn: INSTANCE_ARN, AccountAssignmentCreationRequestId: "00000000-0000-4000-8000-000000000000" }),
         ),
       ),
-    ).toMatchObject({ name: "ResourceNotFoundException", status: 404 });
+    ).toMatchObject({ name: "ResourceNotFoundException", status: 400 });
   });
 });
 

@@ -18,7 +18,7 @@ describe("npm run demo", () => {
       "### jitsudo: access request :white_check_mark: valid, waiting for code-owner approval",
       "### jitsudo: access approved :white_check_mark:",
       "| Status | **active** until",
-      "drift sweep: 2 lists, 1 missing assignment repaired, 0 unexpected",
+      "1 missing assignment repaired, 0 unexpected",
       "| Drift | the assignment was deleted outside jitsudo; jitsudo created it again",
       "### jitsudo: access ended",
       "assignments: []",

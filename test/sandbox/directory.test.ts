@@ -23,13 +23,13 @@ describe("identitystore", () => {
 
   it("answers ResourceNotFoundException for nobody, compared exactly", async () => {
     for (const name of ["carol", "Alice", "alice "]) {
-      expect(await failure(lookUp("userName", name))).toEqual({ name: "ResourceNotFoundException", status: 404, message: "USER not found" });
+      expect(await failure(lookUp("userName", name))).toEqual({ name: "ResourceNotFoundException", status: 400, message: "USER not found" });
     }
     const byExternalId = world.clients.identityStore.send(
       new GetUserIdCommand({ IdentityStoreId: IDENTITY_STORE_ID, AlternateIdentifier: { ExternalId: { Issuer: "okta", Id: "alice" } } }),
     );
     expect((await failure(byExternalId)).name).toBe("ResourceNotFoundException");
-    expect(await failure(lookUp("userName", "alice", "d-9999999999"))).toMatchObject({ name: "ResourceNotFoundException", status: 404 });
+    expect(await failure(lookUp("userName", "alice", "d-9999999999"))).toMatchObject({ name: "ResourceNotFoundException", status: 400 });
   });
 
   it("answers ValidationException for attributes that are not unique or values that are not strings", async () => {
@@ -62,7 +62,7 @@ describe("organizations", () => {
     });
     expect(await failure(world.clients.organizations.send(new DescribeAccountCommand({ AccountId: UNKNOWN_ACCOUNT })))).toMatchObject({
       name: "AccountNotFoundException",
-      status: 404,
+      status: 400,
     });
     expect(await failure(world.clients.organizations.send(new DescribeAccountCommand({ AccountId: "12" })))).toMatchObject({
       name: "InvalidInputException",

@@ -68,6 +68,14 @@ async function moreRepositoriesAndInstallations(flows: Flows): Promise<void> {
   third.commit("main", { files: { "README.md": "# Other\n" }, author: "other-org" });
   await flows.app.paginate("GET /app/installations", { per_page: 1 });
   await flows.app.request("GET /app");
+  // The app's webhook deliveries: one that failed to connect, one answered; listed, read and redelivered.
+  github.hook.configure("http://127.0.0.1:9", "secret");
+  const failed = await github.hook.send({ name: "push", payload: { ref: "refs/heads/main", repository: { id: second.id }, installation: { id: 1 } } });
+  await github.hook.send({ name: "push", payload: { ref: "refs/heads/main", repository: { id: second.id }, installation: { id: 1 } } });
+  await flows.app.paginate("GET /app/hook/deliveries", { per_page: 1 });
+  await flows.app.request("GET /app/hook/deliveries/{delivery_id}", { delivery_id: failed.id });
+  await flows.app.request("POST /app/hook/deliveries/{delivery_id}/attempts", { delivery_id: failed.id });
+  await github.hook.settled();
   // Installation 1's token cannot see installation 2's repository, however it is spelled.
   await expect(flows.octokit.request("GET /repos/{owner}/{repo}/pulls/{pull_number}", { owner: "OTHER-ORG", repo: "access", pull_number: 1 })).rejects.toMatchObject({ status: 404 });
   // Installation 2 sees its own repository, which has no CODEOWNERS: 404.

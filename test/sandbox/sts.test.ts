@@ -79,7 +79,7 @@ describe("with requireAssumedRole", () => {
   it("refuses calls signed with credentials that did not come from AssumeRole", async () => {
     expect(await failure(world.clients.ssoAdmin.send(new ListInstancesCommand({})))).toEqual({
       name: "AccessDeniedException",
-      status: 403,
+      status: 400,
       message: "Access key AKIDLOCALTEST was not issued by AssumeRole on this simulator, and requireAssumedRole is on",
     });
     expect(world.ic.calls.at(-1)).toMatchObject({ service: "sso-admin", operation: "ListInstances", outcome: "AccessDeniedException", accessKeyId: "AKIDLOCALTEST" });
@@ -126,7 +126,7 @@ describe("with requireAssumedRole", () => {
       );
       expect(refused).toEqual({
         name: "AccessDeniedException",
-        status: 403,
+        status: 400,
         message: `User: arn:aws:sts::123456789012:assumed-role/JitsudoTenant/jitsudo-grant-42 is not authorized to perform: sso:CreateAccountAssignment on resource: ${otherInstance}`,
       });
       expect(world.ic.operations()).toEqual([]);
@@ -140,7 +140,7 @@ describe("with requireAssumedRole", () => {
     const forged = ssoAdminWith({ ...credentials, sessionToken: "forged" });
     const genuine = ssoAdminWith(credentials);
     try {
-      expect(await failure(forged.send(new ListInstancesCommand({})))).toMatchObject({ name: "AccessDeniedException", status: 403 });
+      expect(await failure(forged.send(new ListInstancesCommand({})))).toMatchObject({ name: "AccessDeniedException", status: 400 });
       await genuine.send(new ListInstancesCommand({}));
       world.clock.advance(3600_000);
       expect(await failure(genuine.send(new ListInstancesCommand({})))).toEqual({

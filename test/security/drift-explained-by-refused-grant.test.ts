@@ -94,8 +94,8 @@ describe("an assignment in acme's managed set, and a globex grant AWS refused", 
     const number = world.openPull({ repository: globex, author: "gus", commits: [{ files: { "access-requests/gus/readonly.yaml": request } }] });
     world.review(number, "gina", "APPROVED", globex);
     await world.merge(number, "merge", { repository: globex, by: "gina" });
-    // AWS refused globex's role both the create and the removal: nothing was ever assigned by it.
-    expect((await world.grants(number, globex)).map((grant) => grant.status)).toEqual(["revoking"]);
+    // AWS refused globex's role the create at once (a 4xx): nothing was ever assigned by it, so the grant failed with nothing to remove.
+    expect((await world.grants(number, globex)).map((grant) => grant.status)).toEqual(["failed"]);
     expect(ic.calls.filter((call) => call.roleArn === GLOBEX_ROLE && call.operation === "CreateAccountAssignment").map((call) => call.outcome)).toEqual(["AccessDeniedException"]);
 
     // Standing access added in the console: acme's managed set, no acme grant.

@@ -96,7 +96,8 @@ export async function startTestWorker(db: Knex, world: AwsWorld, options: TestWo
     metrics,
     ...(options.reporter ? { reporter: options.reporter } : {}),
     ...(options.reconciliationIntervalMs !== undefined ? { reconciliationIntervalMs: options.reconciliationIntervalMs } : {}),
-    settings: { pollTimeoutMs: 60_000, initialPollMs: 100, retryBaseMs: 50, ...options.settings },
+    // Lists are exact in the simulator unless a test makes them lag (and says so in its settings).
+    settings: { pollTimeoutMs: 60_000, initialPollMs: 100, retryBaseMs: 50, listSettleMs: 0, ...options.settings },
   });
   return {
     worker,

@@ -29,6 +29,11 @@ export async function up(knex: Knex): Promise<void> {
   await knex.raw("create index webhook_inbox_open_by_key on webhook_inbox (ordering_key, seq) where status in ('pending', 'processing')");
   await knex.raw("create index webhook_inbox_finished on webhook_inbox (finished_at) where status in ('done', 'dead')");
 
+  await knex.schema.createTable("webhook_redelivery_checks", (table) => {
+    table.text("app").primary().comment("the GitHub App (its id)");
+    table.timestamp("checked_until", { useTz: true }).notNullable().comment("GitHub's deliveries up to here have been looked at");
+  });
+
   await knex.schema.createTable("job_leases", (table) => {
     table.text("name").notNullable();
     table.text("key").notNullable();
@@ -40,5 +45,6 @@ export async function up(knex: Knex): Promise<void> {
 
 export async function down(knex: Knex): Promise<void> {
   await knex.schema.dropTableIfExists("job_leases");
+  await knex.schema.dropTableIfExists("webhook_redelivery_checks");
   await knex.schema.dropTableIfExists("webhook_inbox");
 }

@@ -18,6 +18,7 @@ import type { GitRepository } from "./git-repository.js";
 import { Repository } from "./repository.js";
 import type { JsonContext } from "./rest-json-pulls.js";
 import { repositoryJson, userJson, Urls, type AppInfo, type InstallationInfo } from "./rest-json.js";
+import { AppHook } from "./app-hook.js";
 import { repoRoute, type RepoRouteContext } from "./rest-repo-routes.js";
 import { appRoute, authOf, error, type Auth, type RestResponse } from "./rest-routes.js";
 import { webhookPayload, type WebhookContext } from "./webhook-payloads.js";
@@ -73,6 +74,8 @@ export class LocalGitHub implements World {
   readonly failures: { method: string; path: RegExp; status: number }[] = [];
   /** What GitHub would have delivered, in order. */
   readonly webhooks: WebhookDelivery[] = [];
+  /** The app's webhook: where deliveries go when a test sends them as GitHub does, and GitHub's record of them. */
+  readonly hook: AppHook;
   private readonly installationList: InstallationInfo[] = [];
   /** Delay before each answer, to let concurrent handlers overlap as they would against GitHub. */
   latencyMs = 0;
@@ -86,6 +89,7 @@ export class LocalGitHub implements World {
     this.graphqlPath = options.graphqlPath ?? "/graphql";
     this.urls = new Urls(`${this.origin}${this.apiPrefix}`, options.webOrigin ?? (this.origin === "https://api.github.com" ? "https://github.com" : this.origin));
     this.clock = options.clock ?? new SimulatedClock();
+    this.hook = new AppHook(this.clock, () => this.nextId());
     const permissions = { checks: "write", contents: "read", pull_requests: "read", issues: "write", members: "read", metadata: "read" };
     this.app = { id: APP_ID, slug: APP_SLUG, name: APP_SLUG, owner: "jitsudo-dev", createdAt: this.clock.now(), permissions, events: ["check_run", "issue_comment", "pull_request", "push"] };
     this.accounts.add(BOT_LOGIN, "Bot");
@@ -294,6 +298,7 @@ export class LocalGitHub implements World {
       roleOf: (repo, login) => this.roleOf(repo, login),
       issueToken: (installationId) => this.issueToken(installationId),
       nextId: () => this.nextId(),
+      hook: this.hook,
       codeownersErrors: (repo, ref) => this.codeownersErrors(repo, ref),
     };
   }

@@ -24,6 +24,8 @@ export interface RestRequest {
   auth: Auth;
 }
 
+import type { AppHook } from "./app-hook.js";
+
 export type RestResponse = [status: number, body: unknown, headers?: Record<string, string>];
 
 /** What routes read from the local GitHub. */
@@ -38,6 +40,7 @@ export interface RouteContext {
   roleOf(repo: Repository, login: string): Role | undefined;
   issueToken(installationId: number): string;
   nextId(): number;
+  hook: AppHook;
 }
 
 export function error(status: number, message: string): RestResponse {
@@ -55,6 +58,14 @@ export function appRoute(context: RouteContext, request: RestRequest): RestRespo
     if (method === "GET" && path === "/app") return [200, appJson(context.app, context.accounts.get(context.app.owner), context.urls)];
     if (method === "GET" && path === "/app/installations") {
       return page(context, request, context.installations.map((installation) => installationJson(installation, context.accounts.get(installation.account), context.app, context.urls)));
+    }
+    if (method === "GET" && path === "/app/hook/deliveries") return hookDeliveries(context, request);
+    if (method === "GET" && (match = /^\/app\/hook\/deliveries\/(\d+)$/.exec(path))) {
+      const delivery = context.hook.deliveries.find((candidate) => candidate.id === Number(match![1]));
+      return delivery ? [200, { ...context.hook.itemJson(delivery), url: "", request: { headers: {}, payload: delivery.payload }, response: { headers: {}, payload: null } }] : NOT_FOUND();
+    }
+    if (method === "POST" && (match = /^\/app\/hook\/deliveries\/(\d+)\/attempts$/.exec(path))) {
+      return context.hook.redeliver(Number(match[1])) ? [202, {}] : NOT_FOUND();
     }
     if (method === "POST" && (match = /^\/app\/installations\/(\d+)\/access_tokens$/.exec(path))) {
       const installation = context.installations.find((candidate) => candidate.id === Number(match![1]));
@@ -97,6 +108,24 @@ export function authOf(header: string | undefined, tokens: ReadonlyMap<string, n
  * One page of a list, with GitHub's Link header (`next`, `last`, `first`, `prev`). `per_page`
  * defaults to 30 and is capped at 100, as GitHub's endpoints document it.
  */
+/** The app's deliveries, newest first; `cursor` is the id to start after, as GitHub's Link header gives it. */
+function hookDeliveries(context: RouteContext, request: RestRequest): RestResponse {
+  const perPage = Math.min(Math.max(Number(request.url.searchParams.get("per_page") ?? 30) || 30, 1), 100);
+  const cursor = request.url.searchParams.get("cursor");
+  const newestFirst = [...context.hook.deliveries].reverse();
+  const start = cursor === null ? 0 : newestFirst.findIndex((delivery) => delivery.id === Number(cursor.replace(/^v1_/, ""))) + 1;
+  const slice = newestFirst.slice(start, start + perPage);
+  const next = newestFirst[start + perPage];
+  const headers: Record<string, string> = {};
+  if (next && slice.length > 0) {
+    const url = new URL(context.urls.api(request.path));
+    url.searchParams.set("per_page", String(perPage));
+    url.searchParams.set("cursor", `v1_${slice.at(-1)!.id}`);
+    headers.link = `<${url.toString()}>; rel="next"`;
+  }
+  return [200, slice.map((delivery) => context.hook.itemJson(delivery)), headers];
+}
+
 export function page(context: RouteContext, request: RestRequest, items: readonly unknown[], wrap?: (items: unknown[]) => unknown): RestResponse {
   const perPage = Math.min(Math.max(Number(request.url.searchParams.get("per_page") ?? 30) || 30, 1), 100);
   const current = Math.max(Number(request.url.searchParams.get("page") ?? 1) || 1, 1);
