@@ -8,6 +8,7 @@ import { benchWorkerMemory } from "./memory.bench.js";
 import { benchMergeVerdict } from "./merge-verdict.bench.js";
 import { benchPullRequest } from "./pull-request.bench.js";
 import { benchExpiryLag, benchMergeToCreate, benchProvisioningThroughput } from "./provisioning.bench.js";
+import { benchSoak } from "./soak.bench.js";
 import { printResult, type BenchResult } from "./stats.js";
 import { benchValidate } from "./validate.bench.js";
 import { benchWebhookBurst } from "./webhook-burst.bench.js";
@@ -24,6 +25,7 @@ const benches: Record<string, () => BenchResult | Promise<BenchResult>> = {
   "worker-memory": benchWorkerMemory,
   "codeowners-hostile": benchCodeownersHostile,
   "webhook-burst": benchWebhookBurst,
+  soak: benchSoak,
 };
 
 for (const [name, bench] of Object.entries(benches)) {

@@ -10,63 +10,19 @@
  * the burst to the last CreateAccountAssignment next to AWS's ceiling for 200 creates (10 in flight,
  * 2 s each: the 200th create cannot start before (200 - 10) / 5 = 38 s).
  */
-import { generateKeyPairSync } from "node:crypto";
 import { performance } from "node:perf_hooks";
-import { startLocalGitHub } from "../src/sandbox/github-server.js";
-import { WallClock } from "../src/sandbox/github.js";
-import { deliverWebhook } from "../src/sandbox/webhooks.js";
-import { startAwsWorld } from "../test/support/aws-world.js";
-import { INSTALLATION_ID } from "../test/support/fake-github.js";
-import { benchDatabase } from "./support/database.js";
-import { startReplicaProcess, type ReplicaProcess } from "./support/replica-process.js";
+import { startReplicaWorld } from "./support/replica-world.js";
 import { summarize, type BenchResult } from "./stats.js";
 
 const MERGES = Number(process.env.JITSUDO_BENCH_MERGES ?? 200);
 const PROVISIONING_MS = 2000;
-const SECRET = "bench-webhook-secret";
 const CEILING_SECONDS = Math.max(0, (MERGES - 10) / (10 / (PROVISIONING_MS / 1000)));
 
 async function burst(replicaCount: number, killOne: boolean): Promise<Record<string, unknown>> {
-  const database = await benchDatabase(`webhook_burst_${replicaCount}_${killOne ? "kill" : "all"}`);
-  const world = await startAwsWorld({ provisioningDelayMs: PROVISIONING_MS });
-  const local = await startLocalGitHub({ clock: new WallClock(), defaultRepository: false });
-  const { github } = local;
-  github.createInstallation({ account: "acme", id: INSTALLATION_ID });
-  const repo = github.createRepository({ owner: "acme", name: "access", id: 424242 });
-  for (const login of ["alice", "bob"]) repo.setPermission(login, "write");
-  repo.commit("main", {
-    files: { ".github/jitsudo.yml": `rules:\n  - permission_sets: [ReadOnlyAccess]\n    accounts: ["*"]\n    max_duration: 8h\n`, ".github/CODEOWNERS": "/access-requests/ @bob\n" },
-    author: "acme",
-  });
-  world.ic.addUser("d-aaaaaaaaaa", { userName: "alice" });
-  // 200 distinct assignments: one account each.
-  const accounts = Array.from({ length: MERGES }, (_, index) => `6${String(index).padStart(11, "0")}`);
-  for (const [index, id] of accounts.entries()) world.ic.addAccount({ id, name: `burst-${index}` });
-  const merges = accounts.map((account, index) => {
-    const branch = `alice/burst-${index}`;
-    repo.createBranch(branch, "main", "alice");
-    repo.commit(branch, { files: { [`access-requests/alice/burst-${index}.yaml`]: `account: "${account}"\npermission_set: ReadOnlyAccess\nduration: 2h\nreason: "Morning incident ${index}"\n` }, author: "alice" });
-    const number = repo.openPull({ head: branch, author: "alice" });
-    repo.review(number, "bob", "APPROVED");
-    return { number, payload: repo.merge(number, { by: "bob" }).closed };
-  });
-
-  const privateKey = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }).toString();
-  const replicas: ReplicaProcess[] = [];
-  for (let index = 0; index < replicaCount; index++) {
-    replicas.push(
-      await startReplicaProcess({
-        databaseUrl: database.url,
-        schema: database.schema,
-        githubHost: local.host,
-        privateKey,
-        webhookSecret: SECRET,
-        awsEndpoint: world.url,
-        accessKeyId: `AKIDBURST${index}`,
-        accessRepositories: "acme/access",
-      }),
-    );
-  }
+  const setup = await startReplicaWorld(`burst${replicaCount}${killOne ? "kill" : "all"}`, { merges: MERGES, accountPrefix: "6", provisioningDelayMs: PROVISIONING_MS });
+  const { database, world } = setup;
+  const merges = setup.accounts.map((_, index) => setup.approvedMerge(index, "2h"));
+  const replicas = await setup.startReplicas(replicaCount, "AKIDBURST");
   world.ic.clearCalls();
   const answers: number[] = [];
   const answeredByVictim: number[] = [];
@@ -86,7 +42,7 @@ async function burst(replicaCount: number, killOne: boolean): Promise<Record<str
       merges.map(async ({ number, payload }, index) => {
         const replica = replicas[index % replicaCount]!;
         const t0 = performance.now();
-        const status = await deliverWebhook(replica.url, SECRET, "pull_request", payload).catch(() => 0);
+        const status = await setup.deliver(replica, payload).catch(() => 0);
         if (status >= 200 && status < 300) {
           ok += 1;
           answers.push(performance.now() - t0);
@@ -100,9 +56,10 @@ async function burst(replicaCount: number, killOne: boolean): Promise<Record<str
     const answered = new Set(answeredByVictim);
     if (victim) {
       for (const [index, { number, payload }] of merges.entries()) {
-        if (replicas[index % replicaCount] === victim && !answered.has(number)) await deliverWebhook(survivors[0]!.url, SECRET, "pull_request", payload);
+        if (replicas[index % replicaCount] === victim && !answered.has(number)) await setup.deliver(survivors[0]!, payload);
       }
     }
+    process.stderr.write(`burst (${replicaCount} replica(s)${killOne ? ", one killed" : ""}): ${ok} of ${MERGES} answered in ${Math.round(Date.now() - burstAt)} ms\n`);
     const creates = () => world.ic.calls.filter((call) => call.operation === "CreateAccountAssignment" && call.outcome === "ok").length;
     const deadline = Date.now() + 300_000;
     while (creates() < MERGES) {
@@ -123,10 +80,7 @@ async function burst(replicaCount: number, killOne: boolean): Promise<Record<str
       aws_ceiling_seconds: CEILING_SECONDS,
     };
   } finally {
-    for (const replica of replicas) await replica.stop();
-    await local.stop();
-    await world.stop();
-    await database.close();
+    await setup.stop();
   }
 }
 

@@ -15,6 +15,7 @@ import { eventHandlers, handlerFor, registerPullRequestHandlers } from "./github
 import { inboxEntryFor } from "./inbox/deliveries.js";
 import { storeDelivery, type StoredDelivery } from "./inbox/inbox-store.js";
 import { InboxProcessor, type ProcessorOptions } from "./inbox/processor.js";
+import { BackgroundWork } from "./github/background-work.js";
 import type { Metrics } from "./metrics.js";
 
 export interface AppOptions {
@@ -37,14 +38,20 @@ export interface JitsudoApp {
   app: ApplicationFunction;
   /** The inbox processor, once the app is loaded (with a database). */
   inbox(): InboxProcessor | undefined;
+  /** Resolves when the inbox has nothing due and every verdict comment started has been sent (tests, the demo). */
+  settle(): Promise<void>;
   /** Stops the inbox processor: deliveries in hand are finished, the rest wait for another replica. */
   stop(): Promise<void>;
 }
+
+/** How long a stopping server waits for verdict comments still queued behind GitHub's pacing. */
+const STOP_COMMENTS_WAIT_MS = 10_000;
 
 export function createApp(options: AppOptions = {}): JitsudoApp {
   const now = options.now ?? (() => new Date());
   const access = new AccessRepositories(options.accessRepositories, options.db, options.instanceArn);
   let processor: InboxProcessor | undefined;
+  let background: BackgroundWork | undefined;
 
   const app: ApplicationFunction = async (probot) => {
     const { metrics, db } = options;
@@ -63,7 +70,8 @@ export function createApp(options: AppOptions = {}): JitsudoApp {
       const entry = inboxEntryFor({ id: context.id, name: context.name, payload: context.payload });
       if (entry) await storeDelivery(db, entry);
     });
-    const handlers = eventHandlers(probot, { now, access, db });
+    background = new BackgroundWork(probot.log);
+    const handlers = eventHandlers(probot, { now, access, db, background });
     processor = new InboxProcessor(db, (delivery) => dispatch(probot, handlers, delivery), { log: probot.log, ...(metrics ? { metrics } : {}), ...options.inbox });
     await processor.start();
   };
@@ -71,8 +79,13 @@ export function createApp(options: AppOptions = {}): JitsudoApp {
   return {
     app,
     inbox: () => processor,
+    settle: async () => {
+      await processor?.settle();
+      await background?.flush();
+    },
     stop: async () => {
       await processor?.stop();
+      await background?.flush(STOP_COMMENTS_WAIT_MS);
     },
   };
 }

@@ -34,7 +34,7 @@ export async function benchApp(github: FakeGitHub, options: AppOptions = {}): Pr
     // Received (into the inbox, with a database), then handled.
     async receive(name, payload) {
       await probot.receive({ id: randomUUID(), name, payload } as never);
-      await jitsudo.inbox()?.settle();
+      await jitsudo.settle();
     },
     async stop() {
       await jitsudo.stop();

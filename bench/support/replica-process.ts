@@ -6,7 +6,7 @@
  * their /metrics, and kill one mid-burst.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { appendFileSync, readFileSync } from "node:fs";
 import { freePort } from "../../src/net.js";
 import { INSTANCE_ARN } from "../../test/support/aws-world.js";
 import { APP_ID } from "../../test/support/fake-github.js";
@@ -36,28 +36,28 @@ export interface ReplicaProcess {
 
 export async function startReplicaProcess(options: ReplicaOptions): Promise<ReplicaProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, ["dist/cli.js", "start"], {
-    env: {
-      PATH: process.env.PATH,
-      DATABASE_URL: options.databaseUrl,
-      DATABASE_SCHEMA: options.schema,
-      APP_ID: String(APP_ID),
-      PRIVATE_KEY: options.privateKey,
-      WEBHOOK_SECRET: options.webhookSecret,
-      GHE_HOST: options.githubHost,
-      GHE_PROTOCOL: "http",
-      PORT: String(port),
-      HOST: "127.0.0.1",
-      IC_INSTANCE_ARN: INSTANCE_ARN,
-      AWS_REGION: "us-east-1",
-      AWS_ENDPOINT_URL: options.awsEndpoint,
-      AWS_ACCESS_KEY_ID: options.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: "not-a-secret",
-      JITSUDO_ACCESS_REPOSITORIES: options.accessRepositories,
-      LOG_LEVEL: "error",
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const env: Record<string, string | undefined> = {
+    PATH: process.env.PATH,
+    DATABASE_URL: options.databaseUrl,
+    DATABASE_SCHEMA: options.schema,
+    APP_ID: String(APP_ID),
+    PRIVATE_KEY: options.privateKey,
+    WEBHOOK_SECRET: options.webhookSecret,
+    GHE_HOST: options.githubHost,
+    GHE_PROTOCOL: "http",
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    IC_INSTANCE_ARN: INSTANCE_ARN,
+    AWS_REGION: "us-east-1",
+    AWS_ENDPOINT_URL: options.awsEndpoint,
+    AWS_ACCESS_KEY_ID: options.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: "not-a-secret",
+    JITSUDO_ACCESS_REPOSITORIES: options.accessRepositories,
+    LOG_LEVEL: process.env.JITSUDO_BENCH_LOG_LEVEL ?? "error",
+    // e.g. --max-old-space-size=100, to tell a leak (it dies) from a heap that grows because it may.
+    ...(process.env.JITSUDO_BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.JITSUDO_BENCH_NODE_OPTIONS } : {}),
+  };
+  const child = spawn(process.execPath, ["dist/cli.js", "start"], { env, stdio: ["ignore", "pipe", "pipe"] });
   // Logs are read, not shown: the benchmark counts pool timeouts in them (an error at any level).
   let poolTimeouts = 0;
   let errors = 0;
@@ -68,7 +68,8 @@ export async function startReplicaProcess(options: ReplicaOptions): Promise<Repl
       rest = lines.pop() ?? "";
       for (const line of lines) {
         if (line.includes("Timeout acquiring a connection")) poolTimeouts += 1;
-        if (line.trim() && errors++ < 5) process.stderr.write(`replica: ${line.slice(0, 400)}\n`);
+        if (process.env.JITSUDO_BENCH_LOG_FILE) appendFileSync(process.env.JITSUDO_BENCH_LOG_FILE, `${child.pid} ${line}\n`);
+        else if (line.startsWith("{") && errors++ < 5) process.stderr.write(`replica: ${line.slice(0, 400)}\n`);
       }
     });
   }

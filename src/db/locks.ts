@@ -10,17 +10,6 @@ export interface KeyedLock {
   run<T>(key: string, work: () => Promise<T>): Promise<T>;
 }
 
-export function postgresLock(db: Knex, namespace: string): KeyedLock {
-  return {
-    run: (key, work) =>
-      db.transaction(async (trx) => {
-        // Two int4 keys: a namespace per purpose, the key hashed within it.
-        await trx.raw("select pg_advisory_xact_lock(hashtext(?), hashtext(?))", [namespace, key]);
-        return work();
-      }),
-  };
-}
-
 /**
  * Runs `work` only if no other replica is running it, and says whether it ran: for periodic jobs
  * where one replica doing the work is enough and the others should skip the cycle, not queue.

@@ -13,6 +13,7 @@ import type { Log } from "../logger.js";
 import { COMMANDS_HELP } from "./revoke-command.js";
 import type { GitHubGateway } from "./gateway.js";
 import { code, shortSha, table, text, utc } from "./markdown.js";
+import { BackgroundWork } from "./background-work.js";
 import { upsertStickyComment } from "./sticky-comment.js";
 
 export interface PullRequestReporterOptions {
@@ -38,10 +39,12 @@ interface Target {
 
 export class PullRequestReporter implements GrantReporter {
   private readonly pending = new Map<string, Target>();
-  private readonly inFlight = new Set<Promise<void>>();
+  private readonly inFlight: BackgroundWork;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly options: PullRequestReporterOptions) {}
+  constructor(private readonly options: PullRequestReporterOptions) {
+    this.inFlight = new BackgroundWork(options.log);
+  }
 
   changed(grant: Pick<GrantRow, "tenant" | "repository_id" | "repo" | "pr_number">): void {
     const repository = { id: grant.repository_id === null ? null : String(grant.repository_id), fullName: grant.repo };
@@ -50,12 +53,12 @@ export class PullRequestReporter implements GrantReporter {
     this.timer ??= setTimeout(() => this.send(), this.options.coalesceMs ?? 300);
   }
 
-  async flush(): Promise<void> {
+  async flush(timeoutMs?: number): Promise<void> {
     if (this.timer) {
       clearTimeout(this.timer);
       this.send();
     }
-    await Promise.all([...this.inFlight]);
+    await this.inFlight.flush(timeoutMs);
   }
 
   private send(): void {
@@ -63,10 +66,8 @@ export class PullRequestReporter implements GrantReporter {
     const batch = [...this.pending.values()];
     this.pending.clear();
     for (const target of batch) {
-      const report = this.report(target)
-        .catch((error: unknown) => this.options.log.warn({ err: error, repo: target.repository.fullName, pr: target.pr }, "could not update the pull request comment; the next change will"))
-        .finally(() => this.inFlight.delete(report));
-      this.inFlight.add(report);
+      // A failure is logged; the next change of the PR renders the whole comment again.
+      this.inFlight.run("updating the pull request comment", { repo: target.repository.fullName, pr: target.pr }, () => this.report(target));
     }
   }
 

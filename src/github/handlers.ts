@@ -12,6 +12,7 @@ import { syncTenantConfig } from "./tenant-config-sync.js";
 import { pullRequestKey, type PullRequestInfo } from "./gateway.js";
 import { OctokitGateway, toPullRequestInfo } from "./octokit-gateway.js";
 import { reportNotAccessRepository } from "./not-access-repository.js";
+import type { BackgroundWork } from "./background-work.js";
 import { mergeInfoOf, processMerge } from "./process-merge.js";
 import type { AccessRepositories } from "../config/access-repositories.js";
 import { handleCommentCommand, parseCommand } from "./revoke-command.js";
@@ -28,6 +29,8 @@ export interface HandlerDeps {
    * validation-only server). With a database, the webhook inbox orders them instead.
    */
   pullRequestLock?: KeyedLock;
+  /** Where verdict comments go once the verdict is recorded, so a delivery never waits for GitHub's comment pacing. */
+  background?: BackgroundWork;
 }
 
 type RepoContext = Context<"pull_request" | "check_run" | "issue_comment" | "push">;
@@ -123,7 +126,7 @@ export function eventHandlers(app: Pick<Probot, "auth">, deps: HandlerDeps): Map
     }
     const merge = mergeInfoOf(installation.id, repository, toPullRequestInfo(pull));
     if (!merge) return;
-    const options = { db, now: deps.now, log: context.log, access: deps.access };
+    const options = { db, now: deps.now, log: context.log, access: deps.access, ...(deps.background ? { background: deps.background } : {}) };
     await locked(context, pull.number, () => processMerge(gatewayFor(context), merge, options));
   });
 
@@ -155,7 +158,7 @@ export function eventHandlers(app: Pick<Probot, "auth">, deps: HandlerDeps): Map
     // The list the scan read leaves out what the verdict needs (commit count, merged by): read the pull request itself.
     const merge = mergeInfoOf(installation.id, repository, await gateway.getPullRequest(found.number));
     if (!merge || merge.mergeCommitSha !== found.merge_commit_sha) return;
-    const outcome = await processMerge(gateway, merge, { db, now: deps.now, log: context.log, access: deps.access });
+    const outcome = await processMerge(gateway, merge, { db, now: deps.now, log: context.log, access: deps.access, ...(deps.background ? { background: deps.background } : {}) });
     if (outcome !== "already-recorded") context.log.warn({ repo: repository.full_name, pr: found.number, outcome }, "merge without a delivered webhook judged from the catch-up scan");
   });
 

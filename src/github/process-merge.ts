@@ -21,6 +21,7 @@ import { requestPathsOf, touchesRequestFiles } from "../requests/pull-request-re
 import type { FileAt, FileBytes, GitHubGateway, PullFile, PullRequestInfo } from "./gateway.js";
 import { adoptLegacyGrants } from "./legacy-grants.js";
 import { keepLookups, keptLookups, lookUp } from "./merge-lookups.js";
+import type { BackgroundWork } from "./background-work.js";
 import { renderVerdictComment, upsertStickyComment } from "./sticky-comment.js";
 import type { Log } from "../logger.js";
 
@@ -44,6 +45,8 @@ export interface MergeDeps {
   log: Log;
   /** JITSUDO_ACCESS_REPOSITORIES, pinned by repository id: no other repository records anything. */
   access: AccessRepositories;
+  /** Where the verdict comment is sent once the verdict is recorded; without it the comment is awaited. */
+  background?: BackgroundWork;
 }
 
 export type MergeOutcome = "granted" | "rejected" | "ignored" | "already-recorded" | "not-an-access-repository";
@@ -128,7 +131,9 @@ export async function processMerge(gateway: GitHubGateway, merge: MergeInfo, dep
     await recordTenantConfig(deps.db, { tenant: merge.tenant, repositoryId: merge.repositoryId, repo: merge.repoFullName, commitSha: base.baseSha, content: policy, readAt: new Date(merge.mergedAt.getTime() - 1000) });
   }
   if (outcome !== "ignored") {
-    await upsertStickyComment(gateway, merge.pr.number, renderVerdictComment(verdict, merge));
+    const comment = () => upsertStickyComment(gateway, merge.pr.number, renderVerdictComment(verdict, merge));
+    if (deps.background) deps.background.run("the merge verdict comment", { pr: merge.pr.number, merge: merge.mergeCommitSha }, comment);
+    else await comment();
   }
   return outcome;
 }

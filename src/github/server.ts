@@ -7,6 +7,7 @@ import type { Logger } from "pino";
 import { apiHandler, type ApiOptions } from "../api/http-api.js";
 import { githubApiBaseUrl, type AppConfig } from "../config/env.js";
 import { Metrics } from "../metrics.js";
+import { PacedOctokit } from "./paced-octokit.js";
 
 export interface ServerOptions {
   config: AppConfig;
@@ -14,7 +15,7 @@ export interface ServerOptions {
   app: ApplicationFunction;
   /** The operator endpoints (/healthz, /readyz, /metrics, /api/grants). */
   api?: Omit<ApiOptions, "log">;
-  /** Tests pass an Octokit without retries so failures surface at once. */
+  /** Tests pass an Octokit without retries so failures surface at once; production paces by GitHub's documented limits. */
   Octokit?: typeof ProbotOctokit;
 }
 
@@ -22,7 +23,7 @@ export interface ServerOptions {
 export function appClient(config: AppConfig, log: Logger, Octokit?: typeof ProbotOctokit): Probot | undefined {
   const { appId, privateKey } = config.github;
   if (appId === undefined || privateKey === undefined) return undefined;
-  return new Probot({ appId, privateKey, baseUrl: githubApiBaseUrl(config), log, ...(Octokit ? { Octokit } : {}) });
+  return new Probot({ appId, privateKey, baseUrl: githubApiBaseUrl(config), log, Octokit: Octokit ?? PacedOctokit });
 }
 
 export async function startServer({ config, log, app, api, Octokit }: ServerOptions): Promise<Server> {
@@ -38,7 +39,7 @@ export async function startServer({ config, log, app, api, Octokit }: ServerOpti
       secret: webhookSecret,
       baseUrl: githubApiBaseUrl(config),
       log,
-      ...(Octokit ? { Octokit } : {}),
+      Octokit: Octokit ?? PacedOctokit,
     }),
     port: config.port,
     host: config.host ?? "0.0.0.0",

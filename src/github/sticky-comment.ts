@@ -4,6 +4,7 @@
  * nobody else can post as the app.
  */
 import type { MergeVerdict } from "../approval/approval.js";
+import { processLock } from "../db/locks.js";
 import { formatOwner, type CodeownersOwner } from "../approval/codeowners.js";
 import { formatDuration } from "../requests/duration.js";
 import { printable } from "../requests/printable.js";
@@ -20,13 +21,24 @@ export function findStickyComment(comments: readonly IssueComment[], botLogin: s
   return comments.find((comment) => comment.authorLogin === botLogin && comment.body.startsWith(STICKY_MARKER));
 }
 
+/**
+ * One upsert at a time per pull request in this process: the merge verdict and the worker's
+ * reports both write the sticky comment, and GitHub paces an app's comment creation seconds apart,
+ * so two writers that each looked before the other's create landed would both create one.
+ */
+const stickyWriters = processLock();
+
 /** Creates the sticky comment, or edits it when it exists; never a second one. Returns what it did. */
-export async function upsertStickyComment(
+export function upsertStickyComment(
   gateway: GitHubGateway,
   issueNumber: number,
   body: string,
   options: { createIfMissing: boolean } = { createIfMissing: true },
 ): Promise<"created" | "updated" | "unchanged" | "skipped"> {
+  return stickyWriters.run(`${gateway.owner}/${gateway.repo}#${issueNumber}`.toLowerCase(), () => upsert(gateway, issueNumber, body, options));
+}
+
+async function upsert(gateway: GitHubGateway, issueNumber: number, body: string, options: { createIfMissing: boolean }): Promise<"created" | "updated" | "unchanged" | "skipped"> {
   const [comments, botLogin] = await Promise.all([gateway.listIssueComments(issueNumber), gateway.botLogin()]);
   const existing = findStickyComment(comments, botLogin);
   const full = fitted(`${STICKY_MARKER}\n${body}`, COMMENT_LIMIT, "… (cut at GitHub's 65,536-character limit for a comment; the check run and `npx jitsudo validate` list every problem)");

@@ -8,8 +8,8 @@ import type { GrantRow } from "./store.js";
 
 export interface GrantReporter {
   changed(grant: Pick<GrantRow, "id" | "tenant" | "repository_id" | "repo" | "pr_number">): void;
-  /** Waits for reports in flight (tests, shutdown). */
-  flush(): Promise<void>;
+  /** Waits for reports in flight (tests, shutdown), at most `timeoutMs`. */
+  flush(timeoutMs?: number): Promise<void>;
 }
 
 export const NO_REPORTS: GrantReporter = {

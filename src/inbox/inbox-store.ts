@@ -25,23 +25,28 @@ export interface StoredDelivery {
 
 /** True when the delivery is new; false for one already stored (a redelivery). */
 export async function storeDelivery(db: Knex, entry: InboxEntry): Promise<boolean> {
-  return db.transaction(async (trx) => {
-    const inserted = await trx("webhook_inbox")
-      .insert({
-        delivery_id: entry.deliveryId,
-        event: entry.event,
-        action: entry.action ?? null,
-        installation_id: entry.installationId ?? null,
-        repository_id: entry.repositoryId ?? null,
-        ordering_key: entry.orderingKey,
-        payload: JSON.stringify(entry.payload),
-      })
-      .onConflict("delivery_id")
-      .ignore()
-      .returning("seq");
-    if (inserted.length > 0) await trx.raw("select pg_notify(?, '')", [INBOX_CHANNEL]);
-    return inserted.length > 0;
-  });
+  // One statement, one round trip: the webhook is answered as soon as it commits, and a burst of
+  // deliveries spends its time in the handlers, not waiting for connections.
+  const { rows } = await db.raw<{ rows: { seq: string }[] }>(
+    `with stored as (
+       insert into webhook_inbox (delivery_id, event, action, installation_id, repository_id, ordering_key, payload)
+       values (:deliveryId, :event, :action, :installationId, :repositoryId, :orderingKey, :payload)
+       on conflict (delivery_id) do nothing
+       returning seq
+     )
+     select seq, pg_notify(:channel, '') from stored`,
+    {
+      deliveryId: entry.deliveryId,
+      event: entry.event,
+      action: entry.action ?? null,
+      installationId: entry.installationId ?? null,
+      repositoryId: entry.repositoryId ?? null,
+      orderingKey: entry.orderingKey,
+      payload: JSON.stringify(entry.payload),
+      channel: INBOX_CHANNEL,
+    },
+  );
+  return rows.length > 0;
 }
 
 /**

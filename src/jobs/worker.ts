@@ -180,7 +180,8 @@ export class GrantWorker {
     clearTimeout(graceTimer);
     this.poller.stop();
     await drained;
-    await this.ctx.reporter.flush();
+    // Comments queued behind GitHub's pacing are not worth minutes of shutdown: the next change rewrites them.
+    await this.ctx.reporter.flush(graceMs);
     await this.session?.close();
     this.ctx.log.info({ worker: this.workerId }, "grant worker stopped");
   }

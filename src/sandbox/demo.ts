@@ -113,7 +113,7 @@ async function main(): Promise<void> {
   // Delivered as GitHub does; answered once it is in the inbox, then handled there.
   const webhook = async (name: string, payload: unknown) => {
     const status = await deliverWebhook(`http://127.0.0.1:${port}`, SECRET, name, payload);
-    await jitsudo.inbox()?.settle();
+    await jitsudo.settle();
     return status;
   };
   const grant = async () => (await database.db("grants").first()) as GrantRow | undefined;

@@ -20,10 +20,8 @@
  */
 import { describe, expect, it } from "vitest";
 import type { JsonObject, ServiceRequest } from "../../src/sandbox/index.js";
-import { INSTANCE_ARN } from "../support/aws-world.js";
 import { eventually } from "../support/aws-world.js";
-import { IDENTITY_STORE_ID } from "../support/aws-world.js";
-import { READ_ONLY, TENANT_ROLE, useSecurityWorld, type SecurityWorld } from "./support/security-world.js";
+import { READ_ONLY, TENANT_ROLE, useSecurityWorld, type SecurityWorld, awsSection } from "./support/security-world.js";
 
 const GLOBEX_INSTALLATION = 7002;
 const GLOBEX_REPO = { owner: "globex", name: "access", id: 800_001 } as const;
@@ -31,12 +29,7 @@ const GLOBEX_REPO = { owner: "globex", name: "access", id: 800_001 } as const;
 const GLOBEX_ROLE = "arn:aws:iam::555555555555:role/jitsudo-globex";
 
 /** acme's policy as the README allows it: the strict rule names the account by its name. */
-const ACME_POLICY = `aws:
-  role_arn: ${TENANT_ROLE}
-  region: us-east-1
-  instance_arn: ${INSTANCE_ARN}
-  identity_store_id: ${IDENTITY_STORE_ID}
-users:
+const ACME_POLICY = `${awsSection(TENANT_ROLE)}users:
   alice: alice@example.com
   bob: bob@example.com
 rules:
@@ -50,12 +43,7 @@ rules:
     max_duration: 8h
 `;
 
-const GLOBEX_POLICY = `aws:
-  role_arn: ${GLOBEX_ROLE}
-  region: us-east-1
-  instance_arn: ${INSTANCE_ARN}
-  identity_store_id: ${IDENTITY_STORE_ID}
-users:
+const GLOBEX_POLICY = `${awsSection(GLOBEX_ROLE)}users:
   gus: gus@example.com
 rules:
   - permission_sets: ["*"]

@@ -19,18 +19,13 @@
 import { describe, expect, it } from "vitest";
 import { AwsError, type ServiceRequest } from "../../src/sandbox/index.js";
 import { IDENTITY_STORE_ID, INSTANCE_ARN, STAGING } from "../support/aws-world.js";
-import { READ_ONLY, TENANT_ROLE, useSecurityWorld } from "./support/security-world.js";
+import { READ_ONLY, TENANT_ROLE, useSecurityWorld, awsSection } from "./support/security-world.js";
 
 const GLOBEX_INSTALLATION = 7002;
 const GLOBEX_REPO = { owner: "globex", name: "access", id: 800_001 } as const;
 const GLOBEX_ROLE = "arn:aws:iam::222222222222:role/jitsudo-globex";
 
-const ACME_POLICY = `aws:
-  role_arn: ${TENANT_ROLE}
-  region: us-east-1
-  instance_arn: ${INSTANCE_ARN}
-  identity_store_id: ${IDENTITY_STORE_ID}
-users:
+const ACME_POLICY = `${awsSection(TENANT_ROLE)}users:
   alice: alice@example.com
 rules:
   - permission_sets: [ReadOnlyAccess]
@@ -42,12 +37,7 @@ drift:
 `;
 
 /** globex's own policy: its code owners approve anything, for carol (gus's Identity Center user). */
-const GLOBEX_POLICY = `aws:
-  role_arn: ${GLOBEX_ROLE}
-  region: us-east-1
-  instance_arn: ${INSTANCE_ARN}
-  identity_store_id: ${IDENTITY_STORE_ID}
-users:
+const GLOBEX_POLICY = `${awsSection(GLOBEX_ROLE)}users:
   gus: carol@example.com
 rules:
   - permission_sets: ["*"]

@@ -12,7 +12,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { Repository } from "../../src/sandbox/github.js";
 import type { SweepReport } from "../../src/jobs/drift.js";
 import { IDENTITY_STORE_ID, INSTANCE_ARN, PRODUCTION, STAGING } from "../support/aws-world.js";
-import { ACCESS_REPO, POLICY, READ_ONLY, TENANT_ROLE, useSecurityWorld } from "./support/security-world.js";
+import { ACCESS_REPO, POLICY, READ_ONLY, TENANT_ROLE, useSecurityWorld, awsSection } from "./support/security-world.js";
 
 const GLOBEX_INSTALLATION = 7002;
 const GLOBEX_REPO = { owner: "globex", name: "access", id: 800_001 } as const;
@@ -20,12 +20,7 @@ const GLOBEX_ROLE = "arn:aws:iam::222222222222:role/jitsudo-globex";
 const ACME = String(ACCESS_REPO.id);
 const GLOBEX = String(GLOBEX_REPO.id);
 
-const acmePolicy = (unexpected: "flag" | "remove") => `aws:
-  role_arn: ${TENANT_ROLE}
-  region: us-east-1
-  instance_arn: ${INSTANCE_ARN}
-  identity_store_id: ${IDENTITY_STORE_ID}
-users:
+const acmePolicy = (unexpected: "flag" | "remove") => `${awsSection(TENANT_ROLE)}users:
   alice: alice@example.com
 rules:
   - permission_sets: [ReadOnlyAccess, Billing]
@@ -37,12 +32,7 @@ drift:
 `;
 
 /** globex lists acme's set as its own, names BreakGlass (which nobody manages) in its rules, and removes. */
-const globexPolicy = (unexpected: "flag" | "remove", role = GLOBEX_ROLE) => `aws:
-  role_arn: ${role}
-  region: us-east-1
-  instance_arn: ${INSTANCE_ARN}
-  identity_store_id: ${IDENTITY_STORE_ID}
-users:
+const globexPolicy = (unexpected: "flag" | "remove", role = GLOBEX_ROLE) => `${awsSection(role)}users:
   gus: bob@example.com
 rules:
   - permission_sets: [Billing, BreakGlass, ReadOnlyAccess]

@@ -95,7 +95,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
 
   const settle = async ({ retriesNow = false } = {}) => {
     if (retriesNow && options.db) await makeAllDue(options.db);
-    await jitsudo.inbox()?.settle();
+    await jitsudo.settle();
   };
 
   return {

@@ -36,13 +36,16 @@ export const EXTERNAL_ID = `jitsudo-${INSTALLATION}-${ACCESS_REPO.id}`;
 export const TENANT_ROLE = "arn:aws:iam::111111111111:role/jitsudo-acme";
 export const PRODUCTION = "123456789012";
 
-/** The tenant's policy: AdministratorAccess on production is strict; a loose catch-all follows it. */
-export const POLICY = `aws:
-  role_arn: ${TENANT_ROLE}
-  region: us-east-1
+/** The `aws:` section of a tenant's policy: its role in the shared instance and identity store. */
+export const awsSection = (roleArn: string, region = "us-east-1") => `aws:
+  role_arn: ${roleArn}
+  region: ${region}
   instance_arn: ${INSTANCE_ARN}
   identity_store_id: ${IDENTITY_STORE_ID}
-users:
+`;
+
+/** The tenant's policy: AdministratorAccess on production is strict; a loose catch-all follows it. */
+export const POLICY = `${awsSection(TENANT_ROLE)}users:
   alice: alice@example.com
   bob: bob@example.com
 rules:
