@@ -48,10 +48,10 @@ export async function benchSoak(): Promise<BenchResult> {
       const due = startedAt + (index * 1000) / MERGES_PER_SECOND;
       const wait = due - Date.now();
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-      const { payload } = setup.approvedMerge(index, "1m");
+      const { delivery } = setup.approvedMerge(index, "1m");
       deliveries.push(
         setup
-          .deliver(replicas[index % 2]!, payload)
+          .deliver(replicas[index % 2]!, delivery)
           .then((status) => {
             if (status < 200 || status >= 300) failedDeliveries += 1;
           })

@@ -39,10 +39,10 @@ async function burst(replicaCount: number, killOne: boolean): Promise<Record<str
         )
       : Promise.resolve();
     await Promise.all(
-      merges.map(async ({ number, payload }, index) => {
+      merges.map(async ({ number, delivery }, index) => {
         const replica = replicas[index % replicaCount]!;
         const t0 = performance.now();
-        const status = await setup.deliver(replica, payload).catch(() => 0);
+        const status = await setup.deliver(replica, delivery).catch(() => 0);
         if (status >= 200 && status < 300) {
           ok += 1;
           answers.push(performance.now() - t0);
@@ -55,8 +55,8 @@ async function burst(replicaCount: number, killOne: boolean): Promise<Record<str
     const survivors = replicas.filter((replica) => replica !== victim);
     const answered = new Set(answeredByVictim);
     if (victim) {
-      for (const [index, { number, payload }] of merges.entries()) {
-        if (replicas[index % replicaCount] === victim && !answered.has(number)) await setup.deliver(survivors[0]!, payload);
+      for (const [index, { number, delivery }] of merges.entries()) {
+        if (replicas[index % replicaCount] === victim && !answered.has(number)) await setup.deliver(survivors[0]!, delivery);
       }
     }
     process.stderr.write(`burst (${replicaCount} replica(s)${killOne ? ", one killed" : ""}): ${ok} of ${MERGES} answered in ${Math.round(Date.now() - burstAt)} ms\n`);

@@ -6,7 +6,7 @@
 import { generateKeyPairSync } from "node:crypto";
 import { startLocalGitHub } from "../../src/sandbox/github-server.js";
 import { WallClock } from "../../src/sandbox/github.js";
-import { deliverWebhook } from "../../src/sandbox/webhooks.js";
+import { sendDelivery, signDelivery, type SignedDelivery } from "../../src/sandbox/webhooks.js";
 import { startAwsWorld, type AwsWorld } from "../../test/support/aws-world.js";
 import { INSTALLATION_ID } from "../../test/support/fake-github.js";
 import { benchDatabase, type BenchDatabase } from "./database.js";
@@ -20,9 +20,9 @@ export interface ReplicaWorld {
   /** One account id per merge, in order. */
   accounts: string[];
   startReplicas(count: number, accessKeyPrefix: string): Promise<ReplicaProcess[]>;
-  /** Opens, approves and merges alice's request for `accounts[index]`; returns the `pull_request.closed` payload. */
-  approvedMerge(index: number, duration: string): { number: number; payload: unknown };
-  deliver(replica: ReplicaProcess, payload: unknown): Promise<number>;
+  /** Opens, approves and merges alice's request for `accounts[index]`; returns its `pull_request.closed` delivery, signed as GitHub sends it. */
+  approvedMerge(index: number, duration: string): { number: number; delivery: SignedDelivery };
+  deliver(replica: ReplicaProcess, delivery: SignedDelivery): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -74,9 +74,9 @@ export async function startReplicaWorld(name: string, options: { merges: number;
       repo.commit(branch, { files: { [`access-requests/alice/${name}-${index}.yaml`]: file }, author: "alice" });
       const number = repo.openPull({ head: branch, author: "alice" });
       repo.review(number, "bob", "APPROVED");
-      return { number, payload: repo.merge(number, { by: "bob" }).closed };
+      return { number, delivery: signDelivery(SECRET, "pull_request", repo.merge(number, { by: "bob" }).closed) };
     },
-    deliver: (replica, payload) => deliverWebhook(replica.url, SECRET, "pull_request", payload),
+    deliver: (replica, delivery) => sendDelivery(replica.url, delivery),
     async stop() {
       for (const replica of replicas) await replica.stop();
       await local.stop();

@@ -27,6 +27,7 @@ import { appClient, startServer } from "../github/server.js";
 import { NO_REPORTS } from "../grants/reporter.js";
 import { catchUpMerges } from "../jobs/catch-up.js";
 import { redeliverFailedWebhooks } from "../jobs/redeliver.js";
+import { resendOwedVerdictComments } from "../github/verdict-comments.js";
 import { Scheduler } from "../jobs/scheduler.js";
 import { GrantWorker } from "../jobs/worker.js";
 import { createLogger } from "../logger.js";
@@ -107,6 +108,8 @@ async function startServerRole(config: AppConfig, log: Logger, db: Knex, metrics
     scheduler.add({ name: "webhook-redelivery", cron: "30 */5 * * * *", run: () => runIfUnlocked(db, "jitsudo:jobs", "webhook-redelivery", () => redeliverFailedWebhooks(github, options)) });
     // Every two minutes, one replica at a time: merges whose webhook never arrived go into the inbox.
     scheduler.add({ name: "merge-catch-up", cron: "0 */2 * * * *", run: () => runIfUnlocked(db, "jitsudo:jobs", "merge-catch-up", () => catchUpMerges(github, options)) });
+    // Every two minutes, one replica at a time: verdict comments a merge still owes its PR.
+    scheduler.add({ name: "verdict-comments", cron: "45 */2 * * * *", run: () => runIfUnlocked(db, "jitsudo:jobs", "verdict-comments", () => resendOwedVerdictComments(github, options)) });
   }
   return [
     // The server first: no new deliveries; then the inbox finishes the ones in hand.

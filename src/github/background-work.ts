@@ -12,9 +12,11 @@ export class BackgroundWork {
 
   constructor(private readonly log: Log) {}
 
-  /** Starts `work`; a failure is logged with `context` (the next report of the same PR corrects the comment). */
+  /** Starts `work`; a failure is logged with `context` (a verdict comment stays owed and is sent again; a report is rewritten by the next one). */
   run(what: string, context: Record<string, unknown>, work: () => Promise<unknown>): void {
-    const running: Promise<void> = work()
+    // Started on the next tick, so even a synchronous throw in `work` is caught and logged here.
+    const running: Promise<void> = Promise.resolve()
+      .then(work)
       .then(() => undefined)
       .catch((error: unknown) => this.log.warn({ ...context, err: error }, `${what} failed`))
       .finally(() => this.inFlight.delete(running));

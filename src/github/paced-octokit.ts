@@ -1,13 +1,12 @@
 /**
- * Probot's Octokit, paced the way GitHub documents its limits rather than the way
- * @octokit/plugin-throttling guesses them.
+ * Probot's Octokit, with GraphQL queries paced the way GitHub documents its limits.
  *
- * The plugin sends every GraphQL request through its write queue: one request a second for the
- * whole process, shared by every installation. jitsudo's GraphQL calls are read-only queries (the
- * PR's timeline, a batch of files at a commit), and a merge verdict needs three of them, so a burst
- * of merges waited seconds per merge in that queue, behind other tenants' comment edits, before
- * any grant was recorded (measured: 20 merges took 150 s to reach their last create; see the
- * webhook-burst benchmark). GitHub's own limits are:
+ * @octokit/plugin-throttling sends every GraphQL request through its write queue: one request a
+ * second per installation. jitsudo's GraphQL calls are read-only queries (the PR's timeline, a
+ * batch of files at a commit), and a merge verdict needs three of them, so a burst of merges waited
+ * seconds per merge in that queue, behind the installation's comment edits, before any grant was
+ * recorded (measured: 20 merges took 150 s to reach their last create; see the webhook-burst
+ * benchmark). GitHub's own limits are:
  *
  * - a query without a mutation costs 1 point of 2,000 a minute on the GraphQL endpoint (one every
  *   30 ms at most);
@@ -16,9 +15,12 @@
  *   queue, kept as it is).
  *
  * So: REST reads go straight to the plugin's concurrency limit; read-only GraphQL queries wait for a
- * 30 ms slot; mutations wait for a 1 s slot. Every queue is per installation (the plugin's `id`),
- * so one tenant's burst of comment edits never delays another tenant's verdicts (Probot sets the id). The plugin still
- * does everything else (retry-after on secondary limits, waiting out the primary limit).
+ * 30 ms slot; everything else waits for a 1 s slot, as before. The queues are per installation (the
+ * plugin keys them by its `id`, which Probot sets to the installation id). A slot spaces when a
+ * request is let in, not when it leaves (it may still wait for a concurrency slot or a token), as
+ * in the plugin. The plugin still does the rest: waiting out the primary limit; Probot's own
+ * handler logs a secondary limit without retrying. With Probot's Redis clustering (`REDIS_URL`)
+ * these groups stay per process: jitsudo does not use Redis.
  *
  * Bottleneck does the queueing (the plugin's own library); this module only decides which queue a
  * request belongs in. The plugin has no option for that, so it is given a `global` group that
@@ -63,18 +65,13 @@ export function requestKind(options: RequestOptions): GitHubRequestKind {
   return "write";
 }
 
-/** A GraphQL document whose every operation is a query (`query …` or the `{ … }` shorthand). */
+/**
+ * A GraphQL document that cannot be a mutation or subscription: neither word appears anywhere in
+ * it. Deliberately blunt: a lexer-free reading of braces and comments can be fooled by string
+ * literals (`a(s: "}")`), and a field merely named `mutation` only costs a second's wait.
+ */
 function isReadOnlyDocument(document: string): boolean {
-  const withoutComments = document.replace(/#[^\n]*/g, "");
-  // Operation keywords appear only at the top level; a field named `mutation` would sit inside braces.
-  let depth = 0;
-  let topLevel = "";
-  for (const char of withoutComments) {
-    if (char === "{") depth += 1;
-    else if (char === "}") depth -= 1;
-    else if (depth === 0) topLevel += char;
-  }
-  return !/\b(mutation|subscription)\b/.test(topLevel);
+  return !/\b(mutation|subscription)\b/i.test(document);
 }
 
 const noop = async () => undefined;

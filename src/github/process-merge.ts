@@ -22,7 +22,8 @@ import type { FileAt, FileBytes, GitHubGateway, PullFile, PullRequestInfo } from
 import { adoptLegacyGrants } from "./legacy-grants.js";
 import { keepLookups, keptLookups, lookUp } from "./merge-lookups.js";
 import type { BackgroundWork } from "./background-work.js";
-import { renderVerdictComment, upsertStickyComment } from "./sticky-comment.js";
+import { renderVerdictComment } from "./sticky-comment.js";
+import { sendVerdictComment } from "./verdict-comments.js";
 import type { Log } from "../logger.js";
 
 export interface MergeInfo {
@@ -99,6 +100,7 @@ export async function processMerge(gateway: GitHubGateway, merge: MergeInfo, dep
   const { verdict, base, configFile } = await judge(gateway, merge, deps, ownCredentials);
   const outcome: MergeOutcome = verdict.approved ? "granted" : isIgnorable(verdict) ? "ignored" : "rejected";
   const policy = configFile?.kind === "file" ? new TextDecoder().decode(configFile.bytes) : undefined;
+  const comment = outcome === "ignored" ? undefined : renderVerdictComment(verdict, merge);
   const recorded = await recordMerge(deps.db, {
     tenant: merge.tenant,
     repositoryId: merge.repositoryId,
@@ -121,6 +123,7 @@ export async function processMerge(gateway: GitHubGateway, merge: MergeInfo, dep
     // Revoking is the safe direction: an approved removal ends its grant even when the grants of
     // the same merge are refused.
     revokedPaths: verdict.files.filter((file) => file.kind === "revoke" && file.approved).map((file) => file.path),
+    ...(comment !== undefined ? { comment } : {}),
   });
   if (!recorded.recorded) return "already-recorded";
 
@@ -130,10 +133,12 @@ export async function processMerge(gateway: GitHubGateway, merge: MergeInfo, dep
   if (base.proven && policy !== undefined && merge.pr.baseRef === merge.defaultBranch) {
     await recordTenantConfig(deps.db, { tenant: merge.tenant, repositoryId: merge.repositoryId, repo: merge.repoFullName, commitSha: base.baseSha, content: policy, readAt: new Date(merge.mergedAt.getTime() - 1000) });
   }
-  if (outcome !== "ignored") {
-    const comment = () => upsertStickyComment(gateway, merge.pr.number, renderVerdictComment(verdict, merge));
-    if (deps.background) deps.background.run("the merge verdict comment", { pr: merge.pr.number, merge: merge.mergeCommitSha }, comment);
-    else await comment();
+  if (comment !== undefined) {
+    const key = { tenant: merge.tenant, repositoryId: merge.repositoryId, prNumber: merge.pr.number, mergeCommitSha: merge.mergeCommitSha };
+    // Recorded as owed with the verdict; sent now, or again by the resend job if this send is lost.
+    const send = () => sendVerdictComment(deps.db, gateway, key, comment);
+    if (deps.background) deps.background.run("the merge verdict comment", { pr: merge.pr.number, merge: merge.mergeCommitSha }, send);
+    else await send();
   }
   return outcome;
 }

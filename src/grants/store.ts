@@ -122,6 +122,8 @@ export interface MergeRecord {
   policy?: string;
   /** Request files the merge deleted: their live grants end early. */
   revokedPaths: string[];
+  /** The comment the merge owes its PR, kept until it is sent (src/github/verdict-comments.ts). */
+  comment?: string;
 }
 
 export interface MergeOutcome {
@@ -152,6 +154,7 @@ export async function recordMerge(db: Knex, merge: MergeRecord): Promise<MergeOu
         verdict: merge.verdict,
         reasons: JSON.stringify(merge.reasons),
         merged_at: merge.mergedAt,
+        comment_body: merge.comment ?? null,
       })
       // Either key: the name (the primary key) or the repository id (a renamed repository).
       .onConflict()

@@ -13,7 +13,12 @@ describe("requestKind", () => {
     [{ method: "POST", url: "/graphql", query: "query($n: Int!) { repository(owner: \"a\", name: \"b\") { pullRequest(number: $n) { id } } }" }, "query"],
     [{ method: "POST", url: "https://ghe.example.com/api/graphql", query: "query { viewer { login } }" }, "query"],
     [{ method: "POST", url: "/graphql", query: "{ viewer { login } }" }, "query"],
-    [{ method: "POST", url: "/graphql", query: "query { repository(owner: \"a\", name: \"b\") { mutation: id } }" }, "query"],
+    // Blunt on purpose: a field named like the keyword waits as a write would.
+    [{ method: "POST", url: "/graphql", query: "query { repository(owner: \"a\", name: \"b\") { mutation: id } }" }, "write"],
+    // String literals cannot hide a mutation.
+    [{ method: "POST", url: "/graphql", query: 'query { a(s: "}") { b } } mutation M { c }' }, "write"],
+    [{ method: "POST", url: "/graphql", query: 'query { a(s: "#") { b } }\nmutation M { c }' }, "write"],
+    [{ method: "POST", url: "/graphql", query: 'query Q($x: String = "{") { a } mutation M { c }' }, "write"],
     [{ method: "POST", url: "/graphql", query: "mutation { addComment(input: {}) { clientMutationId } }" }, "write"],
     [{ method: "POST", url: "/graphql", query: "query A { viewer { login } }\nmutation B { addComment(input: {}) { clientMutationId } }" }, "write"],
     [{ method: "POST", url: "/graphql", query: "# a comment\nmutation { x }" }, "write"],

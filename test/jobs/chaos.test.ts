@@ -5,9 +5,14 @@
  * final state and the local Identity Center holds no assignment: judged by the simulator.
  *
  * The grants start over 75 s: 200 grants cost about 1,000 Identity Center calls, and jitsudo
- * keeps to AWS's 20 requests per second even against the simulator, with the worker down for a
- * second after every kill (and every new process resolving user names afresh). A grant whose whole window passes while it waits for capacity ends
- * `failed` without ever being assigned, which is also a right final state.
+ * keeps to AWS's 20 requests per second even against the simulator, with the worker down after
+ * every kill (and every new process resolving user names afresh). A grant whose whole window
+ * passes while it waits for capacity ends `failed` without ever being assigned, which is also a
+ * right final state.
+ *
+ * Nothing here may depend on the machine's speed: each worker is killed 2 to 5 s after it has
+ * started working (a busy machine takes seconds to start one), and each grant lasts 20 to 30 s, so
+ * a slow restart costs a grant some of its window, never all of it.
  */
 import type { Knex } from "knex";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -15,12 +20,12 @@ import type { GrantRow } from "../../src/grants/store.js";
 import { approveGrant, startAwsWorld, type AwsWorld } from "../support/aws-world.js";
 import { Prng } from "../../src/sandbox/prng.js";
 import { freshDatabase } from "../support/db.js";
-import { exited, startWorkerProcess } from "../support/worker-process.js";
+import { exited, started, startWorkerProcess } from "../support/worker-process.js";
 
 const GRANTS = 200;
 const USERS = 5;
 const ACCOUNTS = Array.from({ length: GRANTS / USERS }, (_, index) => `5000000000${String(index).padStart(2, "0")}`);
-/** Grants start over this window; each lasts 8 to 16 s. */
+/** Grants start over this window; each lasts 20 to 30 s. */
 const START_WINDOW_MS = 75_000;
 
 describe("a worker killed at random points", () => {
@@ -36,7 +41,11 @@ describe("a worker killed at random points", () => {
     await world.stop();
   });
 
-  const startWorker = () => startWorkerProcess({ databaseUrl: url, schema, awsEndpoint: world.url, accessKeyId: "AKIDCHAOSTEST" });
+  const startWorker = async () => {
+    const child = startWorkerProcess({ databaseUrl: url, schema, awsEndpoint: world.url, accessKeyId: "AKIDCHAOSTEST", watchStart: true });
+    await started(child);
+    return child;
+  };
 
   it("ends every grant right, however often the worker dies", { timeout: 300_000 }, async () => {
     // Seeded, so a failing run can be replayed.
@@ -50,20 +59,20 @@ describe("a worker killed at random points", () => {
       const principal = `chaos-${index % USERS}@example.com`;
       const accountRef = ACCOUNTS[Math.floor(index / USERS)]!;
       const startsAt = new Date(start + Math.floor(random() * START_WINDOW_MS));
-      const expiresAt = new Date(startsAt.getTime() + 8_000 + Math.floor(random() * 8_000));
+      const expiresAt = new Date(startsAt.getTime() + 20_000 + Math.floor(random() * 10_000));
       await approveGrant(db, world, { principal, accountRef, startsAt, expiresAt, prNumber: 1000 + index });
     }
-    const lastExpiry = start + START_WINDOW_MS + 16_000;
+    const lastExpiry = start + START_WINDOW_MS + 30_000;
 
     let kills = 0;
-    let child = startWorker();
+    let child = await startWorker();
     // Kill and restart until every grant has started and ended; the last worker then finishes up.
     while (Date.now() < lastExpiry) {
       await new Promise((resolve) => setTimeout(resolve, 2_000 + random() * 3_000));
       child.kill("SIGKILL");
       kills += 1;
       await exited(child);
-      child = startWorker();
+      child = await startWorker();
     }
     const deadline = Date.now() + 60_000;
     let open: GrantRow[] = [];
@@ -90,6 +99,6 @@ describe("a worker killed at random points", () => {
     expect(wrong.map((grant) => [grant.id, grant.status, history.get(grant.id)])).toEqual([]);
     const revoked = grants.filter((grant) => grant.status === "revoked").length;
     expect(revoked).toBeGreaterThan(GRANTS * 0.9);
-    expect(kills).toBeGreaterThan(10);
+    expect(kills).toBeGreaterThanOrEqual(5);
   });
 });

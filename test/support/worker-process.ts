@@ -14,11 +14,15 @@ export interface WorkerProcessOptions {
   reconciliationInterval?: string;
   /** Default: the TypeScript sources through tsx (tests); the benchmarks run the build (`dist/cli.js`). */
   entry?: "source" | "build";
+  /** Log at info and watch for the worker's start, so `started(child)` can tell when it works (slow machines start slowly). */
+  watchStart?: boolean;
 }
+
+const STARTED = new WeakMap<ChildProcess, Promise<void>>();
 
 export function startWorkerProcess(options: WorkerProcessOptions): ChildProcess {
   const args = options.entry === "build" ? ["dist/cli.js", "worker"] : ["--import", "tsx", "src/cli.ts", "worker"];
-  return spawn(process.execPath, args, {
+  const child = spawn(process.execPath, args, {
     env: {
       PATH: process.env.PATH,
       DATABASE_URL: options.databaseUrl,
@@ -30,11 +34,33 @@ export function startWorkerProcess(options: WorkerProcessOptions): ChildProcess 
       AWS_SECRET_ACCESS_KEY: "not-a-secret",
       // The test world's access repository: its grants without a tenant role use these credentials.
       JITSUDO_ACCESS_REPOSITORIES: "acme/access",
-      LOG_LEVEL: "error",
+      LOG_LEVEL: options.watchStart ? "info" : "error",
       ...(options.reconciliationInterval ? { RECONCILIATION_INTERVAL: options.reconciliationInterval } : {}),
     },
-    stdio: ["ignore", "ignore", "inherit"],
+    stdio: ["ignore", options.watchStart ? "pipe" : "ignore", "inherit"],
   });
+  if (options.watchStart) {
+    STARTED.set(
+      child,
+      new Promise<void>((resolve) => {
+        let seen = "";
+        child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
+          // Read to the end either way, so the pipe never fills and stalls the worker.
+          if (seen.length < 100_000) seen += chunk;
+          if (seen.includes('"msg":"grant worker started"')) resolve();
+        });
+        child.once("exit", () => resolve());
+      }),
+    );
+  }
+  return child;
+}
+
+/** Resolves once a worker started with `watchStart` has begun its work, or has exited. */
+export function started(child: ChildProcess): Promise<void> {
+  const watched = STARTED.get(child);
+  if (!watched) throw new Error("started() needs a worker started with watchStart: true");
+  return watched;
 }
 
 /** Resolves once the process has exited (at once if it already has). */

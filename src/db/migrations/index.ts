@@ -10,6 +10,7 @@ import * as drift from "./0004_drift.js";
 import * as accessRepositories from "./0005_access_repositories.js";
 import * as tenantIsolation from "./0006_tenant_isolation.js";
 import * as webhookInbox from "./0007_webhook_inbox.js";
+import * as verdictComments from "./0008_verdict_comments.js";
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -24,4 +25,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migrat
   ["0005_access_repositories", accessRepositories],
   ["0006_tenant_isolation", tenantIsolation],
   ["0007_webhook_inbox", webhookInbox],
+  ["0008_verdict_comments", verdictComments],
 ];

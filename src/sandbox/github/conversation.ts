@@ -75,6 +75,13 @@ export class Conversation {
     return comment;
   }
 
+  /** A comment removed (by its author, or an admin tidying the PR). */
+  deleteComment(id: number): void {
+    for (const [number, list] of this.comments) {
+      if (list.some((comment) => comment.id === id)) this.comments.set(number, list.filter((comment) => comment.id !== id));
+    }
+  }
+
   react(commentId: number, login: string, content: string): { reaction: Reaction; created: boolean } {
     if (!this.findComment(commentId)) throw new ConversationError(404, "Not Found");
     if (!(REACTION_CONTENTS as readonly string[]).includes(content)) throw new ConversationError(422, `content ${content} is not one of ${REACTION_CONTENTS.join(", ")}`);

@@ -1,0 +1,76 @@
+/**
+ * The comment after a merge, sent after its verdict is recorded and recorded as sent. A merge whose
+ * comment is still owed a few minutes later (the replica died with it queued behind GitHub's
+ * pacing, or GitHub refused it) gets it from `resendOwedVerdictComments`, run by one replica on a
+ * schedule. Merges that recorded grants are left to the grant reports, which rewrite the same
+ * sticky comment from the database at every change: a late verdict comment would overwrite a newer report.
+ */
+import type { Knex } from "knex";
+import type { Probot } from "probot";
+import type { Log } from "../logger.js";
+import type { GitHubGateway } from "./gateway.js";
+import { installationGateways } from "./installation-gateway.js";
+import { upsertStickyComment } from "./sticky-comment.js";
+
+export interface VerdictKey {
+  tenant: number | string;
+  repositoryId: number | string | null;
+  prNumber: number;
+  mergeCommitSha: string;
+}
+
+/** Writes the verdict comment and records that the PR has it. */
+export async function sendVerdictComment(db: Knex, gateway: GitHubGateway, key: VerdictKey, body: string): Promise<void> {
+  await upsertStickyComment(gateway, key.prNumber, body);
+  await db("merge_verdicts")
+    .where({ tenant: key.tenant, pr_number: key.prNumber, merge_commit_sha: key.mergeCommitSha, ...(key.repositoryId === null ? {} : { repository_id: key.repositoryId }) })
+    .update({ comment_sent_at: db.fn.now() });
+}
+
+interface OwedComment {
+  tenant: string;
+  repository_id: string | null;
+  repo: string;
+  pr_number: number;
+  merge_commit_sha: string;
+  comment_body: string;
+}
+
+export interface ResendOptions {
+  db: Knex;
+  log: Log;
+  /** A comment is owed only once it has been this long in coming (default 2 minutes: the background send had its chance). */
+  graceMs?: number;
+  /** Older verdicts are let go (default a day): a PR closed long ago gains little from a late comment. */
+  maxAgeMs?: number;
+}
+
+/** Sends the verdict comments still owed; one failure does not stop the others. */
+export async function resendOwedVerdictComments(probot: Probot, options: ResendOptions): Promise<{ owed: number; sent: number }> {
+  const { db, log } = options;
+  const { rows } = await db.raw<{ rows: OwedComment[] }>(
+    `select v.tenant, v.repository_id, v.repo, v.pr_number, v.merge_commit_sha, v.comment_body
+       from merge_verdicts v
+      where v.comment_body is not null and v.comment_sent_at is null
+        and v.processed_at <= now() - ? * interval '1 millisecond'
+        and v.processed_at > now() - ? * interval '1 millisecond'
+        and not exists (select 1 from grants g where g.tenant = v.tenant and g.pr_number = v.pr_number and g.merge_commit_sha = v.merge_commit_sha)
+      order by v.processed_at
+      limit 50`,
+    [options.graceMs ?? 120_000, options.maxAgeMs ?? 86_400_000],
+  );
+  const gatewayFor = installationGateways(probot);
+  let sent = 0;
+  for (const owed of rows) {
+    const key = { tenant: owed.tenant, repositoryId: owed.repository_id, prNumber: owed.pr_number, mergeCommitSha: owed.merge_commit_sha };
+    try {
+      const gateway = await gatewayFor(owed.tenant, { id: owed.repository_id === null ? null : String(owed.repository_id), fullName: owed.repo });
+      await sendVerdictComment(db, gateway, key, owed.comment_body);
+      sent += 1;
+    } catch (error) {
+      log.warn({ err: error, repo: owed.repo, pr: owed.pr_number, merge: owed.merge_commit_sha }, "the merge verdict comment is still owed; trying again next time");
+    }
+  }
+  if (rows.length > 0) log.info({ owed: rows.length, sent }, "verdict comments sent again");
+  return { owed: rows.length, sent };
+}
