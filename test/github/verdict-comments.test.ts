@@ -2,37 +2,27 @@
  * A merge's comment is owed until GitHub has it: a refused merge whose comment was lost (the
  * replica died with it queued behind GitHub's pacing) gets it from the resend job, once.
  */
-import type { Knex } from "knex";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { STICKY_MARKER } from "../../src/github/sticky-comment.js";
 import { resendOwedVerdictComments } from "../../src/github/verdict-comments.js";
 import { createLogger } from "../../src/logger.js";
-import { startHarness, type Harness } from "../support/app-harness.js";
-import { freshDatabase } from "../support/db.js";
+import { useHarnessWithDatabase } from "../support/app-harness.js";
 import { seed } from "../support/merge-world.js";
 
 describe("verdict comments", () => {
-  let db: Knex;
-  let harness: Harness;
-  beforeEach(async () => {
-    ({ db } = await freshDatabase());
-    harness = await startHarness({ db });
-  });
-  afterEach(async () => {
-    await harness.stop();
-  });
+  const env = useHarnessWithDatabase();
 
-  const comments = (number: number) => harness.github.repo.conversation.commentsOn(number);
-  const resend = () => resendOwedVerdictComments(harness.probot, { db, log: createLogger("silent"), graceMs: 0 });
+  const comments = (number: number) => env.harness.github.repo.conversation.commentsOn(number);
+  const resend = () => resendOwedVerdictComments(env.harness.probot, { db: env.db, log: createLogger("silent"), graceMs: 0 });
   const loseTheComment = async (number: number) => {
-    for (const comment of comments(number)) harness.github.repo.conversation.deleteComment(comment.id);
-    await db("merge_verdicts").where({ pr_number: number }).update({ comment_sent_at: null });
+    for (const comment of comments(number)) env.harness.github.repo.conversation.deleteComment(comment.id);
+    await env.db("merge_verdicts").where({ pr_number: number }).update({ comment_sent_at: null });
   };
 
   it("are recorded as sent once GitHub has them", async () => {
-    const world = seed(harness.github, { reviews: [] });
-    expect(await harness.deliver("pull_request", world.closed)).toBe(200);
-    const [verdict] = await db("merge_verdicts").where({ pr_number: world.number });
+    const world = seed(env.harness.github, { reviews: [] });
+    expect(await env.harness.deliver("pull_request", world.closed)).toBe(200);
+    const [verdict] = await env.db("merge_verdicts").where({ pr_number: world.number });
     expect(verdict.verdict).toBe("rejected");
     expect(verdict.comment_sent_at).not.toBeNull();
     expect(comments(world.number).map((comment) => comment.body)).toEqual([`${STICKY_MARKER}\n${verdict.comment_body}`]);
@@ -40,8 +30,8 @@ describe("verdict comments", () => {
   });
 
   it("reach a refused merge's PR again when the first send was lost, once", async () => {
-    const world = seed(harness.github, { reviews: [] });
-    await harness.deliver("pull_request", world.closed);
+    const world = seed(env.harness.github, { reviews: [] });
+    await env.harness.deliver("pull_request", world.closed);
     const body = comments(world.number)[0]!.body;
     await loseTheComment(world.number);
     expect(comments(world.number)).toEqual([]);
@@ -54,9 +44,9 @@ describe("verdict comments", () => {
   });
 
   it("leave a merge that recorded grants to its grant reports, which are newer", async () => {
-    const world = seed(harness.github);
-    await harness.deliver("pull_request", world.closed);
-    expect(await db("grants").where({ pr_number: world.number })).toHaveLength(1);
+    const world = seed(env.harness.github);
+    await env.harness.deliver("pull_request", world.closed);
+    expect(await env.db("grants").where({ pr_number: world.number })).toHaveLength(1);
     await loseTheComment(world.number);
     expect(await resend()).toEqual({ owed: 0, sent: 0 });
   });

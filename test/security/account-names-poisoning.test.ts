@@ -21,7 +21,7 @@
 import { describe, expect, it } from "vitest";
 import type { JsonObject, ServiceRequest } from "../../src/sandbox/index.js";
 import { eventually } from "../support/aws-world.js";
-import { READ_ONLY, TENANT_ROLE, useSecurityWorld, type SecurityWorld, awsSection } from "./support/security-world.js";
+import { POLICY, PRODUCTION, READ_ONLY, useSecurityWorld, type SecurityWorld, awsSection } from "./support/security-world.js";
 
 const GLOBEX_INSTALLATION = 7002;
 const GLOBEX_REPO = { owner: "globex", name: "access", id: 800_001 } as const;
@@ -29,19 +29,7 @@ const GLOBEX_REPO = { owner: "globex", name: "access", id: 800_001 } as const;
 const GLOBEX_ROLE = "arn:aws:iam::555555555555:role/jitsudo-globex";
 
 /** acme's policy as the README allows it: the strict rule names the account by its name. */
-const ACME_POLICY = `${awsSection(TENANT_ROLE)}users:
-  alice: alice@example.com
-  bob: bob@example.com
-rules:
-  - permission_sets: [AdministratorAccess]
-    accounts: [production]
-    max_duration: 2h
-    approvals: 2
-    require_ticket: true
-  - permission_sets: [ReadOnlyAccess, AdministratorAccess]
-    accounts: ["*"]
-    max_duration: 8h
-`;
+const ACME_POLICY = POLICY.replace(`accounts: ["${PRODUCTION}"]`, "accounts: [production]");
 
 const GLOBEX_POLICY = `${awsSection(GLOBEX_ROLE)}users:
   gus: gus@example.com

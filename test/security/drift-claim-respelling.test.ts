@@ -15,7 +15,7 @@
 import { describe, expect, it } from "vitest";
 import type { Repository } from "../../src/sandbox/github.js";
 import { INSTANCE_ARN, STAGING } from "../support/aws-world.js";
-import { ACCESS_REPO, TENANT_ROLE, useSecurityWorld, awsSection } from "./support/security-world.js";
+import { ACCESS_REPO, useSecurityWorld, awsSection, acmeDriftPolicy } from "./support/security-world.js";
 
 const INITECH_INSTALLATION = 7003;
 /** Any repository whose id sorts before acme's (700001) as a string. */
@@ -23,16 +23,7 @@ const INITECH_REPO = { owner: "initech", name: "access", id: 600_001 } as const;
 const INITECH_ROLE = "arn:aws:iam::333333333333:role/jitsudo-initech";
 const ACME = String(ACCESS_REPO.id);
 
-const acmePolicy = (managed: string) => `${awsSection(TENANT_ROLE)}users:
-  alice: alice@example.com
-rules:
-  - permission_sets: [ReadOnlyAccess]
-    accounts: ["*"]
-    max_duration: 8h
-drift:
-  managed_permission_sets: ["${managed}"]
-  unexpected: remove
-`;
+const acmePolicy = acmeDriftPolicy;
 
 /** initech lists acme's set too (refused while acme holds it) and only flags. */
 const INITECH_POLICY = `${awsSection(INITECH_ROLE)}rules:

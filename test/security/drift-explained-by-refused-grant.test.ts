@@ -19,22 +19,13 @@
 import { describe, expect, it } from "vitest";
 import { AwsError, type ServiceRequest } from "../../src/sandbox/index.js";
 import { IDENTITY_STORE_ID, INSTANCE_ARN, STAGING } from "../support/aws-world.js";
-import { READ_ONLY, TENANT_ROLE, useSecurityWorld, awsSection } from "./support/security-world.js";
+import { READ_ONLY, useSecurityWorld, awsSection, acmeDriftPolicy } from "./support/security-world.js";
 
 const GLOBEX_INSTALLATION = 7002;
 const GLOBEX_REPO = { owner: "globex", name: "access", id: 800_001 } as const;
 const GLOBEX_ROLE = "arn:aws:iam::222222222222:role/jitsudo-globex";
 
-const ACME_POLICY = `${awsSection(TENANT_ROLE)}users:
-  alice: alice@example.com
-rules:
-  - permission_sets: [ReadOnlyAccess]
-    accounts: ["*"]
-    max_duration: 8h
-drift:
-  managed_permission_sets: [ReadOnlyAccess]
-  unexpected: remove
-`;
+const ACME_POLICY = acmeDriftPolicy("ReadOnlyAccess");
 
 /** globex's own policy: its code owners approve anything, for carol (gus's Identity Center user). */
 const GLOBEX_POLICY = `${awsSection(GLOBEX_ROLE)}users:

@@ -6,6 +6,7 @@
 import { generateKeyPairSync } from "node:crypto";
 import { Writable } from "node:stream";
 import nock from "nock";
+import { afterEach, beforeEach } from "vitest";
 import type { Knex } from "knex";
 import { Probot, type Server } from "probot";
 import { createApp } from "../../src/app.js";
@@ -14,6 +15,7 @@ import { parseEnv } from "../../src/config/env.js";
 import { startServer } from "../../src/github/server.js";
 import { createLogger } from "../../src/logger.js";
 import { Metrics } from "../../src/metrics.js";
+import { freshDatabase } from "./db.js";
 import { APP_ID, FakeGitHub } from "./fake-github.js";
 import { UnthrottledOctokit } from "./octokit.js";
 import { freePort } from "../../src/net.js";
@@ -122,4 +124,20 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       nock.enableNetConnect();
     },
   };
+}
+
+/**
+ * For each test of the calling `describe`: a fresh schema and a harness on it, stopped afterwards.
+ * Read `db` and `harness` inside the tests (they change per test).
+ */
+export function useHarnessWithDatabase(options: Omit<HarnessOptions, "db"> = {}): { readonly db: Knex; readonly harness: Harness } {
+  const current = {} as { db: Knex; harness: Harness };
+  beforeEach(async () => {
+    ({ db: current.db } = await freshDatabase());
+    current.harness = await startHarness({ ...options, db: current.db });
+  });
+  afterEach(async () => {
+    await current.harness.stop();
+  });
+  return current;
 }

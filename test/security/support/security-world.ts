@@ -44,6 +44,18 @@ export const awsSection = (roleArn: string, region = "us-east-1") => `aws:
   identity_store_id: ${IDENTITY_STORE_ID}
 `;
 
+/** acme's policy for the drift tests: alice may have ReadOnlyAccess anywhere; acme manages `managed` and removes what no grant explains. */
+export const acmeDriftPolicy = (managed = "ReadOnlyAccess") => `${awsSection(TENANT_ROLE)}users:
+  alice: alice@example.com
+rules:
+  - permission_sets: [ReadOnlyAccess]
+    accounts: ["*"]
+    max_duration: 8h
+drift:
+  managed_permission_sets: ["${managed}"]
+  unexpected: remove
+`;
+
 /** The tenant's policy: AdministratorAccess on production is strict; a loose catch-all follows it. */
 export const POLICY = `${awsSection(TENANT_ROLE)}users:
   alice: alice@example.com
