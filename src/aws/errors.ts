@@ -18,7 +18,7 @@ interface SdkError {
   name?: string;
   code?: string;
   $fault?: "client" | "server";
-  $metadata?: { httpStatusCode?: number };
+  $metadata?: { httpStatusCode?: number; attempts?: number };
 }
 
 const TRANSIENT = new Set([
@@ -50,12 +50,15 @@ export function classifyAwsError(error: unknown): AwsErrorKind {
 }
 
 /**
- * AWS answered the call with a client error (4xx: refused, invalid, conflicting, throttled): the
- * request was not acted on. A 5xx or no answer at all leaves it unknown whether AWS acted.
+ * AWS answered the call's only attempt with a client error (4xx: refused, invalid, conflicting,
+ * throttled): the request was not acted on. A 5xx or no answer leaves it unknown whether AWS
+ * acted, and so does a 4xx after a retry: the SDK's first attempt may have timed out after AWS
+ * started the create, and the retry then meets a ConflictException about that very create.
  */
 export function refusedByAws(error: unknown): boolean {
-  const status = (error as SdkError | undefined)?.$metadata?.httpStatusCode ?? 0;
-  return status >= 400 && status < 500;
+  const metadata = (error as SdkError | undefined)?.$metadata;
+  const status = metadata?.httpStatusCode ?? 0;
+  return status >= 400 && status < 500 && metadata?.attempts === 1;
 }
 
 /** ARNs in AWS's messages name jitsudo's own runtime identity ("User: arn:aws:sts::…:assumed-role/…"). */
