@@ -113,7 +113,11 @@ export class RevokeGrantWorker {
     // A deletion that FAILED, or whose status AWS no longer keeps (a worker back after a long
     // outage): the assignment itself says whether anything is left. AWS documents neither what
     // deleting a missing assignment does nor how long statuses are kept.
-    if ((outcome.kind === "finished" && outcome.status.status === "FAILED") || outcome.kind === "unknown-request") {
+    // Lists lag behind operations, so an empty look is believed only once the assignment's last
+    // create is older than that lag; until then the removal is tried again.
+    const lastCreate = grant.active_at ?? grant.create_requested_at;
+    const listSettled = lastCreate === null || ctx.now().getTime() - lastCreate.getTime() >= ctx.settings.listSettleMs;
+    if (((outcome.kind === "finished" && outcome.status.status === "FAILED") || outcome.kind === "unknown-request") && listSettled) {
       if (!(await ic.hasAssignment(assignmentOf(grant)))) {
         await this.removed(grant, { type: "revoked", actor: AWS, reason: `the assignment is gone (deletion request ${requestId} ${outcome.kind === "finished" ? "ended FAILED" : "is no longer known to AWS"})`, details: { request_id: requestId } }, this.finalChanges(grant));
         return;
