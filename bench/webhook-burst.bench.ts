@@ -6,12 +6,18 @@
  *
  * Three runs: one replica; two replicas sharing the burst; two replicas, one of them killed with
  * SIGKILL a moment into the burst (every delivery it answered must still be judged, by the other).
+ * Deliveries are sent by a process of their own (GitHub's sender is not its API server: see
+ * support/hookshot.ts), first a warm-up burst of the same size (closed, unmerged pull requests,
+ * which are stored and handled but grant nothing), as a replica that has been running meets a
+ * busy morning; the answers to both are reported.
  * Reports every delivery answered and how fast (p50/p99), database pool timeouts, and the time from
  * the burst to the last CreateAccountAssignment next to AWS's ceiling for 200 creates (10 in flight,
  * 2 s each: the 200th create cannot start before (200 - 10) / 5 = 38 s).
  */
-import { performance } from "node:perf_hooks";
-import { startReplicaWorld } from "./support/replica-world.js";
+import { signDelivery } from "../src/sandbox/webhooks.js";
+import { Hookshot, type Shot } from "./support/hookshot.js";
+import { startReplicaWorld, WEBHOOK_SECRET } from "./support/replica-world.js";
+import type { ReplicaProcess } from "./support/replica-process.js";
 import { summarize, type BenchResult } from "./stats.js";
 
 const MERGES = Number(process.env.JITSUDO_BENCH_MERGES ?? 200);
@@ -23,12 +29,12 @@ async function burst(replicaCount: number, killOne: boolean): Promise<Record<str
   const { database, world } = setup;
   const merges = setup.accounts.map((_, index) => setup.approvedMerge(index, "2h"));
   const replicas = await setup.startReplicas(replicaCount, "AKIDBURST");
-  world.ic.clearCalls();
-  const answers: number[] = [];
+  const hookshot = await Hookshot.start();
   const answeredByVictim: number[] = [];
-  let ok = 0;
-  const burstAt = Date.now();
   try {
+    const warmUp = await hookshot.fire(unmergedCopies(merges, replicas));
+    await setup.inboxEmpty();
+    world.ic.clearCalls();
     const victim = killOne ? replicas[0] : undefined;
     const killing = victim
       ? new Promise<void>((resolve) =>
@@ -38,25 +44,21 @@ async function burst(replicaCount: number, killOne: boolean): Promise<Record<str
           }, 300),
         )
       : Promise.resolve();
-    await Promise.all(
-      merges.map(async ({ number, delivery }, index) => {
-        const replica = replicas[index % replicaCount]!;
-        const t0 = performance.now();
-        const status = await setup.deliver(replica, delivery).catch(() => 0);
-        if (status >= 200 && status < 300) {
-          ok += 1;
-          answers.push(performance.now() - t0);
-          if (replica === victim) answeredByVictim.push(number);
-        }
-      }),
-    );
+    const burstAt = Date.now();
+    const results = await hookshot.fire(merges.map(({ delivery }, index) => ({ url: replicas[index % replicaCount]!.url, delivery })));
+    const answered = (result: { status: number }) => result.status >= 200 && result.status < 300;
+    const answers = results.filter(answered).map((result) => result.ms);
+    const ok = answers.length;
+    results.forEach((result, index) => {
+      if (answered(result) && replicas[index % replicaCount] === victim) answeredByVictim.push(merges[index]!.number);
+    });
     await killing;
     // What the killed replica never answered, GitHub would record as failed: redeliver it to the other (as the redelivery job asks GitHub to).
     const survivors = replicas.filter((replica) => replica !== victim);
-    const answered = new Set(answeredByVictim);
+    const judgedByVictim = new Set(answeredByVictim);
     if (victim) {
       for (const [index, { number, delivery }] of merges.entries()) {
-        if (replicas[index % replicaCount] === victim && !answered.has(number)) await setup.deliver(survivors[0]!, delivery);
+        if (replicas[index % replicaCount] === victim && !judgedByVictim.has(number)) await setup.deliver(survivors[0]!, delivery);
       }
     }
     process.stderr.write(`burst (${replicaCount} replica(s)${killOne ? ", one killed" : ""}): ${ok} of ${MERGES} answered in ${Math.round(Date.now() - burstAt)} ms\n`);
@@ -72,6 +74,7 @@ async function burst(replicaCount: number, killOne: boolean): Promise<Record<str
     return {
       answered: `${ok} of ${MERGES}`,
       answer_ms: summarize(answers),
+      warm_up_answer_ms: summarize(warmUp.filter(answered).map((result) => result.ms)),
       ...(victim ? { killed_replica_had_answered: answeredByVictim.length, of_those_judged_by_the_other: judged.length } : {}),
       pool_timeouts: replicas.reduce((sum, replica) => sum + replica.poolTimeouts(), 0),
       inbox_retries: retries.map((line) => line.split(" ")[1]).join("+") || "0",
@@ -80,8 +83,19 @@ async function burst(replicaCount: number, killOne: boolean): Promise<Record<str
       aws_ceiling_seconds: CEILING_SECONDS,
     };
   } finally {
+    await hookshot.stop();
     await setup.stop();
   }
+}
+
+/** The burst's deliveries as closed, unmerged pull requests (new numbers and ids): handled, granting nothing. */
+function unmergedCopies(merges: { delivery: { body: string } }[], replicas: ReplicaProcess[]): Shot[] {
+  return merges.map(({ delivery }, index) => {
+    const payload = JSON.parse(delivery.body) as { pull_request: { merged: boolean; number: number } };
+    payload.pull_request.merged = false;
+    payload.pull_request.number += 1_000_000;
+    return { url: replicas[index % replicas.length]!.url, delivery: signDelivery(WEBHOOK_SECRET, "pull_request", payload) };
+  });
 }
 
 export async function benchWebhookBurst(): Promise<BenchResult> {

@@ -2,21 +2,24 @@
  * The Probot application: wiring only. Every handler lives in src/github and calls into the
  * domain; this file decides which parts are switched on.
  *
- * With a database, a verified delivery is only written to the webhook inbox and answered; the
- * inbox processor (in this process, and in every other server replica) handles it, in order per
- * pull request, retrying failures. Without one (a validation-only server), deliveries are handled
- * as they arrive.
+ * With a database, the webhook door is the inbox intake: a verified delivery is only written to
+ * the webhook inbox and answered; the inbox processor (in this process, and in every other server
+ * replica) handles it, in order per pull request, retrying failures. Without one (a
+ * validation-only server), Probot's receiver handles deliveries as they arrive.
  */
 import type { Knex } from "knex";
 import { Context, type ApplicationFunction, type Probot } from "probot";
 import { processLock } from "./db/locks.js";
 import { AccessRepositories } from "./config/access-repositories.js";
 import { eventHandlers, handlerFor, registerPullRequestHandlers } from "./github/handlers.js";
-import { inboxEntryFor } from "./inbox/deliveries.js";
-import { storeDelivery, type StoredDelivery } from "./inbox/inbox-store.js";
+import type { StoredDelivery } from "./inbox/inbox-store.js";
+import { InboxWriter } from "./inbox/inbox-writer.js";
+import { webhookIntake } from "./inbox/intake.js";
+import { IntakeActivity } from "./inbox/intake-activity.js";
 import { InboxProcessor, type ProcessorOptions } from "./inbox/processor.js";
 import { BackgroundWork } from "./github/background-work.js";
 import type { Metrics } from "./metrics.js";
+import { WEBHOOK_PATH, type HttpHandler } from "./github/server.js";
 
 export interface AppOptions {
   /** Injectable clock, so tests and the demo control time. */
@@ -38,6 +41,8 @@ export interface JitsudoApp {
   app: ApplicationFunction;
   /** The inbox processor, once the app is loaded (with a database). */
   inbox(): InboxProcessor | undefined;
+  /** The webhook door with a database (the inbox intake), once the app is loaded; undefined: Probot's receiver. */
+  webhookDoor(): HttpHandler | undefined;
   /** Resolves when the inbox has nothing due and every verdict comment started has been sent (tests, the demo). */
   settle(): Promise<void>;
   /** Stops the inbox processor: deliveries in hand are finished, the rest wait for another replica. */
@@ -52,33 +57,40 @@ export function createApp(options: AppOptions = {}): JitsudoApp {
   const access = new AccessRepositories(options.accessRepositories, options.db, options.instanceArn);
   let processor: InboxProcessor | undefined;
   let background: BackgroundWork | undefined;
+  let door: HttpHandler | undefined;
 
   const app: ApplicationFunction = async (probot) => {
     const { metrics, db } = options;
-    if (metrics) {
-      probot.onAny(async (context) => metrics.webhooks.inc({ event: context.name, outcome: "received" }));
-      probot.onError(async (error) => {
-        for (const event of error.errors ?? []) metrics.webhooks.inc({ event: String((event as { event?: { name?: string } }).event?.name ?? "unknown"), outcome: "failed" });
-      });
-    }
     if (!db) {
+      if (metrics) {
+        probot.onAny(async (context) => metrics.webhooks.inc({ event: context.name, outcome: "received" }));
+        probot.onError(async (error) => {
+          for (const event of error.errors ?? []) metrics.webhooks.inc({ event: String((event as { event?: { name?: string } }).event?.name ?? "unknown"), outcome: "failed" });
+        });
+      }
       registerPullRequestHandlers(probot, { now, access, pullRequestLock: processLock() });
       return;
     }
-    // Verified by Probot before this runs; stored once per delivery id, then answered.
-    probot.onAny(async (context) => {
-      const entry = inboxEntryFor({ id: context.id, name: context.name, payload: context.payload });
-      if (entry) await storeDelivery(db, entry);
+    // Verified with the app's secret, stored once per delivery id, then answered; handled after.
+    const intake = new IntakeActivity();
+    door = webhookIntake({
+      activity: intake,
+      path: WEBHOOK_PATH,
+      verify: (body, signature) => probot.webhooks.verify(body, signature),
+      writer: new InboxWriter(db),
+      log: probot.log,
+      ...(metrics ? { metrics } : {}),
     });
     background = new BackgroundWork(probot.log);
     const handlers = eventHandlers(probot, { now, access, db, background });
-    processor = new InboxProcessor(db, (delivery) => dispatch(probot, handlers, delivery), { log: probot.log, ...(metrics ? { metrics } : {}), ...options.inbox });
+    processor = new InboxProcessor(db, (delivery) => dispatch(probot, handlers, delivery), { log: probot.log, intake, ...(metrics ? { metrics } : {}), ...options.inbox });
     await processor.start();
   };
 
   return {
     app,
     inbox: () => processor,
+    webhookDoor: () => door,
     settle: async () => {
       await processor?.settle();
       await background?.flush();

@@ -54,10 +54,11 @@ export async function startReplicaProcess(options: ReplicaOptions): Promise<Repl
     AWS_SECRET_ACCESS_KEY: "not-a-secret",
     JITSUDO_ACCESS_REPOSITORIES: options.accessRepositories,
     LOG_LEVEL: process.env.JITSUDO_BENCH_LOG_LEVEL ?? "error",
-    // e.g. --max-old-space-size=100, to tell a leak (it dies) from a heap that grows because it may.
+    // e.g. --max-old-space-size=100, to tell a leak (it dies) from a heap that grows because it may;
+    // flags NODE_OPTIONS refuses (--cpu-prof --cpu-prof-dir=…) go in JITSUDO_BENCH_NODE_ARGS.
     ...(process.env.JITSUDO_BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.JITSUDO_BENCH_NODE_OPTIONS } : {}),
   };
-  const child = spawn(process.execPath, ["dist/cli.js", "start"], { env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...(process.env.JITSUDO_BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? []), "dist/cli.js", "start"], { env, stdio: ["ignore", "pipe", "pipe"] });
   // Logs are read, not shown: the benchmark counts pool timeouts in them (an error at any level).
   let poolTimeouts = 0;
   let errors = 0;

@@ -12,7 +12,7 @@ import { INSTALLATION_ID } from "../../test/support/fake-github.js";
 import { benchDatabase, type BenchDatabase } from "./database.js";
 import { startReplicaProcess, type ReplicaProcess } from "./replica-process.js";
 
-const SECRET = "bench-webhook-secret";
+export const WEBHOOK_SECRET = "bench-webhook-secret";
 
 export interface ReplicaWorld {
   database: BenchDatabase;
@@ -23,6 +23,8 @@ export interface ReplicaWorld {
   /** Opens, approves and merges alice's request for `accounts[index]`; returns its `pull_request.closed` delivery, signed as GitHub sends it. */
   approvedMerge(index: number, duration: string): { number: number; delivery: SignedDelivery };
   deliver(replica: ReplicaProcess, delivery: SignedDelivery): Promise<number>;
+  /** Resolves once every stored delivery has been handled (or given up), within two minutes. */
+  inboxEmpty(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -57,7 +59,7 @@ export async function startReplicaWorld(name: string, options: { merges: number;
           schema: database.schema,
           githubHost: local.host,
           privateKey,
-          webhookSecret: SECRET,
+          webhookSecret: WEBHOOK_SECRET,
           awsEndpoint: world.url,
           accessKeyId: `${accessKeyPrefix}${index}`,
           accessRepositories: "acme/access",
@@ -74,9 +76,17 @@ export async function startReplicaWorld(name: string, options: { merges: number;
       repo.commit(branch, { files: { [`access-requests/alice/${name}-${index}.yaml`]: file }, author: "alice" });
       const number = repo.openPull({ head: branch, author: "alice" });
       repo.review(number, "bob", "APPROVED");
-      return { number, delivery: signDelivery(SECRET, "pull_request", repo.merge(number, { by: "bob" }).closed) };
+      return { number, delivery: signDelivery(WEBHOOK_SECRET, "pull_request", repo.merge(number, { by: "bob" }).closed) };
     },
     deliver: (replica, delivery) => sendDelivery(replica.url, delivery),
+    async inboxEmpty() {
+      const deadline = Date.now() + 120_000;
+      const open = async () => Number((await database.db("webhook_inbox").whereIn("status", ["pending", "processing"]).count({ n: "*" }))[0]?.n ?? 0);
+      while ((await open()) > 0) {
+        if (Date.now() > deadline) throw new Error("benchmark: the inbox did not empty within two minutes");
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    },
     async stop() {
       for (const replica of replicas) await replica.stop();
       await local.stop();

@@ -99,7 +99,7 @@ async function startServerRole(config: AppConfig, log: Logger, db: Knex, metrics
     ...(config.aws.instanceArn ? { instanceArn: config.aws.instanceArn } : {}),
   };
   const jitsudo = createApp({ db, metrics, ...access });
-  const server = await startServer({ config, log, app: jitsudo.app, api: { db, metrics, ...(config.apiToken ? { token: config.apiToken } : {}) } });
+  const server = await startServer({ config, log, app: jitsudo.app, webhookDoor: jitsudo.webhookDoor, api: { db, metrics, ...(config.apiToken ? { token: config.apiToken } : {}) } });
   const scheduler = new Scheduler(log);
   const github = appClient(config, log);
   if (github) {

@@ -25,28 +25,41 @@ export interface StoredDelivery {
 
 /** True when the delivery is new; false for one already stored (a redelivery). */
 export async function storeDelivery(db: Knex, entry: InboxEntry): Promise<boolean> {
-  // One statement, one round trip: the webhook is answered as soon as it commits, and a burst of
-  // deliveries spends its time in the handlers, not waiting for connections.
-  const { rows } = await db.raw<{ rows: { seq: string }[] }>(
+  return (await storeDeliveries(db, [{ entry }]))[0]!;
+}
+
+/**
+ * Stores deliveries in one statement, in the order given (their `seq` follows it), and rings the
+ * processors on commit. `body` is the payload as GitHub sent it, stored without serializing it
+ * again; as bytes it is sent in PostgreSQL's binary format, which for json is the text itself.
+ * Returns, for each row, whether it was new (false: a redelivery, or the same id earlier in the batch).
+ */
+export async function storeDeliveries(db: Knex, rows: readonly { entry: InboxEntry; body?: string | Buffer }[]): Promise<boolean[]> {
+  if (rows.length === 0) return [];
+  const values = rows.map(() => "(?, ?, ?, ?::bigint, ?::bigint, ?, ?::json)").join(", ");
+  const bindings = rows.flatMap(({ entry, body }) => [
+    entry.deliveryId,
+    entry.event,
+    entry.action ?? null,
+    entry.installationId ?? null,
+    entry.repositoryId ?? null,
+    entry.orderingKey,
+    body ?? JSON.stringify(entry.payload),
+  ]);
+  // One statement, one round trip: a burst of deliveries is answered as soon as it commits.
+  const { rows: stored } = await db.raw<{ rows: { delivery_id: string }[] }>(
     `with stored as (
        insert into webhook_inbox (delivery_id, event, action, installation_id, repository_id, ordering_key, payload)
-       values (:deliveryId, :event, :action, :installationId, :repositoryId, :orderingKey, :payload)
+       values ${values}
        on conflict (delivery_id) do nothing
-       returning seq
+       returning delivery_id
      )
-     select seq, pg_notify(:channel, '') from stored`,
-    {
-      deliveryId: entry.deliveryId,
-      event: entry.event,
-      action: entry.action ?? null,
-      installationId: entry.installationId ?? null,
-      repositoryId: entry.repositoryId ?? null,
-      orderingKey: entry.orderingKey,
-      payload: JSON.stringify(entry.payload),
-      channel: INBOX_CHANNEL,
-    },
+     select delivery_id, pg_notify(?, '') from stored`,
+    [...bindings, INBOX_CHANNEL],
   );
-  return rows.length > 0;
+  const fresh = new Set(stored.map((row) => row.delivery_id));
+  // A second row with the same id in one batch was not stored: only the first counts as new.
+  return rows.map(({ entry }) => fresh.delete(entry.deliveryId));
 }
 
 /**

@@ -15,6 +15,7 @@ import type { Log } from "../logger.js";
 import type { Metrics } from "../metrics.js";
 import { WorkerSession } from "../jobs/worker-session.js";
 import { claimDeliveries, failDelivery, finishDelivery, INBOX_CHANNEL, nextDueInMs, pruneDeliveries, type StoredDelivery } from "./inbox-store.js";
+import type { IntakeActivity } from "./intake-activity.js";
 
 /** Handles one delivery; resolves with what came of it (for the record), throws to have it retried. */
 export type DeliveryHandler = (delivery: StoredDelivery) => Promise<string>;
@@ -41,7 +42,12 @@ export interface ProcessorOptions {
   maxDelayMs?: number;
   /** How often to look for due retries when nothing rings. */
   pollMs?: number;
+  /** Deliveries being received by this process: claiming waits for them to be answered (up to a second). */
+  intake?: IntakeActivity;
 }
+
+/** The longest claiming waits for the deliveries being received: a steady stream never starves processing. */
+const YIELD_TO_INTAKE_MS = 1_000;
 
 const KEEP_FINISHED_MS = 7 * 86_400_000;
 const PRUNE_EVERY_MS = 3_600_000;
@@ -151,6 +157,7 @@ export class InboxProcessor {
 
   private async claimAndStart(): Promise<void> {
     if (this.stopped && this.loop) return;
+    await this.options.intake?.whenQuiet(YIELD_TO_INTAKE_MS);
     const claimed = await claimDeliveries(this.db, this.owner, this.concurrency - this.inFlight.size);
     for (const delivery of claimed) {
       const running = this.process(delivery).finally(() => this.inFlight.delete(running));

@@ -105,7 +105,7 @@ async function main(): Promise<void> {
   const metrics = new Metrics();
   registerDatabaseGauges(metrics, database.db);
   const jitsudo = createApp({ db: database.db, metrics, ...access, instanceArn: INSTANCE_ARN });
-  const server = await startServer({ config, log, app: jitsudo.app, api: { db: database.db, metrics } });
+  const server = await startServer({ config, log, app: jitsudo.app, webhookDoor: jitsudo.webhookDoor, api: { db: database.db, metrics } });
   const connections = new AwsConnections({ limiter: new SharedRateLimiter(database.db), endpoint: identityCenter.url, credentials: { accessKeyId: "AKIDDEMO", secretAccessKey: "demo" }, metrics });
   const reporter = new PullRequestReporter({ db: database.db, gatewayFor: installationGateways(appClient(config, log)!), log, coalesceMs: 50 });
   // The worker starts once the merge's verdict is on the PR, so the demo shows each state in turn.

@@ -5,7 +5,9 @@
 import { createHmac, randomUUID } from "node:crypto";
 import { request as httpRequest } from "node:http";
 
-export const WEBHOOK_PATH = "/api/github/webhooks";
+import { WEBHOOK_PATH } from "../github/server.js";
+
+export { WEBHOOK_PATH };
 
 /** A delivery as GitHub sends it: the body and its headers, signed with the webhook secret. */
 export interface SignedDelivery {

@@ -8,7 +8,7 @@ import { Writable } from "node:stream";
 import nock from "nock";
 import { afterEach, beforeEach } from "vitest";
 import type { Knex } from "knex";
-import { Probot, type Server } from "probot";
+import { Probot } from "probot";
 import { createApp } from "../../src/app.js";
 import { makeAllDue } from "../../src/inbox/inbox-store.js";
 import { parseEnv } from "../../src/config/env.js";
@@ -87,10 +87,11 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       ...(config.accessRepositories ? { accessRepositories: config.accessRepositories } : {}),
       ...(config.aws.instanceArn ? { instanceArn: config.aws.instanceArn } : {}),
     });
-  const server: Server = await startServer({
+  const server = await startServer({
     config,
     log: createLogger("info", sink),
     app: jitsudo.app,
+    webhookDoor: jitsudo.webhookDoor,
     api: { metrics, ...(options.db ? { db: options.db } : {}), ...(options.apiToken ? { token: options.apiToken } : {}) },
     Octokit: UnthrottledOctokit,
   });

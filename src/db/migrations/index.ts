@@ -11,6 +11,7 @@ import * as accessRepositories from "./0005_access_repositories.js";
 import * as tenantIsolation from "./0006_tenant_isolation.js";
 import * as webhookInbox from "./0007_webhook_inbox.js";
 import * as verdictComments from "./0008_verdict_comments.js";
+import * as inboxPayloadJson from "./0009_inbox_payload_json.js";
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -26,4 +27,5 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migrat
   ["0006_tenant_isolation", tenantIsolation],
   ["0007_webhook_inbox", webhookInbox],
   ["0008_verdict_comments", verdictComments],
+  ["0009_inbox_payload_json", inboxPayloadJson],
 ];
