@@ -27,6 +27,13 @@ export interface ReplicaProcess {
   url: string;
   /** Resident set size, in MB (from /proc). */
   rssMb(): number | undefined;
+  /**
+   * The live JavaScript heap after each full collection so far: V8's `--trace-gc` line for a
+   * Mark-Compact gives the heap before and after it, and after a full collection only what is
+   * still reachable is left. Unlike RSS, which grows while V8 has room to, this grows only with a
+   * leak. Reading it costs the replica nothing (no snapshot, no pause).
+   */
+  fullCollections(): { at: number; liveMb: number }[];
   /** How many of this replica's log lines so far reported a database pool timeout (knex's "Timeout acquiring a connection"). */
   poolTimeouts(): number;
   /** The first lines of this replica's /metrics that name `metric`. */
@@ -58,10 +65,11 @@ export async function startReplicaProcess(options: ReplicaOptions): Promise<Repl
     // flags NODE_OPTIONS refuses (--cpu-prof --cpu-prof-dir=…) go in JITSUDO_BENCH_NODE_ARGS.
     ...(process.env.JITSUDO_BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.JITSUDO_BENCH_NODE_OPTIONS } : {}),
   };
-  const child = spawn(process.execPath, [...(process.env.JITSUDO_BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? []), "dist/cli.js", "start"], { env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--trace-gc", ...(process.env.JITSUDO_BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? []), "dist/cli.js", "start"], { env, stdio: ["ignore", "pipe", "pipe"] });
   // Logs are read, not shown: the benchmark counts pool timeouts in them (an error at any level).
   let poolTimeouts = 0;
   let errors = 0;
+  const fullCollections: { at: number; liveMb: number }[] = [];
   for (const stream of [child.stdout, child.stderr]) {
     let rest = "";
     stream?.setEncoding("utf8").on("data", (chunk: string) => {
@@ -69,6 +77,10 @@ export async function startReplicaProcess(options: ReplicaOptions): Promise<Repl
       rest = lines.pop() ?? "";
       for (const line of lines) {
         if (line.includes("Timeout acquiring a connection")) poolTimeouts += 1;
+        // e.g. "[123:0x…]  61234 ms: Mark-Compact 58.1 (75.0) -> 41.2 (74.3) MB, …"
+        const fullGc = /: Mark-Compact [\d.]+ \([\d.]+\) -> ([\d.]+) \(/.exec(line);
+        if (fullGc) fullCollections.push({ at: Date.now(), liveMb: Number(fullGc[1]) });
+        if (/^\[\d+:0x[0-9a-f]+\]\s+\d+ ms: /.test(line)) continue;
         if (process.env.JITSUDO_BENCH_LOG_FILE) appendFileSync(process.env.JITSUDO_BENCH_LOG_FILE, `${child.pid} ${line}\n`);
         else if (line.startsWith("{") && errors++ < 5) process.stderr.write(`replica: ${line.slice(0, 400)}\n`);
       }
@@ -91,6 +103,7 @@ export async function startReplicaProcess(options: ReplicaOptions): Promise<Repl
       return rss ? Number(rss) / 1024 : undefined;
     },
     poolTimeouts: () => poolTimeouts,
+    fullCollections: () => [...fullCollections],
     async scrape(metric) {
       const text = await (await fetch(`${url}/metrics`)).text();
       return text.split("\n").filter((line) => line.startsWith(metric));

@@ -12,6 +12,11 @@ export class BackgroundWork {
 
   constructor(private readonly log: Log) {}
 
+  /** Work started and not yet finished. */
+  get size(): number {
+    return this.inFlight.size;
+  }
+
   /** Starts `work`; a failure is logged with `context` (a verdict comment stays owed and is sent again; a report is rewritten by the next one). */
   run(what: string, context: Record<string, unknown>, work: () => Promise<unknown>): void {
     // Started on the next tick, so even a synchronous throw in `work` is caught and logged here.

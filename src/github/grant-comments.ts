@@ -4,7 +4,10 @@
  * time, so a report that was lost or arrived out of order is corrected by the next one.
  *
  * Reports are coalesced per pull request (a merge of ten files going active is one edit, not
- * ten) and sent in the background: GitHub being slow or down never holds up AWS work.
+ * ten; a pull request that changes while its report waits gets one report of its latest state)
+ * and sent in the background, a few at a time: GitHub being slow or down never holds up AWS work,
+ * and a stream of changes faster than GitHub takes writes costs a small entry per pull request,
+ * not a queued request per change.
  */
 import type { Knex } from "knex";
 import type { GrantReporter } from "../grants/reporter.js";
@@ -37,8 +40,18 @@ interface Target {
   pr: number;
 }
 
+/**
+ * Reports sent at once. GitHub takes an installation's writes a second apart, so more in flight
+ * only queue in its client (each holding that client and its rendered comment) while newer states
+ * of the same pull requests pile up behind them.
+ */
+const REPORTS_IN_FLIGHT = 4;
+
 export class PullRequestReporter implements GrantReporter {
-  private readonly pending = new Map<string, Target>();
+  /** Pull requests whose comment is behind their grants, oldest change first; latest wins (the comment is rendered from the database when sent). */
+  private readonly waiting = new Map<string, Target>();
+  /** Pull requests with a report on its way: a change meanwhile waits for it, then is sent. */
+  private readonly sending = new Set<string>();
   private readonly inFlight: BackgroundWork;
   private timer: NodeJS.Timeout | undefined;
 
@@ -49,7 +62,7 @@ export class PullRequestReporter implements GrantReporter {
   changed(grant: Pick<GrantRow, "tenant" | "repository_id" | "repo" | "pr_number">): void {
     const repository = { id: grant.repository_id === null ? null : String(grant.repository_id), fullName: grant.repo };
     const key = `${grant.tenant}|${repository.id ?? repository.fullName}|${grant.pr_number}`;
-    this.pending.set(key, { tenant: String(grant.tenant), repository, pr: grant.pr_number });
+    if (!this.waiting.has(key)) this.waiting.set(key, { tenant: String(grant.tenant), repository, pr: grant.pr_number });
     this.timer ??= setTimeout(() => this.send(), this.options.coalesceMs ?? 300);
   }
 
@@ -61,13 +74,31 @@ export class PullRequestReporter implements GrantReporter {
     await this.inFlight.flush(timeoutMs);
   }
 
+  /** Reports waiting for their turn: memory and GitHub's pacing both stay bounded however many pull requests change. */
+  get backlog(): number {
+    return this.waiting.size;
+  }
+
   private send(): void {
     this.timer = undefined;
-    const batch = [...this.pending.values()];
-    this.pending.clear();
-    for (const target of batch) {
+    this.pump();
+  }
+
+  private pump(): void {
+    for (const [key, target] of this.waiting) {
+      if (this.sending.size >= REPORTS_IN_FLIGHT) return;
+      if (this.sending.has(key)) continue;
+      this.waiting.delete(key);
+      this.sending.add(key);
       // A failure is logged; the next change of the PR renders the whole comment again.
-      this.inFlight.run("updating the pull request comment", { repo: target.repository.fullName, pr: target.pr }, () => this.report(target));
+      this.inFlight.run("updating the pull request comment", { repo: target.repository.fullName, pr: target.pr }, async () => {
+        try {
+          await this.report(target);
+        } finally {
+          this.sending.delete(key);
+          this.pump();
+        }
+      });
     }
   }
 

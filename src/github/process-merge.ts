@@ -23,7 +23,7 @@ import { adoptLegacyGrants } from "./legacy-grants.js";
 import { keepLookups, keptLookups, lookUp } from "./merge-lookups.js";
 import type { BackgroundWork } from "./background-work.js";
 import { renderVerdictComment } from "./sticky-comment.js";
-import { sendVerdictComment } from "./verdict-comments.js";
+import { queueVerdictComment, sendVerdictComment } from "./verdict-comments.js";
 import type { Log } from "../logger.js";
 
 export interface MergeInfo {
@@ -135,9 +135,9 @@ export async function processMerge(gateway: GitHubGateway, merge: MergeInfo, dep
   }
   if (comment !== undefined) {
     const key = { tenant: merge.tenant, repositoryId: merge.repositoryId, prNumber: merge.pr.number, mergeCommitSha: merge.mergeCommitSha };
-    // Recorded as owed with the verdict; sent now, or again by the resend job if this send is lost.
+    // Recorded as owed with the verdict; sent now, or by the resend job if this send is lost.
     const send = () => sendVerdictComment(deps.db, gateway, key, comment);
-    if (deps.background) deps.background.run("the merge verdict comment", { pr: merge.pr.number, merge: merge.mergeCommitSha }, send);
+    if (deps.background) queueVerdictComment(deps.background, deps.log, { pr: merge.pr.number, merge: merge.mergeCommitSha }, send);
     else await send();
   }
   return outcome;

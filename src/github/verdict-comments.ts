@@ -8,6 +8,7 @@
 import type { Knex } from "knex";
 import type { Probot } from "probot";
 import type { Log } from "../logger.js";
+import type { BackgroundWork } from "./background-work.js";
 import type { GitHubGateway } from "./gateway.js";
 import { installationGateways } from "./installation-gateway.js";
 import { upsertStickyComment } from "./sticky-comment.js";
@@ -25,6 +26,24 @@ export async function sendVerdictComment(db: Knex, gateway: GitHubGateway, key: 
   await db("merge_verdicts")
     .where({ tenant: key.tenant, pr_number: key.prNumber, merge_commit_sha: key.mergeCommitSha, ...(key.repositoryId === null ? {} : { repository_id: key.repositoryId }) })
     .update({ comment_sent_at: db.fn.now() });
+}
+
+/**
+ * Verdict comments a replica keeps queued in memory behind GitHub's write pacing (a second apart
+ * per installation): each holds its installation's client and its text until sent. Beyond this,
+ * a comment waits in the database, already recorded as owed, for the resend job: under a sustained
+ * stream of merges the backlog grows there, not in the heap.
+ */
+export const MAX_QUEUED_VERDICT_COMMENTS = 20;
+
+/** Sends a recorded verdict's comment in the background, or leaves it owed when this replica's queue is full. */
+export function queueVerdictComment(background: BackgroundWork, log: Log, context: { pr: number; merge: string }, send: () => Promise<void>): "queued" | "left-owed" {
+  if (background.size >= MAX_QUEUED_VERDICT_COMMENTS) {
+    log.info(context, "verdict comment left owed for the resend job: this replica's comments already queued behind GitHub's pacing go first");
+    return "left-owed";
+  }
+  background.run("the merge verdict comment", context, send);
+  return "queued";
 }
 
 interface OwedComment {
