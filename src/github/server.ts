@@ -68,12 +68,22 @@ export async function startServer({ config, log, app, webhookDoor, api, Octokit 
       for (const handler of handlers) if (await handler(request, response)) return;
       response.writeHead(404).end();
     } catch (error) {
-      // Nothing a request sends crashes the server; it is answered 500 and logged.
-      log.error({ err: error, method: request.method, path: request.url?.split("?")[0] }, "request failed");
+      // Nothing a request sends crashes the server; it is answered 500 and logged. A client that
+      // went away mid-request is its own business, not an error of ours.
+      const where = { method: request.method, path: request.url?.split("?")[0] };
+      if (request.destroyed && !request.complete) {
+        log.debug({ ...where, err: error }, "the client went away mid-request");
+        return;
+      }
+      log.error({ err: error, ...where }, "request failed");
       if (!response.headersSent) response.writeHead(500);
       response.end();
     }
   });
+  // GitHub gives up on a delivery after 10 s: a request still sending its headers or body after 15
+  // is no webhook, and holds a socket and a buffer for nothing (Node's own limit is 5 minutes).
+  server.headersTimeout = 15_000;
+  server.requestTimeout = 15_000;
   await new Promise<void>((resolve, reject) => {
     server.once("error", (error: NodeJS.ErrnoException) =>
       reject(error.code === "EADDRINUSE" ? new Error(`port ${config.port} is already in use: set PORT to another one`) : error),

@@ -56,7 +56,10 @@ export class InboxWriter {
       const stored = await storeDeliveries(this.db, batch);
       batch.forEach((waiting, index) => waiting.resolve(stored[index]!));
     } catch (error) {
-      for (const waiting of batch) waiting.reject(error);
+      if (batch.length === 1) return batch[0]!.reject(error);
+      // One row the database refuses must not fail the deliveries it happened to share a
+      // statement with: each is written on its own, in order, and only the bad one fails.
+      for (const waiting of batch) await this.write([waiting]);
     }
   }
 }

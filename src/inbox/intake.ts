@@ -39,14 +39,15 @@ type Handler = (request: IncomingMessage, response: ServerResponse) => Promise<b
 export function webhookIntake(options: IntakeOptions): Handler {
   return async (request, response) => {
     if (pathOf(request.url) !== options.path) return false;
-    const done = options.activity?.begin();
-    try {
-      return await receive(options, request, response);
-    } finally {
-      done?.();
-    }
+    return receive(options, request, response);
   };
 }
+
+/** Strict: bytes that are not UTF-8 are refused, never replaced (what is verified is exactly what is stored). */
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/** Past this, a delivery not yet committed is answered 503 (GitHub waits 10 s); if it commits later, its redelivery changes nothing. */
+const STORE_TIMEOUT_MS = 8_000;
 
 async function receive(options: IntakeOptions, request: IncomingMessage, response: ServerResponse): Promise<boolean> {
   const answer = (status: number, body: unknown): true => {
@@ -64,30 +65,57 @@ async function receive(options: IntakeOptions, request: IncomingMessage, respons
   if (missing.length > 0) return answer(400, { error: `Required headers missing: ${missing.join(", ")}` });
   const raw = await readBody(request);
   if (raw === undefined) return answer(413, { error: `payload larger than ${MAX_BODY_BYTES} bytes` });
-  const body = raw.toString("utf8");
-  if (!(await options.verify(body, signature!).catch(() => false))) {
-    options.metrics?.webhooks.inc({ event: name!, outcome: "failed" });
-    return answer(400, { error: "signature does not match event payload and secret" });
-  }
-  let payload: unknown;
+  // Until the signature is checked nothing about the request is trusted: its event name is not a
+  // metric label (anyone could mint labels without end), and it does not count as a delivery
+  // arriving (anyone could otherwise hold the inbox processor back).
+  const unverified = (reason: string) => {
+    options.metrics?.webhooks.inc({ event: "unverified", outcome: "failed" });
+    options.log.warn({ delivery: id, event: name, remote: request.socket.remoteAddress, reason }, "webhook refused: not a verified delivery");
+    return answer(400, { error: reason });
+  };
+  let body: string;
   try {
-    payload = JSON.parse(body);
+    body = utf8.decode(raw);
   } catch {
-    options.metrics?.webhooks.inc({ event: name!, outcome: "failed" });
-    return answer(400, { error: "the payload is not JSON" });
+    return unverified("the payload is not UTF-8");
   }
-  options.metrics?.webhooks.inc({ event: name!, outcome: "received" });
-  const entry = inboxEntryFor({ id: id!, name: name!, payload });
-  if (!entry) return answer(200, { ok: true, stored: false });
+  if (!(await options.verify(body, signature!).catch(() => false))) return unverified("signature does not match event payload and secret");
+  const done = options.activity?.begin();
   try {
-    await options.writer.store(entry, raw);
-  } catch (error) {
-    // Not stored: GitHub records the delivery as failed, and the redelivery job asks for it again.
-    options.log.error({ err: error, delivery: id, event: name }, "webhook delivery could not be stored in the inbox");
-    options.metrics?.webhooks.inc({ event: name!, outcome: "failed" });
-    return answer(503, { error: "the delivery could not be stored; it will be redelivered" });
+    let payload: unknown;
+    try {
+      payload = JSON.parse(body);
+    } catch {
+      options.metrics?.webhooks.inc({ event: name!, outcome: "failed" });
+      return answer(400, { error: "the payload is not JSON" });
+    }
+    options.metrics?.webhooks.inc({ event: name!, outcome: "received" });
+    const entry = inboxEntryFor({ id: id!, name: name!, payload });
+    if (!entry) return answer(200, { ok: true, stored: false });
+    try {
+      await withTimeout(options.writer.store(entry, raw), STORE_TIMEOUT_MS);
+    } catch (error) {
+      // Not stored: GitHub records the delivery as failed, and the redelivery job asks for it again.
+      options.log.error({ err: error, delivery: id, event: name }, "webhook delivery could not be stored in the inbox");
+      options.metrics?.webhooks.inc({ event: name!, outcome: "failed" });
+      return answer(503, { error: "the delivery could not be stored; it will be redelivered" });
+    }
+    return answer(200, { ok: true, stored: true });
+  } finally {
+    done?.();
   }
-  return answer(200, { ok: true, stored: true });
+}
+
+async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the database did not take the delivery within ${ms / 1000} s`)), ms);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function pathOf(url: string | undefined): string {

@@ -77,7 +77,15 @@ describe("the webhook door with a database", () => {
     // A valid signature of other bytes: the body was changed on the way.
     const tampered = await post(url, body.replace("Codertocat", "Codertocaz"), headersFor(body));
     expect(tampered.status).toBe(400);
+    // Bytes that are not UTF-8 are refused, never decoded into something else than was signed.
+    const notUtf8 = Buffer.concat([Buffer.from(body.slice(0, -1)), Buffer.from([0xff, 0x7d])]);
+    expect(await post(url, notUtf8, headersFor(notUtf8))).toEqual({ status: 400, body: JSON.stringify({ error: "the payload is not UTF-8" }) });
     expect(await db("webhook_inbox").count({ n: "*" })).toEqual([{ n: "0" }]);
+    // What an unverified request names is not trusted: not a metric label, and it is logged.
+    const metrics = harness!.metrics.webhooks.render().join("\n");
+    expect(metrics).toContain('event="unverified"');
+    expect(metrics).not.toContain('event="pull_request"');
+    expect(harness!.logs.join("")).toContain("webhook refused: not a verified delivery");
   });
 
   it("answers malformed requests as Probot's receiver does, and stores none of them", async () => {
@@ -141,6 +149,16 @@ describe("the inbox writer", () => {
     expect(answers).toEqual([true, false, true]);
     expect(await writer.store(entry("same", 1))).toBe(false);
     expect(await db("webhook_inbox").count({ n: "*" })).toEqual([{ n: "2" }]);
+  });
+
+  it("fails only the delivery the database refuses, not the others written in the same statement", async () => {
+    const { db } = await freshDatabase();
+    const writer = new InboxWriter(db);
+    // Not UTF-8: PostgreSQL refuses the row (the door refuses such bodies before this; a database
+    // may refuse a row for other reasons, such as a server encoding that cannot hold its text).
+    const answers = await Promise.allSettled([writer.store(entry("good-1", 1)), writer.store(entry("bad", 2), Buffer.from([0x7b, 0xff, 0x7d])), writer.store(entry("good-2", 1))]);
+    expect(answers.map((answer) => answer.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    expect(await db("webhook_inbox").orderBy("seq").pluck("delivery_id")).toEqual(["good-1", "good-2"]);
   });
 
   it("fails every delivery of a batch the database refused, and keeps writing later ones", async () => {
