@@ -41,23 +41,6 @@ describe("the operation poller", () => {
     expect(counts).toEqual({ list: 2, describe: 0 });
   });
 
-  it("holds a round for the rest of a wave coming due just after its first, and reads the wave in one round", async () => {
-    const { ic, counts, start } = operations(300);
-    const poller = new OperationPoller({ log: silent, timeoutMs: 10_000, initialEstimateMs: 300, random: () => 0.99 });
-    // Teach the poller the bound (300 ms) with one operation.
-    await poller.wait(ic, "create", "first", start("first"));
-    const before = { ...counts };
-    // A wave as the create slots start it: one operation, then nine 30 ms later (within 15% of the bound).
-    const waits = [poller.wait(ic, "create", "w-0", start("w-0"))];
-    await new Promise((resolve) => setTimeout(resolve, 30));
-    for (let index = 1; index < 10; index++) waits.push(poller.wait(ic, "create", `w-${index}`, start(`w-${index}`)));
-    const outcomes = await Promise.all(waits);
-    expect(outcomes.every((outcome) => outcome.kind === "finished" && outcome.status.status === "SUCCEEDED")).toBe(true);
-    // One round for all ten (IN_PROGRESS, then FAILED): read at its first operation's time, the
-    // nine would still be running, and cost a round of their own.
-    expect({ list: counts.list - before.list, describe: counts.describe - before.describe }).toEqual({ list: 2, describe: 0 });
-  });
-
   it("describes the failed ones among them, for AWS's reason", async () => {
     const { ic, counts, start } = operations(50, "FAILED");
     const poller = new OperationPoller({ log: silent, timeoutMs: 10_000, initialEstimateMs: 100 });
