@@ -48,9 +48,13 @@ describe("two worker processes", () => {
     try {
       // Midway, something outside jitsudo deletes a live grant's assignment. Drift repairs it once the
       // grant has been active longer than the list-settling margin (15 s by default), before it expires:
-      // 40 s windows leave drift 20 s for that on a busy machine (24 s left it 8 s, and under the full
-      // suite on 2 cores the repair came after the expiry).
-      await new Promise((resolve) => setTimeout(resolve, 5_000));
+      // 40 s windows leave drift 20 s for that on a busy machine.
+      // Once that grant is active: on a busy machine the workers (TypeScript through tsx) can take
+      // longer to start than any fixed wait, and deleting before the create leaves nothing to repair.
+      const activeBy = Date.now() + 30_000;
+      while (!(await db("grants").where({ account_ref: accounts[0]!, status: "active" }).first()) && Date.now() < activeBy) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
       expect(children.map((child) => child.exitCode)).toEqual([null, null]);
       world.ic.deleteAssignmentOutOfBand({ instanceArn: INSTANCE_ARN, accountId: accounts[0]!, permissionSetArn: world.readOnly, principalType: "USER", principalId: world.users.alice });
       const deadline = Date.now() + 45_000;
