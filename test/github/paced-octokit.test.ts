@@ -56,7 +56,9 @@ describe("PacedOctokit", () => {
     const queries = at("one POST graphql query { ");
     expect(writes).toHaveLength(2);
     expect(queries).toHaveLength(6);
-    expect(writes[1]! - writes[0]!, "the second write waits a second after the first").toBeGreaterThanOrEqual(WRITE_SPACING_MS - 50);
+    // Spaced by the limiter a second apart; seen here when each request starts, which a busy event
+    // loop can delay for the first more than the second (once measured 948 ms). Unpaced, it is ~0.
+    expect(writes[1]! - writes[0]!, "the second write waits a second after the first").toBeGreaterThanOrEqual(WRITE_SPACING_MS - 200);
     expect(Math.max(...queries), "no query waited behind the second write").toBeLessThan(writes[1]!);
     expect(at("two PATCH /repos/globex/access/issues/comments/2")[0]!, "another installation's write is not held behind this one's").toBeLessThan(writes[1]!);
   });
