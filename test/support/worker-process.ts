@@ -27,6 +27,9 @@ export function startWorkerProcess(options: WorkerProcessOptions): ChildProcess 
       PATH: process.env.PATH,
       DATABASE_URL: options.databaseUrl,
       DATABASE_SCHEMA: options.schema,
+      // Several of these run beside other test files on one PostgreSQL (100 connections): a worker
+      // needs few (its session lock has its own connection).
+      DATABASE_POOL_MAX: "4",
       IC_INSTANCE_ARN: INSTANCE_ARN,
       AWS_REGION: "us-east-1",
       AWS_ENDPOINT_URL: options.awsEndpoint,
