@@ -74,11 +74,6 @@ export class PullRequestReporter implements GrantReporter {
     await this.inFlight.flush(timeoutMs);
   }
 
-  /** Reports waiting for their turn: memory and GitHub's pacing both stay bounded however many pull requests change. */
-  get backlog(): number {
-    return this.waiting.size;
-  }
-
   private send(): void {
     this.timer = undefined;
     this.pump();
