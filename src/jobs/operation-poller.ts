@@ -4,14 +4,21 @@
  *
  * Each operation is first looked at when operations of its instance and kind are known to be
  * done: the shortest time recently seen to be enough. Looks are timed from when the read left,
- * after its wait for a rate-limit slot, so neither queueing nor round trips bend the estimate. Some operations probe earlier, halfway between the longest time
- * recently seen to be too short and that bound (half of them while the two are far apart, one in
- * ten once close), so a poor first guess is shed within a few operations and the bound stays
- * tight. A probe that finds the operation running looks again at the bound; an operation still
- * running past it is looked at again soon, then with a growing delay.
+ * after its wait for a rate-limit slot, so neither queueing nor round trips bend the estimate.
+ * Some operations probe earlier, halfway between the longest time recently seen to be too short
+ * and that bound (half of them while the two are far apart, one in ten once close), so a poor
+ * first guess is shed within a few operations and the bound stays tight. A probe is read alone; one
+ * that finds the operation running looks again at the bound; an operation still running past it is
+ * looked at again soon, then with a growing delay.
  *
- * When several operations of one instance are due at once (creates started together finish
- * together), two list calls answer for all of them: ListAccountAssignment{Creation,Deletion}Status
+ * Operations of one instance come due in waves (the creates a finished wave freed start together,
+ * a few milliseconds apart). A round is held, from its first due operation, for those due within
+ * 15% of the bound, then reads them all: finished together, their slots free together and the next
+ * wave starts together. (Reading the wave at its first due operation, as this did before, found the
+ * rest running: a call for nothing, and one slot freed early that split the next wave in two.
+ * 1,000 grants: 1.55 calls a grant before, 1.26 after, at the same 93% of AWS's ceiling.)
+ *
+ * Two list calls answer for a round: ListAccountAssignment{Creation,Deletion}Status
  * filtered IN_PROGRESS tells which finished, then the same list filtered FAILED (read after it,
  * so an operation that finished before the first read is in it if it failed) tells which of those
  * failed. Only failed operations are described, for AWS's reason. Operations of other tools in the
@@ -21,7 +28,8 @@ import { classifyAwsError, describeAwsError } from "../aws/errors.js";
 import type { IdentityCenter, OperationKind, OperationStatus } from "../aws/identity-center.js";
 import type { Log } from "../logger.js";
 
-export type OperationOutcome = { kind: "finished"; status: OperationStatus } | { kind: "timeout" } | { kind: "unknown-request"; error: string } | { kind: "stopped" };
+export type OperationOutcome =
+  { kind: "finished"; status: OperationStatus } | { kind: "timeout" } | { kind: "unknown-request"; error: string } | { kind: "stopped" };
 
 export interface PollerOptions {
   log: Log;
@@ -42,13 +50,18 @@ interface Tracked {
   startedAt: number;
   nextPollAt: number;
   polls: number;
+  /** Its next look is a probe: it is read alone, and does not pull the operations started with it into an early round. */
+  probe: boolean;
   resolve(outcome: OperationOutcome): void;
 }
 
 /** Looks at an operation still running past the known bound: soon, then backing off. */
 const FOLLOW_UP_MS = [50, 100, 200, 400, 800, 1600, 3200, 5000];
-/** Of the expected duration, how far ahead of its time an operation is read with others due now. */
-const COALESCE_FRACTION = 0.5;
+/**
+ * Of the expected duration, how long a round waits, after its first operation is due, for others
+ * of the instance that come due: they are read together then, all finished.
+ */
+const HOLD_FRACTION = 0.15;
 const groupKey = (entry: Pick<Tracked, "ic" | "kind">) => `${entry.ic.instanceArn}|${entry.kind}`;
 
 /** Pages of FAILED operations read to classify finished ones; beyond them, each is described. */
@@ -68,13 +81,14 @@ class DurationEstimate {
     return this.enough.length ? Math.min(...this.enough) : undefined;
   }
 
-  firstPollAfter(random: () => number): number {
+  /** When to look first, and whether that look is a probe (earlier than the known bound, on purpose). */
+  firstPollAfter(random: () => number): { afterMs: number; probe: boolean } {
     const upper = this.upper();
-    if (upper === undefined) return this.initialMs;
+    if (upper === undefined) return { afterMs: this.initialMs, probe: false };
     const lower = Math.min(upper, this.tooShort.length ? Math.max(...this.tooShort) : 0);
     const gap = upper - lower;
-    if (gap > 10 && random() < (gap > upper / 4 ? 0.5 : 0.1)) return (lower + upper) / 2;
-    return upper;
+    if (gap > 10 && random() < (gap > upper / 4 ? 0.5 : 0.1)) return { afterMs: (lower + upper) / 2, probe: true };
+    return { afterMs: upper, probe: false };
   }
 
   sawDone(afterMs: number): void {
@@ -94,6 +108,8 @@ function push(window: number[], value: number): void {
 export class OperationPoller {
   private readonly tracked = new Set<Tracked>();
   private readonly estimates = new Map<string, DurationEstimate>();
+  /** Instance and kind → when its held round is read (see pollDue). */
+  private readonly heldUntil = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
   private stopped = false;
@@ -109,8 +125,10 @@ export class OperationPoller {
   wait(ic: IdentityCenter, kind: OperationKind, requestId: string, startedAt: number): Promise<OperationOutcome> {
     if (this.stopped) return Promise.resolve({ kind: "stopped" });
     return new Promise((resolve) => {
-      const entry: Tracked = { ic, kind, requestId, startedAt, nextPollAt: 0, polls: 0, resolve };
-      entry.nextPollAt = startedAt + this.estimate(entry).firstPollAfter(this.random);
+      const entry: Tracked = { ic, kind, requestId, startedAt, nextPollAt: 0, polls: 0, probe: false, resolve };
+      const first = this.estimate(entry).firstPollAfter(this.random);
+      entry.nextPollAt = startedAt + first.afterMs;
+      entry.probe = first.probe;
       this.tracked.add(entry);
       this.schedule();
     });
@@ -136,37 +154,65 @@ export class OperationPoller {
   private schedule(): void {
     if (this.stopped || this.tracked.size === 0) return;
     let next = Infinity;
-    for (const entry of this.tracked) next = Math.min(next, entry.nextPollAt);
+    for (const entry of this.tracked) next = Math.min(next, Math.max(entry.nextPollAt, this.heldUntil.get(groupKey(entry)) ?? -Infinity));
     if (next === Infinity || (this.timer && next >= this.timerAt)) return;
     if (this.timer) clearTimeout(this.timer);
     this.timerAt = next;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.timerAt = Infinity;
-      this.pollDue();
-    }, Math.max(0, next - this.now()));
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.timerAt = Infinity;
+        this.pollDue();
+      },
+      Math.max(0, next - this.now()),
+    );
   }
 
   /**
-   * Starts reading every due operation (in flight until answered) and sleeps until the next is
-   * due. Operations of the same instance and kind due soon after are read in the same round: the
-   * list call that answers for the due ones answers for them at no extra cost, and creates started
-   * together (a wave freed by the previous one) are then read together, round after round.
+   * Starts reading every due probe and every round whose hold is over (in flight until answered),
+   * and sleeps until the next is due. A round's list call answers for every operation in it at no
+   * extra cost, so waves are read whole, round after round.
    */
   private pollDue(): void {
     const now = this.now();
+    this.heldUntil.clear();
     const due = new Set<string>();
-    for (const entry of this.tracked) if (entry.nextPollAt <= now) due.add(groupKey(entry));
-    const groups = new Map<string, Tracked[]>();
+    const probes: Tracked[] = [];
     for (const entry of this.tracked) {
-      const key = groupKey(entry);
-      if (entry.nextPollAt === Infinity || !due.has(key)) continue;
-      const window = (this.estimate(entry).upper() ?? this.options.initialEstimateMs ?? 1000) * COALESCE_FRACTION;
-      if (entry.nextPollAt > now + window) continue;
-      entry.nextPollAt = Infinity;
-      groups.set(key, [...(groups.get(key) ?? []), entry]);
+      if (entry.nextPollAt > now) continue;
+      if (entry.probe) probes.push(entry);
+      else due.add(groupKey(entry));
     }
-    for (const group of groups.values()) void this.pollGroup(group).finally(() => this.schedule());
+    // A probe looks early on purpose: read alone, it must not drag the rest of its wave, which is
+    // not done yet, into a round that finds most of it still running.
+    for (const entry of probes) {
+      entry.nextPollAt = Infinity;
+      entry.probe = false;
+      void this.describe(entry).finally(() => this.schedule());
+    }
+    // Each instance's round waits for what comes due shortly after its first due operation (which
+    // started a moment before the rest of its wave): read then, the whole wave is finished, and the
+    // slots it frees together start the next wave together. Reading them earlier would find them
+    // running and cost a call for nothing.
+    const waiting = new Map<string, Tracked[]>();
+    for (const entry of this.tracked) {
+      if (entry.nextPollAt === Infinity || entry.probe || !due.has(groupKey(entry))) continue;
+      waiting.set(groupKey(entry), [...(waiting.get(groupKey(entry)) ?? []), entry]);
+    }
+    const groups: Tracked[][] = [];
+    for (const entries of waiting.values()) {
+      const first = Math.min(...entries.map((entry) => entry.nextPollAt));
+      const hold = (this.estimate(entries[0]!).upper() ?? this.options.initialEstimateMs ?? 1000) * HOLD_FRACTION;
+      const readAt = Math.max(...entries.map((entry) => entry.nextPollAt).filter((at) => at <= first + hold));
+      if (readAt > now) {
+        this.heldUntil.set(groupKey(entries[0]!), readAt);
+        continue;
+      }
+      const group = entries.filter((entry) => entry.nextPollAt <= now);
+      for (const entry of group) entry.nextPollAt = Infinity;
+      groups.push(group);
+    }
+    for (const group of groups) void this.pollGroup(group).finally(() => this.schedule());
     this.schedule();
   }
 
@@ -226,7 +272,8 @@ export class OperationPoller {
     if (elapsed >= this.options.timeoutMs) return this.finish(entry, { kind: "timeout" });
     // A probe that came early looks again at the bound; past the bound, soon and then less often.
     const upper = estimate.upper();
-    const delay = upper !== undefined && upper > elapsed + 20 ? upper - elapsed : FOLLOW_UP_MS[Math.min(entry.polls, FOLLOW_UP_MS.length - 1)]!;
+    const delay =
+      upper !== undefined && upper > elapsed + 20 ? upper - elapsed : FOLLOW_UP_MS[Math.min(entry.polls, FOLLOW_UP_MS.length - 1)]!;
     entry.polls += 1;
     entry.nextPollAt = Math.min(this.now() + delay, entry.startedAt + this.options.timeoutMs);
   }

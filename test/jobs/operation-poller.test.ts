@@ -8,11 +8,17 @@ const silent = { info: () => undefined, warn: () => undefined, error: () => unde
 function operations(durationMs: number, outcome: OperationStatus["status"] = "SUCCEEDED") {
   const started = new Map<string, number>();
   const counts = { describe: 0, list: 0 };
-  const status = (id: string): OperationStatus => ({ requestId: id, status: Date.now() - started.get(id)! >= durationMs ? outcome : "IN_PROGRESS" });
+  const status = (id: string): OperationStatus => ({
+    requestId: id,
+    status: Date.now() - started.get(id)! >= durationMs ? outcome : "IN_PROGRESS",
+  });
   const ic = {
     instanceArn: "arn:aws:sso:::instance/ssoins-1",
     describeOperation: async (_kind: OperationKind, id: string) => (counts.describe++, status(id)),
-    operationsWithStatus: async (_kind: OperationKind, wanted: string) => (counts.list++, { ids: new Set([...started.keys()].filter((id) => status(id).status === wanted)), complete: true }),
+    operationsWithStatus: async (_kind: OperationKind, wanted: string) => (
+      counts.list++,
+      { ids: new Set([...started.keys()].filter((id) => status(id).status === wanted)), complete: true }
+    ),
   } as unknown as IdentityCenter;
   const start = (id: string) => {
     started.set(id, Date.now());
@@ -36,16 +42,37 @@ describe("the operation poller", () => {
     const { ic, counts, start } = operations(50);
     const poller = new OperationPoller({ log: silent, timeoutMs: 10_000, initialEstimateMs: 100 });
     const at = Date.now();
-    const outcomes = await Promise.all(Array.from({ length: 8 }, (_, index) => (start(`op-${index}`), poller.wait(ic, "create", `op-${index}`, at))));
+    const outcomes = await Promise.all(
+      Array.from({ length: 8 }, (_, index) => (start(`op-${index}`), poller.wait(ic, "create", `op-${index}`, at))),
+    );
     expect(outcomes.every((outcome) => outcome.kind === "finished" && outcome.status.status === "SUCCEEDED")).toBe(true);
     expect(counts).toEqual({ list: 2, describe: 0 });
+  });
+
+  it("holds a round for the rest of a wave coming due just after its first, and reads the wave in one round", async () => {
+    const { ic, counts, start } = operations(300);
+    const poller = new OperationPoller({ log: silent, timeoutMs: 10_000, initialEstimateMs: 300, random: () => 0.99 });
+    // Teach the poller the bound (300 ms) with one operation.
+    await poller.wait(ic, "create", "first", start("first"));
+    const before = { ...counts };
+    // A wave as the create slots start it: one operation, then nine 30 ms later (within 15% of the bound).
+    const waits = [poller.wait(ic, "create", "w-0", start("w-0"))];
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    for (let index = 1; index < 10; index++) waits.push(poller.wait(ic, "create", `w-${index}`, start(`w-${index}`)));
+    const outcomes = await Promise.all(waits);
+    expect(outcomes.every((outcome) => outcome.kind === "finished" && outcome.status.status === "SUCCEEDED")).toBe(true);
+    // One round for all ten (IN_PROGRESS, then FAILED): read at its first operation's time, the
+    // nine would still be running, and cost a round of their own.
+    expect({ list: counts.list - before.list, describe: counts.describe - before.describe }).toEqual({ list: 2, describe: 0 });
   });
 
   it("describes the failed ones among them, for AWS's reason", async () => {
     const { ic, counts, start } = operations(50, "FAILED");
     const poller = new OperationPoller({ log: silent, timeoutMs: 10_000, initialEstimateMs: 100 });
     const at = Date.now();
-    const outcomes = await Promise.all(Array.from({ length: 8 }, (_, index) => (start(`op-${index}`), poller.wait(ic, "delete", `op-${index}`, at))));
+    const outcomes = await Promise.all(
+      Array.from({ length: 8 }, (_, index) => (start(`op-${index}`), poller.wait(ic, "delete", `op-${index}`, at))),
+    );
     expect(outcomes.every((outcome) => outcome.kind === "finished" && outcome.status.status === "FAILED")).toBe(true);
     expect(counts).toEqual({ list: 2, describe: 8 });
   });
