@@ -9,7 +9,7 @@ export interface DbOptions {
   url: string;
   /** A schema of its own; created on first use by `ensureSchema`. */
   schema?: string;
-  pool?: { min: number; max: number };
+  pool?: { min: number; max: number; idleTimeoutMillis?: number; reapIntervalMillis?: number };
 }
 
 export function createDb({ url, schema, pool = { min: 0, max: 10 } }: DbOptions): Knex {
