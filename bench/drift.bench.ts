@@ -22,7 +22,13 @@ const PROVISIONED_PER_SET = 50;
 const USERS = 100;
 const GRANTS = 5000;
 const INTERVAL_MS = 30_000;
-const DRIFT_OPERATIONS = new Set(["ListAccountAssignments", "ListAccountAssignmentsForPrincipal", "ListAccountsForProvisionedPermissionSet", "ListPermissionSets", "DescribePermissionSet"]);
+const DRIFT_OPERATIONS = new Set([
+  "ListAccountAssignments",
+  "ListAccountAssignmentsForPrincipal",
+  "ListAccountsForProvisionedPermissionSet",
+  "ListPermissionSets",
+  "DescribePermissionSet",
+]);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -48,10 +54,22 @@ export async function benchDrift(): Promise<BenchResult> {
     try {
       // Halfway into the first cycle, delete one live grant's assignment outside jitsudo.
       await sleep(INTERVAL_MS / 2);
-      const victim = { instanceArn: INSTANCE_ARN, accountId: pairs[0]![0], permissionSetArn: pairs[0]![1], principalType: "USER" as const, principalId: userIds[0]! };
+      const victim = {
+        instanceArn: INSTANCE_ARN,
+        accountId: pairs[0]![0],
+        permissionSetArn: pairs[0]![1],
+        principalType: "USER" as const,
+        principalId: userIds[0]!,
+      };
       world.ic.deleteAssignmentOutOfBand(victim);
       const deletedAt = Date.now();
-      const present = () => world.ic.assignments().some((a) => a.accountId === victim.accountId && a.permissionSetArn === victim.permissionSetArn && a.principalId === victim.principalId);
+      const present = () =>
+        world.ic
+          .assignments()
+          .some(
+            (a) =>
+              a.accountId === victim.accountId && a.permissionSetArn === victim.permissionSetArn && a.principalId === victim.principalId,
+          );
       while (!present()) {
         if (Date.now() - deletedAt > 5 * INTERVAL_MS) throw new Error("benchmark: the deleted assignment was never repaired");
         await sleep(200);
@@ -61,7 +79,11 @@ export async function benchDrift(): Promise<BenchResult> {
     } finally {
       await running.stop();
     }
-    const sweeps = (await database.db("drift_sweeps").whereNotNull("finished_at").orderBy("started_at")) as { started_at: Date; finished_at: Date; completed_rotation: boolean }[];
+    const sweeps = (await database.db("drift_sweeps").whereNotNull("finished_at").orderBy("started_at")) as {
+      started_at: Date;
+      finished_at: Date;
+      completed_rotation: boolean;
+    }[];
     const passEnd = sweeps.find((sweep) => sweep.completed_rotation)!.finished_at.getTime();
     const calls = world.ic.calls.filter((call) => DRIFT_OPERATIONS.has(call.operation) && call.at <= passEnd);
     return {
@@ -93,7 +115,9 @@ function buildOrganisation(world: AwsWorld) {
     const arn = world.ic.addPermissionSet(INSTANCE_ARN, { name, provisionedTo });
     for (const account of provisionedTo) pairs.push([account, arn]);
   });
-  const userIds = Array.from({ length: USERS }, (_, index) => world.ic.addUser(IDENTITY_STORE_ID, { userName: `user-${index}@example.com` }));
+  const userIds = Array.from({ length: USERS }, (_, index) =>
+    world.ic.addUser(IDENTITY_STORE_ID, { userName: `user-${index}@example.com` }),
+  );
   return { pairs, userIds, setNames };
 }
 
@@ -104,8 +128,25 @@ async function insertLiveGrants(db: Knex, world: AwsWorld, pairs: [string, strin
   for (let index = 0; index < GRANTS; index++) {
     const [accountId, permissionSetArn] = pairs[index % pairs.length]!;
     const user = Math.floor(index / (GRANTS / USERS));
-    world.ic.addAssignmentOutOfBand({ instanceArn: INSTANCE_ARN, accountId, permissionSetArn, principalType: "USER", principalId: userIds[user]! });
-    rows.push(grantRow({ index, principal: `user-${user}@example.com`, principalId: userIds[user]!, accountId, permissionSetArn, status: "active", startsAt: new Date(now - 60_000), expiresAt: new Date(now + 8 * 3_600_000) }));
+    world.ic.addAssignmentOutOfBand({
+      instanceArn: INSTANCE_ARN,
+      accountId,
+      permissionSetArn,
+      principalType: "USER",
+      principalId: userIds[user]!,
+    });
+    rows.push(
+      grantRow({
+        index,
+        principal: `user-${user}@example.com`,
+        principalId: userIds[user]!,
+        accountId,
+        permissionSetArn,
+        status: "active",
+        startsAt: new Date(now - 60_000),
+        expiresAt: new Date(now + 8 * 3_600_000),
+      }),
+    );
   }
   for (let index = 0; index < rows.length; index += 500) await db("grants").insert(rows.slice(index, index + 500));
 }

@@ -23,8 +23,18 @@ export async function benchWorkerMemory(): Promise<BenchResult> {
   try {
     const accounts = Array.from({ length: 100 }, (_, index) => `9${String(index).padStart(11, "0")}`);
     accounts.forEach((id, index) => world.ic.addAccount({ id, name: `memory-${index}` }));
-    const users = Array.from({ length: 50 }, (_, index) => world.ic.addUser(IDENTITY_STORE_ID, { userName: `memory-${index}@example.com` }));
-    await recordTenantConfig(db, { tenant: 1, repositoryId: 424242, repo: "acme/access", commitSha: "c".repeat(40), content: 'rules:\n  - permission_sets: [ReadOnlyAccess]\n    accounts: ["*"]\n    max_duration: 8h\ndrift:\n  managed_permission_sets: [ReadOnlyAccess]\n', readAt: new Date() });
+    const users = Array.from({ length: 50 }, (_, index) =>
+      world.ic.addUser(IDENTITY_STORE_ID, { userName: `memory-${index}@example.com` }),
+    );
+    await recordTenantConfig(db, {
+      tenant: 1,
+      repositoryId: 424242,
+      repo: "acme/access",
+      commitSha: "c".repeat(40),
+      content:
+        'rules:\n  - permission_sets: [ReadOnlyAccess]\n    accounts: ["*"]\n    max_duration: 8h\ndrift:\n  managed_permission_sets: [ReadOnlyAccess]\n',
+      readAt: new Date(),
+    });
     const now = Date.now();
     for (let batch = 0; batch < STORED; batch += 1000) {
       const rows = [];
@@ -32,7 +42,14 @@ export async function benchWorkerMemory(): Promise<BenchResult> {
         const active = index < ACTIVE;
         const accountId = accounts[index % accounts.length]!;
         const principalId = users[Math.floor(index / accounts.length) % users.length]!;
-        if (active) world.ic.addAssignmentOutOfBand({ instanceArn: INSTANCE_ARN, accountId, permissionSetArn: world.readOnly, principalType: "USER", principalId });
+        if (active)
+          world.ic.addAssignmentOutOfBand({
+            instanceArn: INSTANCE_ARN,
+            accountId,
+            permissionSetArn: world.readOnly,
+            principalType: "USER",
+            principalId,
+          });
         const startsAt = new Date(now - (active ? 60_000 : 86_400_000 + index * 1000));
         rows.push(
           grantRow({
@@ -51,7 +68,14 @@ export async function benchWorkerMemory(): Promise<BenchResult> {
       await db("grants").insert(rows);
     }
 
-    const child = startWorkerProcess({ databaseUrl: database.url, schema: database.schema, awsEndpoint: world.url, accessKeyId: "AKIDMEMORY", reconciliationInterval: "10s", entry: "build" });
+    const child = startWorkerProcess({
+      databaseUrl: database.url,
+      schema: database.schema,
+      awsEndpoint: world.url,
+      accessKeyId: "AKIDMEMORY",
+      reconciliationInterval: "10s",
+      entry: "build",
+    });
     const samples: number[] = [];
     const deadline = Date.now() + WATCH_MS;
     while (Date.now() < deadline) {

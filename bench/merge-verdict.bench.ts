@@ -68,7 +68,9 @@ export async function benchMergeVerdict(): Promise<BenchResult> {
       const elapsed = performance.now() - started;
       if (iteration >= WARMUP) times.push(elapsed);
       calls = github.callLines().filter((line) => !line.endsWith("/access_tokens"));
-      requests = github.calls.filter((call) => !call.path.endsWith("/access_tokens")).map((call) => `${call.method} ${call.path} ${call.path.endsWith("graphql") ? JSON.stringify(call.body) : ""}`);
+      requests = github.calls
+        .filter((call) => !call.path.endsWith("/access_tokens"))
+        .map((call) => `${call.method} ${call.path} ${call.path.endsWith("graphql") ? JSON.stringify(call.body) : ""}`);
     }
     const granted = Number((await database.db("grants").where({ merge_commit_sha: lastMerge }).count({ n: "*" }))[0]!.n);
     if (granted !== FILES) throw new Error(`the benchmark's merge granted ${granted} of ${FILES} files: the scenario is wrong`);
@@ -94,7 +96,10 @@ export async function benchMergeVerdict(): Promise<BenchResult> {
 function summarizeCalls(calls: readonly string[]): string {
   const shapes = new Map<string, number>();
   for (const call of calls) {
-    const shape = call.replace(/\/memberships\/[^/?]+/, "/memberships/{login}").replace(/\/collaborators\/[^/]+/, "/collaborators/{login}").replace(/\/teams\/[^/]+/, "/teams/{team}");
+    const shape = call
+      .replace(/\/memberships\/[^/?]+/, "/memberships/{login}")
+      .replace(/\/collaborators\/[^/]+/, "/collaborators/{login}")
+      .replace(/\/teams\/[^/]+/, "/teams/{team}");
     shapes.set(shape, (shapes.get(shape) ?? 0) + 1);
   }
   return [...shapes].map(([shape, count]) => (count > 1 ? `${shape} ×${count}` : shape)).join(", ");

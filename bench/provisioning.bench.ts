@@ -29,7 +29,11 @@ const SETTINGS = DEFAULT_WORKER_SETTINGS;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** 1,000 distinct assignments: 10 users × 100 accounts. */
-function addOrganisation(world: AwsWorld, accounts: number, users: number): { accountIds: string[]; userNames: string[]; userIds: string[] } {
+function addOrganisation(
+  world: AwsWorld,
+  accounts: number,
+  users: number,
+): { accountIds: string[]; userNames: string[]; userIds: string[] } {
   const accountIds = Array.from({ length: accounts }, (_, index) => `7${String(index).padStart(11, "0")}`);
   accountIds.forEach((id, index) => world.ic.addAccount({ id, name: `bench-${index}` }));
   const userNames = Array.from({ length: users }, (_, index) => `bench-${index}@example.com`);
@@ -58,12 +62,20 @@ export async function benchProvisioningThroughput(): Promise<BenchResult> {
   try {
     const { accountIds, userNames } = addOrganisation(world, 100, 10);
     for (let index = 0; index < GRANTS; index++) {
-      await approveGrant(db, world, { principal: userNames[index % 10]!, accountRef: accountIds[Math.floor(index / 10)]!, prNumber: 1 + index });
+      await approveGrant(db, world, {
+        principal: userNames[index % 10]!,
+        accountRef: accountIds[Math.floor(index / 10)]!,
+        prNumber: 1 + index,
+      });
     }
     world.ic.clearCalls();
     const running = await startTestWorker(db, world, { settings: SETTINGS });
     try {
-      await waitUntil(async () => Number((await db("grants").whereIn("status", ["active", "failed"]).count({ n: "*" }))[0]!.n) === GRANTS, 600_000, "provisioning every grant");
+      await waitUntil(
+        async () => Number((await db("grants").whereIn("status", ["active", "failed"]).count({ n: "*" }))[0]!.n) === GRANTS,
+        600_000,
+        "provisioning every grant",
+      );
     } finally {
       await running.stop();
     }
@@ -104,15 +116,38 @@ export async function benchExpiryLag(): Promise<BenchResult> {
       const principal = userNames[index % 10]!;
       const accountId = accountIds[Math.floor(index / 10)]!;
       const principalId = userIds[index % 10]!;
-      world.ic.addAssignmentOutOfBand({ instanceArn: INSTANCE_ARN, accountId, permissionSetArn: world.readOnly, principalType: "USER", principalId });
+      world.ic.addAssignmentOutOfBand({
+        instanceArn: INSTANCE_ARN,
+        accountId,
+        permissionSetArn: world.readOnly,
+        principalType: "USER",
+        principalId,
+      });
       const expiresAt = new Date(start + random.next() * 60_000);
-      rows.push(grantRow({ index, principal, principalId, accountId, permissionSetArn: world.readOnly, status: "active", startsAt: new Date(expiresAt.getTime() - 3_600_000), expiresAt, roleArn: "arn:aws:iam::111111111111:role/jitsudo" }));
+      rows.push(
+        grantRow({
+          index,
+          principal,
+          principalId,
+          accountId,
+          permissionSetArn: world.readOnly,
+          status: "active",
+          startsAt: new Date(expiresAt.getTime() - 3_600_000),
+          expiresAt,
+          roleArn: "arn:aws:iam::111111111111:role/jitsudo",
+        }),
+      );
     }
     for (let index = 0; index < rows.length; index += 200) await db("grants").insert(rows.slice(index, index + 200));
     world.ic.clearCalls();
     const running = await startTestWorker(db, world, { settings: SETTINGS });
     try {
-      await waitUntil(async () => world.ic.calls.filter((call) => call.operation === "DeleteAccountAssignment" && call.outcome === "ok").length === GRANTS, 180_000, "a delete for every grant");
+      await waitUntil(
+        async () =>
+          world.ic.calls.filter((call) => call.operation === "DeleteAccountAssignment" && call.outcome === "ok").length === GRANTS,
+        180_000,
+        "a delete for every grant",
+      );
     } finally {
       await running.stop();
     }
@@ -150,7 +185,11 @@ export async function benchMergeToCreate(): Promise<BenchResult> {
   const repo = github.repo;
   for (const login of ["alice", "bob"]) repo.setPermission(login, "write");
   repo.commit("main", {
-    files: { ".github/jitsudo.yml": 'users:\n  alice: alice@example.com\nrules:\n  - permission_sets: [ReadOnlyAccess]\n    accounts: ["*"]\n    max_duration: 8h\n', ".github/CODEOWNERS": "/access-requests/ @bob\n" },
+    files: {
+      ".github/jitsudo.yml":
+        'users:\n  alice: alice@example.com\nrules:\n  - permission_sets: [ReadOnlyAccess]\n    accounts: ["*"]\n    max_duration: 8h\n',
+      ".github/CODEOWNERS": "/access-requests/ @bob\n",
+    },
     author: "Codertocat",
   });
   const { accountIds } = addOrganisation(world, MERGES, 0);
@@ -162,7 +201,12 @@ export async function benchMergeToCreate(): Promise<BenchResult> {
       // alice asks for one account per pull request; bob approves and merges it.
       const branch = `alice/request-${index}`;
       repo.createBranch(branch, "main", "alice");
-      repo.commit(branch, { files: { [`access-requests/alice-${index}.yaml`]: `account: "${accountIds[index]}"\npermission_set: ReadOnlyAccess\nduration: 1h\nreason: "Benchmark merge ${index}"\n` }, author: "alice" });
+      repo.commit(branch, {
+        files: {
+          [`access-requests/alice-${index}.yaml`]: `account: "${accountIds[index]}"\npermission_set: ReadOnlyAccess\nduration: 1h\nreason: "Benchmark merge ${index}"\n`,
+        },
+        author: "alice",
+      });
       const number = repo.openPull({ head: branch, author: "alice" });
       repo.review(number, "bob", "APPROVED");
       const payload = repo.merge(number, { by: "bob" }).closed;
@@ -170,7 +214,11 @@ export async function benchMergeToCreate(): Promise<BenchResult> {
       await app.receive("pull_request", payload);
       await sleep(250);
     }
-    await waitUntil(async () => world.ic.calls.filter((call) => call.operation === "CreateAccountAssignment").length >= MERGES, 60_000, "a create for every merge");
+    await waitUntil(
+      async () => world.ic.calls.filter((call) => call.operation === "CreateAccountAssignment").length >= MERGES,
+      60_000,
+      "a create for every merge",
+    );
   } finally {
     await running.stop();
     await app.stop();

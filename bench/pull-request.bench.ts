@@ -18,13 +18,17 @@ export async function benchPullRequest(): Promise<BenchResult> {
   for (const login of ["alice", "bob"]) repo.setPermission(login, "write");
   github.grantTeam("acme", "platform", repo, "write");
   repo.commit("main", {
-    files: { ".github/jitsudo.yml": "rules:\n  - permission_sets: [ReadOnlyAccess]\n    accounts: [\"*\"]\n    max_duration: 8h\n", ".github/CODEOWNERS": "/access-requests/ @bob @acme/platform\n" },
+    files: {
+      ".github/jitsudo.yml": 'rules:\n  - permission_sets: [ReadOnlyAccess]\n    accounts: ["*"]\n    max_duration: 8h\n',
+      ".github/CODEOWNERS": "/access-requests/ @bob @acme/platform\n",
+    },
     author: "Codertocat",
   });
   repo.createBranch("alice/batch", "main", "alice");
   const files: Record<string, string> = {};
   for (let index = 0; index < FILES; index++) {
-    files[`access-requests/team/request-${index}.yaml`] = `account: "123456789012"\npermission_set: ReadOnlyAccess\nduration: 2h\nreason: "Investigate incident ${index} in production"\n`;
+    files[`access-requests/team/request-${index}.yaml`] =
+      `account: "123456789012"\npermission_set: ReadOnlyAccess\nduration: 2h\nreason: "Investigate incident ${index} in production"\n`;
   }
   repo.commit("alice/batch", { files, author: "alice" });
   repo.openPull({ head: "alice/batch", author: "alice" });

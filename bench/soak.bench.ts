@@ -69,11 +69,16 @@ export async function benchSoak(): Promise<BenchResult> {
     // The last grants expire a minute after their merge; wait for every delete.
     const deletes = () => world.ic.calls.filter((call) => call.operation === "DeleteAccountAssignment" && call.outcome === "ok");
     const deadline = Date.now() + 5 * 60_000;
-    while (new Set(deletes().map((call) => call.input.TargetId)).size < merges && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 1000));
+    while (new Set(deletes().map((call) => call.input.TargetId)).size < merges && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 1000));
     clearInterval(sampler);
     await sample();
 
-    const grants = (await database.db("grants").select("account_id", "expires_at", "status")) as { account_id: string; expires_at: Date; status: string }[];
+    const grants = (await database.db("grants").select("account_id", "expires_at", "status")) as {
+      account_id: string;
+      expires_at: Date;
+      status: string;
+    }[];
     const firstDelete = new Map<string, number>();
     for (const call of deletes()) if (!firstDelete.has(String(call.input.TargetId))) firstDelete.set(String(call.input.TargetId), call.at);
     const lagsIn = (fromMinute: number, toMinute: number) =>
@@ -83,9 +88,11 @@ export async function benchSoak(): Promise<BenchResult> {
           return minute >= fromMinute && minute < toMinute && firstDelete.has(grant.account_id);
         })
         .map((grant) => firstDelete.get(grant.account_id)! - grant.expires_at.getTime());
-    const window = (from: number) => samples.filter((entry) => entry.at - startedAt >= from * 60_000 && entry.at - startedAt < (from + 1) * 60_000);
+    const window = (from: number) =>
+      samples.filter((entry) => entry.at - startedAt >= from * 60_000 && entry.at - startedAt < (from + 1) * 60_000);
     const mean = (values: number[]) => Math.round(values.reduce((sum, value) => sum + value, 0) / Math.max(1, values.length));
-    const perReplica = (entries: Sample[], pick: (entry: Sample) => number[]) => [0, 1].map((replica) => mean(entries.map((entry) => pick(entry)[replica]!)));
+    const perReplica = (entries: Sample[], pick: (entry: Sample) => number[]) =>
+      [0, 1].map((replica) => mean(entries.map((entry) => pick(entry)[replica]!)));
     const statuses: Record<string, number> = {};
     for (const grant of grants) statuses[grant.status] = (statuses[grant.status] ?? 0) + 1;
     return {
@@ -107,7 +114,8 @@ export async function benchSoak(): Promise<BenchResult> {
         expiry_lag_ms_steady_minute: summarize(lagsIn(STEADY_MINUTE, STEADY_MINUTE + 1)),
         expiry_lag_ms_last_minute: summarize(lagsIn(LAST_MINUTE, LAST_MINUTE + 1)),
       },
-      target: "live heap, RSS and pool use flat from the steady minute to the last; expiry lag p99 unchanged; every grant deleted; 0 pool timeouts",
+      target:
+        "live heap, RSS and pool use flat from the steady minute to the last; expiry lag p99 unchanged; every grant deleted; 0 pool timeouts",
     };
   } finally {
     await setup.stop();

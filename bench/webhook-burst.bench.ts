@@ -25,7 +25,11 @@ const PROVISIONING_MS = 2000;
 const CEILING_SECONDS = Math.max(0, (MERGES - 10) / (10 / (PROVISIONING_MS / 1000)));
 
 async function burst(replicaCount: number, killOne: boolean): Promise<Record<string, unknown>> {
-  const setup = await startReplicaWorld(`burst${replicaCount}${killOne ? "kill" : "all"}`, { merges: MERGES, accountPrefix: "6", provisioningDelayMs: PROVISIONING_MS });
+  const setup = await startReplicaWorld(`burst${replicaCount}${killOne ? "kill" : "all"}`, {
+    merges: MERGES,
+    accountPrefix: "6",
+    provisioningDelayMs: PROVISIONING_MS,
+  });
   const { database, world } = setup;
   const merges = setup.accounts.map((_, index) => setup.approvedMerge(index, "2h"));
   const replicas = await setup.startReplicas(replicaCount, "AKIDBURST");
@@ -61,16 +65,22 @@ async function burst(replicaCount: number, killOne: boolean): Promise<Record<str
         if (replicas[index % replicaCount] === victim && !judgedByVictim.has(number)) await setup.deliver(survivors[0]!, delivery);
       }
     }
-    process.stderr.write(`burst (${replicaCount} replica(s)${killOne ? ", one killed" : ""}): ${ok} of ${MERGES} answered in ${Math.round(Date.now() - burstAt)} ms\n`);
+    process.stderr.write(
+      `burst (${replicaCount} replica(s)${killOne ? ", one killed" : ""}): ${ok} of ${MERGES} answered in ${Math.round(Date.now() - burstAt)} ms\n`,
+    );
     const creates = () => world.ic.calls.filter((call) => call.operation === "CreateAccountAssignment" && call.outcome === "ok").length;
     const deadline = Date.now() + 300_000;
     while (creates() < MERGES) {
       if (Date.now() > deadline) throw new Error(`benchmark: only ${creates()} of ${MERGES} creates within 5 minutes`);
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
-    const lastCreate = Math.max(...world.ic.calls.filter((call) => call.operation === "CreateAccountAssignment" && call.outcome === "ok").map((call) => call.at));
+    const lastCreate = Math.max(
+      ...world.ic.calls.filter((call) => call.operation === "CreateAccountAssignment" && call.outcome === "ok").map((call) => call.at),
+    );
     const judged = (await database.db("merge_verdicts").whereIn("pr_number", answeredByVictim).pluck("pr_number")) as number[];
-    const retries = (await Promise.all(survivors.map((replica) => replica.scrape("jitsudo_inbox_deliveries_total")))).flat().filter((line) => line.includes('outcome="retry"'));
+    const retries = (await Promise.all(survivors.map((replica) => replica.scrape("jitsudo_inbox_deliveries_total"))))
+      .flat()
+      .filter((line) => line.includes('outcome="retry"'));
     return {
       answered: `${ok} of ${MERGES}`,
       answer_ms: summarize(answers),
@@ -106,6 +116,7 @@ export async function benchWebhookBurst(): Promise<BenchResult> {
       two_replicas: JSON.stringify(await burst(2, false)),
       two_replicas_one_killed: JSON.stringify(await burst(2, true)),
     },
-    target: "every delivery answered, p99 ≤ 200 ms; every create issued; 0 pool timeouts; every delivery a killed replica answered judged by the other; last create near AWS's ceiling",
+    target:
+      "every delivery answered, p99 ≤ 200 ms; every create issued; 0 pool timeouts; every delivery a killed replica answered judged by the other; last create near AWS's ceiling",
   };
 }

@@ -65,7 +65,8 @@ export function createApp(options: AppOptions = {}): JitsudoApp {
       if (metrics) {
         probot.onAny(async (context) => metrics.webhooks.inc({ event: context.name, outcome: "received" }));
         probot.onError(async (error) => {
-          for (const event of error.errors ?? []) metrics.webhooks.inc({ event: String((event as { event?: { name?: string } }).event?.name ?? "unknown"), outcome: "failed" });
+          for (const event of error.errors ?? [])
+            metrics.webhooks.inc({ event: String((event as { event?: { name?: string } }).event?.name ?? "unknown"), outcome: "failed" });
         });
       }
       registerPullRequestHandlers(probot, { now, access, pullRequestLock: processLock() });
@@ -83,7 +84,12 @@ export function createApp(options: AppOptions = {}): JitsudoApp {
     });
     background = new BackgroundWork(probot.log);
     const handlers = eventHandlers(probot, { now, access, db, background });
-    processor = new InboxProcessor(db, (delivery) => dispatch(probot, handlers, delivery), { log: probot.log, intake, ...(metrics ? { metrics } : {}), ...options.inbox });
+    processor = new InboxProcessor(db, (delivery) => dispatch(probot, handlers, delivery), {
+      log: probot.log,
+      intake,
+      ...(metrics ? { metrics } : {}),
+      ...options.inbox,
+    });
     await processor.start();
   };
 
@@ -107,7 +113,10 @@ async function dispatch(probot: Probot, handlers: ReturnType<typeof eventHandler
   const handle = handlerFor(handlers, delivery.event, delivery.payload);
   if (!handle) return "ignored";
   const octokit = delivery.installation_id === null ? await probot.auth() : await probot.auth(Number(delivery.installation_id));
-  const log = probot.log.child({ delivery: delivery.delivery_id, event: delivery.action ? `${delivery.event}.${delivery.action}` : delivery.event });
+  const log = probot.log.child({
+    delivery: delivery.delivery_id,
+    event: delivery.action ? `${delivery.event}.${delivery.action}` : delivery.event,
+  });
   const event = { id: delivery.delivery_id, name: delivery.event, payload: delivery.payload } as ConstructorParameters<typeof Context>[0];
   await handle(new Context(event, octokit, log));
   return "handled";

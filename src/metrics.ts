@@ -44,7 +44,11 @@ export class Counter implements Metric {
   }
 
   render(): string[] {
-    return [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`, ...[...this.values.values()].map(({ labels, value }) => `${this.name}${labelText(labels)} ${value}`)];
+    return [
+      `# HELP ${this.name} ${this.help}`,
+      `# TYPE ${this.name} counter`,
+      ...[...this.values.values()].map(({ labels, value }) => `${this.name}${labelText(labels)} ${value}`),
+    ];
   }
 }
 
@@ -71,7 +75,9 @@ export class Histogram implements Metric {
   render(): string[] {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
     for (const { labels, counts, sum, count } of this.series.values()) {
-      this.buckets.forEach((bound, index) => lines.push(`${this.name}_bucket${labelText({ ...labels, le: String(bound) })} ${counts[index]}`));
+      this.buckets.forEach((bound, index) =>
+        lines.push(`${this.name}_bucket${labelText({ ...labels, le: String(bound) })} ${counts[index]}`),
+      );
       lines.push(`${this.name}_bucket${labelText({ ...labels, le: "+Inf" })} ${count}`);
       lines.push(`${this.name}_sum${labelText(labels)} ${sum}`, `${this.name}_count${labelText(labels)} ${count}`);
     }
@@ -94,7 +100,11 @@ export class Gauge implements Metric {
   }
 
   render(): string[] {
-    return [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} gauge`, ...this.latest.map(({ labels, value }) => `${this.name}${labelText(labels)} ${value}`)];
+    return [
+      `# HELP ${this.name} ${this.help}`,
+      `# TYPE ${this.name} gauge`,
+      ...this.latest.map(({ labels, value }) => `${this.name}${labelText(labels)} ${value}`),
+    ];
   }
 }
 
@@ -103,16 +113,39 @@ const SECONDS = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600];
 /** Every metric jitsudo exports. One instance per process (tests make their own). */
 export class Metrics {
   readonly transitions = new Counter("jitsudo_grant_transitions_total", "Grant status changes, by the status reached.");
-  readonly provisionSeconds = new Histogram("jitsudo_provision_seconds", "From a grant's start time to its assignment confirmed active.", SECONDS);
-  readonly revokeLagSeconds = new Histogram("jitsudo_revoke_lag_seconds", "From a grant's expiry to DeleteAccountAssignment issued.", SECONDS);
+  readonly provisionSeconds = new Histogram(
+    "jitsudo_provision_seconds",
+    "From a grant's start time to its assignment confirmed active.",
+    SECONDS,
+  );
+  readonly revokeLagSeconds = new Histogram(
+    "jitsudo_revoke_lag_seconds",
+    "From a grant's expiry to DeleteAccountAssignment issued.",
+    SECONDS,
+  );
   readonly revokeSeconds = new Histogram("jitsudo_revoke_seconds", "From a grant's expiry to its assignment confirmed deleted.", SECONDS);
-  readonly awsCalls = new Counter("jitsudo_aws_calls_total", "Identity Center API requests sent (each retry counts), by operation and outcome.");
-  readonly awsThrottles = new Counter("jitsudo_aws_throttles_total", "Identity Center requests answered with a throttling error, by operation.");
-  readonly revokeFailures = new Counter("jitsudo_revoke_failures_total", "Revokes that failed and will be retried: access that is still assigned past its end.");
-  readonly driftFindings = new Counter("jitsudo_drift_findings_total", "Drift found by the reconciler, by kind (missing, unexpected, removed, stuck).");
+  readonly awsCalls = new Counter(
+    "jitsudo_aws_calls_total",
+    "Identity Center API requests sent (each retry counts), by operation and outcome.",
+  );
+  readonly awsThrottles = new Counter(
+    "jitsudo_aws_throttles_total",
+    "Identity Center requests answered with a throttling error, by operation.",
+  );
+  readonly revokeFailures = new Counter(
+    "jitsudo_revoke_failures_total",
+    "Revokes that failed and will be retried: access that is still assigned past its end.",
+  );
+  readonly driftFindings = new Counter(
+    "jitsudo_drift_findings_total",
+    "Drift found by the reconciler, by kind (missing, unexpected, removed, stuck).",
+  );
   readonly driftSweeps = new Counter("jitsudo_drift_sweeps_total", "Drift sweeps, by outcome (completed, skipped, failed).");
   readonly webhooks = new Counter("jitsudo_webhooks_total", "Webhook deliveries handled, by event and outcome.");
-  readonly inboxDeliveries = new Counter("jitsudo_inbox_deliveries_total", "Webhook inbox attempts, by event and outcome (done, retry, dead).");
+  readonly inboxDeliveries = new Counter(
+    "jitsudo_inbox_deliveries_total",
+    "Webhook inbox attempts, by event and outcome (done, retry, dead).",
+  );
   private readonly gauges: Gauge[] = [];
 
   addGauge(gauge: Gauge): void {

@@ -40,7 +40,10 @@ export class Hookshot {
   ) {}
 
   static async start(): Promise<Hookshot> {
-    const child = fork(fileURLToPath(import.meta.url), ["--hookshot"], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    const child = fork(fileURLToPath(import.meta.url), ["--hookshot"], {
+      execArgv: ["--import", "tsx"],
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    });
     await new Promise<void>((resolve, reject) => {
       child.once("message", () => resolve());
       child.once("exit", (code) => reject(new Error(`hookshot exited at start (code ${code})`)));

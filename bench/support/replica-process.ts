@@ -65,7 +65,11 @@ export async function startReplicaProcess(options: ReplicaOptions): Promise<Repl
     // flags NODE_OPTIONS refuses (--cpu-prof --cpu-prof-dir=…) go in JITSUDO_BENCH_NODE_ARGS.
     ...(process.env.JITSUDO_BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.JITSUDO_BENCH_NODE_OPTIONS } : {}),
   };
-  const child = spawn(process.execPath, ["--trace-gc", ...(process.env.JITSUDO_BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? []), "dist/cli.js", "start"], { env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(
+    process.execPath,
+    ["--trace-gc", ...(process.env.JITSUDO_BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? []), "dist/cli.js", "start"],
+    { env, stdio: ["ignore", "pipe", "pipe"] },
+  );
   // Logs are read, not shown: the benchmark counts pool timeouts in them (an error at any level).
   let poolTimeouts = 0;
   let errors = 0;
@@ -90,7 +94,9 @@ export async function startReplicaProcess(options: ReplicaOptions): Promise<Repl
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`the replica exited at start (code ${child.exitCode})`);
-    const ready = await fetch(`${url}/readyz`).then((response) => response.ok).catch(() => false);
+    const ready = await fetch(`${url}/readyz`)
+      .then((response) => response.ok)
+      .catch(() => false);
     if (ready) break;
     if (Date.now() > deadline) throw new Error("the replica did not become ready within 60 s");
     await new Promise((resolve) => setTimeout(resolve, 200));

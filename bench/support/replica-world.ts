@@ -28,7 +28,10 @@ export interface ReplicaWorld {
   stop(): Promise<void>;
 }
 
-export async function startReplicaWorld(name: string, options: { merges: number; accountPrefix: string; provisioningDelayMs: number }): Promise<ReplicaWorld> {
+export async function startReplicaWorld(
+  name: string,
+  options: { merges: number; accountPrefix: string; provisioningDelayMs: number },
+): Promise<ReplicaWorld> {
   const database = await benchDatabase(name);
   const world = await startAwsWorld({ provisioningDelayMs: options.provisioningDelayMs });
   const local = await startLocalGitHub({ clock: new WallClock(), defaultRepository: false });
@@ -37,12 +40,18 @@ export async function startReplicaWorld(name: string, options: { merges: number;
   const repo = github.createRepository({ owner: "acme", name: "access", id: 424242 });
   for (const login of ["alice", "bob"]) repo.setPermission(login, "write");
   repo.commit("main", {
-    files: { ".github/jitsudo.yml": `rules:\n  - permission_sets: [ReadOnlyAccess]\n    accounts: ["*"]\n    max_duration: 8h\n`, ".github/CODEOWNERS": "/access-requests/ @bob\n" },
+    files: {
+      ".github/jitsudo.yml": `rules:\n  - permission_sets: [ReadOnlyAccess]\n    accounts: ["*"]\n    max_duration: 8h\n`,
+      ".github/CODEOWNERS": "/access-requests/ @bob\n",
+    },
     author: "acme",
   });
   world.ic.addUser("d-aaaaaaaaaa", { userName: "alice" });
   // One account per merge: every grant has an assignment of its own.
-  const accounts = Array.from({ length: options.merges }, (_, index) => `${options.accountPrefix}${String(index).padStart(12 - options.accountPrefix.length, "0")}`);
+  const accounts = Array.from(
+    { length: options.merges },
+    (_, index) => `${options.accountPrefix}${String(index).padStart(12 - options.accountPrefix.length, "0")}`,
+  );
   for (const [index, id] of accounts.entries()) world.ic.addAccount({ id, name: `${name}-${index}` });
   const privateKey = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }).toString();
   const replicas: ReplicaProcess[] = [];
@@ -81,7 +90,8 @@ export async function startReplicaWorld(name: string, options: { merges: number;
     deliver: (replica, delivery) => sendDelivery(replica.url, delivery),
     async inboxEmpty() {
       const deadline = Date.now() + 120_000;
-      const open = async () => Number((await database.db("webhook_inbox").whereIn("status", ["pending", "processing"]).count({ n: "*" }))[0]?.n ?? 0);
+      const open = async () =>
+        Number((await database.db("webhook_inbox").whereIn("status", ["pending", "processing"]).count({ n: "*" }))[0]?.n ?? 0);
       while ((await open()) > 0) {
         if (Date.now() > deadline) throw new Error("benchmark: the inbox did not empty within two minutes");
         await new Promise((resolve) => setTimeout(resolve, 200));

@@ -96,7 +96,11 @@ export function apiHandler(options: ApiOptions): Handler {
     const header = request.headers.authorization ?? "";
     const token = /^Bearer (.+)$/.exec(header)?.[1];
     if (!token || !timingSafeEqual(sha256(token), expected)) {
-      return { status: 401, body: { error: "send Authorization: Bearer <JITSUDO_API_TOKEN>" }, headers: { "www-authenticate": 'Bearer realm="jitsudo"' } };
+      return {
+        status: 401,
+        body: { error: "send Authorization: Bearer <JITSUDO_API_TOKEN>" },
+        headers: { "www-authenticate": 'Bearer realm="jitsudo"' },
+      };
     }
     return answer();
   };
@@ -117,7 +121,11 @@ export function apiHandler(options: ApiOptions): Handler {
       }
     }
     const payload = reply.text ?? `${JSON.stringify(reply.body)}\n`;
-    response.writeHead(reply.status, { "content-type": reply.type ?? "application/json; charset=utf-8", "cache-control": "no-store", ...reply.headers });
+    response.writeHead(reply.status, {
+      "content-type": reply.type ?? "application/json; charset=utf-8",
+      "cache-control": "no-store",
+      ...reply.headers,
+    });
     response.end(request.method === "HEAD" ? undefined : payload);
     return true;
   };
@@ -133,7 +141,8 @@ interface Reply {
 
 async function readiness(db: Knex): Promise<Reply> {
   try {
-    if (await migrationsPending(db)) return { status: 503, body: { status: "not ready", reason: "database migrations are pending; run jitsudo migrate" } };
+    if (await migrationsPending(db))
+      return { status: 503, body: { status: "not ready", reason: "database migrations are pending; run jitsudo migrate" } };
     return { status: 200, body: { status: "ready" } };
   } catch {
     return { status: 503, body: { status: "not ready", reason: "the database does not answer" } };
@@ -171,7 +180,10 @@ async function oneGrant(db: Knex, id: string): Promise<Reply> {
   if (!UUID.test(id)) return bad(`"${id.slice(0, 60)}" is not a grant id (a UUID)`);
   const grant = await db("grants").select(GRANT_COLUMNS).where({ id }).first();
   if (!grant) return { status: 404, body: { error: `no grant ${id}` } };
-  const events = await db("grant_events").where({ grant_id: id }).orderBy("id").select("id", "type", "from_status", "to_status", "actor", "reason", "details", "created_at");
+  const events = await db("grant_events")
+    .where({ grant_id: id })
+    .orderBy("id")
+    .select("id", "type", "from_status", "to_status", "actor", "reason", "details", "created_at");
   return { status: 200, body: { grant: presentGrant(grant), events: events.map((event) => ({ ...event, id: String(event.id) })) } };
 }
 
@@ -210,15 +222,19 @@ export function registerDatabaseGauges(metrics: Metrics, db: Knex): void {
     ),
   );
   metrics.addGauge(
-    new Gauge("jitsudo_db_pool_connections", "This process's database pool: connections in use, idle, and acquisitions waiting for one.", async () => {
-      const pool = (db.client as { pool?: { numUsed(): number; numFree(): number; numPendingAcquires(): number } }).pool;
-      if (!pool) return [];
-      return [
-        { labels: { state: "used" }, value: pool.numUsed() },
-        { labels: { state: "idle" }, value: pool.numFree() },
-        { labels: { state: "waiting" }, value: pool.numPendingAcquires() },
-      ];
-    }),
+    new Gauge(
+      "jitsudo_db_pool_connections",
+      "This process's database pool: connections in use, idle, and acquisitions waiting for one.",
+      async () => {
+        const pool = (db.client as { pool?: { numUsed(): number; numFree(): number; numPendingAcquires(): number } }).pool;
+        if (!pool) return [];
+        return [
+          { labels: { state: "used" }, value: pool.numUsed() },
+          { labels: { state: "idle" }, value: pool.numFree() },
+          { labels: { state: "waiting" }, value: pool.numPendingAcquires() },
+        ];
+      },
+    ),
   );
   metrics.addGauge(
     new Gauge(

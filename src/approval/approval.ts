@@ -27,7 +27,15 @@ import { principalFor, TENANT_CONFIG_PATH, type TenantConfig } from "../config/t
 import type { CodeownersErrorReport, FileBytes, PullFile, PullTimeline } from "../github/gateway.js";
 import { isRequestFilePath, requestPathProblem, tooManyRequestFiles, unreadableRequest } from "../requests/access-request.js";
 import { byPosition, type Problem } from "../requests/problem.js";
-import { githubCodeownersBlockers, GOVERNANCE_PATHS, governanceCommitBlockers, incompleteListBlockers, readCodeowners, readConfig, type Blocker } from "./governance.js";
+import {
+  githubCodeownersBlockers,
+  GOVERNANCE_PATHS,
+  governanceCommitBlockers,
+  incompleteListBlockers,
+  readCodeowners,
+  readConfig,
+  type Blocker,
+} from "./governance.js";
 import { accessWindow, validateRequest, type RequestReview } from "../requests/validate-request.js";
 import { formatOwner, ownersUnderAnyReading, ownership, type Codeowners, type CodeownersOwner } from "./codeowners.js";
 import type { GovernanceChange } from "./commit-history.js";
@@ -60,7 +68,16 @@ export type TeamMembership = "active" | "pending" | "none";
 export type RepoPermission = "admin" | "maintain" | "write" | "triage" | "read" | "none";
 
 export interface MergeEvidence {
-  pr: { number: number; authorLogin: string; authorId?: number; headSha: string; baseRef: string; mergeCommitSha: string; mergedBy?: string; mergedAt: Date };
+  pr: {
+    number: number;
+    authorLogin: string;
+    authorId?: number;
+    headSha: string;
+    baseRef: string;
+    mergeCommitSha: string;
+    mergedBy?: string;
+    mergedAt: Date;
+  };
   defaultBranch: string;
   /** The default branch just before the merge, as proven from GitHub's records (merge-base.ts). */
   base: BaseProof;
@@ -248,8 +265,17 @@ function judge(evidence: MergeEvidence, lookups: Lookups): Omit<MergeVerdict, "t
 
   // What a judgement of part of the pull request would miss stops its grants.
   const incomplete = [
-    ...messages(incompleteListBlockers({ files: evidence.files.length, commits: evidence.commits.length }, { ...(evidence.changedFiles !== undefined ? { changedFiles: evidence.changedFiles } : {}), commits: evidence.commitCount })),
-    ...(evidence.timeline && !evidence.timeline.complete ? ["GitHub's timeline of this pull request is longer than jitsudo reads (1,000 reviews and events), so it cannot place every review before or after the merge"] : []),
+    ...messages(
+      incompleteListBlockers(
+        { files: evidence.files.length, commits: evidence.commits.length },
+        { ...(evidence.changedFiles !== undefined ? { changedFiles: evidence.changedFiles } : {}), commits: evidence.commitCount },
+      ),
+    ),
+    ...(evidence.timeline && !evidence.timeline.complete
+      ? [
+          "GitHub's timeline of this pull request is longer than jitsudo reads (1,000 reviews and events), so it cannot place every review before or after the merge",
+        ]
+      : []),
   ];
   const { config, reasons: grantOnly, codeowners } = governanceAtBase(evidence);
   const { reviewers, setAside } = standingReviews(evidence.reviews, evidence.timeline, evidence.pr.mergedAt);
@@ -275,7 +301,11 @@ function judge(evidence: MergeEvidence, lookups: Lookups): Omit<MergeVerdict, "t
 }
 
 /** For removals, when jitsudo's reading stopped at its cap: the whole file, as GitHub reads it. */
-function revokeCodeowners(codeowners: Codeowners | undefined, evidence: MergeEvidence, changes: readonly Change[]): { revokeCodeowners?: Codeowners } {
+function revokeCodeowners(
+  codeowners: Codeowners | undefined,
+  evidence: MergeEvidence,
+  changes: readonly Change[],
+): { revokeCodeowners?: Codeowners } {
   if (!codeowners?.truncated || !changes.some((change) => change.kind === "revoke")) return {};
   const whole = readCodeowners(evidence.codeownersFiles, [], { maxRules: Number.POSITIVE_INFINITY });
   return whole ? { revokeCodeowners: whole } : {};
@@ -326,7 +356,8 @@ function requestChanges(files: readonly PullFile[]): Change[] {
   const changes: Change[] = [];
   for (const file of files) {
     if (file.status !== "removed" && isRequestFilePath(file.path)) {
-      const renamedFrom = file.status === "renamed" && file.previousPath && isRequestFilePath(file.previousPath) ? file.previousPath : undefined;
+      const renamedFrom =
+        file.status === "renamed" && file.previousPath && isRequestFilePath(file.previousPath) ? file.previousPath : undefined;
       changes.push({ kind: "grant", path: file.path, ...(renamedFrom ? { renamedFrom } : {}) });
     }
     // A copy leaves its source in place, so only a deletion or a rename ends the old file's grant.
@@ -339,22 +370,29 @@ function requestChanges(files: readonly PullFile[]): Change[] {
 function branchReasons({ pr, defaultBranch }: MergeEvidence): string[] {
   if (pr.baseRef === defaultBranch) return [];
   // Whoever controls another branch controls its CODEOWNERS and policy.
-  return [`this pull request was merged into ${pr.baseRef}, not the default branch ${defaultBranch}; only merges into ${defaultBranch} grant or revoke access`];
+  return [
+    `this pull request was merged into ${pr.baseRef}, not the default branch ${defaultBranch}; only merges into ${defaultBranch} grant or revoke access`,
+  ];
 }
 
 function governanceReasons(files: readonly PullFile[]): string[] {
   const governance = new Set(GOVERNANCE_PATHS.map((path) => path.toLowerCase()));
   const touched = new Set(
-    files.flatMap((file) => [file.path, file.previousPath]).filter((path): path is string => path !== undefined && governance.has(path.toLowerCase())),
+    files
+      .flatMap((file) => [file.path, file.previousPath])
+      .filter((path): path is string => path !== undefined && governance.has(path.toLowerCase())),
   );
   return [...touched].map(
-    (path) => `this pull request also changes ${path}; changes to code owners or policy must be merged in their own pull request, so this one grants nothing`,
+    (path) =>
+      `this pull request also changes ${path}; changes to code owners or policy must be merged in their own pull request, so this one grants nothing`,
   );
 }
 
 function unlinkedCommitReasons({ commits }: MergeEvidence): string[] {
   return commits.flatMap((commit) => {
-    const unlinked = [commit.authorLogin === undefined ? "author" : "", commit.committerLogin === undefined ? "committer" : ""].filter(Boolean);
+    const unlinked = [commit.authorLogin === undefined ? "author" : "", commit.committerLogin === undefined ? "committer" : ""].filter(
+      Boolean,
+    );
     if (unlinked.length === 0) return [];
     const who = unlinked.length === 2 ? "author and committer are" : `${unlinked[0]} is`;
     return [`commit ${short(commit.sha)}'s ${who} not linked to a GitHub account, so jitsudo cannot tell whether an approver wrote it`];
@@ -370,8 +408,10 @@ function contributorsOf(commits: readonly PullCommit[]): Map<string, Contributio
     return found;
   };
   for (const commit of commits) {
-    if (commit.authorLogin !== undefined) for (const key of personKeys(commit.authorLogin, commit.authorId)) entry(key).authored.push(short(commit.sha));
-    if (commit.committerLogin !== undefined) for (const key of personKeys(commit.committerLogin, commit.committerId)) entry(key).committed.push(short(commit.sha));
+    if (commit.authorLogin !== undefined)
+      for (const key of personKeys(commit.authorLogin, commit.authorId)) entry(key).authored.push(short(commit.sha));
+    if (commit.committerLogin !== undefined)
+      for (const key of personKeys(commit.committerLogin, commit.committerId)) entry(key).committed.push(short(commit.sha));
   }
   return contributors;
 }
@@ -391,7 +431,10 @@ function judgeGrant(change: Extract<Change, { kind: "grant" }>, context: Context
 
   const decision = review.decision;
   // The grantee may not approve; on someone else's behalf (a rule that allows it), approvers must be known users.
-  const grantee = decision?.principal === undefined ? undefined : { principal: decision.principal, onBehalf: decision.rule?.allowOtherPrincipal === true };
+  const grantee =
+    decision?.principal === undefined
+      ? undefined
+      : { principal: decision.principal, onBehalf: decision.rule?.allowOtherPrincipal === true };
   const counted = countApprovals(requirements, grantee, context);
   const pathProblem = requestPathProblem(change.path);
   const reasons = [
@@ -436,18 +479,24 @@ function judgeRevoke(path: string, context: Context): FileVerdict {
   };
 }
 
-
 /** The merged bytes validated against the base policy, as the PR check did on the head. */
 function reviewMerged(path: string, merged: FileBytes, context: Context): RequestReview {
   const { evidence } = context;
-  if (merged.kind !== "file") return { file: path, valid: false, problems: [unreadableRequest(path, merged, `file is not in the merge commit ${short(evidence.pr.mergeCommitSha)}`)] };
+  if (merged.kind !== "file")
+    return {
+      file: path,
+      valid: false,
+      problems: [unreadableRequest(path, merged, `file is not in the merge commit ${short(evidence.pr.mergeCommitSha)}`)],
+    };
   // With an unusable base config (a PR-level reason), check the file on its own rather than
   // blaming it for the config's "no rules".
-  const review = evidence.validated?.get(path) ?? validateRequest(path, merged.bytes, {
-    ...(context.config ? { config: context.config } : {}),
-    requester: evidence.pr.authorLogin,
-    now: evidence.now,
-  });
+  const review =
+    evidence.validated?.get(path) ??
+    validateRequest(path, merged.bytes, {
+      ...(context.config ? { config: context.config } : {}),
+      requester: evidence.pr.authorLogin,
+      now: evidence.now,
+    });
   return { ...review, problems: [...review.problems].sort(byPosition) };
 }
 
@@ -485,7 +534,11 @@ interface Assessment {
   ownership: Ownership[];
 }
 
-function countApprovals(requirements: Requirement[], grantee: Grantee | undefined, context: Context): { approvers: string[]; approverSets: { path: string; approvers: string[] }[]; reasons: string[] } {
+function countApprovals(
+  requirements: Requirement[],
+  grantee: Grantee | undefined,
+  context: Context,
+): { approvers: string[]; approverSets: { path: string; approvers: string[] }[]; reasons: string[] } {
   const assessments = context.reviewers.map((reviewer) => assess(reviewer, requirements, grantee, context));
   const countedBy = requirements.map((_, index) =>
     assessments.filter((assessment) => counts(assessment) && assessment.ownership[index]!.owns).map((assessment) => assessment.login),
@@ -506,7 +559,12 @@ function countApprovals(requirements: Requirement[], grantee: Grantee | undefine
 }
 
 function counts(assessment: Assessment): boolean {
-  return assessment.excluded === undefined && assessment.permission !== undefined && assessment.permission !== "unknown" && WRITE_ACCESS.has(assessment.permission);
+  return (
+    assessment.excluded === undefined &&
+    assessment.permission !== undefined &&
+    assessment.permission !== "unknown" &&
+    WRITE_ACCESS.has(assessment.permission)
+  );
 }
 
 function assess(reviewer: Reviewer, requirements: Requirement[], grantee: Grantee | undefined, context: Context): Assessment {
@@ -527,7 +585,9 @@ function exclusion(reviewer: Reviewer, grantee: Grantee | undefined, context: Co
   const { login, decisive } = reviewer;
   const { pr } = context.evidence;
   if (decisive.state === "CHANGES_REQUESTED") {
-    return reviewer.approvedBefore ? `@${login} requested changes after approving, which withdraws the approval` : `@${login} requested changes`;
+    return reviewer.approvedBefore
+      ? `@${login} requested changes after approving, which withdraws the approval`
+      : `@${login} requested changes`;
   }
   if (decisive.state === "DISMISSED") return `@${login}'s latest review was dismissed, so it does not count`;
   if (samePerson(reviewer, pr.authorLogin, pr.authorId)) return `@${login} is the requester and cannot approve their own request`;
@@ -554,7 +614,8 @@ function granteeExclusion(login: string, grantee: Grantee | undefined, context: 
   const { config } = context;
   if (grantee === undefined || !config) return undefined;
   const { principal } = grantee;
-  if (principalFor(config, login).toLowerCase() === principal.toLowerCase()) return `@${login} is the grantee (${principal}) and cannot approve access for themselves`;
+  if (principalFor(config, login).toLowerCase() === principal.toLowerCase())
+    return `@${login} is the grantee (${principal}) and cannot approve access for themselves`;
   const onBehalf = grantee.onBehalf && principalFor(config, context.evidence.pr.authorLogin).toLowerCase() !== principal.toLowerCase();
   if (onBehalf && !config.users.has(login.toLowerCase())) {
     return `@${login} is not mapped to an Identity Center user under users: in ${TENANT_CONFIG_PATH}, so for a request on someone else's behalf jitsudo cannot show they are not the grantee`;
@@ -602,7 +663,8 @@ function shortfallReasons(requirement: Requirement, counted: string[], context: 
       : `needs ${needed} code-owner ${needed === 1 ? "approval" : "approvals"}, ${has}`,
   ];
   const { codeowners } = context;
-  if (codeowners && requirement.owners.length === 0) reasons.push(`${path} has no code owners in ${codeowners.path}, so nobody can approve it`);
+  if (codeowners && requirement.owners.length === 0)
+    reasons.push(`${path} has no code owners in ${codeowners.path}, so nobody can approve it`);
   return reasons;
 }
 
@@ -631,12 +693,19 @@ function assessmentReasons(assessment: Assessment, requirements: Requirement[], 
 
 /** E-mail owners never count; say so, since they may have looked like a way to approve. */
 function emailOwnerReasons(requirement: Requirement, context: Context): string[] {
-  const emails = requirement.owners.filter((owner) => owner.kind === "email").map(formatOwner).join(", ");
+  const emails = requirement.owners
+    .filter((owner) => owner.kind === "email")
+    .map(formatOwner)
+    .join(", ");
   if (emails === "") return [];
   const where = context.codeowners?.path ?? "CODEOWNERS";
   return requirement.owners.every((owner) => owner.kind === "email")
-    ? [`${requirement.path} is owned only by e-mail address (${emails}) in ${where}, and GitHub does not say which account owns an address, so nobody can approve it; list owners as @user or @org/team`]
-    : [`code owners of ${requirement.path} listed by e-mail address (${emails}) cannot approve: GitHub does not say which account owns an address; list them as @user or @org/team`];
+    ? [
+        `${requirement.path} is owned only by e-mail address (${emails}) in ${where}, and GitHub does not say which account owns an address, so nobody can approve it; list owners as @user or @org/team`,
+      ]
+    : [
+        `code owners of ${requirement.path} listed by e-mail address (${emails}) cannot approve: GitHub does not say which account owns an address; list them as @user or @org/team`,
+      ];
 }
 
 function isUser(owner: CodeownersOwner, login: string): boolean {

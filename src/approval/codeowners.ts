@@ -39,9 +39,7 @@
  */
 
 export type CodeownersOwner =
-  | { kind: "user"; login: string }
-  | { kind: "team"; org: string; slug: string }
-  | { kind: "email"; email: string };
+  { kind: "user"; login: string } | { kind: "team"; org: string; slug: string } | { kind: "email"; email: string };
 
 export interface CodeownersRule {
   line: number;
@@ -121,7 +119,11 @@ const compiled = new WeakMap<CodeownersRule, CompiledPattern>();
  * `maxRules`: where reading stops (an error, and `truncated`). Revoking reads past it: ending
  * access must follow GitHub's whole reading, since GitHub applies the last matching line.
  */
-export function parseCodeowners(text: string, path: string = CODEOWNERS_LOCATIONS[0], { maxRules = MAX_CODEOWNERS_RULES }: { maxRules?: number } = {}): Codeowners {
+export function parseCodeowners(
+  text: string,
+  path: string = CODEOWNERS_LOCATIONS[0],
+  { maxRules = MAX_CODEOWNERS_RULES }: { maxRules?: number } = {},
+): Codeowners {
   const result: Codeowners = { path, rules: [], errors: [] };
   // Every UTF-16 unit is at most 3 UTF-8 bytes, so most files need no count.
   const bytes = text.length * 3 < CODEOWNERS_MAX_BYTES ? 0 : utf8Length(text);

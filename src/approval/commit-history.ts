@@ -20,7 +20,11 @@ export interface GovernanceChange {
  * where absent), in the order of `paths`. A commit or parent missing from it throws: the caller
  * must not read "unknown" as "unchanged".
  */
-export function governanceChangesOf(commits: readonly PullCommit[], paths: readonly string[], ids: ReadonlyMap<string, readonly (string | null)[]>): GovernanceChange[] {
+export function governanceChangesOf(
+  commits: readonly PullCommit[],
+  paths: readonly string[],
+  ids: ReadonlyMap<string, readonly (string | null)[]>,
+): GovernanceChange[] {
   const idsOf = (sha: string) => {
     const found = ids.get(sha);
     if (!found || found.length !== paths.length) throw new Error(`no object ids for commit ${sha}`);
@@ -31,7 +35,9 @@ export function governanceChangesOf(commits: readonly PullCommit[], paths: reado
     const own = idsOf(commit.sha);
     const parents = commit.parents.map(idsOf);
     // A root commit (no parent) adds whatever it holds.
-    const changed = paths.filter((_, index) => parents.every((parent) => parent[index] !== own[index]) && (parents.length > 0 || own[index] !== null));
+    const changed = paths.filter(
+      (_, index) => parents.every((parent) => parent[index] !== own[index]) && (parents.length > 0 || own[index] !== null),
+    );
     if (changed.length > 0) changes.push({ sha: commit.sha, paths: changed });
   }
   return changes;

@@ -24,36 +24,52 @@ export interface Blocker {
 
 export function readConfig(file: FileBytes, blockers: Blocker[]): { config: TenantConfig; configProblems: Problem[] } {
   if (file.kind === "missing") {
-    blockers.push({ message: `${TENANT_CONFIG_PATH} does not exist on the base branch, so no policy allows any request; an admin must add it` });
+    blockers.push({
+      message: `${TENANT_CONFIG_PATH} does not exist on the base branch, so no policy allows any request; an admin must add it`,
+    });
     return { config: EMPTY_TENANT_CONFIG, configProblems: [] };
   }
   if (file.kind !== "file") {
-    blockers.push({ message: `${TENANT_CONFIG_PATH} on the base branch cannot be read (${file.kind}); nothing can be granted until it is a regular file` });
+    blockers.push({
+      message: `${TENANT_CONFIG_PATH} on the base branch cannot be read (${file.kind}); nothing can be granted until it is a regular file`,
+    });
     return { config: EMPTY_TENANT_CONFIG, configProblems: [] };
   }
   const parsed = parseTenantConfig(file.bytes);
   if (parsed.ok) return { config: parsed.config, configProblems: [] };
-  blockers.push({ message: `${TENANT_CONFIG_PATH} on the base branch is invalid, so nothing can be granted until an admin fixes it (problems listed below)` });
+  blockers.push({
+    message: `${TENANT_CONFIG_PATH} on the base branch is invalid, so nothing can be granted until an admin fixes it (problems listed below)`,
+  });
   return { config: EMPTY_TENANT_CONFIG, configProblems: parsed.problems };
 }
 
 /** `options.maxRules`: see parseCodeowners (revoking reads the whole file). */
-export function readCodeowners(files: readonly FileBytes[], blockers: Blocker[], options: { maxRules?: number } = {}): Codeowners | undefined {
+export function readCodeowners(
+  files: readonly FileBytes[],
+  blockers: Blocker[],
+  options: { maxRules?: number } = {},
+): Codeowners | undefined {
   const index = files.findIndex((file) => file.kind !== "missing");
   const path = CODEOWNERS_LOCATIONS[index];
   const file = files[index];
   if (!file || !path) {
-    blockers.push({ message: "the base branch has no CODEOWNERS file (.github/CODEOWNERS, CODEOWNERS or docs/CODEOWNERS), so nobody can approve requests" });
+    blockers.push({
+      message: "the base branch has no CODEOWNERS file (.github/CODEOWNERS, CODEOWNERS or docs/CODEOWNERS), so nobody can approve requests",
+    });
     return undefined;
   }
   if (file.kind !== "file") {
-    blockers.push({ message: `${path} on the base branch cannot be read (${file.kind === "too-large" ? "over 3 MB" : file.kind}), so nobody can approve requests` });
+    blockers.push({
+      message: `${path} on the base branch cannot be read (${file.kind === "too-large" ? "over 3 MB" : file.kind}), so nobody can approve requests`,
+    });
     return undefined;
   }
   const codeowners = parseCodeowners(new TextDecoder().decode(file.bytes), path, options);
   for (const error of codeowners.errors) {
     // GitHub skips an invalid line, which can hand a path to a broader earlier rule: fail closed.
-    blockers.push({ message: `${path} line ${error.line} on the base branch is invalid (${error.message}); no request can be approved until it is fixed` });
+    blockers.push({
+      message: `${path} line ${error.line} on the base branch is invalid (${error.message}); no request can be approved until it is fixed`,
+    });
   }
   return codeowners;
 }
@@ -61,7 +77,13 @@ export function readCodeowners(files: readonly FileBytes[], blockers: Blocker[],
 /** GitHub ignores the CODEOWNERS lines and owners it lists as errors, which can hand a path to others. */
 export function githubCodeownersBlockers(report: CodeownersErrorReport, codeowners: Codeowners | undefined): Blocker[] {
   if (report.kind === "no-file") {
-    return codeowners ? [{ message: `GitHub finds no CODEOWNERS file at the base although ${codeowners.path} is there, so jitsudo cannot be sure which owners GitHub applies` }] : [];
+    return codeowners
+      ? [
+          {
+            message: `GitHub finds no CODEOWNERS file at the base although ${codeowners.path} is there, so jitsudo cannot be sure which owners GitHub applies`,
+          },
+        ]
+      : [];
   }
   return report.errors.map((error) => ({
     message: `GitHub reports ${printable(error.path)} line ${error.line} at the base as invalid (${printable(error.kind)}) and ignores it; no request can be approved until it is fixed`,
@@ -76,14 +98,24 @@ export function governanceCommitBlockers(changes: readonly GovernanceChange[]): 
 }
 
 /** GitHub's lists stop at 3,000 files and 250 commits: a judgement of part of a pull request is none. */
-export function incompleteListBlockers(listed: { files: number; commits: number }, counts: { changedFiles?: number; commits?: number }): Blocker[] {
+export function incompleteListBlockers(
+  listed: { files: number; commits: number },
+  counts: { changedFiles?: number; commits?: number },
+): Blocker[] {
   const blockers: Blocker[] = [];
-  if (counts.changedFiles === undefined) blockers.push({ message: "GitHub did not say how many files this pull request changes, so jitsudo cannot tell whether it saw them all" });
+  if (counts.changedFiles === undefined)
+    blockers.push({
+      message: "GitHub did not say how many files this pull request changes, so jitsudo cannot tell whether it saw them all",
+    });
   else if (listed.files < counts.changedFiles) {
-    blockers.push({ message: `GitHub lists only ${listed.files} of this pull request's ${counts.changedFiles} changed files, so jitsudo cannot judge the ones it cannot see; split it into smaller pull requests` });
+    blockers.push({
+      message: `GitHub lists only ${listed.files} of this pull request's ${counts.changedFiles} changed files, so jitsudo cannot judge the ones it cannot see; split it into smaller pull requests`,
+    });
   }
   if (counts.commits !== undefined && listed.commits < counts.commits) {
-    blockers.push({ message: `GitHub lists only ${listed.commits} of this pull request's ${counts.commits} commits, so jitsudo cannot check who wrote them all; split it into smaller pull requests` });
+    blockers.push({
+      message: `GitHub lists only ${listed.commits} of this pull request's ${counts.commits} commits, so jitsudo cannot check who wrote them all; split it into smaller pull requests`,
+    });
   }
   return blockers;
 }

@@ -63,11 +63,19 @@ export function proveMergeBase(shape: MergeShape, records: readonly BranchUpdate
   const usable = relevant.filter((record) => provesBase(record, shape));
   const befores = [...new Set(usable.map((record) => record.before))];
   if (befores.length > 1) {
-    return { proven: false, retry: false, reason: `GitHub's records disagree on the default branch before the merge (${befores.map(short).join(", ")}), so jitsudo cannot tell which policy and code owners applied` };
+    return {
+      proven: false,
+      retry: false,
+      reason: `GitHub's records disagree on the default branch before the merge (${befores.map(short).join(", ")}), so jitsudo cannot tell which policy and code owners applied`,
+    };
   }
   const [recorded] = usable;
   if (recorded) {
-    return { proven: true, baseSha: recorded.before, how: `GitHub's activity record of the merge (${recorded.activityType}, before ${short(recorded.before)})` };
+    return {
+      proven: true,
+      baseSha: recorded.before,
+      how: `GitHub's activity record of the merge (${recorded.activityType}, before ${short(recorded.before)})`,
+    };
   }
   if (structural) return { proven: true, ...structural };
   return {
@@ -81,7 +89,8 @@ export function proveMergeBase(shape: MergeShape, records: readonly BranchUpdate
 
 function structuralBase({ parents, headSha, commitCount }: MergeShape): { baseSha: string; how: string } | undefined {
   const [first, second] = parents;
-  if (parents.length === 2 && first && second === headSha) return { baseSha: first, how: "the merge commit's first parent (a merge commit of the approved head)" };
+  if (parents.length === 2 && first && second === headSha)
+    return { baseSha: first, how: "the merge commit's first parent (a merge commit of the approved head)" };
   if (parents.length === 1 && first && commitCount === 1) return { baseSha: first, how: "the parent of the single commit the merge added" };
   return undefined;
 }

@@ -43,7 +43,10 @@ export interface StandingReviews {
 
 export function standingReviews(reviews: readonly Review[], timeline: PullTimeline | undefined, mergedAt: Date): StandingReviews {
   const place = placer(timeline, mergedAt);
-  const byLogin = new Map<string, { login: string; userId?: number; decisive?: Review; approvedBefore: boolean; beforeBaseChange?: Date }>();
+  const byLogin = new Map<
+    string,
+    { login: string; userId?: number; decisive?: Review; approvedBefore: boolean; beforeBaseChange?: Date }
+  >();
   const setAside: SetAsideReview[] = [];
   for (const review of reviews) {
     const decisive = review.state !== "COMMENTED" && review.state !== "PENDING";
@@ -54,7 +57,11 @@ export function standingReviews(reviews: readonly Review[], timeline: PullTimeli
     }
     // One person, however their login was spelled or renamed since.
     const key = review.userId !== undefined ? `id:${review.userId}` : `login:${review.login.toLowerCase()}`;
-    const entry = byLogin.get(key) ?? { login: review.login, ...(review.userId !== undefined ? { userId: review.userId } : {}), approvedBefore: false };
+    const entry = byLogin.get(key) ?? {
+      login: review.login,
+      ...(review.userId !== undefined ? { userId: review.userId } : {}),
+      approvedBefore: false,
+    };
     byLogin.set(key, entry);
     if (!decisive) continue;
     if (entry.decisive?.state === "APPROVED") entry.approvedBefore = true;
@@ -71,7 +78,8 @@ export function standingReviews(reviews: readonly Review[], timeline: PullTimeli
   return { reviewers, setAside };
 }
 
-type Placement = { kind: "before-merge"; beforeBaseChange?: Date } | { kind: "after-merge" } | { kind: "not-in-timeline" } | { kind: "no-time" };
+type Placement =
+  { kind: "before-merge"; beforeBaseChange?: Date } | { kind: "after-merge" } | { kind: "not-in-timeline" } | { kind: "no-time" };
 
 /** Where a review stands against the merge and the last base change before it. */
 function placer(timeline: PullTimeline | undefined, mergedAt: Date): (review: Review) => Placement {
@@ -92,11 +100,15 @@ function placer(timeline: PullTimeline | undefined, mergedAt: Date): (review: Re
       const index = reviewIndex.get(review.id);
       if (index === undefined) return { kind: "not-in-timeline" };
       if (index > mergedIndex || submitted > mergedAt.getTime()) return { kind: "after-merge" };
-      return lastBaseChange && index < lastBaseChange.index ? { kind: "before-merge", beforeBaseChange: lastBaseChange.at } : { kind: "before-merge" };
+      return lastBaseChange && index < lastBaseChange.index
+        ? { kind: "before-merge", beforeBaseChange: lastBaseChange.at }
+        : { kind: "before-merge" };
     }
     // No merge in the timeline yet: only a review a whole second before the merge is surely before it.
     if (submitted >= mergedAt.getTime()) return { kind: "after-merge" };
-    return lastBaseChange && submitted <= lastBaseChange.at.getTime() ? { kind: "before-merge", beforeBaseChange: lastBaseChange.at } : { kind: "before-merge" };
+    return lastBaseChange && submitted <= lastBaseChange.at.getTime()
+      ? { kind: "before-merge", beforeBaseChange: lastBaseChange.at }
+      : { kind: "before-merge" };
   };
 }
 

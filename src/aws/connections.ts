@@ -37,12 +37,22 @@ export interface AwsDefaults {
 export type TargetResult = { ok: true; target: AwsTarget } | { ok: false; problem: string };
 
 export function resolveTarget(
-  recorded: { tenant: string; repository_id: string | null; aws_region: string | null; instance_arn: string | null; identity_store_id: string | null; aws_role_arn: string | null },
+  recorded: {
+    tenant: string;
+    repository_id: string | null;
+    aws_region: string | null;
+    instance_arn: string | null;
+    identity_store_id: string | null;
+    aws_role_arn: string | null;
+  },
   defaults: AwsDefaults,
 ): TargetResult {
   const instanceArn = recorded.instance_arn ?? defaults.instanceArn;
   if (!instanceArn) {
-    return { ok: false, problem: "no Identity Center instance: set aws.instance_arn in .github/jitsudo.yml or IC_INSTANCE_ARN for the deployment" };
+    return {
+      ok: false,
+      problem: "no Identity Center instance: set aws.instance_arn in .github/jitsudo.yml or IC_INSTANCE_ARN for the deployment",
+    };
   }
   const region = recorded.aws_region ?? defaults.region;
   if (!region) return { ok: false, problem: "no AWS region: set aws.region in .github/jitsudo.yml or AWS_REGION for the deployment" };

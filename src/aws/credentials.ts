@@ -94,7 +94,8 @@ export class RoleSessions {
       }),
     );
     const credentials = output.Credentials;
-    if (!credentials?.AccessKeyId || !credentials.SecretAccessKey) throw new Error(`AssumeRole of ${session.roleArn} returned no credentials`);
+    if (!credentials?.AccessKeyId || !credentials.SecretAccessKey)
+      throw new Error(`AssumeRole of ${session.roleArn} returned no credentials`);
     return {
       accessKeyId: credentials.AccessKeyId,
       secretAccessKey: credentials.SecretAccessKey,

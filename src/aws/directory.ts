@@ -71,7 +71,10 @@ export class Directory {
   async principalId(ic: IdentityCenter, userName: string): Promise<Resolution> {
     const id = await this.users.get(`${ic.view}|${userName}`, () => ic.userId(userName));
     if (id) return { ok: true, id };
-    return { ok: false, problem: `Identity Center has no user "${userName}"; map the GitHub login to the user's Identity Center user name under users: in .github/jitsudo.yml` };
+    return {
+      ok: false,
+      problem: `Identity Center has no user "${userName}"; map the GitHub login to the user's Identity Center user name under users: in .github/jitsudo.yml`,
+    };
   }
 
   async accountId(ic: IdentityCenter, ref: string): Promise<Resolution> {
@@ -83,7 +86,11 @@ export class Directory {
     let matches = await find();
     if (matches.length === 0) matches = await find(this.refreshMissAfterMs);
     if (matches.length === 1) return { ok: true, id: matches[0]!.id };
-    if (matches.length > 1) return { ok: false, problem: `${matches.length} accounts are named "${ref}" (${matches.map((account) => account.id).join(", ")}); write the 12-digit account id instead` };
+    if (matches.length > 1)
+      return {
+        ok: false,
+        problem: `${matches.length} accounts are named "${ref}" (${matches.map((account) => account.id).join(", ")}); write the 12-digit account id instead`,
+      };
     return { ok: false, problem: `the organisation has no account named "${ref}"; write its exact name or its 12-digit id` };
   }
 

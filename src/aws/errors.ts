@@ -41,10 +41,16 @@ export function classifyAwsError(error: unknown): AwsErrorKind {
   const name = sdk.name ?? "";
   if (name === "ConflictException") return "conflict";
   if (name === "ResourceNotFoundException" || name === "AccountNotFoundException") return "not-found";
-  if (name === "AccessDeniedException" || name === "AccessDenied" || name === "UnrecognizedClientException" || name === "ExpiredTokenException") {
+  if (
+    name === "AccessDeniedException" ||
+    name === "AccessDenied" ||
+    name === "UnrecognizedClientException" ||
+    name === "ExpiredTokenException"
+  ) {
     return "access-denied";
   }
-  if (TRANSIENT.has(name) || NETWORK.has(sdk.code ?? "") || sdk.$fault === "server" || (sdk.$metadata?.httpStatusCode ?? 0) >= 500) return "transient";
+  if (TRANSIENT.has(name) || NETWORK.has(sdk.code ?? "") || sdk.$fault === "server" || (sdk.$metadata?.httpStatusCode ?? 0) >= 500)
+    return "transient";
   if (sdk.$metadata?.httpStatusCode === undefined && !sdk.$fault) return "transient"; // never reached AWS
   return "invalid";
 }
@@ -82,7 +88,11 @@ export function describeAwsError(error: unknown): string {
 /** The whole AWS error for jitsudo's own logs: name, message and request id. */
 export function rawAwsError(error: unknown): { name?: string; message?: string; requestId?: string } {
   const sdk = (error ?? {}) as SdkError & { message?: string; $metadata?: { requestId?: string } };
-  return { ...(sdk.name ? { name: sdk.name } : {}), ...(sdk.message ? { message: sdk.message } : {}), ...(sdk.$metadata?.requestId ? { requestId: sdk.$metadata.requestId } : {}) };
+  return {
+    ...(sdk.name ? { name: sdk.name } : {}),
+    ...(sdk.message ? { message: sdk.message } : {}),
+    ...(sdk.$metadata?.requestId ? { requestId: sdk.$metadata.requestId } : {}),
+  };
 }
 
 /** Exponential backoff with jitter: attempt n waits between half and all of min(max, base·2ⁿ), so retries spread out. */

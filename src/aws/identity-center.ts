@@ -48,7 +48,11 @@ export interface IdentityCenter {
    * one paged call answers for many. `maxPages` bounds the reading; `complete` says whether it
    * read them all.
    */
-  operationsWithStatus(kind: OperationKind, status: "IN_PROGRESS" | "FAILED", maxPages?: number): Promise<{ ids: Set<string>; complete: boolean }>;
+  operationsWithStatus(
+    kind: OperationKind,
+    status: "IN_PROGRESS" | "FAILED",
+    maxPages?: number,
+  ): Promise<{ ids: Set<string>; complete: boolean }>;
 
   /** The Identity Store user id of a user name (or e-mail address), or undefined when there is none. */
   userId(userName: string): Promise<string | undefined>;

@@ -113,7 +113,10 @@ export class SharedRateLimiter implements RateLimiter {
       );
     let { rows } = await take();
     if (rows.length === 0) {
-      await this.db.raw("insert into aws_rate_limits (instance_arn, tokens, refilled_at) values (?, ?, clock_timestamp()) on conflict do nothing", [instanceArn, this.burst]);
+      await this.db.raw(
+        "insert into aws_rate_limits (instance_arn, tokens, refilled_at) values (?, ?, clock_timestamp()) on conflict do nothing",
+        [instanceArn, this.burst],
+      );
       ({ rows } = await take());
     }
     const available = Number(rows[0]?.available ?? 0);
@@ -217,7 +220,9 @@ class InstancePump {
     if (!head) return undefined;
     // Urgent calls share one round of turns; calls that can wait are served by priority.
     const eligible = URGENT.has(head) ? [...URGENT] : [head];
-    const tenant = this.turns.find((candidate) => eligible.some((priority) => (this.waiting.get(candidate)!.get(priority)?.length ?? 0) > 0));
+    const tenant = this.turns.find((candidate) =>
+      eligible.some((priority) => (this.waiting.get(candidate)!.get(priority)?.length ?? 0) > 0),
+    );
     if (tenant === undefined) return undefined;
     const queues = this.waiting.get(tenant)!;
     const priority = CALL_PRIORITIES.find((candidate) => eligible.includes(candidate) && (queues.get(candidate)?.length ?? 0) > 0)!;

@@ -84,12 +84,38 @@ export class SdkIdentityCenter implements IdentityCenter {
     };
     const status =
       kind === "create"
-        ? toStatus((await this.sso(new DescribeAccountAssignmentCreationStatusCommand({ InstanceArn: this.instanceArn, AccountAssignmentCreationRequestId: requestId }), priority, onSent)).AccountAssignmentCreationStatus)
-        : toStatus((await this.sso(new DescribeAccountAssignmentDeletionStatusCommand({ InstanceArn: this.instanceArn, AccountAssignmentDeletionRequestId: requestId }), priority, onSent)).AccountAssignmentDeletionStatus);
+        ? toStatus(
+            (
+              await this.sso(
+                new DescribeAccountAssignmentCreationStatusCommand({
+                  InstanceArn: this.instanceArn,
+                  AccountAssignmentCreationRequestId: requestId,
+                }),
+                priority,
+                onSent,
+              )
+            ).AccountAssignmentCreationStatus,
+          )
+        : toStatus(
+            (
+              await this.sso(
+                new DescribeAccountAssignmentDeletionStatusCommand({
+                  InstanceArn: this.instanceArn,
+                  AccountAssignmentDeletionRequestId: requestId,
+                }),
+                priority,
+                onSent,
+              )
+            ).AccountAssignmentDeletionStatus,
+          );
     return { ...status, queuedMs: sent - asked };
   }
 
-  async operationsWithStatus(kind: OperationKind, status: "IN_PROGRESS" | "FAILED", maxPages = Number.POSITIVE_INFINITY): Promise<{ ids: Set<string>; complete: boolean }> {
+  async operationsWithStatus(
+    kind: OperationKind,
+    status: "IN_PROGRESS" | "FAILED",
+    maxPages = Number.POSITIVE_INFINITY,
+  ): Promise<{ ids: Set<string>; complete: boolean }> {
     const ids = new Set<string>();
     const input = { InstanceArn: this.instanceArn, Filter: { Status: status }, MaxResults: PAGE };
     let token: string | undefined;
@@ -99,10 +125,16 @@ export class SdkIdentityCenter implements IdentityCenter {
       pages += 1;
       let items: { RequestId?: string }[] | undefined;
       if (kind === "create") {
-        const page = await this.sso(new ListAccountAssignmentCreationStatusCommand({ ...input, NextToken: token }), this.statusPriority(kind));
+        const page = await this.sso(
+          new ListAccountAssignmentCreationStatusCommand({ ...input, NextToken: token }),
+          this.statusPriority(kind),
+        );
         [items, token] = [page.AccountAssignmentsCreationStatus, page.NextToken];
       } else {
-        const page = await this.sso(new ListAccountAssignmentDeletionStatusCommand({ ...input, NextToken: token }), this.statusPriority(kind));
+        const page = await this.sso(
+          new ListAccountAssignmentDeletionStatusCommand({ ...input, NextToken: token }),
+          this.statusPriority(kind),
+        );
         [items, token] = [page.AccountAssignmentsDeletionStatus, page.NextToken];
       }
       for (const item of items ?? []) if (item.RequestId) ids.add(item.RequestId);
@@ -136,7 +168,8 @@ export class SdkIdentityCenter implements IdentityCenter {
     do {
       const page = await this.options.clients.organizations.send(new ListAccountsCommand({ MaxResults: 20, NextToken: token }));
       for (const account of page.Accounts ?? []) {
-        if (account.Id) accounts.push({ id: account.Id, name: account.Name ?? "", status: String(account.State ?? account.Status ?? "ACTIVE") });
+        if (account.Id)
+          accounts.push({ id: account.Id, name: account.Name ?? "", status: String(account.State ?? account.Status ?? "ACTIVE") });
       }
       token = page.NextToken;
     } while (token);
@@ -156,13 +189,19 @@ export class SdkIdentityCenter implements IdentityCenter {
     const arns: string[] = [];
     let token: string | undefined;
     do {
-      const page = await this.sso(new ListPermissionSetsCommand({ InstanceArn: this.instanceArn, MaxResults: PAGE, NextToken: token }), this.readPriority());
+      const page = await this.sso(
+        new ListPermissionSetsCommand({ InstanceArn: this.instanceArn, MaxResults: PAGE, NextToken: token }),
+        this.readPriority(),
+      );
       arns.push(...(page.PermissionSets ?? []));
       token = page.NextToken;
     } while (token);
     const sets: PermissionSet[] = [];
     for (const arn of arns) {
-      const output = await this.sso(new DescribePermissionSetCommand({ InstanceArn: this.instanceArn, PermissionSetArn: arn }), this.readPriority());
+      const output = await this.sso(
+        new DescribePermissionSetCommand({ InstanceArn: this.instanceArn, PermissionSetArn: arn }),
+        this.readPriority(),
+      );
       sets.push({ arn, name: output.PermissionSet?.Name ?? "" });
     }
     return sets;
@@ -170,7 +209,10 @@ export class SdkIdentityCenter implements IdentityCenter {
 
   async describePermissionSet(permissionSetArn: string): Promise<PermissionSet | undefined> {
     try {
-      const output = await this.sso(new DescribePermissionSetCommand({ InstanceArn: this.instanceArn, PermissionSetArn: permissionSetArn }), this.readPriority());
+      const output = await this.sso(
+        new DescribePermissionSetCommand({ InstanceArn: this.instanceArn, PermissionSetArn: permissionSetArn }),
+        this.readPriority(),
+      );
       return { arn: permissionSetArn, name: output.PermissionSet?.Name ?? "" };
     } catch (error) {
       if ((error as { name?: string }).name === "ResourceNotFoundException") return undefined;
@@ -182,7 +224,12 @@ export class SdkIdentityCenter implements IdentityCenter {
     const accounts: string[] = [];
     let token: string | undefined;
     do {
-      const command = new ListAccountsForProvisionedPermissionSetCommand({ InstanceArn: this.instanceArn, PermissionSetArn: permissionSetArn, MaxResults: PAGE, NextToken: token });
+      const command = new ListAccountsForProvisionedPermissionSetCommand({
+        InstanceArn: this.instanceArn,
+        PermissionSetArn: permissionSetArn,
+        MaxResults: PAGE,
+        NextToken: token,
+      });
       const page = await this.sso(command, this.readPriority());
       accounts.push(...(page.AccountIds ?? []));
       token = page.NextToken;
@@ -192,13 +239,27 @@ export class SdkIdentityCenter implements IdentityCenter {
 
   assignments(accountId: string, permissionSetArn: string): Promise<Assignment[]> {
     return this.collectAssignments(
-      (token) => new ListAccountAssignmentsCommand({ InstanceArn: this.instanceArn, AccountId: accountId, PermissionSetArn: permissionSetArn, MaxResults: PAGE, NextToken: token }),
+      (token) =>
+        new ListAccountAssignmentsCommand({
+          InstanceArn: this.instanceArn,
+          AccountId: accountId,
+          PermissionSetArn: permissionSetArn,
+          MaxResults: PAGE,
+          NextToken: token,
+        }),
     );
   }
 
   assignmentsOfPrincipal(principalId: string, principalType: PrincipalType = "USER"): Promise<Assignment[]> {
     return this.collectAssignments(
-      (token) => new ListAccountAssignmentsForPrincipalCommand({ InstanceArn: this.instanceArn, PrincipalId: principalId, PrincipalType: principalType, MaxResults: PAGE, NextToken: token }),
+      (token) =>
+        new ListAccountAssignmentsForPrincipalCommand({
+          InstanceArn: this.instanceArn,
+          PrincipalId: principalId,
+          PrincipalType: principalType,
+          MaxResults: PAGE,
+          NextToken: token,
+        }),
     );
   }
 
@@ -218,14 +279,24 @@ export class SdkIdentityCenter implements IdentityCenter {
   }
 
   /** Every page of a listing of assignments (both listings answer in the same shape). */
-  private async collectAssignments(command: (token: string | undefined) => ListAccountAssignmentsCommand | ListAccountAssignmentsForPrincipalCommand): Promise<Assignment[]> {
+  private async collectAssignments(
+    command: (token: string | undefined) => ListAccountAssignmentsCommand | ListAccountAssignmentsForPrincipalCommand,
+  ): Promise<Assignment[]> {
     const found: Assignment[] = [];
     let token: string | undefined;
     do {
-      const page: { AccountAssignments?: { AccountId?: string; PermissionSetArn?: string; PrincipalId?: string; PrincipalType?: string }[]; NextToken?: string } = await this.sso(command(token) as Command<any, any, any, any, any>, this.readPriority());
+      const page: {
+        AccountAssignments?: { AccountId?: string; PermissionSetArn?: string; PrincipalId?: string; PrincipalType?: string }[];
+        NextToken?: string;
+      } = await this.sso(command(token) as Command<any, any, any, any, any>, this.readPriority());
       for (const item of page.AccountAssignments ?? []) {
         if (item.AccountId && item.PermissionSetArn && item.PrincipalId && item.PrincipalType) {
-          found.push({ accountId: item.AccountId, permissionSetArn: item.PermissionSetArn, principalType: item.PrincipalType as PrincipalType, principalId: item.PrincipalId });
+          found.push({
+            accountId: item.AccountId,
+            permissionSetArn: item.PermissionSetArn,
+            principalType: item.PrincipalType as PrincipalType,
+            principalId: item.PrincipalId,
+          });
         }
       }
       token = page.NextToken;
@@ -258,7 +329,11 @@ export class SdkIdentityCenter implements IdentityCenter {
     return kind === "create" ? "provision" : "poll";
   }
 
-  private sso<Input extends object, Output extends object>(command: Command<any, Input, any, Output, any>, priority: CallPriority, onSent?: () => void): Promise<Output> {
+  private sso<Input extends object, Output extends object>(
+    command: Command<any, Input, any, Output, any>,
+    priority: CallPriority,
+    onSent?: () => void,
+  ): Promise<Output> {
     command.middlewareStack.addRelativeTo(this.limit(command.constructor.name.replace(/Command$/, ""), priority, onSent), LIMIT_STEP);
     return this.options.clients.ssoAdmin.send(command as never) as Promise<Output>;
   }

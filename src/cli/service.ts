@@ -86,7 +86,10 @@ export async function runService(command: ServiceCommand): Promise<number> {
   if (worker) {
     running.push(await startWorkerRole(config, log, database.db, metrics, () => void shutdown("database session lost", 1)));
   } else if (command === "start") {
-    log.info({ missing: workerProblems(config) }, "IC_INSTANCE_ARN or AWS_REGION is not set: running API-only, without the provisioning worker");
+    log.info(
+      { missing: workerProblems(config) },
+      "IC_INSTANCE_ARN or AWS_REGION is not set: running API-only, without the provisioning worker",
+    );
   }
   return -1;
 }
@@ -99,17 +102,40 @@ async function startServerRole(config: AppConfig, log: Logger, db: Knex, metrics
     ...(config.aws.instanceArn ? { instanceArn: config.aws.instanceArn } : {}),
   };
   const jitsudo = createApp({ db, metrics, ...access });
-  const server = await startServer({ config, log, app: jitsudo.app, webhookDoor: jitsudo.webhookDoor, api: { db, metrics, ...(config.apiToken ? { token: config.apiToken } : {}) } });
+  const server = await startServer({
+    config,
+    log,
+    app: jitsudo.app,
+    webhookDoor: jitsudo.webhookDoor,
+    api: { db, metrics, ...(config.apiToken ? { token: config.apiToken } : {}) },
+  });
   const scheduler = new Scheduler(log);
   const github = appClient(config, log);
   if (github) {
-    const options = { db, now: () => new Date(), log, ...(config.accessRepositories ? { accessRepositories: config.accessRepositories } : {}) };
+    const options = {
+      db,
+      now: () => new Date(),
+      log,
+      ...(config.accessRepositories ? { accessRepositories: config.accessRepositories } : {}),
+    };
     // Every five minutes, one replica at a time: deliveries that failed, redelivered by GitHub on request.
-    scheduler.add({ name: "webhook-redelivery", cron: "30 */5 * * * *", run: () => runIfUnlocked(db, "jitsudo:jobs", "webhook-redelivery", () => redeliverFailedWebhooks(github, options)) });
+    scheduler.add({
+      name: "webhook-redelivery",
+      cron: "30 */5 * * * *",
+      run: () => runIfUnlocked(db, "jitsudo:jobs", "webhook-redelivery", () => redeliverFailedWebhooks(github, options)),
+    });
     // Every two minutes, one replica at a time: merges whose webhook never arrived go into the inbox.
-    scheduler.add({ name: "merge-catch-up", cron: "0 */2 * * * *", run: () => runIfUnlocked(db, "jitsudo:jobs", "merge-catch-up", () => catchUpMerges(github, options)) });
+    scheduler.add({
+      name: "merge-catch-up",
+      cron: "0 */2 * * * *",
+      run: () => runIfUnlocked(db, "jitsudo:jobs", "merge-catch-up", () => catchUpMerges(github, options)),
+    });
     // Every two minutes, one replica at a time: verdict comments a merge still owes its PR.
-    scheduler.add({ name: "verdict-comments", cron: "45 */2 * * * *", run: () => runIfUnlocked(db, "jitsudo:jobs", "verdict-comments", () => resendOwedVerdictComments(github, options)) });
+    scheduler.add({
+      name: "verdict-comments",
+      cron: "45 */2 * * * *",
+      run: () => runIfUnlocked(db, "jitsudo:jobs", "verdict-comments", () => resendOwedVerdictComments(github, options)),
+    });
   }
   return [
     // The server first: no new deliveries; then the inbox finishes the ones in hand.
@@ -146,7 +172,11 @@ async function startWorkerRole(config: AppConfig, log: Logger, db: Knex, metrics
 
 async function openDatabase(config: AppConfig, log: Logger): Promise<Database> {
   if (config.databaseUrl) {
-    const db = createDb({ url: config.databaseUrl, pool: { min: 0, max: config.databasePoolMax }, ...(config.databaseSchema ? { schema: config.databaseSchema } : {}) });
+    const db = createDb({
+      url: config.databaseUrl,
+      pool: { min: 0, max: config.databasePoolMax },
+      ...(config.databaseSchema ? { schema: config.databaseSchema } : {}),
+    });
     if (config.databaseSchema) await ensureSchema(db, config.databaseSchema);
     return { db, close: () => db.destroy() };
   }

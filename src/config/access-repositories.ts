@@ -78,7 +78,9 @@ export class AccessRepositories {
     if (isListedById(this.list, repository.id)) return true;
     if (repository.id === null || !this.db) return isListedRepository(this.list, repository.fullName);
     // Any listed name pinned to this repository (it may have been renamed since the grant was recorded).
-    const pins = (await this.db("access_repository_pins").where({ repository_id: String(repository.id) }).select("full_name")) as { full_name: string }[];
+    const pins = (await this.db("access_repository_pins")
+      .where({ repository_id: String(repository.id) })
+      .select("full_name")) as { full_name: string }[];
     if (pins.some((pin) => isListedRepository(this.list, pin.full_name))) return true;
     return pins.length === 0 && this.allows({ id: repository.id, fullName: repository.fullName });
   }
@@ -89,7 +91,10 @@ export class AccessRepositories {
    * naming another instance would otherwise borrow jitsudo's reach to it). An instance that cannot
    * be compared (the API-only server does not know IC_INSTANCE_ARN) is left to the worker.
    */
-  async ownCredentialsRefusal(repository: { id: number | string | null; fullName: string }, instanceArn: string | undefined): Promise<string | undefined> {
+  async ownCredentialsRefusal(
+    repository: { id: number | string | null; fullName: string },
+    instanceArn: string | undefined,
+  ): Promise<string | undefined> {
     if (!(await this.ownCredentialsServe(repository))) {
       return "names no aws.role_arn, and jitsudo's own AWS credentials serve only the repositories listed in JITSUDO_ACCESS_REPOSITORIES";
     }

@@ -77,7 +77,9 @@ export function parseEnv(env: NodeJS.ProcessEnv, readFile: (path: string) => str
     try {
       privateKey = readFile(keyPath);
     } catch (error) {
-      problems.push(`PRIVATE_KEY_PATH="${keyPath}" cannot be read (${(error as NodeJS.ErrnoException).code ?? "error"}); point it at the app's .pem file`);
+      problems.push(
+        `PRIVATE_KEY_PATH="${keyPath}" cannot be read (${(error as NodeJS.ErrnoException).code ?? "error"}); point it at the app's .pem file`,
+      );
     }
   }
   if (privateKey !== undefined) {
@@ -114,7 +116,9 @@ export function parseEnv(env: NodeJS.ProcessEnv, readFile: (path: string) => str
   const poolText = value("DATABASE_POOL_MAX");
   const databasePoolMax = poolText === undefined ? 10 : Number(poolText);
   if (!Number.isInteger(databasePoolMax) || databasePoolMax < 3 || databasePoolMax > 200) {
-    problems.push(`DATABASE_POOL_MAX="${poolText}" must be a whole number from 3 to 200 (a worker keeps one connection for itself, the inbox one more)`);
+    problems.push(
+      `DATABASE_POOL_MAX="${poolText}" must be a whole number from 3 to 200 (a worker keeps one connection for itself, the inbox one more)`,
+    );
   }
   const databaseSchema = value("DATABASE_SCHEMA");
   if (databaseSchema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(databaseSchema)) {
@@ -141,7 +145,9 @@ export function parseEnv(env: NodeJS.ProcessEnv, readFile: (path: string) => str
 
   const apiToken = value("JITSUDO_API_TOKEN");
   if (apiToken !== undefined && apiToken.length < 20) {
-    problems.push("JITSUDO_API_TOKEN is too short to be a secret; use at least 20 random characters (e.g. openssl rand -hex 32), or unset it to turn the API off");
+    problems.push(
+      "JITSUDO_API_TOKEN is too short to be a secret; use at least 20 random characters (e.g. openssl rand -hex 32), or unset it to turn the API off",
+    );
   }
 
   const logLevel = (value("LOG_LEVEL") ?? "info") as LogLevel;
@@ -180,11 +186,16 @@ const REPOSITORY = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}
 
 function parseRepositoryList(text: string | undefined, problems: string[]): string[] | undefined {
   if (text === undefined) return undefined;
-  const entries = text.split(",").map((entry) => entry.trim()).filter((entry) => entry !== "");
+  const entries = text
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== "");
   const invalid = entries.filter((entry) => !REPOSITORY.test(entry));
   if (invalid.length > 0 || entries.length === 0) {
     const shown = invalid.map((entry) => JSON.stringify(entry.slice(0, 120))).join(", ");
-    problems.push(`JITSUDO_ACCESS_REPOSITORIES must be a comma-separated list of owner/name or repository ids${shown ? `; not a repository: ${shown}` : ""}`);
+    problems.push(
+      `JITSUDO_ACCESS_REPOSITORIES must be a comma-separated list of owner/name or repository ids${shown ? `; not a repository: ${shown}` : ""}`,
+    );
     return undefined;
   }
   // GitHub treats owner and repository names case-insensitively.
@@ -207,8 +218,12 @@ export function isListedById(list: readonly string[] | undefined, id: number | s
  */
 export function workerProblems(config: AppConfig): string[] {
   const problems: string[] = [];
-  if (!config.aws.instanceArn) problems.push("IC_INSTANCE_ARN is not set; the worker needs the Identity Center instance to provision in (arn:aws:sso:::instance/ssoins-…)");
-  if (!config.aws.region) problems.push("AWS_REGION is not set; the worker needs the region of the Identity Center instance, e.g. us-east-1");
+  if (!config.aws.instanceArn)
+    problems.push(
+      "IC_INSTANCE_ARN is not set; the worker needs the Identity Center instance to provision in (arn:aws:sso:::instance/ssoins-…)",
+    );
+  if (!config.aws.region)
+    problems.push("AWS_REGION is not set; the worker needs the region of the Identity Center instance, e.g. us-east-1");
   return problems;
 }
 

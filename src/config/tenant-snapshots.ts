@@ -23,7 +23,14 @@ export async function recordTenantConfig(
   snapshot: { tenant: number | string; repositoryId: number; repo: string; commitSha: string; content: string; readAt: Date },
 ): Promise<void> {
   await db("tenant_configs")
-    .insert({ tenant: snapshot.tenant, repository_id: snapshot.repositoryId, repo: snapshot.repo, commit_sha: snapshot.commitSha, content: snapshot.content, read_at: snapshot.readAt })
+    .insert({
+      tenant: snapshot.tenant,
+      repository_id: snapshot.repositoryId,
+      repo: snapshot.repo,
+      commit_sha: snapshot.commitSha,
+      content: snapshot.content,
+      read_at: snapshot.readAt,
+    })
     .onConflict(["repository_id"])
     .merge()
     // At the same instant, the later call wins (it handled the later delivery).
@@ -31,9 +38,21 @@ export async function recordTenantConfig(
 }
 
 export async function tenantSnapshots(db: Knex): Promise<TenantSnapshot[]> {
-  const rows = (await db("tenant_configs").select("tenant", "repository_id", "repo", "commit_sha", "content")) as { tenant: string; repository_id: string; repo: string; commit_sha: string; content: string }[];
+  const rows = (await db("tenant_configs").select("tenant", "repository_id", "repo", "commit_sha", "content")) as {
+    tenant: string;
+    repository_id: string;
+    repo: string;
+    commit_sha: string;
+    content: string;
+  }[];
   return rows.map((row) => {
     const parsed = parseTenantConfig(new TextEncoder().encode(row.content));
-    return { tenant: String(row.tenant), repositoryId: String(row.repository_id), repo: row.repo, commitSha: row.commit_sha, ...(parsed.ok ? { config: parsed.config } : {}) };
+    return {
+      tenant: String(row.tenant),
+      repositoryId: String(row.repository_id),
+      repo: row.repo,
+      commitSha: row.commit_sha,
+      ...(parsed.ok ? { config: parsed.config } : {}),
+    };
   });
 }

@@ -84,8 +84,7 @@ const CONFIG_MESSAGES: SchemaMessages = {
   values: {
     "aws.role_arn": (v) => `aws.role_arn ${quote(v)} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)`,
     "aws.region": (v) => `aws.region ${quote(v)} is not an AWS region like us-east-1`,
-    "aws.instance_arn": (v) =>
-      `aws.instance_arn ${quote(v)} is not an Identity Center instance ARN (arn:aws:sso:::instance/ssoins-…)`,
+    "aws.instance_arn": (v) => `aws.instance_arn ${quote(v)} is not an Identity Center instance ARN (arn:aws:sso:::instance/ssoins-…)`,
     "aws.identity_store_id": (v) => `aws.identity_store_id ${quote(v)} is not an identity store id (d-…)`,
     "users.*": (v) => `user name ${quote(v)} is not an Identity Center user name (1-128 characters, no spaces)`,
   },
@@ -109,8 +108,7 @@ export function parseTenantConfig(bytes: Uint8Array, file: string = TENANT_CONFI
   const { source } = loaded;
   const raw = source.value as TenantConfigFile;
   const problems: Problem[] = [];
-  const at = (path: PathSegment[], message: string) =>
-    problems.push({ file, ...source.spanOf(path), severity: "error", message });
+  const at = (path: PathSegment[], message: string) => problems.push({ file, ...source.spanOf(path), severity: "error", message });
 
   const rules: PolicyRule[] = (raw.rules ?? []).map((rule, index) => {
     const duration = (key: "max_duration" | "min_duration" | "max_lead_time", fallback: number) => {

@@ -110,7 +110,9 @@ function postgresAccount(): Account {
       execFileSync("useradd", ["--system", "-g", "postgres", "-M", "-s", "/usr/sbin/nologin", "postgres"], { stdio: "ignore" });
       return lookup();
     } catch (error) {
-      throw new Error(`PostgreSQL cannot run as root and there is no "postgres" user to run it as (creating one failed: ${(error as Error).message}); set DATABASE_URL`);
+      throw new Error(
+        `PostgreSQL cannot run as root and there is no "postgres" user to run it as (creating one failed: ${(error as Error).message}); set DATABASE_URL`,
+      );
     }
   }
 }
@@ -143,7 +145,11 @@ function reachableBinaries(installed: PostgresBinaries, account: Account): Postg
   if (reachable(dirname(installed.postgres), account) && reachable(dirname(installed.initdb), account)) return installed;
 
   // Named after the build's contents, so every clone of every project shares one copy.
-  const key = createHash("sha256").update(readFileSync(installed.postgres)).update(readFileSync(installed.initdb)).digest("hex").slice(0, 16);
+  const key = createHash("sha256")
+    .update(readFileSync(installed.postgres))
+    .update(readFileSync(installed.initdb))
+    .digest("hex")
+    .slice(0, 16);
   const cache = join(tmpdir(), `jitsudo-postgres-bin-${key}`);
   const relocate = (root: string): PostgresBinaries => ({
     initdb: join(root, installed.initdb.slice(nativeDir.length + 1)),
@@ -177,7 +183,9 @@ function trustedCache(dir: string): boolean {
 }
 
 function unreachableTemp(account: Account): Error {
-  return new Error(`the "postgres" user (uid ${account.uid}) cannot reach the temporary directory ${tmpdir()}; point TMPDIR at a directory it can reach, or set DATABASE_URL`);
+  return new Error(
+    `the "postgres" user (uid ${account.uid}) cannot reach the temporary directory ${tmpdir()}; point TMPDIR at a directory it can reach, or set DATABASE_URL`,
+  );
 }
 
 /**
@@ -194,7 +202,8 @@ function reachableDataDir(requested: string, account: Account): string {
   const relocated = join(tmpdir(), `jitsudo-postgres-data-${key}`);
   if (existsSync(relocated)) {
     const { uid } = statSync(relocated);
-    if (uid !== 0 && uid !== account.uid) throw new Error(`${relocated} belongs to uid ${uid}, not to root or "postgres": remove it, or set DATABASE_URL`);
+    if (uid !== 0 && uid !== account.uid)
+      throw new Error(`${relocated} belongs to uid ${uid}, not to root or "postgres": remove it, or set DATABASE_URL`);
   }
   return relocated;
 }
@@ -211,7 +220,15 @@ function initialise(binaries: PostgresBinaries, dataDir: string, account: Accoun
     }
     execFileSync(
       binaries.initdb,
-      [`--pgdata=${dataDir}`, "--auth=scram-sha-256", `--username=${USER}`, `--pwfile=${passwordFile}`, "--encoding=UTF8", "--no-locale", "--no-sync"],
+      [
+        `--pgdata=${dataDir}`,
+        "--auth=scram-sha-256",
+        `--username=${USER}`,
+        `--pwfile=${passwordFile}`,
+        "--encoding=UTF8",
+        "--no-locale",
+        "--no-sync",
+      ],
       { ...account, cwd: dirname(dataDir), stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, LC_ALL: "C" } },
     );
   } catch (error) {
@@ -222,17 +239,28 @@ function initialise(binaries: PostgresBinaries, dataDir: string, account: Accoun
   }
 }
 
-async function launch(binaries: PostgresBinaries, dataDir: string, port: number, account: Account | undefined): Promise<{ stop(): Promise<void> }> {
+async function launch(
+  binaries: PostgresBinaries,
+  dataDir: string,
+  port: number,
+  account: Account | undefined,
+): Promise<{ stop(): Promise<void> }> {
   const child = spawn(
     binaries.postgres,
     [
-      "-D", dataDir,
-      "-p", String(port),
-      "-c", "listen_addresses=127.0.0.1",
+      "-D",
+      dataDir,
+      "-p",
+      String(port),
+      "-c",
+      "listen_addresses=127.0.0.1",
       // TCP only: no socket files to collide with the machine's own server.
-      "-c", "unix_socket_directories=",
-      "-c", "fsync=off",
-      "-c", "full_page_writes=off",
+      "-c",
+      "unix_socket_directories=",
+      "-c",
+      "fsync=off",
+      "-c",
+      "full_page_writes=off",
     ],
     { ...account, cwd: dirname(dataDir), stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, LC_ALL: "C" } },
   );
@@ -262,7 +290,9 @@ async function launch(binaries: PostgresBinaries, dataDir: string, port: number,
     });
     child.once("exit", (code, signal) => {
       clearTimeout(timer);
-      failed(new Error(`PostgreSQL exited while starting (code ${code ?? "none"}, signal ${signal ?? "none"}): ${output.trim().slice(-2000)}`));
+      failed(
+        new Error(`PostgreSQL exited while starting (code ${code ?? "none"}, signal ${signal ?? "none"}): ${output.trim().slice(-2000)}`),
+      );
     });
   });
 

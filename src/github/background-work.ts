@@ -42,7 +42,9 @@ export class BackgroundWork {
         return;
       }
       let timer: NodeJS.Timeout | undefined;
-      const timeout = Number.isFinite(left) ? new Promise<void>((resolve) => (timer = setTimeout(resolve, left))) : new Promise<void>(() => undefined);
+      const timeout = Number.isFinite(left)
+        ? new Promise<void>((resolve) => (timer = setTimeout(resolve, left)))
+        : new Promise<void>(() => undefined);
       await Promise.race([Promise.all([...this.inFlight]), timeout]);
       clearTimeout(timer);
     }

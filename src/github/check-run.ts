@@ -38,13 +38,20 @@ export function checkRunFor(review: PullRequestReview): CheckRunInput {
   for (const blocker of review.blockers) lines.push(`- :no_entry: ${text(blocker.message)}`);
   for (const request of review.requests) {
     const mark = request.valid ? ":white_check_mark:" : ":x:";
-    lines.push(`- ${mark} ${code(request.file)}${request.valid ? "" : `: ${plural(request.problems.filter((p) => p.severity === "error").length, "problem")}`}`);
+    lines.push(
+      `- ${mark} ${code(request.file)}${request.valid ? "" : `: ${plural(request.problems.filter((p) => p.severity === "error").length, "problem")}`}`,
+    );
   }
-  for (const removal of review.removals) lines.push(`- :wastebasket: ${code(removal.path)} removed: its live grant ends when this is merged and approved`);
-  for (const path of review.ignored) lines.push(`- :grey_question: ${code(path)} is ignored: only \`.yaml\` and \`.yml\` files are access requests`);
+  for (const removal of review.removals)
+    lines.push(`- :wastebasket: ${code(removal.path)} removed: its live grant ends when this is merged and approved`);
+  for (const path of review.ignored)
+    lines.push(`- :grey_question: ${code(path)} is ignored: only \`.yaml\` and \`.yml\` files are access requests`);
 
   // A path with a line break or another unprintable character cannot carry an annotation.
-  const annotations = [...review.blockers.flatMap(blockerAnnotation), ...fileProblems.filter((problem) => !firstUnprintable(problem.file)).map(annotationFor)];
+  const annotations = [
+    ...review.blockers.flatMap(blockerAnnotation),
+    ...fileProblems.filter((problem) => !firstUnprintable(problem.file)).map(annotationFor),
+  ];
   if (annotations.length > MAX_ANNOTATIONS) {
     lines.push("", `${annotations.length - MAX_ANNOTATIONS} more problems are not annotated in the files; fix the ones shown first.`);
   }
@@ -78,7 +85,16 @@ export function annotationFor(problem: Problem): CheckAnnotation {
 
 function blockerAnnotation(blocker: { path?: string; message: string }): CheckAnnotation[] {
   if (!blocker.path) return [];
-  return [{ path: blocker.path, start_line: 1, end_line: 1, annotation_level: "failure", title: "jitsudo", message: capped(printable(blocker.message), ANNOTATION_MESSAGE_LIMIT) }];
+  return [
+    {
+      path: blocker.path,
+      start_line: 1,
+      end_line: 1,
+      annotation_level: "failure",
+      title: "jitsudo",
+      message: capped(printable(blocker.message), ANNOTATION_MESSAGE_LIMIT),
+    },
+  ];
 }
 
 function truncate(markdown: string): string {

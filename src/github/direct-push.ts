@@ -67,7 +67,10 @@ export async function reportDirectPush(gateway: GitHubGateway, push: DirectPush,
   });
   if (!recorded) return "already-reported";
 
-  deps.log.warn({ repo: push.repoFullName, after: push.after, pusher: push.pusher, files: requests }, "request files pushed without a pull request: nothing granted");
+  deps.log.warn(
+    { repo: push.repoFullName, after: push.after, pusher: push.pusher, files: requests },
+    "request files pushed without a pull request: nothing granted",
+  );
   await gateway.publishCheckRun({
     name: CHECK_NAME,
     headSha: push.after,
@@ -81,7 +84,10 @@ export async function reportDirectPush(gateway: GitHubGateway, push: DirectPush,
         "",
         ...requests.map((path) => `- ${code(path)}`),
         ...(governance.length
-          ? ["", `The same push changes ${governance.map(code).join(", ")}; pull requests are judged by the policy and code owners at their base, so this now applies to every later request.`]
+          ? [
+              "",
+              `The same push changes ${governance.map(code).join(", ")}; pull requests are judged by the policy and code owners at their base, so this now applies to every later request.`,
+            ]
           : []),
         "",
         "To get this access, open a pull request that adds the request file and have a code owner approve it. Branch protection on the default branch keeps this from happening again.",

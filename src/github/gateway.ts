@@ -116,8 +116,7 @@ export type BranchUpdate =
 
 /** GitHub's own list of CODEOWNERS problems at a ref (it ignores the lines and owners it lists). */
 export type CodeownersErrorReport =
-  | { kind: "ok"; errors: { line: number; kind: string; message: string; path: string }[] }
-  | { kind: "no-file" };
+  { kind: "ok"; errors: { line: number; kind: string; message: string; path: string }[] } | { kind: "no-file" };
 
 export interface GitHubGateway {
   readonly owner: string;

@@ -100,14 +100,28 @@ export class PullRequestReporter implements GrantReporter {
   private async report({ tenant, repository, pr }: Target): Promise<void> {
     // The grants of this repository by id: a new repository that took the name is another one.
     const ofRepository = repository.id === null ? { repository_id: null, repo: repository.fullName } : { repository_id: repository.id };
-    const grants = (await this.options.db("grants").where({ tenant, pr_number: pr, ...ofRepository }).orderBy("file_path")) as GrantRow[];
+    const grants = (await this.options
+      .db("grants")
+      .where({ tenant, pr_number: pr, ...ofRepository })
+      .orderBy("file_path")) as GrantRow[];
     if (grants.length === 0) return;
-    const repairs = (await this.options.db("grant_events").whereIn("grant_id", grants.map((grant) => grant.id)).where({ type: "drift_repaired" }).select("grant_id", "created_at")) as {
+    const repairs = (await this.options
+      .db("grant_events")
+      .whereIn(
+        "grant_id",
+        grants.map((grant) => grant.id),
+      )
+      .where({ type: "drift_repaired" })
+      .select("grant_id", "created_at")) as {
       grant_id: string;
       created_at: Date;
     }[];
     const gateway = await this.options.gatewayFor(tenant, repository);
-    await upsertStickyComment(gateway, pr, renderGrantsComment(grants, new Map(repairs.map((repair) => [repair.grant_id, repair.created_at]))));
+    await upsertStickyComment(
+      gateway,
+      pr,
+      renderGrantsComment(grants, new Map(repairs.map((repair) => [repair.grant_id, repair.created_at]))),
+    );
   }
 }
 
@@ -128,7 +142,10 @@ export function renderGrantsComment(grants: readonly GrantRow[], repairedAt: Rea
     const rows: [string, string][] = [
       ["Status", statusLine(grant)],
       ["Principal", code(grant.principal)],
-      ["Account", code(grant.account_id && grant.account_id !== grant.account_ref ? `${grant.account_ref} (${grant.account_id})` : grant.account_ref)],
+      [
+        "Account",
+        code(grant.account_id && grant.account_id !== grant.account_ref ? `${grant.account_ref} (${grant.account_id})` : grant.account_ref),
+      ],
       ["Permission set", code(grant.permission_set_ref)],
       ["Access", `${utc(grant.starts_at)} to ${utc(grant.expires_at)}`],
       ["Approved by", mentions(grant.approvers)],
@@ -150,12 +167,14 @@ function statusLine(grant: GrantRow): string {
     case "active":
       return `**active** until ${utc(grant.expires_at)}`;
     case "revoking":
-      if (grant.attempts > 0 && grant.last_error) return `:warning: **removal failing, still assigned**: ${text(grant.last_error)} (attempt ${grant.attempts}; jitsudo keeps retrying)`;
+      if (grant.attempts > 0 && grant.last_error)
+        return `:warning: **removal failing, still assigned**: ${text(grant.last_error)} (attempt ${grant.attempts}; jitsudo keeps retrying)`;
       // Provisioning was given up after a create may have been sent: the removal is being confirmed.
       if (!grant.active_at && grant.last_error) return `**failed**: ${text(grant.last_error)}; making sure nothing is left assigned`;
       return "revoking: removing the assignment";
     case "revoked":
-      if (!grant.active_at && grant.last_error) return `**failed**: ${text(grant.last_error)}; nothing is left assigned (confirmed ${utc(grant.ended_at ?? grant.updated_at)})`;
+      if (!grant.active_at && grant.last_error)
+        return `**failed**: ${text(grant.last_error)}; nothing is left assigned (confirmed ${utc(grant.ended_at ?? grant.updated_at)})`;
       return `revoked at ${utc(grant.ended_at ?? grant.updated_at)}`;
     case "expired":
       return `ended at ${utc(grant.ended_at ?? grant.updated_at)}; the assignment stays for another live grant`;

@@ -71,12 +71,15 @@ export function eventHandlers(app: Pick<Probot, "auth">, deps: HandlerDeps): Map
   };
   const locked = <T>(context: RepoContext, pullNumber: number, work: () => Promise<T>) =>
     deps.pullRequestLock ? deps.pullRequestLock.run(pullRequestKey(context.payload.repository.id, pullNumber), work) : work();
-  const accessOf = (context: RepoContext) => deps.access.decide({ id: context.payload.repository.id, fullName: context.payload.repository.full_name });
+  const accessOf = (context: RepoContext) =>
+    deps.access.decide({ id: context.payload.repository.id, fullName: context.payload.repository.full_name });
   const isAccess = async (context: RepoContext) => (await accessOf(context)).allowed;
   const validate = async (context: Context<"pull_request" | "check_run">, gateway: OctokitGateway, pull: PullRequestInfo) => {
     const decision = await accessOf(context);
     if (!decision.allowed) return reportNotAccessRepository(gateway, pull, decision.reason);
-    return locked(context, pull.number, () => validatePullRequest(gateway, pull, context.payload.repository.default_branch, { now: deps.now, log: context.log }));
+    return locked(context, pull.number, () =>
+      validatePullRequest(gateway, pull, context.payload.repository.default_branch, { now: deps.now, log: context.log }),
+    );
   };
 
   const handlers = new Map<string, Handler>();
@@ -121,12 +124,21 @@ export function eventHandlers(app: Pick<Probot, "auth">, deps: HandlerDeps): Map
       return;
     }
     if (!(await isAccess(context))) {
-      context.log.info({ repo: repository.full_name, pr: pull.number }, "merge in a repository that is not an access repository: nothing recorded");
+      context.log.info(
+        { repo: repository.full_name, pr: pull.number },
+        "merge in a repository that is not an access repository: nothing recorded",
+      );
       return;
     }
     const merge = mergeInfoOf(installation.id, repository, toPullRequestInfo(pull));
     if (!merge) return;
-    const options = { db, now: deps.now, log: context.log, access: deps.access, ...(deps.background ? { background: deps.background } : {}) };
+    const options = {
+      db,
+      now: deps.now,
+      log: context.log,
+      access: deps.access,
+      ...(deps.background ? { background: deps.background } : {}),
+    };
     await locked(context, pull.number, () => processMerge(gatewayFor(context), merge, options));
   });
 
@@ -158,15 +170,33 @@ export function eventHandlers(app: Pick<Probot, "auth">, deps: HandlerDeps): Map
     // The list the scan read leaves out what the verdict needs (commit count, merged by): read the pull request itself.
     const merge = mergeInfoOf(installation.id, repository, await gateway.getPullRequest(found.number));
     if (!merge || merge.mergeCommitSha !== found.merge_commit_sha) return;
-    const outcome = await processMerge(gateway, merge, { db, now: deps.now, log: context.log, access: deps.access, ...(deps.background ? { background: deps.background } : {}) });
-    if (outcome !== "already-recorded") context.log.warn({ repo: repository.full_name, pr: found.number, outcome }, "merge without a delivered webhook judged from the catch-up scan");
+    const outcome = await processMerge(gateway, merge, {
+      db,
+      now: deps.now,
+      log: context.log,
+      access: deps.access,
+      ...(deps.background ? { background: deps.background } : {}),
+    });
+    if (outcome !== "already-recorded")
+      context.log.warn(
+        { repo: repository.full_name, pr: found.number, outcome },
+        "merge without a delivered webhook judged from the catch-up scan",
+      );
   });
 
   on(["push"], async (context) => {
     const { ref, deleted, repository, installation, before, after, commits, sender } = context.payload;
     // Another repository's policy must never reach the worker (drift reads the recorded configs).
     if (deleted || !installation || ref !== `refs/heads/${repository.default_branch}` || !(await isAccess(context))) return;
-    const push = { tenant: installation.id, repositoryId: repository.id, repoFullName: repository.full_name, before, after, pusher: sender?.login ?? "unknown", commits };
+    const push = {
+      tenant: installation.id,
+      repositoryId: repository.id,
+      repoFullName: repository.full_name,
+      before,
+      after,
+      pusher: sender?.login ?? "unknown",
+      commits,
+    };
     const gateway = gatewayFor(context);
     await syncTenantConfig(gateway, { ...push, pushedAt: pushedAt(repository.pushed_at) ?? deps.now() }, { db });
     await reportDirectPush(gateway, push, { db, log: context.log });

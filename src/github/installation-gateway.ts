@@ -17,7 +17,9 @@ export function installationGateways(probot: Probot): (tenant: string, repositor
     // By id: a renamed repository is found under its new name, and a new repository that took the
     // old name is never written to. Grants from before ids were kept go by the name they recorded.
     const fullName =
-      repository.id === null ? repository.fullName : (await octokit.request("GET /repositories/{repository_id}", { repository_id: Number(repository.id) })).data.full_name;
+      repository.id === null
+        ? repository.fullName
+        : (await octokit.request("GET /repositories/{repository_id}", { repository_id: Number(repository.id) })).data.full_name;
     const [owner, repo] = fullName.split("/");
     if (!owner || !repo) throw new Error(`"${fullName}" is not owner/name`);
     return new OctokitGateway(octokit, owner, repo, botLogin);

@@ -11,7 +11,11 @@ import type { GitHubGateway } from "./gateway.js";
 
 export async function adoptLegacyGrants(db: Knex, gateway: GitHubGateway, tenant: number, repositoryId: number, log: Log): Promise<number> {
   // A partial index keeps this cheap: once every old grant is adopted or ended, it finds nothing.
-  const legacy = (await db("grants").where({ tenant }).whereNull("repository_id").whereIn("status", ["approved", "provisioning", "active"]).distinct("pr_number", "merge_commit_sha")) as {
+  const legacy = (await db("grants")
+    .where({ tenant })
+    .whereNull("repository_id")
+    .whereIn("status", ["approved", "provisioning", "active"])
+    .distinct("pr_number", "merge_commit_sha")) as {
     pr_number: number;
     merge_commit_sha: string;
   }[];
@@ -24,6 +28,7 @@ export async function adoptLegacyGrants(db: Knex, gateway: GitHubGateway, tenant
     adopted += await db("grants").where(key).update({ repository_id: repositoryId });
     await db("merge_verdicts").where(key).update({ repository_id: repositoryId });
   }
-  if (adopted > 0) log.info({ tenant, repositoryId, adopted }, "grants recorded before repository ids were kept adopted by their repository");
+  if (adopted > 0)
+    log.info({ tenant, repositoryId, adopted }, "grants recorded before repository ids were kept adopted by their repository");
   return adopted;
 }

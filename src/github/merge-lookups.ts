@@ -55,7 +55,8 @@ export async function keepLookups(db: Knex, merge: MergeKey, answers: LookupAnsw
     ...[...answers.memberships].map(([key, answer]) => ({ ...keyOf(merge), key: `team:${key}`, answer })),
     ...[...answers.permissions].map(([login, answer]) => ({ ...keyOf(merge), key: `permission:${login}`, answer })),
   ];
-  if (rows.length > 0) await db("merge_lookups").insert(rows).onConflict(["repository_id", "pr_number", "merge_commit_sha", "key"]).ignore();
+  if (rows.length > 0)
+    await db("merge_lookups").insert(rows).onConflict(["repository_id", "pr_number", "merge_commit_sha", "key"]).ignore();
 }
 
 function keyOf(merge: MergeKey) {

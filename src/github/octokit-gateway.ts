@@ -41,7 +41,10 @@ const TIMELINE_PAGES = 10;
 interface TimelineResponse {
   repository: {
     pullRequest: {
-      timelineItems: { pageInfo: { hasNextPage: boolean; endCursor: string | null }; nodes: ({ __typename: string; databaseId?: number; createdAt?: string } | null)[] };
+      timelineItems: {
+        pageInfo: { hasNextPage: boolean; endCursor: string | null };
+        nodes: ({ __typename: string; databaseId?: number; createdAt?: string } | null)[];
+      };
     } | null;
   };
 }
@@ -118,12 +121,17 @@ export class OctokitGateway implements GitHubGateway {
           if (file.ref !== ref) return [];
           variables[`p${index}`] = file.path;
           declarations.push(`$p${index}: String!`);
-          return [`f${index}: file(path: $p${index}) { mode object { __typename ... on Blob { oid byteSize isBinary isTruncated text } } }`];
+          return [
+            `f${index}: file(path: $p${index}) { mode object { __typename ... on Blob { oid byteSize isBinary isTruncated text } } }`,
+          ];
         });
         return `r${r}: object(expression: $r${r}) { ... on Commit { ${fields.join(" ")} } }`;
       });
       const query = `query($owner: String!, $name: String!, ${declarations.join(", ")}) { repository(owner: $owner, name: $name) { ${commits.join(" ")} } }`;
-      const response = await this.octokit.graphql<{ repository: Record<string, Record<string, TreeEntryNode | null> | null> }>(query, variables);
+      const response = await this.octokit.graphql<{ repository: Record<string, Record<string, TreeEntryNode | null> | null> }>(
+        query,
+        variables,
+      );
       for (const [index, file] of chunk.entries()) {
         const commit = response.repository[`r${refs.indexOf(file.ref)}`];
         results.push(await this.toFileBytes(commit?.[`f${index}`] ?? null, file.maxBytes));
@@ -136,7 +144,8 @@ export class OctokitGateway implements GitHubGateway {
     if (entry === null) return { kind: "missing" };
     const kind = entryKind(entry.mode);
     const node = entry.object;
-    if (kind !== "file" || node?.__typename !== "Blob" || node.oid === undefined) return { kind: "not-a-file", entry: kind === "file" ? "other" : kind };
+    if (kind !== "file" || node?.__typename !== "Blob" || node.oid === undefined)
+      return { kind: "not-a-file", entry: kind === "file" ? "other" : kind };
     if ((node.byteSize ?? 0) > maxBytes) return { kind: "too-large", size: node.byteSize ?? 0, blobSha: node.oid };
     if (typeof node.text === "string" && !node.isTruncated) {
       const bytes = new TextEncoder().encode(node.text);
@@ -162,12 +171,17 @@ export class OctokitGateway implements GitHubGateway {
       const declarations = [...paths.map((_, p) => `$p${p}: String!`), ...chunk.map((_, c) => `$c${c}: String!`)].join(", ");
       const objects = chunk.map((_, c) => `c${c}: object(expression: $c${c}) { __typename ... on Commit { ${fields} } }`).join(" ");
       const query = `query($owner: String!, $name: String!, ${declarations}) { repository(owner: $owner, name: $name) { ${objects} } }`;
-      const response = await this.octokit.graphql<{ repository: Record<string, ({ __typename: string } & Record<string, { oid: string } | null>) | null> }>(query, variables);
+      const response = await this.octokit.graphql<{
+        repository: Record<string, ({ __typename: string } & Record<string, { oid: string } | null>) | null>;
+      }>(query, variables);
       chunk.forEach((sha, c) => {
         const commit = response.repository[`c${c}`];
         // A commit GitHub does not have cannot be judged: the caller must fail closed, not read "absent".
         if (!commit || commit.__typename !== "Commit") throw new Error(`GitHub has no commit ${sha} in ${this.owner}/${this.repo}`);
-        ids.set(sha, paths.map((_, p) => commit[`g${p}`]?.oid ?? null));
+        ids.set(
+          sha,
+          paths.map((_, p) => commit[`g${p}`]?.oid ?? null),
+        );
       });
     }
     return ids;
@@ -183,15 +197,22 @@ export class OctokitGateway implements GitHubGateway {
     const entries: TimelineEntry[] = [];
     let after: string | null = null;
     for (let page = 0; page < TIMELINE_PAGES; page++) {
-      const response: TimelineResponse = await this.octokit.graphql<TimelineResponse>(query, { owner: this.owner, name: this.repo, number: pullNumber, after });
+      const response: TimelineResponse = await this.octokit.graphql<TimelineResponse>(query, {
+        owner: this.owner,
+        name: this.repo,
+        number: pullNumber,
+        after,
+      });
       const pull = response.repository.pullRequest;
       if (!pull) throw new Error(`GitHub has no pull request #${pullNumber} in ${this.owner}/${this.repo}`);
       for (const node of pull.timelineItems.nodes) {
         if (!node?.createdAt) continue;
         const at = new Date(node.createdAt);
-        if (node.__typename === "PullRequestReview" && typeof node.databaseId === "number") entries.push({ kind: "review", id: node.databaseId, at });
+        if (node.__typename === "PullRequestReview" && typeof node.databaseId === "number")
+          entries.push({ kind: "review", id: node.databaseId, at });
         else if (node.__typename === "MergedEvent") entries.push({ kind: "merged", at });
-        else if (node.__typename === "BaseRefChangedEvent" || node.__typename === "BaseRefForcePushedEvent") entries.push({ kind: "base-changed", at });
+        else if (node.__typename === "BaseRefChangedEvent" || node.__typename === "BaseRefForcePushedEvent")
+          entries.push({ kind: "base-changed", at });
       }
       if (!pull.timelineItems.pageInfo.hasNextPage) return { entries, complete: true };
       after = pull.timelineItems.pageInfo.endCursor;
@@ -212,7 +233,14 @@ export class OctokitGateway implements GitHubGateway {
       for await (const { data } of iterator) {
         pages += 1;
         for (const activity of data) {
-          if (activity.after === after) return { kind: "found", before: activity.before, after, activityType: activity.activity_type, at: new Date(activity.timestamp) };
+          if (activity.after === after)
+            return {
+              kind: "found",
+              before: activity.before,
+              after,
+              activityType: activity.activity_type,
+              at: new Date(activity.timestamp),
+            };
           if (new Date(activity.timestamp) < since) return { kind: "not-found" };
         }
         if (pages >= ACTIVITY_PAGES) return { kind: "not-found" };
@@ -221,7 +249,8 @@ export class OctokitGateway implements GitHubGateway {
     } catch (error) {
       const status = (error as { status?: number }).status;
       // Not there (older GitHub Enterprise Server) or not permitted: say so, and let another source decide.
-      if (status === 404 || status === 403 || status === 410) return { kind: "unavailable", reason: `the repository activity API answered ${status}` };
+      if (status === 404 || status === 403 || status === 410)
+        return { kind: "unavailable", reason: `the repository activity API answered ${status}` };
       throw error;
     }
   }
@@ -229,7 +258,10 @@ export class OctokitGateway implements GitHubGateway {
   async codeownersErrors(ref: string): Promise<CodeownersErrorReport> {
     try {
       const { data } = await this.octokit.rest.repos.codeownersErrors({ owner: this.owner, repo: this.repo, ref });
-      return { kind: "ok", errors: data.errors.map((error) => ({ line: error.line, kind: error.kind, message: error.message, path: error.path })) };
+      return {
+        kind: "ok",
+        errors: data.errors.map((error) => ({ line: error.line, kind: error.kind, message: error.message, path: error.path })),
+      };
     } catch (error) {
       if ((error as { status?: number }).status === 404) return { kind: "no-file" };
       throw error;
@@ -312,7 +344,16 @@ export class OctokitGateway implements GitHubGateway {
     // account (user null) no longer stands for anyone.
     return reviews.flatMap((review) =>
       review.user
-        ? [{ id: review.id, login: review.user.login, userId: review.user.id, state: review.state as Review["state"], commitId: review.commit_id ?? null, submittedAt: review.submitted_at ?? "" }]
+        ? [
+            {
+              id: review.id,
+              login: review.user.login,
+              userId: review.user.id,
+              state: review.state as Review["state"],
+              commitId: review.commit_id ?? null,
+              submittedAt: review.submitted_at ?? "",
+            },
+          ]
         : [],
     );
   }
@@ -345,7 +386,11 @@ export class OctokitGateway implements GitHubGateway {
 
   async repoPermission(login: string): Promise<RepoPermission> {
     try {
-      const { data } = await this.octokit.rest.repos.getCollaboratorPermissionLevel({ owner: this.owner, repo: this.repo, username: login });
+      const { data } = await this.octokit.rest.repos.getCollaboratorPermissionLevel({
+        owner: this.owner,
+        repo: this.repo,
+        username: login,
+      });
       // role_name distinguishes maintain and triage, which `permission` folds into write and read.
       const role = (data as { role_name?: string }).role_name ?? data.permission;
       return (["admin", "maintain", "write", "triage", "read"] as const).find((known) => known === role) ?? "none";

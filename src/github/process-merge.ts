@@ -73,7 +73,11 @@ export class MergeNotJudgedYet extends Error {
  * The merge to judge, from a pull request as GitHub describes it (webhook payload or API). Undefined
  * when it is not merged, or when GitHub's description lacks the commit count (pull request lists do).
  */
-export function mergeInfoOf(tenant: number, repository: { id: number; full_name: string; default_branch: string }, pr: PullRequestInfo): MergeInfo | undefined {
+export function mergeInfoOf(
+  tenant: number,
+  repository: { id: number; full_name: string; default_branch: string },
+  pr: PullRequestInfo,
+): MergeInfo | undefined {
   if (!pr.merge || pr.merge.commitCount === undefined) return undefined;
   return {
     tenant,
@@ -116,7 +120,13 @@ export async function processMerge(gateway: GitHubGateway, merge: MergeInfo, dep
       head_sha: merge.pr.headSha,
       base: base.proven ? { sha: base.baseSha, how: base.how } : { unproven: base.reason },
       merged_by: merge.mergedBy ?? null,
-      files: verdict.files.map((file) => ({ path: file.path, kind: file.kind, approved: file.approved, approvers: file.approvers, blob_sha: file.blobSha ?? null })),
+      files: verdict.files.map((file) => ({
+        path: file.path,
+        kind: file.kind,
+        approved: file.approved,
+        approvers: file.approvers,
+        blob_sha: file.blobSha ?? null,
+      })),
     },
     grants: outcome === "granted" ? grantsOf(verdict, merge) : [],
     ...(outcome === "granted" && policy !== undefined ? { policy } : {}),
@@ -131,7 +141,14 @@ export async function processMerge(gateway: GitHubGateway, merge: MergeInfo, dep
   // The policy in force on the default branch, for the worker's drift job. It is the policy just
   // before the merge: a second earlier than the merge's own push, which records a policy the merge changed.
   if (base.proven && policy !== undefined && merge.pr.baseRef === merge.defaultBranch) {
-    await recordTenantConfig(deps.db, { tenant: merge.tenant, repositoryId: merge.repositoryId, repo: merge.repoFullName, commitSha: base.baseSha, content: policy, readAt: new Date(merge.mergedAt.getTime() - 1000) });
+    await recordTenantConfig(deps.db, {
+      tenant: merge.tenant,
+      repositoryId: merge.repositoryId,
+      repo: merge.repoFullName,
+      commitSha: base.baseSha,
+      content: policy,
+      readAt: new Date(merge.mergedAt.getTime() - 1000),
+    });
   }
   if (comment !== undefined) {
     const key = { tenant: merge.tenant, repositoryId: merge.repositoryId, prNumber: merge.pr.number, mergeCommitSha: merge.mergeCommitSha };
@@ -144,7 +161,10 @@ export async function processMerge(gateway: GitHubGateway, merge: MergeInfo, dep
 }
 
 /** Whether this merge of this repository (by id, so across renames) already has a verdict. */
-export async function isRecorded(db: Knex, merge: Pick<MergeInfo, "tenant" | "repositoryId" | "repoFullName" | "mergeCommitSha"> & { pr: { number: number } }): Promise<boolean> {
+export async function isRecorded(
+  db: Knex,
+  merge: Pick<MergeInfo, "tenant" | "repositoryId" | "repoFullName" | "mergeCommitSha"> & { pr: { number: number } },
+): Promise<boolean> {
   const found = await db("merge_verdicts")
     .where({ tenant: merge.tenant, pr_number: merge.pr.number, merge_commit_sha: merge.mergeCommitSha })
     .where(sameRepository({ repositoryId: merge.repositoryId, repo: merge.repoFullName }))
@@ -165,7 +185,10 @@ async function judge(gateway: GitHubGateway, merge: MergeInfo, deps: MergeDeps, 
   const changedFiles = merge.pr.changedFiles;
   // Most merges of an access repository change no request: no further call for them.
   if (!touchesRequestFiles(files) && changedFiles !== undefined && files.length >= changedFiles) {
-    return { verdict: { approved: false, files: [], reasons: [NO_REQUEST_FILES], teamLookups: [], tenantAws: {} }, base: { proven: false, retry: false, reason: NO_REQUEST_FILES } };
+    return {
+      verdict: { approved: false, files: [], reasons: [NO_REQUEST_FILES], teamLookups: [], tenantAws: {} },
+      base: { proven: false, retry: false, reason: NO_REQUEST_FILES },
+    };
   }
   const onDefaultBranch = merge.pr.baseRef === merge.defaultBranch;
   const since = new Date(merge.mergedAt.getTime() - ACTIVITY_SKEW_MS);
@@ -174,7 +197,9 @@ async function judge(gateway: GitHubGateway, merge: MergeInfo, deps: MergeDeps, 
     gateway.listReviews(merge.pr.number),
     gateway.listPullRequestCommits(merge.pr.number),
     gateway.pullTimeline(merge.pr.number),
-    onDefaultBranch ? gateway.branchUpdate(merge.defaultBranch, merge.mergeCommitSha, since) : Promise.resolve({ kind: "not-found" as const }),
+    onDefaultBranch
+      ? gateway.branchUpdate(merge.defaultBranch, merge.mergeCommitSha, since)
+      : Promise.resolve({ kind: "not-found" as const }),
   ]);
   const base: BaseProof = onDefaultBranch
     ? proveMergeBase(
@@ -217,7 +242,9 @@ async function judge(gateway: GitHubGateway, merge: MergeInfo, deps: MergeDeps, 
     throw new MergeNotJudgedYet(base.reason);
   }
   const atBase = base.proven ? await readAtBase(gateway, merge, base.baseSha, files, commits, now) : undefined;
-  const evidence: Omit<MergeEvidence, "teamMemberships" | "permissions"> = atBase ? { ...partial, ...atBase } : { ...partial, ...NOTHING_READ };
+  const evidence: Omit<MergeEvidence, "teamMemberships" | "permissions"> = atBase
+    ? { ...partial, ...atBase }
+    : { ...partial, ...NOTHING_READ };
   const answers = await lookUp(gateway, lookupsNeeded(evidence), kept);
   const verdict = judgeMerge({ ...evidence, teamMemberships: answers.memberships, permissions: answers.permissions });
   return { verdict, base, ...(atBase ? { configFile: atBase.configFile } : {}) };
@@ -234,7 +261,14 @@ const NOTHING_READ = {
 } satisfies Partial<MergeEvidence>;
 
 /** The policy and CODEOWNERS at the base, the request files at the merge and the head, and every commit's governance files. */
-async function readAtBase(gateway: GitHubGateway, merge: MergeInfo, baseSha: string, files: readonly PullFile[], commits: MergeEvidence["commits"], now: Date) {
+async function readAtBase(
+  gateway: GitHubGateway,
+  merge: MergeInfo,
+  baseSha: string,
+  files: readonly PullFile[],
+  commits: MergeEvidence["commits"],
+  now: Date,
+) {
   // Beyond the limit nothing is read: the verdict refuses the merge with one message.
   const paths = tooManyRequestFiles(requestPathsOf(files).length) ? [] : requestPathsOf(files);
   const at = (ref: string, path: string, maxBytes: number): FileAt => ({ ref, path, maxBytes });

@@ -30,7 +30,8 @@ export function parseCommand(body: string): Command {
   return { kind: "unknown", text: firstLine.slice(0, 100) };
 }
 
-export const COMMANDS_HELP = "Commands: `/jitsudo revoke` ends this pull request's access early (the requester or a code owner of the request file).";
+export const COMMANDS_HELP =
+  "Commands: `/jitsudo revoke` ends this pull request's access early (the requester or a code owner of the request file).";
 
 export interface CommentCommand {
   tenant: number;
@@ -61,13 +62,17 @@ export async function handleCommentCommand(
   if (parsed.kind === "unknown") {
     await gateway.reactToComment(command.commentId, "confused");
     if (await claimHelpReply(deps.db, command, deps.now())) {
-      await gateway.createIssueComment(command.pullNumber, `@${command.commenter} jitsudo does not know ${code(parsed.text)}. ${COMMANDS_HELP}`);
+      await gateway.createIssueComment(
+        command.pullNumber,
+        `@${command.commenter} jitsudo does not know ${code(parsed.text)}. ${COMMANDS_HELP}`,
+      );
     }
     return "help";
   }
 
   await adoptLegacyGrants(deps.db, gateway, command.tenant, command.repositoryId, deps.log);
-  const grants = (await deps.db("grants")
+  const grants = (await deps
+    .db("grants")
     .where({ tenant: command.tenant, repository_id: command.repositoryId, pr_number: command.pullNumber })
     .whereIn("status", ["approved", "provisioning", "active"])) as GrantRow[];
   if (grants.length === 0) {
@@ -86,7 +91,11 @@ export async function handleCommentCommand(
       // Re-read under lock: the worker may have moved it since.
       const current = (await trx("grants").where({ id: grant.id }).forUpdate().first()) as GrantRow | undefined;
       if (!current || !["approved", "provisioning", "active"].includes(current.status)) continue;
-      const to = await endGrant(trx, current, { type: "revoke_requested", actor: command.commenter, reason: `/jitsudo revoke by @${command.commenter}` });
+      const to = await endGrant(trx, current, {
+        type: "revoke_requested",
+        actor: command.commenter,
+        reason: `/jitsudo revoke by @${command.commenter}`,
+      });
       results.push({ grant: current, to });
     }
     return results;
@@ -123,7 +132,9 @@ async function mayRevoke(gateway: GitHubGateway, command: CommentCommand, grants
   if (permission === "admin" || permission === "maintain") return true;
   // A code owner acts as one only with write access, as GitHub's own CODEOWNERS does.
   if (permission !== "write") return false;
-  const files = await gateway.readFiles(CODEOWNERS_LOCATIONS.map((path) => ({ ref: branchRef(command.defaultBranch), path, maxBytes: CODEOWNERS_MAX_BYTES })));
+  const files = await gateway.readFiles(
+    CODEOWNERS_LOCATIONS.map((path) => ({ ref: branchRef(command.defaultBranch), path, maxBytes: CODEOWNERS_MAX_BYTES })),
+  );
   // The whole file, past jitsudo's rule cap: GitHub applies its last matching line, and so does ending access.
   const codeowners = readCodeowners(files, [], { maxRules: Number.POSITIVE_INFINITY });
   if (!codeowners) return false;

@@ -57,7 +57,15 @@ export async function startServer({ config, log, app, webhookDoor, api, Octokit 
     const setup = await run(app);
     return { port: setup.port, stop: () => setup.stop() };
   }
-  const probot = new Probot({ appId, privateKey, secret: webhookSecret, baseUrl: githubApiBaseUrl(config), log, Octokit: Octokit ?? PacedOctokit, webhookPath: WEBHOOK_PATH });
+  const probot = new Probot({
+    appId,
+    privateKey,
+    secret: webhookSecret,
+    baseUrl: githubApiBaseUrl(config),
+    log,
+    Octokit: Octokit ?? PacedOctokit,
+    webhookPath: WEBHOOK_PATH,
+  });
   const added: HttpHandler[] = [];
   await probot.load(app, { cwd: process.cwd(), addHandler: (handler: HttpHandler) => added.push(handler) });
   const door = webhookDoor?.() ?? ((await probot.getNodeMiddleware({ path: WEBHOOK_PATH })) as HttpHandler);

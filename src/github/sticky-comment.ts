@@ -35,13 +35,24 @@ export function upsertStickyComment(
   body: string,
   options: { createIfMissing: boolean } = { createIfMissing: true },
 ): Promise<"created" | "updated" | "unchanged" | "skipped"> {
-  return stickyWriters.run(`${gateway.owner}/${gateway.repo}#${issueNumber}`.toLowerCase(), () => upsert(gateway, issueNumber, body, options));
+  return stickyWriters.run(`${gateway.owner}/${gateway.repo}#${issueNumber}`.toLowerCase(), () =>
+    upsert(gateway, issueNumber, body, options),
+  );
 }
 
-async function upsert(gateway: GitHubGateway, issueNumber: number, body: string, options: { createIfMissing: boolean }): Promise<"created" | "updated" | "unchanged" | "skipped"> {
+async function upsert(
+  gateway: GitHubGateway,
+  issueNumber: number,
+  body: string,
+  options: { createIfMissing: boolean },
+): Promise<"created" | "updated" | "unchanged" | "skipped"> {
   const [comments, botLogin] = await Promise.all([gateway.listIssueComments(issueNumber), gateway.botLogin()]);
   const existing = findStickyComment(comments, botLogin);
-  const full = fitted(`${STICKY_MARKER}\n${body}`, COMMENT_LIMIT, "… (cut at GitHub's 65,536-character limit for a comment; the check run and `npx jitsudo validate` list every problem)");
+  const full = fitted(
+    `${STICKY_MARKER}\n${body}`,
+    COMMENT_LIMIT,
+    "… (cut at GitHub's 65,536-character limit for a comment; the check run and `npx jitsudo validate` list every problem)",
+  );
   if (existing) {
     if (existing.body === full) return "unchanged";
     await gateway.updateIssueComment(existing.id, full);
@@ -67,21 +78,39 @@ export function renderReviewComment(review: PullRequestReview): string {
   }
   for (const request of review.requests) out.push("", ...renderRequest(request, review));
   for (const removal of review.removals) {
-    out.push("", `#### ${code(removal.path)} removed`, "", `Merging ends this request's live grant early. Can approve: ${owners(removal.owners, review.pr.authorLogin)}.`);
+    out.push(
+      "",
+      `#### ${code(removal.path)} removed`,
+      "",
+      `Merging ends this request's live grant early. Can approve: ${owners(removal.owners, review.pr.authorLogin)}.`,
+    );
   }
   if (review.configProblems.length > 0) {
-    out.push("", "**Problems in the base branch's policy**", "", ...review.configProblems.slice(0, MAX_CONFIG_PROBLEMS).map((problem) => `- ${text(formatProblem(problem))}`));
+    out.push(
+      "",
+      "**Problems in the base branch's policy**",
+      "",
+      ...review.configProblems.slice(0, MAX_CONFIG_PROBLEMS).map((problem) => `- ${text(formatProblem(problem))}`),
+    );
     if (review.configProblems.length > MAX_CONFIG_PROBLEMS) out.push(`- … and ${review.configProblems.length - MAX_CONFIG_PROBLEMS} more`);
   }
   return out.join("\n");
 }
 
 /** The comment after a merge: what was granted and until when, or why nothing was. */
-export function renderVerdictComment(verdict: MergeVerdict, merge: { mergeCommitSha: string; mergedBy?: string; defaultBranch: string }): string {
-  const judgedAt = verdict.baseSha ? ` Judged by the policy and code owners of ${code(merge.defaultBranch)} as it was just before the merge, at ${code(shortSha(verdict.baseSha))}.` : "";
+export function renderVerdictComment(
+  verdict: MergeVerdict,
+  merge: { mergeCommitSha: string; mergedBy?: string; defaultBranch: string },
+): string {
+  const judgedAt = verdict.baseSha
+    ? ` Judged by the policy and code owners of ${code(merge.defaultBranch)} as it was just before the merge, at ${code(shortSha(verdict.baseSha))}.`
+    : "";
   const merged = `Merged as ${code(shortSha(merge.mergeCommitSha))}${merge.mergedBy ? ` by @${merge.mergedBy}` : ""}.${judgedAt}`;
   if (!verdict.approved) {
-    const reasons = [...verdict.reasons, ...verdict.files.flatMap((file) => file.reasons.map((reason) => `${printable(file.path)}: ${reason}`))];
+    const reasons = [
+      ...verdict.reasons,
+      ...verdict.files.flatMap((file) => file.reasons.map((reason) => `${printable(file.path)}: ${reason}`)),
+    ];
     return [
       "### jitsudo: merge not approved, nothing was granted :no_entry:",
       "",
@@ -122,7 +151,10 @@ function mentions(logins: readonly string[]): string {
 
 function renderRequest(request: FileReview, review: PullRequestReview): string[] {
   const heading = `#### ${request.valid ? ":white_check_mark:" : ":x:"} ${code(request.file)}`;
-  const problems = request.problems.map((problem) => `- ${problem.severity === "warning" ? "warning: " : ""}line ${problem.line}, column ${problem.column}: ${text(problem.message)}`);
+  const problems = request.problems.map(
+    (problem) =>
+      `- ${problem.severity === "warning" ? "warning: " : ""}line ${problem.line}, column ${problem.column}: ${text(problem.message)}`,
+  );
   if (!request.parsed) return [heading, "", ...problems];
 
   const { request: fields, durationMs } = request.parsed;

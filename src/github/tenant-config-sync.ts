@@ -16,11 +16,20 @@ export async function syncTenantConfig(
   push: { tenant: number; repositoryId: number; repoFullName: string; after: string; commits: readonly PushedCommit[]; pushedAt: Date },
   deps: { db: Knex },
 ): Promise<"unchanged" | "recorded" | "removed-or-unreadable"> {
-  const touched = push.commits.some((commit) => [...(commit.added ?? []), ...(commit.modified ?? []), ...(commit.removed ?? [])].includes(TENANT_CONFIG_PATH));
+  const touched = push.commits.some((commit) =>
+    [...(commit.added ?? []), ...(commit.modified ?? []), ...(commit.removed ?? [])].includes(TENANT_CONFIG_PATH),
+  );
   if (!touched) return "unchanged";
   const [file] = await gateway.readFiles([{ ref: push.after, path: TENANT_CONFIG_PATH, maxBytes: CONFIG_MAX_BYTES }]);
   // A removed or oversized config leaves the last good copy: drift only narrows with a config it can read.
   if (file?.kind !== "file") return "removed-or-unreadable";
-  await recordTenantConfig(deps.db, { tenant: push.tenant, repositoryId: push.repositoryId, repo: push.repoFullName, commitSha: push.after, content: new TextDecoder().decode(file.bytes), readAt: push.pushedAt });
+  await recordTenantConfig(deps.db, {
+    tenant: push.tenant,
+    repositoryId: push.repositoryId,
+    repo: push.repoFullName,
+    commitSha: push.after,
+    content: new TextDecoder().decode(file.bytes),
+    readAt: push.pushedAt,
+  });
   return "recorded";
 }

@@ -15,7 +15,6 @@ import { branchRef, type FileAt, type GitHubGateway, type PullRequestInfo } from
 import type { Log } from "../logger.js";
 import { renderReviewComment, upsertStickyComment } from "./sticky-comment.js";
 
-
 export interface ValidateDeps {
   now: () => Date;
   log: Log;

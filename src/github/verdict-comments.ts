@@ -24,7 +24,12 @@ export interface VerdictKey {
 export async function sendVerdictComment(db: Knex, gateway: GitHubGateway, key: VerdictKey, body: string): Promise<void> {
   await upsertStickyComment(gateway, key.prNumber, body);
   await db("merge_verdicts")
-    .where({ tenant: key.tenant, pr_number: key.prNumber, merge_commit_sha: key.mergeCommitSha, ...(key.repositoryId === null ? {} : { repository_id: key.repositoryId }) })
+    .where({
+      tenant: key.tenant,
+      pr_number: key.prNumber,
+      merge_commit_sha: key.mergeCommitSha,
+      ...(key.repositoryId === null ? {} : { repository_id: key.repositoryId }),
+    })
     .update({ comment_sent_at: db.fn.now() });
 }
 
@@ -37,9 +42,17 @@ export async function sendVerdictComment(db: Knex, gateway: GitHubGateway, key: 
 export const MAX_QUEUED_VERDICT_COMMENTS = 20;
 
 /** Sends a recorded verdict's comment in the background, or leaves it owed when this replica's queue is full. */
-export function queueVerdictComment(background: BackgroundWork, log: Log, context: { pr: number; merge: string }, send: () => Promise<void>): "queued" | "left-owed" {
+export function queueVerdictComment(
+  background: BackgroundWork,
+  log: Log,
+  context: { pr: number; merge: string },
+  send: () => Promise<void>,
+): "queued" | "left-owed" {
   if (background.size >= MAX_QUEUED_VERDICT_COMMENTS) {
-    log.info(context, "verdict comment left owed for the resend job: this replica's comments already queued behind GitHub's pacing go first");
+    log.info(
+      context,
+      "verdict comment left owed for the resend job: this replica's comments already queued behind GitHub's pacing go first",
+    );
     return "left-owed";
   }
   background.run("the merge verdict comment", context, send);
@@ -83,11 +96,17 @@ export async function resendOwedVerdictComments(probot: Probot, options: ResendO
   for (const owed of rows) {
     const key = { tenant: owed.tenant, repositoryId: owed.repository_id, prNumber: owed.pr_number, mergeCommitSha: owed.merge_commit_sha };
     try {
-      const gateway = await gatewayFor(owed.tenant, { id: owed.repository_id === null ? null : String(owed.repository_id), fullName: owed.repo });
+      const gateway = await gatewayFor(owed.tenant, {
+        id: owed.repository_id === null ? null : String(owed.repository_id),
+        fullName: owed.repo,
+      });
       await sendVerdictComment(db, gateway, key, owed.comment_body);
       sent += 1;
     } catch (error) {
-      log.warn({ err: error, repo: owed.repo, pr: owed.pr_number, merge: owed.merge_commit_sha }, "the merge verdict comment is still owed; trying again next time");
+      log.warn(
+        { err: error, repo: owed.repo, pr: owed.pr_number, merge: owed.merge_commit_sha },
+        "the merge verdict comment is still owed; trying again next time",
+      );
     }
   }
   if (rows.length > 0) log.info({ owed: rows.length, sent }, "verdict comments sent again");

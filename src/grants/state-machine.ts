@@ -18,16 +18,7 @@
  * (never `revoked` or `expired`, which would tell the requester they had had access).
  */
 
-export const GRANT_STATUSES = [
-  "approved",
-  "provisioning",
-  "active",
-  "revoking",
-  "revoked",
-  "failed",
-  "rejected",
-  "expired",
-] as const;
+export const GRANT_STATUSES = ["approved", "provisioning", "active", "revoking", "revoked", "failed", "rejected", "expired"] as const;
 
 export type GrantStatus = (typeof GRANT_STATUSES)[number];
 

@@ -211,12 +211,16 @@ export async function recordMerge(db: Knex, merge: MergeRecord): Promise<MergeOu
         .returning("id");
       const id = (row as { id: string }).id;
       grantIds.push(id);
-      await appendEvent(trx, { ...base, grant_id: id, to_status: "approved" }, {
-        type: "approved",
-        actor: merge.actor,
-        reason: `approved by ${grant.approvers.map((login) => `@${login}`).join(", ")}`,
-        details: { ...merge.details, approvers: grant.approvers, blob_sha: grant.blobSha, merge_commit_sha: merge.mergeCommitSha },
-      });
+      await appendEvent(
+        trx,
+        { ...base, grant_id: id, to_status: "approved" },
+        {
+          type: "approved",
+          actor: merge.actor,
+          reason: `approved by ${grant.approvers.map((login) => `@${login}`).join(", ")}`,
+          details: { ...merge.details, approvers: grant.approvers, blob_sha: grant.blobSha, merge_commit_sha: merge.mergeCommitSha },
+        },
+      );
       // An edited request replaces the grant of the same file: the old one ends, now that the new one is approved.
       for (const old of await liveGrantsForPath(trx, merge, grant.filePath, id)) {
         await endGrant(trx, old, { type: "superseded", actor: merge.actor, reason: `superseded by the merge of #${merge.prNumber}` }, id);
@@ -286,7 +290,19 @@ export async function transition(
     .where({ ...guard, id: grant.id, status: grant.status })
     .update({ ...changes, status: to, updated_at: trx.fn.now() });
   if (updated !== 1) throw new StaleGrantError(grant.id, grant.status);
-  await appendEvent(trx, { tenant: grant.tenant, repository_id: grant.repository_id ?? null, repo: grant.repo, pr_number: grant.pr_number, grant_id: grant.id, from_status: grant.status, to_status: to }, event);
+  await appendEvent(
+    trx,
+    {
+      tenant: grant.tenant,
+      repository_id: grant.repository_id ?? null,
+      repo: grant.repo,
+      pr_number: grant.pr_number,
+      grant_id: grant.id,
+      from_status: grant.status,
+      to_status: to,
+    },
+    event,
+  );
 }
 
 export async function appendEvent(trx: Knex, row: Record<string, unknown>, event: EventInput): Promise<void> {
@@ -311,9 +327,17 @@ async function endRemoved(trx: Knex, merge: MergeRecord): Promise<string[]> {
   return ended;
 }
 
-async function liveGrantsForPath(trx: Knex, merge: Pick<MergeRecord, "tenant" | "repositoryId" | "repo">, path: string, exceptId?: string): Promise<GrantRow[]> {
+async function liveGrantsForPath(
+  trx: Knex,
+  merge: Pick<MergeRecord, "tenant" | "repositoryId" | "repo">,
+  path: string,
+  exceptId?: string,
+): Promise<GrantRow[]> {
   // By id only: a grant recorded before ids were kept is acted on once its repository adopted it.
-  const query = trx("grants").where({ tenant: merge.tenant, repository_id: merge.repositoryId, file_path: path }).whereIn("status", NOT_ENDED).forUpdate();
+  const query = trx("grants")
+    .where({ tenant: merge.tenant, repository_id: merge.repositoryId, file_path: path })
+    .whereIn("status", NOT_ENDED)
+    .forUpdate();
   if (exceptId) query.whereNot({ id: exceptId });
   return (await query) as GrantRow[];
 }

@@ -33,7 +33,14 @@ const LEASE_FREE = leaseFree();
 
 const DUE_RETRY = "(next_attempt_at is null or next_attempt_at <= ?)";
 
-async function claim(db: Knex, workerId: string, condition: string, bindings: Knex.Value[], order: string, limit: number): Promise<GrantRow[]> {
+async function claim(
+  db: Knex,
+  workerId: string,
+  condition: string,
+  bindings: Knex.Value[],
+  order: string,
+  limit: number,
+): Promise<GrantRow[]> {
   const { rows } = await db.raw<{ rows: GrantRow[] }>(
     `update grants set lease_owner = ?, next_attempt_at = null, updated_at = now()
      where id in (select id from grants where ${condition} and ${LEASE_FREE} order by ${order} limit ? for update skip locked)
@@ -80,14 +87,23 @@ export async function nextDueAt(db: Knex): Promise<Date | undefined> {
 }
 
 /** Changes a grant this worker holds; false if the lease or status moved on (another worker took over). */
-export async function updateHeld(db: Knex, grant: Pick<GrantRow, "id" | "status">, workerId: string, changes: Record<string, unknown>): Promise<boolean> {
-  const updated = await db("grants").where({ id: grant.id, status: grant.status, lease_owner: workerId }).update({ ...changes, updated_at: db.fn.now() });
+export async function updateHeld(
+  db: Knex,
+  grant: Pick<GrantRow, "id" | "status">,
+  workerId: string,
+  changes: Record<string, unknown>,
+): Promise<boolean> {
+  const updated = await db("grants")
+    .where({ id: grant.id, status: grant.status, lease_owner: workerId })
+    .update({ ...changes, updated_at: db.fn.now() });
   return updated === 1;
 }
 
 /** Lets go of a grant, optionally to be retried later. */
 export async function release(db: Knex, grantId: string, workerId: string, changes: Record<string, unknown> = {}): Promise<void> {
-  await db("grants").where({ id: grantId, lease_owner: workerId }).update({ ...changes, lease_owner: null, updated_at: db.fn.now() });
+  await db("grants")
+    .where({ id: grantId, lease_owner: workerId })
+    .update({ ...changes, lease_owner: null, updated_at: db.fn.now() });
 }
 
 export interface AssignmentRef {
@@ -111,7 +127,8 @@ const sameAssignment = (ref: AssignmentRef) => ({
 
 /** Which tenant a grant belongs to: its repository, by id (grants from before ids: its installation). */
 const TENANT_KEY = "coalesce(repository_id::text, 'installation-' || tenant::text)";
-export const tenantKey = (grant: Pick<GrantRow, "repository_id" | "tenant">) => (grant.repository_id !== null && grant.repository_id !== undefined ? String(grant.repository_id) : `installation-${grant.tenant}`);
+export const tenantKey = (grant: Pick<GrantRow, "repository_id" | "tenant">) =>
+  grant.repository_id !== null && grant.repository_id !== undefined ? String(grant.repository_id) : `installation-${grant.tenant}`;
 
 export type CreateIntent = "go" | "no-slot" | { blockedBy: string } | "lost";
 
@@ -124,7 +141,13 @@ export type CreateIntent = "go" | "no-slot" | { blockedBy: string } | "lost";
  * up), so a burst of merges in one repository cannot keep another's grants waiting. Alone on the
  * instance, a tenant may use them all.
  */
-export async function intendCreate(db: Knex, grant: GrantRow & AssignmentRef, workerId: string, now: Date, maxInFlight = MAX_CREATES_IN_FLIGHT): Promise<CreateIntent> {
+export async function intendCreate(
+  db: Knex,
+  grant: GrantRow & AssignmentRef,
+  workerId: string,
+  now: Date,
+  maxInFlight = MAX_CREATES_IN_FLIGHT,
+): Promise<CreateIntent> {
   return db.transaction(async (trx) => {
     // The slot count is per instance: one lock orders every replica's claims on it.
     await trx.raw("select pg_advisory_xact_lock(hashtext('jitsudo:create-slots'), hashtext(?))", [grant.instance_arn]);
@@ -143,14 +166,22 @@ export async function intendCreate(db: Knex, grant: GrantRow & AssignmentRef, wo
     const inFlight = rows.reduce((sum, row) => sum + Number(row.in_flight), 0);
     if (inFlight >= maxInFlight) return "no-slot";
     const mine = tenantKey(grant);
-    const tenants = rows.filter((row) => row.tenant === mine || Number(row.in_flight) > 0 || Number(row.waiting) > 0).map((row) => row.tenant);
+    const tenants = rows
+      .filter((row) => row.tenant === mine || Number(row.in_flight) > 0 || Number(row.waiting) > 0)
+      .map((row) => row.tenant);
     const othersWaiting = rows.some((row) => row.tenant !== mine && Number(row.waiting) > 0);
     const share = Math.ceil(maxInFlight / new Set([...tenants, mine]).size);
     const held = Number(rows.find((row) => row.tenant === mine)?.in_flight ?? 0);
     if (othersWaiting && held >= share) return "no-slot";
     const marked = await trx("grants")
       .where({ id: grant.id, status: "provisioning", lease_owner: workerId })
-      .update({ operation: "create", operation_started_at: now, aws_request_id: null, create_requested_at: trx.raw("coalesce(create_requested_at, ?)", [now]), updated_at: trx.fn.now() });
+      .update({
+        operation: "create",
+        operation_started_at: now,
+        aws_request_id: null,
+        create_requested_at: trx.raw("coalesce(create_requested_at, ?)", [now]),
+        updated_at: trx.fn.now(),
+      });
     return marked === 1 ? "go" : "lost";
   });
 }
@@ -164,11 +195,21 @@ export type DeleteIntent = "go" | { coveredBy: GrantRow } | { waitFor: string } 
  * (if it fails, nothing would be left to remove the assignment), so this grant waits. Otherwise the
  * delete is recorded as intended.
  */
-export async function intendDelete(db: Knex, grant: GrantRow & AssignmentRef, workerId: string, now: Date, event: EventInput): Promise<DeleteIntent> {
+export async function intendDelete(
+  db: Knex,
+  grant: GrantRow & AssignmentRef,
+  workerId: string,
+  now: Date,
+  event: EventInput,
+): Promise<DeleteIntent> {
   return db.transaction(async (trx) => {
     await assignmentLock(trx, grant);
     // Only a grant still provisioning waits on its create; one revoked mid-create removes it itself.
-    const creating = await trx("grants").where(sameAssignment(grant)).where({ operation: "create", status: "provisioning" }).whereNot({ id: grant.id }).first("id");
+    const creating = await trx("grants")
+      .where(sameAssignment(grant))
+      .where({ operation: "create", status: "provisioning" })
+      .whereNot({ id: grant.id })
+      .first("id");
     if (creating) return { waitFor: creating.id as string };
     const covering = (await trx("grants")
       .where(sameAssignment(grant))
@@ -180,8 +221,19 @@ export async function intendDelete(db: Knex, grant: GrantRow & AssignmentRef, wo
     if (covering) {
       const stays = `the assignment stays for grant ${covering.id} (PR #${covering.pr_number}) until ${covering.expires_at.toISOString()}`;
       // A grant given up while provisioning never had access of its own: it ends failed, with its reason.
-      if (grant.failure_reason) await transition(trx, grant, "failed", { ...event, type: "failed", reason: `${grant.failure_reason}; ${stays}` }, { ...endedChanges(trx), last_error: grant.failure_reason }, { lease_owner: workerId });
-      else await transition(trx, grant, "expired", { ...event, type: "expired", reason: `${event.reason}; ${stays}` }, endedChanges(trx), { lease_owner: workerId });
+      if (grant.failure_reason)
+        await transition(
+          trx,
+          grant,
+          "failed",
+          { ...event, type: "failed", reason: `${grant.failure_reason}; ${stays}` },
+          { ...endedChanges(trx), last_error: grant.failure_reason },
+          { lease_owner: workerId },
+        );
+      else
+        await transition(trx, grant, "expired", { ...event, type: "expired", reason: `${event.reason}; ${stays}` }, endedChanges(trx), {
+          lease_owner: workerId,
+        });
       return { coveredBy: normalise(covering) };
     }
     if (grant.status === "active") await transition(trx, grant, "revoking", event, {}, { lease_owner: workerId });
@@ -199,7 +251,19 @@ export function endedChanges(trx: Knex): Record<string, unknown> {
 
 /** A note on a grant that is not a status change (a retried revoke, a drift repair), for the audit trail. */
 export async function noteEvent(db: Knex, grant: GrantRow, event: EventInput): Promise<void> {
-  await appendEvent(db, { tenant: grant.tenant, repository_id: grant.repository_id, repo: grant.repo, pr_number: grant.pr_number, grant_id: grant.id, from_status: grant.status, to_status: grant.status }, event);
+  await appendEvent(
+    db,
+    {
+      tenant: grant.tenant,
+      repository_id: grant.repository_id,
+      repo: grant.repo,
+      pr_number: grant.pr_number,
+      grant_id: grant.id,
+      from_status: grant.status,
+      to_status: grant.status,
+    },
+    event,
+  );
 }
 
 /** Raw rows carry bigint as string and jsonb parsed; keep the shape GrantRow promises. */

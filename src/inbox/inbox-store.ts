@@ -94,7 +94,13 @@ export async function finishDelivery(db: Knex, delivery: StoredDelivery, owner: 
 }
 
 /** A failed attempt: tried again after `delayMs`, or given up (`dead`) when out of attempts. */
-export async function failDelivery(db: Knex, delivery: StoredDelivery, owner: string, error: string, retry: { delayMs: number; keepAttempt?: boolean } | "give-up"): Promise<void> {
+export async function failDelivery(
+  db: Knex,
+  delivery: StoredDelivery,
+  owner: string,
+  error: string,
+  retry: { delayMs: number; keepAttempt?: boolean } | "give-up",
+): Promise<void> {
   const changes =
     retry === "give-up"
       ? { status: "dead", finished_at: db.fn.now() }

@@ -55,7 +55,8 @@ async function receive(options: IntakeOptions, request: IncomingMessage, respons
     return true;
   };
   if (request.method !== "POST") return answer(404, { error: `Unknown route: ${request.method} ${options.path}` });
-  if (!JSON_CONTENT.test(request.headers["content-type"] ?? "")) return answer(415, { error: 'Unsupported "Content-Type" header value. Must be "application/json"' });
+  if (!JSON_CONTENT.test(request.headers["content-type"] ?? ""))
+    return answer(415, { error: 'Unsupported "Content-Type" header value. Must be "application/json"' });
   const name = header(request, "x-github-event");
   const id = header(request, "x-github-delivery");
   const signature = header(request, "x-hub-signature-256");
@@ -70,7 +71,10 @@ async function receive(options: IntakeOptions, request: IncomingMessage, respons
   // arriving (anyone could otherwise hold the inbox processor back).
   const unverified = (reason: string) => {
     options.metrics?.webhooks.inc({ event: "unverified", outcome: "failed" });
-    options.log.warn({ delivery: id, event: name, remote: request.socket.remoteAddress, reason }, "webhook refused: not a verified delivery");
+    options.log.warn(
+      { delivery: id, event: name, remote: request.socket.remoteAddress, reason },
+      "webhook refused: not a verified delivery",
+    );
     return answer(400, { error: reason });
   };
   let body: string;

@@ -14,7 +14,15 @@ import type { Knex } from "knex";
 import type { Log } from "../logger.js";
 import type { Metrics } from "../metrics.js";
 import { WorkerSession } from "../jobs/worker-session.js";
-import { claimDeliveries, failDelivery, finishDelivery, INBOX_CHANNEL, nextDueInMs, pruneDeliveries, type StoredDelivery } from "./inbox-store.js";
+import {
+  claimDeliveries,
+  failDelivery,
+  finishDelivery,
+  INBOX_CHANNEL,
+  nextDueInMs,
+  pruneDeliveries,
+  type StoredDelivery,
+} from "./inbox-store.js";
 import type { IntakeActivity } from "./intake-activity.js";
 
 /** Handles one delivery; resolves with what came of it (for the record), throws to have it retried. */
@@ -86,7 +94,10 @@ export class InboxProcessor {
       {
         onWork: () => this.wake(),
         onLost: (error) => {
-          this.options.log.error({ err: error, processor: this.owner }, "the inbox processor lost its database session; its deliveries go to another processor");
+          this.options.log.error(
+            { err: error, processor: this.owner },
+            "the inbox processor lost its database session; its deliveries go to another processor",
+          );
           this.stopped = true;
           this.wake();
         },
@@ -175,19 +186,28 @@ export class InboxProcessor {
     } catch (error) {
       const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
       if (isDeferral(error)) {
-        log.info({ delivery: delivery.delivery_id, event, reason: message, retryInMs: error.retryInMs }, "webhook delivery cannot be handled yet; it is tried again");
+        log.info(
+          { delivery: delivery.delivery_id, event, reason: message, retryInMs: error.retryInMs },
+          "webhook delivery cannot be handled yet; it is tried again",
+        );
         await failDelivery(this.db, delivery, this.owner, message, { delayMs: error.retryInMs, keepAttempt: true }).catch(() => undefined);
         metrics?.inboxDeliveries.inc({ event, outcome: "deferred" });
         return;
       }
       if (delivery.attempts >= this.maxAttempts) {
-        log.error({ err: error, delivery: delivery.delivery_id, event, attempts: delivery.attempts }, "webhook delivery given up after its last attempt; the catch-up scan is the last net for merges");
+        log.error(
+          { err: error, delivery: delivery.delivery_id, event, attempts: delivery.attempts },
+          "webhook delivery given up after its last attempt; the catch-up scan is the last net for merges",
+        );
         await failDelivery(this.db, delivery, this.owner, message, "give-up").catch(() => undefined);
         metrics?.inboxDeliveries.inc({ event, outcome: "dead" });
         return;
       }
       const delayMs = this.retryDelayMs(delivery.attempts);
-      log.warn({ err: error, delivery: delivery.delivery_id, event, attempt: delivery.attempts, retryInMs: Math.round(delayMs) }, "webhook delivery failed; retrying");
+      log.warn(
+        { err: error, delivery: delivery.delivery_id, event, attempt: delivery.attempts, retryInMs: Math.round(delayMs) },
+        "webhook delivery failed; retrying",
+      );
       await failDelivery(this.db, delivery, this.owner, message, { delayMs }).catch(() => undefined);
       metrics?.inboxDeliveries.inc({ event, outcome: "retry" });
     }

@@ -56,7 +56,11 @@ export interface RepositoryScan {
   complete: boolean;
 }
 
-export async function catchUpRepository(gateway: GitHubGateway, repository: RepositoryRef, options: CatchUpOptions): Promise<RepositoryScan> {
+export async function catchUpRepository(
+  gateway: GitHubGateway,
+  repository: RepositoryRef,
+  options: CatchUpOptions,
+): Promise<RepositoryScan> {
   const { db, log } = options;
   const startedAt = options.now();
   // By id: a renamed repository keeps its cursor, so its past merges are not read again.
@@ -71,7 +75,11 @@ export async function catchUpRepository(gateway: GitHubGateway, repository: Repo
 
   const listed = await gateway.closedPullRequestsSince(since, options.maxPages ?? DEFAULT_MAX_PAGES);
   const merged = listed.pulls.filter((pull) => pull.merge && pull.merge.mergedAt >= since);
-  const unjudged = await withoutVerdict(db, repository, merged.map((pull) => ({ number: pull.number, sha: pull.merge!.commitSha, mergedAt: pull.merge!.mergedAt })));
+  const unjudged = await withoutVerdict(
+    db,
+    repository,
+    merged.map((pull) => ({ number: pull.number, sha: pull.merge!.commitSha, mergedAt: pull.merge!.mergedAt })),
+  );
 
   const found: RepositoryScan["found"] = [];
   // Oldest merge first: if one file is edited by two lost merges, the later one must supersede.
@@ -79,26 +87,45 @@ export async function catchUpRepository(gateway: GitHubGateway, repository: Repo
   for (const { number, sha } of unjudged.sort((a, b) => a.mergedAt.getTime() - b.mergedAt.getTime())) {
     const payload: MergeFoundPayload = {
       installation: { id: repository.tenant },
-      repository: { id: repository.id, name, full_name: repository.fullName, default_branch: repository.defaultBranch, owner: { login: owner } },
+      repository: {
+        id: repository.id,
+        name,
+        full_name: repository.fullName,
+        default_branch: repository.defaultBranch,
+        owner: { login: owner },
+      },
       pull_request: { number, merge_commit_sha: sha },
     };
     // One id per merge: a later scan finding it again (still unjudged) adds nothing.
     const entry = inboxEntryFor({ id: `catch-up:${repository.id}:${number}:${sha}`, name: MERGE_FOUND, payload })!;
     const queued = await storeDelivery(db, entry);
-    if (queued) log.warn({ repo: repository.fullName, pr: number }, "merge without a delivered webhook found by the catch-up scan; judging it");
+    if (queued)
+      log.warn({ repo: repository.fullName, pr: number }, "merge without a delivered webhook found by the catch-up scan; judging it");
     found.push({ number, outcome: queued ? "queued" : "already-queued" });
   }
 
   if (listed.complete) {
     await db.transaction(async (trx) => {
-      await trx("merge_scan_cursors").where({ tenant: repository.tenant }).where(sameRepository({ repositoryId: repository.id, repo: repository.fullName })).delete();
       await trx("merge_scan_cursors")
-        .insert({ tenant: repository.tenant, repository_id: repository.id, repo: repository.fullName, scanned_until: startedAt, updated_at: trx.fn.now() })
+        .where({ tenant: repository.tenant })
+        .where(sameRepository({ repositoryId: repository.id, repo: repository.fullName }))
+        .delete();
+      await trx("merge_scan_cursors")
+        .insert({
+          tenant: repository.tenant,
+          repository_id: repository.id,
+          repo: repository.fullName,
+          scanned_until: startedAt,
+          updated_at: trx.fn.now(),
+        })
         .onConflict(["tenant", "repo"])
         .merge();
     });
   } else {
-    log.warn({ repo: repository.fullName, since }, "catch-up scan hit its page bound; the cursor stays, older merges are read on the next scans");
+    log.warn(
+      { repo: repository.fullName, since },
+      "catch-up scan hit its page bound; the cursor stays, older merges are read on the next scans",
+    );
   }
   return { repo: repository.fullName, found, complete: listed.complete };
 }
@@ -108,7 +135,10 @@ async function withoutVerdict<T extends { number: number; sha: string }>(db: Kne
   const recorded = (await db("merge_verdicts")
     .where({ tenant: repository.tenant })
     .where(sameRepository({ repositoryId: repository.id, repo: repository.fullName }))
-    .whereIn("pr_number", merges.map((merge) => merge.number))
+    .whereIn(
+      "pr_number",
+      merges.map((merge) => merge.number),
+    )
     .select("pr_number", "merge_commit_sha")) as { pr_number: number; merge_commit_sha: string }[];
   const seen = new Set(recorded.map((row) => `${row.pr_number}:${row.merge_commit_sha}`));
   return merges.filter((merge) => !seen.has(`${merge.number}:${merge.sha}`));
@@ -131,7 +161,12 @@ export async function catchUpMerges(probot: Probot, options: CatchUpOptions): Pr
       for (const repository of repositories) {
         if (!(await access.allows({ id: repository.id, fullName: repository.full_name }))) continue;
         const gateway = new OctokitGateway(octokit, repository.owner.login, repository.name, botLogin);
-        const ref = { tenant: installation.id, id: repository.id, fullName: repository.full_name, defaultBranch: repository.default_branch };
+        const ref = {
+          tenant: installation.id,
+          id: repository.id,
+          fullName: repository.full_name,
+          defaultBranch: repository.default_branch,
+        };
         scans.push(await catchUpRepository(gateway, ref, options));
       }
     } catch (error) {

@@ -22,7 +22,11 @@ export class CreateSlotLine {
    * Waits for this grant's turn, then asks (`attempt`) until it gets a slot or a different answer,
    * which it returns; the next grant in line goes next.
    */
-  async take(line: { instanceArn: string; tenant: string }, attempt: () => Promise<SlotAttempt>, stopped: () => boolean): Promise<SlotAttempt> {
+  async take(
+    line: { instanceArn: string; tenant: string },
+    attempt: () => Promise<SlotAttempt>,
+    stopped: () => boolean,
+  ): Promise<SlotAttempt> {
     const { instanceArn } = line;
     const key = `${instanceArn}|${line.tenant}`;
     const previous = this.tails.get(key) ?? Promise.resolve();

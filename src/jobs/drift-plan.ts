@@ -114,7 +114,11 @@ export function liveGrantScopes(grants: readonly DriftGrant[], lastChecked: Read
   const pairs = new Map<string, Scope>();
   for (const grant of live) {
     principals.set(grant.principalId, { kind: "principal", principalId: grant.principalId });
-    pairs.set(`${grant.accountId}|${grant.permissionSetArn}`, { kind: "pair", accountId: grant.accountId, permissionSetArn: grant.permissionSetArn });
+    pairs.set(`${grant.accountId}|${grant.permissionSetArn}`, {
+      kind: "pair",
+      accountId: grant.accountId,
+      permissionSetArn: grant.permissionSetArn,
+    });
   }
   const scopes = [...(principals.size <= pairs.size ? principals.values() : pairs.values())];
   return scopes.sort((a, b) => (lastChecked.get(scopeKey(a)) ?? 0) - (lastChecked.get(scopeKey(b)) ?? 0));
@@ -176,7 +180,11 @@ export interface SweepPlan {
   configured: Set<string>;
 }
 
-export function planTenantSweeps(snapshots: readonly TenantSnapshot[], liveGrantTargets: readonly LiveGrantTarget[], defaults: AwsDefaults): SweepPlan {
+export function planTenantSweeps(
+  snapshots: readonly TenantSnapshot[],
+  liveGrantTargets: readonly LiveGrantTarget[],
+  defaults: AwsDefaults,
+): SweepPlan {
   const scopes = new Map<string, Omit<TenantScope, "sharers">>();
   const unreachable: { repositoryId: string; problem: string }[] = [];
   const keyOf = (repositoryId: string, instanceArn: string) => `${repositoryId}|${instanceArn}`;
@@ -184,7 +192,14 @@ export function planTenantSweeps(snapshots: readonly TenantSnapshot[], liveGrant
     if (!snapshot.config) continue;
     const { aws, drift } = snapshot.config;
     const target = resolveTarget(
-      { tenant: snapshot.tenant, repository_id: snapshot.repositoryId, instance_arn: aws.instanceArn ?? null, aws_region: aws.region ?? null, identity_store_id: aws.identityStoreId ?? null, aws_role_arn: aws.roleArn ?? null },
+      {
+        tenant: snapshot.tenant,
+        repository_id: snapshot.repositoryId,
+        instance_arn: aws.instanceArn ?? null,
+        aws_region: aws.region ?? null,
+        identity_store_id: aws.identityStoreId ?? null,
+        aws_role_arn: aws.roleArn ?? null,
+      },
       defaults,
     );
     if (!target.ok) {
@@ -205,11 +220,21 @@ export function planTenantSweeps(snapshots: readonly TenantSnapshot[], liveGrant
     if (scopes.has(keyOf(row.repository_id, row.instance_arn))) continue;
     const target = resolveTarget(row, defaults);
     if (!target.ok) continue;
-    scopes.set(keyOf(row.repository_id, row.instance_arn), { tenant: row.tenant, repositoryId: row.repository_id, repo: row.repo, target: target.target, declared: [], remove: false, includeGroups: false });
+    scopes.set(keyOf(row.repository_id, row.instance_arn), {
+      tenant: row.tenant,
+      repositoryId: row.repository_id,
+      repo: row.repo,
+      target: target.target,
+      declared: [],
+      remove: false,
+      includeGroups: false,
+    });
   }
   const perInstance = new Map<string, number>();
   for (const scope of scopes.values()) perInstance.set(scope.target.instanceArn, (perInstance.get(scope.target.instanceArn) ?? 0) + 1);
-  const ordered = [...scopes.values()].sort((a, b) => a.target.instanceArn.localeCompare(b.target.instanceArn) || a.repositoryId.localeCompare(b.repositoryId));
+  const ordered = [...scopes.values()].sort(
+    (a, b) => a.target.instanceArn.localeCompare(b.target.instanceArn) || a.repositoryId.localeCompare(b.repositoryId),
+  );
   const configured = new Set(snapshots.filter((snapshot) => snapshot.config).map((snapshot) => snapshot.repositoryId));
   return { scopes: ordered.map((scope) => ({ ...scope, sharers: perInstance.get(scope.target.instanceArn)! })), unreachable, configured };
 }
@@ -220,7 +245,10 @@ export function planTenantSweeps(snapshots: readonly TenantSnapshot[], liveGrant
  * set's ARN as its own role resolves it (a respelling keeps the claim). An owner whose config
  * does not parse keeps its claims: a broken config must not hand a set to another tenant.
  */
-export function claimsToRelease<Claim extends { instance_arn: string; repository_id: string }>(claims: readonly Claim[], plan: Pick<SweepPlan, "scopes" | "configured">): Claim[] {
+export function claimsToRelease<Claim extends { instance_arn: string; repository_id: string }>(
+  claims: readonly Claim[],
+  plan: Pick<SweepPlan, "scopes" | "configured">,
+): Claim[] {
   const present = new Set(plan.scopes.map((scope) => `${scope.repositoryId}|${scope.target.instanceArn}`));
   return claims.filter((claim) => plan.configured.has(claim.repository_id) && !present.has(`${claim.repository_id}|${claim.instance_arn}`));
 }

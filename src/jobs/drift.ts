@@ -40,7 +40,19 @@ import { runIfUnlocked } from "../db/locks.js";
 import { appendEvent, transition, wakeWorkers, type GrantRow } from "../grants/store.js";
 import { noteEvent } from "../grants/work-queue.js";
 import { JITSUDO, type JobContext } from "./context.js";
-import { claimsToRelease, compare, liveGrantScopes, nextSlice, planTenantSweeps, scopeKey, type DriftGrant, type LiveGrantTarget, type Scope, type SweepPlan, type TenantScope } from "./drift-plan.js";
+import {
+  claimsToRelease,
+  compare,
+  liveGrantScopes,
+  nextSlice,
+  planTenantSweeps,
+  scopeKey,
+  type DriftGrant,
+  type LiveGrantTarget,
+  type Scope,
+  type SweepPlan,
+  type TenantScope,
+} from "./drift-plan.js";
 import { ownCredentialsRefusal } from "./provision.js";
 
 /** Drift's share of an instance's calls: half of AWS's limit, less one for safety. */
@@ -116,7 +128,8 @@ export class DriftReconcileWorker {
     const { ctx } = this;
     const plan = await tenantsToSweep(ctx);
     const { scopes } = plan;
-    for (const { repositoryId, problem } of plan.unreachable) ctx.log.warn({ repositoryId, problem }, "drift: a tenant's config names no reachable instance");
+    for (const { repositoryId, problem } of plan.unreachable)
+      ctx.log.warn({ repositoryId, problem }, "drift: a tenant's config names no reachable instance");
     await releaseClaims(ctx, plan);
     const reports: SweepReport[] = [];
     for (const scope of scopes) {
@@ -134,7 +147,10 @@ export class DriftReconcileWorker {
     const { ctx } = this;
     const instanceArn = scope.target.instanceArn;
     const report: SweepReport = emptyReport(scope);
-    const [sweep] = await ctx.db("drift_sweeps").insert({ instance_arn: instanceArn, repository_id: scope.repositoryId, worker: ctx.workerId, started_at: ctx.now() }).returning("id");
+    const [sweep] = await ctx
+      .db("drift_sweeps")
+      .insert({ instance_arn: instanceArn, repository_id: scope.repositoryId, worker: ctx.workerId, started_at: ctx.now() })
+      .returning("id");
     const budget = Math.max(1, Math.floor(((this.intervalMs / 1000) * DRIFT_CALLS_PER_SECOND * 0.9) / scope.sharers));
     try {
       const refused = await ownCredentialsRefusal(ctx, { repository_id: scope.repositoryId, repo: scope.repo }, scope.target);
@@ -147,7 +163,10 @@ export class DriftReconcileWorker {
 
       const look = async (target: Scope) => {
         const lookedAt = ctx.now();
-        const observed = target.kind === "principal" ? await ic.assignmentsOfPrincipal(target.principalId) : await ic.assignments(target.accountId, target.permissionSetArn);
+        const observed =
+          target.kind === "principal"
+            ? await ic.assignmentsOfPrincipal(target.principalId)
+            : await ic.assignments(target.accountId, target.permissionSetArn);
         report.calls += 1;
         report.scopesChecked += 1;
         cursor.checked[scopeKey(target)] = lookedAt.getTime();
@@ -160,7 +179,11 @@ export class DriftReconcileWorker {
         if (this.stopped) break;
         await look(target);
       }
-      if (live.length > budget * LIVE_SHARE) ctx.log.warn({ instanceArn, repositoryId: scope.repositoryId, liveScopes: live.length, budget }, "drift cannot look at every live grant this cycle; the rest come next cycle");
+      if (live.length > budget * LIVE_SHARE)
+        ctx.log.warn(
+          { instanceArn, repositoryId: scope.repositoryId, liveScopes: live.length, budget },
+          "drift cannot look at every live grant this cycle; the rest come next cycle",
+        );
 
       // 2. The next slice of the full pass over the (account, permission set) pairs this tenant manages.
       if (cursor.pairs.length === 0 || cursor.position === 0 || !cursor.pairs.every(([, arn]) => managed.has(arn))) {
@@ -184,18 +207,29 @@ export class DriftReconcileWorker {
       await saveCursor(ctx.db, scope, cursor);
     } catch (error) {
       report.error = error instanceof SweepRefused ? error.message : describeAwsError(error);
-      ctx.log.error({ instanceArn, repositoryId: scope.repositoryId, repo: scope.repo, err: error instanceof SweepRefused ? error.message : rawAwsError(error) }, "drift sweep of a tenant failed; it is tried again next cycle");
+      ctx.log.error(
+        {
+          instanceArn,
+          repositoryId: scope.repositoryId,
+          repo: scope.repo,
+          err: error instanceof SweepRefused ? error.message : rawAwsError(error),
+        },
+        "drift sweep of a tenant failed; it is tried again next cycle",
+      );
     }
-    await ctx.db("drift_sweeps").where({ id: (sweep as { id: string }).id }).update({
-      finished_at: ctx.now(),
-      calls: report.calls,
-      scopes_checked: report.scopesChecked,
-      missing: report.missing,
-      unexpected: report.unexpected,
-      removed: report.removed,
-      completed_rotation: report.completedRotation,
-      error: report.error ?? null,
-    });
+    await ctx
+      .db("drift_sweeps")
+      .where({ id: (sweep as { id: string }).id })
+      .update({
+        finished_at: ctx.now(),
+        calls: report.calls,
+        scopes_checked: report.scopesChecked,
+        missing: report.missing,
+        unexpected: report.unexpected,
+        removed: report.removed,
+        completed_rotation: report.completedRotation,
+        error: report.error ?? null,
+      });
     return { ...report, ran: true };
   }
 
@@ -220,7 +254,11 @@ export class DriftReconcileWorker {
       if (seen) proven.push({ arn: seen.arn, declaredAs });
       else report.unknownSets.push(declaredAs);
     }
-    if (report.unknownSets.length > 0) ctx.log.warn({ instanceArn: ic.instanceArn, repositoryId: scope.repositoryId, sets: report.unknownSets }, "drift: managed permission sets the instance does not have");
+    if (report.unknownSets.length > 0)
+      ctx.log.warn(
+        { instanceArn: ic.instanceArn, repositoryId: scope.repositoryId, sets: report.unknownSets },
+        "drift: managed permission sets the instance does not have",
+      );
 
     // Sets this tenant no longer lists (by ARN: a respelling is the same set) are given up first.
     await releaseOwnClaims(ctx, scope, ic.instanceArn, new Set(proven.map((set) => set.arn)));
@@ -230,12 +268,22 @@ export class DriftReconcileWorker {
       const mine = new Set<string>();
       for (const { arn, declaredAs } of proven) {
         await trx("drift_claims")
-          .insert({ instance_arn: ic.instanceArn, permission_set_arn: arn, repository_id: scope.repositoryId, tenant: scope.tenant, declared_as: declaredAs, claimed_at: now, confirmed_at: now })
+          .insert({
+            instance_arn: ic.instanceArn,
+            permission_set_arn: arn,
+            repository_id: scope.repositoryId,
+            tenant: scope.tenant,
+            declared_as: declaredAs,
+            claimed_at: now,
+            confirmed_at: now,
+          })
           .onConflict(["instance_arn", "permission_set_arn"])
           .ignore();
         const holder = (await trx("drift_claims").where({ instance_arn: ic.instanceArn, permission_set_arn: arn }).first()) as Claim;
         if (String(holder.repository_id) === scope.repositoryId) {
-          await trx("drift_claims").where({ instance_arn: ic.instanceArn, permission_set_arn: arn }).update({ confirmed_at: now, declared_as: declaredAs });
+          await trx("drift_claims")
+            .where({ instance_arn: ic.instanceArn, permission_set_arn: arn })
+            .update({ confirmed_at: now, declared_as: declaredAs });
           mine.add(arn);
         } else {
           report.refusedClaims.push({ declaredAs, owner: String(holder.repository_id) });
@@ -263,10 +311,25 @@ export class DriftReconcileWorker {
     return pairs;
   }
 
-  private async act(scope: TenantScope, managed: ReadonlySet<string>, ic: IdentityCenter, target: Scope, observed: Assignment[], grants: DriftGrant[], lookedAt: Date, report: SweepReport): Promise<void> {
+  private async act(
+    scope: TenantScope,
+    managed: ReadonlySet<string>,
+    ic: IdentityCenter,
+    target: Scope,
+    observed: Assignment[],
+    grants: DriftGrant[],
+    lookedAt: Date,
+    report: SweepReport,
+  ): Promise<void> {
     const { ctx } = this;
     // Any tenant's live grant explains an assignment; only this tenant's own grants are repaired by it.
-    const findings = compare(target, observed, grants, { managed, includeGroups: scope.includeGroups, lookedAt, settleMs: ctx.settings.pollTimeoutMs * 2, listSettleMs: ctx.settings.listSettleMs });
+    const findings = compare(target, observed, grants, {
+      managed,
+      includeGroups: scope.includeGroups,
+      lookedAt,
+      settleMs: ctx.settings.pollTimeoutMs * 2,
+      listSettleMs: ctx.settings.listSettleMs,
+    });
     for (const grant of findings.missing) {
       if (grant.repositoryId === scope.repositoryId && (await this.repair(grant.id))) report.missing += 1;
     }
@@ -281,14 +344,29 @@ export class DriftReconcileWorker {
   private async repair(grantId: string): Promise<boolean> {
     const { ctx } = this;
     const repaired = await ctx.db.transaction(async (trx) => {
-      const grant = (await trx("grants").where({ id: grantId, status: "active" }).where("expires_at", ">", ctx.now()).whereNull("lease_owner").forUpdate().first()) as GrantRow | undefined;
+      const grant = (await trx("grants")
+        .where({ id: grantId, status: "active" })
+        .where("expires_at", ">", ctx.now())
+        .whereNull("lease_owner")
+        .forUpdate()
+        .first()) as GrantRow | undefined;
       if (!grant) return undefined;
-      await transition(trx, grant, "provisioning", { type: "drift_repaired", actor: JITSUDO, reason: "the assignment was deleted outside jitsudo; creating it again" }, { attempts: 0, next_attempt_at: null, last_error: null }, { lease_owner: null });
+      await transition(
+        trx,
+        grant,
+        "provisioning",
+        { type: "drift_repaired", actor: JITSUDO, reason: "the assignment was deleted outside jitsudo; creating it again" },
+        { attempts: 0, next_attempt_at: null, last_error: null },
+        { lease_owner: null },
+      );
       await wakeWorkers(trx);
       return grant;
     });
     if (!repaired) return false;
-    ctx.log.warn({ grant: grantId, pr: repaired.pr_number, repositoryId: repaired.repository_id }, "drift: an active grant's assignment was deleted outside jitsudo; re-creating it");
+    ctx.log.warn(
+      { grant: grantId, pr: repaired.pr_number, repositoryId: repaired.repository_id },
+      "drift: an active grant's assignment was deleted outside jitsudo; re-creating it",
+    );
     ctx.metrics.driftFindings.inc({ kind: "missing" });
     ctx.metrics.transitions.inc({ to: "provisioning" });
     ctx.reporter.changed(repaired);
@@ -300,7 +378,13 @@ export class DriftReconcileWorker {
     const instanceArn = scope.target.instanceArn;
     const action = scope.remove ? "removed" : "flagged";
     const now = ctx.now();
-    const row = { instance_arn: instanceArn, account_id: assignment.accountId, permission_set_arn: assignment.permissionSetArn, principal_type: assignment.principalType, principal_id: assignment.principalId };
+    const row = {
+      instance_arn: instanceArn,
+      account_id: assignment.accountId,
+      permission_set_arn: assignment.permissionSetArn,
+      principal_type: assignment.principalType,
+      principal_id: assignment.principalId,
+    };
     // Recorded once: a finding still there next sweep is only marked as still seen.
     const inserted = await ctx.db.raw<{ rows: { fresh: boolean; first_seen_at: Date }[] }>(
       `insert into drift_findings (instance_arn, account_id, permission_set_arn, principal_type, principal_id, repository_id, action, first_seen_at, last_seen_at)
@@ -315,23 +399,40 @@ export class DriftReconcileWorker {
     const firstSeenAt = inserted.rows[0]?.first_seen_at ?? now;
     if (fresh) {
       ctx.metrics.driftFindings.inc({ kind: "unexpected" });
-      ctx.log.warn({ ...row, repositoryId: scope.repositoryId, action }, "drift: an assignment of a managed permission set that no grant explains");
-      await appendEvent(ctx.db, { tenant: scope.tenant, repository_id: scope.repositoryId, repo: scope.repo, pr_number: null, grant_id: null }, {
-        type: "drift_unexpected",
-        actor: JITSUDO,
-        reason: `${assignment.principalType.toLowerCase()} ${assignment.principalId} holds ${assignment.permissionSetArn} in ${assignment.accountId} and no grant explains it; ${scope.remove ? "removing it" : "flagged (drift.unexpected: flag)"}`,
-        details: { ...row, action },
-      });
+      ctx.log.warn(
+        { ...row, repositoryId: scope.repositoryId, action },
+        "drift: an assignment of a managed permission set that no grant explains",
+      );
+      await appendEvent(
+        ctx.db,
+        { tenant: scope.tenant, repository_id: scope.repositoryId, repo: scope.repo, pr_number: null, grant_id: null },
+        {
+          type: "drift_unexpected",
+          actor: JITSUDO,
+          reason: `${assignment.principalType.toLowerCase()} ${assignment.principalId} holds ${assignment.permissionSetArn} in ${assignment.accountId} and no grant explains it; ${scope.remove ? "removing it" : "flagged (drift.unexpected: flag)"}`,
+          details: { ...row, action },
+        },
+      );
     }
     if (!scope.remove) return;
     // Lists lag behind operations: remove only what an earlier sweep, long enough ago, saw too.
     if (ctx.settings.listSettleMs > 0 && now.getTime() - firstSeenAt.getTime() < ctx.settings.listSettleMs) return;
     // A grant may have claimed this very assignment since the list was taken: then it is explained
     // (by the same rule as `explainsAssignment`).
-    const claimed = await ctx.db("grants")
-      .where({ instance_arn: instanceArn, account_id: assignment.accountId, permission_set_arn: assignment.permissionSetArn, principal_id: assignment.principalId })
+    const claimed = await ctx
+      .db("grants")
+      .where({
+        instance_arn: instanceArn,
+        account_id: assignment.accountId,
+        permission_set_arn: assignment.permissionSetArn,
+        principal_id: assignment.principalId,
+      })
       .whereNull("failure_reason")
-      .where((query) => query.whereIn("status", ["active", "revoking"]).orWhere((creating) => creating.where({ status: "provisioning" }).whereNotNull("create_requested_at")))
+      .where((query) =>
+        query
+          .whereIn("status", ["active", "revoking"])
+          .orWhere((creating) => creating.where({ status: "provisioning" }).whereNotNull("create_requested_at")),
+      )
       .first("id");
     if (claimed) return;
     try {
@@ -348,17 +449,28 @@ export class DriftReconcileWorker {
   private async resumeStuck(scope: TenantScope): Promise<number> {
     const { ctx } = this;
     const before = new Date(ctx.now().getTime() - ctx.settings.pollTimeoutMs * 2);
-    const stuck = (await ctx.db("grants")
+    const stuck = (await ctx
+      .db("grants")
       .where({ instance_arn: scope.target.instanceArn, repository_id: scope.repositoryId })
       .whereIn("status", ["provisioning", "revoking"])
       .whereNotNull("lease_owner")
       .where("updated_at", "<", before)) as GrantRow[];
     for (const grant of stuck) {
-      const freed = await ctx.db("grants").where({ id: grant.id, lease_owner: grant.lease_owner, status: grant.status }).update({ lease_owner: null, next_attempt_at: null, updated_at: ctx.db.fn.now() });
+      const freed = await ctx
+        .db("grants")
+        .where({ id: grant.id, lease_owner: grant.lease_owner, status: grant.status })
+        .update({ lease_owner: null, next_attempt_at: null, updated_at: ctx.db.fn.now() });
       if (freed !== 1) continue;
       ctx.metrics.driftFindings.inc({ kind: "stuck" });
-      ctx.log.warn({ grant: grant.id, status: grant.status, worker: grant.lease_owner }, "drift: a grant was stuck with its worker; freed for another to resume");
-      await noteEvent(ctx.db, grant, { type: "drift_resumed", actor: JITSUDO, reason: `stuck in ${grant.status} with worker ${grant.lease_owner} since ${grant.updated_at.toISOString()}; resumed` });
+      ctx.log.warn(
+        { grant: grant.id, status: grant.status, worker: grant.lease_owner },
+        "drift: a grant was stuck with its worker; freed for another to resume",
+      );
+      await noteEvent(ctx.db, grant, {
+        type: "drift_resumed",
+        actor: JITSUDO,
+        reason: `stuck in ${grant.status} with worker ${grant.lease_owner} since ${grant.updated_at.toISOString()}; resumed`,
+      });
     }
     if (stuck.length > 0) await wakeWorkers(ctx.db);
     return stuck.length;
@@ -396,24 +508,42 @@ export async function tenantsToSweep(ctx: Pick<JobContext, "db" | "defaults">): 
 
 /** Claims of tenants whose config no longer brings them to the claim's instance end (see claimsToRelease). */
 async function releaseClaims(ctx: Pick<JobContext, "db" | "now" | "log">, plan: Pick<SweepPlan, "scopes" | "configured">): Promise<void> {
-  const claims = ((await ctx.db("drift_claims").select("instance_arn", "permission_set_arn", "repository_id", "declared_as")) as Claim[]).map((claim) => ({ ...claim, repository_id: String(claim.repository_id) }));
+  const claims = (
+    (await ctx.db("drift_claims").select("instance_arn", "permission_set_arn", "repository_id", "declared_as")) as Claim[]
+  ).map((claim) => ({ ...claim, repository_id: String(claim.repository_id) }));
   for (const claim of claimsToRelease(claims, plan)) await endClaim(ctx, claim);
 }
 
 /** This tenant's claims on the instance for sets it no longer lists (`keep`: the ARNs it still does). */
-async function releaseOwnClaims(ctx: Pick<JobContext, "db" | "now" | "log">, scope: TenantScope, instanceArn: string, keep: ReadonlySet<string>): Promise<void> {
-  const claims = (await ctx.db("drift_claims").where({ instance_arn: instanceArn, repository_id: scope.repositoryId }).select("instance_arn", "permission_set_arn", "repository_id", "declared_as")) as Claim[];
-  for (const claim of claims) if (!keep.has(claim.permission_set_arn)) await endClaim(ctx, { ...claim, repository_id: String(claim.repository_id) });
+async function releaseOwnClaims(
+  ctx: Pick<JobContext, "db" | "now" | "log">,
+  scope: TenantScope,
+  instanceArn: string,
+  keep: ReadonlySet<string>,
+): Promise<void> {
+  const claims = (await ctx
+    .db("drift_claims")
+    .where({ instance_arn: instanceArn, repository_id: scope.repositoryId })
+    .select("instance_arn", "permission_set_arn", "repository_id", "declared_as")) as Claim[];
+  for (const claim of claims)
+    if (!keep.has(claim.permission_set_arn)) await endClaim(ctx, { ...claim, repository_id: String(claim.repository_id) });
 }
 
 /** A claim ends, and so do the open findings made under it. */
 async function endClaim(ctx: Pick<JobContext, "db" | "now" | "log">, claim: Claim): Promise<void> {
-  await ctx.db("drift_claims").where({ instance_arn: claim.instance_arn, permission_set_arn: claim.permission_set_arn, repository_id: claim.repository_id }).delete();
-  await ctx.db("drift_findings")
+  await ctx
+    .db("drift_claims")
+    .where({ instance_arn: claim.instance_arn, permission_set_arn: claim.permission_set_arn, repository_id: claim.repository_id })
+    .delete();
+  await ctx
+    .db("drift_findings")
     .where({ instance_arn: claim.instance_arn, permission_set_arn: claim.permission_set_arn, repository_id: claim.repository_id })
     .whereNull("resolved_at")
     .update({ resolved_at: ctx.now() });
-  ctx.log.info({ instanceArn: claim.instance_arn, permissionSet: claim.permission_set_arn, repositoryId: claim.repository_id }, "drift: a tenant no longer manages a permission set; another tenant may claim it");
+  ctx.log.info(
+    { instanceArn: claim.instance_arn, permissionSet: claim.permission_set_arn, repositoryId: claim.repository_id },
+    "drift: a tenant no longer manages a permission set; another tenant may claim it",
+  );
 }
 
 /** Grants of an instance (every tenant's) that need, may have, or only just lost their assignment. */
@@ -423,8 +553,23 @@ async function driftGrants(db: Knex, instanceArn: string, now: Date, settleMs: n
     .whereNotNull("principal_id")
     .whereNotNull("account_id")
     .whereNotNull("permission_set_arn")
-    .where((query) => query.whereIn("status", ["provisioning", "active", "revoking"]).orWhere("ended_at", ">=", new Date(now.getTime() - settleMs)))
-    .select("id", "repository_id", "status", "account_id", "permission_set_arn", "principal_id", "active_at", "expires_at", "ended_at", "lease_owner", "create_requested_at", "failure_reason")) as GrantRow[];
+    .where((query) =>
+      query.whereIn("status", ["provisioning", "active", "revoking"]).orWhere("ended_at", ">=", new Date(now.getTime() - settleMs)),
+    )
+    .select(
+      "id",
+      "repository_id",
+      "status",
+      "account_id",
+      "permission_set_arn",
+      "principal_id",
+      "active_at",
+      "expires_at",
+      "ended_at",
+      "lease_owner",
+      "create_requested_at",
+      "failure_reason",
+    )) as GrantRow[];
   return rows.map((row) => ({
     id: row.id,
     repositoryId: row.repository_id === null ? null : String(row.repository_id),
@@ -452,10 +597,21 @@ interface Cursor {
 
 async function loadCursor(db: Knex, scope: TenantScope): Promise<Cursor> {
   const row = (await db("drift_cursors").where({ instance_arn: scope.target.instanceArn, repository_id: scope.repositoryId }).first()) as
-    | { pairs: { pairs: [string, string][]; checked: Record<string, number> }; position: number; rotation_started_at: Date; rotation_calls: number }
+    | {
+        pairs: { pairs: [string, string][]; checked: Record<string, number> };
+        position: number;
+        rotation_started_at: Date;
+        rotation_calls: number;
+      }
     | undefined;
   if (!row) return { pairs: [], position: 0, rotationStartedAt: new Date(0), rotationCalls: 0, checked: {} };
-  return { pairs: row.pairs.pairs, checked: row.pairs.checked, position: row.position, rotationStartedAt: row.rotation_started_at, rotationCalls: row.rotation_calls };
+  return {
+    pairs: row.pairs.pairs,
+    checked: row.pairs.checked,
+    position: row.position,
+    rotationStartedAt: row.rotation_started_at,
+    rotationCalls: row.rotation_calls,
+  };
 }
 
 async function saveCursor(db: Knex, scope: TenantScope, cursor: Cursor): Promise<void> {
@@ -473,15 +629,35 @@ async function saveCursor(db: Knex, scope: TenantScope, cursor: Cursor): Promise
 }
 
 /** This tenant's findings in a scope that a sweep no longer sees are resolved. */
-async function resolveFindings(db: Knex, scope: TenantScope, looked: Scope, managed: ReadonlySet<string>, stillThere: readonly Assignment[], at: Date): Promise<void> {
-  const open = db("drift_findings").where({ instance_arn: scope.target.instanceArn, repository_id: scope.repositoryId }).whereNull("resolved_at");
+async function resolveFindings(
+  db: Knex,
+  scope: TenantScope,
+  looked: Scope,
+  managed: ReadonlySet<string>,
+  stillThere: readonly Assignment[],
+  at: Date,
+): Promise<void> {
+  const open = db("drift_findings")
+    .where({ instance_arn: scope.target.instanceArn, repository_id: scope.repositoryId })
+    .whereNull("resolved_at");
   if (looked.kind === "principal") open.where({ principal_id: looked.principalId }).whereIn("permission_set_arn", [...managed]);
   else open.where({ account_id: looked.accountId, permission_set_arn: looked.permissionSetArn });
   const keep = new Set(stillThere.map((a) => `${a.accountId}|${a.permissionSetArn}|${a.principalType}|${a.principalId}`));
-  for (const finding of (await open) as { account_id: string; permission_set_arn: string; principal_type: string; principal_id: string }[]) {
+  for (const finding of (await open) as {
+    account_id: string;
+    permission_set_arn: string;
+    principal_type: string;
+    principal_id: string;
+  }[]) {
     if (keep.has(`${finding.account_id}|${finding.permission_set_arn}|${finding.principal_type}|${finding.principal_id}`)) continue;
     await db("drift_findings")
-      .where({ instance_arn: scope.target.instanceArn, account_id: finding.account_id, permission_set_arn: finding.permission_set_arn, principal_type: finding.principal_type, principal_id: finding.principal_id })
+      .where({
+        instance_arn: scope.target.instanceArn,
+        account_id: finding.account_id,
+        permission_set_arn: finding.permission_set_arn,
+        principal_type: finding.principal_type,
+        principal_id: finding.principal_id,
+      })
       .update({ resolved_at: at });
   }
 }

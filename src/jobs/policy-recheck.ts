@@ -56,10 +56,19 @@ export async function recheckPolicy(
 ): Promise<Recheck> {
   const policy = await policyOf(db, grant);
   if (policy === undefined) {
-    return { ok: false, problem: "it was approved before jitsudo kept the policy a merge was judged under, so it cannot be checked on canonical ids; open a new pull request for it" };
+    return {
+      ok: false,
+      problem:
+        "it was approved before jitsudo kept the policy a merge was judged under, so it cannot be checked on canonical ids; open a new pull request for it",
+    };
   }
   const parsed = parseTenantConfig(new TextEncoder().encode(policy));
-  if (!parsed.ok) return { ok: false, problem: "the policy it was approved under no longer parses, so it cannot be checked on canonical ids; open a new pull request for it" };
+  if (!parsed.ok)
+    return {
+      ok: false,
+      problem:
+        "the policy it was approved under no longer parses, so it cannot be checked on canonical ids; open a new pull request for it",
+    };
   const { config } = parsed;
   // Each lookup only when a rule can tell the answers apart (ListPermissionSets and Organizations
   // cost calls from the instance's 20 a second, and Organizations needs its own permission).
@@ -67,11 +76,17 @@ export async function recheckPolicy(
   const namesPermissionSets = config.rules.some((rule) => rule.permissionSets.some((entry) => entry !== "*" && entry !== arn));
   const permissionSetName = namesPermissionSets ? await directory.permissionSetName(ic, arn) : undefined;
   if (namesPermissionSets && permissionSetName === undefined) {
-    return { ok: false, problem: `Identity Center instance ${ic.instanceArn} has no permission set ${arn}; name a permission set of this instance` };
+    return {
+      ok: false,
+      problem: `Identity Center instance ${ic.instanceArn} has no permission set ${arn}; name a permission set of this instance`,
+    };
   }
   // Organizations is asked only when a rule names accounts by name (it needs organizations:ListAccounts).
   const namesAccounts = config.rules.some((rule) => rule.accounts.some((entry) => entry !== "*" && !ACCOUNT_ID.test(entry)));
-  const names: NameDirectory = { accountNames: namesAccounts ? await directory.accountNames(ic) : new Map(), permissionSetNames: new Map() };
+  const names: NameDirectory = {
+    accountNames: namesAccounts ? await directory.accountNames(ic) : new Map(),
+    permissionSetNames: new Map(),
+  };
   const forSomeoneElse = grant.principal.toLowerCase() !== principalFor(config, grant.requester).toLowerCase();
   const check = recheckOnCanonicalIds(
     config.rules,

@@ -49,7 +49,11 @@ export class ProvisionGrantWorker {
     private readonly ctx: JobContext,
     private readonly poller: OperationPoller,
   ) {
-    this.tasks = new GrantTasks(ctx, (grant) => this.provision(grant), (grant, error) => this.retryLater(grant, error));
+    this.tasks = new GrantTasks(
+      ctx,
+      (grant) => this.provision(grant),
+      (grant, error) => this.retryLater(grant, error),
+    );
   }
 
   /** Grants left mid-way first (their AWS operations may be in flight), then those whose start has come. */
@@ -113,18 +117,26 @@ export class ProvisionGrantWorker {
       // refused this, the first create, outright (a 4xx), it certainly created nothing: no removal
       // needs confirming if the grant is given up.
       const neverSent = resolved.create_requested_at === null && refusedByAws(error);
-      await updateHeld(ctx.db, resolved, ctx.workerId, { operation: null, operation_started_at: null, ...(neverSent ? { create_requested_at: null } : {}) });
+      await updateHeld(ctx.db, resolved, ctx.workerId, {
+        operation: null,
+        operation_started_at: null,
+        ...(neverSent ? { create_requested_at: null } : {}),
+      });
       this.slotFreed(resolved.instance_arn);
       if (classifyAwsError(error) === "access-denied" && (await ic.managementAccountId()) === resolved.account_id) {
         ctx.log.warn({ grant: grant.id, err: rawAwsError(error) }, "AWS refused an assignment in the management account");
-        await this.giveUp(resolved, `account ${resolved.account_id} is the organisation's management account, and AWS refuses assignments there to a delegated administrator (which jitsudo's role for this tenant is); ask the platform team for access to the management account another way`);
+        await this.giveUp(
+          resolved,
+          `account ${resolved.account_id} is the organisation's management account, and AWS refuses assignments there to a delegated administrator (which jitsudo's role for this tenant is); ask the platform team for access to the management account another way`,
+        );
         throw new StepEnded();
       }
       throw error;
     }
     // Timed from AWS's answer: however long the call waited for a rate-limit slot, the operation began by then.
     const startedAt = ctx.now();
-    if (!(await updateHeld(ctx.db, resolved, ctx.workerId, { aws_request_id: requestId, operation_started_at: startedAt }))) throw new StepEnded();
+    if (!(await updateHeld(ctx.db, resolved, ctx.workerId, { aws_request_id: requestId, operation_started_at: startedAt })))
+      throw new StepEnded();
     return this.await(resolved, ic, requestId, startedAt.getTime());
   }
 
@@ -133,7 +145,9 @@ export class ProvisionGrantWorker {
       return await this.ctx.aws.connect(target, `grant-${grant.id}`, "provision");
     } catch (error) {
       if (classifyAwsError(error) === "access-denied") {
-        const role = target.roleArn ? `assume ${target.roleArn} (ExternalId ${externalIdFor(target.tenant, target.repositoryId)})` : "use its own credentials";
+        const role = target.roleArn
+          ? `assume ${target.roleArn} (ExternalId ${externalIdFor(target.tenant, target.repositoryId)})`
+          : "use its own credentials";
         this.ctx.log.warn({ grant: grant.id, err: rawAwsError(error) }, "could not reach the tenant's Identity Center");
         await this.giveUp(grant, `jitsudo could not ${role}: ${describeAwsError(error)}`);
         throw new StepEnded();
@@ -157,7 +171,12 @@ export class ProvisionGrantWorker {
       await this.giveUp(grant, problem.problem);
       return undefined;
     }
-    const ids = { principal_id: principal.ok ? principal.id : null, account_id: account.ok ? account.id : null, permission_set_arn: permissionSet.ok ? permissionSet.id : null, instance_arn: ic.instanceArn };
+    const ids = {
+      principal_id: principal.ok ? principal.id : null,
+      account_id: account.ok ? account.id : null,
+      permission_set_arn: permissionSet.ok ? permissionSet.id : null,
+      instance_arn: ic.instanceArn,
+    };
     const resolved = { ...grant, ...ids } as Resolved;
     // Before anything is created: the request judged again on the ids it turned out to name.
     const recheck = grant.create_requested_at === null ? await recheckPolicy(this.ctx.db, directory, ic, resolved) : undefined;
@@ -165,7 +184,8 @@ export class ProvisionGrantWorker {
       await this.giveUp(grant, `refused on its canonical ids: ${recheck.problem}`);
       return undefined;
     }
-    if (!(await updateHeld(this.ctx.db, grant, this.ctx.workerId, { ...ids, ...(recheck ? { policy_rechecked_at: this.ctx.now() } : {}) }))) throw new StepEnded();
+    if (!(await updateHeld(this.ctx.db, grant, this.ctx.workerId, { ...ids, ...(recheck ? { policy_rechecked_at: this.ctx.now() } : {}) })))
+      throw new StepEnded();
     return resolved;
   }
 
@@ -206,7 +226,12 @@ export class ProvisionGrantWorker {
     }
   }
 
-  private async settle(grant: Resolved, ic: IdentityCenter, requestId: string, found: Exclude<OperationOutcome, { kind: "stopped" }>): Promise<void> {
+  private async settle(
+    grant: Resolved,
+    ic: IdentityCenter,
+    requestId: string,
+    found: Exclude<OperationOutcome, { kind: "stopped" }>,
+  ): Promise<void> {
     let outcome = found;
     const { ctx } = this;
     if (outcome.kind === "unknown-request") {
@@ -219,20 +244,45 @@ export class ProvisionGrantWorker {
         throw new Error(`Identity Center does not know create request ${requestId} and the assignment is not there; creating it again`);
       }
     }
-    const cleared = { operation: null, operation_started_at: null, aws_request_id: null, lease_owner: null, attempts: 0, next_attempt_at: null };
+    const cleared = {
+      operation: null,
+      operation_started_at: null,
+      aws_request_id: null,
+      lease_owner: null,
+      attempts: 0,
+      next_attempt_at: null,
+    };
     if (outcome.kind === "timeout") {
       // Unknown whether the assignment exists: giving up goes through a confirmed removal.
-      await this.giveUp(grant, `Identity Center did not finish creating the assignment within ${Math.round(ctx.settings.pollTimeoutMs / 1000)} s (request ${requestId})`);
+      await this.giveUp(
+        grant,
+        `Identity Center did not finish creating the assignment within ${Math.round(ctx.settings.pollTimeoutMs / 1000)} s (request ${requestId})`,
+      );
       return;
     }
     const { status } = outcome;
     if (status.status === "SUCCEEDED") {
       const now = ctx.now();
-      await this.move(grant, "active", { type: "active", actor: AWS, reason: `assignment created (request ${requestId})`, details: { request_id: requestId } }, { ...cleared, active_at: now, last_error: null });
+      await this.move(
+        grant,
+        "active",
+        { type: "active", actor: AWS, reason: `assignment created (request ${requestId})`, details: { request_id: requestId } },
+        { ...cleared, active_at: now, last_error: null },
+      );
       ctx.metrics.provisionSeconds.observe(Math.max(0, now.getTime() - grant.starts_at.getTime()) / 1000);
       return;
     }
-    await this.move(grant, "failed", { type: "failed", actor: AWS, reason: `Identity Center could not create the assignment: ${status.failureReason ?? "no reason given"}`, details: { request_id: requestId } }, { ...cleared, ...endedChanges(ctx.db), last_error: status.failureReason ?? "FAILED" });
+    await this.move(
+      grant,
+      "failed",
+      {
+        type: "failed",
+        actor: AWS,
+        reason: `Identity Center could not create the assignment: ${status.failureReason ?? "no reason given"}`,
+        details: { request_id: requestId },
+      },
+      { ...cleared, ...endedChanges(ctx.db), last_error: status.failureReason ?? "FAILED" },
+    );
   }
 
   /**
@@ -242,7 +292,12 @@ export class ProvisionGrantWorker {
   private async windowEnded(grant: GrantRow): Promise<void> {
     const reason = `its access window ended (${grant.expires_at.toISOString()}) before it could be provisioned`;
     if (grant.status === "approved") {
-      await this.move(grant, "failed", { type: "failed", reason }, { ...endedChanges(this.ctx.db), last_error: reason, failure_reason: reason });
+      await this.move(
+        grant,
+        "failed",
+        { type: "failed", reason },
+        { ...endedChanges(this.ctx.db), last_error: reason, failure_reason: reason },
+      );
       return;
     }
     await this.giveUp(grant, reason);
@@ -256,10 +311,16 @@ export class ProvisionGrantWorker {
   private async giveUp(grant: GrantRow, reason: string): Promise<void> {
     const { ctx } = this;
     ctx.log.warn({ grant: grant.id, pr: grant.pr_number, reason }, "grant failed");
-    const row = (await ctx.db("grants").where({ id: grant.id }).first("create_requested_at")) as Pick<GrantRow, "create_requested_at"> | undefined;
+    const row = (await ctx.db("grants").where({ id: grant.id }).first("create_requested_at")) as
+      Pick<GrantRow, "create_requested_at"> | undefined;
     const cleared = { operation: null, operation_started_at: null, aws_request_id: null, last_error: reason, failure_reason: reason };
     if (row?.create_requested_at) {
-      await this.move(grant, "revoking", { type: "failed", reason: `${reason}; removing anything an earlier create may have left` }, { ...cleared, lease_owner: null, attempts: 0, next_attempt_at: null });
+      await this.move(
+        grant,
+        "revoking",
+        { type: "failed", reason: `${reason}; removing anything an earlier create may have left` },
+        { ...cleared, lease_owner: null, attempts: 0, next_attempt_at: null },
+      );
       return;
     }
     await this.move(grant, "failed", { type: "failed", reason }, { ...endedChanges(ctx.db), ...cleared });
@@ -281,7 +342,8 @@ export class ProvisionGrantWorker {
     if (!current) return;
     const reason = describeAwsError(error);
     const kind = classifyAwsError(error);
-    if (kind === "access-denied" || kind === "invalid") ctx.log.warn({ grant: grant.id, err: rawAwsError(error) }, "Identity Center refused a provisioning step");
+    if (kind === "access-denied" || kind === "invalid")
+      ctx.log.warn({ grant: grant.id, err: rawAwsError(error) }, "Identity Center refused a provisioning step");
     if (current.status === "provisioning" && (kind === "access-denied" || kind === "invalid")) {
       await this.giveUp(current, `Identity Center refused the request: ${reason}`).catch(() => undefined);
       await release(ctx.db, grant.id, ctx.workerId);
@@ -294,18 +356,34 @@ export class ProvisionGrantWorker {
       return;
     }
     ctx.log.warn({ grant: grant.id, err: reason, attempt: current.attempts + 1, retryInMs: delay }, "provisioning step failed; retrying");
-    await release(ctx.db, grant.id, ctx.workerId, { attempts: current.attempts + 1, next_attempt_at: new Date(ctx.now().getTime() + delay), last_error: reason });
+    await release(ctx.db, grant.id, ctx.workerId, {
+      attempts: current.attempts + 1,
+      next_attempt_at: new Date(ctx.now().getTime() + delay),
+      last_error: reason,
+    });
   }
 }
 
 /** jitsudo's own AWS identity acts only for listed repositories, on the deployment's own instance. */
-export async function ownCredentialsRefusal(ctx: Pick<JobContext, "accessRepositories" | "db" | "defaults">, grant: Pick<GrantRow, "repository_id" | "repo">, target: AwsTarget): Promise<string | undefined> {
+export async function ownCredentialsRefusal(
+  ctx: Pick<JobContext, "accessRepositories" | "db" | "defaults">,
+  grant: Pick<GrantRow, "repository_id" | "repo">,
+  target: AwsTarget,
+): Promise<string | undefined> {
   if (target.roleArn) return undefined;
   // The worker always knows its instance: a target without one fell back to it.
-  const refusal = await new AccessRepositories(ctx.accessRepositories, ctx.db, ctx.defaults.instanceArn ?? "").ownCredentialsRefusal({ id: grant.repository_id, fullName: grant.repo }, target.instanceArn);
+  const refusal = await new AccessRepositories(ctx.accessRepositories, ctx.db, ctx.defaults.instanceArn ?? "").ownCredentialsRefusal(
+    { id: grant.repository_id, fullName: grant.repo },
+    target.instanceArn,
+  );
   return refusal ? `the tenant config ${refusal}; set aws.role_arn` : undefined;
 }
 
 function assignmentOf(grant: Resolved): Assignment {
-  return { accountId: grant.account_id, permissionSetArn: grant.permission_set_arn, principalType: "USER", principalId: grant.principal_id };
+  return {
+    accountId: grant.account_id,
+    permissionSetArn: grant.permission_set_arn,
+    principalType: "USER",
+    principalId: grant.principal_id,
+  };
 }

@@ -38,7 +38,10 @@ interface DeliveryItem {
   event: string;
 }
 
-export async function redeliverFailedWebhooks(probot: Probot, options: RedeliveryOptions): Promise<{ looked: number; redelivered: number }> {
+export async function redeliverFailedWebhooks(
+  probot: Probot,
+  options: RedeliveryOptions,
+): Promise<{ looked: number; redelivered: number }> {
   const { db, log } = options;
   const octokit = await probot.auth();
   const { data: app } = await octokit.rest.apps.getAuthenticated();
@@ -68,9 +71,18 @@ export async function redeliverFailedWebhooks(probot: Probot, options: Redeliver
   // A GUID is lost only if none of its attempts was answered 2xx.
   const byGuid = new Map<string, DeliveryItem[]>();
   for (const attempt of attempts) byGuid.set(attempt.guid, [...(byGuid.get(attempt.guid) ?? []), attempt]);
-  const failed = [...byGuid.entries()].filter(([, tries]) => HANDLED_NAMES.has(tries[0]!.event) && tries.every((attempt) => attempt.status_code < 200 || attempt.status_code >= 300));
+  const failed = [...byGuid.entries()].filter(
+    ([, tries]) => HANDLED_NAMES.has(tries[0]!.event) && tries.every((attempt) => attempt.status_code < 200 || attempt.status_code >= 300),
+  );
   const held = new Set(
-    failed.length === 0 ? [] : ((await db("webhook_inbox").whereIn("delivery_id", failed.map(([guid]) => guid)).pluck("delivery_id")) as string[]),
+    failed.length === 0
+      ? []
+      : ((await db("webhook_inbox")
+          .whereIn(
+            "delivery_id",
+            failed.map(([guid]) => guid),
+          )
+          .pluck("delivery_id")) as string[]),
   );
 
   let redelivered = 0;
@@ -82,7 +94,10 @@ export async function redeliverFailedWebhooks(probot: Probot, options: Redeliver
       redelivered += 1;
       log.warn({ guid, event: latest.event, delivery: latest.id }, "webhook delivery had failed; asked GitHub to deliver it again");
     } catch (error) {
-      log.error({ err: error, guid, delivery: latest.id }, "GitHub refused to redeliver a failed webhook delivery; the catch-up scan is the last net");
+      log.error(
+        { err: error, guid, delivery: latest.id },
+        "GitHub refused to redeliver a failed webhook delivery; the catch-up scan is the last net",
+      );
     }
   }
   // Only a complete look moves the mark: a run cut short reads the rest next time.

@@ -16,7 +16,16 @@ import { resolveTarget } from "../aws/connections.js";
 import { backoffMs, classifyAwsError, describeAwsError, rawAwsError } from "../aws/errors.js";
 import type { Assignment, IdentityCenter } from "../aws/identity-center.js";
 import type { GrantRow } from "../grants/store.js";
-import { claimDueExpiries, claimRevoking, endedChanges, intendDelete, noteEvent, release, updateHeld, type AssignmentRef } from "../grants/work-queue.js";
+import {
+  claimDueExpiries,
+  claimRevoking,
+  endedChanges,
+  intendDelete,
+  noteEvent,
+  release,
+  updateHeld,
+  type AssignmentRef,
+} from "../grants/work-queue.js";
 import { AWS, type JobContext } from "./context.js";
 import type { OperationPoller } from "./operation-poller.js";
 import { GrantTasks, moveGrant, StepEnded, type StepEvent } from "./steps.js";
@@ -38,7 +47,11 @@ export class RevokeGrantWorker {
     private readonly ctx: JobContext,
     private readonly poller: OperationPoller,
   ) {
-    this.tasks = new GrantTasks(ctx, (grant) => this.revoke(grant), (grant, error) => this.retryLater(grant, error));
+    this.tasks = new GrantTasks(
+      ctx,
+      (grant) => this.revoke(grant),
+      (grant, error) => this.retryLater(grant, error),
+    );
   }
 
   /** Expiries first, then early revokes and retries. */
@@ -90,7 +103,12 @@ export class RevokeGrantWorker {
 
     let result: Awaited<ReturnType<IdentityCenter["deleteAssignment"]>>;
     try {
-      result = await ic.deleteAssignment({ accountId: resolved.account_id, permissionSetArn: resolved.permission_set_arn, principalType: "USER", principalId: resolved.principal_id });
+      result = await ic.deleteAssignment({
+        accountId: resolved.account_id,
+        permissionSetArn: resolved.permission_set_arn,
+        principalType: "USER",
+        principalId: resolved.principal_id,
+      });
     } catch (error) {
       await updateHeld(ctx.db, revoking, ctx.workerId, { operation: null, operation_started_at: null });
       throw error;
@@ -102,7 +120,8 @@ export class RevokeGrantWorker {
       await this.removed(revoking, { type: "revoked", actor: AWS, reason: "the assignment was already gone" }, this.finalChanges(revoking));
       return;
     }
-    if (!(await updateHeld(ctx.db, revoking, ctx.workerId, { aws_request_id: result.requestId, operation_started_at: issuedAt }))) throw new StepEnded();
+    if (!(await updateHeld(ctx.db, revoking, ctx.workerId, { aws_request_id: result.requestId, operation_started_at: issuedAt })))
+      throw new StepEnded();
     return this.await(revoking, ic, result.requestId, issuedAt.getTime());
   }
 
@@ -119,12 +138,25 @@ export class RevokeGrantWorker {
     const listSettled = lastCreate === null || ctx.now().getTime() - lastCreate.getTime() >= ctx.settings.listSettleMs;
     if (((outcome.kind === "finished" && outcome.status.status === "FAILED") || outcome.kind === "unknown-request") && listSettled) {
       if (!(await ic.hasAssignment(assignmentOf(grant)))) {
-        await this.removed(grant, { type: "revoked", actor: AWS, reason: `the assignment is gone (deletion request ${requestId} ${outcome.kind === "finished" ? "ended FAILED" : "is no longer known to AWS"})`, details: { request_id: requestId } }, this.finalChanges(grant));
+        await this.removed(
+          grant,
+          {
+            type: "revoked",
+            actor: AWS,
+            reason: `the assignment is gone (deletion request ${requestId} ${outcome.kind === "finished" ? "ended FAILED" : "is no longer known to AWS"})`,
+            details: { request_id: requestId },
+          },
+          this.finalChanges(grant),
+        );
         return;
       }
     }
     if (outcome.kind === "finished" && outcome.status.status === "SUCCEEDED") {
-      await this.removed(grant, { type: "revoked", actor: AWS, reason: `assignment deleted (request ${requestId})`, details: { request_id: requestId } }, this.finalChanges(grant));
+      await this.removed(
+        grant,
+        { type: "revoked", actor: AWS, reason: `assignment deleted (request ${requestId})`, details: { request_id: requestId } },
+        this.finalChanges(grant),
+      );
       const due = this.expiryDue(grant, ctx.now());
       if (due) ctx.metrics.revokeSeconds.observe((ctx.now().getTime() - due.getTime()) / 1000);
       return;
@@ -154,8 +186,18 @@ export class RevokeGrantWorker {
     // AWS answers ConflictException for minutes after another write to the assignment, and under
     // load (its own tools wait up to 3 minutes): expected, so quiet for as long as that lasts.
     const kind = classifyAwsError(error);
-    const loud = error instanceof RevokeFailed || kind === "access-denied" || attempts >= (kind === "conflict" ? CONFLICT_QUIET_ATTEMPTS : LOUD_AFTER_ATTEMPTS);
-    const details = { grant: grant.id, pr: grant.pr_number, repo: grant.repo, attempt: attempts, retryInMs: delay, err: error instanceof RevokeFailed ? reason : rawAwsError(error) };
+    const loud =
+      error instanceof RevokeFailed ||
+      kind === "access-denied" ||
+      attempts >= (kind === "conflict" ? CONFLICT_QUIET_ATTEMPTS : LOUD_AFTER_ATTEMPTS);
+    const details = {
+      grant: grant.id,
+      pr: grant.pr_number,
+      repo: grant.repo,
+      attempt: attempts,
+      retryInMs: delay,
+      err: error instanceof RevokeFailed ? reason : rawAwsError(error),
+    };
     if (loud) {
       ctx.log.error(details, "revoke failed: the assignment is still in place; retrying");
       ctx.metrics.revokeFailures.inc();
@@ -167,13 +209,19 @@ export class RevokeGrantWorker {
     if (loud) ctx.reporter.changed(current);
   }
 
-   /**
+  /**
    * Nothing of the grant is left in AWS: it ends `revoked`, or `failed` when it got here because
    * provisioning was given up (it never gave the access a `revoked` would suggest it had).
    */
   private async removed(grant: GrantRow, event: StepEvent, changes: Record<string, unknown>): Promise<void> {
     if (grant.failure_reason) {
-      await moveGrant(this.ctx, grant, "failed", { ...event, type: "failed", reason: `${grant.failure_reason}; nothing is left assigned (${event.reason})` }, { ...changes, last_error: grant.failure_reason });
+      await moveGrant(
+        this.ctx,
+        grant,
+        "failed",
+        { ...event, type: "failed", reason: `${grant.failure_reason}; nothing is left assigned (${event.reason})` },
+        { ...changes, last_error: grant.failure_reason },
+      );
       return;
     }
     await moveGrant(this.ctx, grant, "revoked", event, changes);
@@ -202,5 +250,10 @@ class RevokeFailed extends Error {
 }
 
 function assignmentOf(grant: Resolved): Assignment {
-  return { accountId: grant.account_id, permissionSetArn: grant.permission_set_arn, principalType: "USER", principalId: grant.principal_id };
+  return {
+    accountId: grant.account_id,
+    permissionSetArn: grant.permission_set_arn,
+    principalType: "USER",
+    principalId: grant.principal_id,
+  };
 }

@@ -31,7 +31,9 @@ export class Scheduler {
   /** Runs a job now (at start, or when woken), with the same error handling as a tick. */
   async runOnce(job: Pick<ScheduledJob, "name" | "run">): Promise<void> {
     if (this.stopped) return;
-    const run = job.run().catch((error: unknown) => this.log.error({ err: error, job: job.name }, "background job failed; it runs again on its next tick"));
+    const run = job
+      .run()
+      .catch((error: unknown) => this.log.error({ err: error, job: job.name }, "background job failed; it runs again on its next tick"));
     this.running.add(run);
     try {
       await run;

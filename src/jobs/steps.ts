@@ -16,7 +16,13 @@ export class StepEnded extends Error {
 export type StepEvent = Omit<EventInput, "actor"> & { actor?: string };
 
 /** A status change of a grant this worker holds (its lease is the guard), reported on its PR. */
-export async function moveGrant(ctx: JobContext, grant: GrantRow, to: GrantRow["status"], event: StepEvent, changes: Record<string, unknown>): Promise<GrantRow> {
+export async function moveGrant(
+  ctx: JobContext,
+  grant: GrantRow,
+  to: GrantRow["status"],
+  event: StepEvent,
+  changes: Record<string, unknown>,
+): Promise<GrantRow> {
   try {
     await ctx.db.transaction((trx) => transition(trx, grant, to, { actor: JITSUDO, ...event }, changes, { lease_owner: ctx.workerId }));
   } catch (error) {
@@ -65,7 +71,9 @@ export class GrantTasks {
   private start(grant: GrantRow): void {
     const run = this.work(grant)
       .catch((error: unknown) => this.onError(grant, error))
-      .catch((error: unknown) => this.ctx.log.error({ err: error, grant: grant.id }, "could not record a grant's step; it is resumed once its lease is free"))
+      .catch((error: unknown) =>
+        this.ctx.log.error({ err: error, grant: grant.id }, "could not record a grant's step; it is resumed once its lease is free"),
+      )
       .finally(() => {
         this.running.delete(run);
         // Its retry time, or the room it leaves, may be what the next cycle should act on.

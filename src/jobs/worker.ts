@@ -77,7 +77,12 @@ export class GrantWorker {
       wake: () => this.wake(),
     };
     const now = this.ctx.now;
-    this.poller = new OperationPoller({ log: options.log, timeoutMs: settings.pollTimeoutMs, initialEstimateMs: settings.initialPollMs, now: () => now().getTime() });
+    this.poller = new OperationPoller({
+      log: options.log,
+      timeoutMs: settings.pollTimeoutMs,
+      initialEstimateMs: settings.initialPollMs,
+      now: () => now().getTime(),
+    });
     this.provision = new ProvisionGrantWorker(this.ctx, this.poller);
     this.revoke = new RevokeGrantWorker(this.ctx, this.poller);
     this.drift = new DriftReconcileWorker(this.ctx, options.reconciliationIntervalMs ?? 30_000);

@@ -53,7 +53,10 @@ export function isRequestFilePath(path: string): boolean {
 }
 
 /** What the gateway may hand back instead of a request file's bytes. */
-export type UnreadableRequest = { kind: "too-large"; size: number } | { kind: "missing" } | { kind: "not-a-file"; entry: "directory" | "submodule" | "symlink" | "other" };
+export type UnreadableRequest =
+  | { kind: "too-large"; size: number }
+  | { kind: "missing" }
+  | { kind: "not-a-file"; entry: "directory" | "submodule" | "symlink" | "other" };
 
 /** The problem of a request file that could not be read as a plain file; `missing` says where it was looked for. */
 export function unreadableRequest(path: string, content: UnreadableRequest, missing: string): Problem {
@@ -105,12 +108,9 @@ export const REQUEST_MESSAGES: SchemaMessages = {
       String(value).length > 1000
         ? "reason is longer than 1000 characters; link to a ticket instead"
         : "reason is too short; write at least 10 characters saying why you need this access",
-    ticket: (value) =>
-      `ticket ${quote(value)} is not a ticket reference; use letters, digits and ._#/:- (at most 64), e.g. INC-4711`,
-    starts_at: (value) =>
-      `starts_at ${quote(value)} is not a valid date and time with a time zone; write it like 2026-11-26T09:00:00Z`,
-    principal: (value) =>
-      `principal ${quote(value)} is not an Identity Center user name (1-128 characters, no spaces)`,
+    ticket: (value) => `ticket ${quote(value)} is not a ticket reference; use letters, digits and ._#/:- (at most 64), e.g. INC-4711`,
+    starts_at: (value) => `starts_at ${quote(value)} is not a valid date and time with a time zone; write it like 2026-11-26T09:00:00Z`,
+    principal: (value) => `principal ${quote(value)} is not an Identity Center user name (1-128 characters, no spaces)`,
   },
 };
 
@@ -126,8 +126,7 @@ export function parseRequestFile(file: string, bytes: Uint8Array): ParseResult {
   const { source } = loaded;
   const request = source.value as AccessRequest;
   const problems: Problem[] = [];
-  const at = (key: keyof AccessRequest, message: string) =>
-    problems.push({ file, ...source.spanOf([key]), severity: "error", message });
+  const at = (key: keyof AccessRequest, message: string) => problems.push({ file, ...source.spanOf([key]), severity: "error", message });
 
   // The schema checks the shape of a duration; only arithmetic can tell zero or overflow.
   const duration = parseDuration(request.duration);

@@ -27,16 +27,14 @@ export function parseDuration(text: string): DurationResult {
       return { ok: false, message: `${quote(trimmed)} has no unit; write ${trimmed}m or ${trimmed}h` };
     }
     if (/^P(?:\d+[YMW])/.test(trimmed)) {
-      return { ok: false, message: `${quote(text)} uses years, months or weeks, whose length varies; write days or hours, e.g. P7D or PT2H` };
+      return {
+        ok: false,
+        message: `${quote(text)} uses years, months or weeks, whose length varies; write days or hours, e.g. P7D or PT2H`,
+      };
     }
     return { ok: false, message: `${quote(text)} is not a duration; write it as ${DURATION_FORMS}` };
   }
-  const [days, hours, minutes, seconds] = match.slice(1).map((part) => Number(part ?? 0)) as [
-    number,
-    number,
-    number,
-    number,
-  ];
+  const [days, hours, minutes, seconds] = match.slice(1).map((part) => Number(part ?? 0)) as [number, number, number, number];
   const ms = days * UNIT_MS.d + hours * UNIT_MS.h + minutes * UNIT_MS.m + seconds * UNIT_MS.s;
   if (ms === 0) return { ok: false, message: `${quote(text)} is zero; a duration must be longer than that` };
   // Huge digit strings become huge floats (or Infinity), never a wrapped-around small number.

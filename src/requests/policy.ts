@@ -77,22 +77,35 @@ export function evaluatePolicy({ parsed, config, requester, directory = EMPTY_DI
     );
   }
   if (parsed.durationMs > rule.maxDurationMs) {
-    at("duration", `duration ${quote(request.duration)} is longer than the ${formatDuration(rule.maxDurationMs)} that ${ruleName} allows; ask for ${formatDuration(rule.maxDurationMs)} or less`);
+    at(
+      "duration",
+      `duration ${quote(request.duration)} is longer than the ${formatDuration(rule.maxDurationMs)} that ${ruleName} allows; ask for ${formatDuration(rule.maxDurationMs)} or less`,
+    );
   }
   if (parsed.durationMs < rule.minDurationMs) {
     at("duration", `duration ${quote(request.duration)} is shorter than the ${formatDuration(rule.minDurationMs)} minimum of ${ruleName}`);
   }
   if (parsed.startsAt && parsed.startsAt.getTime() - now.getTime() > rule.maxLeadTimeMs) {
-    at("starts_at", `starts_at ${quote(request.starts_at)} is more than ${formatDuration(rule.maxLeadTimeMs)} away, the furthest ${ruleName} allows (max_lead_time); ask closer to the time you need the access`);
+    at(
+      "starts_at",
+      `starts_at ${quote(request.starts_at)} is more than ${formatDuration(rule.maxLeadTimeMs)} away, the furthest ${ruleName} allows (max_lead_time); ask closer to the time you need the access`,
+    );
   }
   if (rule.requireTicket && request.ticket === undefined) {
     at(undefined, `${ruleName} requires a ticket for ${quote(request.permission_set, 100)}; add ticket: <ticket id, e.g. INC-4711>`);
   }
   if (request.principal !== undefined && !rule.allowOtherPrincipal) {
     if (ownPrincipal === undefined) {
-      at("principal", `principal is checked against the pull request author on GitHub; ${ruleName} only allows requesting for yourself`, "warning");
+      at(
+        "principal",
+        `principal is checked against the pull request author on GitHub; ${ruleName} only allows requesting for yourself`,
+        "warning",
+      );
     } else if (request.principal !== ownPrincipal) {
-      at("principal", `principal ${quote(request.principal)} is not the author's own (${requester} maps to ${quote(ownPrincipal)}); ${ruleName} does not allow requesting for someone else, so remove principal`);
+      at(
+        "principal",
+        `principal ${quote(request.principal)} is not the author's own (${requester} maps to ${quote(ownPrincipal)}); ${ruleName} does not allow requesting for someone else, so remove principal`,
+      );
     }
   }
   return {
@@ -110,13 +123,24 @@ export function evaluatePolicy({ parsed, config, requester, directory = EMPTY_DI
  * worker judges the request again on the ids before it creates anything (`recheckOnCanonicalIds`);
  * say so, so a requester is not surprised by a stricter rule then.
  */
-function warnAboutSpelling(parsed: ParsedRequest, at: (key: keyof ParsedRequest["request"], message: string, severity: Problem["severity"]) => void): void {
+function warnAboutSpelling(
+  parsed: ParsedRequest,
+  at: (key: keyof ParsedRequest["request"], message: string, severity: Problem["severity"]) => void,
+): void {
   const { account, permission_set: permissionSet } = parsed.request;
   if (!ACCOUNT_ID.test(account)) {
-    at("account", `account ${quote(account)} is a name; policy rules are matched on the account's 12-digit id, which jitsudo looks up and checks again before provisioning (if the rule for that id asks for more, nothing is granted); write the id to see now which rule applies`, "warning");
+    at(
+      "account",
+      `account ${quote(account)} is a name; policy rules are matched on the account's 12-digit id, which jitsudo looks up and checks again before provisioning (if the rule for that id asks for more, nothing is granted); write the id to see now which rule applies`,
+      "warning",
+    );
   }
   if (PERMISSION_SET_ARN.test(permissionSet)) {
-    at("permission_set", "permission_set is an ARN; policy rules are matched on the permission set's name, which jitsudo looks up and checks again before provisioning (if the rule for that name asks for more, nothing is granted); write the name to see now which rule applies", "warning");
+    at(
+      "permission_set",
+      "permission_set is an ARN; policy rules are matched on the permission set's name, which jitsudo looks up and checks again before provisioning (if the rule for that name asks for more, nothing is granted); write the name to see now which rule applies",
+      "warning",
+    );
   }
 }
 
@@ -150,15 +174,29 @@ export type CanonicalCheck = { ok: true; rule: PolicyRule } | { ok: false; reaso
 export function recheckOnCanonicalIds(rules: readonly PolicyRule[], grant: CanonicalGrant, directory: NameDirectory): CanonicalCheck {
   const rule = rules.find(
     (candidate) =>
-      candidate.permissionSets.some((entry) => entry === "*" || entry === grant.permissionSetArn || (grant.permissionSetName !== undefined && entry === grant.permissionSetName)) &&
-      candidate.accounts.some((entry) => entry === "*" || entry === grant.accountId || directory.accountNames.get(grant.accountId) === entry),
+      candidate.permissionSets.some(
+        (entry) =>
+          entry === "*" || entry === grant.permissionSetArn || (grant.permissionSetName !== undefined && entry === grant.permissionSetName),
+      ) &&
+      candidate.accounts.some(
+        (entry) => entry === "*" || entry === grant.accountId || directory.accountNames.get(grant.accountId) === entry,
+      ),
   );
   const what = `${grant.permissionSetName ?? grant.permissionSetArn} on account ${grant.accountId}`;
-  if (!rule) return { ok: false, reason: `on its canonical ids (${what}) no policy rule allows this request, although its spelling matched rules[${grant.ruleIndex ?? "?"}]; ask again naming the account by id and the permission set by name` };
+  if (!rule)
+    return {
+      ok: false,
+      reason: `on its canonical ids (${what}) no policy rule allows this request, although its spelling matched rules[${grant.ruleIndex ?? "?"}]; ask again naming the account by id and the permission set by name`,
+    };
   const approvals = grant.approvals < rule.approvals ? `${rule.approvals} code-owner approvals (the merge had ${grant.approvals})` : "";
   // The rule the merge used: the verdict checked the rest on it; only who counts may have changed.
   if (rule.index === grant.ruleIndex) {
-    return approvals ? { ok: false, reason: `rules[${rule.index}] requires ${approvals}, counting only approvers who are not the grantee in Identity Center` } : { ok: true, rule };
+    return approvals
+      ? {
+          ok: false,
+          reason: `rules[${rule.index}] requires ${approvals}, counting only approvers who are not the grantee in Identity Center`,
+        }
+      : { ok: true, rule };
   }
   const unmet = [
     approvals,

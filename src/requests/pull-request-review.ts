@@ -98,20 +98,35 @@ export function reviewPullRequest(evidence: PullRequestEvidence): PullRequestRev
   const requests: FileReview[] = (tooMany ? [] : requestPaths).map((path) => {
     const owners = ownersFor(path);
     const content = evidence.requestFiles.get(path) ?? { kind: "missing" as const };
-    if (content.kind !== "file") return { file: path, owners, valid: false, problems: [unreadableRequest(path, content, "could not be found at the head commit; push again")] };
-    const review = evidence.validated?.get(path) ?? validateRequest(path, content.bytes, { config, requester: pr.authorLogin, now: evidence.now });
+    if (content.kind !== "file")
+      return {
+        file: path,
+        owners,
+        valid: false,
+        problems: [unreadableRequest(path, content, "could not be found at the head commit; push again")],
+      };
+    const review =
+      evidence.validated?.get(path) ?? validateRequest(path, content.bytes, { config, requester: pr.authorLogin, now: evidence.now });
     const named = requestPathProblem(path);
     return { ...review, valid: review.valid && !named, problems: [...review.problems].sort(byPosition), owners };
   });
 
-  const incomplete = incompleteListBlockers({ files: files.length, commits: evidence.listedCommits }, {
-    ...(pr.changedFiles !== undefined ? { changedFiles: pr.changedFiles } : {}),
-    ...(pr.commitCount !== undefined ? { commits: pr.commitCount } : {}),
-  });
+  const incomplete = incompleteListBlockers(
+    { files: files.length, commits: evidence.listedCommits },
+    {
+      ...(pr.changedFiles !== undefined ? { changedFiles: pr.changedFiles } : {}),
+      ...(pr.commitCount !== undefined ? { commits: pr.commitCount } : {}),
+    },
+  );
   // A pull request jitsudo cannot see whole may hold requests in the part it cannot see.
   const touchesRequests = requestPaths.length > 0 || removals.length > 0 || incomplete.length > 0;
   if (touchesRequests) {
-    blockers.push(...incomplete, ...governanceBlockers(files), ...governanceCommitBlockers(evidence.governanceChanges), ...requestBlockers(requests, codeowners));
+    blockers.push(
+      ...incomplete,
+      ...governanceBlockers(files),
+      ...governanceCommitBlockers(evidence.governanceChanges),
+      ...requestBlockers(requests, codeowners),
+    );
     if (pr.baseRef !== evidence.defaultBranch) {
       blockers.push({
         message: `this pull request targets ${pr.baseRef}, not the default branch ${evidence.defaultBranch}; only merges into ${evidence.defaultBranch} grant access`,
@@ -156,7 +171,10 @@ function requestBlockers(requests: readonly FileReview[], codeowners: Codeowners
     // A name with a line break cannot carry an annotation; the message shows it escaped.
     if (named) return [{ message: `${printable(request.file)}: ${named}` }];
     if (!codeowners) return [];
-    if (request.owners.length === 0) return [{ path: request.file, message: `${printable(request.file)} has no code owners in ${codeowners.path}, so nobody can approve it` }];
+    if (request.owners.length === 0)
+      return [
+        { path: request.file, message: `${printable(request.file)} has no code owners in ${codeowners.path}, so nobody can approve it` },
+      ];
     const { ambiguity } = ownership(codeowners, request.file);
     return ambiguity ? [{ path: request.file, message: ambiguity.message }] : [];
   });

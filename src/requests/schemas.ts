@@ -53,17 +53,19 @@ export function loadAndValidate(
  */
 export const MAX_PROBLEMS_PER_FILE = 20;
 
-export function schemaProblems(
-  source: YamlSource,
-  errors: readonly ErrorObject[],
-  messages: SchemaMessages,
-): Problem[] {
+export function schemaProblems(source: YamlSource, errors: readonly ErrorObject[], messages: SchemaMessages): Problem[] {
   const seen = new Set<string>();
   const problems: Problem[] = [];
   for (const [index, error] of errors.entries()) {
     if (problems.length === MAX_PROBLEMS_PER_FILE) {
       const last = problems.at(-1)!;
-      problems.push({ file: source.file, line: last.line, column: last.column, severity: "error", message: `… and up to ${errors.length - index} more problems in this file; fix the ones above first` });
+      problems.push({
+        file: source.file,
+        line: last.line,
+        column: last.column,
+        severity: "error",
+        message: `… and up to ${errors.length - index} more problems in this file; fix the ones above first`,
+      });
       break;
     }
     const path = pathOf(error.instancePath);
@@ -145,7 +147,11 @@ function describe(error: ErrorObject, path: PathSegment[], source: YamlSource, m
     case "uniqueItems": {
       const { i, j } = error.params as { i: number; j: number };
       const later = Math.max(i, j);
-      return { path: [...path, later], part: "value", message: `"${name}" lists ${quote(valueAt(source.value, [...path, later]))} twice; remove one` };
+      return {
+        path: [...path, later],
+        part: "value",
+        message: `"${name}" lists ${quote(valueAt(source.value, [...path, later]))} twice; remove one`,
+      };
     }
     case "not":
       // The only "not" in the schemas: drift manages named permission sets, never "any".

@@ -7,7 +7,10 @@
 import { setImmediate as nextTurn } from "node:timers/promises";
 import { validateRequest, type ReviewContext, type RequestReview } from "./validate-request.js";
 
-export async function validateEach(files: readonly { path: string; bytes: Uint8Array }[], context: ReviewContext): Promise<Map<string, RequestReview>> {
+export async function validateEach(
+  files: readonly { path: string; bytes: Uint8Array }[],
+  context: ReviewContext,
+): Promise<Map<string, RequestReview>> {
   const reviews = new Map<string, RequestReview>();
   for (const file of files) {
     reviews.set(file.path, validateRequest(file.path, file.bytes, context));

@@ -85,7 +85,11 @@ async function main(): Promise<void> {
   github.createInstallation({ account: OWNER, id: INSTALLATION_ID });
   const repo = github.createRepository({ owner: OWNER, name: REPO, id: REPOSITORY_ID });
   for (const login of ["alice", "bob"]) repo.setPermission(login, "write");
-  repo.commit("main", { files: { ".github/jitsudo.yml": POLICY, ".github/CODEOWNERS": "/access-requests/ @bob\n" }, author: OWNER, message: "Access policy: read-only up to 8h, approved by @bob" });
+  repo.commit("main", {
+    files: { ".github/jitsudo.yml": POLICY, ".github/CODEOWNERS": "/access-requests/ @bob\n" },
+    author: OWNER,
+    message: "Access policy: read-only up to 8h, approved by @bob",
+  });
 
   const port = await freePort();
   const config = parseEnv({
@@ -106,8 +110,18 @@ async function main(): Promise<void> {
   registerDatabaseGauges(metrics, database.db);
   const jitsudo = createApp({ db: database.db, metrics, ...access, instanceArn: INSTANCE_ARN });
   const server = await startServer({ config, log, app: jitsudo.app, webhookDoor: jitsudo.webhookDoor, api: { db: database.db, metrics } });
-  const connections = new AwsConnections({ limiter: new SharedRateLimiter(database.db), endpoint: identityCenter.url, credentials: { accessKeyId: "AKIDDEMO", secretAccessKey: "demo" }, metrics });
-  const reporter = new PullRequestReporter({ db: database.db, gatewayFor: installationGateways(appClient(config, log)!), log, coalesceMs: 50 });
+  const connections = new AwsConnections({
+    limiter: new SharedRateLimiter(database.db),
+    endpoint: identityCenter.url,
+    credentials: { accessKeyId: "AKIDDEMO", secretAccessKey: "demo" },
+    metrics,
+  });
+  const reporter = new PullRequestReporter({
+    db: database.db,
+    gatewayFor: installationGateways(appClient(config, log)!),
+    log,
+    coalesceMs: 50,
+  });
   // The worker starts once the merge's verdict is on the PR, so the demo shows each state in turn.
   let worker: GrantWorker | undefined;
   // Delivered as GitHub does; answered once it is in the inbox, then handled there.
@@ -155,17 +169,34 @@ async function main(): Promise<void> {
     await showComment();
 
     step("The worker creates the assignment in Identity Center and waits until AWS reports it SUCCEEDED.");
-    worker = await GrantWorker.start({ db: database.db, log, aws: connections, defaults: config.aws, ...access, reporter, metrics, settings: { initialPollMs: 2000, listSettleMs: 0 } /* the local Identity Center's lists do not lag */ });
+    worker = await GrantWorker.start({
+      db: database.db,
+      log,
+      aws: connections,
+      defaults: config.aws,
+      ...access,
+      reporter,
+      metrics,
+      settings: { initialPollMs: 2000, listSettleMs: 0 } /* the local Identity Center's lists do not lag */,
+    });
     await until("the grant going active", async () => (await grant())?.status === "active");
     await showComment();
 
     step("Someone deletes the assignment outside jitsudo (the console, a script)...");
-    ic.deleteAssignmentOutOfBand({ instanceArn: INSTANCE_ARN, accountId: ACCOUNT, permissionSetArn: readOnly, principalType: "USER", principalId: alice });
+    ic.deleteAssignmentOutOfBand({
+      instanceArn: INSTANCE_ARN,
+      accountId: ACCOUNT,
+      permissionSetArn: readOnly,
+      principalType: "USER",
+      principalId: alice,
+    });
     out(`  assignments in Identity Center: ${ic.assignments().length}`);
     step("...and the next drift sweep notices and creates it again.");
     const [sweep] = await worker.drift.runOnce();
     const lists = sweep?.scopesChecked ?? 0;
-    out(`  drift sweep: ${lists} ${lists === 1 ? "list" : "lists"}, ${sweep?.missing} missing assignment repaired, ${sweep?.unexpected} unexpected`);
+    out(
+      `  drift sweep: ${lists} ${lists === 1 ? "list" : "lists"}, ${sweep?.missing} missing assignment repaired, ${sweep?.unexpected} unexpected`,
+    );
     await until("the repair", async () => (await grant())?.status === "active" && ic.assignments().length === 1);
     await showComment();
 
@@ -176,9 +207,18 @@ async function main(): Promise<void> {
 
     step("What Identity Center holds now, and what happened, from jitsudo's append-only event log:");
     out(`  assignments: ${JSON.stringify(ic.assignments())}`);
-    const events = (await database.db("grant_events").orderBy("id")) as { created_at: Date; type: string; from_status: string | null; to_status: string | null; actor: string; reason: string }[];
+    const events = (await database.db("grant_events").orderBy("id")) as {
+      created_at: Date;
+      type: string;
+      from_status: string | null;
+      to_status: string | null;
+      actor: string;
+      reason: string;
+    }[];
     for (const event of events) {
-      out(`  ${event.created_at.toISOString().slice(11, 19)}  ${event.type.padEnd(15)} ${`${event.from_status ?? ""}→${event.to_status ?? ""}`.padEnd(26)} ${event.actor.padEnd(8)} ${event.reason}`);
+      out(
+        `  ${event.created_at.toISOString().slice(11, 19)}  ${event.type.padEnd(15)} ${`${event.from_status ?? ""}→${event.to_status ?? ""}`.padEnd(26)} ${event.actor.padEnd(8)} ${event.reason}`,
+      );
     }
     const calls = new Map<string, number>();
     for (const call of ic.calls) calls.set(call.operation, (calls.get(call.operation) ?? 0) + 1);

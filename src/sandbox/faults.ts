@@ -31,7 +31,13 @@ export function checkFaults(faults: Faults): Required<Faults> {
   }
   const latencyMs = faults.latencyMs ?? 0;
   if (!(latencyMs >= 0 && Number.isFinite(latencyMs))) throw new RangeError("faults.latencyMs must be a finite number >= 0");
-  return { throttle: faults.throttle ?? 0, conflict: faults.conflict ?? 0, serverError: faults.serverError ?? 0, failed: faults.failed ?? 0, latencyMs };
+  return {
+    throttle: faults.throttle ?? 0,
+    conflict: faults.conflict ?? 0,
+    serverError: faults.serverError ?? 0,
+    failed: faults.failed ?? 0,
+    latencyMs,
+  };
 }
 
 export class FaultInjector {

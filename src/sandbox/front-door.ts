@@ -62,14 +62,20 @@ export class FrontDoor {
     }
     if (this.options.requireAssumedRole) {
       if (!session) {
-        throw new AwsError(accessDenied, `Access key ${request.accessKeyId ?? "(none)"} was not issued by AssumeRole on this simulator, and requireAssumedRole is on`);
+        throw new AwsError(
+          accessDenied,
+          `Access key ${request.accessKeyId ?? "(none)"} was not issued by AssumeRole on this simulator, and requireAssumedRole is on`,
+        );
       }
       // Checked only here: without requireAssumedRole a test may run the clock far ahead of the SDK's own view of expiry.
       if (session.expiresAt <= now) throw new AwsError("ExpiredTokenException", "The security token included in the request is expired");
     }
     const trusted = this.visibleInstances(caller);
     if (session && trusted && instanceArn !== undefined && !trusted.has(instanceArn)) {
-      throw new AwsError(accessDenied, `User: ${session.assumedRoleArn} is not authorized to perform: ${actionPrefix}:${request.operation} on resource: ${instanceArn}`);
+      throw new AwsError(
+        accessDenied,
+        `User: ${session.assumedRoleArn} is not authorized to perform: ${actionPrefix}:${request.operation} on resource: ${instanceArn}`,
+      );
     }
   }
 

@@ -14,7 +14,9 @@ export interface RunningLocalGitHub {
   stop(): Promise<void>;
 }
 
-export async function startLocalGitHub(options: Omit<LocalGitHubOptions, "origin" | "webOrigin" | "apiPrefix" | "graphqlPath"> = {}): Promise<RunningLocalGitHub> {
+export async function startLocalGitHub(
+  options: Omit<LocalGitHubOptions, "origin" | "webOrigin" | "apiPrefix" | "graphqlPath"> = {},
+): Promise<RunningLocalGitHub> {
   const port = await freePort();
   const host = `127.0.0.1:${port}`;
   const github = LocalGitHub.enterprise(host, { ...options, protocol: "http" });
@@ -23,7 +25,12 @@ export async function startLocalGitHub(options: Omit<LocalGitHubOptions, "origin
     request.on("data", (chunk: Buffer) => chunks.push(chunk));
     request.on("end", () => {
       try {
-        const [status, body, headers] = github.handle(request.method ?? "GET", request.url ?? "/", Buffer.concat(chunks).toString("utf8"), request.headers);
+        const [status, body, headers] = github.handle(
+          request.method ?? "GET",
+          request.url ?? "/",
+          Buffer.concat(chunks).toString("utf8"),
+          request.headers,
+        );
         response.writeHead(status, { "content-type": "application/json; charset=utf-8", ...headers });
         response.end(JSON.stringify(body));
       } catch (error) {

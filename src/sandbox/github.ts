@@ -4,8 +4,25 @@
  */
 import { DEFAULT_REPOSITORY } from "./github/local-github.js";
 
-export { APP_ID, APP_SLUG, BOT_LOGIN, DEFAULT_REPOSITORY, INSTALLATION_ID, LocalGitHub, type CreateRepositorySpec, type LocalGitHubOptions, type RecordedCall } from "./github/local-github.js";
-export { Repository, PullRequestError, type MergeOptions, type MergeResult, type OpenPullSpec, type InjectedCodeownersError } from "./github/repository.js";
+export {
+  APP_ID,
+  APP_SLUG,
+  BOT_LOGIN,
+  DEFAULT_REPOSITORY,
+  INSTALLATION_ID,
+  LocalGitHub,
+  type CreateRepositorySpec,
+  type LocalGitHubOptions,
+  type RecordedCall,
+} from "./github/local-github.js";
+export {
+  Repository,
+  PullRequestError,
+  type MergeOptions,
+  type MergeResult,
+  type OpenPullSpec,
+  type InjectedCodeownersError,
+} from "./github/repository.js";
 export type { CommitSpec, FileSpec } from "./github/git-repository.js";
 export type { PersonSpec, Role } from "./github/accounts.js";
 export { SimulatedClock, WallClock, githubTime, type GitHubClock } from "./github/clock.js";
@@ -19,4 +36,3 @@ export { PULL_COMMITS_LIMIT, PULL_FILES_LIMIT } from "./github/rest-repo-routes.
 
 /** The id GitHub's example payloads give Codertocat/Hello-World. */
 export const REPOSITORY_ID: number = DEFAULT_REPOSITORY.id;
-

@@ -14,7 +14,15 @@
  *   4. the operation itself, which checks its input before anything else;
  * and every call, answered or refused, is appended to `calls`.
  */
-import { DEFAULT_BEHAVIOUR, type AwsBehaviour, type Caller, type JsonObject, type OperationContext, type Service, type Settings } from "./context.js";
+import {
+  DEFAULT_BEHAVIOUR,
+  type AwsBehaviour,
+  type Caller,
+  type JsonObject,
+  type OperationContext,
+  type Service,
+  type Settings,
+} from "./context.js";
 import { AwsError, type ErrorCode } from "./errors.js";
 import { FaultInjector, type Faults } from "./faults.js";
 import { FrontDoor } from "./front-door.js";
@@ -214,7 +222,8 @@ export class LocalIdentityCenter {
     mustMatch("identityStoreId", identityStoreId, PATTERNS.identityStoreId);
     mustMatch("ownerAccountId", ownerAccountId, PATTERNS.accountId);
     if (this.state.instances.has(instanceArn)) throw new Error(`instance ${instanceArn} already exists`);
-    if (this.state.instancesByIdentityStore.has(identityStoreId)) throw new Error(`identity store ${identityStoreId} already belongs to an instance`);
+    if (this.state.instancesByIdentityStore.has(identityStoreId))
+      throw new Error(`identity store ${identityStoreId} already belongs to an instance`);
     const instance = { instanceArn, identityStoreId, ownerAccountId, name: init.name ?? "local", createdAt: this.now() };
     this.state.instances.set(instanceArn, instance);
     this.state.instancesByIdentityStore.set(identityStoreId, instance);
@@ -237,7 +246,8 @@ export class LocalIdentityCenter {
     mustMatch("sessionDuration", sessionDuration, SESSION_DURATION);
     if (this.state.permissionSets.has(arn)) throw new Error(`permission set ${arn} already exists`);
     for (const ps of this.state.permissionSets.values()) {
-      if (ps.instanceArn === instanceArn && ps.name === init.name) throw new Error(`instance ${instanceArn} already has a permission set named ${init.name}`);
+      if (ps.instanceArn === instanceArn && ps.name === init.name)
+        throw new Error(`instance ${instanceArn} already has a permission set named ${init.name}`);
     }
     this.state.permissionSets.set(arn, {
       arn,
@@ -285,7 +295,8 @@ export class LocalIdentityCenter {
     for (const p of this.state.principals.values()) {
       if (p.identityStoreId !== identityStoreId || p.type !== "USER") continue;
       if (p.userName === init.userName) throw new Error(`identity store ${identityStoreId} already has a user named ${init.userName}`);
-      if (init.email !== undefined && p.email === init.email) throw new Error(`identity store ${identityStoreId} already has a user with email ${init.email}`);
+      if (init.email !== undefined && p.email === init.email)
+        throw new Error(`identity store ${identityStoreId} already has a user with email ${init.email}`);
     }
     const id = this.newPrincipalId();
     this.state.principals.set(id, {
@@ -312,7 +323,13 @@ export class LocalIdentityCenter {
    * sts:ExternalId condition; `trustedInstances` limits its sessions to those instances, as a role
    * in one tenant's account reaches only that tenant's Identity Center.
    */
-  addRole(init: { roleArn: string; externalId?: string; trustedInstances?: readonly string[]; maxSessionDurationSeconds?: number; delegatedAdministrator?: boolean }): void {
+  addRole(init: {
+    roleArn: string;
+    externalId?: string;
+    trustedInstances?: readonly string[];
+    maxSessionDurationSeconds?: number;
+    delegatedAdministrator?: boolean;
+  }): void {
     mustMatch("roleArn", init.roleArn, PATTERNS.roleArn);
     if (init.externalId !== undefined) mustMatch("externalId", init.externalId, PATTERNS.externalId);
     if (this.state.roles.has(init.roleArn)) throw new Error(`role ${init.roleArn} already exists`);
@@ -396,13 +413,15 @@ export class LocalIdentityCenter {
   }
 
   private requireIdentityStore(identityStoreId: string): void {
-    if (!this.state.instancesByIdentityStore.has(identityStoreId)) throw new Error(`identity store ${identityStoreId} does not belong to any instance`);
+    if (!this.state.instancesByIdentityStore.has(identityStoreId))
+      throw new Error(`identity store ${identityStoreId} does not belong to any instance`);
   }
 
   private requirePermissionSet(instanceArn: string, permissionSetArn: string) {
     this.requireInstance(instanceArn);
     const ps = this.state.permissionSets.get(permissionSetArn);
-    if (!ps || ps.instanceArn !== instanceArn) throw new Error(`permission set ${permissionSetArn} does not exist on instance ${instanceArn}`);
+    if (!ps || ps.instanceArn !== instanceArn)
+      throw new Error(`permission set ${permissionSetArn} does not exist on instance ${instanceArn}`);
     return ps;
   }
 

@@ -41,12 +41,15 @@ const getUserId: Handler = (ctx, r) => {
   if (!unique) throw notOneMember;
   const path = unique.string("AttributePath", { maxLength: 255 });
   const attributeOf = UNIQUE_ATTRIBUTES.get(path.toLowerCase());
-  if (!attributeOf) throw new AwsError("ValidationException", `AttributePath ${path} is not a unique attribute; use userName or emails.value`);
+  if (!attributeOf)
+    throw new AwsError("ValidationException", `AttributePath ${path} is not a unique attribute; use userName or emails.value`);
   const value = unique.optionalDocument("AttributeValue");
   if (typeof value !== "string") throw new AwsError("ValidationException", "AttributeValue must be a string");
   knownIdentityStore(ctx, identityStoreId);
   // Exact comparison: a lookup that folded case could resolve a request for "Alice" to user "alice".
-  const match = [...ctx.state.principals.values()].find((p) => p.type === "USER" && p.identityStoreId === identityStoreId && attributeOf(p) === value);
+  const match = [...ctx.state.principals.values()].find(
+    (p) => p.type === "USER" && p.identityStoreId === identityStoreId && attributeOf(p) === value,
+  );
   if (!match) throw new AwsError("ResourceNotFoundException", "USER not found");
   return { IdentityStoreId: identityStoreId, UserId: match.id };
 };

@@ -8,7 +8,8 @@ import { AwsError, type ValidationCode } from "./errors.js";
 /** Constraint patterns from the AWS API models. */
 export const PATTERNS = {
   instanceArn: /^arn:(aws|aws-us-gov|aws-cn|aws-iso|aws-iso-b):sso:::instance\/(sso)?ins-[a-zA-Z0-9-.]{16}$/,
-  permissionSetArn: /^arn:(aws|aws-us-gov|aws-cn|aws-iso|aws-iso-b):sso:::permissionSet\/(sso)?ins-[a-zA-Z0-9-.]{16}\/ps-[a-zA-Z0-9-./]{16}$/,
+  permissionSetArn:
+    /^arn:(aws|aws-us-gov|aws-cn|aws-iso|aws-iso-b):sso:::permissionSet\/(sso)?ins-[a-zA-Z0-9-.]{16}\/ps-[a-zA-Z0-9-./]{16}$/,
   accountId: /^\d{12}$/,
   principalId: /^([0-9a-f]{10}-|)[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}$/,
   requestId: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
@@ -106,7 +107,10 @@ export class InputReader {
   }
 
   private invalid(name: string, constraint: string): never {
-    throw new AwsError(this.options.invalid, `1 validation error detected: Value at '${this.path}${name}' failed to satisfy constraint: ${constraint}`);
+    throw new AwsError(
+      this.options.invalid,
+      `1 validation error detected: Value at '${this.path}${name}' failed to satisfy constraint: ${constraint}`,
+    );
   }
 
   private wrongType(name: string, expected: string): never {

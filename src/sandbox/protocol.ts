@@ -51,7 +51,10 @@ export function credentialsOf(headers: IncomingHttpHeaders): { accessKeyId?: str
 export function decodeRequest(http: HttpRequestData, requestId: string): Decoded {
   const target = header(http.headers, "x-amz-target");
   const isForm = (header(http.headers, "content-type") ?? "").toLowerCase().startsWith("application/x-www-form-urlencoded");
-  const fail = (error: AwsError, query = false): Decoded => ({ ok: false, response: query ? renderQueryError(error, requestId) : renderJsonError(error, requestId) });
+  const fail = (error: AwsError, query = false): Decoded => ({
+    ok: false,
+    response: query ? renderQueryError(error, requestId) : renderJsonError(error, requestId),
+  });
 
   if (http.method !== "POST") return fail(new AwsError("UnknownOperationException", "Only POST requests are served"));
   if (target !== undefined) {

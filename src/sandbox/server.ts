@@ -82,7 +82,12 @@ export async function startLocalIdentityCenter(options: LocalIdentityCenterServe
   };
 }
 
-async function serve(ic: LocalIdentityCenter, req: IncomingMessage, res: ServerResponse, delay: (ms: number) => Promise<void>): Promise<void> {
+async function serve(
+  ic: LocalIdentityCenter,
+  req: IncomingMessage,
+  res: ServerResponse,
+  delay: (ms: number) => Promise<void>,
+): Promise<void> {
   const requestId = randomUUID();
   let response: HttpResponseData;
   try {

@@ -9,13 +9,7 @@ import { AwsError } from "./errors.js";
 import { MANAGEMENT_ACCOUNT_ID } from "./organizations.js";
 import { PATTERNS, type InputReader } from "./input.js";
 import { paginate, sortByKey } from "./paging.js";
-import {
-  OPERATION_STATUSES,
-  PRINCIPAL_TYPES,
-  type Assignment,
-  type AssignmentOperation,
-  type OperationKind,
-} from "./state.js";
+import { OPERATION_STATUSES, PRINCIPAL_TYPES, type Assignment, type AssignmentOperation, type OperationKind } from "./state.js";
 
 const ARN_MAX = 1224;
 const MAX_RESULTS = 100;
@@ -77,7 +71,10 @@ function startOperation(kind: OperationKind): Handler {
     // A delegated administrator may not assign in the organisation's management account.
     const role = ctx.caller.session ? ctx.state.roles.get(ctx.caller.session.roleArn) : undefined;
     if (role?.delegatedAdministrator && target.accountId === MANAGEMENT_ACCOUNT_ID) {
-      throw new AwsError("AccessDeniedException", `User: ${ctx.caller.session!.assumedRoleArn} is not authorized to perform this operation on the management account ${target.accountId}: a delegated administrator cannot manage assignments in the management account`);
+      throw new AwsError(
+        "AccessDeniedException",
+        `User: ${ctx.caller.session!.assumedRoleArn} is not authorized to perform this operation on the management account ${target.accountId}: a delegated administrator cannot manage assignments in the management account`,
+      );
     }
     const running = ctx.state.inFlightOn(target);
     if (running) {
@@ -104,17 +101,23 @@ function startOperation(kind: OperationKind): Handler {
       }
     }
     // The first assignment of a set in an account provisions the set there: slower.
-    const firstInAccount = kind === "create" && !ctx.state.permissionSet(target.instanceArn, target.permissionSetArn).provisionedTo.has(target.accountId);
+    const firstInAccount =
+      kind === "create" && !ctx.state.permissionSet(target.instanceArn, target.permissionSetArn).provisionedTo.has(target.accountId);
 
     const op = ctx.state.start({
       kind,
       requestId: ctx.newRequestId(),
       target,
       now: ctx.now,
-      delayMs: kind === "create" ? settings.provisioningDelayMs + (firstInAccount ? settings.firstAssignmentDelayMs : 0) : settings.deletionDelayMs,
+      delayMs:
+        kind === "create"
+          ? settings.provisioningDelayMs + (firstInAccount ? settings.firstAssignmentDelayMs : 0)
+          : settings.deletionDelayMs,
       injectedFailure: ctx.drawFailure(),
       rolesPerAccount: settings.rolesPerAccount,
-      ...(missing && settings.deleteMissing === "failed" ? { failureReason: "An unexpected internal service exception was encountered." } : {}),
+      ...(missing && settings.deleteMissing === "failed"
+        ? { failureReason: "An unexpected internal service exception was encountered." }
+        : {}),
     });
     return { [STATUS_MEMBER[kind]]: statusOf(op) };
   };
@@ -143,12 +146,26 @@ function listStatus(kind: OperationKind): Handler {
     const status = r.optionalObject("Filter")?.optionalOneOf("Status", OPERATION_STATUSES);
     ctx.state.instance(instanceArn);
     const ops = ctx.state.operations(
-      (op) => op.kind === kind && op.target.instanceArn === instanceArn && (status === undefined || op.status === status) && ctx.now - op.createdAt <= ctx.settings.statusRetentionMs,
+      (op) =>
+        op.kind === kind &&
+        op.target.instanceArn === instanceArn &&
+        (status === undefined || op.status === status) &&
+        ctx.now - op.createdAt <= ctx.settings.statusRetentionMs,
     );
     const seqKey = (op: AssignmentOperation) => String(op.seq).padStart(15, "0");
-    const page = paginate(ops, seqKey, { ...paging, query: JSON.stringify([`status:${kind}`, instanceArn, status]) }, ctx.settings.paging, "ValidationException");
+    const page = paginate(
+      ops,
+      seqKey,
+      { ...paging, query: JSON.stringify([`status:${kind}`, instanceArn, status]) },
+      ctx.settings.paging,
+      "ValidationException",
+    );
     return {
-      [STATUS_LIST_MEMBER[kind]]: page.items.map((op) => ({ Status: op.status, RequestId: op.requestId, CreatedDate: epochSeconds(op.createdAt) })),
+      [STATUS_LIST_MEMBER[kind]]: page.items.map((op) => ({
+        Status: op.status,
+        RequestId: op.requestId,
+        CreatedDate: epochSeconds(op.createdAt),
+      })),
       NextToken: page.nextToken,
     };
   };
@@ -163,13 +180,22 @@ const listAccountAssignments: Handler = (ctx, r) => {
   ctx.state.permissionSet(instanceArn, permissionSetArn);
   const keyOf = (a: Assignment) => `${a.principalType}:${a.principalId}`;
   const assignments = sortByKey(
-    ctx.state.assignmentsSeen(ctx.now, ctx.settings.listLagMs, (a) => a.instanceArn === instanceArn && a.accountId === accountId && a.permissionSetArn === permissionSetArn),
+    ctx.state.assignmentsSeen(
+      ctx.now,
+      ctx.settings.listLagMs,
+      (a) => a.instanceArn === instanceArn && a.accountId === accountId && a.permissionSetArn === permissionSetArn,
+    ),
     keyOf,
   );
   const query = JSON.stringify(["assignments", instanceArn, accountId, permissionSetArn]);
   const page = paginate(assignments, keyOf, { ...paging, query }, ctx.settings.paging, "ValidationException");
   return {
-    AccountAssignments: page.items.map((a) => ({ AccountId: a.accountId, PermissionSetArn: a.permissionSetArn, PrincipalType: a.principalType, PrincipalId: a.principalId })),
+    AccountAssignments: page.items.map((a) => ({
+      AccountId: a.accountId,
+      PermissionSetArn: a.permissionSetArn,
+      PrincipalType: a.principalType,
+      PrincipalId: a.principalId,
+    })),
     NextToken: page.nextToken,
   };
 };
@@ -186,14 +212,23 @@ const listAccountAssignmentsForPrincipal: Handler = (ctx, r) => {
     ctx.state.assignmentsSeen(
       ctx.now,
       ctx.settings.listLagMs,
-      (a) => a.instanceArn === instanceArn && a.principalType === principalType && a.principalId === principalId && (accountId === undefined || a.accountId === accountId),
+      (a) =>
+        a.instanceArn === instanceArn &&
+        a.principalType === principalType &&
+        a.principalId === principalId &&
+        (accountId === undefined || a.accountId === accountId),
     ),
     keyOf,
   );
   const query = JSON.stringify(["principal", instanceArn, principalType, principalId, accountId]);
   const page = paginate(assignments, keyOf, { ...paging, query }, ctx.settings.paging, "ValidationException");
   return {
-    AccountAssignments: page.items.map((a) => ({ AccountId: a.accountId, PermissionSetArn: a.permissionSetArn, PrincipalId: a.principalId, PrincipalType: a.principalType })),
+    AccountAssignments: page.items.map((a) => ({
+      AccountId: a.accountId,
+      PermissionSetArn: a.permissionSetArn,
+      PrincipalId: a.principalId,
+      PrincipalType: a.principalType,
+    })),
     NextToken: page.nextToken,
   };
 };
@@ -206,7 +241,13 @@ const listPermissionSets: Handler = (ctx, r) => {
     [...ctx.state.permissionSets.values()].filter((ps) => ps.instanceArn === instanceArn).map((ps) => ps.arn),
     (arn) => arn,
   );
-  const page = paginate(arns, (arn) => arn, { ...paging, query: JSON.stringify(["permissionSets", instanceArn]) }, ctx.settings.paging, "ValidationException");
+  const page = paginate(
+    arns,
+    (arn) => arn,
+    { ...paging, query: JSON.stringify(["permissionSets", instanceArn]) },
+    ctx.settings.paging,
+    "ValidationException",
+  );
   return { PermissionSets: page.items, NextToken: page.nextToken };
 };
 
@@ -230,7 +271,10 @@ const describePermissionSet: Handler = (ctx, r) => {
 const listAccountsForProvisionedPermissionSet: Handler = (ctx, r) => {
   const instanceArn = readInstanceArn(r);
   const permissionSetArn = readPermissionSetArn(r);
-  const provisioning = r.optionalOneOf("ProvisioningStatus", ["LATEST_PERMISSION_SET_PROVISIONED", "LATEST_PERMISSION_SET_NOT_PROVISIONED"]);
+  const provisioning = r.optionalOneOf("ProvisioningStatus", [
+    "LATEST_PERMISSION_SET_PROVISIONED",
+    "LATEST_PERMISSION_SET_NOT_PROVISIONED",
+  ]);
   const paging = readPaging(r);
   ctx.state.instance(instanceArn);
   const ps = ctx.state.permissionSet(instanceArn, permissionSetArn);
@@ -243,9 +287,17 @@ const listAccountsForProvisionedPermissionSet: Handler = (ctx, r) => {
 /** Instances visible to the caller: a tenant's role sees its own instance only, as in its own AWS account. */
 const listInstances: Handler = (ctx, r) => {
   const paging = readPaging(r);
-  const visible = [...ctx.state.instances.values()].filter((i) => ctx.visibleInstances === undefined || ctx.visibleInstances.has(i.instanceArn));
+  const visible = [...ctx.state.instances.values()].filter(
+    (i) => ctx.visibleInstances === undefined || ctx.visibleInstances.has(i.instanceArn),
+  );
   const instances = sortByKey(visible, (i) => i.instanceArn);
-  const page = paginate(instances, (i) => i.instanceArn, { ...paging, query: JSON.stringify(["instances"]) }, ctx.settings.paging, "ValidationException");
+  const page = paginate(
+    instances,
+    (i) => i.instanceArn,
+    { ...paging, query: JSON.stringify(["instances"]) },
+    ctx.settings.paging,
+    "ValidationException",
+  );
   return {
     Instances: page.items.map((i) => ({
       InstanceArn: i.instanceArn,

@@ -170,7 +170,9 @@ export class SandboxState {
     const key = assignmentKey(a);
     if (!this.assignmentsByKey.delete(key)) return false;
     this.record(at, key, a, false);
-    const stillUsed = [...this.assignmentsByKey.values()].some((other) => other.accountId === a.accountId && other.permissionSetArn === a.permissionSetArn);
+    const stillUsed = [...this.assignmentsByKey.values()].some(
+      (other) => other.accountId === a.accountId && other.permissionSetArn === a.permissionSetArn,
+    );
     if (!stillUsed) this.permissionSets.get(a.permissionSetArn)?.provisionedTo.delete(a.accountId);
     return true;
   }
@@ -237,7 +239,16 @@ export class SandboxState {
     return Math.max(0, ...this.peakCreatesByInstance.values());
   }
 
-  start(init: { kind: OperationKind; requestId: string; target: Assignment; now: number; delayMs: number; injectedFailure: boolean; failureReason?: string; rolesPerAccount?: number }): AssignmentOperation {
+  start(init: {
+    kind: OperationKind;
+    requestId: string;
+    target: Assignment;
+    now: number;
+    delayMs: number;
+    injectedFailure: boolean;
+    failureReason?: string;
+    rolesPerAccount?: number;
+  }): AssignmentOperation {
     const op: AssignmentOperation = {
       kind: init.kind,
       requestId: init.requestId,

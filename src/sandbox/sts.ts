@@ -59,7 +59,10 @@ const assumeRole: Handler = (ctx, r) => {
   const role = ctx.state.roles.get(roleArn);
   // One answer for "no such role" and "trust policy refuses", as AWS gives, so callers cannot probe for roles.
   if (!role || (role.externalId !== undefined && externalId !== role.externalId)) {
-    throw new AwsError("AccessDenied", `User: ${callerArn(ctx.caller)} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`);
+    throw new AwsError(
+      "AccessDenied",
+      `User: ${callerArn(ctx.caller)} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`,
+    );
   }
   if (durationSeconds > role.maxSessionDurationSeconds) {
     throw new AwsError("ValidationError", "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.");

@@ -33,16 +33,25 @@ export function sendDelivery(baseUrl: string, delivery: SignedDelivery): Promise
   const url = new URL(WEBHOOK_PATH, baseUrl);
   return new Promise((resolve, reject) => {
     // No keep-alive: stopping the server never waits on an idle socket.
-    const request = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method: "POST", headers: delivery.headers, agent: false }, (response) => {
-      response.resume();
-      response.on("end", () => resolve(response.statusCode ?? 0));
-    });
+    const request = httpRequest(
+      { host: url.hostname, port: url.port, path: url.pathname, method: "POST", headers: delivery.headers, agent: false },
+      (response) => {
+        response.resume();
+        response.on("end", () => resolve(response.statusCode ?? 0));
+      },
+    );
     request.on("error", reject);
     request.end(delivery.body);
   });
 }
 
 /** Delivers one event; resolves with the HTTP status the app answered. A redelivery keeps its delivery id. */
-export function deliverWebhook(baseUrl: string, secret: string, name: string, payload: unknown, deliveryId: string = randomUUID()): Promise<number> {
+export function deliverWebhook(
+  baseUrl: string,
+  secret: string,
+  name: string,
+  payload: unknown,
+  deliveryId: string = randomUUID(),
+): Promise<number> {
   return sendDelivery(baseUrl, signDelivery(secret, name, payload, deliveryId));
 }

@@ -26,7 +26,11 @@ describe("the HTTP API", () => {
   const get = async (path: string, token: string | null = TOKEN, method = "GET") => {
     const response = await fetch(`${harness.url}${path}`, { method, headers: token ? { authorization: `Bearer ${token}` } : {} });
     const text = await response.text();
-    return { status: response.status, type: response.headers.get("content-type"), body: response.headers.get("content-type")?.startsWith("application/json") ? JSON.parse(text) : text };
+    return {
+      status: response.status,
+      type: response.headers.get("content-type"),
+      body: response.headers.get("content-type")?.startsWith("application/json") ? JSON.parse(text) : text,
+    };
   };
 
   it("turns a flood of unauthenticated /readyz and /metrics requests into a handful of queries", async () => {
@@ -56,7 +60,14 @@ describe("the HTTP API", () => {
     expect(list.status).toBe(200);
     expect(list.body.grants).toHaveLength(1);
     const [grant] = list.body.grants;
-    expect(grant).toMatchObject({ status: "approved", principal: "alice@example.com", account_ref: "123456789012", requester: "alice", approvers: ["bob"], tenant: "1" });
+    expect(grant).toMatchObject({
+      status: "approved",
+      principal: "alice@example.com",
+      account_ref: "123456789012",
+      requester: "alice",
+      approvers: ["bob"],
+      tenant: "1",
+    });
     expect(grant).not.toHaveProperty("lease_owner");
 
     const one = await get(`/api/grants/${grant.id}`);
@@ -64,12 +75,19 @@ describe("the HTTP API", () => {
     expect(one.body.events.map((event: { type: string }) => event.type)).toEqual(["approved"]);
 
     expect((await get("/api/grants?status=revoked")).body.grants).toEqual([]);
-    expect(await get("/api/grants", null)).toMatchObject({ status: 401, body: { error: "send Authorization: Bearer <JITSUDO_API_TOKEN>" } });
+    expect(await get("/api/grants", null)).toMatchObject({
+      status: 401,
+      body: { error: "send Authorization: Bearer <JITSUDO_API_TOKEN>" },
+    });
     expect((await get("/api/grants", `${TOKEN}x`)).status).toBe(401);
   });
 
   it.each([
-    ["/api/grants?status=granted", 400, 'status "granted" is not one of approved, provisioning, active, revoking, revoked, failed, rejected, expired'],
+    [
+      "/api/grants?status=granted",
+      400,
+      'status "granted" is not one of approved, provisioning, active, revoking, revoked, failed, rejected, expired',
+    ],
     ["/api/grants?limit=100000", 400, "limit must be a whole number from 1 to 1000"],
     ["/api/grants?acount=1", 400, 'unknown parameter "acount"; use status, account, repo, limit'],
     ["/api/grants?repo=;drop", 400, "repo must be owner/name"],
@@ -80,7 +98,10 @@ describe("the HTTP API", () => {
   });
 
   it("is read-only", async () => {
-    expect(await get("/api/grants", TOKEN, "DELETE")).toMatchObject({ status: 405, body: { error: "DELETE is not allowed; this API is read-only" } });
+    expect(await get("/api/grants", TOKEN, "DELETE")).toMatchObject({
+      status: 405,
+      body: { error: "DELETE is not allowed; this API is read-only" },
+    });
   });
 
   it("exports Prometheus metrics: grants by status, webhooks handled", async () => {

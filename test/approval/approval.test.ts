@@ -159,9 +159,14 @@ describe("judgeMerge: approved merges", () => {
   });
 
   it("carries the tenant's AWS settings from the base config, where the grant will be provisioned", () => {
-    const aws = "aws:\n  role_arn: arn:aws:iam::111111111111:role/jitsudo\n  region: eu-west-1\n  instance_arn: arn:aws:sso:::instance/ssoins-0123456789abcdef\n";
+    const aws =
+      "aws:\n  role_arn: arn:aws:iam::111111111111:role/jitsudo\n  region: eu-west-1\n  instance_arn: arn:aws:sso:::instance/ssoins-0123456789abcdef\n";
     const verdict = judgeMerge(evidence({ [REQUEST]: READ_ONLY }, { reviews: [approve("bob")], configFile: blob(aws + POLICY) }));
-    expect(verdict.tenantAws).toEqual({ roleArn: "arn:aws:iam::111111111111:role/jitsudo", region: "eu-west-1", instanceArn: "arn:aws:sso:::instance/ssoins-0123456789abcdef" });
+    expect(verdict.tenantAws).toEqual({
+      roleArn: "arn:aws:iam::111111111111:role/jitsudo",
+      region: "eu-west-1",
+      instanceArn: "arn:aws:sso:::instance/ssoins-0123456789abcdef",
+    });
   });
 
   it("approves a 2-approval request with a user owner and an active member of a team owner", () => {
@@ -228,7 +233,15 @@ describe("judgeMerge: approved merges", () => {
     const verdict = judgeMerge(evidence({}, { files, reviews: [approve("bob")] }));
     expect(verdict.approved).toBe(true);
     expect(verdict.files).toEqual([
-      { path: REQUEST, kind: "revoke", approved: true, requiredApprovals: 1, approvers: ["bob"], approverSets: [{ path: REQUEST, approvers: ["bob"] }], reasons: [] },
+      {
+        path: REQUEST,
+        kind: "revoke",
+        approved: true,
+        requiredApprovals: 1,
+        approvers: ["bob"],
+        approverSets: [{ path: REQUEST, approvers: ["bob"] }],
+        reasons: [],
+      },
     ]);
 
     const unapproved = judgeMerge(evidence({}, { files }));
@@ -286,7 +299,9 @@ describe("judgeMerge: the pull request as a whole", () => {
 
   it("fails closed while CODEOWNERS at the base has any invalid line, naming it", () => {
     const broken = `${CODEOWNERS}!/access-requests/secret/ @mallory\n`;
-    const verdict = judgeMerge(evidence({ [REQUEST]: READ_ONLY }, { codeownersFiles: [blob(broken), missing, missing], reviews: [approve("bob")] }));
+    const verdict = judgeMerge(
+      evidence({ [REQUEST]: READ_ONLY }, { codeownersFiles: [blob(broken), missing, missing], reviews: [approve("bob")] }),
+    );
     expect(verdict.approved).toBe(false);
     expect(verdict.reasons).toEqual([
       '.github/CODEOWNERS line 7 on the base branch is invalid ("!/access-requests/secret/" uses negation ("!"), which CODEOWNERS does not support; GitHub ignores this line); no request can be approved until it is fixed',
@@ -296,14 +311,22 @@ describe("judgeMerge: the pull request as a whole", () => {
 
   it("reads CODEOWNERS from the first location present at the base", () => {
     const verdict = judgeMerge(
-      evidence({ [REQUEST]: READ_ONLY }, { codeownersFiles: [missing, blob("/access-requests/ @zed\n"), blob(CODEOWNERS)], reviews: [approve("bob")] }),
+      evidence(
+        { [REQUEST]: READ_ONLY },
+        { codeownersFiles: [missing, blob("/access-requests/ @zed\n"), blob(CODEOWNERS)], reviews: [approve("bob")] },
+      ),
     );
     expect(only(verdict).reasons).toEqual(["needs 1 code-owner approval, has 0", "@bob is not a code owner of access-requests/alice.yaml"]);
   });
 
   it("refuses a merge with a commit whose author GitHub could not link to an account", () => {
     const unlinked: PullCommit = { sha: FRIEND_COMMIT, parents: [COMMIT], committerLogin: "alice" };
-    const verdict = judgeMerge(evidence({ [REQUEST]: READ_ONLY }, { commits: [byAlice, unlinked, { sha: OLD_HEAD, parents: [FRIEND_COMMIT] }], reviews: [approve("bob")] }));
+    const verdict = judgeMerge(
+      evidence(
+        { [REQUEST]: READ_ONLY },
+        { commits: [byAlice, unlinked, { sha: OLD_HEAD, parents: [FRIEND_COMMIT] }], reviews: [approve("bob")] },
+      ),
+    );
     expect(verdict.approved).toBe(false);
     expect(verdict.reasons).toEqual([
       "commit 9f8e7d6's author is not linked to a GitHub account, so jitsudo cannot tell whether an approver wrote it",
@@ -318,7 +341,7 @@ describe("judgeMerge: each request file", () => {
     const verdict = judgeMerge(evidence({ [REQUEST]: tooLong }, { reviews: [approve("bob"), approve("dave")] }));
     expect(verdict.approved).toBe(false);
     expect(only(verdict).reasons).toEqual([
-      "line 3: duration \"4h\" is longer than the 2h that rules[1] (.github/jitsudo.yml line 8) allows; ask for 2h or less",
+      'line 3: duration "4h" is longer than the 2h that rules[1] (.github/jitsudo.yml line 8) allows; ask for 2h or less',
     ]);
   });
 
@@ -358,7 +381,10 @@ describe("judgeMerge: each request file", () => {
 
   it("cancels an approval with a later CHANGES_REQUESTED or DISMISSED", () => {
     const verdict = judgeMerge(
-      evidence({ [REQUEST]: READ_ONLY }, { reviews: [approve("bob"), approve("dave"), review("bob", "CHANGES_REQUESTED"), review("dave", "DISMISSED")] }),
+      evidence(
+        { [REQUEST]: READ_ONLY },
+        { reviews: [approve("bob"), approve("dave"), review("bob", "CHANGES_REQUESTED"), review("dave", "DISMISSED")] },
+      ),
     );
     expect(verdict.approved).toBe(false);
     expect(only(verdict).reasons).toEqual([
@@ -369,10 +395,16 @@ describe("judgeMerge: each request file", () => {
   });
 
   it("requires write access of every approver", () => {
-    const permissions = new Map<string, RepoPermission>([["erin", "read"], ["bob", "none"]]);
+    const permissions = new Map<string, RepoPermission>([
+      ["erin", "read"],
+      ["bob", "none"],
+    ]);
     const codeowners = blob("/access-requests/ @bob @erin @carol\n");
     const verdict = judgeMerge(
-      evidence({ [REQUEST]: READ_ONLY }, { permissions, codeownersFiles: [codeowners, missing, missing], reviews: [approve("erin"), approve("bob"), approve("carol")] }),
+      evidence(
+        { [REQUEST]: READ_ONLY },
+        { permissions, codeownersFiles: [codeowners, missing, missing], reviews: [approve("erin"), approve("bob"), approve("carol")] },
+      ),
     );
     expect(only(verdict).reasons).toEqual([
       "needs 1 code-owner approval, has 0",
@@ -420,7 +452,10 @@ describe("judgeMerge: attacks to refuse", () => {
   it("refuses the requester approving their own request", () => {
     const verdict = judgeMerge(evidence({ [REQUEST]: READ_ONLY }, { reviews: [approve("alice")] }));
     expect(verdict.approved).toBe(false);
-    expect(only(verdict).reasons).toEqual(["needs 1 code-owner approval, has 0", "@alice is the requester and cannot approve their own request"]);
+    expect(only(verdict).reasons).toEqual([
+      "needs 1 code-owner approval, has 0",
+      "@alice is the requester and cannot approve their own request",
+    ]);
   });
 
   it("refuses approval through a second account that authored (or committed) a commit", () => {
@@ -452,7 +487,10 @@ describe("judgeMerge: attacks to refuse", () => {
       "this pull request also changes .github/CODEOWNERS; changes to code owners or policy must be merged in their own pull request, so this one grants nothing",
     ]);
     // Owners come from the base, where @mallory owns nothing.
-    expect(only(verdict).reasons).toEqual(["needs 1 code-owner approval, has 0", "@mallory is not a code owner of access-requests/alice.yaml"]);
+    expect(only(verdict).reasons).toEqual([
+      "needs 1 code-owner approval, has 0",
+      "@mallory is not a code owner of access-requests/alice.yaml",
+    ]);
   });
 
   it("refuses a PR that adds a CODEOWNERS file at another location", () => {
@@ -473,7 +511,7 @@ describe("judgeMerge: attacks to refuse", () => {
     ]);
     // Judged by the base policy, not the PR's own.
     expect(only(verdict).reasons).toEqual([
-      "line 3: duration \"8h\" is longer than the 2h that rules[1] (.github/jitsudo.yml line 8) allows; ask for 2h or less",
+      'line 3: duration "8h" is longer than the 2h that rules[1] (.github/jitsudo.yml line 8) allows; ask for 2h or less',
     ]);
   });
 
@@ -495,19 +533,28 @@ describe("judgeMerge: attacks to refuse", () => {
   it("refuses an approval from the grantee when the policy allows requesting for someone else", () => {
     const forFrank = `account: "123456789012"\npermission_set: BreakGlass\nduration: 1h\nreason: "Frank is on call without a laptop"\nprincipal: Frank@Example.com\n`;
     const codeowners = blob("/access-requests/ @bob @frank\n");
-    const verdict = judgeMerge(evidence({ [REQUEST]: forFrank }, { codeownersFiles: [codeowners, missing, missing], reviews: [approve("frank")] }));
+    const verdict = judgeMerge(
+      evidence({ [REQUEST]: forFrank }, { codeownersFiles: [codeowners, missing, missing], reviews: [approve("frank")] }),
+    );
     expect(only(verdict).reasons).toEqual([
       "needs 1 code-owner approval, has 0",
       "@frank is the grantee (Frank@Example.com) and cannot approve access for themselves",
     ]);
     // On someone else's behalf, an approver counts only if mapped under users: (an unmapped login says
     // nothing about who they are in Identity Center); the worker then compares the users by id.
-    const unmapped = judgeMerge(evidence({ [REQUEST]: forFrank }, { codeownersFiles: [codeowners, missing, missing], reviews: [approve("frank"), approve("bob")] }));
+    const unmapped = judgeMerge(
+      evidence({ [REQUEST]: forFrank }, { codeownersFiles: [codeowners, missing, missing], reviews: [approve("frank"), approve("bob")] }),
+    );
     expect(only(unmapped).reasons).toContain(
       "@bob is not mapped to an Identity Center user under users: in .github/jitsudo.yml, so for a request on someone else's behalf jitsudo cannot show they are not the grantee",
     );
     const withBob = blob(POLICY.replace("  frank: frank@example.com\n", "  frank: frank@example.com\n  bob: bob@example.com\n"));
-    const byBob = judgeMerge(evidence({ [REQUEST]: forFrank }, { configFile: withBob, codeownersFiles: [codeowners, missing, missing], reviews: [approve("frank"), approve("bob")] }));
+    const byBob = judgeMerge(
+      evidence(
+        { [REQUEST]: forFrank },
+        { configFile: withBob, codeownersFiles: [codeowners, missing, missing], reviews: [approve("frank"), approve("bob")] },
+      ),
+    );
     expect(byBob.approved).toBe(true);
     expect(only(byBob).review?.decision?.principal).toBe("Frank@Example.com");
   });
@@ -536,7 +583,10 @@ describe("judgeMerge: attacks to refuse", () => {
     const huge = `${READ_ONLY}# ${"x".repeat(1024 * 1024)}\n`;
     const tooLarge: FileBytes = { kind: "too-large", size: 1_048_576, blobSha: "e".repeat(40) };
     const unread = judgeMerge(
-      evidence({ [REQUEST]: READ_ONLY }, { atMerge: new Map([[REQUEST, tooLarge]]), atHead: new Map([[REQUEST, tooLarge]]), reviews: [approve("bob")] }),
+      evidence(
+        { [REQUEST]: READ_ONLY },
+        { atMerge: new Map([[REQUEST, tooLarge]]), atHead: new Map([[REQUEST, tooLarge]]), reviews: [approve("bob")] },
+      ),
     );
     expect(only(unread)).toMatchObject({
       approved: false,
@@ -546,12 +596,18 @@ describe("judgeMerge: attacks to refuse", () => {
     expect(only(unread).window).toBeUndefined();
 
     const read = judgeMerge(evidence({ [REQUEST]: huge }, { reviews: [approve("bob")] }));
-    expect(only(read).reasons).toEqual([`line 1: file is ${bytes(huge).byteLength} bytes, over the limit of 8192 bytes; keep only the request in it`]);
+    expect(only(read).reasons).toEqual([
+      `line 1: file is ${bytes(huge).byteLength} bytes, over the limit of 8192 bytes; keep only the request in it`,
+    ]);
   });
 
   it("refuses a YAML alias bomb without expanding it", () => {
     const levels = Array.from({ length: 9 }, (_, level) =>
-      level === 0 ? 'a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]' : `a${level}: &a${level} [${Array(9).fill(`*a${level - 1}`).join(", ")}]`,
+      level === 0
+        ? 'a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]'
+        : `a${level}: &a${level} [${Array(9)
+            .fill(`*a${level - 1}`)
+            .join(", ")}]`,
     );
     const bomb = `${READ_ONLY}${levels.join("\n")}\n`;
     const verdict = judgeMerge(evidence({ [REQUEST]: bomb }, { reviews: [approve("bob")] }));
@@ -561,13 +617,22 @@ describe("judgeMerge: attacks to refuse", () => {
   });
 
   it("refuses a request file that is not UTF-8", () => {
-    const latin1 = Uint8Array.from([...bytes('account: "123456789012"\npermission_set: ReadOnlyAccess\nduration: 2h\nreason: "Caf'), 0xe9, ...bytes(' latency alarms"\n')]);
+    const latin1 = Uint8Array.from([
+      ...bytes('account: "123456789012"\npermission_set: ReadOnlyAccess\nduration: 2h\nreason: "Caf'),
+      0xe9,
+      ...bytes(' latency alarms"\n'),
+    ]);
     const verdict = judgeMerge(evidence({ [REQUEST]: latin1 }, { reviews: [approve("bob")] }));
     expect(only(verdict).reasons).toEqual(["line 4: file is not valid UTF-8 (byte 0xE9); save it as UTF-8"]);
   });
 
   it("does not treat a file outside access-requests/ as a request", () => {
-    for (const path of ["requests/alice.yaml", "docs/access-requests/alice.yaml", "access-requests-old/alice.yaml", "access-requests/README.md"]) {
+    for (const path of [
+      "requests/alice.yaml",
+      "docs/access-requests/alice.yaml",
+      "access-requests-old/alice.yaml",
+      "access-requests/README.md",
+    ]) {
       const verdict = judgeMerge(evidence({ [path]: READ_ONLY }, { reviews: [approve("bob")] }));
       expect(verdict).toEqual({ approved: false, files: [], reasons: ["no request files"], teamLookups: [], tenantAws: {} });
     }
@@ -606,11 +671,22 @@ describe("lookupsNeeded", () => {
 });
 
 describe("judgeMerge: the bypasses found from outside (github-approval.md, new attacks)", () => {
-  const at = (login: string, state: Review["state"], submittedAt: Date, commitId = HEAD): Review => ({ id: ++reviewId, login, state, commitId, submittedAt: submittedAt.toISOString() });
+  const at = (login: string, state: Review["state"], submittedAt: Date, commitId = HEAD): Review => ({
+    id: ++reviewId,
+    login,
+    state,
+    commitId,
+    submittedAt: submittedAt.toISOString(),
+  });
   const afterMerge = new Date(MERGED_AT.getTime() + 1000);
 
   it("grants nothing without a proven base, and judges nothing else", () => {
-    const verdict = judgeMerge(evidence({ [REQUEST]: READ_ONLY }, { base: { proven: false, retry: false, reason: "no record of the merge" }, reviews: [approve("bob")] }));
+    const verdict = judgeMerge(
+      evidence(
+        { [REQUEST]: READ_ONLY },
+        { base: { proven: false, retry: false, reason: "no record of the merge" }, reviews: [approve("bob")] },
+      ),
+    );
     expect([verdict.approved, verdict.reasons, verdict.files]).toEqual([false, ["no record of the merge"], []]);
   });
 
@@ -630,23 +706,54 @@ describe("judgeMerge: the bypasses found from outside (github-approval.md, new a
       complete: true,
       entries:
         order === "before"
-          ? [{ kind: "review" as const, id: approval.id, at: MERGED_AT }, { kind: "merged" as const, at: MERGED_AT }, { kind: "review" as const, id: late.id, at: afterMerge }]
-          : [{ kind: "merged" as const, at: MERGED_AT }, { kind: "review" as const, id: approval.id, at: MERGED_AT }, { kind: "review" as const, id: late.id, at: afterMerge }],
+          ? [
+              { kind: "review" as const, id: approval.id, at: MERGED_AT },
+              { kind: "merged" as const, at: MERGED_AT },
+              { kind: "review" as const, id: late.id, at: afterMerge },
+            ]
+          : [
+              { kind: "merged" as const, at: MERGED_AT },
+              { kind: "review" as const, id: approval.id, at: MERGED_AT },
+              { kind: "review" as const, id: late.id, at: afterMerge },
+            ],
     });
     // Before the merge in GitHub's order: it counts, and the change request after the merge does not withdraw it.
     expect(judgeMerge(evidence({ [REQUEST]: READ_ONLY }, { reviews: [approval, late], timeline: timeline("before") })).approved).toBe(true);
     // After the merge in GitHub's order, although in the same second: it does not count.
     const after = judgeMerge(evidence({ [REQUEST]: READ_ONLY }, { reviews: [approval, late], timeline: timeline("after") }));
-    expect(only(after).reasons).toContain("@bob's review (approved) was submitted after the merge, and only reviews given before a merge count");
+    expect(only(after).reasons).toContain(
+      "@bob's review (approved) was submitted after the merge, and only reviews given before a merge count",
+    );
     // Without the merge in the timeline, only a review a whole second earlier is surely before it.
     expect(judgeMerge(evidence({ [REQUEST]: READ_ONLY }, { reviews: [approval] })).approved).toBe(false);
   });
 
   it("does not count a review GitHub's timeline does not list, nor a timeline too long to read whole", () => {
     const approval = approve("bob");
-    const missing = judgeMerge(evidence({ [REQUEST]: READ_ONLY }, { reviews: [approval], timeline: { complete: true, entries: [{ kind: "merged", at: MERGED_AT }] } }));
-    expect(only(missing).reasons).toContain("@bob's review (approved) is not in the pull request's timeline on GitHub, so jitsudo cannot place it before the merge");
-    const long = judgeMerge(evidence({ [REQUEST]: READ_ONLY }, { reviews: [approval], timeline: { complete: false, entries: [{ kind: "review", id: approval.id, at: NOW }, { kind: "merged", at: MERGED_AT }] } }));
+    const missing = judgeMerge(
+      evidence(
+        { [REQUEST]: READ_ONLY },
+        { reviews: [approval], timeline: { complete: true, entries: [{ kind: "merged", at: MERGED_AT }] } },
+      ),
+    );
+    expect(only(missing).reasons).toContain(
+      "@bob's review (approved) is not in the pull request's timeline on GitHub, so jitsudo cannot place it before the merge",
+    );
+    const long = judgeMerge(
+      evidence(
+        { [REQUEST]: READ_ONLY },
+        {
+          reviews: [approval],
+          timeline: {
+            complete: false,
+            entries: [
+              { kind: "review", id: approval.id, at: NOW },
+              { kind: "merged", at: MERGED_AT },
+            ],
+          },
+        },
+      ),
+    );
     expect(long.reasons).toEqual([
       "GitHub's timeline of this pull request is longer than jitsudo reads (1,000 reviews and events), so it cannot place every review before or after the merge",
     ]);
@@ -655,7 +762,9 @@ describe("judgeMerge: the bypasses found from outside (github-approval.md, new a
   it("keeps a withdrawal whose commit GitHub no longer has, and never counts an approval of one", () => {
     const approval = approve("bob");
     const withdrawal = { ...review("bob", "CHANGES_REQUESTED"), commitId: null };
-    expect(only(judgeMerge(evidence({ [REQUEST]: READ_ONLY }, { reviews: [approval, withdrawal] }))).reasons).toContain("@bob requested changes after approving, which withdraws the approval");
+    expect(only(judgeMerge(evidence({ [REQUEST]: READ_ONLY }, { reviews: [approval, withdrawal] }))).reasons).toContain(
+      "@bob requested changes after approving, which withdraws the approval",
+    );
     const gone = judgeMerge(evidence({ [REQUEST]: READ_ONLY }, { reviews: [{ ...approval, commitId: null }] }));
     expect(only(gone).reasons).toContain(`@bob approved a commit GitHub no longer has, not the merged head ${HEAD.slice(0, 7)}`);
   });
@@ -670,9 +779,13 @@ describe("judgeMerge: the bypasses found from outside (github-approval.md, new a
     const withBaseChange = (approval: Review) => ({
       complete: true,
       entries: [
-        ...(approval.submittedAt <= retargeted.toISOString() ? [{ kind: "review" as const, id: approval.id, at: new Date(approval.submittedAt) }] : []),
+        ...(approval.submittedAt <= retargeted.toISOString()
+          ? [{ kind: "review" as const, id: approval.id, at: new Date(approval.submittedAt) }]
+          : []),
         { kind: "base-changed" as const, at: retargeted },
-        ...(approval.submittedAt > retargeted.toISOString() ? [{ kind: "review" as const, id: approval.id, at: new Date(approval.submittedAt) }] : []),
+        ...(approval.submittedAt > retargeted.toISOString()
+          ? [{ kind: "review" as const, id: approval.id, at: new Date(approval.submittedAt) }]
+          : []),
         { kind: "merged" as const, at: MERGED_AT },
       ],
     });
@@ -691,10 +804,14 @@ describe("judgeMerge: the bypasses found from outside (github-approval.md, new a
     const files = judgeMerge(evidence({ [REQUEST]: READ_ONLY }, { changedFiles: 3001, reviews: [approve("bob")] }));
     expect([files.approved, files.reasons]).toEqual([
       false,
-      ["GitHub lists only 1 of this pull request's 3001 changed files, so jitsudo cannot judge the ones it cannot see; split it into smaller pull requests"],
+      [
+        "GitHub lists only 1 of this pull request's 3001 changed files, so jitsudo cannot judge the ones it cannot see; split it into smaller pull requests",
+      ],
     ]);
     const commits = judgeMerge(evidence({ [REQUEST]: READ_ONLY }, { commitCount: 251, reviews: [approve("bob")] }));
-    expect(commits.reasons).toEqual(["GitHub lists only 1 of this pull request's 251 commits, so jitsudo cannot check who wrote them all; split it into smaller pull requests"]);
+    expect(commits.reasons).toEqual([
+      "GitHub lists only 1 of this pull request's 251 commits, so jitsudo cannot check who wrote them all; split it into smaller pull requests",
+    ]);
   });
 
   it("does not call a partly listed pull request without request files 'nothing to judge'", () => {
@@ -703,16 +820,26 @@ describe("judgeMerge: the bypasses found from outside (github-approval.md, new a
   });
 
   it("refuses a pull request with a commit that changes CODEOWNERS or the policy, even if reverted", () => {
-    const verdict = judgeMerge(evidence({ [REQUEST]: READ_ONLY }, { governanceChanges: [{ sha: OLD_HEAD, paths: [".github/CODEOWNERS"] }], reviews: [approve("bob")] }));
+    const verdict = judgeMerge(
+      evidence(
+        { [REQUEST]: READ_ONLY },
+        { governanceChanges: [{ sha: OLD_HEAD, paths: [".github/CODEOWNERS"] }], reviews: [approve("bob")] },
+      ),
+    );
     expect(verdict.reasons).toEqual([
       "commit 1a2b3c4 of this pull request changes .github/CODEOWNERS; even when a later commit changes it back, a pull request that touches code owners or policy grants nothing (a rebase merge lands every commit), so put such changes in their own pull request",
     ]);
   });
 
   it("fails closed on the CODEOWNERS errors GitHub itself reports at the base", () => {
-    const report = { kind: "ok" as const, errors: [{ line: 2, kind: "Unknown owner", message: "Unknown owner on line 2", path: ".github/CODEOWNERS" }] };
+    const report = {
+      kind: "ok" as const,
+      errors: [{ line: 2, kind: "Unknown owner", message: "Unknown owner on line 2", path: ".github/CODEOWNERS" }],
+    };
     const verdict = judgeMerge(evidence({ [REQUEST]: READ_ONLY }, { githubCodeowners: report, reviews: [approve("bob")] }));
-    expect(verdict.reasons).toEqual(["GitHub reports .github/CODEOWNERS line 2 at the base as invalid (Unknown owner) and ignores it; no request can be approved until it is fixed"]);
+    expect(verdict.reasons).toEqual([
+      "GitHub reports .github/CODEOWNERS line 2 at the base as invalid (Unknown owner) and ignores it; no request can be approved until it is fixed",
+    ]);
     const none = judgeMerge(evidence({ [REQUEST]: READ_ONLY }, { githubCodeowners: { kind: "no-file" }, reviews: [approve("bob")] }));
     expect(none.approved).toBe(false);
   });
@@ -723,7 +850,14 @@ describe("judgeMerge: the bypasses found from outside (github-approval.md, new a
       ".github/jitsudo.yml names no aws.role_arn, and jitsudo's own AWS credentials serve only the repositories listed in JITSUDO_ACCESS_REPOSITORIES; set aws.role_arn to a role whose trust policy names this repository, or ask the operator to list it",
     ]);
     const withRole = judgeMerge(
-      evidence({ [REQUEST]: READ_ONLY }, { repositoryListed: false, configFile: blob(`aws:\n  role_arn: arn:aws:iam::111111111111:role/jitsudo\n${POLICY}`), reviews: [approve("bob")] }),
+      evidence(
+        { [REQUEST]: READ_ONLY },
+        {
+          repositoryListed: false,
+          configFile: blob(`aws:\n  role_arn: arn:aws:iam::111111111111:role/jitsudo\n${POLICY}`),
+          reviews: [approve("bob")],
+        },
+      ),
     );
     expect(withRole.approved).toBe(true);
   });
@@ -733,7 +867,9 @@ describe("judgeMerge: the bypasses found from outside (github-approval.md, new a
       const path = `access-requests/${name}.yaml`;
       const verdict = judgeMerge(evidence({ [path]: READ_ONLY }, { reviews: [approve("bob")] }));
       expect(verdict.approved, JSON.stringify(name)).toBe(false);
-      expect(only(verdict).reasons[0]).toMatch(/^the file name holds U\+[0-9A-F]{4} \(a control, line-break, invisible or text-direction character\) at position 18;/);
+      expect(only(verdict).reasons[0]).toMatch(
+        /^the file name holds U\+[0-9A-F]{4} \(a control, line-break, invisible or text-direction character\) at position 18;/,
+      );
     }
   });
 
@@ -743,9 +879,15 @@ describe("judgeMerge: the bypasses found from outside (github-approval.md, new a
     const verdict = judgeMerge(evidence({ [REQUEST]: READ_ONLY }, { codeownersFiles, reviews: [approve("bob"), approve("dave")] }));
     expect(verdict.approved).toBe(false);
     expect(only(verdict).approvers).toEqual(["dave"]);
-    expect(only(verdict).reasons).toEqual([expect.stringMatching(/^\.github\/CODEOWNERS line 2 \("access-req\*"\) matches the directory access-requests through a wildcard/)]);
-    const unambiguous = judgeMerge(evidence({ [REQUEST]: READ_ONLY }, { codeownersFiles: [blob("* @bob\n/access-requests/ @acme/platform\n"), missing, missing], reviews: [approve("dave")] }));
+    expect(only(verdict).reasons).toEqual([
+      expect.stringMatching(/^\.github\/CODEOWNERS line 2 \("access-req\*"\) matches the directory access-requests through a wildcard/),
+    ]);
+    const unambiguous = judgeMerge(
+      evidence(
+        { [REQUEST]: READ_ONLY },
+        { codeownersFiles: [blob("* @bob\n/access-requests/ @acme/platform\n"), missing, missing], reviews: [approve("dave")] },
+      ),
+    );
     expect(unambiguous.approved).toBe(true);
   });
 });
-

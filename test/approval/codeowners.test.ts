@@ -379,7 +379,7 @@ describe("against a plain dynamic-programming reference", () => {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
   const next = random(20240611);
-  const pick = <T,>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
   const between = (low: number, high: number) => low + Math.floor(next() * (high - low + 1));
 
   const globSegment = (length: number, starChance: number): string => {
@@ -441,7 +441,8 @@ describe("against a plain dynamic-programming reference", () => {
   });
 
   it("sees every kind of match in the random cases, in every family", () => {
-    const kinds = (from: number, to: number) => [...new Set(cases.slice(from, to).map(([pattern, path]) => reference(pattern, path)))].sort();
+    const kinds = (from: number, to: number) =>
+      [...new Set(cases.slice(from, to).map(([pattern, path]) => reference(pattern, path)))].sort();
     expect(kinds(0, 4500)).toEqual([DIRECT, NONE, WILDCARD_DIR]);
     expect(kinds(4500, 5100)).toEqual([DIRECT, NONE]); // long blocks in a name
     expect(kinds(5100, 5400)).toEqual([DIRECT, NONE, WILDCARD_DIR]); // long runs of segments
@@ -534,7 +535,7 @@ describe("ownership and ambiguous readings", () => {
         lines: [{ line: 2, pattern: "access-req*" }],
         readings: [[SECURITY], [BOB]],
         message:
-          ".github/CODEOWNERS line 2 (\"access-req*\") matches the directory access-requests through a wildcard, and GitHub's documentation and reports disagree on whether that owns the files inside it; rewrite it without a wildcard in its last segment (for example /access-requests/), so the owners of access-requests/a.yaml are certain",
+          '.github/CODEOWNERS line 2 ("access-req*") matches the directory access-requests through a wildcard, and GitHub\'s documentation and reports disagree on whether that owns the files inside it; rewrite it without a wildcard in its last segment (for example /access-requests/), so the owners of access-requests/a.yaml are certain',
       },
     });
   });
@@ -587,7 +588,7 @@ describe("ownership and ambiguous readings", () => {
       ],
       readings: [[SECURITY], [BOB]],
       message:
-        ".github/CODEOWNERS lines 2 (\"access-req*\", matching the directory access-requests) and 3 (\"access-r*\", matching the directory access-requests) match directories through a wildcard, and GitHub's documentation and reports disagree on whether that owns the files inside them; rewrite them without a wildcard in their last segment (for example /access-requests/), so the owners of access-requests/a.yaml are certain",
+        '.github/CODEOWNERS lines 2 ("access-req*", matching the directory access-requests) and 3 ("access-r*", matching the directory access-requests) match directories through a wildcard, and GitHub\'s documentation and reports disagree on whether that owns the files inside them; rewrite them without a wildcard in their last segment (for example /access-requests/), so the owners of access-requests/a.yaml are certain',
     });
   });
 
@@ -728,10 +729,7 @@ describe("invalid lines", () => {
       "/pages/[id].tsx @alice",
       '"/pages/[id].tsx" uses a character range ("[ ]"), which CODEOWNERS does not support (escape a literal bracket as "\\[" or "\\]"); GitHub ignores this line',
     ],
-    [
-      "\\#notes.md @alice",
-      '"\\#notes.md" escapes "#" with a backslash, which CODEOWNERS does not support; GitHub ignores this line',
-    ],
+    ["\\#notes.md @alice", '"\\#notes.md" escapes "#" with a backslash, which CODEOWNERS does not support; GitHub ignores this line'],
     ["* alice", 'owner "alice" is not @user, @org/team or an email address; GitHub ignores this line'],
     ["*.txt docs@", 'owner "docs@" is not @user, @org/team or an email address; GitHub ignores this line'],
     ["*.txt @org/team/sub", 'owner "@org/team/sub" is not @user, @org/team or an email address; GitHub ignores this line'],

@@ -23,7 +23,16 @@ describe("governanceChangesOf", () => {
 
   it("counts adding and deleting a file as a change", () => {
     const commits = [{ sha: "c1", parents: ["base"] }];
-    expect(governanceChangesOf(commits, PATHS, new Map([["base", [null, "policy-1"]], ["c1", ["co-1", null]]]))).toEqual([{ sha: "c1", paths: PATHS }]);
+    expect(
+      governanceChangesOf(
+        commits,
+        PATHS,
+        new Map([
+          ["base", [null, "policy-1"]],
+          ["c1", ["co-1", null]],
+        ]),
+      ),
+    ).toEqual([{ sha: "c1", paths: PATHS }]);
   });
 
   it("does not blame a merge commit for what one of its parents already had", () => {
@@ -52,10 +61,17 @@ describe("governanceChangesOf", () => {
   });
 
   it("throws rather than read a commit it has no ids for as unchanged", () => {
-    expect(() => governanceChangesOf([{ sha: "c1", parents: ["base"] }], PATHS, new Map([["c1", ORIGINAL]]))).toThrow("no object ids for commit base");
+    expect(() => governanceChangesOf([{ sha: "c1", parents: ["base"] }], PATHS, new Map([["c1", ORIGINAL]]))).toThrow(
+      "no object ids for commit base",
+    );
   });
 
   it("lists every commit and parent to inspect once", () => {
-    expect(commitsToInspect([{ sha: "c1", parents: ["base"] }, { sha: "c2", parents: ["c1"] }])).toEqual(["c1", "base", "c2"]);
+    expect(
+      commitsToInspect([
+        { sha: "c1", parents: ["base"] },
+        { sha: "c2", parents: ["c1"] },
+      ]),
+    ).toEqual(["c1", "base", "c2"]);
   });
 });

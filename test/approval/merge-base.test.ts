@@ -21,7 +21,10 @@ describe("proveMergeBase", () => {
   });
 
   it("takes the parent of a squash or rebase of a single commit", () => {
-    expect(proveMergeBase({ mergeCommitSha: MERGE, parents: [BASE], headSha: HEAD, commitCount: 1 }, [], true)).toMatchObject({ proven: true, baseSha: BASE });
+    expect(proveMergeBase({ mergeCommitSha: MERGE, parents: [BASE], headSha: HEAD, commitCount: 1 }, [], true)).toMatchObject({
+      proven: true,
+      baseSha: BASE,
+    });
   });
 
   it("does not take the first parent of a rebase of several commits: only GitHub's record of the merge proves the base", () => {
@@ -51,17 +54,27 @@ describe("proveMergeBase", () => {
 
   it("ignores records that do not prove this pull request's base: a merge queue group, a force push, another update", () => {
     const shape: MergeShape = { mergeCommitSha: MERGE, parents: [REBASED_FIRST], headSha: HEAD, commitCount: 2 };
-    for (const record of [merged(BASE, "merge_queue_merge"), merged(BASE, "force_push"), merged(BASE, "push"), { before: BASE, after: HEAD, activityType: "pr_merge" }]) {
+    for (const record of [
+      merged(BASE, "merge_queue_merge"),
+      merged(BASE, "force_push"),
+      merged(BASE, "push"),
+      { before: BASE, after: HEAD, activityType: "pr_merge" },
+    ]) {
       expect(proveMergeBase(shape, [record], false)).toMatchObject({ proven: false });
     }
   });
 
   it("accepts a plain push that fast-forwarded the branch to the approved head", () => {
     const shape: MergeShape = { mergeCommitSha: HEAD, parents: [REBASED_FIRST], headSha: HEAD, commitCount: 2 };
-    expect(proveMergeBase(shape, [{ before: BASE, after: HEAD, activityType: "push" }], false)).toMatchObject({ proven: true, baseSha: BASE });
+    expect(proveMergeBase(shape, [{ before: BASE, after: HEAD, activityType: "push" }], false)).toMatchObject({
+      proven: true,
+      baseSha: BASE,
+    });
   });
 
   it("refuses a merge commit whose second parent is not the approved head", () => {
-    expect(proveMergeBase({ mergeCommitSha: MERGE, parents: [BASE, REBASED_FIRST], headSha: HEAD, commitCount: 2 }, [], true)).toMatchObject({ proven: false });
+    expect(
+      proveMergeBase({ mergeCommitSha: MERGE, parents: [BASE, REBASED_FIRST], headSha: HEAD, commitCount: 2 }, [], true),
+    ).toMatchObject({ proven: false });
   });
 });

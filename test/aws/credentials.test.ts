@@ -9,7 +9,12 @@ function fakeSts(now: () => number) {
     send: async (command: AssumeRoleCommand) => {
       calls.push({ ...command.input });
       return {
-        Credentials: { AccessKeyId: `ASIA${calls.length}`, SecretAccessKey: "secret", SessionToken: "token", Expiration: new Date(now() + 15 * 60_000) },
+        Credentials: {
+          AccessKeyId: `ASIA${calls.length}`,
+          SecretAccessKey: "secret",
+          SessionToken: "token",
+          Expiration: new Date(now() + 15 * 60_000),
+        },
       };
     },
   } as unknown as STSClient;
@@ -32,7 +37,9 @@ describe("role sessions", () => {
 
     const [first, concurrent] = await Promise.all([sessions.credentials(session, "us-east-1"), sessions.credentials(session, "us-east-1")]);
     expect(first).toBe(concurrent);
-    expect(sts.calls).toEqual([{ RoleArn: session.roleArn, RoleSessionName: "jitsudo-grant-1", ExternalId: "jitsudo-1", DurationSeconds: 900 }]);
+    expect(sts.calls).toEqual([
+      { RoleArn: session.roleArn, RoleSessionName: "jitsudo-grant-1", ExternalId: "jitsudo-1", DurationSeconds: 900 },
+    ]);
 
     time += 9 * 60_000; // 6 minutes left: still good
     expect((await sessions.credentials(session, "us-east-1")).accessKeyId).toBe("ASIA1");

@@ -40,7 +40,10 @@ describe("the name directory", () => {
     const { ic, counts } = lookups();
     const directory = new Directory();
     expect(await directory.accountId(ic, "999999999999")).toEqual({ ok: true, id: "999999999999" });
-    expect(await directory.permissionSetArn(ic, "arn:aws:sso:::permissionSet/ssoins-1/ps-9")).toEqual({ ok: true, id: "arn:aws:sso:::permissionSet/ssoins-1/ps-9" });
+    expect(await directory.permissionSetArn(ic, "arn:aws:sso:::permissionSet/ssoins-1/ps-9")).toEqual({
+      ok: true,
+      id: "arn:aws:sso:::permissionSet/ssoins-1/ps-9",
+    });
     expect(counts).toEqual({ userId: 0, accounts: 0, permissionSets: 0 });
   });
 
@@ -49,11 +52,21 @@ describe("the name directory", () => {
     const directory = new Directory();
     expect(await directory.principalId(ic, "mallory")).toEqual({
       ok: false,
-      problem: 'Identity Center has no user "mallory"; map the GitHub login to the user\'s Identity Center user name under users: in .github/jitsudo.yml',
+      problem:
+        'Identity Center has no user "mallory"; map the GitHub login to the user\'s Identity Center user name under users: in .github/jitsudo.yml',
     });
-    expect(await directory.accountId(ic, "twin")).toEqual({ ok: false, problem: '2 accounts are named "twin" (333333333333, 444444444444); write the 12-digit account id instead' });
-    expect(await directory.accountId(ic, "prod")).toEqual({ ok: false, problem: 'the organisation has no account named "prod"; write its exact name or its 12-digit id' });
-    expect(await directory.permissionSetArn(ic, "Admin")).toEqual({ ok: false, problem: 'Identity Center instance arn:aws:sso:::instance/ssoins-1 has no permission set named "Admin"' });
+    expect(await directory.accountId(ic, "twin")).toEqual({
+      ok: false,
+      problem: '2 accounts are named "twin" (333333333333, 444444444444); write the 12-digit account id instead',
+    });
+    expect(await directory.accountId(ic, "prod")).toEqual({
+      ok: false,
+      problem: 'the organisation has no account named "prod"; write its exact name or its 12-digit id',
+    });
+    expect(await directory.permissionSetArn(ic, "Admin")).toEqual({
+      ok: false,
+      problem: 'Identity Center instance arn:aws:sso:::instance/ssoins-1 has no permission set named "Admin"',
+    });
   });
 
   it("reads a list again when a name is missing from a copy older than a minute, so new accounts are found", async () => {

@@ -16,7 +16,9 @@ describe("the shared rate limiter", () => {
     const times: number[] = [];
     const started = Date.now();
     await Promise.all(
-      Array.from({ length: 80 }, (_, index) => replicas[index % 2]!.acquire(INSTANCE, "provision").then(() => times.push(Date.now() - started))),
+      Array.from({ length: 80 }, (_, index) =>
+        replicas[index % 2]!.acquire(INSTANCE, "provision").then(() => times.push(Date.now() - started)),
+      ),
     );
     times.sort((a, b) => a - b);
     // 80 calls at 40/s after a burst of 4 take at least (80 - 4) / 40 s.
@@ -45,14 +47,18 @@ describe("the shared rate limiter", () => {
     const limiter = new SharedRateLimiter(db, { ratePerSecond: 50, burst: 1 });
     await limiter.acquire(INSTANCE, "provision", "700001");
     const order: string[] = [];
-    const storm = Array.from({ length: 30 }, (_, index) => limiter.acquire(INSTANCE, "provision", "700002").then(() => order.push(`storm-${index}`)));
+    const storm = Array.from({ length: 30 }, (_, index) =>
+      limiter.acquire(INSTANCE, "provision", "700002").then(() => order.push(`storm-${index}`)),
+    );
     const quiet = [0, 1].map((index) => limiter.acquire(INSTANCE, "provision", "700001").then(() => order.push(`quiet-${index}`)));
     await Promise.all([...storm, ...quiet]);
     // First come first served would put both quiet calls after all thirty.
     expect(order.indexOf("quiet-0")).toBeLessThanOrEqual(1);
     expect(order.indexOf("quiet-1")).toBeLessThanOrEqual(3);
     // Each tenant's own calls keep their order.
-    expect(order.filter((name) => name.startsWith("storm")).map((name) => Number(name.split("-")[1]))).toEqual(Array.from({ length: 30 }, (_, index) => index));
+    expect(order.filter((name) => name.startsWith("storm")).map((name) => Number(name.split("-")[1]))).toEqual(
+      Array.from({ length: 30 }, (_, index) => index),
+    );
   });
 
   it("fails calls still waiting when it is closed", async () => {

@@ -7,8 +7,15 @@ import { describe, expect, it } from "vitest";
 import { freshDatabase } from "../support/db.js";
 
 function jitsudo(args: string[], env: Record<string, string>) {
-  const result = spawnSync(process.execPath, ["--import", "tsx", "src/cli.ts", ...args], { env: { PATH: process.env.PATH!, LOG_LEVEL: "silent", ...env }, encoding: "utf8", timeout: 60_000 });
-  return { code: result.status, stderr: result.stderr.replace(/\(node:\d+\) Warning: NodeVersionSupportWarning[\s\S]*?--trace-warnings[^\n]*\n/, "") };
+  const result = spawnSync(process.execPath, ["--import", "tsx", "src/cli.ts", ...args], {
+    env: { PATH: process.env.PATH!, LOG_LEVEL: "silent", ...env },
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+  return {
+    code: result.status,
+    stderr: result.stderr.replace(/\(node:\d+\) Warning: NodeVersionSupportWarning[\s\S]*?--trace-warnings[^\n]*\n/, ""),
+  };
 }
 
 describe("jitsudo worker / migrate", () => {

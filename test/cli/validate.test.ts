@@ -26,7 +26,12 @@ function workspace(files: Record<string, string>): string {
 function run(args: string[], cwd: string) {
   const stdout: string[] = [];
   const stderr: string[] = [];
-  const code = validateCommand(args, { cwd, stdout: (line) => stdout.push(line), stderr: (line) => stderr.push(line), now: () => new Date("2026-11-25T12:00:00Z") });
+  const code = validateCommand(args, {
+    cwd,
+    stdout: (line) => stdout.push(line),
+    stderr: (line) => stderr.push(line),
+    now: () => new Date("2026-11-25T12:00:00Z"),
+  });
   return { code, stdout, stderr };
 }
 
@@ -67,7 +72,7 @@ describe("jitsudo validate", () => {
     expect([result.code, result.stdout]).toEqual([
       1,
       [
-        "access-requests/r.yaml:3:11: duration \"2h\" is longer than the 1h that rules[0] (policy.yml line 2) allows; ask for 1h or less",
+        'access-requests/r.yaml:3:11: duration "2h" is longer than the 1h that rules[0] (policy.yml line 2) allows; ask for 1h or less',
         'access-requests/r.yaml:5:12: principal "bob" is not the author\'s own (alice maps to "alice"); rules[0] (policy.yml line 2) does not allow requesting for someone else, so remove principal',
       ],
     ]);

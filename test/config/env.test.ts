@@ -65,11 +65,11 @@ describe("parseEnv", () => {
       }),
     ).toEqual([
       'APP_ID="abc" is not a GitHub App id; copy the numeric App ID from the app\'s settings page',
-      "GHE_PROTOCOL=\"ftp\" must be https or http",
+      'GHE_PROTOCOL="ftp" must be https or http',
       "DATABASE_URL must be a postgres:// or postgresql:// URL (unset it to use the embedded PostgreSQL)",
       'AWS_REGION="moon-1" is not an AWS region like us-east-1',
       'IC_INSTANCE_ARN="arn:aws:sso:::instance/nope" is not an Identity Center instance ARN (arn:aws:sso:::instance/ssoins-…)',
-      "LOG_LEVEL=\"loud\" must be one of trace, debug, info, warn, error, fatal, silent",
+      'LOG_LEVEL="loud" must be one of trace, debug, info, warn, error, fatal, silent',
       'PORT="99999" must be a port number (0-65535)',
     ]);
   });
@@ -124,7 +124,9 @@ describe("DATABASE_SCHEMA and the worker's requirements", () => {
       "IC_INSTANCE_ARN is not set; the worker needs the Identity Center instance to provision in (arn:aws:sso:::instance/ssoins-…)",
       "AWS_REGION is not set; the worker needs the region of the Identity Center instance, e.g. us-east-1",
     ]);
-    expect(workerProblems(parseEnv({ IC_INSTANCE_ARN: "arn:aws:sso:::instance/ssoins-0123456789abcdef", AWS_REGION: "eu-west-1" }, noFile))).toEqual([]);
+    expect(
+      workerProblems(parseEnv({ IC_INSTANCE_ARN: "arn:aws:sso:::instance/ssoins-0123456789abcdef", AWS_REGION: "eu-west-1" }, noFile)),
+    ).toEqual([]);
   });
 });
 

@@ -24,12 +24,27 @@ describe("tenant config", () => {
       ["alice", "alice@example.com"],
       ["bob", "bob@example.com"],
     ]);
-    expect(config.rules.map((rule) => [rule.index, rule.line, rule.permissionSets, rule.accounts, rule.maxDurationMs, rule.minDurationMs, rule.approvals, rule.requireTicket])).toEqual([
+    expect(
+      config.rules.map((rule) => [
+        rule.index,
+        rule.line,
+        rule.permissionSets,
+        rule.accounts,
+        rule.maxDurationMs,
+        rule.minDurationMs,
+        rule.approvals,
+        rule.requireTicket,
+      ]),
+    ).toEqual([
       [0, 14, ["ReadOnlyAccess"], ["*"], 8 * 3_600_000, 60_000, 1, false],
       [1, 18, ["AdministratorAccess"], ["123456789012"], 2 * 3_600_000, 60_000, 2, true],
       [2, 23, ["PowerUserAccess"], ["staging"], 4 * 3_600_000, 30 * 60_000, 1, false],
     ]);
-    expect(config.drift).toEqual({ managedPermissionSets: ["ReadOnlyAccess", "AdministratorAccess"], unexpected: "flag", includeGroups: false });
+    expect(config.drift).toEqual({
+      managedPermissionSets: ["ReadOnlyAccess", "AdministratorAccess"],
+      unexpected: "flag",
+      includeGroups: false,
+    });
   });
 
   it("maps GitHub logins case-insensitively, and unmapped logins to themselves", () => {
@@ -40,22 +55,56 @@ describe("tenant config", () => {
   });
 
   it("keeps unquoted account ids with leading zeros as written", () => {
-    const result = parseTenantConfig(enc("rules:\n  - permission_sets: [ReadOnlyAccess]\n    accounts: [012345678901]\n    max_duration: 1h\n"));
+    const result = parseTenantConfig(
+      enc("rules:\n  - permission_sets: [ReadOnlyAccess]\n    accounts: [012345678901]\n    max_duration: 1h\n"),
+    );
     if (!result.ok) throw new Error("must parse");
     expect(result.config.rules[0]!.accounts).toEqual(["012345678901"]);
   });
 
   it.each([
     ["an unknown top-level key", "rule:\n  - {}\n", ['.github/jitsudo.yml:1:1: unknown key "rule"; did you mean "rules"?']],
-    ["an unknown rule key", "rules:\n  - permission_sets: [A]\n    accounts: ['*']\n    max_duration: 1h\n    aprovals: 2\n", ['.github/jitsudo.yml:5:5: unknown key "rules[0].aprovals"; did you mean "approvals"?']],
-    ["a rule without max_duration", "rules:\n  - permission_sets: [A]\n    accounts: ['*']\n", ['.github/jitsudo.yml:2:5: missing required key "rules[0].max_duration"; add max_duration: <longest allowed, e.g. 8h>']],
-    ["a bad role ARN", "aws:\n  role_arn: arn:aws:iam::1:user/x\n", ['.github/jitsudo.yml:2:13: aws.role_arn "arn:aws:iam::1:user/x" is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)']],
+    [
+      "an unknown rule key",
+      "rules:\n  - permission_sets: [A]\n    accounts: ['*']\n    max_duration: 1h\n    aprovals: 2\n",
+      ['.github/jitsudo.yml:5:5: unknown key "rules[0].aprovals"; did you mean "approvals"?'],
+    ],
+    [
+      "a rule without max_duration",
+      "rules:\n  - permission_sets: [A]\n    accounts: ['*']\n",
+      ['.github/jitsudo.yml:2:5: missing required key "rules[0].max_duration"; add max_duration: <longest allowed, e.g. 8h>'],
+    ],
+    [
+      "a bad role ARN",
+      "aws:\n  role_arn: arn:aws:iam::1:user/x\n",
+      ['.github/jitsudo.yml:2:13: aws.role_arn "arn:aws:iam::1:user/x" is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)'],
+    ],
     ["a bad region", "aws:\n  region: europe\n", ['.github/jitsudo.yml:2:11: aws.region "europe" is not an AWS region like us-east-1']],
-    ["a bad duration", "rules:\n  - permission_sets: [A]\n    accounts: ['*']\n    max_duration: forever\n", ['.github/jitsudo.yml:4:19: rules[0].max_duration "forever" is not a duration; write it as 30m, 2h, 1h30m, 1d or PT2H']],
-    ["min above max", "rules:\n  - permission_sets: [A]\n    accounts: ['*']\n    max_duration: 1h\n    min_duration: 2h\n", [".github/jitsudo.yml:5:19: rules[0].min_duration is longer than its max_duration"]],
-    ["approvals out of range", "rules:\n  - permission_sets: [A]\n    accounts: ['*']\n    max_duration: 1h\n    approvals: 0\n", ['.github/jitsudo.yml:5:16: "rules[0].approvals" must be at least 1, not 0']],
-    ["an unknown drift mode", "drift:\n  unexpected: delete\n", ['.github/jitsudo.yml:2:15: "drift.unexpected" must be one of flag, remove, not "delete"']],
-    ["an alias", "rules:\n  - &r {permission_sets: [A], accounts: ['*'], max_duration: 1h}\n  - *r\n", [".github/jitsudo.yml:3:5: YAML aliases (*r) are not allowed here; write the value out in full"]],
+    [
+      "a bad duration",
+      "rules:\n  - permission_sets: [A]\n    accounts: ['*']\n    max_duration: forever\n",
+      ['.github/jitsudo.yml:4:19: rules[0].max_duration "forever" is not a duration; write it as 30m, 2h, 1h30m, 1d or PT2H'],
+    ],
+    [
+      "min above max",
+      "rules:\n  - permission_sets: [A]\n    accounts: ['*']\n    max_duration: 1h\n    min_duration: 2h\n",
+      [".github/jitsudo.yml:5:19: rules[0].min_duration is longer than its max_duration"],
+    ],
+    [
+      "approvals out of range",
+      "rules:\n  - permission_sets: [A]\n    accounts: ['*']\n    max_duration: 1h\n    approvals: 0\n",
+      ['.github/jitsudo.yml:5:16: "rules[0].approvals" must be at least 1, not 0'],
+    ],
+    [
+      "an unknown drift mode",
+      "drift:\n  unexpected: delete\n",
+      ['.github/jitsudo.yml:2:15: "drift.unexpected" must be one of flag, remove, not "delete"'],
+    ],
+    [
+      "an alias",
+      "rules:\n  - &r {permission_sets: [A], accounts: ['*'], max_duration: 1h}\n  - *r\n",
+      [".github/jitsudo.yml:3:5: YAML aliases (*r) are not allowed here; write the value out in full"],
+    ],
     ["an empty file", "", [".github/jitsudo.yml:1:1: file is empty; it needs at least one rule under rules:"]],
   ])("refuses %s", (_name, text, expected) => {
     expect(problems(text)).toEqual(expected);

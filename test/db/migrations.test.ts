@@ -35,7 +35,27 @@ describe("migrations", () => {
       expect(await migrateLatest(db)).toEqual([]);
       expect(await migrationsPending(db)).toBe(false);
       const tables = await db("pg_tables").where({ schemaname: schema }).orderBy("tablename").pluck("tablename");
-      expect(tables).toEqual(["access_repository_pins", "aws_rate_limits", "command_replies", "drift_claims", "drift_cursors", "drift_findings", "drift_sweeps", "grant_events", "grants", "jitsudo_migrations", "jitsudo_migrations_lock", "job_leases", "merge_lookups", "merge_scan_cursors", "merge_verdicts", "policy_snapshots", "tenant_configs", "webhook_inbox", "webhook_redelivery_checks"]);
+      expect(tables).toEqual([
+        "access_repository_pins",
+        "aws_rate_limits",
+        "command_replies",
+        "drift_claims",
+        "drift_cursors",
+        "drift_findings",
+        "drift_sweeps",
+        "grant_events",
+        "grants",
+        "jitsudo_migrations",
+        "jitsudo_migrations_lock",
+        "job_leases",
+        "merge_lookups",
+        "merge_scan_cursors",
+        "merge_verdicts",
+        "policy_snapshots",
+        "tenant_configs",
+        "webhook_inbox",
+        "webhook_redelivery_checks",
+      ]);
     } finally {
       await db.destroy();
     }

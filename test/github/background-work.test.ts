@@ -3,7 +3,13 @@ import { BackgroundWork } from "../../src/github/background-work.js";
 
 const quietLog = () => {
   const warnings: unknown[][] = [];
-  const log = { warn: (...args: unknown[]) => warnings.push(args), info: () => undefined, error: () => undefined, debug: () => undefined, child: () => log };
+  const log = {
+    warn: (...args: unknown[]) => warnings.push(args),
+    info: () => undefined,
+    error: () => undefined,
+    debug: () => undefined,
+    child: () => log,
+  };
   return { log: log as never, warnings };
 };
 

@@ -75,7 +75,9 @@ describe("pushes to the default branch", () => {
     expect((world.push.commits as { added: string[] }[]).some((commit) => commit.added.includes(FILE))).toBe(true);
     await harness.deliver("push", world.push);
     expect(await db("grant_events").select("type")).toEqual([]);
-    expect(harness.github.callLines().filter((line) => !line.endsWith("/access_tokens"))).toEqual([`GET ${REPO}/commits/${world.merge}/pulls`]);
+    expect(harness.github.callLines().filter((line) => !line.endsWith("/access_tokens"))).toEqual([
+      `GET ${REPO}/commits/${world.merge}/pulls`,
+    ]);
   });
 
   it("ignores pushes to other branches", async () => {

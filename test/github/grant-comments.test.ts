@@ -51,9 +51,21 @@ describe("the sticky comment after the merge", () => {
 
   it.each([
     [{ status: "revoked", ended_at: new Date("2026-11-25T14:00:01Z") }, "access ended", "revoked at 2026-11-25 14:00 UTC"],
-    [{ status: "failed", last_error: "Account 123456789012 is suspended" }, "access failed :x:", "**failed**: Account 123456789012 is suspended"],
-    [{ status: "revoking", attempts: 3, last_error: "AccessDenied: not authorized" }, "access being removed :hourglass:", ":warning: **removal failing, still assigned**: AccessDenied\\: not authorized (attempt 3; jitsudo keeps retrying)"],
-    [{ status: "expired", ended_at: new Date("2026-11-25T14:00:00Z") }, "access ended", "ended at 2026-11-25 14:00 UTC; the assignment stays for another live grant"],
+    [
+      { status: "failed", last_error: "Account 123456789012 is suspended" },
+      "access failed :x:",
+      "**failed**: Account 123456789012 is suspended",
+    ],
+    [
+      { status: "revoking", attempts: 3, last_error: "AccessDenied: not authorized" },
+      "access being removed :hourglass:",
+      ":warning: **removal failing, still assigned**: AccessDenied\\: not authorized (attempt 3; jitsudo keeps retrying)",
+    ],
+    [
+      { status: "expired", ended_at: new Date("2026-11-25T14:00:00Z") },
+      "access ended",
+      "ended at 2026-11-25 14:00 UTC; the assignment stays for another live grant",
+    ],
     [{ status: "provisioning" }, "access approved, being provisioned :hourglass:", "provisioning: creating the assignment"],
   ] as const)("states %j", (overrides, headline, status) => {
     const body = renderGrantsComment([grant(overrides as Partial<GrantRow>)]);
@@ -62,7 +74,10 @@ describe("the sticky comment after the merge", () => {
   });
 
   it("says when drift re-created an assignment, and keeps AWS's words from becoming markdown", () => {
-    const body = renderGrantsComment([grant({ status: "failed", last_error: "<img src=x> @org/everyone | broken" })], new Map([["g1", new Date("2026-11-25T13:00:00Z")]]));
+    const body = renderGrantsComment(
+      [grant({ status: "failed", last_error: "<img src=x> @org/everyone | broken" })],
+      new Map([["g1", new Date("2026-11-25T13:00:00Z")]]),
+    );
     expect(body).toContain("| Status | **failed**: \\<img src=x\\> @\u200borg/everyone \\| broken |");
     expect(body).toContain("| Drift | the assignment was deleted outside jitsudo; jitsudo created it again (2026-11-25 13:00 UTC) |");
   });

@@ -22,12 +22,26 @@ describe("markdown from untrusted text", () => {
   it("keeps a hostile reason from mentioning people or forging jitsudo's marker", () => {
     const reason = `@acme/everyone please ${STICKY_MARKER} <script>`;
     const review = reviewPullRequest({
-      pr: { number: 7, headSha: "a".repeat(40), baseSha: "b".repeat(40), baseRef: "main", authorLogin: "alice", state: "open", changedFiles: 1, commitCount: 1 },
+      pr: {
+        number: 7,
+        headSha: "a".repeat(40),
+        baseSha: "b".repeat(40),
+        baseRef: "main",
+        authorLogin: "alice",
+        state: "open",
+        changedFiles: 1,
+        commitCount: 1,
+      },
       defaultBranch: "main",
       files: [{ path: "access-requests/a.yaml", status: "added" }],
       configFile: enc('rules:\n  - permission_sets: [ReadOnlyAccess]\n    accounts: ["*"]\n    max_duration: 8h\n'),
       codeownersFiles: [enc("/access-requests/ @bob\n"), { kind: "missing" }, { kind: "missing" }],
-      requestFiles: new Map([["access-requests/a.yaml", enc(`account: "123456789012"\npermission_set: ReadOnlyAccess\nduration: 2h\nreason: ${JSON.stringify(reason)}\n`)]]),
+      requestFiles: new Map([
+        [
+          "access-requests/a.yaml",
+          enc(`account: "123456789012"\npermission_set: ReadOnlyAccess\nduration: 2h\nreason: ${JSON.stringify(reason)}\n`),
+        ],
+      ]),
       listedCommits: 1,
       governanceChanges: [],
       githubCodeowners: { kind: "ok", errors: [] },

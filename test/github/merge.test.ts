@@ -65,7 +65,9 @@ describe("merged pull requests", () => {
     expect(comment(world.number)).toContain("| Approved by | @bob |");
 
     // No GitHub call repeated (GraphQL calls differ by their query).
-    const calls = harness.github.calls.map((call) => `${call.method} ${call.path} ${call.path === "/graphql" ? JSON.stringify(call.body) : ""}`);
+    const calls = harness.github.calls.map(
+      (call) => `${call.method} ${call.path} ${call.path === "/graphql" ? JSON.stringify(call.body) : ""}`,
+    );
     expect(calls.length).toBe(new Set(calls).size);
   });
 
@@ -88,18 +90,25 @@ describe("merged pull requests", () => {
     ],
     [
       "a second account that authored a commit approving",
-      { reviews: [{ login: "mallory", state: "APPROVED" }], codeowners: "/access-requests/ @mallory @bob\n", author: "mallory", committer: "alice" },
+      {
+        reviews: [{ login: "mallory", state: "APPROVED" }],
+        codeowners: "/access-requests/ @mallory @bob\n",
+        author: "mallory",
+        committer: "alice",
+      },
       (world) => `${FILE}: @mallory authored a commit in this pull request (${short(world.head)})`,
     ],
     [
       "a PR that also edits CODEOWNERS",
       { alsoChanges: { ".github/CODEOWNERS": "/access-requests/ @bob @alice-friend\n" } },
-      () => "this pull request also changes .github/CODEOWNERS; changes to code owners or policy must be merged in their own pull request, so this one grants nothing",
+      () =>
+        "this pull request also changes .github/CODEOWNERS; changes to code owners or policy must be merged in their own pull request, so this one grants nothing",
     ],
     [
       "a PR that also loosens .github/jitsudo.yml",
       { alsoChanges: { ".github/jitsudo.yml": POLICY.replace("8h", "24h") } },
-      () => "this pull request also changes .github/jitsudo.yml; changes to code owners or policy must be merged in their own pull request, so this one grants nothing",
+      () =>
+        "this pull request also changes .github/jitsudo.yml; changes to code owners or policy must be merged in their own pull request, so this one grants nothing",
     ],
     ["an admin merge with no approval at all", { reviews: [], mergedBy: "admin" }, () => `${FILE}: needs 1 code-owner approval, has 0`],
     [
@@ -111,18 +120,32 @@ describe("merged pull requests", () => {
       // The base branch changed the same file while the PR was open (account line in the PR, duration
       // on main); git merged both edits cleanly, so the merged file is neither side's.
       "merged content that differs from the approved head",
-      { concurrentEdit: { before: REQUEST.replace("123456789012", "210987654321"), onBase: REQUEST.replace("123456789012", "210987654321").replace("2h", "8h"), merged: REQUEST.replace("2h", "8h") } },
+      {
+        concurrentEdit: {
+          before: REQUEST.replace("123456789012", "210987654321"),
+          onBase: REQUEST.replace("123456789012", "210987654321").replace("2h", "8h"),
+          merged: REQUEST.replace("2h", "8h"),
+        },
+      },
       (world) =>
         `${FILE}: content at the merge commit differs from the approved head (blob ${short(blobOf(REQUEST.replace("2h", "8h")))} at ${short(world.merge)}, blob ${short(blobOf(REQUEST))} at ${short(world.head)}); approvals only cover the content they approved`,
     ],
-    ["a merge into a branch other than the default", { base: "release" }, () => "this pull request was merged into release, not the default branch main; only merges into main grant or revoke access"],
+    [
+      "a merge into a branch other than the default",
+      { base: "release" },
+      () => "this pull request was merged into release, not the default branch main; only merges into main grant or revoke access",
+    ],
     [
       "a request for someone else's principal when the policy does not allow it",
       { request: `${REQUEST}principal: bob@example.com\n` },
       () =>
         `${FILE}: line 5: principal "bob@example.com" is not the author's own (alice maps to "alice@example.com"); rules[0] (.github/jitsudo.yml line 4) does not allow requesting for someone else, so remove principal`,
     ],
-    ["a 1 MB request file", { request: `${REQUEST}# ${"x".repeat(1024 * 1024)}\n` }, () => `${FILE}: line 1: file is 1048688 bytes, over the limit of 8192 bytes; keep only the request in it`],
+    [
+      "a 1 MB request file",
+      { request: `${REQUEST}# ${"x".repeat(1024 * 1024)}\n` },
+      () => `${FILE}: line 1: file is 1048688 bytes, over the limit of 8192 bytes; keep only the request in it`,
+    ],
     [
       "a YAML alias bomb",
       { request: 'a: &a ["x","x","x","x","x","x","x","x","x"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n' },
@@ -151,7 +174,9 @@ describe("merged pull requests", () => {
     // GitHub answers 422 "Can not approve your own pull request"; jitsudo's own rule against such a
     // review is unit-tested in test/approval/approval.test.ts, since GitHub never shows one.
     const world = seed(harness.github, { reviews: [], codeowners: "/access-requests/ @alice @bob\n" });
-    expect(() => world.repo.review(world.number, "alice", "APPROVED")).toThrow(new PullRequestError("Can not approve your own pull request"));
+    expect(() => world.repo.review(world.number, "alice", "APPROVED")).toThrow(
+      new PullRequestError("Can not approve your own pull request"),
+    );
     await harness.deliver("pull_request", world.closed);
     expect(await verdicts()).toEqual([{ pr_number: world.number, verdict: "rejected" }]);
     expect(await rejectionReasons()).toContain(`${FILE}: needs 1 code-owner approval, has 0`);
@@ -179,7 +204,12 @@ describe("merged pull requests", () => {
 
   describe("changes after a merge", () => {
     let first: SeededMerge;
-    const statuses = async () => (await db("grants").orderBy("created_at").select("pr_number", "status", "expires_at")).map((row) => [row.pr_number, row.status, row.expires_at.toISOString()]);
+    const statuses = async () =>
+      (await db("grants").orderBy("created_at").select("pr_number", "status", "expires_at")).map((row) => [
+        row.pr_number,
+        row.status,
+        row.expires_at.toISOString(),
+      ]);
     beforeEach(async () => {
       first = seed(harness.github);
       await harness.deliver("pull_request", first.closed);
@@ -194,7 +224,10 @@ describe("merged pull requests", () => {
     });
 
     it("supersedes the live grant with an approved edit: the new content is a new grant", async () => {
-      const later = seedFollowUp(harness.github, { changes: { [FILE]: REQUEST.replace("2h", "4h") }, reviews: [{ login: "bob", state: "APPROVED" }] });
+      const later = seedFollowUp(harness.github, {
+        changes: { [FILE]: REQUEST.replace("2h", "4h") },
+        reviews: [{ login: "bob", state: "APPROVED" }],
+      });
       await harness.deliver("pull_request", later.closed);
       expect(await statuses()).toEqual([
         [first.number, "revoked", "2026-11-25T14:00:00.000Z"],
@@ -210,7 +243,11 @@ describe("merged pull requests", () => {
       await harness.deliver("pull_request", later.closed);
       expect(await statuses()).toEqual([[first.number, "revoking", "2026-11-25T14:00:00.000Z"]]);
       const event = await db("grant_events").where({ type: "revoke_requested" }).first();
-      expect([event.from_status, event.to_status, event.reason]).toEqual(["active", "revoking", `request file deleted by #${later.number}`]);
+      expect([event.from_status, event.to_status, event.reason]).toEqual([
+        "active",
+        "revoking",
+        `request file deleted by #${later.number}`,
+      ]);
     });
 
     it("does not end a grant when the deletion was not approved by a code owner", async () => {

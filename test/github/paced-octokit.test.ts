@@ -10,17 +10,27 @@ describe("requestKind", () => {
   it.each([
     [{ method: "GET", url: "/repos/acme/access/pulls/1" }, "read"],
     [{ method: "HEAD", url: "/repos/acme/access" }, "read"],
-    [{ method: "POST", url: "/graphql", query: "query($n: Int!) { repository(owner: \"a\", name: \"b\") { pullRequest(number: $n) { id } } }" }, "query"],
+    [
+      {
+        method: "POST",
+        url: "/graphql",
+        query: 'query($n: Int!) { repository(owner: "a", name: "b") { pullRequest(number: $n) { id } } }',
+      },
+      "query",
+    ],
     [{ method: "POST", url: "https://ghe.example.com/api/graphql", query: "query { viewer { login } }" }, "query"],
     [{ method: "POST", url: "/graphql", query: "{ viewer { login } }" }, "query"],
     // Blunt on purpose: a field named like the keyword waits as a write would.
-    [{ method: "POST", url: "/graphql", query: "query { repository(owner: \"a\", name: \"b\") { mutation: id } }" }, "write"],
+    [{ method: "POST", url: "/graphql", query: 'query { repository(owner: "a", name: "b") { mutation: id } }' }, "write"],
     // String literals cannot hide a mutation.
     [{ method: "POST", url: "/graphql", query: 'query { a(s: "}") { b } } mutation M { c }' }, "write"],
     [{ method: "POST", url: "/graphql", query: 'query { a(s: "#") { b } }\nmutation M { c }' }, "write"],
     [{ method: "POST", url: "/graphql", query: 'query Q($x: String = "{") { a } mutation M { c }' }, "write"],
     [{ method: "POST", url: "/graphql", query: "mutation { addComment(input: {}) { clientMutationId } }" }, "write"],
-    [{ method: "POST", url: "/graphql", query: "query A { viewer { login } }\nmutation B { addComment(input: {}) { clientMutationId } }" }, "write"],
+    [
+      { method: "POST", url: "/graphql", query: "query A { viewer { login } }\nmutation B { addComment(input: {}) { clientMutationId } }" },
+      "write",
+    ],
     [{ method: "POST", url: "/graphql", query: "# a comment\nmutation { x }" }, "write"],
     [{ method: "POST", url: "/graphql" }, "write"],
     [{ method: "POST", url: "/repos/acme/access/issues/1/comments" }, "write"],
@@ -34,8 +44,14 @@ describe("PacedOctokit", () => {
   function client(installation: string, starts: { what: string; at: number }[]) {
     const fetch = async (url: string | URL, init?: RequestInit) => {
       const body = typeof init?.body === "string" ? (JSON.parse(init.body) as { query?: string }) : {};
-      starts.push({ what: `${installation} ${init?.method ?? "GET"} ${String(url).includes("graphql") ? `graphql ${body.query?.slice(0, 8)}` : new URL(String(url)).pathname}`, at: Date.now() });
-      return new Response(JSON.stringify(String(url).includes("graphql") ? { data: {} } : { id: 1 }), { status: 200, headers: { "content-type": "application/json" } });
+      starts.push({
+        what: `${installation} ${init?.method ?? "GET"} ${String(url).includes("graphql") ? `graphql ${body.query?.slice(0, 8)}` : new URL(String(url)).pathname}`,
+        at: Date.now(),
+      });
+      return new Response(JSON.stringify(String(url).includes("graphql") ? { data: {} } : { id: 1 }), {
+        status: 200,
+        headers: { "content-type": "application/json" },
+      });
     };
     // As Probot builds an installation's client: the installation id is the throttle id.
     return new PacedOctokit({ auth: { token: `token-${installation}` }, request: { fetch }, throttle: { id: installation } });
@@ -60,6 +76,9 @@ describe("PacedOctokit", () => {
     // loop can delay for the first more than the second (once measured 948 ms). Unpaced, it is ~0.
     expect(writes[1]! - writes[0]!, "the second write waits a second after the first").toBeGreaterThanOrEqual(WRITE_SPACING_MS - 200);
     expect(Math.max(...queries), "no query waited behind the second write").toBeLessThan(writes[1]!);
-    expect(at("two PATCH /repos/globex/access/issues/comments/2")[0]!, "another installation's write is not held behind this one's").toBeLessThan(writes[1]!);
+    expect(
+      at("two PATCH /repos/globex/access/issues/comments/2")[0]!,
+      "another installation's write is not held behind this one's",
+    ).toBeLessThan(writes[1]!);
   });
 });

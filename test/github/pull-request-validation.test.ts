@@ -45,7 +45,10 @@ function seedBase(github: FakeGitHub): string {
   const repo = github.repo;
   for (const login of ["alice", "bob", "carol"]) repo.setPermission(login, "write");
   github.grantTeam("acme", "platform", repo, "write");
-  repo.commit("main", { files: { ".github/jitsudo.yml": POLICY, ".github/CODEOWNERS": CODEOWNERS, "README.md": "# Access requests\n" }, author: "Codertocat" });
+  repo.commit("main", {
+    files: { ".github/jitsudo.yml": POLICY, ".github/CODEOWNERS": CODEOWNERS, "README.md": "# Access requests\n" },
+    author: "Codertocat",
+  });
   repo.createBranch("release", "main");
   return repo.branch("main")!;
 }
@@ -150,7 +153,7 @@ describe("pull request validation", () => {
     expect(lines.filter((line) => line.startsWith(`PATCH ${REPO}/issues/comments/`))).toHaveLength(1);
     expect(comments(number)).toHaveLength(1);
     expect(comments(number)[0]!.body).toContain(":x: needs changes");
-    expect(comments(number)[0]!.body).toContain("line 3, column 11: duration \"4h\" is longer than the 2h that rules\\[1\\]");
+    expect(comments(number)[0]!.body).toContain('line 3, column 11: duration "4h" is longer than the 2h that rules\\[1\\]');
 
     const run = checkRuns()[1]!;
     expect(run.body.head_sha).toBe(head2);
@@ -164,7 +167,8 @@ describe("pull request validation", () => {
         end_column: 1,
         annotation_level: "failure",
         title: "jitsudo",
-        message: "rules[1] (.github/jitsudo.yml line 7) requires a ticket for \"AdministratorAccess\"; add ticket: <ticket id, e.g. INC-4711>",
+        message:
+          'rules[1] (.github/jitsudo.yml line 7) requires a ticket for "AdministratorAccess"; add ticket: <ticket id, e.g. INC-4711>',
       },
       {
         path: "access-requests/alice.yaml",
@@ -174,7 +178,7 @@ describe("pull request validation", () => {
         end_column: 13,
         annotation_level: "failure",
         title: "jitsudo",
-        message: "duration \"4h\" is longer than the 2h that rules[1] (.github/jitsudo.yml line 7) allows; ask for 2h or less",
+        message: 'duration "4h" is longer than the 2h that rules[1] (.github/jitsudo.yml line 7) allows; ask for 2h or less',
       },
     ]);
   });
@@ -182,7 +186,8 @@ describe("pull request validation", () => {
   it("shows at most 50 annotations, in one call, and says how many more there are", async () => {
     const files: Record<string, string> = {};
     // 40 files × 4 problems = 160 annotations: the first 50 are shown.
-    for (let index = 0; index < 40; index++) files[`access-requests/bad-${String(index).padStart(2, "0")}.yaml`] = "acount: 1\nduration: 2h\n";
+    for (let index = 0; index < 40; index++)
+      files[`access-requests/bad-${String(index).padStart(2, "0")}.yaml`] = "acount: 1\nduration: 2h\n";
     openPull(harness.github, files);
     await harness.deliverLatest("pull_request.opened");
 
@@ -190,7 +195,9 @@ describe("pull request validation", () => {
     const sizes = [run!.body, ...run!.updates].map((body) => (body.output as { annotations: unknown[] }).annotations.length);
     // Each file: unknown key, and account, permission_set and reason missing.
     expect(sizes).toEqual([50]);
-    expect((run!.body.output as { summary: string }).summary).toContain("110 more problems are not annotated in the files; fix the ones shown first.");
+    expect((run!.body.output as { summary: string }).summary).toContain(
+      "110 more problems are not annotated in the files; fix the ones shown first.",
+    );
   });
 
   it("refuses a pull request with more request files than jitsudo judges at once, with one message and no file read", async () => {
@@ -200,9 +207,14 @@ describe("pull request validation", () => {
     await harness.deliverLatest("pull_request.opened");
     const [run] = checkRuns();
     expect(run!.body).toMatchObject({ conclusion: "failure", output: { title: "1 problem to fix" } });
-    expect((run!.body.output as { summary: string }).summary).toContain("this pull request adds or changes 51 request files; jitsudo judges at most 50 in one pull request, so split it into smaller ones");
+    expect((run!.body.output as { summary: string }).summary).toContain(
+      "this pull request adds or changes 51 request files; jitsudo judges at most 50 in one pull request, so split it into smaller ones",
+    );
     // Only the policy and CODEOWNERS were read, not the 51 files.
-    const query = harness.github.calls.filter((call) => call.path === "/graphql").map((call) => JSON.stringify(call.body)).find((body) => body.includes("file(path"));
+    const query = harness.github.calls
+      .filter((call) => call.path === "/graphql")
+      .map((call) => JSON.stringify(call.body))
+      .find((body) => body.includes("file(path"));
     expect(query).not.toContain("many-");
   });
 
@@ -246,12 +258,19 @@ describe("pull request validation", () => {
   });
 
   it("reads non-UTF-8 files byte-exactly from the blob API and points at the bad byte", async () => {
-    const latin1 = Uint8Array.from([...new TextEncoder().encode('account: "123456789012"\nreason: "caf'), 0xe9, ...new TextEncoder().encode('"\n')]);
+    const latin1 = Uint8Array.from([
+      ...new TextEncoder().encode('account: "123456789012"\nreason: "caf'),
+      0xe9,
+      ...new TextEncoder().encode('"\n'),
+    ]);
     openPull(harness.github, { "access-requests/latin1.yaml": latin1 });
     await harness.deliverLatest("pull_request.opened");
     expect(harness.github.callLines().filter((line) => line.includes("/git/blobs/"))).toHaveLength(1);
-    const annotations = (checkRuns()[0]!.body.output as { annotations: { start_line: number; start_column?: number; message: string }[] }).annotations;
-    expect(annotations.map((a) => [a.start_line, a.start_column, a.message])).toEqual([[2, 13, "file is not valid UTF-8 (byte 0xE9); save it as UTF-8"]]);
+    const annotations = (checkRuns()[0]!.body.output as { annotations: { start_line: number; start_column?: number; message: string }[] })
+      .annotations;
+    expect(annotations.map((a) => [a.start_line, a.start_column, a.message])).toEqual([
+      [2, 13, "file is not valid UTF-8 (byte 0xE9); save it as UTF-8"],
+    ]);
   });
 
   it("re-runs the check when GitHub asks (check_run.rerequested), with fresh PR data", async () => {
@@ -270,7 +289,10 @@ describe("pull request validation", () => {
   it("ignores a rerequested check run that belongs to another app", async () => {
     const number = openPull(harness.github, { "access-requests/alice.yaml": VALID });
     // Another GitHub App reports a check of the same name; someone re-runs that one.
-    const imposter = repo().conversation.createCheckRun({ id: 999, slug: "imposter", name: "imposter", owner: "mallory" }, { name: CHECK_NAME, head_sha: repo().pull(number).headSha, status: "completed", conclusion: "failure" });
+    const imposter = repo().conversation.createCheckRun(
+      { id: 999, slug: "imposter", name: "imposter", owner: "mallory" },
+      { name: CHECK_NAME, head_sha: repo().pull(number).headSha, status: "completed", conclusion: "failure" },
+    );
     await harness.deliver("check_run", repo().conversation.rerequestCheckRun(imposter.id, "alice"));
     expect(checkRuns().filter((run) => run.app.id === APP_ID)).toHaveLength(0);
   });

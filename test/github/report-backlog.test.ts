@@ -53,7 +53,18 @@ describe("pull request reports under a stream of changes", () => {
   it("sends a few at a time and each pull request's latest state once, however often it changed while waiting", async () => {
     const { db } = await freshDatabase();
     const now = Date.now();
-    const rows = Array.from({ length: 12 }, (_, index) => grantRow({ index, principal: "alice@example.com", principalId: "u-1", accountId: `1${String(index).padStart(11, "0")}`, permissionSetArn: "arn:aws:sso:::permissionSet/ssoins-1/ps-1", status: "active", startsAt: new Date(now - 60_000), expiresAt: new Date(now + 3_600_000) }));
+    const rows = Array.from({ length: 12 }, (_, index) =>
+      grantRow({
+        index,
+        principal: "alice@example.com",
+        principalId: "u-1",
+        accountId: `1${String(index).padStart(11, "0")}`,
+        permissionSetArn: "arn:aws:sso:::permissionSet/ssoins-1/ps-1",
+        status: "active",
+        startsAt: new Date(now - 60_000),
+        expiresAt: new Date(now + 3_600_000),
+      }),
+    );
     await db("grants").insert(rows);
     const github = slowGitHub(40);
     const reporter = new PullRequestReporter({ db, gatewayFor: async () => github.gateway(), log: silent, coalesceMs: 5 });

@@ -45,7 +45,10 @@ describe("/jitsudo revoke", () => {
     return id;
   };
   const reactions = (id: number) => conversation().reactionsOn(id);
-  const botComments = () => conversation().commentsOn(world.number).filter((entry) => entry.user.login === BOT_LOGIN);
+  const botComments = () =>
+    conversation()
+      .commentsOn(world.number)
+      .filter((entry) => entry.user.login === BOT_LOGIN);
 
   it("lets the requester end a grant that has not started: revoked at once", async () => {
     const id = await comment("alice", "/jitsudo revoke");
@@ -56,7 +59,9 @@ describe("/jitsudo revoke", () => {
     expect(sticky[0]!.body).toContain("### jitsudo: access revoked early");
     expect(sticky[0]!.body).toContain("| Status | revoked (it had not started) |");
     const events = await db("grant_events").where({ type: "revoke_requested" });
-    expect(events.map((event) => [event.actor, event.from_status, event.to_status, event.reason])).toEqual([["alice", "approved", "revoked", "/jitsudo revoke by @alice"]]);
+    expect(events.map((event) => [event.actor, event.from_status, event.to_status, event.reason])).toEqual([
+      ["alice", "approved", "revoked", "/jitsudo revoke by @alice"],
+    ]);
   });
 
   it("lets a code owner end an active grant: revoking, for the revoke job to carry out", async () => {
@@ -73,7 +78,10 @@ describe("/jitsudo revoke", () => {
     expect(await statuses()).toEqual(["approved"]);
     const erin = await comment("erin", "/jitsudo revoke");
     expect(await statuses()).toEqual(["revoked"]);
-    expect([reactions(dave), reactions(erin)]).toEqual([["eyes", "-1"], ["eyes", "+1"]]);
+    expect([reactions(dave), reactions(erin)]).toEqual([
+      ["eyes", "-1"],
+      ["eyes", "+1"],
+    ]);
   });
 
   it("refuses anyone else, and ignores bots and unknown commands", async () => {
@@ -85,7 +93,12 @@ describe("/jitsudo revoke", () => {
     expect([reactions(mallory), reactions(bot), reactions(alice)]).toEqual([["eyes", "-1"], undefined, ["eyes", "confused"]]);
     expect(await db("grant_events").where({ type: "revoke_requested" })).toEqual([]);
     // The unknown command gets a short answer; the refused and the bot's get none.
-    expect(botComments().filter((reply) => reply.id !== bot).slice(1).map((reply) => reply.body)).toEqual([
+    expect(
+      botComments()
+        .filter((reply) => reply.id !== bot)
+        .slice(1)
+        .map((reply) => reply.body),
+    ).toEqual([
       "@alice jitsudo does not know `/jitsudo extend 8h`. Commands: `/jitsudo revoke` ends this pull request's access early (the requester or a code owner of the request file).",
     ]);
   });

@@ -38,7 +38,11 @@ describe("upsertStickyComment", () => {
     const events: string[] = [];
     const one = slowCommentsGateway("access", events);
     const other = slowCommentsGateway("other", events);
-    await Promise.all([upsertStickyComment(one.gateway, 1, "a"), upsertStickyComment(other.gateway, 1, "b"), upsertStickyComment(one.gateway, 2, "c")]);
+    await Promise.all([
+      upsertStickyComment(one.gateway, 1, "a"),
+      upsertStickyComment(other.gateway, 1, "b"),
+      upsertStickyComment(one.gateway, 2, "c"),
+    ]);
     expect(events.slice(0, 3).sort()).toEqual(["access#1 create started", "access#2 create started", "other#1 create started"]);
     expect(one.comments).toHaveLength(2);
     expect(other.comments).toHaveLength(1);

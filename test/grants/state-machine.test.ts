@@ -28,7 +28,9 @@ describe("grant state machine", () => {
   });
 
   it("says what is possible instead", () => {
-    expect(() => assertTransition("active", "approved")).toThrow("a grant cannot go from active to approved (from active: revoking, expired, provisioning)");
+    expect(() => assertTransition("active", "approved")).toThrow(
+      "a grant cannot go from active to approved (from active: revoking, expired, provisioning)",
+    );
     expect(() => assertTransition("revoked", "active")).toThrow("a grant cannot go from revoked to active (revoked is final)");
   });
 

@@ -1,5 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { endGrant, eventsOfPullRequest, grantsOfPullRequest, recordMerge, StaleGrantError, transition, type MergeRecord, type NewGrant } from "../../src/grants/store.js";
+import {
+  endGrant,
+  eventsOfPullRequest,
+  grantsOfPullRequest,
+  recordMerge,
+  StaleGrantError,
+  transition,
+  type MergeRecord,
+  type NewGrant,
+} from "../../src/grants/store.js";
 import { freshDatabase } from "../support/db.js";
 
 const grant = (overrides: Partial<NewGrant> = {}): NewGrant => ({
@@ -50,7 +59,14 @@ describe("recordMerge", () => {
 
   it("records a refusal as an event with every reason and no grant", async () => {
     const { db } = await freshDatabase();
-    await recordMerge(db, merge({ verdict: "rejected", reasons: ["@bob approved 1a2b3c4, not the merged head 4d5e6f7", "needs 1 code-owner approval, has 0"], grants: [] }));
+    await recordMerge(
+      db,
+      merge({
+        verdict: "rejected",
+        reasons: ["@bob approved 1a2b3c4, not the merged head 4d5e6f7", "needs 1 code-owner approval, has 0"],
+        grants: [],
+      }),
+    );
     expect(await grantsOfPullRequest(db, 424242, 7)).toEqual([]);
     const [event] = await eventsOfPullRequest(db, 424242, 7);
     expect([event.type, event.grant_id, event.reason, event.details.reasons]).toEqual([
@@ -65,7 +81,14 @@ describe("recordMerge", () => {
     const { db } = await freshDatabase();
     const original = await recordMerge(db, merge());
     await db("grants").where({ id: original.grantIds[0] }).update({ status: "active" });
-    const edit = await recordMerge(db, merge({ prNumber: 8, mergeCommitSha: "n".repeat(40), grants: [grant({ blobSha: "b".repeat(40), expiresAt: new Date("2026-11-25T16:00:00Z") })] }));
+    const edit = await recordMerge(
+      db,
+      merge({
+        prNumber: 8,
+        mergeCommitSha: "n".repeat(40),
+        grants: [grant({ blobSha: "b".repeat(40), expiresAt: new Date("2026-11-25T16:00:00Z") })],
+      }),
+    );
     expect(edit.endedGrantIds).toEqual(original.grantIds);
     const [old] = await grantsOfPullRequest(db, 424242, 7);
     expect([old!.status, old!.superseded_by]).toEqual(["revoking", edit.grantIds[0]]);
@@ -74,7 +97,10 @@ describe("recordMerge", () => {
   it("ends the live grant of a deleted request file: at once if it never started", async () => {
     const { db } = await freshDatabase();
     await recordMerge(db, merge());
-    const deletion = await recordMerge(db, merge({ prNumber: 9, mergeCommitSha: "d".repeat(40), grants: [], revokedPaths: ["access-requests/alice.yaml"] }));
+    const deletion = await recordMerge(
+      db,
+      merge({ prNumber: 9, mergeCommitSha: "d".repeat(40), grants: [], revokedPaths: ["access-requests/alice.yaml"] }),
+    );
     expect(deletion.endedGrantIds).toHaveLength(1);
     const [row] = await grantsOfPullRequest(db, 424242, 7);
     expect(row!.status).toBe("revoked");
@@ -91,11 +117,13 @@ describe("transition", () => {
     const { db } = await freshDatabase();
     const { grantIds } = await recordMerge(db, merge());
     const [row] = await grantsOfPullRequest(db, 424242, 7);
-    await expect(db.transaction((trx) => transition(trx, row!, "active", { type: "active", actor: "jitsudo", reason: "x" }))).rejects.toThrow(
-      "a grant cannot go from approved to active",
-    );
+    await expect(
+      db.transaction((trx) => transition(trx, row!, "active", { type: "active", actor: "jitsudo", reason: "x" })),
+    ).rejects.toThrow("a grant cannot go from approved to active");
     await db.transaction((trx) => endGrant(trx, row!, { type: "revoke_requested", actor: "alice", reason: "/jitsudo revoke" }));
-    await expect(db.transaction((trx) => endGrant(trx, row!, { type: "revoke_requested", actor: "bob", reason: "/jitsudo revoke" }))).rejects.toThrow(StaleGrantError);
+    await expect(
+      db.transaction((trx) => endGrant(trx, row!, { type: "revoke_requested", actor: "bob", reason: "/jitsudo revoke" })),
+    ).rejects.toThrow(StaleGrantError);
     expect(await db("grant_events").where({ grant_id: grantIds[0] }).count({ n: "*" }).first()).toEqual({ n: "2" });
   });
 });

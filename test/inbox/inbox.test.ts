@@ -19,7 +19,11 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A delivery of `pull_request.synchronize` for pull request `number` of repository 1. */
 const delivery = (id: string, number: number) =>
-  inboxEntryFor({ id, name: "pull_request", payload: { action: "synchronize", installation: { id: 7 }, repository: { id: 1 }, pull_request: { number } } })!;
+  inboxEntryFor({
+    id,
+    name: "pull_request",
+    payload: { action: "synchronize", installation: { id: 7 }, repository: { id: 1 }, pull_request: { number } },
+  })!;
 
 describe("the webhook inbox", () => {
   let db: Knex;
@@ -39,11 +43,15 @@ describe("the webhook inbox", () => {
   const until = async (check: () => Promise<boolean>, timeoutMs = 10_000) => {
     const deadline = Date.now() + timeoutMs;
     while (!(await check())) {
-      if (Date.now() > deadline) throw new Error(`inbox state: ${JSON.stringify(await db("webhook_inbox").select("delivery_id", "status", "attempts", "last_error"))}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `inbox state: ${JSON.stringify(await db("webhook_inbox").select("delivery_id", "status", "attempts", "last_error"))}`,
+        );
       await sleep(20);
     }
   };
-  const statuses = async () => Object.fromEntries((await db("webhook_inbox").select("delivery_id", "status")).map((row) => [row.delivery_id, row.status]));
+  const statuses = async () =>
+    Object.fromEntries((await db("webhook_inbox").select("delivery_id", "status")).map((row) => [row.delivery_id, row.status]));
 
   it("stores a delivery once, however often GitHub (or a second replica) hands it over", async () => {
     expect(await storeDelivery(db, delivery("d-1", 1))).toBe(true);
@@ -52,9 +60,17 @@ describe("the webhook inbox", () => {
   });
 
   it("keeps the events jitsudo does not act on out of it", () => {
-    expect(inboxEntryFor({ id: "x", name: "pull_request", payload: { action: "labeled", repository: { id: 1 }, pull_request: { number: 1 } } })).toBeUndefined();
+    expect(
+      inboxEntryFor({ id: "x", name: "pull_request", payload: { action: "labeled", repository: { id: 1 }, pull_request: { number: 1 } } }),
+    ).toBeUndefined();
     expect(inboxEntryFor({ id: "x", name: "star", payload: { action: "created", repository: { id: 1 } } })).toBeUndefined();
-    expect(inboxEntryFor({ id: "x", name: "issue_comment", payload: { action: "created", repository: { id: 1 }, issue: { number: 4, pull_request: {} } } })?.orderingKey).toBe("pr:1:4");
+    expect(
+      inboxEntryFor({
+        id: "x",
+        name: "issue_comment",
+        payload: { action: "created", repository: { id: 1 }, issue: { number: 4, pull_request: {} } },
+      })?.orderingKey,
+    ).toBe("pr:1:4");
     expect(inboxEntryFor({ id: "x", name: "push", payload: { repository: { id: 1 } } })?.orderingKey).toBe("push:1");
   });
 
@@ -177,13 +193,21 @@ describe("webhooks through the inbox", () => {
       const repo = github.repo;
       for (const login of ["alice", "bob"]) repo.setPermission(login, "write");
       repo.commit("main", {
-        files: { ".github/jitsudo.yml": 'rules:\n  - permission_sets: [ReadOnlyAccess]\n    accounts: ["*"]\n    max_duration: 8h\n', ".github/CODEOWNERS": "/access-requests/ @bob\n" },
+        files: {
+          ".github/jitsudo.yml": 'rules:\n  - permission_sets: [ReadOnlyAccess]\n    accounts: ["*"]\n    max_duration: 8h\n',
+          ".github/CODEOWNERS": "/access-requests/ @bob\n",
+        },
         author: "Codertocat",
       });
       const merges = Array.from({ length: 40 }, (_, index) => {
         const branch = `alice/burst-${index}`;
         repo.createBranch(branch, "main", "alice");
-        repo.commit(branch, { files: { [`access-requests/burst-${index}.yaml`]: `account: "123456789012"\npermission_set: ReadOnlyAccess\nduration: 1h\nreason: "Incident ${index}"\n` }, author: "alice" });
+        repo.commit(branch, {
+          files: {
+            [`access-requests/burst-${index}.yaml`]: `account: "123456789012"\npermission_set: ReadOnlyAccess\nduration: 1h\nreason: "Incident ${index}"\n`,
+          },
+          author: "alice",
+        });
         const number = repo.openPull({ head: branch, author: "alice" });
         repo.review(number, "bob", "APPROVED");
         return repo.merge(number, { by: "bob" }).closed;

@@ -21,7 +21,12 @@ import { seed } from "../support/merge-world.js";
 const sign = (body: string | Buffer, secret = WEBHOOK_SECRET) => `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
 
 /** A raw request to the webhook path: status and body as the server answered. */
-function post(url: string, body: string | Buffer, headers: Record<string, string>, method = "POST"): Promise<{ status: number; body: string }> {
+function post(
+  url: string,
+  body: string | Buffer,
+  headers: Record<string, string>,
+  method = "POST",
+): Promise<{ status: number; body: string }> {
   const target = new URL(WEBHOOK_PATH, url);
   return new Promise((resolve, reject) => {
     const sent = request({ host: target.hostname, port: target.port, path: target.pathname, method, headers, agent: false }, (response) => {
@@ -79,7 +84,10 @@ describe("the webhook door with a database", () => {
     expect(tampered.status).toBe(400);
     // Bytes that are not UTF-8 are refused, never decoded into something else than was signed.
     const notUtf8 = Buffer.concat([Buffer.from(body.slice(0, -1)), Buffer.from([0xff, 0x7d])]);
-    expect(await post(url, notUtf8, headersFor(notUtf8))).toEqual({ status: 400, body: JSON.stringify({ error: "the payload is not UTF-8" }) });
+    expect(await post(url, notUtf8, headersFor(notUtf8))).toEqual({
+      status: 400,
+      body: JSON.stringify({ error: "the payload is not UTF-8" }),
+    });
     expect(await db("webhook_inbox").count({ n: "*" })).toEqual([{ n: "0" }]);
     // What an unverified request names is not trusted: not a metric label, and it is logged.
     const metrics = harness!.metrics.webhooks.render().join("\n");
@@ -94,7 +102,10 @@ describe("the webhook door with a database", () => {
     expect((await post(url, "", {}, "GET")).status).toBe(404);
     expect((await post(url, body, headersFor(body, { "content-type": "text/plain" }))).status).toBe(415);
     const missing = await post(url, body, { "content-type": "application/json", "x-github-event": "pull_request" });
-    expect(missing).toEqual({ status: 400, body: JSON.stringify({ error: "Required headers missing: x-hub-signature-256, x-github-delivery" }) });
+    expect(missing).toEqual({
+      status: 400,
+      body: JSON.stringify({ error: "Required headers missing: x-hub-signature-256, x-github-delivery" }),
+    });
     const notJson = "{not json";
     expect((await post(url, notJson, headersFor(notJson))).status).toBe(400);
     // GitHub caps payloads at 25 MB: a larger body is refused without being kept in memory whole.
@@ -126,7 +137,11 @@ describe("the webhook door with a database", () => {
 
 describe("the inbox writer", () => {
   const entry = (id: string, number: number) =>
-    inboxEntryFor({ id, name: "pull_request", payload: { action: "synchronize", installation: { id: 7 }, repository: { id: 1 }, pull_request: { number } } })!;
+    inboxEntryFor({
+      id,
+      name: "pull_request",
+      payload: { action: "synchronize", installation: { id: 7 }, repository: { id: 1 }, pull_request: { number } },
+    })!;
 
   it("writes a burst in a few statements, in arrival order, each answered once committed", async () => {
     const { db } = await freshDatabase();
@@ -156,7 +171,11 @@ describe("the inbox writer", () => {
     const writer = new InboxWriter(db);
     // Not UTF-8: PostgreSQL refuses the row (the door refuses such bodies before this; a database
     // may refuse a row for other reasons, such as a server encoding that cannot hold its text).
-    const answers = await Promise.allSettled([writer.store(entry("good-1", 1)), writer.store(entry("bad", 2), Buffer.from([0x7b, 0xff, 0x7d])), writer.store(entry("good-2", 1))]);
+    const answers = await Promise.allSettled([
+      writer.store(entry("good-1", 1)),
+      writer.store(entry("bad", 2), Buffer.from([0x7b, 0xff, 0x7d])),
+      writer.store(entry("good-2", 1)),
+    ]);
     expect(answers.map((answer) => answer.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
     expect(await db("webhook_inbox").orderBy("seq").pluck("delivery_id")).toEqual(["good-1", "good-2"]);
   });

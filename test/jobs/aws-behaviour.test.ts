@@ -10,7 +10,18 @@ import { afterEach, describe, expect, it } from "vitest";
 import { endGrant, type GrantRow } from "../../src/grants/store.js";
 import { recordTenantConfig } from "../../src/config/tenant-snapshots.js";
 import type { AwsBehaviour } from "../../src/sandbox/context.js";
-import { approveGrant, eventually, IDENTITY_STORE_ID, INSTANCE_ARN, PRODUCTION, STAGING, startAwsWorld, startTestWorker, type AwsWorld, type RunningWorker } from "../support/aws-world.js";
+import {
+  approveGrant,
+  eventually,
+  IDENTITY_STORE_ID,
+  INSTANCE_ARN,
+  PRODUCTION,
+  STAGING,
+  startAwsWorld,
+  startTestWorker,
+  type AwsWorld,
+  type RunningWorker,
+} from "../support/aws-world.js";
 import { freshDatabase } from "../support/db.js";
 
 describe("Identity Center's undocumented corners", () => {
@@ -27,7 +38,10 @@ describe("Identity Center's undocumented corners", () => {
     worker = await startTestWorker(db, world, settings);
   };
   const grant = async (id: string) => (await db("grants").where({ id }).first()) as GrantRow;
-  const state = async () => ({ grants: await db("grants").select("id", "status", "last_error", "attempts"), calls: world.ic.calls.slice(-8).map((call) => `${call.operation}:${call.outcome}`) });
+  const state = async () => ({
+    grants: await db("grants").select("id", "status", "last_error", "attempts"),
+    calls: world.ic.calls.slice(-8).map((call) => `${call.operation}:${call.outcome}`),
+  });
   const statusIs = (id: string, status: string) => async () => (await grant(id)).status === status;
   const active = async (fields: Parameters<typeof approveGrant>[2] = {}) => {
     const id = await approveGrant(db, world, fields);
@@ -35,9 +49,17 @@ describe("Identity Center's undocumented corners", () => {
     return id;
   };
   const revokeNow = async (id: string) => {
-    await db.transaction(async (trx) => endGrant(trx, await grant(id), { type: "revoke_requested", actor: "test", reason: "revoked early" }));
+    await db.transaction(async (trx) =>
+      endGrant(trx, await grant(id), { type: "revoke_requested", actor: "test", reason: "revoked early" }),
+    );
   };
-  const aliceReadOnly = () => ({ instanceArn: INSTANCE_ARN, accountId: PRODUCTION, permissionSetArn: world.readOnly, principalType: "USER" as const, principalId: world.users.alice });
+  const aliceReadOnly = () => ({
+    instanceArn: INSTANCE_ARN,
+    accountId: PRODUCTION,
+    permissionSetArn: world.readOnly,
+    principalType: "USER" as const,
+    principalId: world.users.alice,
+  });
 
   it("keeps revoking through ConflictException after a write (AWS's own tools wait minutes), quietly, until it works", async () => {
     await start({ conflictAfterWriteMs: 1_500 });
@@ -49,15 +71,18 @@ describe("Identity Center's undocumented corners", () => {
     expect(worker.metrics.revokeFailures.get({})).toBe(0);
   });
 
-  it.each(["not-found", "succeeded", "failed"] as const)("ends a revoke whose assignment is already gone (a delete AWS answers %s) without a retry loop or a false alarm", async (deleteMissing) => {
-    await start({ deleteMissing });
-    const id = await active();
-    world.ic.deleteAssignmentOutOfBand(aliceReadOnly());
-    await revokeNow(id);
-    await eventually(statusIs(id, "revoked"), state);
-    expect(worker.metrics.revokeFailures.get({})).toBe(0);
-    expect(world.ic.calls.filter((call) => call.operation === "DeleteAccountAssignment")).toHaveLength(1);
-  });
+  it.each(["not-found", "succeeded", "failed"] as const)(
+    "ends a revoke whose assignment is already gone (a delete AWS answers %s) without a retry loop or a false alarm",
+    async (deleteMissing) => {
+      await start({ deleteMissing });
+      const id = await active();
+      world.ic.deleteAssignmentOutOfBand(aliceReadOnly());
+      await revokeNow(id);
+      await eventually(statusIs(id, "revoked"), state);
+      expect(worker.metrics.revokeFailures.get({})).toBe(0);
+      expect(world.ic.calls.filter((call) => call.operation === "DeleteAccountAssignment")).toHaveLength(1);
+    },
+  );
 
   it("creates every grant when the cap on creations in progress answers ConflictException instead of throttling", async () => {
     await start({ inFlightCapError: "ConflictException" }, { settings: { maxCreatesInFlight: 10 } });
@@ -67,14 +92,27 @@ describe("Identity Center's undocumented corners", () => {
     worker = await startTestWorker(db, world, { settings: { maxCreatesInFlight: 10 } });
     for (let index = 0; index < 4; index++) world.ic.addUser(IDENTITY_STORE_ID, { userName: `user${index}@example.com` });
     const ids: string[] = [];
-    for (let index = 0; index < 4; index++) ids.push(await approveGrant(db, world, { principal: `user${index}@example.com`, prNumber: 20 + index }));
-    await eventually(async () => (await db("grants").whereIn("id", ids).pluck("status")).every((status) => status === "active"), state, 20_000);
+    for (let index = 0; index < 4; index++)
+      ids.push(await approveGrant(db, world, { principal: `user${index}@example.com`, prNumber: 20 + index }));
+    await eventually(
+      async () => (await db("grants").whereIn("id", ids).pluck("status")).every((status) => status === "active"),
+      state,
+      20_000,
+    );
     expect(world.ic.calls.some((call) => call.operation === "CreateAccountAssignment" && call.outcome === "ConflictException")).toBe(true);
   });
 
   it("never repairs or removes on one look at a lagging list", async () => {
     await start({ listLagMs: 2_000 }, { settings: { listSettleMs: 3_000 } });
-    await recordTenantConfig(db, { tenant: 1, repositoryId: 424242, repo: "acme/access", commitSha: "c".repeat(40), content: 'rules:\n  - permission_sets: ["*"]\n    accounts: ["*"]\n    max_duration: 8h\ndrift:\n  managed_permission_sets: [ReadOnlyAccess]\n  unexpected: remove\n', readAt: new Date() });
+    await recordTenantConfig(db, {
+      tenant: 1,
+      repositoryId: 424242,
+      repo: "acme/access",
+      commitSha: "c".repeat(40),
+      content:
+        'rules:\n  - permission_sets: ["*"]\n    accounts: ["*"]\n    max_duration: 8h\ndrift:\n  managed_permission_sets: [ReadOnlyAccess]\n  unexpected: remove\n',
+      readAt: new Date(),
+    });
     const id = await active();
     // The list does not show the fresh assignment yet: that is lag, not a deletion.
     const creates = () => world.ic.calls.filter((call) => call.operation === "CreateAccountAssignment").length;
@@ -115,12 +153,22 @@ describe("Identity Center's undocumented corners", () => {
     ({ db } = await freshDatabase());
     world = await startAwsWorld({ provisioningDelayMs: 100 });
     const delegated = "arn:aws:iam::222222222222:role/jitsudo-delegated";
-    world.ic.addRole({ roleArn: delegated, externalId: "jitsudo-1-424242", trustedInstances: [INSTANCE_ARN], delegatedAdministrator: true });
+    world.ic.addRole({
+      roleArn: delegated,
+      externalId: "jitsudo-1-424242",
+      trustedInstances: [INSTANCE_ARN],
+      delegatedAdministrator: true,
+    });
     world.ic.addAccount({ id: "000000000000", name: "management" });
     worker = await startTestWorker(db, world);
-    const id = await approveGrant(db, world, { accountRef: "000000000000", aws: { roleArn: delegated, region: "us-east-1", instanceArn: INSTANCE_ARN, identityStoreId: IDENTITY_STORE_ID } });
+    const id = await approveGrant(db, world, {
+      accountRef: "000000000000",
+      aws: { roleArn: delegated, region: "us-east-1", instanceArn: INSTANCE_ARN, identityStoreId: IDENTITY_STORE_ID },
+    });
     await eventually(statusIs(id, "failed"), state);
-    expect((await grant(id)).last_error).toContain("account 000000000000 is the organisation's management account, and AWS refuses assignments there to a delegated administrator");
+    expect((await grant(id)).last_error).toContain(
+      "account 000000000000 is the organisation's management account, and AWS refuses assignments there to a delegated administrator",
+    );
   });
 
   it("passes AWS's reason to the PR when the first assignment of a permission set in an account fails on the IAM role quota", async () => {

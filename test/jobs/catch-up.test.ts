@@ -36,7 +36,9 @@ describe("catch-up scan for lost merge webhooks", () => {
     await harness.settle();
 
     expect(await grantStatuses()).toEqual(["approved"]);
-    expect(await db("merge_verdicts").select("pr_number", "merge_commit_sha", "verdict")).toEqual([{ pr_number: world.number, merge_commit_sha: world.merge, verdict: "approved" }]);
+    expect(await db("merge_verdicts").select("pr_number", "merge_commit_sha", "verdict")).toEqual([
+      { pr_number: world.number, merge_commit_sha: world.merge, verdict: "approved" },
+    ]);
     expect(comment(world.number)).toContain("### jitsudo: access approved :white_check_mark:");
     const cursor = await db("merge_scan_cursors").first();
     expect([cursor.tenant, cursor.repo, cursor.scanned_until.toISOString()]).toEqual(["1", "Codertocat/Hello-World", NOON.toISOString()]);

@@ -87,7 +87,10 @@ describe("a worker killed at random points", () => {
     expect(world.ic.assignments()).toEqual([]);
 
     // Each grant went active exactly once and was revoked exactly once; or, never active, it failed.
-    const events = (await db("grant_events").whereIn("type", ["active", "revoked", "failed", "expired"]).orderBy("id").select("grant_id", "type")) as { grant_id: string; type: string }[];
+    const events = (await db("grant_events")
+      .whereIn("type", ["active", "revoked", "failed", "expired"])
+      .orderBy("id")
+      .select("grant_id", "type")) as { grant_id: string; type: string }[];
     const history = new Map<string, string[]>();
     for (const event of events) history.set(event.grant_id, [...(history.get(event.grant_id) ?? []), event.type]);
     const grants = (await db("grants").select("id", "status")) as { id: string; status: string }[];

@@ -23,7 +23,12 @@ const grant = (id: string, overrides: Partial<DriftGrant> = {}): DriftGrant => (
   failed: false,
   ...overrides,
 });
-const assignment = (principalId: string, permissionSetArn = READ, principalType: "USER" | "GROUP" = "USER", accountId = "111111111111") => ({ accountId, permissionSetArn, principalType, principalId });
+const assignment = (
+  principalId: string,
+  permissionSetArn = READ,
+  principalType: "USER" | "GROUP" = "USER",
+  accountId = "111111111111",
+) => ({ accountId, permissionSetArn, principalType, principalId });
 const options = { managed: new Set([READ, ADMIN]), includeGroups: false, lookedAt: T, settleMs: 60_000 };
 const pair = { kind: "pair" as const, accountId: "111111111111", permissionSetArn: READ };
 
@@ -46,7 +51,10 @@ describe("drift compare", () => {
   it("flags assignments of managed sets no grant explains: users always, groups only when configured", () => {
     const observed = [assignment("u-alice"), assignment("u-bob"), assignment("g-ops", READ, "GROUP"), assignment("u-carol", BILLING)];
     expect(compare(pair, observed, [grant("g1")], options).unexpected).toEqual([assignment("u-bob")]);
-    expect(compare(pair, observed, [grant("g1")], { ...options, includeGroups: true }).unexpected).toEqual([assignment("u-bob"), assignment("g-ops", READ, "GROUP")]);
+    expect(compare(pair, observed, [grant("g1")], { ...options, includeGroups: true }).unexpected).toEqual([
+      assignment("u-bob"),
+      assignment("g-ops", READ, "GROUP"),
+    ]);
   });
 
   it("counts provisioning, revoking and just-ended grants as explanations", () => {
@@ -98,8 +106,14 @@ describe("live grant scopes", () => {
     expect(liveGrantScopes(manyPrincipalsOnePair)).toEqual([pair]);
     const onePrincipalManyPairs = ["1", "2", "3"].map((n) => grant(n, { accountId: n.repeat(12) }));
     expect(liveGrantScopes(onePrincipalManyPairs)).toEqual([{ kind: "principal", principalId: "u-alice" }]);
-    const two = [grant("a", { principalId: "u-a", accountId: "1".repeat(12) }), grant("b", { principalId: "u-b", accountId: "2".repeat(12) })];
-    const checked = new Map([["principal:u-a", 2], ["principal:u-b", 1]]);
+    const two = [
+      grant("a", { principalId: "u-a", accountId: "1".repeat(12) }),
+      grant("b", { principalId: "u-b", accountId: "2".repeat(12) }),
+    ];
+    const checked = new Map([
+      ["principal:u-a", 2],
+      ["principal:u-b", 1],
+    ]);
     expect(liveGrantScopes(two, checked).map((scope) => scope.kind === "principal" && scope.principalId)).toEqual(["u-b", "u-a"]);
     expect(liveGrantScopes([grant("x", { status: "revoking" })])).toEqual([]);
   });
@@ -121,14 +135,23 @@ describe("planning each tenant's sweep", () => {
   const defaults = { region: "us-east-1", instanceArn: INSTANCE };
   const snapshot = (repositoryId: string, yaml: string): TenantSnapshot => {
     const parsed = parseTenantConfig(new TextEncoder().encode(yaml));
-    return { tenant: "7001", repositoryId, repo: `acme/${repositoryId}`, commitSha: "c".repeat(40), ...(parsed.ok ? { config: parsed.config } : {}) };
+    return {
+      tenant: "7001",
+      repositoryId,
+      repo: `acme/${repositoryId}`,
+      commitSha: "c".repeat(40),
+      ...(parsed.ok ? { config: parsed.config } : {}),
+    };
   };
   const RULES = 'rules:\n  - permission_sets: ["*"]\n    accounts: ["*"]\n    max_duration: 8h\n';
 
   it("gives each tenant its own role, mode and declared sets, and splits the instance between them", () => {
     const { scopes } = planTenantSweeps(
       [
-        snapshot("1", `aws:\n  role_arn: arn:aws:iam::111111111111:role/one\n${RULES}drift:\n  managed_permission_sets: [BreakGlass]\n  unexpected: remove\n`),
+        snapshot(
+          "1",
+          `aws:\n  role_arn: arn:aws:iam::111111111111:role/one\n${RULES}drift:\n  managed_permission_sets: [BreakGlass]\n  unexpected: remove\n`,
+        ),
         snapshot("2", `aws:\n  role_arn: arn:aws:iam::222222222222:role/two\n${RULES}drift:\n  unexpected: flag\n`),
       ],
       [],
@@ -140,15 +163,30 @@ describe("planning each tenant's sweep", () => {
     ]);
   });
 
-  it("never infers managed sets from rules, even a \"*\" rule", () => {
+  it('never infers managed sets from rules, even a "*" rule', () => {
     const { scopes } = planTenantSweeps([snapshot("1", `${RULES}drift:\n  unexpected: remove\n`)], [], defaults);
     expect(scopes[0]!.declared).toEqual([]);
   });
 
   it("keeps repairing live grants on an instance the config no longer names, through the role that provisioned them, managing nothing there", () => {
     const { scopes } = planTenantSweeps(
-      [snapshot("1", `aws:\n  instance_arn: ${OTHER}\n  role_arn: arn:aws:iam::111111111111:role/new\n${RULES}drift:\n  managed_permission_sets: [BreakGlass]\n  unexpected: remove\n`)],
-      [{ tenant: "7001", repository_id: "1", repo: "acme/1", instance_arn: INSTANCE, aws_region: "us-east-1", aws_role_arn: "arn:aws:iam::111111111111:role/old", identity_store_id: null }],
+      [
+        snapshot(
+          "1",
+          `aws:\n  instance_arn: ${OTHER}\n  role_arn: arn:aws:iam::111111111111:role/new\n${RULES}drift:\n  managed_permission_sets: [BreakGlass]\n  unexpected: remove\n`,
+        ),
+      ],
+      [
+        {
+          tenant: "7001",
+          repository_id: "1",
+          repo: "acme/1",
+          instance_arn: INSTANCE,
+          aws_region: "us-east-1",
+          aws_role_arn: "arn:aws:iam::111111111111:role/old",
+          identity_store_id: null,
+        },
+      ],
       defaults,
     );
     expect(scopes.map((scope) => [scope.target.instanceArn, scope.target.roleArn, scope.declared, scope.remove])).toEqual([

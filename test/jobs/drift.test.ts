@@ -6,7 +6,18 @@ import type { Knex } from "knex";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { recordTenantConfig } from "../../src/config/tenant-snapshots.js";
 import type { GrantRow } from "../../src/grants/store.js";
-import { approveGrant, eventually, IDENTITY_STORE_ID, INSTANCE_ARN, PRODUCTION, STAGING, startAwsWorld, startTestWorker, type AwsWorld, type RunningWorker } from "../support/aws-world.js";
+import {
+  approveGrant,
+  eventually,
+  IDENTITY_STORE_ID,
+  INSTANCE_ARN,
+  PRODUCTION,
+  STAGING,
+  startAwsWorld,
+  startTestWorker,
+  type AwsWorld,
+  type RunningWorker,
+} from "../support/aws-world.js";
 import { freshDatabase } from "../support/db.js";
 
 const POLICY = (unexpected: "flag" | "remove") => `rules:
@@ -34,7 +45,14 @@ describe("drift reconciliation", () => {
   });
 
   const policy = (unexpected: "flag" | "remove") =>
-    recordTenantConfig(db, { tenant: 1, repositoryId: 424242, repo: "acme/access", commitSha: "c".repeat(40), content: POLICY(unexpected), readAt: new Date() });
+    recordTenantConfig(db, {
+      tenant: 1,
+      repositoryId: 424242,
+      repo: "acme/access",
+      commitSha: "c".repeat(40),
+      content: POLICY(unexpected),
+      readAt: new Date(),
+    });
   const grantRow = async (id: string) => (await db("grants").where({ id }).first()) as GrantRow;
   const state = async () => ({ grants: await db("grants").select("id", "status", "last_error"), assignments: world.ic.assignments() });
   const activeGrant = async () => {
@@ -47,7 +65,13 @@ describe("drift reconciliation", () => {
     for (let sweep = 0; sweep < 5; sweep++) if ((await worker.worker.drift.runOnce())[0]!.completedRotation) return;
     throw new Error("no sweep completed a pass in five cycles");
   };
-  const aliceReadOnly = () => ({ instanceArn: INSTANCE_ARN, accountId: PRODUCTION, permissionSetArn: world.readOnly, principalType: "USER" as const, principalId: world.users.alice });
+  const aliceReadOnly = () => ({
+    instanceArn: INSTANCE_ARN,
+    accountId: PRODUCTION,
+    permissionSetArn: world.readOnly,
+    principalType: "USER" as const,
+    principalId: world.users.alice,
+  });
 
   it("re-creates a live grant's assignment that was deleted outside jitsudo, within one cycle", async () => {
     await policy("flag");
@@ -58,7 +82,11 @@ describe("drift reconciliation", () => {
     expect(report).toMatchObject({ instanceArn: INSTANCE_ARN, ran: true, missing: 1, unexpected: 0 });
     await eventually(async () => (await grantRow(id)).status === "active" && world.ic.assignments().length === 1, state);
     expect(world.ic.assignments()).toEqual([aliceReadOnly()]);
-    const events = (await db("grant_events").where({ grant_id: id }).orderBy("id")).map((event) => [event.type, event.from_status, event.to_status]);
+    const events = (await db("grant_events").where({ grant_id: id }).orderBy("id")).map((event) => [
+      event.type,
+      event.from_status,
+      event.to_status,
+    ]);
     expect(events.slice(-2)).toEqual([
       ["drift_repaired", "active", "provisioning"],
       ["active", "provisioning", "active"],
@@ -71,17 +99,41 @@ describe("drift reconciliation", () => {
     await activeGrant();
     const billing = world.ic.addPermissionSet(INSTANCE_ARN, { name: "Billing", provisionedTo: [PRODUCTION] });
     const group = world.ic.addGroup(IDENTITY_STORE_ID, { displayName: "ops" });
-    const bob = { instanceArn: INSTANCE_ARN, accountId: STAGING, permissionSetArn: world.admin, principalType: "USER" as const, principalId: world.users.bob };
+    const bob = {
+      instanceArn: INSTANCE_ARN,
+      accountId: STAGING,
+      permissionSetArn: world.admin,
+      principalType: "USER" as const,
+      principalId: world.users.bob,
+    };
     world.ic.addAssignmentOutOfBand(bob);
     world.ic.addAssignmentOutOfBand({ ...bob, permissionSetArn: billing });
     world.ic.addAssignmentOutOfBand({ ...bob, principalType: "GROUP", principalId: group });
 
     await fullPass();
-    const findings = await db("drift_findings").select("account_id", "permission_set_arn", "principal_type", "principal_id", "action", "resolved_at");
-    expect(findings).toEqual([{ account_id: STAGING, permission_set_arn: world.admin, principal_type: "USER", principal_id: world.users.bob, action: "flagged", resolved_at: null }]);
+    const findings = await db("drift_findings").select(
+      "account_id",
+      "permission_set_arn",
+      "principal_type",
+      "principal_id",
+      "action",
+      "resolved_at",
+    );
+    expect(findings).toEqual([
+      {
+        account_id: STAGING,
+        permission_set_arn: world.admin,
+        principal_type: "USER",
+        principal_id: world.users.bob,
+        action: "flagged",
+        resolved_at: null,
+      },
+    ]);
     const events = await db("grant_events").where({ type: "drift_unexpected" });
     expect(events).toHaveLength(1);
-    expect(events[0].reason).toBe(`user ${world.users.bob} holds ${world.admin} in ${STAGING} and no grant explains it; flagged (drift.unexpected: flag)`);
+    expect(events[0].reason).toBe(
+      `user ${world.users.bob} holds ${world.admin} in ${STAGING} and no grant explains it; flagged (drift.unexpected: flag)`,
+    );
     expect(running.metrics.driftFindings.get({ kind: "unexpected" })).toBe(1);
     expect(world.ic.assignments()).toHaveLength(4);
 
@@ -93,7 +145,13 @@ describe("drift reconciliation", () => {
   it("removes unexpected assignments when the tenant says drift.unexpected: remove, and never a grant's", async () => {
     await policy("remove");
     await activeGrant();
-    const bob = { instanceArn: INSTANCE_ARN, accountId: PRODUCTION, permissionSetArn: world.readOnly, principalType: "USER" as const, principalId: world.users.bob };
+    const bob = {
+      instanceArn: INSTANCE_ARN,
+      accountId: PRODUCTION,
+      permissionSetArn: world.readOnly,
+      principalType: "USER" as const,
+      principalId: world.users.bob,
+    };
     world.ic.addAssignmentOutOfBand(bob);
     await fullPass();
     // Deleting is asynchronous in AWS too: the assignment is gone once the deletion settles.

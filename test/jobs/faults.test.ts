@@ -23,8 +23,14 @@ describe("provisioning and revoking under faults", () => {
   });
 
   const statuses = async () => (await db("grants").orderBy("created_at").select("status")).map((row) => row.status as string);
-  const state = async () => ({ grants: await db("grants").select("id", "status", "last_error", "attempts", "operation"), assignments: world.ic.assignments().length });
-  const allIn = (...wanted: string[]) => async () => (await statuses()).every((status) => wanted.includes(status));
+  const state = async () => ({
+    grants: await db("grants").select("id", "status", "last_error", "attempts", "operation"),
+    assignments: world.ic.assignments().length,
+  });
+  const allIn =
+    (...wanted: string[]) =>
+    async () =>
+      (await statuses()).every((status) => wanted.includes(status));
   /** Distinct principals, so that every grant has an assignment of its own. */
   const approveMany = async (count: number) => {
     for (let index = 0; index < count; index++) {
@@ -92,10 +98,15 @@ describe("provisioning and revoking under faults", () => {
     const id = await approveGrant(db, world);
     running = await startTestWorker(db, world, { settings: { pollTimeoutMs: 300 } });
     await eventually(async () => (await db("grants").where({ id }).first()).status === "revoking", state);
-    expect((await db("grant_events").where({ grant_id: id, type: "failed" }).first()).reason).toMatch(/did not finish creating the assignment within 0 s/);
+    expect((await db("grant_events").where({ grant_id: id, type: "failed" }).first()).reason).toMatch(
+      /did not finish creating the assignment within 0 s/,
+    );
 
     // The create is still in flight: deleting conflicts until it settles, and the revoke keeps trying.
-    await eventually(async () => world.ic.calls.some((call) => call.operation === "DeleteAccountAssignment" && call.outcome === "ConflictException"), state);
+    await eventually(
+      async () => world.ic.calls.some((call) => call.operation === "DeleteAccountAssignment" && call.outcome === "ConflictException"),
+      state,
+    );
     world.clock.advance(60_000);
     // It never gave access: once nothing is left, it ends failed, not revoked.
     await eventually(async () => (await db("grants").where({ id }).first()).status === "failed", state, 20_000);
@@ -114,7 +125,11 @@ describe("provisioning and revoking under faults", () => {
     world.ic.setFaults({ serverError: 0 });
     await eventually(async () => (await db("grants").where({ id }).first()).status === "failed", state, 20_000);
 
-    const events = (await db("grant_events").where({ grant_id: id }).orderBy("id")).map((event) => [event.type, event.from_status, event.to_status]);
+    const events = (await db("grant_events").where({ grant_id: id }).orderBy("id")).map((event) => [
+      event.type,
+      event.from_status,
+      event.to_status,
+    ]);
     expect(events).toEqual([
       ["approved", null, "approved"],
       ["provisioning", "approved", "provisioning"],
@@ -123,7 +138,9 @@ describe("provisioning and revoking under faults", () => {
     ]);
     // The removal was asked of AWS until it answered that there was nothing to remove.
     expect(world.ic.calls.filter((call) => call.operation === "DeleteAccountAssignment").at(-1)?.outcome).toBe("ResourceNotFoundException");
-    expect((await db("grants").where({ id }).first()).last_error).toMatch(/^it could not be provisioned before its window ended; last error: InternalServerException/);
+    expect((await db("grants").where({ id }).first()).last_error).toMatch(
+      /^it could not be provisioned before its window ended; last error: InternalServerException/,
+    );
     expect(world.ic.assignments()).toEqual([]);
   });
 

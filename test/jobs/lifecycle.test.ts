@@ -10,7 +10,15 @@ import { installationGateways } from "../../src/github/installation-gateway.js";
 import { utc } from "../../src/github/markdown.js";
 import type { GrantRow } from "../../src/grants/store.js";
 import { startHarness, type Harness } from "../support/app-harness.js";
-import { eventually, INSTANCE_ARN, PRODUCTION, startAwsWorld, startTestWorker, type AwsWorld, type RunningWorker } from "../support/aws-world.js";
+import {
+  eventually,
+  INSTANCE_ARN,
+  PRODUCTION,
+  startAwsWorld,
+  startTestWorker,
+  type AwsWorld,
+  type RunningWorker,
+} from "../support/aws-world.js";
 import { freshDatabase } from "../support/db.js";
 import { seed, type SeededMerge } from "../support/merge-world.js";
 
@@ -45,7 +53,15 @@ describe("merge to revoke", () => {
     expect(await harness.deliver("pull_request", world.closed)).toBe(200);
 
     const active = await eventually(async () => ((await grant())?.status === "active" ? grant() : undefined), state);
-    expect(aws.ic.assignments()).toEqual([{ instanceArn: INSTANCE_ARN, accountId: PRODUCTION, permissionSetArn: aws.readOnly, principalType: "USER", principalId: aws.users.alice }]);
+    expect(aws.ic.assignments()).toEqual([
+      {
+        instanceArn: INSTANCE_ARN,
+        accountId: PRODUCTION,
+        permissionSetArn: aws.readOnly,
+        principalType: "USER",
+        principalId: aws.users.alice,
+      },
+    ]);
     await reporter.flush();
     expect(comments()).toHaveLength(1);
     expect(comments()[0]!.body).toContain("### jitsudo: access active :white_check_mark:");

@@ -6,7 +6,19 @@
 import type { Knex } from "knex";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { endGrant, type GrantRow } from "../../src/grants/store.js";
-import { approveGrant, eventually, EXTERNAL_ID, INSTANCE_ARN, PRODUCTION, ROLE_ARN, startAwsWorld, startTestWorker, SUSPENDED, type AwsWorld, type RunningWorker } from "../support/aws-world.js";
+import {
+  approveGrant,
+  eventually,
+  EXTERNAL_ID,
+  INSTANCE_ARN,
+  PRODUCTION,
+  ROLE_ARN,
+  startAwsWorld,
+  startTestWorker,
+  SUSPENDED,
+  type AwsWorld,
+  type RunningWorker,
+} from "../support/aws-world.js";
 import { freshDatabase } from "../support/db.js";
 
 describe("provisioning and revoking", () => {
@@ -24,10 +36,23 @@ describe("provisioning and revoking", () => {
   });
 
   const grantRow = async (id: string) => (await db("grants").where({ id }).first()) as GrantRow;
-  const statusIs = (id: string, ...statuses: string[]) => async () => statuses.includes((await grantRow(id)).status);
-  const state = async () => ({ grants: await db("grants").select("id", "status", "last_error", "attempts", "operation", "lease_owner"), assignments: world.ic.assignments() });
-  const events = async (id: string) => (await db("grant_events").where({ grant_id: id }).orderBy("id")).map((event) => [event.type, event.from_status, event.to_status]);
-  const aliceReadOnly = () => ({ instanceArn: INSTANCE_ARN, accountId: PRODUCTION, permissionSetArn: world.readOnly, principalType: "USER", principalId: world.users.alice });
+  const statusIs =
+    (id: string, ...statuses: string[]) =>
+    async () =>
+      statuses.includes((await grantRow(id)).status);
+  const state = async () => ({
+    grants: await db("grants").select("id", "status", "last_error", "attempts", "operation", "lease_owner"),
+    assignments: world.ic.assignments(),
+  });
+  const events = async (id: string) =>
+    (await db("grant_events").where({ grant_id: id }).orderBy("id")).map((event) => [event.type, event.from_status, event.to_status]);
+  const aliceReadOnly = () => ({
+    instanceArn: INSTANCE_ARN,
+    accountId: PRODUCTION,
+    permissionSetArn: world.readOnly,
+    principalType: "USER",
+    principalId: world.users.alice,
+  });
 
   it("creates the assignment under the tenant's role, marks the grant active, and deletes it at expiry", async () => {
     const id = await approveGrant(db, world);
@@ -36,7 +61,13 @@ describe("provisioning and revoking", () => {
     await eventually(statusIs(id, "active"), state);
     expect(world.ic.assignments()).toEqual([aliceReadOnly()]);
     const grant = await grantRow(id);
-    expect([grant.account_id, grant.permission_set_arn, grant.principal_id, grant.operation, grant.lease_owner]).toEqual([PRODUCTION, world.readOnly, world.users.alice, null, null]);
+    expect([grant.account_id, grant.permission_set_arn, grant.principal_id, grant.operation, grant.lease_owner]).toEqual([
+      PRODUCTION,
+      world.readOnly,
+      world.users.alice,
+      null,
+      null,
+    ]);
     // The tenant's role, with the ExternalId jitsudo derives and a session name that names the grant.
     const assume = world.ic.calls.find((call) => call.operation === "AssumeRole")!;
     expect(assume.input).toMatchObject({ RoleArn: ROLE_ARN, ExternalId: EXTERNAL_ID, RoleSessionName: `jitsudo-grant-${id}` });
@@ -74,7 +105,9 @@ describe("provisioning and revoking", () => {
     running.worker.wake();
     await eventually(statusIs(short, "expired"), state);
     expect(world.ic.assignments()).toEqual([aliceReadOnly()]);
-    expect((await db("grant_events").where({ grant_id: short, type: "expired" }).first()).reason).toContain(`the assignment stays for grant ${long} (PR #8)`);
+    expect((await db("grant_events").where({ grant_id: short, type: "expired" }).first()).reason).toContain(
+      `the assignment stays for grant ${long} (PR #8)`,
+    );
 
     world.clock.advance(60_000);
     running.worker.wake();
@@ -86,7 +119,9 @@ describe("provisioning and revoking", () => {
     const id = await approveGrant(db, world);
     running = await startTestWorker(db, world);
     await eventually(statusIs(id, "active"), state);
-    await db.transaction(async (trx) => endGrant(trx, await grantRow(id), { type: "revoke_requested", actor: "alice", reason: "/jitsudo revoke by @alice" }));
+    await db.transaction(async (trx) =>
+      endGrant(trx, await grantRow(id), { type: "revoke_requested", actor: "alice", reason: "/jitsudo revoke by @alice" }),
+    );
     await eventually(statusIs(id, "revoked"), state, 5_000);
     expect(world.ic.assignments()).toEqual([]);
   });
@@ -119,10 +154,14 @@ describe("provisioning and revoking", () => {
 
   it("fails closed when the tenant's role does not trust jitsudo's ExternalId", async () => {
     world.ic.addRole({ roleArn: "arn:aws:iam::111111111111:role/other", externalId: "jitsudo-2" });
-    const id = await approveGrant(db, world, { aws: { roleArn: "arn:aws:iam::111111111111:role/other", region: "us-east-1", instanceArn: INSTANCE_ARN } });
+    const id = await approveGrant(db, world, {
+      aws: { roleArn: "arn:aws:iam::111111111111:role/other", region: "us-east-1", instanceArn: INSTANCE_ARN },
+    });
     running = await startTestWorker(db, world);
     await eventually(statusIs(id, "failed"), state);
-    expect((await grantRow(id)).last_error).toMatch(/^jitsudo could not assume arn:aws:iam::111111111111:role\/other \(ExternalId jitsudo-1-424242\): AccessDenied/);
+    expect((await grantRow(id)).last_error).toMatch(
+      /^jitsudo could not assume arn:aws:iam::111111111111:role\/other \(ExternalId jitsudo-1-424242\): AccessDenied/,
+    );
     expect(world.ic.assignments()).toEqual([]);
   });
 });

@@ -10,7 +10,11 @@ import { approveGrant, INSTANCE_ARN, startAwsWorld, type AwsWorld } from "../sup
 import { freshDatabase } from "../support/db.js";
 import { exited, startWorkerProcess } from "../support/worker-process.js";
 
-const DRIFT_OPERATIONS = new Set(["ListAccountAssignments", "ListAccountAssignmentsForPrincipal", "ListAccountsForProvisionedPermissionSet"]);
+const DRIFT_OPERATIONS = new Set([
+  "ListAccountAssignments",
+  "ListAccountAssignmentsForPrincipal",
+  "ListAccountsForProvisionedPermissionSet",
+]);
 
 describe("two worker processes", () => {
   let db: Knex;
@@ -42,7 +46,13 @@ describe("two worker processes", () => {
     const start = Date.now() + 2_000;
     for (const [index, accountRef] of accounts.entries()) {
       // The deployment's own credentials (no tenant role), so each process's calls carry its access key.
-      await approveGrant(db, world, { accountRef, prNumber: 500 + index, startsAt: new Date(start), expiresAt: new Date(start + 40_000), aws: { instanceArn: INSTANCE_ARN, region: "us-east-1" } });
+      await approveGrant(db, world, {
+        accountRef,
+        prNumber: 500 + index,
+        startsAt: new Date(start),
+        expiresAt: new Date(start + 40_000),
+        aws: { instanceArn: INSTANCE_ARN, region: "us-east-1" },
+      });
     }
     const children = [worker("AKIDREPLICAONE"), worker("AKIDREPLICATWO")];
     try {
@@ -56,7 +66,13 @@ describe("two worker processes", () => {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
       expect(children.map((child) => child.exitCode)).toEqual([null, null]);
-      world.ic.deleteAssignmentOutOfBand({ instanceArn: INSTANCE_ARN, accountId: accounts[0]!, permissionSetArn: world.readOnly, principalType: "USER", principalId: world.users.alice });
+      world.ic.deleteAssignmentOutOfBand({
+        instanceArn: INSTANCE_ARN,
+        accountId: accounts[0]!,
+        permissionSetArn: world.readOnly,
+        principalType: "USER",
+        principalId: world.users.alice,
+      });
       const deadline = Date.now() + 45_000;
       while ((await db("grants").whereNotIn("status", ["revoked", "expired", "failed"])).length > 0 && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 250));
@@ -70,9 +86,23 @@ describe("two worker processes", () => {
     expect(children.map((child) => child.exitCode)).toEqual([0, 0]);
 
     // Both processes swept, and within any sweep only the sweeping process made drift calls.
-    const sweeps = (await db("drift_sweeps").whereNotNull("finished_at").orderBy("started_at")) as { worker: string; started_at: Date; finished_at: Date }[];
-    expect(new Set(sweeps.map((sweep) => sweep.worker)).size, JSON.stringify(sweeps.map((sweep) => [sweep.worker.slice(-4), sweep.started_at.toISOString().slice(17, 23), sweep.finished_at.toISOString().slice(17, 23)]))).toBe(2);
-    for (let index = 1; index < sweeps.length; index++) expect(sweeps[index]!.started_at.getTime()).toBeGreaterThanOrEqual(sweeps[index - 1]!.finished_at.getTime());
+    const sweeps = (await db("drift_sweeps").whereNotNull("finished_at").orderBy("started_at")) as {
+      worker: string;
+      started_at: Date;
+      finished_at: Date;
+    }[];
+    expect(
+      new Set(sweeps.map((sweep) => sweep.worker)).size,
+      JSON.stringify(
+        sweeps.map((sweep) => [
+          sweep.worker.slice(-4),
+          sweep.started_at.toISOString().slice(17, 23),
+          sweep.finished_at.toISOString().slice(17, 23),
+        ]),
+      ),
+    ).toBe(2);
+    for (let index = 1; index < sweeps.length; index++)
+      expect(sweeps[index]!.started_at.getTime()).toBeGreaterThanOrEqual(sweeps[index - 1]!.finished_at.getTime());
     const driftCalls = world.ic.calls.filter((call) => DRIFT_OPERATIONS.has(call.operation));
     expect(new Set(driftCalls.map((call) => call.accessKeyId))).toEqual(new Set(["AKIDREPLICAONE", "AKIDREPLICATWO"]));
     for (const sweep of sweeps) {
@@ -83,7 +113,10 @@ describe("two worker processes", () => {
     // Every grant went active once and was revoked once; the deleted one was repaired in between.
     const statuses = (await db("grants").pluck("status")) as string[];
     expect(statuses.every((status) => status === "revoked")).toBe(true);
-    const events = (await db("grant_events").whereIn("type", ["active", "revoked", "drift_repaired"]).orderBy("id").select("grant_id", "type")) as { grant_id: string; type: string }[];
+    const events = (await db("grant_events")
+      .whereIn("type", ["active", "revoked", "drift_repaired"])
+      .orderBy("id")
+      .select("grant_id", "type")) as { grant_id: string; type: string }[];
     const stories = new Map<string, string[]>();
     for (const event of events) stories.set(event.grant_id, [...(stories.get(event.grant_id) ?? []), event.type]);
     const told = [...stories.values()].map((story) => story.join(",")).sort();

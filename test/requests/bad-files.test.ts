@@ -50,177 +50,99 @@ const CASES: Record<string, string | Uint8Array> = {
   "no rule": ok.replace("ReadOnlyAccess", "BillingAccess"),
   "under min": `account: staging\npermission_set: PowerUserAccess\nduration: 10m\nreason: "Database upgrade window"\n`,
   "alias bomb": `a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n`,
-  "alias": `account: &acct "123456789012"\npermission_set: ReadOnlyAccess\nduration: 2h\nreason: *acct\n`,
+  alias: `account: &acct "123456789012"\npermission_set: ReadOnlyAccess\nduration: 2h\nreason: *acct\n`,
   "tag custom": ok.replace("ReadOnlyAccess", "!ps ReadOnlyAccess"),
   "tag binary": ok.replace(`"Investigate the latency alarms"`, "!!binary aGVsbG8gd29ybGQgaGVsbG8="),
   "two docs": ok + "---\n" + ok,
-  "duplicate": ok + "duration: 8h\n",
-  "syntax": `account: "123456789012\npermission_set: ReadOnlyAccess\n`,
-  "tabs": `account: "123456789012"\n\tpermission_set: ReadOnlyAccess\n`,
+  duplicate: ok + "duration: 8h\n",
+  syntax: `account: "123456789012\npermission_set: ReadOnlyAccess\n`,
+  tabs: `account: "123456789012"\n\tpermission_set: ReadOnlyAccess\n`,
   "1MB": ok + "# " + "x".repeat(1024 * 1024) + "\n",
-  "latin1": Uint8Array.from([...enc(`account: "123456789012"\npermission_set: ReadOnlyAccess\nduration: 2h\nreason: "Caf`), 0xe9, ...enc(` outage investigation"\n`)]),
-  "utf16": Uint8Array.from([0xff, 0xfe, ...[...ok].flatMap((c) => [c.charCodeAt(0), 0])]),
-  "empty": "",
+  latin1: Uint8Array.from([
+    ...enc(`account: "123456789012"\npermission_set: ReadOnlyAccess\nduration: 2h\nreason: "Caf`),
+    0xe9,
+    ...enc(` outage investigation"\n`),
+  ]),
+  utf16: Uint8Array.from([0xff, 0xfe, ...[...ok].flatMap((c) => [c.charCodeAt(0), 0])]),
+  empty: "",
   "comments only": "# nothing here\n# still nothing\n",
-  "list": "- account: 1\n",
-  "scalar": "just some text\n",
-  "deep": "account: " + "[".repeat(40) + "]".repeat(40) + "\n",
+  list: "- account: 1\n",
+  scalar: "just some text\n",
+  deep: "account: " + "[".repeat(40) + "]".repeat(40) + "\n",
 };
 
 /** `line:col: message` for each problem, in order (the file name is the same on every line). */
 const EXPECTED: Record<keyof typeof CASES, string[]> = {
-  "missing account": [
-    "1:1: missing required key \"account\"; add account: \"<12-digit account id or account name>\"",
-  ],
-  "missing permission_set": [
-    "1:1: missing required key \"permission_set\"; add permission_set: <permission set name, e.g. ReadOnlyAccess>",
-  ],
-  "missing duration": [
-    "1:1: missing required key \"duration\"; add duration: <how long, e.g. 2h; forms: 30m, 2h, 1h30m, 1d or PT2H>",
-  ],
-  "missing reason": [
-    "1:1: missing required key \"reason\"; add reason: <why you need this access>",
-  ],
+  "missing account": ['1:1: missing required key "account"; add account: "<12-digit account id or account name>"'],
+  "missing permission_set": ['1:1: missing required key "permission_set"; add permission_set: <permission set name, e.g. ReadOnlyAccess>'],
+  "missing duration": ['1:1: missing required key "duration"; add duration: <how long, e.g. 2h; forms: 30m, 2h, 1h30m, 1d or PT2H>'],
+  "missing reason": ['1:1: missing required key "reason"; add reason: <why you need this access>'],
   "typo key": [
-    "1:1: missing required key \"duration\"; add duration: <how long, e.g. 2h; forms: 30m, 2h, 1h30m, 1d or PT2H>",
-    "3:1: unknown key \"duraton\"; did you mean \"duration\"?",
+    '1:1: missing required key "duration"; add duration: <how long, e.g. 2h; forms: 30m, 2h, 1h30m, 1d or PT2H>',
+    '3:1: unknown key "duraton"; did you mean "duration"?',
   ],
-  "unknown key": [
-    "5:1: unknown key \"approver\"; allowed keys: account, permission_set, duration, reason, ticket, starts_at, principal",
-  ],
-  "account list": [
-    "1:10: \"account\" must be text, not a list",
-  ],
-  "account mapping": [
-    "2:3: \"account\" must be text, not a mapping",
-  ],
-  "account empty": [
-    "1:9: \"account\" must be text, not nothing (an empty value)",
-  ],
-  "account 11": [
-    "1:10: account \"12345678901\" has 11 digits; an account id has exactly 12 (quote it to keep leading zeros)",
-  ],
-  "account 13 unquoted": [
-    "1:10: account \"1234567890123\" has 13 digits; an account id has exactly 12 (quote it to keep leading zeros)",
-  ],
-  "account with space": [
-    "1:10: account \" prod\" is neither a 12-digit account id nor an account name (1-50 printable characters)",
-  ],
+  "unknown key": ['5:1: unknown key "approver"; allowed keys: account, permission_set, duration, reason, ticket, starts_at, principal'],
+  "account list": ['1:10: "account" must be text, not a list'],
+  "account mapping": ['2:3: "account" must be text, not a mapping'],
+  "account empty": ['1:9: "account" must be text, not nothing (an empty value)'],
+  "account 11": ['1:10: account "12345678901" has 11 digits; an account id has exactly 12 (quote it to keep leading zeros)'],
+  "account 13 unquoted": ['1:10: account "1234567890123" has 13 digits; an account id has exactly 12 (quote it to keep leading zeros)'],
+  "account with space": ['1:10: account " prod" is neither a 12-digit account id nor an account name (1-50 printable characters)'],
   "ps bad": [
-    "2:17: permission_set \"Read Only\" is neither a permission set name (1-32 of letters, digits and +=,.@_-) nor a permission set ARN",
+    '2:17: permission_set "Read Only" is neither a permission set name (1-32 of letters, digits and +=,.@_-) nor a permission set ARN',
   ],
   "ps bool": [
-    "2:17: no rule in .github/jitsudo.yml allows \"true\" on account \"123456789012\"; ask for a permission set and account a rule lists",
+    '2:17: no rule in .github/jitsudo.yml allows "true" on account "123456789012"; ask for a permission set and account a rule lists',
   ],
-  "duration nounit": [
-    "3:11: duration \"2\" has no unit; write 2m or 2h",
-  ],
-  "duration words": [
-    "3:11: duration \"2 hours\" is not a duration; write it as 30m, 2h, 1h30m, 1d or PT2H",
-  ],
-  "duration zero": [
-    "3:11: duration \"0h0m\" is zero; a duration must be longer than that",
-  ],
-  "duration overflow": [
-    "3:11: duration \"99999999999999999999h\" is longer than jitsudo allows (366d)",
-  ],
-  "duration P1Y": [
-    "3:11: duration \"P1Y\" uses years, months or weeks, whose length varies; write days or hours, e.g. P7D or PT2H",
-  ],
-  "duration PT": [
-    "3:11: duration \"PT\" is not a duration; write it as 30m, 2h, 1h30m, 1d or PT2H",
-  ],
-  "duration lowercase iso": [
-    "3:11: duration \"pt2h\" is not a duration; write it as 30m, 2h, 1h30m, 1d or PT2H",
-  ],
-  "duration over max": [
-    "3:11: duration \"9h\" is longer than the 8h that rules[0] (.github/jitsudo.yml line 14) allows; ask for 8h or less",
-  ],
-  "reason short": [
-    "4:9: reason is too short; write at least 10 characters saying why you need this access",
-  ],
-  "reason long": [
-    "4:9: reason is longer than 1000 characters; link to a ticket instead",
-  ],
-  "reason mapping": [
-    "4:9: \"reason\" must be text, not a mapping",
-  ],
-  "ticket bad": [
-    "5:9: ticket \"INC 4711\" is not a ticket reference; use letters, digits and ._#/:- (at most 64), e.g. INC-4711",
-  ],
+  "duration nounit": ['3:11: duration "2" has no unit; write 2m or 2h'],
+  "duration words": ['3:11: duration "2 hours" is not a duration; write it as 30m, 2h, 1h30m, 1d or PT2H'],
+  "duration zero": ['3:11: duration "0h0m" is zero; a duration must be longer than that'],
+  "duration overflow": ['3:11: duration "99999999999999999999h" is longer than jitsudo allows (366d)'],
+  "duration P1Y": ['3:11: duration "P1Y" uses years, months or weeks, whose length varies; write days or hours, e.g. P7D or PT2H'],
+  "duration PT": ['3:11: duration "PT" is not a duration; write it as 30m, 2h, 1h30m, 1d or PT2H'],
+  "duration lowercase iso": ['3:11: duration "pt2h" is not a duration; write it as 30m, 2h, 1h30m, 1d or PT2H'],
+  "duration over max": ['3:11: duration "9h" is longer than the 8h that rules[0] (.github/jitsudo.yml line 14) allows; ask for 8h or less'],
+  "reason short": ["4:9: reason is too short; write at least 10 characters saying why you need this access"],
+  "reason long": ["4:9: reason is longer than 1000 characters; link to a ticket instead"],
+  "reason mapping": ['4:9: "reason" must be text, not a mapping'],
+  "ticket bad": ['5:9: ticket "INC 4711" is not a ticket reference; use letters, digits and ._#/:- (at most 64), e.g. INC-4711'],
   "starts_at no tz": [
-    "5:12: starts_at \"2026-11-26T09:00:00\" is not a valid date and time with a time zone; write it like 2026-11-26T09:00:00Z",
+    '5:12: starts_at "2026-11-26T09:00:00" is not a valid date and time with a time zone; write it like 2026-11-26T09:00:00Z',
   ],
-  "starts_at not date": [
-    "5:12: starts_at \"tomorrow\" is not a valid date and time with a time zone; write it like 2026-11-26T09:00:00Z",
-  ],
+  "starts_at not date": ['5:12: starts_at "tomorrow" is not a valid date and time with a time zone; write it like 2026-11-26T09:00:00Z'],
   "starts_at feb30": [
-    "5:12: starts_at \"2026-02-30T09:00:00Z\" is not a valid date and time with a time zone; write it like 2026-11-26T09:00:00Z",
+    '5:12: starts_at "2026-02-30T09:00:00Z" is not a valid date and time with a time zone; write it like 2026-11-26T09:00:00Z',
   ],
-  "principal spaces": [
-    "5:12: principal \"alice smith\" is not an Identity Center user name (1-128 characters, no spaces)",
-  ],
+  "principal spaces": ['5:12: principal "alice smith" is not an Identity Center user name (1-128 characters, no spaces)'],
   "principal other": [
-    "5:12: principal \"bob@example.com\" is not the author's own (alice maps to \"alice@example.com\"); rules[0] (.github/jitsudo.yml line 14) does not allow requesting for someone else, so remove principal",
+    '5:12: principal "bob@example.com" is not the author\'s own (alice maps to "alice@example.com"); rules[0] (.github/jitsudo.yml line 14) does not allow requesting for someone else, so remove principal',
   ],
   "admin no ticket": [
-    "1:1: rules[1] (.github/jitsudo.yml line 18) requires a ticket for \"AdministratorAccess\"; add ticket: <ticket id, e.g. INC-4711>",
+    '1:1: rules[1] (.github/jitsudo.yml line 18) requires a ticket for "AdministratorAccess"; add ticket: <ticket id, e.g. INC-4711>',
   ],
   "no rule": [
-    "2:17: no rule in .github/jitsudo.yml allows \"BillingAccess\" on account \"123456789012\"; ask for a permission set and account a rule lists",
+    '2:17: no rule in .github/jitsudo.yml allows "BillingAccess" on account "123456789012"; ask for a permission set and account a rule lists',
   ],
   "under min": [
     `1:10: warning: account "staging" is a name; policy rules are matched on the account's 12-digit id, which jitsudo looks up and checks again before provisioning (if the rule for that id asks for more, nothing is granted); write the id to see now which rule applies`,
-    "3:11: duration \"10m\" is shorter than the 30m minimum of rules[2] (.github/jitsudo.yml line 23)",
+    '3:11: duration "10m" is shorter than the 30m minimum of rules[2] (.github/jitsudo.yml line 23)',
   ],
-  "alias bomb": [
-    "2:8: YAML aliases (*a) are not allowed here; write the value out in full (27 aliases in this file)",
-  ],
-  "alias": [
-    "4:9: YAML aliases (*acct) are not allowed here; write the value out in full",
-  ],
-  "tag custom": [
-    "2:17: YAML tags are not allowed here; remove the tag (!ps)",
-  ],
-  "tag binary": [
-    "4:18: YAML tags (!!binary) are not allowed here; remove the tag",
-  ],
-  "two docs": [
-    "5:1: file holds 2 YAML documents; keep one (remove the \"---\" separators)",
-  ],
-  "duplicate": [
-    "5:1: duplicate key \"duration\"; each key may appear only once",
-  ],
-  "syntax": [
-    "3:1: YAML syntax error: Missing closing \"quote",
-  ],
-  "tabs": [
-    "2:1: YAML syntax error: Tabs are not allowed as indentation",
-  ],
-  "1MB": [
-    "1:1: file is 1048688 bytes, over the limit of 8192 bytes; keep only the request in it",
-  ],
-  "latin1": [
-    "4:13: file is not valid UTF-8 (byte 0xE9); save it as UTF-8",
-  ],
-  "utf16": [
-    "1:1: file is UTF-16; save it as UTF-8",
-  ],
-  "empty": [
-    "1:1: file is empty; a request needs account, permission_set, duration and reason",
-  ],
-  "comments only": [
-    "1:1: file is empty; a request needs account, permission_set, duration and reason",
-  ],
-  "list": [
-    "1:1: expected a mapping of keys (account: \u2026), found a list",
-  ],
-  "scalar": [
-    "1:1: expected a mapping of keys (account: \u2026), found text (\"just some text\")",
-  ],
-  "deep": [
-    "1:26: nesting is deeper than 16 levels; request files are flat",
-  ],
+  "alias bomb": ["2:8: YAML aliases (*a) are not allowed here; write the value out in full (27 aliases in this file)"],
+  alias: ["4:9: YAML aliases (*acct) are not allowed here; write the value out in full"],
+  "tag custom": ["2:17: YAML tags are not allowed here; remove the tag (!ps)"],
+  "tag binary": ["4:18: YAML tags (!!binary) are not allowed here; remove the tag"],
+  "two docs": ['5:1: file holds 2 YAML documents; keep one (remove the "---" separators)'],
+  duplicate: ['5:1: duplicate key "duration"; each key may appear only once'],
+  syntax: ['3:1: YAML syntax error: Missing closing "quote'],
+  tabs: ["2:1: YAML syntax error: Tabs are not allowed as indentation"],
+  "1MB": ["1:1: file is 1048688 bytes, over the limit of 8192 bytes; keep only the request in it"],
+  latin1: ["4:13: file is not valid UTF-8 (byte 0xE9); save it as UTF-8"],
+  utf16: ["1:1: file is UTF-16; save it as UTF-8"],
+  empty: ["1:1: file is empty; a request needs account, permission_set, duration and reason"],
+  "comments only": ["1:1: file is empty; a request needs account, permission_set, duration and reason"],
+  list: ["1:1: expected a mapping of keys (account: \u2026), found a list"],
+  scalar: ['1:1: expected a mapping of keys (account: \u2026), found text ("just some text")'],
+  deep: ["1:26: nesting is deeper than 16 levels; request files are flat"],
 };
 
 const judge = (bytes: Uint8Array) =>
@@ -268,7 +190,7 @@ describe("good request files", () => {
     const review = judge(enc(`${ok}starts_at: 2026-11-01T09:00:00Z\n`));
     expect(review.valid).toBe(true);
     expect(review.problems.map(formatProblem)).toEqual([
-      "access-requests/x.yaml:5:12: warning: starts_at \"2026-11-01T09:00:00Z\" is in the past; access will start when the merge is processed",
+      'access-requests/x.yaml:5:12: warning: starts_at "2026-11-01T09:00:00Z" is in the past; access will start when the merge is processed',
     ]);
   });
 });

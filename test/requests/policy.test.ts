@@ -13,7 +13,13 @@ function config(text: string): TenantConfig {
 }
 
 function request(fields: Record<string, string>): ParsedRequest {
-  const text = Object.entries({ account: "123456789012", permission_set: "ReadOnlyAccess", duration: "2h", reason: "Investigate the alarms", ...fields })
+  const text = Object.entries({
+    account: "123456789012",
+    permission_set: "ReadOnlyAccess",
+    duration: "2h",
+    reason: "Investigate the alarms",
+    ...fields,
+  })
     .map(([key, value]) => `${key}: "${value}"`)
     .join("\n");
   const result = parseRequestFile("access-requests/r.yaml", enc(text));
@@ -47,32 +53,63 @@ const messages = (decision: { problems: { message: string }[] }) => decision.pro
 describe("evaluatePolicy", () => {
   it("lets the first matching rule decide, even when a later one is stricter", () => {
     const decision = evaluatePolicy({ now: NOW, parsed: request({}), config: POLICY, requester: "alice" });
-    expect([decision.allowed, decision.rule?.index, decision.approvalsRequired, decision.principal]).toEqual([true, 0, 1, "alice@example.com"]);
+    expect([decision.allowed, decision.rule?.index, decision.approvalsRequired, decision.principal]).toEqual([
+      true,
+      0,
+      1,
+      "alice@example.com",
+    ]);
   });
 
   it("denies what no rule matches, and everything when there are no rules", () => {
-    const unmatched = evaluatePolicy({ now: NOW, parsed: request({ permission_set: "BillingAccess" }), config: POLICY, requester: "alice" });
+    const unmatched = evaluatePolicy({
+      now: NOW,
+      parsed: request({ permission_set: "BillingAccess" }),
+      config: POLICY,
+      requester: "alice",
+    });
     expect([unmatched.allowed, unmatched.rule, messages(unmatched)]).toEqual([
       false,
       undefined,
-      ["no rule in .github/jitsudo.yml allows \"BillingAccess\" on account \"123456789012\"; ask for a permission set and account a rule lists"],
+      [
+        'no rule in .github/jitsudo.yml allows "BillingAccess" on account "123456789012"; ask for a permission set and account a rule lists',
+      ],
     ]);
     const empty = evaluatePolicy({ now: NOW, parsed: request({}), config: config("rules: []\n"), requester: "alice" });
-    expect(messages(empty)).toEqual([".github/jitsudo.yml on the base branch has no rules, so nothing can be granted; an admin must add rules first"]);
+    expect(messages(empty)).toEqual([
+      ".github/jitsudo.yml on the base branch has no rules, so nothing can be granted; an admin must add rules first",
+    ]);
   });
 
   it("takes the approvals count and limits from the matched rule", () => {
-    const decision = evaluatePolicy({ now: NOW, parsed: request({ permission_set: "AdministratorAccess", duration: "90m" }), config: POLICY, requester: "alice" });
+    const decision = evaluatePolicy({
+      now: NOW,
+      parsed: request({ permission_set: "AdministratorAccess", duration: "90m" }),
+      config: POLICY,
+      requester: "alice",
+    });
     expect([decision.rule?.index, decision.approvalsRequired, decision.allowed]).toEqual([1, 3, false]);
-    expect(messages(decision)).toEqual(["duration \"90m\" is longer than the 1h that rules[1] (.github/jitsudo.yml line 7) allows; ask for 1h or less"]);
+    expect(messages(decision)).toEqual([
+      'duration "90m" is longer than the 1h that rules[1] (.github/jitsudo.yml line 7) allows; ask for 1h or less',
+    ]);
   });
 
   it("requires a ticket where the rule says so", () => {
-    const without = evaluatePolicy({ now: NOW, parsed: request({ account: "production", permission_set: "AdministratorAccess" }), config: POLICY, requester: "alice" });
+    const without = evaluatePolicy({
+      now: NOW,
+      parsed: request({ account: "production", permission_set: "AdministratorAccess" }),
+      config: POLICY,
+      requester: "alice",
+    });
     expect(without.problems.filter((problem) => problem.severity === "error").map((problem) => problem.message)).toEqual([
-      "rules[2] (.github/jitsudo.yml line 11) requires a ticket for \"AdministratorAccess\"; add ticket: <ticket id, e.g. INC-4711>",
+      'rules[2] (.github/jitsudo.yml line 11) requires a ticket for "AdministratorAccess"; add ticket: <ticket id, e.g. INC-4711>',
     ]);
-    const withTicket = evaluatePolicy({ now: NOW, parsed: request({ account: "production", permission_set: "AdministratorAccess", ticket: "INC-1" }), config: POLICY, requester: "alice" });
+    const withTicket = evaluatePolicy({
+      now: NOW,
+      parsed: request({ account: "production", permission_set: "AdministratorAccess", ticket: "INC-1" }),
+      config: POLICY,
+      requester: "alice",
+    });
     expect(withTicket.allowed).toBe(true);
   });
 
@@ -83,15 +120,31 @@ describe("evaluatePolicy", () => {
     ]);
     const own = evaluatePolicy({ now: NOW, parsed: request({ principal: "alice@example.com" }), config: POLICY, requester: "alice" });
     expect(own.allowed).toBe(true);
-    const allowed = evaluatePolicy({ now: NOW, parsed: request({ permission_set: "SupportUser", duration: "30m", principal: "bob@example.com" }), config: POLICY, requester: "alice" });
+    const allowed = evaluatePolicy({
+      now: NOW,
+      parsed: request({ permission_set: "SupportUser", duration: "30m", principal: "bob@example.com" }),
+      config: POLICY,
+      requester: "alice",
+    });
     expect([allowed.allowed, allowed.principal]).toEqual([true, "bob@example.com"]);
   });
 
   it("matches names and ids through the directory", () => {
     const directory = { accountNames: new Map([["210987654321", "production"]]), permissionSetNames: new Map() };
-    const byId = evaluatePolicy({ now: NOW, parsed: request({ account: "210987654321", permission_set: "AdministratorAccess", ticket: "INC-1" }), config: POLICY, requester: "alice", directory });
+    const byId = evaluatePolicy({
+      now: NOW,
+      parsed: request({ account: "210987654321", permission_set: "AdministratorAccess", ticket: "INC-1" }),
+      config: POLICY,
+      requester: "alice",
+      directory,
+    });
     expect([byId.allowed, byId.rule?.index]).toEqual([true, 2]);
-    const withoutDirectory = evaluatePolicy({ now: NOW, parsed: request({ account: "210987654321", permission_set: "AdministratorAccess", ticket: "INC-1" }), config: POLICY, requester: "alice" });
+    const withoutDirectory = evaluatePolicy({
+      now: NOW,
+      parsed: request({ account: "210987654321", permission_set: "AdministratorAccess", ticket: "INC-1" }),
+      config: POLICY,
+      requester: "alice",
+    });
     expect(withoutDirectory.allowed).toBe(false);
   });
 
@@ -105,10 +158,15 @@ describe("evaluatePolicy", () => {
     expect(near.allowed).toBe(true);
     const far = evaluatePolicy({ now: NOW, parsed: request({ starts_at: "2026-12-26T12:00:01Z" }), config: POLICY, requester: "alice" });
     expect(messages(far)).toEqual([
-      "starts_at \"2026-12-26T12:00:01Z\" is more than 30d away, the furthest rules[0] (.github/jitsudo.yml line 4) allows (max_lead_time); ask closer to the time you need the access",
+      'starts_at "2026-12-26T12:00:01Z" is more than 30d away, the furthest rules[0] (.github/jitsudo.yml line 4) allows (max_lead_time); ask closer to the time you need the access',
     ]);
     const strict = config('rules:\n  - permission_sets: ["*"]\n    accounts: ["*"]\n    max_duration: 1h\n    max_lead_time: 1d\n');
-    const tomorrowAndABit = evaluatePolicy({ now: NOW, parsed: request({ duration: "1h", starts_at: "2026-11-26T13:00:00Z" }), config: strict, requester: "alice" });
+    const tomorrowAndABit = evaluatePolicy({
+      now: NOW,
+      parsed: request({ duration: "1h", starts_at: "2026-11-26T13:00:00Z" }),
+      config: strict,
+      requester: "alice",
+    });
     expect(tomorrowAndABit.allowed).toBe(false);
   });
 
@@ -143,7 +201,13 @@ describe("recheckOnCanonicalIds", () => {
     accounts: ["*"]
     max_duration: 8h
 `).rules;
-  const directory = { accountNames: new Map([["123456789012", "production"], ["210987654321", "staging"]]), permissionSetNames: new Map<string, string>() };
+  const directory = {
+    accountNames: new Map([
+      ["123456789012", "production"],
+      ["210987654321", "staging"],
+    ]),
+    permissionSetNames: new Map<string, string>(),
+  };
   const grant = (fields: Partial<CanonicalGrant> = {}): CanonicalGrant => ({
     accountId: "123456789012",
     permissionSetArn: "arn:aws:sso:::permissionSet/ssoins-aaaaaaaaaaaaaaaa/ps-1111111111111111",
@@ -175,7 +239,8 @@ describe("recheckOnCanonicalIds", () => {
     expect(result.ok && result.rule.index).toBe(0);
     expect(recheckOnCanonicalIds(RULES, grant({ ruleIndex: 0, approvals: 1 }), directory)).toEqual({
       ok: false,
-      reason: "rules[0] requires 2 code-owner approvals (the merge had 1), counting only approvers who are not the grantee in Identity Center",
+      reason:
+        "rules[0] requires 2 code-owner approvals (the merge had 1), counting only approvers who are not the grantee in Identity Center",
     });
   });
 
@@ -184,7 +249,12 @@ describe("recheckOnCanonicalIds", () => {
     expect(byName.ok && byName.rule.index).toBe(1);
     const byArn = recheckOnCanonicalIds(
       RULES,
-      grant({ accountId: "210987654321", permissionSetName: "PowerUser", permissionSetArn: "arn:aws:sso:::permissionSet/ssoins-aaaaaaaaaaaaaaaa/ps-2222222222222222", ruleIndex: 1 }),
+      grant({
+        accountId: "210987654321",
+        permissionSetName: "PowerUser",
+        permissionSetArn: "arn:aws:sso:::permissionSet/ssoins-aaaaaaaaaaaaaaaa/ps-2222222222222222",
+        ruleIndex: 1,
+      }),
       directory,
     );
     expect(byArn.ok && byArn.rule.index).toBe(1);
@@ -197,7 +267,9 @@ describe("recheckOnCanonicalIds", () => {
   });
 
   it("refuses when no rule allows the canonical request", () => {
-    const narrow = config('rules:\n  - permission_sets: [ReadOnlyAccess]\n    accounts: [production]\n    max_duration: 1h\n').rules;
-    expect(recheckOnCanonicalIds(narrow, grant({ ruleIndex: 0 }), { accountNames: new Map(), permissionSetNames: new Map() }).ok).toBe(false);
+    const narrow = config("rules:\n  - permission_sets: [ReadOnlyAccess]\n    accounts: [production]\n    max_duration: 1h\n").rules;
+    expect(recheckOnCanonicalIds(narrow, grant({ ruleIndex: 0 }), { accountNames: new Map(), permissionSetNames: new Map() }).ok).toBe(
+      false,
+    );
   });
 });

@@ -9,7 +9,16 @@ const VALID = 'account: "123456789012"\npermission_set: ReadOnlyAccess\nduration
 
 function evidence(files: PullFile[], overrides: Partial<PullRequestEvidence> = {}): PullRequestEvidence {
   return {
-    pr: { number: 7, headSha: "a".repeat(40), baseSha: "b".repeat(40), baseRef: "main", authorLogin: "alice", state: "open", changedFiles: files.length, commitCount: 1 },
+    pr: {
+      number: 7,
+      headSha: "a".repeat(40),
+      baseSha: "b".repeat(40),
+      baseRef: "main",
+      authorLogin: "alice",
+      state: "open",
+      changedFiles: files.length,
+      commitCount: 1,
+    },
     defaultBranch: "main",
     files,
     configFile: enc(POLICY),
@@ -45,7 +54,8 @@ describe("reviewPullRequest", () => {
     expect(review.blockers).toEqual([
       {
         path: ".github/jitsudo.yml",
-        message: "this pull request also changes .github/jitsudo.yml; changes to code owners or policy must be merged in their own pull request, before or after the access request",
+        message:
+          "this pull request also changes .github/jitsudo.yml; changes to code owners or policy must be merged in their own pull request, before or after the access request",
       },
     ]);
   });
@@ -60,8 +70,12 @@ describe("reviewPullRequest", () => {
   it("fails closed without a policy, or with an invalid CODEOWNERS line", () => {
     const noPolicy = reviewPullRequest(evidence([added("access-requests/a.yaml")], { configFile: missing }));
     expect(noPolicy.conclusion).toBe("failure");
-    expect(noPolicy.blockers[0]!.message).toBe(".github/jitsudo.yml does not exist on the base branch, so no policy allows any request; an admin must add it");
-    const badOwners = reviewPullRequest(evidence([added("access-requests/a.yaml")], { codeownersFiles: [missing, enc("* @admins\n!access-requests/ @alice\n"), missing] }));
+    expect(noPolicy.blockers[0]!.message).toBe(
+      ".github/jitsudo.yml does not exist on the base branch, so no policy allows any request; an admin must add it",
+    );
+    const badOwners = reviewPullRequest(
+      evidence([added("access-requests/a.yaml")], { codeownersFiles: [missing, enc("* @admins\n!access-requests/ @alice\n"), missing] }),
+    );
     expect(badOwners.conclusion).toBe("failure");
     expect(badOwners.blockers.map((blocker) => blocker.message)).toEqual([
       'CODEOWNERS line 2 on the base branch is invalid ("!access-requests/" uses negation ("!"), which CODEOWNERS does not support; GitHub ignores this line); no request can be approved until it is fixed',
@@ -69,13 +83,17 @@ describe("reviewPullRequest", () => {
   });
 
   it("treats a renamed request file as the removal of the old path and a new request", () => {
-    const review = reviewPullRequest(evidence([{ path: "access-requests/prod/b.yaml", status: "renamed", previousPath: "access-requests/a.yaml" }]));
+    const review = reviewPullRequest(
+      evidence([{ path: "access-requests/prod/b.yaml", status: "renamed", previousPath: "access-requests/a.yaml" }]),
+    );
     expect(review.removals).toEqual([{ path: "access-requests/a.yaml", owners: [{ kind: "user", login: "bob" }] }]);
     expect(review.requests.map((request) => request.file)).toEqual(["access-requests/prod/b.yaml"]);
   });
 
   it("ignores, and names, files under access-requests/ that are not YAML", () => {
-    const review = reviewPullRequest(evidence([added("access-requests/a.json"), added("access-requests/README.md"), added("access-requests/b.yaml")]));
+    const review = reviewPullRequest(
+      evidence([added("access-requests/a.json"), added("access-requests/README.md"), added("access-requests/b.yaml")]),
+    );
     expect(review.ignored).toEqual(["access-requests/a.json"]);
     expect(review.requests.map((request) => request.file)).toEqual(["access-requests/b.yaml"]);
   });
@@ -93,24 +111,34 @@ describe("reviewPullRequest", () => {
   });
 
   it("blocks a request whose owners depend on how GitHub reads a wildcard, naming the line", () => {
-    const review = reviewPullRequest(evidence([added("access-requests/alice.yaml")], { codeownersFiles: [enc("* @bob\naccess-req* @carol\n"), missing, missing] }));
+    const review = reviewPullRequest(
+      evidence([added("access-requests/alice.yaml")], { codeownersFiles: [enc("* @bob\naccess-req* @carol\n"), missing, missing] }),
+    );
     expect(review.conclusion).toBe("failure");
-    expect(review.blockers).toEqual([{ path: "access-requests/alice.yaml", message: expect.stringMatching(/^\.github\/CODEOWNERS line 2 \("access-req\*"\)/) }]);
+    expect(review.blockers).toEqual([
+      { path: "access-requests/alice.yaml", message: expect.stringMatching(/^\.github\/CODEOWNERS line 2 \("access-req\*"\)/) },
+    ]);
   });
 
   it("blocks a file whose name holds a line break, showing the name escaped", () => {
     const review = reviewPullRequest(evidence([added("access-requests/a\nb.yaml")]));
     expect(review.conclusion).toBe("failure");
     expect(review.blockers.map((blocker) => [blocker.path, blocker.message.split(";")[0]])).toEqual([
-      [undefined, "access-requests/a\\u000ab.yaml: the file name holds U+000A (a control, line-break, invisible or text-direction character) at position 18"],
+      [
+        undefined,
+        "access-requests/a\\u000ab.yaml: the file name holds U+000A (a control, line-break, invisible or text-direction character) at position 18",
+      ],
     ]);
   });
 
   it("blocks a pull request with more files than GitHub lists, or a commit that changed and reverted CODEOWNERS", () => {
     const big = reviewPullRequest(evidence([added("docs/a.md")], { pr: { ...evidence([]).pr, changedFiles: 3001 } }));
     expect([big.touchesRequests, big.conclusion]).toEqual([true, "failure"]);
-    const reverted = reviewPullRequest(evidence([added("access-requests/alice.yaml")], { governanceChanges: [{ sha: "c".repeat(40), paths: [".github/CODEOWNERS"] }] }));
-    expect(reverted.blockers.map((blocker) => blocker.message.split(";")[0])).toEqual(["commit ccccccc of this pull request changes .github/CODEOWNERS"]);
+    const reverted = reviewPullRequest(
+      evidence([added("access-requests/alice.yaml")], { governanceChanges: [{ sha: "c".repeat(40), paths: [".github/CODEOWNERS"] }] }),
+    );
+    expect(reverted.blockers.map((blocker) => blocker.message.split(";")[0])).toEqual([
+      "commit ccccccc of this pull request changes .github/CODEOWNERS",
+    ]);
   });
 });
-

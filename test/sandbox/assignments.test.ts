@@ -77,7 +77,13 @@ describe("creating an assignment", () => {
     world.clock.advance(1);
     expect(await creationStatus(created?.RequestId)).toEqual({ ...created, Status: "SUCCEEDED" });
     expect(world.ic.assignments()).toEqual([
-      { instanceArn: INSTANCE_ARN, accountId: ACCOUNT, permissionSetArn: world.permissionSetArn, principalType: "USER", principalId: world.alice },
+      {
+        instanceArn: INSTANCE_ARN,
+        accountId: ACCOUNT,
+        permissionSetArn: world.permissionSetArn,
+        principalType: "USER",
+        principalId: world.alice,
+      },
     ]);
     expect(world.ic.inFlightCreates()).toBe(0);
   });
@@ -93,7 +99,9 @@ describe("creating an assignment", () => {
 
   it("provisions the permission set to the account", async () => {
     const provisioned = () =>
-      world.clients.ssoAdmin.send(new ListAccountsForProvisionedPermissionSetCommand({ InstanceArn: INSTANCE_ARN, PermissionSetArn: world.permissionSetArn }));
+      world.clients.ssoAdmin.send(
+        new ListAccountsForProvisionedPermissionSetCommand({ InstanceArn: INSTANCE_ARN, PermissionSetArn: world.permissionSetArn }),
+      );
     expect((await provisioned()).AccountIds).toEqual([]);
     await create(world.alice, OTHER_ACCOUNT);
     world.clock.advance(2000);
@@ -262,18 +270,29 @@ describe("input checks", () => {
 
   it("answer ResourceNotFoundException for a well-formed but unknown instance or permission set", async () => {
     const unknownInstance = "arn:aws:sso:::instance/ssoins-9999999999999999";
-    expect(await failure(world.clients.ssoAdmin.send(new CreateAccountAssignmentCommand({ ...target(world.alice), InstanceArn: unknownInstance })))).toMatchObject({
+    expect(
+      await failure(
+        world.clients.ssoAdmin.send(new CreateAccountAssignmentCommand({ ...target(world.alice), InstanceArn: unknownInstance })),
+      ),
+    ).toMatchObject({
       name: "ResourceNotFoundException",
       status: 400,
     });
     const unknownPermissionSet = "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-9999999999999999";
     expect(
-      await failure(world.clients.ssoAdmin.send(new DescribePermissionSetCommand({ InstanceArn: INSTANCE_ARN, PermissionSetArn: unknownPermissionSet }))),
+      await failure(
+        world.clients.ssoAdmin.send(
+          new DescribePermissionSetCommand({ InstanceArn: INSTANCE_ARN, PermissionSetArn: unknownPermissionSet }),
+        ),
+      ),
     ).toMatchObject({ name: "ResourceNotFoundException", status: 400 });
     expect(
       await failure(
         world.clients.ssoAdmin.send(
-          new DescribeAccountAssignmentCreationStatusCommand({ InstanceArn: INSTANCE_ARN, AccountAssignmentCreationRequestId: "00000000-0000-4000-8000-000000000000" }),
+          new DescribeAccountAssignmentCreationStatusCommand({
+            InstanceArn: INSTANCE_ARN,
+            AccountAssignmentCreationRequestId: "00000000-0000-4000-8000-000000000000",
+          }),
         ),
       ),
     ).toMatchObject({ name: "ResourceNotFoundException", status: 400 });
@@ -288,7 +307,9 @@ describe("reading the instance", () => {
     ]);
     const sets = await world.clients.ssoAdmin.send(new ListPermissionSetsCommand({ InstanceArn: INSTANCE_ARN }));
     expect(sets.PermissionSets).toEqual([world.permissionSetArn]);
-    const described = await world.clients.ssoAdmin.send(new DescribePermissionSetCommand({ InstanceArn: INSTANCE_ARN, PermissionSetArn: world.permissionSetArn }));
+    const described = await world.clients.ssoAdmin.send(
+      new DescribePermissionSetCommand({ InstanceArn: INSTANCE_ARN, PermissionSetArn: world.permissionSetArn }),
+    );
     expect(described.PermissionSet).toEqual({
       Name: "ReadOnly",
       PermissionSetArn: world.permissionSetArn,
@@ -309,7 +330,9 @@ describe("reading the instance", () => {
     const listed = await world.clients.ssoAdmin.send(
       new ListAccountAssignmentsCommand({ InstanceArn: INSTANCE_ARN, AccountId: ACCOUNT, PermissionSetArn: world.permissionSetArn }),
     );
-    expect(listed.AccountAssignments).toEqual([{ AccountId: ACCOUNT, PermissionSetArn: world.permissionSetArn, PrincipalType: "USER", PrincipalId: world.bob }]);
+    expect(listed.AccountAssignments).toEqual([
+      { AccountId: ACCOUNT, PermissionSetArn: world.permissionSetArn, PrincipalType: "USER", PrincipalId: world.bob },
+    ]);
     expect(listed.NextToken).toBeUndefined();
   });
 });

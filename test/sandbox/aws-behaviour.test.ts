@@ -37,20 +37,36 @@ function api(w: World) {
   });
   return {
     create: async (principalId: string, accountId?: string, permissionSetArn?: string) =>
-      (await w.clients.ssoAdmin.send(new CreateAccountAssignmentCommand(target(principalId, accountId, permissionSetArn)))).AccountAssignmentCreationStatus!,
-    remove: async (principalId: string, accountId?: string) => (await w.clients.ssoAdmin.send(new DeleteAccountAssignmentCommand(target(principalId, accountId)))).AccountAssignmentDeletionStatus!,
-    creation: async (requestId: string | undefined) =>
-      (await w.clients.ssoAdmin.send(new DescribeAccountAssignmentCreationStatusCommand({ InstanceArn: INSTANCE_ARN, AccountAssignmentCreationRequestId: requestId })))
+      (await w.clients.ssoAdmin.send(new CreateAccountAssignmentCommand(target(principalId, accountId, permissionSetArn))))
         .AccountAssignmentCreationStatus!,
+    remove: async (principalId: string, accountId?: string) =>
+      (await w.clients.ssoAdmin.send(new DeleteAccountAssignmentCommand(target(principalId, accountId)))).AccountAssignmentDeletionStatus!,
+    creation: async (requestId: string | undefined) =>
+      (
+        await w.clients.ssoAdmin.send(
+          new DescribeAccountAssignmentCreationStatusCommand({ InstanceArn: INSTANCE_ARN, AccountAssignmentCreationRequestId: requestId }),
+        )
+      ).AccountAssignmentCreationStatus!,
     deletion: async (requestId: string | undefined) =>
-      (await w.clients.ssoAdmin.send(new DescribeAccountAssignmentDeletionStatusCommand({ InstanceArn: INSTANCE_ARN, AccountAssignmentDeletionRequestId: requestId })))
-        .AccountAssignmentDeletionStatus!,
+      (
+        await w.clients.ssoAdmin.send(
+          new DescribeAccountAssignmentDeletionStatusCommand({ InstanceArn: INSTANCE_ARN, AccountAssignmentDeletionRequestId: requestId }),
+        )
+      ).AccountAssignmentDeletionStatus!,
     listed: async (accountId = ACCOUNT) =>
-      ((await w.clients.ssoAdmin.send(new ListAccountAssignmentsCommand({ InstanceArn: INSTANCE_ARN, AccountId: accountId, PermissionSetArn: w.permissionSetArn }))).AccountAssignments ?? []).map(
-        (assignment) => assignment.PrincipalId,
-      ),
+      (
+        (
+          await w.clients.ssoAdmin.send(
+            new ListAccountAssignmentsCommand({ InstanceArn: INSTANCE_ARN, AccountId: accountId, PermissionSetArn: w.permissionSetArn }),
+          )
+        ).AccountAssignments ?? []
+      ).map((assignment) => assignment.PrincipalId),
     provisionedTo: async () =>
-      (await w.clients.ssoAdmin.send(new ListAccountsForProvisionedPermissionSetCommand({ InstanceArn: INSTANCE_ARN, PermissionSetArn: w.permissionSetArn }))).AccountIds ?? [],
+      (
+        await w.clients.ssoAdmin.send(
+          new ListAccountsForProvisionedPermissionSetCommand({ InstanceArn: INSTANCE_ARN, PermissionSetArn: w.permissionSetArn }),
+        )
+      ).AccountIds ?? [],
   };
 }
 

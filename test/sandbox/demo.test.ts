@@ -7,7 +7,11 @@ import { describe, expect, it } from "vitest";
 describe("npm run demo", () => {
   it("runs from pull request to revoke, and ends with nothing assigned", { timeout: 120_000 }, () => {
     const result = spawnSync(process.execPath, ["--import", "tsx", "src/sandbox/demo.ts"], {
-      env: { PATH: process.env.PATH!, JITSUDO_DEMO_DURATION: "15s", ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}) },
+      env: {
+        PATH: process.env.PATH!,
+        JITSUDO_DEMO_DURATION: "15s",
+        ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
+      },
       encoding: "utf8",
       timeout: 110_000,
     });

@@ -11,7 +11,10 @@ afterEach(() => world.close());
 
 const lookUp = (AttributePath: string, AttributeValue: unknown, IdentityStoreId = IDENTITY_STORE_ID) =>
   world.clients.identityStore.send(
-    new GetUserIdCommand({ IdentityStoreId, AlternateIdentifier: { UniqueAttribute: { AttributePath, AttributeValue: AttributeValue as never } } }),
+    new GetUserIdCommand({
+      IdentityStoreId,
+      AlternateIdentifier: { UniqueAttribute: { AttributePath, AttributeValue: AttributeValue as never } },
+    }),
   );
 
 describe("identitystore", () => {
@@ -23,7 +26,11 @@ describe("identitystore", () => {
 
   it("answers ResourceNotFoundException for nobody, compared exactly", async () => {
     for (const name of ["carol", "Alice", "alice "]) {
-      expect(await failure(lookUp("userName", name))).toEqual({ name: "ResourceNotFoundException", status: 400, message: "USER not found" });
+      expect(await failure(lookUp("userName", name))).toEqual({
+        name: "ResourceNotFoundException",
+        status: 400,
+        message: "USER not found",
+      });
     }
     const byExternalId = world.clients.identityStore.send(
       new GetUserIdCommand({ IdentityStoreId: IDENTITY_STORE_ID, AlternateIdentifier: { ExternalId: { Issuer: "okta", Id: "alice" } } }),
@@ -39,7 +46,9 @@ describe("identitystore", () => {
   });
 
   it("describes a user", async () => {
-    const user = await world.clients.identityStore.send(new DescribeUserCommand({ IdentityStoreId: IDENTITY_STORE_ID, UserId: world.alice }));
+    const user = await world.clients.identityStore.send(
+      new DescribeUserCommand({ IdentityStoreId: IDENTITY_STORE_ID, UserId: world.alice }),
+    );
     expect(user).toMatchObject({
       IdentityStoreId: IDENTITY_STORE_ID,
       UserId: world.alice,

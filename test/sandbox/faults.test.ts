@@ -31,7 +31,12 @@ async function run(seed: number) {
       PrincipalType: "USER",
       PrincipalId: principalId,
     });
-    answers.push(await world.clients.ssoAdmin.send(command).then(() => "accepted", (error: Error) => error.name));
+    answers.push(
+      await world.clients.ssoAdmin.send(command).then(
+        () => "accepted",
+        (error: Error) => error.name,
+      ),
+    );
   }
   const operations = world.ic.operations().map((op) => [op.requestId, op.status, op.failureReason]);
   return { answers, operations };
@@ -58,7 +63,10 @@ describe("fault injection", () => {
     const world = await open({ faults: { serverError: 1 } });
     const describeUnknown = () =>
       world.clients.ssoAdmin.send(
-        new DescribeAccountAssignmentCreationStatusCommand({ InstanceArn: INSTANCE_ARN, AccountAssignmentCreationRequestId: "00000000-0000-4000-8000-000000000000" }),
+        new DescribeAccountAssignmentCreationStatusCommand({
+          InstanceArn: INSTANCE_ARN,
+          AccountAssignmentCreationRequestId: "00000000-0000-4000-8000-000000000000",
+        }),
       );
     expect(await failure(describeUnknown())).toEqual({
       name: "InternalServerException",

@@ -23,17 +23,30 @@ describe("the local GitHub's API", () => {
     it("list at most 3000 files and 250 commits, while the pull request counts them all", async () => {
       const files = Object.fromEntries(Array.from({ length: 3001 }, (_, index) => [`docs/${index}.md`, `${index}\n`]));
       const wide = openRequest(repo, "alice/wide", files);
-      const listed = await flows.octokit.paginate("GET /repos/{owner}/{repo}/pulls/{pull_number}/files", { ...where(), pull_number: wide, per_page: 500 });
+      const listed = await flows.octokit.paginate("GET /repos/{owner}/{repo}/pulls/{pull_number}/files", {
+        ...where(),
+        pull_number: wide,
+        per_page: 500,
+      });
       expect(listed).toHaveLength(3000);
       expect(flows.github.callLines().filter((line) => line.includes(`/pulls/${wide}/files`))).toHaveLength(30); // per_page is capped at 100
       expect((await flows.octokit.rest.pulls.get({ ...where(), pull_number: wide })).data.changed_files).toBe(3001);
 
       repo.createBranch("alice/long", "main", "alice");
-      for (let index = 0; index < 251; index++) repo.commit("alice/long", { files: { "log.md": `${index}\n` }, author: index === 0 ? null : "alice", pusher: "alice" });
+      for (let index = 0; index < 251; index++)
+        repo.commit("alice/long", { files: { "log.md": `${index}\n` }, author: index === 0 ? null : "alice", pusher: "alice" });
       const long = repo.openPull({ head: "alice/long", author: "alice" });
-      const commits = await flows.octokit.paginate("GET /repos/{owner}/{repo}/pulls/{pull_number}/commits", { ...where(), pull_number: long, per_page: 100 });
+      const commits = await flows.octokit.paginate("GET /repos/{owner}/{repo}/pulls/{pull_number}/commits", {
+        ...where(),
+        pull_number: long,
+        per_page: 100,
+      });
       expect(commits).toHaveLength(250);
-      expect([commits[0]!.author, commits[0]!.commit.author?.email, commits[1]!.author?.login]).toEqual([null, "someone@unlinked.example", "alice"]);
+      expect([commits[0]!.author, commits[0]!.commit.author?.email, commits[1]!.author?.login]).toEqual([
+        null,
+        "someone@unlinked.example",
+        "alice",
+      ]);
       expect((await flows.octokit.rest.pulls.get({ ...where(), pull_number: long })).data.commits).toBe(251);
     });
 
@@ -42,12 +55,17 @@ describe("the local GitHub's API", () => {
       const second = openRequest(repo, "alice/two", { "b.md": "b\n" });
       repo.merge(first, { by: "bob" });
       repo.merge(second, { by: "bob" });
-      const order = async () => (await flows.octokit.rest.pulls.list({ ...where(), state: "closed", sort: "updated", direction: "desc" })).data.map((pull) => pull.number);
+      const order = async () =>
+        (await flows.octokit.rest.pulls.list({ ...where(), state: "closed", sort: "updated", direction: "desc" })).data.map(
+          (pull) => pull.number,
+        );
       expect(await order()).toEqual([second, first]);
       repo.review(first, "carol", "APPROVED");
       expect(await order()).toEqual([first, second]);
       const { data } = await flows.octokit.rest.pulls.listReviews({ ...where(), pull_number: first });
-      expect(data.map((review) => [review.user?.login, review.state, review.commit_id])).toEqual([["carol", "APPROVED", repo.pull(first).headSha]]);
+      expect(data.map((review) => [review.user?.login, review.state, review.commit_id])).toEqual([
+        ["carol", "APPROVED", repo.pull(first).headSha],
+      ]);
     });
 
     it("name the pull requests a commit belongs to: by merge commit, landed rebased commit, or original commit", async () => {
@@ -72,7 +90,8 @@ describe("the local GitHub's API", () => {
       // Characters, not UTF-16 units: 65,536 emoji are accepted.
       expect((await create("😀".repeat(65_536))).status).toBe(201);
       const head = (await flows.octokit.rest.pulls.get({ ...where(), pull_number: number })).data.head.sha;
-      const check = (text: string) => flows.octokit.rest.checks.create({ ...where(), name: "limits", head_sha: head, output: { title: "t", summary: "s", text } });
+      const check = (text: string) =>
+        flows.octokit.rest.checks.create({ ...where(), name: "limits", head_sha: head, output: { title: "t", summary: "s", text } });
       await expect(check("y".repeat(65_536))).rejects.toMatchObject({ status: 422 });
       expect((await check("y".repeat(65_535))).status).toBe(201);
     });
@@ -94,12 +113,26 @@ describe("the local GitHub's API", () => {
         const { data } = await flows.octokit.request("GET /repos/{owner}/{repo}/activity", { ...where(), ref, activity_type: "pr_merge" });
         expect(data.map((entry) => [entry.before, entry.after])).toEqual([[before, sha]]);
       }
-      const oldestFirst = await flows.octokit.request("GET /repos/{owner}/{repo}/activity", { ...where(), direction: "asc", actor: "alice" });
+      const oldestFirst = await flows.octokit.request("GET /repos/{owner}/{repo}/activity", {
+        ...where(),
+        direction: "asc",
+        actor: "alice",
+      });
       expect(oldestFirst.data.map((entry) => entry.activity_type)).toEqual(["branch_creation", "push"]);
-      const page = await flows.octokit.request("GET /repos/{owner}/{repo}/activity", { ...where(), per_page: 1, after: cursor(await flows.octokit.request("GET /repos/{owner}/{repo}/activity", { ...where(), per_page: 1 }), "next", "after") });
-      const back = await flows.octokit.request("GET /repos/{owner}/{repo}/activity", { ...where(), per_page: 1, before: cursor(page, "prev", "before") });
+      const page = await flows.octokit.request("GET /repos/{owner}/{repo}/activity", {
+        ...where(),
+        per_page: 1,
+        after: cursor(await flows.octokit.request("GET /repos/{owner}/{repo}/activity", { ...where(), per_page: 1 }), "next", "after"),
+      });
+      const back = await flows.octokit.request("GET /repos/{owner}/{repo}/activity", {
+        ...where(),
+        per_page: 1,
+        before: cursor(page, "prev", "before"),
+      });
       expect([page.data[0]!.activity_type, back.data[0]!.activity_type]).toEqual(["push", "pr_merge"]);
-      await expect(flows.octokit.request("GET /repos/{owner}/{repo}/activity", { ...where(), activity_type: "merge" as never })).rejects.toMatchObject({ status: 422 });
+      await expect(
+        flows.octokit.request("GET /repos/{owner}/{repo}/activity", { ...where(), activity_type: "merge" as never }),
+      ).rejects.toMatchObject({ status: 422 });
     });
   });
 
@@ -109,13 +142,19 @@ describe("the local GitHub's API", () => {
       repo.setPermission("reader", "read");
       repo.commit("main", {
         files: {
-          ".github/CODEOWNERS": "# owners\n!/docs/ @bob\n/a[bc]/ @bob\n\\#x @bob\n/a\\[b\\]/ @bob\n/x/ @reader @acme/readers @acme/ghosts @nobody\n/y/ bob@example.com alice\n/access-requests/ @bob @acme/platform\n",
+          ".github/CODEOWNERS":
+            "# owners\n!/docs/ @bob\n/a[bc]/ @bob\n\\#x @bob\n/a\\[b\\]/ @bob\n/x/ @reader @acme/readers @acme/ghosts @nobody\n/y/ bob@example.com alice\n/access-requests/ @bob @acme/platform\n",
           CODEOWNERS: "* @nobody-at-all\n",
         },
         author: repo.owner,
       });
       repo.commit("main", { files: {}, author: "bob", committer: { name: "Bob", email: "bob@example.com", login: "bob" } });
-      repo.injectedCodeownersErrors.push({ line: 8, kind: "Unknown owner", message: "as GitHub may report it", commit: repo.branch("main")! });
+      repo.injectedCodeownersErrors.push({
+        line: 8,
+        kind: "Unknown owner",
+        message: "as GitHub may report it",
+        commit: repo.branch("main")!,
+      });
       const { data } = await flows.octokit.request("GET /repos/{owner}/{repo}/codeowners/errors", where());
       expect(data.errors.map((error) => [error.line, error.column, error.kind, error.path])).toEqual([
         [2, 1, "Invalid pattern", ".github/CODEOWNERS"],
@@ -128,15 +167,23 @@ describe("the local GitHub's API", () => {
         [7, 21, "Invalid owner", ".github/CODEOWNERS"],
         [8, 1, "Unknown owner", ".github/CODEOWNERS"],
       ]);
-      expect(data.errors[3]!.message).toBe("Unknown owner on line 6: make sure @reader exists and has write access to the repository\n\n  /x/ @reader @acme/readers @acme/ghosts @nobody\n      ^");
-      expect(data.errors[4]!.message).toContain("make sure the team @acme/readers exists, is publicly visible, and has write access to the repository");
+      expect(data.errors[3]!.message).toBe(
+        "Unknown owner on line 6: make sure @reader exists and has write access to the repository\n\n  /x/ @reader @acme/readers @acme/ghosts @nobody\n      ^",
+      );
+      expect(data.errors[4]!.message).toContain(
+        "make sure the team @acme/readers exists, is publicly visible, and has write access to the repository",
+      );
       // At the policy commit (no problems there) nothing is reported.
-      expect((await flows.octokit.request("GET /repos/{owner}/{repo}/codeowners/errors", { ...where(), ref: base })).data.errors).toEqual([]);
+      expect((await flows.octokit.request("GET /repos/{owner}/{repo}/codeowners/errors", { ...where(), ref: base })).data.errors).toEqual(
+        [],
+      );
     });
 
     it("is 404 where there is no CODEOWNERS", async () => {
       repo.commit("main", { files: { ".github/CODEOWNERS": null }, author: repo.owner });
-      await expect(flows.octokit.request("GET /repos/{owner}/{repo}/codeowners/errors", { ...where(), ref: "main" })).rejects.toMatchObject({ status: 404 });
+      await expect(flows.octokit.request("GET /repos/{owner}/{repo}/codeowners/errors", { ...where(), ref: "main" })).rejects.toMatchObject(
+        { status: 404 },
+      );
     });
   });
 
@@ -159,7 +206,14 @@ describe("the local GitHub's API", () => {
           latin: object(expression: $latin) { ... on Blob { oid text byteSize } }
           dir: object(expression: "${head}:access-requests") { ... on Tree { entries { name type mode } } }
         } }`,
-        { owner: repo.owner, name: repo.name, head, link: `${head}:access-requests/link.yaml`, module: `alice/odd:access-requests/vendor`, latin: `${head}:access-requests/latin1.yaml` },
+        {
+          owner: repo.owner,
+          name: repo.name,
+          head,
+          link: `${head}:access-requests/link.yaml`,
+          module: `alice/odd:access-requests/vendor`,
+          latin: `${head}:access-requests/latin1.yaml`,
+        },
       );
       const { commit, link, module, latin, dir } = result.repository;
       expect(paths.map((path) => [commit[path.replace(/\W/g, "_")].mode, commit[path.replace(/\W/g, "_")].type])).toEqual([
@@ -183,15 +237,30 @@ describe("the local GitHub's API", () => {
       const query = (bounds: string) =>
         `query($owner: String!, $name: String!, $number: Int!) { repository(owner: $owner, name: $name) { pullRequest(number: $number) { timelineItems(itemTypes: [BASE_REF_CHANGED_EVENT, BASE_REF_FORCE_PUSHED_EVENT]${bounds}) { totalCount nodes { __typename ... on BaseRefChangedEvent { createdAt previousRefName currentRefName } ... on BaseRefForcePushedEvent { createdAt } } } } } }`;
       const variables = { owner: repo.owner, name: repo.name, number };
-      const last = await flows.octokit.graphql<{ repository: { pullRequest: { timelineItems: { totalCount: number; nodes: Record<string, string>[] } } } }>(query(", last: 1"), variables);
+      const last = await flows.octokit.graphql<{
+        repository: { pullRequest: { timelineItems: { totalCount: number; nodes: Record<string, string>[] } } };
+      }>(query(", last: 1"), variables);
       const changed = repo.pull(number).timeline.find((event) => event.type === "BaseRefChangedEvent")!;
       expect(last.repository.pullRequest.timelineItems).toEqual({
         totalCount: 2,
-        nodes: [{ __typename: "BaseRefChangedEvent", createdAt: changed.createdAt.toISOString().replace(".000Z", "Z"), previousRefName: "release", currentRefName: "main" }],
+        nodes: [
+          {
+            __typename: "BaseRefChangedEvent",
+            createdAt: changed.createdAt.toISOString().replace(".000Z", "Z"),
+            previousRefName: "release",
+            currentRefName: "main",
+          },
+        ],
       });
-      await expect(flows.octokit.graphql(query(""), variables)).rejects.toMatchObject({ errors: [{ type: "MISSING_PAGINATION_BOUNDARIES" }] });
-      await expect(flows.octokit.graphql(query(", first: 101"), variables)).rejects.toMatchObject({ errors: [{ type: "EXCESSIVE_PAGINATION" }] });
-      await expect(flows.octokit.graphql(query(", last: 1"), { ...variables, number: 99 })).rejects.toMatchObject({ errors: [{ type: "NOT_FOUND" }] });
+      await expect(flows.octokit.graphql(query(""), variables)).rejects.toMatchObject({
+        errors: [{ type: "MISSING_PAGINATION_BOUNDARIES" }],
+      });
+      await expect(flows.octokit.graphql(query(", first: 101"), variables)).rejects.toMatchObject({
+        errors: [{ type: "EXCESSIVE_PAGINATION" }],
+      });
+      await expect(flows.octokit.graphql(query(", last: 1"), { ...variables, number: 99 })).rejects.toMatchObject({
+        errors: [{ type: "NOT_FOUND" }],
+      });
     });
   });
 
@@ -206,13 +275,20 @@ describe("the local GitHub's API", () => {
         [repo.fullName, repo.id],
         [second.fullName, second.id],
       ]);
-      expect((await flows.app.paginate("GET /app/installations", { per_page: 1 })).map((entry) => [entry.id, entry.account?.login])).toEqual([
+      expect(
+        (await flows.app.paginate("GET /app/installations", { per_page: 1 })).map((entry) => [entry.id, entry.account?.login]),
+      ).toEqual([
         [1, repo.owner],
         [2, "other-org"],
       ]);
-      expect((await flows.octokit.rest.repos.getCollaboratorPermissionLevel({ owner: "codertocat", repo: "HELLO-WORLD", username: "bob" })).data.permission).toBe("write");
+      expect(
+        (await flows.octokit.rest.repos.getCollaboratorPermissionLevel({ owner: "codertocat", repo: "HELLO-WORLD", username: "bob" })).data
+          .permission,
+      ).toBe("write");
       await expect(flows.octokit.rest.pulls.list({ owner: "other-org", repo: "access" })).rejects.toMatchObject({ status: 404 });
-      await expect(flows.octokit.graphql('query { repository(owner: "other-org", name: "access") { id } }')).rejects.toMatchObject({ errors: [{ type: "NOT_FOUND" }] });
+      await expect(flows.octokit.graphql('query { repository(owner: "other-org", name: "access") { id } }')).rejects.toMatchObject({
+        errors: [{ type: "NOT_FOUND" }],
+      });
     });
 
     it("answer permissions from roles and active team memberships", async () => {
@@ -223,7 +299,12 @@ describe("the local GitHub's API", () => {
         const { data } = await flows.octokit.rest.repos.getCollaboratorPermissionLevel({ ...where(), username });
         return [data.permission, data.role_name];
       };
-      expect([await permission("maintainer"), await permission("triager"), await permission("carol"), await permission(repo.owner)]).toEqual([
+      expect([
+        await permission("maintainer"),
+        await permission("triager"),
+        await permission("carol"),
+        await permission(repo.owner),
+      ]).toEqual([
         ["write", "maintain"],
         ["read", "triage"],
         ["write", "write"],
@@ -240,13 +321,22 @@ describe("the local GitHub's API", () => {
       expect([comment.user?.login, comment.user?.type]).toEqual([BOT_LOGIN, "Bot"]);
       const react = () => flows.octokit.rest.reactions.createForIssueComment({ ...where(), comment_id: comment.id, content: "+1" });
       expect([(await react()).status, (await react()).status]).toEqual([201, 200]);
-      await expect(flows.octokit.rest.reactions.createForIssueComment({ ...where(), comment_id: 1, content: "+1" })).rejects.toMatchObject({ status: 404 });
+      await expect(flows.octokit.rest.reactions.createForIssueComment({ ...where(), comment_id: 1, content: "+1" })).rejects.toMatchObject({
+        status: 404,
+      });
       const annotation = { path: "a.md", start_line: 1, end_line: 1, annotation_level: "notice" as const, message: "note" };
       const output = (count: number) => ({ title: "t", summary: "s", annotations: Array.from({ length: count }, () => annotation) });
-      const { data: run } = await flows.octokit.rest.checks.create({ ...where(), name: "jitsudo", head_sha: repo.pull(number).headSha, output: output(50) });
+      const { data: run } = await flows.octokit.rest.checks.create({
+        ...where(),
+        name: "jitsudo",
+        head_sha: repo.pull(number).headSha,
+        output: output(50),
+      });
       const { data: updated } = await flows.octokit.rest.checks.update({ ...where(), check_run_id: run.id, output: output(50) });
       expect([run.output.annotations_count, updated.output.annotations_count, updated.app?.slug]).toEqual([50, 100, "jitsudo"]);
-      await expect(flows.octokit.rest.checks.update({ ...where(), check_run_id: run.id, output: output(51) })).rejects.toMatchObject({ status: 422 });
+      await expect(flows.octokit.rest.checks.update({ ...where(), check_run_id: run.id, output: output(51) })).rejects.toMatchObject({
+        status: 422,
+      });
     });
   });
 });

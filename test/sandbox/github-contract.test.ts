@@ -10,7 +10,16 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FakeGitHub } from "../support/fake-github.js";
 import { checkGraphqlQuery, checkRestCall, checkWebhook } from "../support/github-contract.js";
-import { CODEOWNERS, exerciseGateway, exerciseVerdictEndpoints, openRequest, request, seedAccessRepository, startFlows, type Flows } from "../support/github-flows.js";
+import {
+  CODEOWNERS,
+  exerciseGateway,
+  exerciseVerdictEndpoints,
+  openRequest,
+  request,
+  seedAccessRepository,
+  startFlows,
+  type Flows,
+} from "../support/github-flows.js";
 import type { RecordedCall, Repository } from "../../src/sandbox/github.js";
 
 async function mergeMethods(flows: Flows, repo: Repository): Promise<void> {
@@ -33,7 +42,10 @@ async function mergeMethods(flows: Flows, repo: Repository): Promise<void> {
   await exerciseGateway(flows, repo, squashed);
 
   // The rulebook's rebase attack: one commit edits CODEOWNERS, a later one reverts it; main moved meanwhile.
-  const rebased = openRequest(repo, "alice/rebase", { "access-requests/alice-3.yaml": request("rebase"), ".github/CODEOWNERS": "* @alice\n" });
+  const rebased = openRequest(repo, "alice/rebase", {
+    "access-requests/alice-3.yaml": request("rebase"),
+    ".github/CODEOWNERS": "* @alice\n",
+  });
   repo.directPush("main", { "README.md": "# Access, busy day\n" }, "bob");
   repo.commit("alice/rebase", { files: {}, author: "alice", mergeFrom: "main" });
   repo.commit("alice/rebase", { files: { ".github/CODEOWNERS": CODEOWNERS }, author: "alice" });
@@ -70,28 +82,38 @@ async function moreRepositoriesAndInstallations(flows: Flows): Promise<void> {
   await flows.app.request("GET /app");
   // The app's webhook deliveries: one that failed to connect, one answered; listed, read and redelivered.
   github.hook.configure("http://127.0.0.1:9", "secret");
-  const failed = await github.hook.send({ name: "push", payload: { ref: "refs/heads/main", repository: { id: second.id }, installation: { id: 1 } } });
+  const failed = await github.hook.send({
+    name: "push",
+    payload: { ref: "refs/heads/main", repository: { id: second.id }, installation: { id: 1 } },
+  });
   await github.hook.send({ name: "push", payload: { ref: "refs/heads/main", repository: { id: second.id }, installation: { id: 1 } } });
   await flows.app.paginate("GET /app/hook/deliveries", { per_page: 1 });
   await flows.app.request("GET /app/hook/deliveries/{delivery_id}", { delivery_id: failed.id });
   await flows.app.request("POST /app/hook/deliveries/{delivery_id}/attempts", { delivery_id: failed.id });
   await github.hook.settled();
   // Installation 1's token cannot see installation 2's repository, however it is spelled.
-  await expect(flows.octokit.request("GET /repos/{owner}/{repo}/pulls/{pull_number}", { owner: "OTHER-ORG", repo: "access", pull_number: 1 })).rejects.toMatchObject({ status: 404 });
+  await expect(
+    flows.octokit.request("GET /repos/{owner}/{repo}/pulls/{pull_number}", { owner: "OTHER-ORG", repo: "access", pull_number: 1 }),
+  ).rejects.toMatchObject({ status: 404 });
   // Installation 2 sees its own repository, which has no CODEOWNERS: 404.
   const other = await flows.installation(2);
   await other.paginate("GET /installation/repositories", { per_page: 100 });
-  await expect(other.request("GET /repos/{owner}/{repo}/codeowners/errors", { owner: "other-org", repo: "access", ref: "main" })).rejects.toMatchObject({ status: 404 });
+  await expect(
+    other.request("GET /repos/{owner}/{repo}/codeowners/errors", { owner: "other-org", repo: "access", ref: "main" }),
+  ).rejects.toMatchObject({ status: 404 });
 }
 
 async function largePullRequests(flows: Flows, repo: Repository): Promise<void> {
-  const files = Object.fromEntries(Array.from({ length: 3001 }, (_, index) => [`docs/page-${String(index).padStart(4, "0")}.md`, `page ${index}\n`]));
+  const files = Object.fromEntries(
+    Array.from({ length: 3001 }, (_, index) => [`docs/page-${String(index).padStart(4, "0")}.md`, `page ${index}\n`]),
+  );
   const wide = openRequest(repo, "alice/wide", files);
   const gateway = flows.gateway(repo);
   await gateway.listPullRequestFiles(wide);
   await gateway.getPullRequest(wide);
   repo.createBranch("alice/long", "main", "alice");
-  for (let index = 0; index < 251; index++) repo.commit("alice/long", { files: { "docs/log.md": `entry ${index}\n` }, author: index % 2 ? "alice" : null, pusher: "alice" });
+  for (let index = 0; index < 251; index++)
+    repo.commit("alice/long", { files: { "docs/log.md": `entry ${index}\n` }, author: index % 2 ? "alice" : null, pusher: "alice" });
   const long = repo.openPull({ head: "alice/long", author: "alice" });
   await gateway.listPullRequestCommits(long);
   await gateway.getPullRequest(long);
@@ -108,7 +130,13 @@ async function linksSubmodulesCodeownersAndMore(flows: Flows, repo: Repository):
   await exerciseGateway(flows, repo, odd);
   await exerciseVerdictEndpoints(flows, repo, odd, repo.pull(odd).headSha);
   repo.createBranch("codeowners-lab", "main");
-  repo.commit("codeowners-lab", { files: { ".github/CODEOWNERS": "!/docs/ @bob\n/a[bc]/ @bob\n\\#x @bob\n/access-requests/ @nobody @acme/readers @acme/platform bob@example.com\n" }, author: repo.owner });
+  repo.commit("codeowners-lab", {
+    files: {
+      ".github/CODEOWNERS":
+        "!/docs/ @bob\n/a[bc]/ @bob\n\\#x @bob\n/access-requests/ @nobody @acme/readers @acme/platform bob@example.com\n",
+    },
+    author: repo.owner,
+  });
   flows.github.grantTeam("acme", "readers", repo, "read");
   repo.injectedCodeownersErrors.push({ line: 4, kind: "Unknown owner", message: "injected for the test" });
   await flows.octokit.request("GET /repos/{owner}/{repo}/codeowners/errors", { owner: repo.owner, repo: repo.name, ref: "codeowners-lab" });
@@ -118,11 +146,37 @@ async function linksSubmodulesCodeownersAndMore(flows: Flows, repo: Repository):
   const second = await flows.octokit.request(`GET ${next}`);
   const back = /[?&]before=([^&>]+)/.exec(second.headers.link ?? "")![1]!;
   await flows.octokit.request("GET /repos/{owner}/{repo}/activity", { owner, repo: name, per_page: 2, before: decodeURIComponent(back) });
-  await flows.octokit.request("GET /repos/{owner}/{repo}/activity", { owner, repo: name, direction: "asc", ref: "refs/heads/main", actor: "bob", time_period: "day" });
+  await flows.octokit.request("GET /repos/{owner}/{repo}/activity", {
+    owner,
+    repo: name,
+    direction: "asc",
+    ref: "refs/heads/main",
+    actor: "bob",
+    time_period: "day",
+  });
   repo.conversation.comment(odd, "carol", "Why a symlink?");
-  await flows.octokit.paginate("GET /repos/{owner}/{repo}/issues/{issue_number}/comments", { owner, repo: name, issue_number: odd, per_page: 1 });
-  const annotations = Array.from({ length: 51 }, () => ({ path: "README.md", start_line: 1, end_line: 1, annotation_level: "notice" as const, message: "too many" }));
-  await expect(flows.octokit.rest.checks.create({ owner, repo: name, name: "jitsudo", head_sha: repo.pull(odd).headSha, output: { title: "t", summary: "s", annotations } })).rejects.toMatchObject({ status: 422 });
+  await flows.octokit.paginate("GET /repos/{owner}/{repo}/issues/{issue_number}/comments", {
+    owner,
+    repo: name,
+    issue_number: odd,
+    per_page: 1,
+  });
+  const annotations = Array.from({ length: 51 }, () => ({
+    path: "README.md",
+    start_line: 1,
+    end_line: 1,
+    annotation_level: "notice" as const,
+    message: "too many",
+  }));
+  await expect(
+    flows.octokit.rest.checks.create({
+      owner,
+      repo: name,
+      name: "jitsudo",
+      head_sha: repo.pull(odd).headSha,
+      output: { title: "t", summary: "s", annotations },
+    }),
+  ).rejects.toMatchObject({ status: 422 });
   const review = repo.review(odd, "bob", "APPROVED");
   repo.dismissReview(odd, review, "Codertocat");
   repo.conversation.rerequestCheckRun(repo.conversation.checkRuns.at(-1)!.id, "alice");
@@ -142,10 +196,15 @@ async function linksSubmodulesCodeownersAndMore(flows: Flows, repo: Repository):
 function checkAnswer(call: RecordedCall) {
   const check = checkRestCall(call);
   if (call.status >= 400 && check.problems.length === 1 && check.problems[0]!.startsWith(`GitHub documents no ${call.status} answer`)) {
-    return { ...check, problems: checkRestCall({ method: "GET", path: "/repos/o/r/pulls/1", status: 404, response: call.response }).problems };
+    return {
+      ...check,
+      problems: checkRestCall({ method: "GET", path: "/repos/o/r/pulls/1", status: 404, response: call.response }).problems,
+    };
   }
   if (call.method === "GET" && call.path.startsWith("/app/installations?") && Array.isArray(call.response)) {
-    const problems = call.response.flatMap((entry) => checkRestCall({ method: "GET", path: "/app/installations/1", status: 200, response: entry }).problems);
+    const problems = call.response.flatMap(
+      (entry) => checkRestCall({ method: "GET", path: "/app/installations/1", status: 200, response: entry }).problems,
+    );
     return { call: `${call.method} ${call.path}`, problems };
   }
   return check;
@@ -169,7 +228,9 @@ describe("the local GitHub against GitHub's published descriptions", () => {
   const graphqlCalls = () => flows.github.calls.filter((call) => call.path === flows.github.graphqlPath);
 
   it("answers every REST call the way GitHub's OpenAPI description says", () => {
-    const failures = restCalls().map(checkAnswer).filter((check) => check.problems.length > 0);
+    const failures = restCalls()
+      .map(checkAnswer)
+      .filter((check) => check.problems.length > 0);
     expect(failures).toEqual([]);
     const routes = new Set(restCalls().map((call) => `${call.method} ${checkRestCall(call).template} ${call.status}`));
     expect(routes.size).toBeGreaterThanOrEqual(28);
@@ -213,17 +274,22 @@ describe("the contract checks", () => {
       const call = flows.github.calls.at(-1)!;
       expect(checkRestCall(call).problems).toEqual([]);
       const { merged: _dropped, ...withoutMerged } = call.response as Record<string, unknown>;
-      expect(checkRestCall({ ...call, response: withoutMerged }).problems).toContain("/ must have required property 'merged' {\"missingProperty\":\"merged\"}");
+      expect(checkRestCall({ ...call, response: withoutMerged }).problems).toContain(
+        '/ must have required property \'merged\' {"missingProperty":"merged"}',
+      );
 
       const opened = flows.github.webhooks.find((delivery) => delivery.payload.action === "opened")!;
       expect(checkWebhook(opened)).toEqual([]);
       const pull = { ...(opened.payload.pull_request as Record<string, unknown>), head: undefined };
       expect(checkWebhook({ ...opened, payload: { ...opened.payload, pull_request: pull } }).length).toBeGreaterThan(0);
 
-      const wrong = "query { repository(owner: \"Codertocat\", name: \"Hello-World\") { object(expression: \"main\") { ... on Commit { fileMode } } } }";
+      const wrong =
+        'query { repository(owner: "Codertocat", name: "Hello-World") { object(expression: "main") { ... on Commit { fileMode } } } }';
       expect(checkGraphqlQuery(wrong)).toEqual(['Cannot query field "fileMode" on type "Commit". Did you mean "file"?']);
       // And the local GitHub answers such a query as GitHub does: 200 with errors, no data.
-      await expect(flows.octokit.graphql(wrong)).rejects.toMatchObject({ errors: [{ message: 'Cannot query field "fileMode" on type "Commit". Did you mean "file"?' }] });
+      await expect(flows.octokit.graphql(wrong)).rejects.toMatchObject({
+        errors: [{ message: 'Cannot query field "fileMode" on type "Commit". Did you mean "file"?' }],
+      });
       expect(flows.github.calls.at(-1)!.status).toBe(200);
     } finally {
       flows.stop();

@@ -28,9 +28,18 @@ describe("the local GitHub's model", () => {
       expect(merge.parents).toEqual([base, head]);
       expect([merge.author.login, merge.committer.login, merge.committer.name]).toEqual(["bob", "web-flow", "GitHub"]);
       expect(repo.branch("main")).toBe(merged.sha);
-      expect(merged.closed).toMatchObject({ action: "closed", pull_request: { merged: true, merge_commit_sha: merged.sha, merged_by: { login: "bob" }, head: { sha: head } } });
+      expect(merged.closed).toMatchObject({
+        action: "closed",
+        pull_request: { merged: true, merge_commit_sha: merged.sha, merged_by: { login: "bob" }, head: { sha: head } },
+      });
       expect(merged.push).toMatchObject({ ref: "refs/heads/main", before: base, after: merged.sha, head_commit: { id: merged.sha } });
-      expect((merged.push.commits as { id: string; added: string[]; distinct: boolean }[]).map((entry) => [entry.id, entry.added, entry.distinct])).toEqual([
+      expect(
+        (merged.push.commits as { id: string; added: string[]; distinct: boolean }[]).map((entry) => [
+          entry.id,
+          entry.added,
+          entry.distinct,
+        ]),
+      ).toEqual([
         [head, ["access-requests/a.yaml"], false],
         [merged.sha, ["access-requests/a.yaml"], true],
       ]);
@@ -69,7 +78,13 @@ describe("the local GitHub's model", () => {
       expect(merged.landed).not.toContain(first);
       expect(repo.changes(repo.pull(number)).commits.map((entry) => entry.sha)).toEqual(before);
       // The authoritative record of the base: the activity entry of the merge.
-      expect(repo.activity.all().at(-1)).toMatchObject({ activityType: "pr_merge", before: movedBase, after: merged.sha, ref: "refs/heads/main", actor: "bob" });
+      expect(repo.activity.all().at(-1)).toMatchObject({
+        activityType: "pr_merge",
+        before: movedBase,
+        after: merged.sha,
+        ref: "refs/heads/main",
+        actor: "bob",
+      });
       expect(merged.push).toMatchObject({ before: movedBase, after: merged.sha });
     });
 
@@ -79,9 +94,13 @@ describe("the local GitHub's model", () => {
       repo.directPush("main", { "docs/shared.md": "one, by bob\ntwo\n" }, "bob");
       expect(repo.mergeable(repo.pull(number))).toBe(false);
       expect(() => repo.merge(number, { by: "bob" })).toThrow(MergeConflictError);
-      expect(() => repo.merge(number, { by: "bob", mergedContent: { "docs/shared.md": "one\n", "README.md": "x" } })).toThrow("mergedContent for README.md");
+      expect(() => repo.merge(number, { by: "bob", mergedContent: { "docs/shared.md": "one\n", "README.md": "x" } })).toThrow(
+        "mergedContent for README.md",
+      );
       const merged = repo.merge(number, { by: "bob", mergedContent: { "docs/shared.md": "one, by bob\ntwo, by alice\n" } });
-      expect(new TextDecoder().decode(repo.objects.blob(commit(merged.sha).tree.get("docs/shared.md")!.sha))).toBe("one, by bob\ntwo, by alice\n");
+      expect(new TextDecoder().decode(repo.objects.blob(commit(merged.sha).tree.get("docs/shared.md")!.sha))).toBe(
+        "one, by bob\ntwo, by alice\n",
+      );
     });
 
     it("takes write access, and refuses drafts and closed pull requests", () => {
@@ -104,14 +123,21 @@ describe("the local GitHub's model", () => {
       const previous = repo.pull(number).headSha;
       const head = repo.commit("alice/a", { files: { "access-requests/a.yaml": request("b") }, author: "alice" });
       expect([repo.pull(number).headSha, repo.pull(number).baseSha]).toEqual([head, repo.branch("main")]);
-      expect(github.lastWebhook("pull_request.synchronize")).toMatchObject({ before: previous, after: head, pull_request: { head: { sha: head }, base: { sha: repo.branch("main") } } });
+      expect(github.lastWebhook("pull_request.synchronize")).toMatchObject({
+        before: previous,
+        after: head,
+        pull_request: { head: { sha: head }, base: { sha: repo.branch("main") } },
+      });
     });
 
     it("list changed files as the three-dot diff, with renames, and their commits oldest first", () => {
       repo.directPush("main", { "access-requests/old.yaml": request("old") }, "bob");
       repo.createBranch("alice/a", "main", "alice");
       repo.directPush("main", { "docs/unrelated.md": "main moved\n" }, "bob");
-      const first = repo.commit("alice/a", { files: { "access-requests/old.yaml": null, "access-requests/new.yaml": request("old") }, author: "alice" });
+      const first = repo.commit("alice/a", {
+        files: { "access-requests/old.yaml": null, "access-requests/new.yaml": request("old") },
+        author: "alice",
+      });
       const second = repo.commit("alice/a", { files: { "README.md": "# Access\n\nMore.\n" }, author: null, pusher: "alice" });
       const number = repo.openPull({ head: "alice/a", author: "alice" });
       const changes = repo.changes(repo.pull(number));
@@ -129,8 +155,13 @@ describe("the local GitHub's model", () => {
       repo.createBranch("release", "main");
       const number = openRequest(repo, "alice/a", { "access-requests/a.yaml": request("a") }, "release");
       repo.retarget(number, "main", "alice");
-      expect(repo.pull(number).timeline).toMatchObject([{ type: "BaseRefChangedEvent", actor: "alice", previousRefName: "release", currentRefName: "main" }]);
-      expect(github.lastWebhook("pull_request.edited")).toMatchObject({ changes: { base: { ref: { from: "release" }, sha: { from: base } } }, pull_request: { base: { ref: "main" } } });
+      expect(repo.pull(number).timeline).toMatchObject([
+        { type: "BaseRefChangedEvent", actor: "alice", previousRefName: "release", currentRefName: "main" },
+      ]);
+      expect(github.lastWebhook("pull_request.edited")).toMatchObject({
+        changes: { base: { ref: { from: "release" }, sha: { from: base } } },
+        pull_request: { base: { ref: "main" } },
+      });
     });
 
     it("record force pushes of their base branch", () => {
@@ -139,7 +170,9 @@ describe("the local GitHub's model", () => {
       const moved = repo.commit("release", { files: { "RELEASE.md": "1\n" }, author: "bob" });
       expect(() => repo.push("release", base, { pusher: "bob" })).toThrow("not a fast-forward");
       repo.push("release", base, { force: true, pusher: "bob" });
-      expect(repo.pull(number).timeline).toMatchObject([{ type: "BaseRefForcePushedEvent", ref: "release", beforeCommit: moved, afterCommit: base }]);
+      expect(repo.pull(number).timeline).toMatchObject([
+        { type: "BaseRefForcePushedEvent", ref: "release", beforeCommit: moved, afterCommit: base },
+      ]);
       expect(repo.activity.all().at(-1)).toMatchObject({ activityType: "force_push", before: moved, after: base });
     });
   });
@@ -168,7 +201,9 @@ describe("the local GitHub's model", () => {
       repo.dismissReview(number, id, "Codertocat");
       repo.review(number, "carol", "DISMISSED");
       expect(repo.pull(number).reviews.map((review) => review.state)).toEqual(["DISMISSED", "DISMISSED"]);
-      expect(github.lastWebhook("pull_request_review.dismissed")).toMatchObject({ review: { state: "dismissed", user: { login: "carol" } } });
+      expect(github.lastWebhook("pull_request_review.dismissed")).toMatchObject({
+        review: { state: "dismissed", user: { login: "carol" } },
+      });
     });
   });
 

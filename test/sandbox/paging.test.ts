@@ -16,7 +16,13 @@ beforeEach(async () => {
   world = await startWorld({ pageSize: 4 });
   principals = Array.from({ length: 23 }, (_, i) => world.ic.addUser(IDENTITY_STORE_ID, { userName: `user${i}` }));
   for (const principalId of principals) {
-    world.ic.addAssignmentOutOfBand({ instanceArn: INSTANCE_ARN, accountId: ACCOUNT, permissionSetArn: world.permissionSetArn, principalType: "USER", principalId });
+    world.ic.addAssignmentOutOfBand({
+      instanceArn: INSTANCE_ARN,
+      accountId: ACCOUNT,
+      permissionSetArn: world.permissionSetArn,
+      principalType: "USER",
+      principalId,
+    });
   }
 });
 afterEach(() => world.close());
@@ -55,12 +61,19 @@ describe("list operations", () => {
   it("page the other listings the same way", async () => {
     for (let i = 0; i < 6; i++) world.ic.addPermissionSet(INSTANCE_ARN, { name: `Set${i}` });
     const sets: string[] = [];
-    for await (const page of paginateListPermissionSets({ client: world.clients.ssoAdmin }, { InstanceArn: INSTANCE_ARN })) sets.push(...(page.PermissionSets ?? []));
+    for await (const page of paginateListPermissionSets({ client: world.clients.ssoAdmin }, { InstanceArn: INSTANCE_ARN }))
+      sets.push(...(page.PermissionSets ?? []));
     expect(sets).toHaveLength(7);
 
     const mine: string[] = [];
     for (const accountId of ["111111111111", "222222222222", "333333333333", "444444444444", "555555555555"]) {
-      world.ic.addAssignmentOutOfBand({ instanceArn: INSTANCE_ARN, accountId, permissionSetArn: world.permissionSetArn, principalType: "USER", principalId: world.alice });
+      world.ic.addAssignmentOutOfBand({
+        instanceArn: INSTANCE_ARN,
+        accountId,
+        permissionSetArn: world.permissionSetArn,
+        principalType: "USER",
+        principalId: world.alice,
+      });
     }
     for await (const page of paginateListAccountAssignmentsForPrincipal(
       { client: world.clients.ssoAdmin },
@@ -78,7 +91,10 @@ describe("list operations", () => {
       requestIds.push(created.AccountAssignmentCreationStatus?.RequestId ?? "");
     }
     const statuses: string[] = [];
-    for await (const page of paginateListAccountAssignmentCreationStatus({ client: world.clients.ssoAdmin }, { InstanceArn: INSTANCE_ARN })) {
+    for await (const page of paginateListAccountAssignmentCreationStatus(
+      { client: world.clients.ssoAdmin },
+      { InstanceArn: INSTANCE_ARN },
+    )) {
       statuses.push(...(page.AccountAssignmentsCreationStatus ?? []).map((s) => s.RequestId ?? ""));
     }
     expect(statuses).toEqual(requestIds);
@@ -89,7 +105,13 @@ describe("list operations", () => {
     const returned = (first.AccountAssignments ?? []).map((a) => a.PrincipalId ?? "");
     // Remove two of the assignments already returned before asking for the next page.
     for (const principalId of returned.slice(0, 2)) {
-      world.ic.deleteAssignmentOutOfBand({ instanceArn: INSTANCE_ARN, accountId: ACCOUNT, permissionSetArn: world.permissionSetArn, principalType: "USER", principalId });
+      world.ic.deleteAssignmentOutOfBand({
+        instanceArn: INSTANCE_ARN,
+        accountId: ACCOUNT,
+        permissionSetArn: world.permissionSetArn,
+        principalType: "USER",
+        principalId,
+      });
     }
     const rest: string[] = [];
     let token = first.NextToken;
@@ -103,7 +125,9 @@ describe("list operations", () => {
   });
 
   it("refuse a NextToken that is garbage or was issued for another query", async () => {
-    const garbage = await failure(world.clients.ssoAdmin.send(new ListAccountAssignmentsCommand({ ...query(), NextToken: "bm90IGEgdG9rZW4" })));
+    const garbage = await failure(
+      world.clients.ssoAdmin.send(new ListAccountAssignmentsCommand({ ...query(), NextToken: "bm90IGEgdG9rZW4" })),
+    );
     expect(garbage).toEqual({ name: "ValidationException", status: 400, message: "Invalid NextToken: it was not issued for this request" });
 
     const first = await world.clients.ssoAdmin.send(new ListAccountAssignmentsCommand(query()));

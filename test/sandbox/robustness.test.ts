@@ -24,13 +24,23 @@ describe("bad requests", () => {
     ["a body that is not JSON", "SWBExternalService.ListInstances", "{not json", "SerializationException"],
     ["a JSON array", "SWBExternalService.ListInstances", "[1,2]", "SerializationException"],
     ["a member of the wrong type", "SWBExternalService.ListPermissionSets", '{"InstanceArn":5}', "SerializationException"],
-    ["a nested member of the wrong type", "SWBExternalService.ListAccountAssignmentCreationStatus", `{"InstanceArn":"${INSTANCE_ARN}","Filter":"x"}`, "SerializationException"],
+    [
+      "a nested member of the wrong type",
+      "SWBExternalService.ListAccountAssignmentCreationStatus",
+      `{"InstanceArn":"${INSTANCE_ARN}","Filter":"x"}`,
+      "SerializationException",
+    ],
     ["an unknown service prefix", "Nope.ListInstances", "{}", "UnknownOperationException"],
     ["an operation the simulator does not serve", "SWBExternalService.DeleteInstance", "{}", "UnknownOperationException"],
     ["an operation named after an Object property", "SWBExternalService.constructor", "{}", "UnknownOperationException"],
     ["__proto__ as operation", "AWSIdentityStore.__proto__", "{}", "UnknownOperationException"],
     ["a target without a dot", "ListInstances", "{}", "UnknownOperationException"],
-    ["a body trying prototype pollution", "SWBExternalService.ListPermissionSets", '{"__proto__":{"InstanceArn":"x"}}', "ValidationException"],
+    [
+      "a body trying prototype pollution",
+      "SWBExternalService.ListPermissionSets",
+      '{"__proto__":{"InstanceArn":"x"}}',
+      "ValidationException",
+    ],
   ])("answer %s with HTTP 400 %s", async (_, target, body, code) => {
     const answer = await json(target, body);
     expect(answer.status).toBe(400);
@@ -41,7 +51,9 @@ describe("bad requests", () => {
   it("answer STS form bodies without or with an unknown Action in XML", async () => {
     const missing = await form("Version=2011-06-15");
     expect(missing.status).toBe(400);
-    expect(missing.body).toMatch(/^<ErrorResponse xmlns="https:\/\/sts.amazonaws.com\/doc\/2011-06-15\/"><Error><Type>Sender<\/Type><Code>MissingAction<\/Code>/);
+    expect(missing.body).toMatch(
+      /^<ErrorResponse xmlns="https:\/\/sts.amazonaws.com\/doc\/2011-06-15\/"><Error><Type>Sender<\/Type><Code>MissingAction<\/Code>/,
+    );
     const unknown = await form("Action=%3Cscript%3E&Version=2011-06-15");
     expect(unknown.status).toBe(400);
     expect(unknown.body).toContain("<Code>InvalidAction</Code><Message>Unknown operation sts:&#60;script&#62;</Message>");

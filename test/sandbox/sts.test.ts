@@ -82,7 +82,12 @@ describe("with requireAssumedRole", () => {
       status: 400,
       message: "Access key AKIDLOCALTEST was not issued by AssumeRole on this simulator, and requireAssumedRole is on",
     });
-    expect(world.ic.calls.at(-1)).toMatchObject({ service: "sso-admin", operation: "ListInstances", outcome: "AccessDeniedException", accessKeyId: "AKIDLOCALTEST" });
+    expect(world.ic.calls.at(-1)).toMatchObject({
+      service: "sso-admin",
+      operation: "ListInstances",
+      outcome: "AccessDeniedException",
+      accessKeyId: "AKIDLOCALTEST",
+    });
   });
 
   it("serves a client whose credential provider assumes the role (as fromTemporaryCredentials does) and logs the role", async () => {
@@ -102,7 +107,11 @@ describe("with requireAssumedRole", () => {
         ["ListInstances", "ok", ROLE],
         ["ListPermissionSets", "ok", ROLE],
       ]);
-      expect(world.ic.calls.find((c) => c.service === "sts")?.input).toMatchObject({ Action: "AssumeRole", RoleArn: ROLE, ExternalId: EXTERNAL_ID });
+      expect(world.ic.calls.find((c) => c.service === "sts")?.input).toMatchObject({
+        Action: "AssumeRole",
+        RoleArn: ROLE,
+        ExternalId: EXTERNAL_ID,
+      });
     } finally {
       client.destroy();
     }

@@ -10,10 +10,14 @@ afterEach(async () => {
   await world.close();
 });
 
-const listPermissionSets = (instanceArn = INSTANCE_ARN) => world.clients.ssoAdmin.send(new ListPermissionSetsCommand({ InstanceArn: instanceArn }));
+const listPermissionSets = (instanceArn = INSTANCE_ARN) =>
+  world.clients.ssoAdmin.send(new ListPermissionSetsCommand({ InstanceArn: instanceArn }));
 const getAlice = () =>
   world.clients.identityStore.send(
-    new GetUserIdCommand({ IdentityStoreId: IDENTITY_STORE_ID, AlternateIdentifier: { UniqueAttribute: { AttributePath: "userName", AttributeValue: "alice" } } }),
+    new GetUserIdCommand({
+      IdentityStoreId: IDENTITY_STORE_ID,
+      AlternateIdentifier: { UniqueAttribute: { AttributePath: "userName", AttributeValue: "alice" } },
+    }),
   );
 
 describe("the rate limit", () => {

@@ -6,7 +6,11 @@ import { IdentitystoreClient } from "@aws-sdk/client-identitystore";
 import { OrganizationsClient } from "@aws-sdk/client-organizations";
 import { SSOAdminClient, type SSOAdminClientConfig } from "@aws-sdk/client-sso-admin";
 import { STSClient } from "@aws-sdk/client-sts";
-import { startLocalIdentityCenter, type LocalIdentityCenterServerOptions, type RunningLocalIdentityCenter } from "../../src/sandbox/index.js";
+import {
+  startLocalIdentityCenter,
+  type LocalIdentityCenterServerOptions,
+  type RunningLocalIdentityCenter,
+} from "../../src/sandbox/index.js";
 
 export const INSTANCE_ARN = "arn:aws:sso:::instance/ssoins-1111111111111111";
 export const IDENTITY_STORE_ID = "d-1111111111";
@@ -39,7 +43,12 @@ export interface Clients {
 
 /** Real SDK clients for the simulator; one attempt by default so tests see every error the server sends. */
 export function clientsFor(url: string, options: { maxAttempts?: number; credentials?: Credentials } = {}): Clients {
-  const config = { region: "us-east-1", endpoint: url, credentials: options.credentials ?? BASE_CREDENTIALS, maxAttempts: options.maxAttempts ?? 1 };
+  const config = {
+    region: "us-east-1",
+    endpoint: url,
+    credentials: options.credentials ?? BASE_CREDENTIALS,
+    maxAttempts: options.maxAttempts ?? 1,
+  };
   const clients = {
     ssoAdmin: new SSOAdminClient(config),
     identityStore: new IdentitystoreClient(config),

@@ -10,7 +10,16 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { CHECK_NAME } from "../../src/github/check-run.js";
 import type { MergeMethod } from "../../src/sandbox/github.js";
-import { EXTERNAL_ID, governance, INSTALLATION, PLAYGROUND_REPO, POLICY, READ_ONLY, TENANT_ROLE, useSecurityWorld } from "./support/security-world.js";
+import {
+  EXTERNAL_ID,
+  governance,
+  INSTALLATION,
+  PLAYGROUND_REPO,
+  POLICY,
+  READ_ONLY,
+  TENANT_ROLE,
+  useSecurityWorld,
+} from "./support/security-world.js";
 
 const METHODS: MergeMethod[] = ["merge", "squash", "rebase"];
 /** The attacker's own governance in their own repository: their friend owns the requests. */
@@ -50,7 +59,10 @@ describe("a second repository of the installation, no list of access repositorie
 
   it("lets AWS refuse the tenant role for any repository its trust policy does not name", async () => {
     const mark = world.mark();
-    const number = world.openPull({ repository: world.playground, commits: [{ files: { [world.newPath()]: ADMIN_REQUEST.replace('"123456789012"', '"210987654321"') } }] });
+    const number = world.openPull({
+      repository: world.playground,
+      commits: [{ files: { [world.newPath()]: ADMIN_REQUEST.replace('"123456789012"', '"210987654321"') } }],
+    });
     world.review(number, "mallory", "APPROVED", world.playground);
     await world.merge(number, "squash", { repository: world.playground });
 
@@ -60,7 +72,9 @@ describe("a second repository of the installation, no list of access repositorie
     expect(grant?.status).toBe("failed");
     expect(grant?.last_error).toMatch(/AccessDenied/);
     const assume = world.aws.ic.calls.slice(mark).filter((call) => call.operation === "AssumeRole");
-    expect(assume.map((call) => [call.input.ExternalId, call.outcome])).toEqual([[`jitsudo-${INSTALLATION}-${PLAYGROUND_REPO.id}`, "AccessDenied"]]);
+    expect(assume.map((call) => [call.input.ExternalId, call.outcome])).toEqual([
+      [`jitsudo-${INSTALLATION}-${PLAYGROUND_REPO.id}`, "AccessDenied"],
+    ]);
     expect(world.createsSince(mark)).toBe(0);
     expect(world.comment(number, world.playground)).toMatch(/failed[\s\S]*AccessDenied/);
   });
@@ -76,7 +90,10 @@ describe("a second repository of the installation, no list of access repositorie
   it("never uses jitsudo's own AWS credentials for a repository the operator did not list", async () => {
     const mark = world.mark();
     const ownCredentials = POLICY.replace(/ {2}role_arn: .*\n/, "");
-    world.playground.commit("main", { files: governance({ codeowners: "/access-requests/ @mallory\n", policy: ownCredentials }), author: "alice" });
+    world.playground.commit("main", {
+      files: governance({ codeowners: "/access-requests/ @mallory\n", policy: ownCredentials }),
+      author: "alice",
+    });
     const number = world.openPull({ repository: world.playground });
     world.review(number, "mallory", "APPROVED", world.playground);
     await world.merge(number, "merge", { repository: world.playground });

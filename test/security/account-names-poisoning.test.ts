@@ -84,10 +84,18 @@ describe("the account list another tenant's role loaded for the instance", () =>
     world.github.createInstallation({ account: GLOBEX_REPO.owner, id: GLOBEX_INSTALLATION });
     const globex = world.github.createRepository({ ...GLOBEX_REPO, installationId: GLOBEX_INSTALLATION });
     for (const login of ["gus", "gina"]) globex.setPermission(login, "write");
-    globex.commit("main", { files: { ".github/CODEOWNERS": "* @gina\n", ".github/jitsudo.yml": GLOBEX_POLICY }, author: "gina", message: "globex's policy" });
+    globex.commit("main", {
+      files: { ".github/CODEOWNERS": "* @gina\n", ".github/jitsudo.yml": GLOBEX_POLICY },
+      author: "gina",
+      message: "globex's policy",
+    });
     // One globex request that names an account by name: the worker looks the name up through globex's role.
     const request = READ_ONLY.replace(/account: "\d+"/, "account: globex-sandbox");
-    const number = world.openPull({ repository: globex, author: "gus", commits: [{ files: { "access-requests/gus/sandbox.yaml": request } }] });
+    const number = world.openPull({
+      repository: globex,
+      author: "gus",
+      commits: [{ files: { "access-requests/gus/sandbox.yaml": request } }],
+    });
     world.review(number, "gina", "APPROVED", globex);
     await world.merge(number, "merge", { repository: globex, by: "gina" });
     await eventually(

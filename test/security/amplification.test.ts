@@ -72,7 +72,10 @@ describe("caps on what one push costs", () => {
     // Beyond the cap, one line says how many more there are (never one line each).
     expect(annotations.length).toBeLessThanOrEqual(MAX_PROBLEMS_PER_FILE + 1);
     expect(annotations.at(-1)?.message).toMatch(/^… and up to \d+ more problems in this file/);
-    const commentLines = world.comment(number).split("\n").filter((line) => line.startsWith("- line "));
+    const commentLines = world
+      .comment(number)
+      .split("\n")
+      .filter((line) => line.startsWith("- line "));
     expect(commentLines.length).toBeLessThanOrEqual(MAX_PROBLEMS_PER_FILE + 1);
 
     world.review(number, "dave");
@@ -95,7 +98,11 @@ describe("caps on what one push costs", () => {
 
     // A second push changing every file: the same work again, no more.
     const branch = world.access.pull(number).headRef;
-    world.access.commit(branch, { files: Object.fromEntries(Object.keys(files).map((path, index) => [path, unknownKeys(`again${index}`)])), author: "alice", pusher: "alice" });
+    world.access.commit(branch, {
+      files: Object.fromEntries(Object.keys(files).map((path, index) => [path, unknownKeys(`again${index}`)])),
+      author: "alice",
+      pusher: "alice",
+    });
     const second = await costOf(world, "pull_request.synchronize");
     const rerun = lastCheckRun(world, number);
     expect(rerun.id).not.toBe(run.id);
@@ -147,7 +154,16 @@ describe("caps on what one push costs", () => {
   });
 
   /** The most jitsudo will describe: 50 files, each 20 problems (and the "more" line) as long as a problem gets. */
-  const largestPull = () => world.openPull({ commits: [{ files: Object.fromEntries(Array.from({ length: MAX_REQUEST_FILES_PER_PULL_REQUEST }, (_, index) => [world.newPath(), unknownKeys(`f${index}`, 90)])) }] });
+  const largestPull = () =>
+    world.openPull({
+      commits: [
+        {
+          files: Object.fromEntries(
+            Array.from({ length: MAX_REQUEST_FILES_PER_PULL_REQUEST }, (_, index) => [world.newPath(), unknownKeys(`f${index}`, 90)]),
+          ),
+        },
+      ],
+    });
 
   it("keeps the check run and the sticky comment within GitHub's size limits for the largest pull request jitsudo judges", async () => {
     const number = largestPull();

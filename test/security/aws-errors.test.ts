@@ -35,7 +35,12 @@ const ANOTHER_INSTANCE = "arn:aws:sso:::instance/ssoins-bbbbbbbbbbbbbbbb";
 
 /** What AWS answers jitsudo's own key for AssumeRole into `roleArn`: the message that must not reach the pull request. */
 async function awsRefusal(world: SecurityWorld, roleArn: string): Promise<string> {
-  const sts = new STSClient({ endpoint: world.aws.url, region: "us-east-1", credentials: { accessKeyId: OWN_ACCESS_KEY, secretAccessKey: "not-a-secret" }, maxAttempts: 1 });
+  const sts = new STSClient({
+    endpoint: world.aws.url,
+    region: "us-east-1",
+    credentials: { accessKeyId: OWN_ACCESS_KEY, secretAccessKey: "not-a-secret" },
+    maxAttempts: 1,
+  });
   try {
     await sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: "probe", ExternalId: EXTERNAL_ID }));
     return "";
@@ -56,17 +61,23 @@ async function everythingSaid(world: SecurityWorld, number: number): Promise<{ w
   for (const call of world.github.calls) {
     if (call.method !== "POST" && call.method !== "PATCH") continue;
     const edited = /^\/repos\/acme\/access\/issues\/comments\/(\d+)$/.exec(call.path)?.[1];
-    if (call.path === `/repos/acme/access/issues/${number}/comments` || (edited !== undefined && ids.has(edited))) said.push({ where: `${call.method} ${call.path}`, text: String((call.body as { body?: unknown }).body) });
+    if (call.path === `/repos/acme/access/issues/${number}/comments` || (edited !== undefined && ids.has(edited)))
+      said.push({ where: `${call.method} ${call.path}`, text: String((call.body as { body?: unknown }).body) });
   }
   const heads = new Set([world.access.pull(number).headSha]);
   for (const run of world.access.conversation.checkRuns.filter((candidate) => heads.has(candidate.headSha))) {
     for (const [field, value] of Object.entries(run.output)) said.push({ where: `check run ${run.id} ${field}`, text: value ?? "" });
-    for (const annotation of run.annotations) said.push({ where: `check run ${run.id} annotation`, text: `${annotation.title ?? ""} ${annotation.message}` });
+    for (const annotation of run.annotations)
+      said.push({ where: `check run ${run.id} annotation`, text: `${annotation.title ?? ""} ${annotation.message}` });
   }
   const grants = await world.grants(number);
   for (const grant of grants) said.push({ where: `grant ${grant.id} last_error`, text: grant.last_error ?? "" });
-  const events = (await world.db("grant_events").whereIn("grant_id", grants.map((grant) => grant.id))) as { type: string; reason: string | null; details: unknown }[];
-  for (const event of events) said.push({ where: `grant event ${event.type}`, text: `${event.reason ?? ""} ${JSON.stringify(event.details)}` });
+  const events = (await world.db("grant_events").whereIn(
+    "grant_id",
+    grants.map((grant) => grant.id),
+  )) as { type: string; reason: string | null; details: unknown }[];
+  for (const event of events)
+    said.push({ where: `grant event ${event.type}`, text: `${event.reason ?? ""} ${JSON.stringify(event.details)}` });
   return said;
 }
 
@@ -124,7 +135,9 @@ describe("jitsudo's own AWS identity on the pull request", () => {
     // The worker asked STS with jitsudo's own key and was refused; AWS's answer names jitsudo.
     const refusal = world.aws.ic.calls.filter((call) => call.operation === "AssumeRole" && call.input.RoleArn === UNTRUSTING_ROLE).at(-1);
     expect([refusal?.outcome, refusal?.accessKeyId]).toEqual(["AccessDenied", OWN_ACCESS_KEY]);
-    expect(await awsRefusal(world, UNTRUSTING_ROLE)).toBe(`AccessDenied: User: ${OWN_ARN} is not authorized to perform: sts:AssumeRole on resource: ${UNTRUSTING_ROLE}`);
+    expect(await awsRefusal(world, UNTRUSTING_ROLE)).toBe(
+      `AccessDenied: User: ${OWN_ARN} is not authorized to perform: sts:AssumeRole on resource: ${UNTRUSTING_ROLE}`,
+    );
     expectToldWhatFailed(world, number, lastError);
     await expectNoOwnIdentity(world, number, UNTRUSTING_ROLE);
   });
@@ -143,7 +156,9 @@ describe("jitsudo's own AWS identity on the pull request", () => {
     const calls = world.aws.ic.calls.slice(mark);
     expect(calls.some((call) => call.operation === "AssumeRole" && call.input.RoleArn === NARROW_ROLE && call.outcome === "ok")).toBe(true);
     // The role was assumed; Identity Center itself refused the session (whose ARN AWS's message names).
-    expect(calls.filter((call) => call.roleArn === NARROW_ROLE && call.outcome !== "ok").map((call) => call.outcome)).toContain("AccessDeniedException");
+    expect(calls.filter((call) => call.roleArn === NARROW_ROLE && call.outcome !== "ok").map((call) => call.outcome)).toContain(
+      "AccessDeniedException",
+    );
     expectToldWhatFailed(world, number, lastError);
     await expectNoOwnIdentity(world, number, NARROW_ROLE);
   });
@@ -162,7 +177,9 @@ describe("jitsudo's own AWS identity on the pull request", () => {
     });
     // Identity Center refused the new role (its name lookups are its own: nothing cached for the
     // old role answers for it), so nothing was created for this grant.
-    expect(world.aws.ic.calls.slice(mark).filter((call) => call.operation === "CreateAccountAssignment" && call.outcome === "ok")).toEqual([]);
+    expect(world.aws.ic.calls.slice(mark).filter((call) => call.operation === "CreateAccountAssignment" && call.outcome === "ok")).toEqual(
+      [],
+    );
     const [grant] = await world.grants(number);
     expect(grant?.active_at).toBeNull();
     expectToldWhatFailed(world, number, grant?.last_error ?? "");

@@ -36,7 +36,11 @@ describe("CODEOWNERS patterns an attacker writes", () => {
     // mallory pushes a branch whose CODEOWNERS is hostile and makes her the owner of everything.
     world.access.createBranch("mallory/base", "main", "mallory");
     world.access.commit("mallory/base", { files: { ".github/CODEOWNERS": `* @mallory\n${HOSTILE.repeat(5000)}` }, author: "mallory" });
-    const number = world.openPull({ author: "mallory", base: "mallory/base", commits: [{ files: { [LONG_PATH.replace("alice", "mallory")]: READ_ONLY } }] });
+    const number = world.openPull({
+      author: "mallory",
+      base: "mallory/base",
+      commits: [{ files: { [LONG_PATH.replace("alice", "mallory")]: READ_ONLY } }],
+    });
     expect(await world.harness.deliverLatest("pull_request.opened")).toBe(200);
     const run = latestCheck(world);
     expect(run.conclusion).toBe("failure");

@@ -17,16 +17,25 @@ const METHODS: MergeMethod[] = ["merge", "squash", "rebase"];
 describe("who owns a request file", () => {
   const world = useSecurityWorld();
 
-
   it.each(METHODS)("refuses a broad owner's approval when a wildcard line may give the file to others, merged with %s", async (method) => {
     await world.withGovernance({ codeowners: "* @mallory\naccess-req* @acme/security\n" }, async () => {
       const mark = world.mark();
       const path = world.newPath();
-      const number = world.openPull({ commits: [{ files: { [path]: "account: \"123456789012\"\npermission_set: ReadOnlyAccess\nduration: 2h\nreason: \"Investigate the latency alarms\"\n" } }] });
+      const number = world.openPull({
+        commits: [
+          {
+            files: {
+              [path]: 'account: "123456789012"\npermission_set: ReadOnlyAccess\nduration: 2h\nreason: "Investigate the latency alarms"\n',
+            },
+          },
+        ],
+      });
       world.review(number, "mallory");
       world.review(number, "dave");
       await world.merge(number, method);
-      await expectRefused(world, number, mark, (reason) => reason.startsWith(`${path}: .github/CODEOWNERS line 2 ("access-req*") matches the directory access-requests through a wildcard`));
+      await expectRefused(world, number, mark, (reason) =>
+        reason.startsWith(`${path}: .github/CODEOWNERS line 2 ("access-req*") matches the directory access-requests through a wildcard`),
+      );
     });
   });
 
@@ -41,7 +50,15 @@ describe("who owns a request file", () => {
   it("refuses an approval from a pending (not yet accepted) member of the owning team", async () => {
     const mark = world.mark();
     const path = world.newPath();
-    const number = world.openPull({ commits: [{ files: { [path]: "account: \"123456789012\"\npermission_set: ReadOnlyAccess\nduration: 2h\nreason: \"Investigate the latency alarms\"\n" } }] });
+    const number = world.openPull({
+      commits: [
+        {
+          files: {
+            [path]: 'account: "123456789012"\npermission_set: ReadOnlyAccess\nduration: 2h\nreason: "Investigate the latency alarms"\n',
+          },
+        },
+      ],
+    });
     world.review(number, "paula");
     await world.merge(number, "squash");
     await expectRefused(world, number, mark, (reason) => reason === `${path}: @paula's membership of @acme/security is pending`);
@@ -64,7 +81,9 @@ describe("who owns a request file", () => {
       const number = world.openPull();
       world.review(number, "dave");
       await world.merge(number, "rebase");
-      await expectRefused(world, number, mark, (reason) => reason.startsWith("GitHub reports .github/CODEOWNERS line 1 at the base as invalid (Unknown owner)"));
+      await expectRefused(world, number, mark, (reason) =>
+        reason.startsWith("GitHub reports .github/CODEOWNERS line 1 at the base as invalid (Unknown owner)"),
+      );
     });
   });
 });

@@ -16,7 +16,9 @@ describe("a merge judged later than it happened", () => {
 
   it("does not count paula, a pending member of @acme/security at the merge who accepted afterwards", async () => {
     const mark = world.mark();
-    const number = world.openPull({ commits: [{ files: { "access-requests/notes.md": "context\n" } }, { files: { [world.newPath()]: READ_ONLY } }] });
+    const number = world.openPull({
+      commits: [{ files: { "access-requests/notes.md": "context\n" } }, { files: { [world.newPath()]: READ_ONLY } }],
+    });
     world.review(number, "paula"); // pending member: must not count
     world.access.activity.withhold(); // GitHub's record of the rebase merge lags behind the webhook
     const merged = world.access.merge(number, { method: "rebase", by: "bob" });

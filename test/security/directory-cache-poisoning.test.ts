@@ -40,14 +40,26 @@ describe("the name directory shared by the tenants of one instance", () => {
   const world = useSecurityWorld({ accessRepositories: ["acme/access", "globex/access"] });
 
   it("does not let globex's lookup through an identity store of its choosing decide who acme's user is", async () => {
-    world.aws.ic.addRole({ roleArn: GLOBEX_ROLE, externalId: `jitsudo-${GLOBEX_INSTALLATION}-${GLOBEX_REPO.id}`, trustedInstances: [INSTANCE_ARN] });
+    world.aws.ic.addRole({
+      roleArn: GLOBEX_ROLE,
+      externalId: `jitsudo-${GLOBEX_INSTALLATION}-${GLOBEX_REPO.id}`,
+      trustedInstances: [INSTANCE_ARN],
+    });
     world.github.createInstallation({ account: GLOBEX_REPO.owner, id: GLOBEX_INSTALLATION });
     const globex: Repository = world.github.createRepository({ ...GLOBEX_REPO, installationId: GLOBEX_INSTALLATION });
     for (const login of ["gus", "gina"]) globex.setPermission(login, "write");
-    globex.commit("main", { files: { ".github/CODEOWNERS": "* @gina\n", ".github/jitsudo.yml": GLOBEX_POLICY }, author: "gina", message: "globex's policy" });
+    globex.commit("main", {
+      files: { ".github/CODEOWNERS": "* @gina\n", ".github/jitsudo.yml": GLOBEX_POLICY },
+      author: "gina",
+      message: "globex's policy",
+    });
 
     // globex asks for alice's name (gus maps to it) once; its own grant fails, as it expects.
-    const poison = world.openPull({ repository: globex, author: "gus", commits: [{ files: { "access-requests/gus/readonly.yaml": READ_ONLY } }] });
+    const poison = world.openPull({
+      repository: globex,
+      author: "gus",
+      commits: [{ files: { "access-requests/gus/readonly.yaml": READ_ONLY } }],
+    });
     world.review(poison, "gina", "APPROVED", globex);
     await world.merge(poison, "merge", { repository: globex, by: "gina" });
     expect((await world.grants(poison, globex)).map((grant) => grant.status)).toEqual(["failed"]);

@@ -43,7 +43,8 @@ describe("a drift claim when its owner respells the permission set", () => {
     expect(await world.harness.deliver("push", push)).toBe(200);
   };
   const owner = async (permissionSetArn: string) => {
-    const row = (await world.db("drift_claims").where({ instance_arn: INSTANCE_ARN, permission_set_arn: permissionSetArn }).first()) as { repository_id: string } | undefined;
+    const row = (await world.db("drift_claims").where({ instance_arn: INSTANCE_ARN, permission_set_arn: permissionSetArn }).first()) as
+      { repository_id: string } | undefined;
     return row ? String(row.repository_id) : undefined;
   };
 
@@ -55,13 +56,19 @@ describe("a drift claim when its owner respells the permission set", () => {
     expect(await owner(readOnly)).toBe(ACME);
 
     // initech arrives on the instance listing the same set: refused, as designed.
-    world.aws.ic.addRole({ roleArn: INITECH_ROLE, externalId: `jitsudo-${INITECH_INSTALLATION}-${INITECH_REPO.id}`, trustedInstances: [INSTANCE_ARN] });
+    world.aws.ic.addRole({
+      roleArn: INITECH_ROLE,
+      externalId: `jitsudo-${INITECH_INSTALLATION}-${INITECH_REPO.id}`,
+      trustedInstances: [INSTANCE_ARN],
+    });
     world.github.createInstallation({ account: INITECH_REPO.owner, id: INITECH_INSTALLATION });
     const initech = world.github.createRepository({ ...INITECH_REPO, installationId: INITECH_INSTALLATION });
     initech.setPermission("ian", "write");
     await pushConfig(initech, INITECH_POLICY, "ian");
     const refused = await world.worker.worker.drift.runOnce();
-    expect(refused.find((report) => report.repositoryId === String(INITECH_REPO.id))?.refusedClaims).toEqual([{ declaredAs: "ReadOnlyAccess", owner: ACME }]);
+    expect(refused.find((report) => report.repositoryId === String(INITECH_REPO.id))?.refusedClaims).toEqual([
+      { declaredAs: "ReadOnlyAccess", owner: ACME },
+    ]);
     expect(await owner(readOnly)).toBe(ACME);
 
     // acme's admin writes the same set as its ARN: nothing about what acme manages changed.
@@ -70,9 +77,19 @@ describe("a drift claim when its owner respells the permission set", () => {
     expect(await owner(readOnly), "acme still lists the set; its claim must not pass to initech").toBe(ACME);
 
     // And acme's removal still applies to its set.
-    world.aws.ic.addAssignmentOutOfBand({ instanceArn: INSTANCE_ARN, accountId: STAGING, permissionSetArn: readOnly, principalType: "USER", principalId: world.aws.users.bob });
+    world.aws.ic.addAssignmentOutOfBand({
+      instanceArn: INSTANCE_ARN,
+      accountId: STAGING,
+      permissionSetArn: readOnly,
+      principalType: "USER",
+      principalId: world.aws.users.bob,
+    });
     for (let cycle = 0; cycle < 3; cycle++) await world.worker.worker.drift.runOnce();
     await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(world.aws.ic.assignments().some((a) => a.accountId === STAGING && a.permissionSetArn === readOnly && a.principalId === world.aws.users.bob)).toBe(false);
+    expect(
+      world.aws.ic
+        .assignments()
+        .some((a) => a.accountId === STAGING && a.permissionSetArn === readOnly && a.principalId === world.aws.users.bob),
+    ).toBe(false);
   });
 });

@@ -56,7 +56,10 @@ describe("an assignment in acme's managed set, and a globex grant AWS refused", 
     door.admit = (request, caller, now) => {
       const mutating = request.operation === "CreateAccountAssignment" || request.operation === "DeleteAccountAssignment";
       if (caller.session?.roleArn === GLOBEX_ROLE && mutating && request.input.PermissionSetArn !== billing) {
-        throw new AwsError("AccessDeniedException", `User: ${GLOBEX_ROLE} is not authorized to perform: sso:${request.operation} on resource: ${String(request.input.PermissionSetArn)}`);
+        throw new AwsError(
+          "AccessDeniedException",
+          `User: ${GLOBEX_ROLE} is not authorized to perform: sso:${request.operation} on resource: ${String(request.input.PermissionSetArn)}`,
+        );
       }
       admit(request, caller, now);
     };
@@ -70,17 +73,33 @@ describe("an assignment in acme's managed set, and a globex grant AWS refused", 
     world.github.createInstallation({ account: GLOBEX_REPO.owner, id: GLOBEX_INSTALLATION });
     const globex = world.github.createRepository({ ...GLOBEX_REPO, installationId: GLOBEX_INSTALLATION });
     for (const login of ["gus", "gina"]) globex.setPermission(login, "write");
-    globex.commit("main", { files: { ".github/CODEOWNERS": "* @gina\n", ".github/jitsudo.yml": GLOBEX_POLICY }, author: "gina", message: "globex's policy" });
+    globex.commit("main", {
+      files: { ".github/CODEOWNERS": "* @gina\n", ".github/jitsudo.yml": GLOBEX_POLICY },
+      author: "gina",
+      message: "globex's policy",
+    });
     const request = READ_ONLY.replace(/account: "\d+"/, `account: "${STAGING}"`);
-    const number = world.openPull({ repository: globex, author: "gus", commits: [{ files: { "access-requests/gus/readonly.yaml": request } }] });
+    const number = world.openPull({
+      repository: globex,
+      author: "gus",
+      commits: [{ files: { "access-requests/gus/readonly.yaml": request } }],
+    });
     world.review(number, "gina", "APPROVED", globex);
     await world.merge(number, "merge", { repository: globex, by: "gina" });
     // AWS refused globex's role the create at once (a 4xx): nothing was ever assigned by it, so the grant failed with nothing to remove.
     expect((await world.grants(number, globex)).map((grant) => grant.status)).toEqual(["failed"]);
-    expect(ic.calls.filter((call) => call.roleArn === GLOBEX_ROLE && call.operation === "CreateAccountAssignment").map((call) => call.outcome)).toEqual(["AccessDeniedException"]);
+    expect(
+      ic.calls.filter((call) => call.roleArn === GLOBEX_ROLE && call.operation === "CreateAccountAssignment").map((call) => call.outcome),
+    ).toEqual(["AccessDeniedException"]);
 
     // Standing access added in the console: acme's managed set, no acme grant.
-    ic.addAssignmentOutOfBand({ instanceArn: INSTANCE_ARN, accountId: STAGING, permissionSetArn: readOnly, principalType: "USER", principalId: carol });
+    ic.addAssignmentOutOfBand({
+      instanceArn: INSTANCE_ARN,
+      accountId: STAGING,
+      permissionSetArn: readOnly,
+      principalType: "USER",
+      principalId: carol,
+    });
     for (let cycle = 0; cycle < 3; cycle++) await world.worker.worker.drift.runOnce();
     await world.settle();
     await new Promise((resolve) => setTimeout(resolve, 300));

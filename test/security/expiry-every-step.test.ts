@@ -28,19 +28,31 @@ describe("a grant whose window ends while it is back in provisioning", () => {
 
   it("is never created again after its end: it is removed and ends", async () => {
     const id = await approveGrant(db, world);
-    await eventually(async () => (await grant(id)).status === "active", async () => grant(id));
+    await eventually(
+      async () => (await grant(id)).status === "active",
+      async () => grant(id),
+    );
     expect(creates()).toBe(1);
 
     // Drift sent it back to provisioning (its assignment was deleted outside jitsudo) and no worker
     // picked it up before its window ended.
     await worker.stop();
-    world.ic.deleteAssignmentOutOfBand({ instanceArn: (await grant(id)).instance_arn!, accountId: (await grant(id)).account_id!, permissionSetArn: world.readOnly, principalType: "USER", principalId: world.users.alice });
+    world.ic.deleteAssignmentOutOfBand({
+      instanceArn: (await grant(id)).instance_arn!,
+      accountId: (await grant(id)).account_id!,
+      permissionSetArn: world.readOnly,
+      principalType: "USER",
+      principalId: world.users.alice,
+    });
     await db("grants").where({ id }).update({ status: "provisioning", lease_owner: null, operation: null, aws_request_id: null });
     world.clock.offsetMs += 2 * 3_600_000;
 
     worker = await startTestWorker(db, world);
     await wakeWorkers(db);
-    await eventually(async () => ["revoked", "expired", "failed"].includes((await grant(id)).status), async () => grant(id));
+    await eventually(
+      async () => ["revoked", "expired", "failed"].includes((await grant(id)).status),
+      async () => grant(id),
+    );
     expect(creates()).toBe(1);
     expect(world.ic.assignments()).toEqual([]);
     const events = (await db("grant_events").where({ grant_id: id }).orderBy("id")).map((event) => event.reason as string);

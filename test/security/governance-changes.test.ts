@@ -75,7 +75,13 @@ describe("governance changed inside the pull request", () => {
     expect(await world.grants(number)).toEqual([]);
     expect(world.createsSince(mark)).toBe(0);
     const reasons = (await world.verdict(number))?.reasons ?? [];
-    expect(reasons.some((reason) => reason.endsWith("changes .github/jitsudo.yml; even when a later commit changes it back, a pull request that touches code owners or policy grants nothing (a rebase merge lands every commit), so put such changes in their own pull request"))).toBe(true);
+    expect(
+      reasons.some((reason) =>
+        reason.endsWith(
+          "changes .github/jitsudo.yml; even when a later commit changes it back, a pull request that touches code owners or policy grants nothing (a rebase merge lands every commit), so put such changes in their own pull request",
+        ),
+      ),
+    ).toBe(true);
     // Judged by the policy at the true base: 700h is far over that rule's limit.
     expect(reasons.some((reason) => reason.startsWith(`${path}: line 3: duration "700h" is longer than the 2h`))).toBe(true);
   });
@@ -83,7 +89,7 @@ describe("governance changed inside the pull request", () => {
   it.each(METHODS)("refuses a pull request that keeps its CODEOWNERS change, merged with %s", async (method) => {
     const mark = world.mark();
     const path = world.newPath();
-    const number = world.openPull({ commits: [{ files: { [path]: READ_ONLY, "CODEOWNERS": FRIENDLY_CODEOWNERS } }] });
+    const number = world.openPull({ commits: [{ files: { [path]: READ_ONLY, CODEOWNERS: FRIENDLY_CODEOWNERS } }] });
     world.review(number, "mallory");
     world.review(number, "dave");
     await world.merge(number, method);
@@ -99,15 +105,26 @@ describe("governance changed inside the pull request", () => {
     // of merge_commit_sha is then that rebased commit, yet the base recorded is main's tip before.
     const mainBefore = world.access.branch("main")!;
     const path = world.newPath();
-    const number = world.openPull({ commits: [{ files: { "access-requests/README.md": "Requests live here.\n" } }, { files: { [path]: READ_ONLY } }] });
+    const number = world.openPull({
+      commits: [{ files: { "access-requests/README.md": "Requests live here.\n" } }, { files: { [path]: READ_ONLY } }],
+    });
     world.review(number, "dave");
     const sha = await world.merge(number, "rebase");
-    const row = (await world.db("merge_verdicts").where({ repo: world.access.fullName, pr_number: number }).first()) as { verdict: string; base_sha: string };
+    const row = (await world.db("merge_verdicts").where({ repo: world.access.fullName, pr_number: number }).first()) as {
+      verdict: string;
+      base_sha: string;
+    };
     expect(row).toMatchObject({ verdict: "approved", base_sha: mainBefore });
     // The rebased request commit's parent is the rebased README commit, not main before the merge.
     expect(world.access.objects.require(sha).parents[0]).not.toBe(mainBefore);
-    const approved = (await world.db("grant_events").where({ repo: world.access.fullName, pr_number: number, type: "approved" }).first()) as { details: { base: unknown } };
-    expect(approved.details.base).toEqual({ sha: mainBefore, how: `GitHub's activity record of the merge (pr_merge, before ${mainBefore.slice(0, 7)})` });
+    const approved = (await world
+      .db("grant_events")
+      .where({ repo: world.access.fullName, pr_number: number, type: "approved" })
+      .first()) as { details: { base: unknown } };
+    expect(approved.details.base).toEqual({
+      sha: mainBefore,
+      how: `GitHub's activity record of the merge (pr_merge, before ${mainBefore.slice(0, 7)})`,
+    });
   });
 });
 

@@ -23,7 +23,10 @@ const GLOBEX_REPO = { owner: "globex", name: "access", id: 800_001 } as const;
 const GLOBEX_ROLE = "arn:aws:iam::555555555555:role/jitsudo-globex";
 
 /** acme's policy: the catch-all lets people ask on someone else's behalf; frank is mapped to his user name. */
-const ACME_ON_BEHALF = POLICY.replace(/    max_duration: 8h\n$/, "    max_duration: 8h\n    allow_other_principal: true\n").replace("  bob: bob@example.com\n", "  bob: bob@example.com\n  frank: frank\n");
+const ACME_ON_BEHALF = POLICY.replace(/    max_duration: 8h\n$/, "    max_duration: 8h\n    allow_other_principal: true\n").replace(
+  "  bob: bob@example.com\n",
+  "  bob: bob@example.com\n  frank: frank\n",
+);
 
 describe("the user id another tenant's identity store gave an approver's name", () => {
   const world = useSecurityWorld({ accessRepositories: ["acme/access", "globex/access"] });
@@ -36,7 +39,11 @@ describe("the user id another tenant's identity store gave an approver's name", 
     // globex: an Identity Center instance of its own (its role reaches only that one), with a user named frank.
     const own = ic.addInstance({ name: "globex" });
     ic.addUser(own.identityStoreId, { userName: "frank" });
-    ic.addRole({ roleArn: GLOBEX_ROLE, externalId: `jitsudo-${GLOBEX_INSTALLATION}-${GLOBEX_REPO.id}`, trustedInstances: [own.instanceArn] });
+    ic.addRole({
+      roleArn: GLOBEX_ROLE,
+      externalId: `jitsudo-${GLOBEX_INSTALLATION}-${GLOBEX_REPO.id}`,
+      trustedInstances: [own.instanceArn],
+    });
     const globexPolicy = `aws:
   role_arn: ${GLOBEX_ROLE}
   region: us-east-1
@@ -52,8 +59,16 @@ rules:
     world.github.createInstallation({ account: GLOBEX_REPO.owner, id: GLOBEX_INSTALLATION });
     const globex = world.github.createRepository({ ...GLOBEX_REPO, installationId: GLOBEX_INSTALLATION });
     for (const login of ["gus", "gina"]) globex.setPermission(login, "write");
-    globex.commit("main", { files: { ".github/CODEOWNERS": "* @gina\n", ".github/jitsudo.yml": globexPolicy }, author: "gina", message: "globex's policy" });
-    const number = world.openPull({ repository: globex, author: "gus", commits: [{ files: { "access-requests/gus/frank.yaml": READ_ONLY } }] });
+    globex.commit("main", {
+      files: { ".github/CODEOWNERS": "* @gina\n", ".github/jitsudo.yml": globexPolicy },
+      author: "gina",
+      message: "globex's policy",
+    });
+    const number = world.openPull({
+      repository: globex,
+      author: "gus",
+      commits: [{ files: { "access-requests/gus/frank.yaml": READ_ONLY } }],
+    });
     world.review(number, "gina", "APPROVED", globex);
     await world.merge(number, "merge", { repository: globex, by: "gina" });
     await eventually(
@@ -65,7 +80,10 @@ rules:
     // acme: mallory asks for frank@example.com; frank, a code owner, approves.
     await world.withGovernance({ policy: ACME_ON_BEHALF }, async () => {
       const mark = world.mark();
-      const request = world.openPull({ author: "mallory", commits: [{ files: { [world.newPath("mallory")]: `${READ_ONLY}principal: frank@example.com\n` } }] });
+      const request = world.openPull({
+        author: "mallory",
+        commits: [{ files: { [world.newPath("mallory")]: `${READ_ONLY}principal: frank@example.com\n` } }],
+      });
       world.review(request, "frank");
       await world.merge(request, "merge");
       const grants = await world.grants(request);

@@ -57,7 +57,10 @@ describe("the grantee approving their own access under another spelling", () => 
     const verdict = await world.verdict(number);
     if (verdict?.verdict === "rejected") {
       expect(grants).toEqual([]);
-      expect(verdict.reasons.some((candidate) => reason.test(candidate)), JSON.stringify(verdict.reasons)).toBe(true);
+      expect(
+        verdict.reasons.some((candidate) => reason.test(candidate)),
+        JSON.stringify(verdict.reasons),
+      ).toBe(true);
       expect(world.comment(number)).toContain("merge not approved, nothing was granted");
       return;
     }
@@ -68,10 +71,22 @@ describe("the grantee approving their own access under another spelling", () => 
 
   /** One user, two spellings: the local Identity Center finds the same user id by user name and by e-mail. */
   const expectSameUser = async (world: SecurityWorld, userName: string, email: string, id: string) => {
-    const client = new IdentitystoreClient({ endpoint: world.aws.url, region: "us-east-1", credentials: { accessKeyId: "AKIDPROBE", secretAccessKey: "probe" }, maxAttempts: 1 });
+    const client = new IdentitystoreClient({
+      endpoint: world.aws.url,
+      region: "us-east-1",
+      credentials: { accessKeyId: "AKIDPROBE", secretAccessKey: "probe" },
+      maxAttempts: 1,
+    });
     try {
       const lookUp = async (path: string, value: string) =>
-        (await client.send(new GetUserIdCommand({ IdentityStoreId: IDENTITY_STORE_ID, AlternateIdentifier: { UniqueAttribute: { AttributePath: path, AttributeValue: value } } }))).UserId;
+        (
+          await client.send(
+            new GetUserIdCommand({
+              IdentityStoreId: IDENTITY_STORE_ID,
+              AlternateIdentifier: { UniqueAttribute: { AttributePath: path, AttributeValue: value } },
+            }),
+          )
+        ).UserId;
       expect([await lookUp("userName", userName), await lookUp("emails.value", email)]).toEqual([id, id]);
     } finally {
       client.destroy();
@@ -109,9 +124,13 @@ describe("the grantee approving their own access under another spelling", () => 
   it("counts sam's approval of alice's own request and frank's of access for erin (the controls: both approvals count when they are not the grantee's)", async () => {
     const mark = world.mark();
     const forAlice = await mergeFor(ON_BEHALF, undefined, "sam", "alice");
-    expect((await world.grants(forAlice)).map((grant) => [grant.principal, grant.approvers, grant.status])).toEqual([["alice@example.com", ["sam"], "active"]]);
+    expect((await world.grants(forAlice)).map((grant) => [grant.principal, grant.approvers, grant.status])).toEqual([
+      ["alice@example.com", ["sam"], "active"],
+    ]);
     const forErin = await mergeFor(withUsers(ON_BEHALF, "  frank: frank\n"), "erin@example.com", "frank");
-    expect((await world.grants(forErin)).map((grant) => [grant.principal, grant.approvers, grant.status])).toEqual([["erin@example.com", ["frank"], "active"]]);
+    expect((await world.grants(forErin)).map((grant) => [grant.principal, grant.approvers, grant.status])).toEqual([
+      ["erin@example.com", ["frank"], "active"],
+    ]);
     expect(world.createsSince(mark)).toBe(2);
   });
 

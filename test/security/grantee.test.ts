@@ -20,7 +20,10 @@ describe("the grantee approving their own access", () => {
     world.aws.ic.addUser(IDENTITY_STORE_ID, { userName: "dave@example.com" });
     await world.withGovernance({ policy: ON_BEHALF }, async () => {
       const mark = world.mark();
-      const number = world.openPull({ author: "mallory", commits: [{ files: { [world.newPath("mallory")]: `${READ_ONLY}principal: dave@example.com\n` } }] });
+      const number = world.openPull({
+        author: "mallory",
+        commits: [{ files: { [world.newPath("mallory")]: `${READ_ONLY}principal: dave@example.com\n` } }],
+      });
       world.review(number, "dave");
       await world.merge(number, "merge");
       // dave is the grantee: his approval must not count, so nothing may be granted.

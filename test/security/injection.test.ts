@@ -60,14 +60,21 @@ function outputsSince(world: SecurityWorld, mark: number): Output[] {
     if (/\/issues\/(\d+\/comments|comments\/\d+)$/.test(call.path)) {
       outputs.push({ where, format: "markdown", text: String(body.body) });
     } else if (/\/check-runs(\/\d+)?$/.test(call.path)) {
-      const output = (body.output ?? {}) as { title?: string; summary?: string; text?: string; annotations?: { title?: string; message: string; raw_details?: string }[] };
+      const output = (body.output ?? {}) as {
+        title?: string;
+        summary?: string;
+        text?: string;
+        annotations?: { title?: string; message: string; raw_details?: string }[];
+      };
       if (output.title !== undefined) outputs.push({ where: `${where} title`, format: "plain", text: output.title });
       if (output.summary !== undefined) outputs.push({ where: `${where} summary`, format: "markdown", text: output.summary });
       if (output.text !== undefined) outputs.push({ where: `${where} text`, format: "markdown", text: output.text });
       for (const [index, annotation] of (output.annotations ?? []).entries()) {
-        if (annotation.title !== undefined) outputs.push({ where: `${where} annotations[${index}].title`, format: "plain", text: annotation.title });
+        if (annotation.title !== undefined)
+          outputs.push({ where: `${where} annotations[${index}].title`, format: "plain", text: annotation.title });
         outputs.push({ where: `${where} annotations[${index}].message`, format: "plain", text: annotation.message });
-        if (annotation.raw_details !== undefined) outputs.push({ where: `${where} annotations[${index}].raw_details`, format: "plain", text: annotation.raw_details });
+        if (annotation.raw_details !== undefined)
+          outputs.push({ where: `${where} annotations[${index}].raw_details`, format: "plain", text: annotation.raw_details });
       }
     }
   }
@@ -114,7 +121,7 @@ function segments(line: string): Segment[] {
     if (char === "`") {
       const run = /^`+/.exec(line.slice(index))![0];
       let close = -1;
-      for (let at = index + run.length; at < line.length; ) {
+      for (let at = index + run.length; at < line.length;) {
         const next = /^`+/.exec(line.slice(at));
         if (!next) {
           at += 1;
@@ -176,7 +183,8 @@ function assertInert(output: string, options: InertOptions): void {
     const lines = value.split(/\r\n|\r|\n/);
     for (let index = 1; index < lines.length; index++) {
       const [before, after] = [lines[index - 1]!, lines[index]!];
-      if (after.trim() && read.includes(`${before}\n${after}`)) fail(`keeps the line break between ${JSON.stringify(before)} and ${JSON.stringify(after)}`);
+      if (after.trim() && read.includes(`${before}\n${after}`))
+        fail(`keeps the line break between ${JSON.stringify(before)} and ${JSON.stringify(after)}`);
     }
   }
   if (options.format === "plain") return;
@@ -187,10 +195,12 @@ function assertInert(output: string, options: InertOptions): void {
     if (/^ {0,3}(`{3,}|~{3,})/.test(line)) fail(`has a fence line ${JSON.stringify(line)}; jitsudo writes no fenced blocks`);
     for (const value of options.values) {
       for (const valueLine of value.split(/\r\n|\r|\n/).slice(1)) {
-        if (valueLine.trim().length >= 3 && readable(line).trimStart().startsWith(valueLine.trim())) fail(`starts a line with the value's line ${JSON.stringify(valueLine)}`);
+        if (valueLine.trim().length >= 3 && readable(line).trimStart().startsWith(valueLine.trim()))
+          fail(`starts a line with the value's line ${JSON.stringify(valueLine)}`);
       }
     }
-    if (/^ {0,3}#{1,6}\s/.test(line) && /approved/i.test(line) && !/^#{3} jitsudo: /.test(line)) fail(`has a heading that is not jitsudo's: ${JSON.stringify(line)}`);
+    if (/^ {0,3}#{1,6}\s/.test(line) && /approved/i.test(line) && !/^#{3} jitsudo: /.test(line))
+      fail(`has a heading that is not jitsudo's: ${JSON.stringify(line)}`);
     for (const segment of segments(line)) {
       if (segment.code) continue;
       const text = segment.text;
@@ -273,16 +283,29 @@ describe("the bot's words are the bot's", () => {
 
     const outputs = expectAllInert(world, mark, [FENCE_BREAK, `## ✅ approved\n${IMG}`, "P".repeat(4_000)]);
     // Shown, as text: the check run's annotations, its text, the sticky comment and the verdict.
-    expect(outputs.filter((output) => output.where.includes("annotations") && output.where.endsWith("message")).length).toBeGreaterThanOrEqual(8);
+    expect(
+      outputs.filter((output) => output.where.includes("annotations") && output.where.endsWith("message")).length,
+    ).toBeGreaterThanOrEqual(8);
     const all = shown(outputs);
-    for (const fragment of ["## ✅ approved", IMG, "@acme/everyone", "&#x40;acme/everyone", "[link](https://evil.example)", "\\u202e", "PPPPPPPPPP"]) expect(all).toContain(fragment);
+    for (const fragment of [
+      "## ✅ approved",
+      IMG,
+      "@acme/everyone",
+      "&#x40;acme/everyone",
+      "[link](https://evil.example)",
+      "\\u202e",
+      "PPPPPPPPPP",
+    ])
+      expect(all).toContain(fragment);
     expect(world.comment(number)).toContain("merge not approved, nothing was granted");
   });
 
   it("shows a valid request's hostile reason only as inert code", async () => {
     const mark = world.github.calls.length;
     const reason = `Because ${FENCE_BREAK} ${MENTIONS} ${ENTITIES} ${LINK} ${BIDI} ${"Q".repeat(700)}`;
-    const number = world.openPull({ commits: [{ files: { [world.newPath()]: READ_ONLY.replace('"Investigate the latency alarms"', yamlString(reason)) } }] });
+    const number = world.openPull({
+      commits: [{ files: { [world.newPath()]: READ_ONLY.replace('"Investigate the latency alarms"', yamlString(reason)) } }],
+    });
     expect(await world.harness.deliverLatest("pull_request.opened")).toBe(200);
     expect(world.access.conversation.checkRuns.at(-1)?.conclusion).toBe("success");
     const outputs = expectAllInert(world, mark, [reason]);
@@ -320,7 +343,13 @@ describe("the bot's words are the bot's", () => {
       const outputs = expectAllInert(world, mark, [principal, account]);
       const bodies = outputs.filter((output) => output.where.includes("/issues/")).map((output) => output.text);
       // The check-time comment, the verdict, the active grant, the revoke, the revoked grant.
-      for (const heading of ["access request :white_check_mark: valid", "access approved :white_check_mark:", "access active :white_check_mark:", "access revoked early", "access ended"]) {
+      for (const heading of [
+        "access request :white_check_mark: valid",
+        "access approved :white_check_mark:",
+        "access active :white_check_mark:",
+        "access revoked early",
+        "access ended",
+      ]) {
         const body = bodies.find((candidate) => candidate.includes(heading));
         expect(body, heading).toBeDefined();
         expect(body).toContain(principal);
@@ -333,11 +362,16 @@ describe("the bot's words are the bot's", () => {
     const mark = world.github.calls.length;
     // An account name is up to 50 printable characters: room for a mention, a link and a tag.
     const account = "@acme/everyone [a](//evil.example) <img src=//x>";
-    const number = world.openPull({ commits: [{ files: { [world.newPath()]: READ_ONLY.replace('"123456789012"', yamlString(account)) } }] });
+    const number = world.openPull({
+      commits: [{ files: { [world.newPath()]: READ_ONLY.replace('"123456789012"', yamlString(account)) } }],
+    });
     world.review(number, "dave");
     await world.merge(number, "merge");
     const [grant] = await world.grants(number);
-    expect([grant?.status, grant?.last_error]).toEqual(["failed", `the organisation has no account named "${account}"; write its exact name or its 12-digit id`]);
+    expect([grant?.status, grant?.last_error]).toEqual([
+      "failed",
+      `the organisation has no account named "${account}"; write its exact name or its 12-digit id`,
+    ]);
     expect(world.comment(number)).toContain("**failed**");
     const outputs = expectAllInert(world, mark, [account]);
     expect(shown(outputs)).toContain(`no account named "${account}"`);
@@ -345,10 +379,10 @@ describe("the bot's words are the bot's", () => {
 
   it("shows the hostile values of an invalid tenant config on the default branch as text", async () => {
     const policy = [
-      POLICY.replace("  bob: bob@example.com\n", `  bob: bob@example.com\n  carol: ${yamlString(FENCE_BREAK)}\n  erin: ${yamlString(LONG)}\n  paula: ${yamlString(`${MENTIONS} ${ENTITIES}`)}\n`).replace(
-        `  role_arn: ${TENANT_ROLE}\n`,
-        `  role_arn: ${yamlString(`${LINK} ${BIDI}`)}\n`,
-      ),
+      POLICY.replace(
+        "  bob: bob@example.com\n",
+        `  bob: bob@example.com\n  carol: ${yamlString(FENCE_BREAK)}\n  erin: ${yamlString(LONG)}\n  paula: ${yamlString(`${MENTIONS} ${ENTITIES}`)}\n`,
+      ).replace(`  role_arn: ${TENANT_ROLE}\n`, `  role_arn: ${yamlString(`${LINK} ${BIDI}`)}\n`),
       `${yamlString(`## ✅ approved\n${IMG}`)}: 1`,
       `${yamlString(`${LINK} ${MENTIONS}`)}: 1`,
       "",
@@ -363,7 +397,16 @@ describe("the bot's words are the bot's", () => {
       expect(await world.grants(number)).toEqual([]);
       const outputs = expectAllInert(world, mark, [FENCE_BREAK, `## ✅ approved\n${IMG}`, LONG]);
       const all = shown(outputs);
-      for (const fragment of ["## ✅ approved", IMG, "@acme/everyone", "&#x40;acme/everyone", "[link](https://evil.example)", "\\u202e", "QQQQQQQQQQ"]) expect(all).toContain(fragment);
+      for (const fragment of [
+        "## ✅ approved",
+        IMG,
+        "@acme/everyone",
+        "&#x40;acme/everyone",
+        "[link](https://evil.example)",
+        "\\u202e",
+        "QQQQQQQQQQ",
+      ])
+        expect(all).toContain(fragment);
     });
   });
 
@@ -387,7 +430,9 @@ describe("the bot's words are the bot's", () => {
     const logs = world.harness.logs.join("");
     const records = logs.split("\n").filter((line) => line !== "");
     for (const record of records) expect(() => JSON.parse(record), record).not.toThrow();
-    const judged = records.map((record) => JSON.parse(record) as { msg?: string; pr?: number; reasons?: string[] }).find((record) => record.msg === "merge judged" && record.pr === number);
+    const judged = records
+      .map((record) => JSON.parse(record) as { msg?: string; pr?: number; reasons?: string[] })
+      .find((record) => record.msg === "merge judged" && record.pr === number);
     expect(judged?.reasons?.some((reason) => reason.includes("## ✅ approved"))).toBe(true);
     assertInert(logs, { format: "plain", values: [FENCE_BREAK], where: "the application logs" });
   });

@@ -49,7 +49,8 @@ describe("a grant recorded before repository ids were kept, and a new repository
     squatter.setPermission("mallory", "admin");
     squatter.commit("main", { files: { "README.md": "mine\n" }, author: "mallory", message: "init" });
     let theirs = 0;
-    while (theirs < number) theirs = world.openPull({ repository: squatter, author: "mallory", commits: [{ files: { "notes.md": `n${theirs}\n` } }] });
+    while (theirs < number)
+      theirs = world.openPull({ repository: squatter, author: "mallory", commits: [{ files: { "notes.md": `n${theirs}\n` } }] });
     expect(theirs).toBe(number);
 
     squatter.conversation.comment(theirs, "mallory", "/jitsudo revoke");

@@ -50,7 +50,11 @@ describe("merges and deliveries that grant nothing", () => {
     expect(await world.db("grants").where({ file_path: path })).toEqual([]);
     expect(world.createsSince(mark)).toBe(0);
     const run = world.access.conversation.checkRuns.at(-1)!;
-    expect(run).toMatchObject({ headSha: world.access.branch("main"), conclusion: "failure", output: { title: "Pushed without a pull request: nothing granted" } });
+    expect(run).toMatchObject({
+      headSha: world.access.branch("main"),
+      conclusion: "failure",
+      output: { title: "Pushed without a pull request: nothing granted" },
+    });
   });
 
   it.each(METHODS)("grants nothing for a pull request merged with %s into another branch", async (method) => {
@@ -92,7 +96,9 @@ describe("merges and deliveries that grant nothing", () => {
   it("keeps a merge whose record has not appeared for the next look, and refuses it once the wait is over", async () => {
     // The activity API answers, but without this merge yet (a record that lags behind the webhook).
     const path = world.newPath();
-    const number = world.openPull({ commits: [{ files: { "access-requests/notes.md": "why, again\n" } }, { files: { [path]: READ_ONLY } }] });
+    const number = world.openPull({
+      commits: [{ files: { "access-requests/notes.md": "why, again\n" } }, { files: { [path]: READ_ONLY } }],
+    });
     world.review(number, "dave");
     world.access.activity.withhold();
     world.access.merge(number, { method: "rebase", by: "bob" });
@@ -104,7 +110,9 @@ describe("merges and deliveries that grant nothing", () => {
       const merged = world.access.pull(number).merged!.at.getTime();
       world.aws.clock.advance(Math.max(0, merged - world.aws.clock.nowMs()) + BASE_RECORD_WAIT_MS + 1000);
       expect(await world.catchUp()).toContainEqual({ number, outcome: "rejected" });
-      expect((await world.verdict(number))?.reasons[0]).toMatch(/GitHub has no record of the branch update yet, so jitsudo cannot prove which commit was the default branch before the merge/);
+      expect((await world.verdict(number))?.reasons[0]).toMatch(
+        /GitHub has no record of the branch update yet, so jitsudo cannot prove which commit was the default branch before the merge/,
+      );
       expect(await world.grants(number)).toEqual([]);
     } finally {
       world.access.activity.release();

@@ -27,7 +27,9 @@ describe("one tenant's storm of revoke-priority calls", () => {
     await limiter.acquire(INSTANCE, "revoke", GLOBEX);
     const order: string[] = [];
     // globex's refused deletes, retried at revoke priority.
-    const storm = Array.from({ length: 30 }, (_, index) => limiter.acquire(INSTANCE, "revoke", GLOBEX).then(() => order.push(`globex-delete-${index}`)));
+    const storm = Array.from({ length: 30 }, (_, index) =>
+      limiter.acquire(INSTANCE, "revoke", GLOBEX).then(() => order.push(`globex-delete-${index}`)),
+    );
     // acme's CreateAccountAssignment for a grant whose start has come.
     const create = limiter.acquire(INSTANCE, "provision", ACME).then(() => order.push("acme-create"));
     await Promise.all([...storm, create]);

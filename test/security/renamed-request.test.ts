@@ -34,7 +34,9 @@ describe("canonical re-check of a renamed request", () => {
       // rules[0] (AdministratorAccess on 123456789012) needs 2 code-owner approvals of the request's
       // path; only dave owns it. Nothing must be created.
       expect(world.createsSince(mark)).toBe(0);
-      expect(grants.filter((grant) => grant.status === "active").map((grant) => [grant.account_id, grant.permission_set_ref, grant.approvers])).toEqual([]);
+      expect(
+        grants.filter((grant) => grant.status === "active").map((grant) => [grant.account_id, grant.permission_set_ref, grant.approvers]),
+      ).toEqual([]);
     });
   });
 

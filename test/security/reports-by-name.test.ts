@@ -37,7 +37,8 @@ describe("reports on a renamed access repository's grants", () => {
     squatter.setPermission("mallory", "admin");
     squatter.commit("main", { files: { "README.md": "mine\n" }, author: "mallory", message: "init" });
     let theirs = 0;
-    while (theirs < number) theirs = world.openPull({ repository: squatter, author: "mallory", commits: [{ files: { "notes.md": `n${theirs}\n` } }] });
+    while (theirs < number)
+      theirs = world.openPull({ repository: squatter, author: "mallory", commits: [{ files: { "notes.md": `n${theirs}\n` } }] });
 
     // Security ends alice's access from the real (renamed) repository; the worker reports it.
     await world.command(number, "dave", "/jitsudo revoke");

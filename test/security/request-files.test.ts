@@ -49,17 +49,35 @@ describe("request files that are not what they seem", () => {
     const path = `access-requests/alice/inc${char}ident.yaml`;
     const { number, verdict } = await mergeRefused({ [path]: READ_ONLY });
     const escaped = `access-requests/alice/inc\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}ident.yaml`;
-    expect(verdict?.reasons, JSON.stringify(verdict)).toContain(`${escaped}: the file name holds ${codePoint} (a control, line-break, invisible or text-direction character) at position 26; rename the file using letters, digits, "-", "_" and "."`);
+    expect(verdict?.reasons, JSON.stringify(verdict)).toContain(
+      `${escaped}: the file name holds ${codePoint} (a control, line-break, invisible or text-direction character) at position 26; rename the file using letters, digits, "-", "_" and "."`,
+    );
     // The comment shows the name escaped: the character itself never reaches it.
     expect(world.comment(number)).toContain(`the file name holds ${codePoint.replace("+", "\\+")}`); // Markdown-escaped
     expect(world.comment(number)).not.toContain(`inc${char}ident`);
   });
 
   it.each([
-    ["a 1 MB file", `${READ_ONLY}# ${"x".repeat(1024 * 1024)}\n`, "line 1: file is 1048688 bytes, over the limit of 8192 bytes; keep only the request in it"],
-    ["a YAML alias bomb", 'a: &a ["x","x","x","x","x","x","x","x","x"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n', "line 2: YAML aliases (*a) are not allowed here; write the value out in full (18 aliases in this file)"],
-    ["a request for someone else", `${READ_ONLY}principal: bob@example.com\n`, `line 5: principal "bob@example.com" is not the author's own (alice maps to "alice@example.com"); rules[1] (.github/jitsudo.yml line 15) does not allow requesting for someone else, so remove principal`],
-    ["a start further away than the rule allows", `${READ_ONLY}starts_at: 2030-01-01T00:00:00Z\n`, "line 5: starts_at \"2030-01-01T00:00:00Z\" is more than 30d away, the furthest rules[1] (.github/jitsudo.yml line 15) allows (max_lead_time); ask closer to the time you need the access"],
+    [
+      "a 1 MB file",
+      `${READ_ONLY}# ${"x".repeat(1024 * 1024)}\n`,
+      "line 1: file is 1048688 bytes, over the limit of 8192 bytes; keep only the request in it",
+    ],
+    [
+      "a YAML alias bomb",
+      'a: &a ["x","x","x","x","x","x","x","x","x"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n',
+      "line 2: YAML aliases (*a) are not allowed here; write the value out in full (18 aliases in this file)",
+    ],
+    [
+      "a request for someone else",
+      `${READ_ONLY}principal: bob@example.com\n`,
+      `line 5: principal "bob@example.com" is not the author's own (alice maps to "alice@example.com"); rules[1] (.github/jitsudo.yml line 15) does not allow requesting for someone else, so remove principal`,
+    ],
+    [
+      "a start further away than the rule allows",
+      `${READ_ONLY}starts_at: 2030-01-01T00:00:00Z\n`,
+      'line 5: starts_at "2030-01-01T00:00:00Z" is more than 30d away, the furthest rules[1] (.github/jitsudo.yml line 15) allows (max_lead_time); ask closer to the time you need the access',
+    ],
   ])("refuses %s", async (_name, content, reason) => {
     const path = world.newPath();
     const { verdict } = await mergeRefused({ [path]: content });
@@ -96,7 +114,10 @@ describe("request files that are not what they seem", () => {
   it("grants nothing for a pull request with more commits than GitHub lists", async () => {
     const mark = world.mark();
     const path = world.newPath();
-    const commits = [{ files: { [path]: READ_ONLY } }, ...Array.from({ length: 250 }, (_, index) => ({ files: { "access-requests/notes.md": `note ${index}\n` } }))];
+    const commits = [
+      { files: { [path]: READ_ONLY } },
+      ...Array.from({ length: 250 }, (_, index) => ({ files: { "access-requests/notes.md": `note ${index}\n` } })),
+    ];
     const number = world.openPull({ commits });
     world.review(number, "dave");
     await world.merge(number, "merge");

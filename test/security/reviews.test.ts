@@ -15,7 +15,6 @@ const METHODS: MergeMethod[] = ["merge", "squash", "rebase"];
 describe("reviews that do not count", () => {
   const world = useSecurityWorld();
 
-
   it.each(METHODS)("refuses an approval given after an admin merged with %s, delivered late", async (method) => {
     const mark = world.mark();
     const path = world.newPath();
@@ -25,40 +24,60 @@ describe("reviews that do not count", () => {
     world.review(number, "dave");
     expect(await world.harness.deliver("pull_request", merged.closed)).toBe(200);
     await world.settle();
-    await expectRefused(world, number, mark, `${path}: @dave's review (approved) was submitted after the merge, and only reviews given before a merge count`);
-  });
-
-  it.each(METHODS)("refuses an approval given after a merge with %s whose webhook was lost, when the catch-up scan finds it", async (method) => {
-    const mark = world.mark();
-    const path = world.newPath();
-    const number = world.openPull({ commits: [{ files: { [path]: READ_ONLY } }] });
-    world.access.merge(number, { method, by: "admin" });
-    world.review(number, "dave");
-    expect(await world.catchUp()).toContainEqual({ number, outcome: "rejected" });
-    await world.settle();
-    await expectRefused(world, number, mark, `${path}: @dave's review (approved) was submitted after the merge, and only reviews given before a merge count`);
-  });
-
-  it.each(METHODS)("refuses an approval given before the pull request was retargeted to the default branch, merged with %s", async (method) => {
-    // A feature branch already holds another request; the approver sees only alice's file in the
-    // diff against it. Retargeted to main, the merge would carry both.
-    const mark = world.mark();
-    const hidden = world.newPath("mallory");
-    world.access.createBranch(`feature-${method}`, "main", "mallory");
-    world.access.commit(`feature-${method}`, { files: { [hidden]: READ_ONLY.replace("ReadOnlyAccess", "AdministratorAccess") }, author: "mallory" });
-    const path = world.newPath();
-    const number = world.openPull({ base: `feature-${method}`, commits: [{ files: { [path]: READ_ONLY } }] });
-    world.review(number, "dave");
-    world.access.retarget(number, "main", "alice");
-    await world.merge(number, method);
-
-    const lastChange = await lastBaseChange(world, number);
-    await expectRefused(world, 
+    await expectRefused(
+      world,
       number,
       mark,
-      `${path}: @dave approved before the pull request's base last changed (${lastChange}), when it showed a different diff; approvals count only when given after the last base change`,
+      `${path}: @dave's review (approved) was submitted after the merge, and only reviews given before a merge count`,
     );
   });
+
+  it.each(METHODS)(
+    "refuses an approval given after a merge with %s whose webhook was lost, when the catch-up scan finds it",
+    async (method) => {
+      const mark = world.mark();
+      const path = world.newPath();
+      const number = world.openPull({ commits: [{ files: { [path]: READ_ONLY } }] });
+      world.access.merge(number, { method, by: "admin" });
+      world.review(number, "dave");
+      expect(await world.catchUp()).toContainEqual({ number, outcome: "rejected" });
+      await world.settle();
+      await expectRefused(
+        world,
+        number,
+        mark,
+        `${path}: @dave's review (approved) was submitted after the merge, and only reviews given before a merge count`,
+      );
+    },
+  );
+
+  it.each(METHODS)(
+    "refuses an approval given before the pull request was retargeted to the default branch, merged with %s",
+    async (method) => {
+      // A feature branch already holds another request; the approver sees only alice's file in the
+      // diff against it. Retargeted to main, the merge would carry both.
+      const mark = world.mark();
+      const hidden = world.newPath("mallory");
+      world.access.createBranch(`feature-${method}`, "main", "mallory");
+      world.access.commit(`feature-${method}`, {
+        files: { [hidden]: READ_ONLY.replace("ReadOnlyAccess", "AdministratorAccess") },
+        author: "mallory",
+      });
+      const path = world.newPath();
+      const number = world.openPull({ base: `feature-${method}`, commits: [{ files: { [path]: READ_ONLY } }] });
+      world.review(number, "dave");
+      world.access.retarget(number, "main", "alice");
+      await world.merge(number, method);
+
+      const lastChange = await lastBaseChange(world, number);
+      await expectRefused(
+        world,
+        number,
+        mark,
+        `${path}: @dave approved before the pull request's base last changed (${lastChange}), when it showed a different diff; approvals count only when given after the last base change`,
+      );
+    },
+  );
 
   it("counts an approval given after the retarget (the control)", async () => {
     const mark = world.mark();
@@ -78,9 +97,17 @@ describe("reviews that do not count", () => {
     world.review(number, "dave");
     const branch = world.access.pull(number).headRef;
     const approved = world.access.pull(number).headSha;
-    world.access.commit(branch, { files: { [path]: READ_ONLY.replace("ReadOnlyAccess", "AdministratorAccess").replace("2h", "8h") }, author: "alice" });
+    world.access.commit(branch, {
+      files: { [path]: READ_ONLY.replace("ReadOnlyAccess", "AdministratorAccess").replace("2h", "8h") },
+      author: "alice",
+    });
     await world.merge(number, method);
-    await expectRefused(world, number, mark, `${path}: @dave approved ${approved.slice(0, 7)}, not the merged head ${world.access.pull(number).headSha.slice(0, 7)}`);
+    await expectRefused(
+      world,
+      number,
+      mark,
+      `${path}: @dave approved ${approved.slice(0, 7)}, not the merged head ${world.access.pull(number).headSha.slice(0, 7)}`,
+    );
   });
 
   it.each(["CHANGES_REQUESTED", "DISMISSED"] as const)("refuses an approval withdrawn by a later %s", async (state) => {
@@ -91,7 +118,14 @@ describe("reviews that do not count", () => {
     if (state === "DISMISSED") world.access.dismissReview(number, world.access.pull(number).reviews.at(-1)!.id, "admin");
     else world.review(number, "dave", "CHANGES_REQUESTED");
     await world.merge(number, "merge");
-    await expectRefused(world, number, mark, state === "DISMISSED" ? `${path}: @dave's latest review was dismissed, so it does not count` : `${path}: @dave requested changes after approving, which withdraws the approval`);
+    await expectRefused(
+      world,
+      number,
+      mark,
+      state === "DISMISSED"
+        ? `${path}: @dave's latest review was dismissed, so it does not count`
+        : `${path}: @dave requested changes after approving, which withdraws the approval`,
+    );
   });
 
   it("refuses the requester's own approval: GitHub rejects it, and the admin merge that follows grants nothing", async () => {
@@ -106,7 +140,12 @@ describe("reviews that do not count", () => {
   it.each(METHODS)("refuses an approver who authored a commit of the pull request (a second account), merged with %s", async (method) => {
     const mark = world.mark();
     const path = world.newPath();
-    const number = world.openPull({ commits: [{ files: { [path]: READ_ONLY } }, { files: { "access-requests/notes.md": "context\n" }, author: "erin", committer: "alice" }] });
+    const number = world.openPull({
+      commits: [
+        { files: { [path]: READ_ONLY } },
+        { files: { "access-requests/notes.md": "context\n" }, author: "erin", committer: "alice" },
+      ],
+    });
     world.review(number, "erin");
     await world.merge(number, method);
     const commit = world.access.changes(world.access.pull(number)).commits[1]!.sha.slice(0, 7);
@@ -116,16 +155,28 @@ describe("reviews that do not count", () => {
   it("refuses a merge with a commit whose author is linked to no GitHub account", async () => {
     const mark = world.mark();
     const path = world.newPath();
-    const number = world.openPull({ commits: [{ files: { [path]: READ_ONLY }, author: { name: "Alice (laptop)", email: "alice@laptop.local", login: null }, committer: "alice" }] });
+    const number = world.openPull({
+      commits: [
+        { files: { [path]: READ_ONLY }, author: { name: "Alice (laptop)", email: "alice@laptop.local", login: null }, committer: "alice" },
+      ],
+    });
     world.review(number, "dave");
     await world.merge(number, "merge");
     const commit = world.access.pull(number).headSha.slice(0, 7);
-    await expectRefused(world, number, mark, `commit ${commit}'s author is not linked to a GitHub account, so jitsudo cannot tell whether an approver wrote it`);
+    await expectRefused(
+      world,
+      number,
+      mark,
+      `commit ${commit}'s author is not linked to a GitHub account, so jitsudo cannot tell whether an approver wrote it`,
+    );
   });
 });
 
 async function lastBaseChange(world: SecurityWorld, number: number): Promise<string> {
-  const event = world.access.pull(number).timeline.filter((item) => item.type === "BaseRefChangedEvent").at(-1);
+  const event = world.access
+    .pull(number)
+    .timeline.filter((item) => item.type === "BaseRefChangedEvent")
+    .at(-1);
   if (!event) throw new Error("no base change recorded");
   return event.createdAt.toISOString();
 }

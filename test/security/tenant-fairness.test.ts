@@ -8,7 +8,16 @@
 import type { Knex } from "knex";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { GrantRow } from "../../src/grants/store.js";
-import { approveGrant, eventually, IDENTITY_STORE_ID, INSTANCE_ARN, startAwsWorld, startTestWorker, type AwsWorld, type RunningWorker } from "../support/aws-world.js";
+import {
+  approveGrant,
+  eventually,
+  IDENTITY_STORE_ID,
+  INSTANCE_ARN,
+  startAwsWorld,
+  startTestWorker,
+  type AwsWorld,
+  type RunningWorker,
+} from "../support/aws-world.js";
 import { freshDatabase } from "../support/db.js";
 
 const OTHER_REPOSITORY = 424_243;
@@ -32,7 +41,8 @@ describe("create slots shared by two tenants of one instance", () => {
 
   it("lets the other tenant's grant through while a burst of one tenant's grants waits for slots", async () => {
     const burst: string[] = [];
-    for (let index = 0; index < 10; index++) burst.push(await approveGrant(db, world, { principal: `user${index}@example.com`, prNumber: 100 + index }));
+    for (let index = 0; index < 10; index++)
+      burst.push(await approveGrant(db, world, { principal: `user${index}@example.com`, prNumber: 100 + index }));
     const other = await approveGrant(db, world, {
       repositoryId: OTHER_REPOSITORY,
       principal: "user11@example.com",
@@ -40,7 +50,8 @@ describe("create slots shared by two tenants of one instance", () => {
       aws: { roleArn: OTHER_ROLE, region: "us-east-1", instanceArn: INSTANCE_ARN, identityStoreId: IDENTITY_STORE_ID },
     });
     const all = [...burst, other];
-    const rows = async () => (await db("grants").whereIn("id", all).select("id", "status", "active_at")) as Pick<GrantRow, "id" | "status" | "active_at">[];
+    const rows = async () =>
+      (await db("grants").whereIn("id", all).select("id", "status", "active_at")) as Pick<GrantRow, "id" | "status" | "active_at">[];
     await eventually(async () => (await rows()).every((row) => row.status === "active"), rows, 30_000);
     const order = (await rows()).sort((a, b) => a.active_at!.getTime() - b.active_at!.getTime()).map((row) => row.id);
     // First come, first served would make it the eleventh; with fair shares it is among the first few.

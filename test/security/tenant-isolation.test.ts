@@ -51,7 +51,9 @@ describe("two tenants on one Identity Center instance", () => {
   let carol: string;
   const users = () => world.aws.users;
   const has = (accountId: string, permissionSetArn: string, principalId: string) =>
-    world.aws.ic.assignments().some((a) => a.accountId === accountId && a.permissionSetArn === permissionSetArn && a.principalId === principalId);
+    world.aws.ic
+      .assignments()
+      .some((a) => a.accountId === accountId && a.permissionSetArn === permissionSetArn && a.principalId === principalId);
   const outOfBand = (accountId: string, permissionSetArn: string, principalId: string) =>
     world.aws.ic.addAssignmentOutOfBand({ instanceArn: INSTANCE_ARN, accountId, permissionSetArn, principalType: "USER", principalId });
 
@@ -76,7 +78,10 @@ describe("two tenants on one Identity Center instance", () => {
     return last;
   };
   const deletesSince = (mark: number) =>
-    world.aws.ic.calls.slice(mark).filter((call) => call.operation === "DeleteAccountAssignment" && call.outcome === "ok").map((call) => [call.roleArn, call.input.PermissionSetArn, call.input.PrincipalId]);
+    world.aws.ic.calls
+      .slice(mark)
+      .filter((call) => call.operation === "DeleteAccountAssignment" && call.outcome === "ok")
+      .map((call) => [call.roleArn, call.input.PermissionSetArn, call.input.PrincipalId]);
 
   beforeAll(async () => {
     const { ic } = world.aws;
@@ -97,7 +102,11 @@ describe("two tenants on one Identity Center instance", () => {
     globex.commit("main", { files: { ".github/CODEOWNERS": "* @gina\n" }, author: "gina", message: "code owners" });
     await pushConfig(globex, globexPolicy("remove"), "gina");
     const request = READ_ONLY.replace("ReadOnlyAccess", "Billing").replace(`"${PRODUCTION}"`, `"${STAGING}"`);
-    const number = world.openPull({ repository: globex, author: "gus", commits: [{ files: { "access-requests/gus/billing.yaml": request } }] });
+    const number = world.openPull({
+      repository: globex,
+      author: "gus",
+      commits: [{ files: { "access-requests/gus/billing.yaml": request } }],
+    });
     world.review(number, "gina", "APPROVED", globex);
     await world.merge(number, "merge", { repository: globex, by: "gina" });
     expect((await world.grants(number, globex)).map((grant) => grant.status)).toEqual(["active"]);
@@ -119,8 +128,17 @@ describe("two tenants on one Identity Center instance", () => {
     expect(has(PRODUCTION, billing, users().bob)).toBe(false);
     // The only deletion: globex's own set, through globex's own role.
     expect(deletesSince(mark)).toEqual([[GLOBEX_ROLE, billing, users().bob]]);
-    const findings = await world.db("drift_findings").whereNull("resolved_at").select("permission_set_arn", "principal_id", "repository_id", "action").orderBy("permission_set_arn");
-    expect(findings.map((row) => [row.permission_set_arn, row.principal_id, String(row.repository_id), row.action])).toContainEqual([world.aws.readOnly, users().bob, ACME, "flagged"]);
+    const findings = await world
+      .db("drift_findings")
+      .whereNull("resolved_at")
+      .select("permission_set_arn", "principal_id", "repository_id", "action")
+      .orderBy("permission_set_arn");
+    expect(findings.map((row) => [row.permission_set_arn, row.principal_id, String(row.repository_id), row.action])).toContainEqual([
+      world.aws.readOnly,
+      users().bob,
+      ACME,
+      "flagged",
+    ]);
   });
 
   it("keeps each tenant's own mode: acme's remove works through acme's role whatever globex says, and globex's flag keeps globex's", async () => {
@@ -151,7 +169,13 @@ describe("two tenants on one Identity Center instance", () => {
 
   it("does not let globex stall acme: a role globex cannot use fails globex's sweep alone, and acme's deleted assignment comes back", async () => {
     await pushConfig(globex, globexPolicy("remove", "arn:aws:iam::222222222222:role/not-trusting-jitsudo"), "gina");
-    world.aws.ic.deleteAssignmentOutOfBand({ instanceArn: INSTANCE_ARN, accountId: PRODUCTION, permissionSetArn: world.aws.readOnly, principalType: "USER", principalId: users().alice });
+    world.aws.ic.deleteAssignmentOutOfBand({
+      instanceArn: INSTANCE_ARN,
+      accountId: PRODUCTION,
+      permissionSetArn: world.aws.readOnly,
+      principalType: "USER",
+      principalId: users().alice,
+    });
 
     const reports = await fullPass();
 
@@ -161,7 +185,11 @@ describe("two tenants on one Identity Center instance", () => {
   });
 
   it("keeps acme's claim while globex's config is unusable, and releases globex's claims only when globex stops listing them", async () => {
-    const claims = async () => (await world.db("drift_claims").select("permission_set_arn", "repository_id").orderBy("permission_set_arn")).map((row) => [row.permission_set_arn, String(row.repository_id)]);
+    const claims = async () =>
+      (await world.db("drift_claims").select("permission_set_arn", "repository_id").orderBy("permission_set_arn")).map((row) => [
+        row.permission_set_arn,
+        String(row.repository_id),
+      ]);
     expect(await claims()).toEqual(
       [
         [billing, GLOBEX],
@@ -221,7 +249,10 @@ describe("the tenant config drift reads", () => {
     // The push first, then the pull request's closed event (GitHub does not order webhooks).
     expect(await world.harness.deliver("push", merged.push)).toBe(200);
     expect(await world.harness.deliver("pull_request", merged.closed)).toBe(200);
-    const row = (await world.db("tenant_configs").where({ repository_id: world.access.id }).first()) as { content: string; commit_sha: string };
+    const row = (await world.db("tenant_configs").where({ repository_id: world.access.id }).first()) as {
+      content: string;
+      commit_sha: string;
+    };
     expect(row.commit_sha).toBe(merged.sha);
     expect(row.content).toBe(next);
     world.restoreGovernance();

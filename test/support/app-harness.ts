@@ -81,12 +81,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     ...options.env,
   });
   const jitsudo = createApp({
-      now: options.now ?? (() => new Date("2026-11-25T12:00:00Z")),
-      metrics,
-      ...(options.db ? { db: options.db } : {}),
-      ...(config.accessRepositories ? { accessRepositories: config.accessRepositories } : {}),
-      ...(config.aws.instanceArn ? { instanceArn: config.aws.instanceArn } : {}),
-    });
+    now: options.now ?? (() => new Date("2026-11-25T12:00:00Z")),
+    metrics,
+    ...(options.db ? { db: options.db } : {}),
+    ...(config.accessRepositories ? { accessRepositories: config.accessRepositories } : {}),
+    ...(config.aws.instanceArn ? { instanceArn: config.aws.instanceArn } : {}),
+  });
   const server = await startServer({
     config,
     log: createLogger("info", sink),

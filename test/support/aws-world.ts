@@ -10,7 +10,11 @@ import { GrantWorker } from "../../src/jobs/worker.js";
 import { recordMerge, type NewGrant } from "../../src/grants/store.js";
 import type { GrantReporter } from "../../src/grants/reporter.js";
 import { Metrics } from "../../src/metrics.js";
-import { startLocalIdentityCenter, type LocalIdentityCenterServerOptions, type RunningLocalIdentityCenter } from "../../src/sandbox/index.js";
+import {
+  startLocalIdentityCenter,
+  type LocalIdentityCenterServerOptions,
+  type RunningLocalIdentityCenter,
+} from "../../src/sandbox/index.js";
 
 export const INSTANCE_ARN = "arn:aws:sso:::instance/ssoins-aaaaaaaaaaaaaaaa";
 export const IDENTITY_STORE_ID = "d-aaaaaaaaaa";
@@ -25,7 +29,8 @@ export const EXTERNAL_ID = `jitsudo-1-${ACCESS_REPOSITORY_ID}`;
  * The policy approveGrant's merges are judged under: anything, for anyone, for up to a day, with
  * bob (the approver) mapped to his Identity Center user, as requests on someone's behalf need.
  */
-export const PERMISSIVE_POLICY = 'users:\n  bob: bob@example.com\nrules:\n  - permission_sets: ["*"]\n    accounts: ["*"]\n    max_duration: 24h\n    allow_other_principal: true\n';
+export const PERMISSIVE_POLICY =
+  'users:\n  bob: bob@example.com\nrules:\n  - permission_sets: ["*"]\n    accounts: ["*"]\n    max_duration: 24h\n    allow_other_principal: true\n';
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
 
 /** A clock the tests can move forward; the simulator and the worker both read it. */
@@ -112,7 +117,11 @@ export async function startTestWorker(db: Knex, world: AwsWorld, options: TestWo
 let mergeCounter = 0;
 
 /** An approved merge of one request (the merge path itself is tested in test/github). */
-export async function approveGrant(db: Knex, world: AwsWorld, grant: Partial<NewGrant> & { prNumber?: number; policy?: string; repositoryId?: number } = {}): Promise<string> {
+export async function approveGrant(
+  db: Knex,
+  world: AwsWorld,
+  grant: Partial<NewGrant> & { prNumber?: number; policy?: string; repositoryId?: number } = {},
+): Promise<string> {
   const now = world.clock.now();
   const { prNumber = 7, policy = PERMISSIVE_POLICY, repositoryId = ACCESS_REPOSITORY_ID, ...fields } = grant;
   mergeCounter += 1;
@@ -152,12 +161,17 @@ export async function approveGrant(db: Knex, world: AwsWorld, grant: Partial<New
 }
 
 /** Polls until `check` holds (the worker runs on its own); fails with `describe`'s view when it never does. */
-export async function eventually<T>(check: () => Promise<T | undefined | false>, describe: () => Promise<unknown>, timeoutMs = 15_000): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined | false>,
+  describe: () => Promise<unknown>,
+  timeoutMs = 15_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
     if (value) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms; state: ${JSON.stringify(await describe(), null, 1)}`);
+    if (Date.now() > deadline)
+      throw new Error(`condition not met within ${timeoutMs} ms; state: ${JSON.stringify(await describe(), null, 1)}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }

@@ -29,11 +29,14 @@ export interface RestCheck {
   problems: string[];
 }
 
-let rest: { ajv: InstanceType<typeof Ajv>; document: Json; templates: { template: string; pattern: RegExp; literals: number }[] } | undefined;
+let rest:
+  { ajv: InstanceType<typeof Ajv>; document: Json; templates: { template: string; pattern: RegExp; literals: number }[] } | undefined;
 
 function restSchemas() {
   if (rest) return rest;
-  const document = widenNullable(JSON.parse(readFileSync(require.resolve("@octokit/openapi/generated/api.github.com.json"), "utf8"))) as Json;
+  const document = widenNullable(
+    JSON.parse(readFileSync(require.resolve("@octokit/openapi/generated/api.github.com.json"), "utf8")),
+  ) as Json;
   const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: true });
   addFormats(ajv);
   ajv.addSchema(document, "openapi");
@@ -76,7 +79,15 @@ export function checkRestCall(call: Pick<RecordedCall, "method" | "path" | "stat
     validators.set(ref, validate);
   }
   const valid = validate(call.response);
-  return { call: label, template, problems: valid ? [] : (validate.errors ?? []).slice(0, 30).map((error) => `${error.instancePath || "/"} ${error.message} ${JSON.stringify(error.params)}`) };
+  return {
+    call: label,
+    template,
+    problems: valid
+      ? []
+      : (validate.errors ?? [])
+          .slice(0, 30)
+          .map((error) => `${error.instancePath || "/"} ${error.message} ${JSON.stringify(error.params)}`),
+  };
 }
 
 let webhooks: InstanceType<typeof Ajv> | undefined;
@@ -91,7 +102,11 @@ export function checkWebhook(delivery: WebhookDelivery): string[] {
   const definition = delivery.name === "push" ? "push$event" : `${delivery.name}$${String(delivery.payload.action)}`;
   const validate = webhooks.getSchema(`webhooks#/definitions/${definition}`);
   if (!validate) return [`@octokit/webhooks-schemas has no ${definition}`];
-  return validate(delivery.payload) ? [] : (validate.errors ?? []).slice(0, 30).map((error) => `${definition} ${error.instancePath || "/"} ${error.message} ${JSON.stringify(error.params)}`);
+  return validate(delivery.payload)
+    ? []
+    : (validate.errors ?? [])
+        .slice(0, 30)
+        .map((error) => `${definition} ${error.instancePath || "/"} ${error.message} ${JSON.stringify(error.params)}`);
 }
 
 /** Problems GitHub's GraphQL schema finds in a query (none for a query GitHub accepts). */
@@ -101,7 +116,10 @@ export function checkGraphqlQuery(query: string): string[] {
 
 function resolveRef(document: Json, value: Json | undefined): Json | undefined {
   if (!value?.$ref) return value;
-  return (value.$ref as string).slice(2).split("/").reduce<Json | undefined>((node, key) => node?.[key.replace(/~1/g, "/").replace(/~0/g, "~")], document);
+  return (value.$ref as string)
+    .slice(2)
+    .split("/")
+    .reduce<Json | undefined>((node, key) => node?.[key.replace(/~1/g, "/").replace(/~0/g, "~")], document);
 }
 
 function escapePointer(segment: string): string {

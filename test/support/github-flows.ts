@@ -57,7 +57,10 @@ export function seedAccessRepository(github: FakeGitHub, repo: Repository = gith
   for (const login of ["alice", "bob", "carol", "mallory"]) repo.setPermission(login, "write");
   github.setTeamMembership("acme", "platform", "carol", "active");
   github.grantTeam("acme", "platform", repo, "write");
-  return repo.commit("main", { files: { ".github/jitsudo.yml": POLICY, ".github/CODEOWNERS": CODEOWNERS, "README.md": "# Access\n" }, author: repo.owner });
+  return repo.commit("main", {
+    files: { ".github/jitsudo.yml": POLICY, ".github/CODEOWNERS": CODEOWNERS, "README.md": "# Access\n" },
+    author: repo.owner,
+  });
 }
 
 /** alice's pull request adding `files` on a new branch; returns its number. */
@@ -79,8 +82,20 @@ export async function exerciseGateway(flows: Flows, repo: Repository, number: nu
   ]);
   await gateway.listReviews(number);
   await gateway.listPullRequestCommits(number);
-  const annotations = Array.from({ length: 120 }, (_, index) => ({ path: files[0]?.path ?? "README.md", start_line: 1, end_line: 1, annotation_level: "failure" as const, message: `problem ${index}` }));
-  await gateway.publishCheckRun({ name: "jitsudo", headSha: pull.headSha, conclusion: "failure", externalId: `pr-${number}`, output: { title: "checked", summary: "120 problems", annotations } });
+  const annotations = Array.from({ length: 120 }, (_, index) => ({
+    path: files[0]?.path ?? "README.md",
+    start_line: 1,
+    end_line: 1,
+    annotation_level: "failure" as const,
+    message: `problem ${index}`,
+  }));
+  await gateway.publishCheckRun({
+    name: "jitsudo",
+    headSha: pull.headSha,
+    conclusion: "failure",
+    externalId: `pr-${number}`,
+    output: { title: "checked", summary: "120 problems", annotations },
+  });
   const comment = await gateway.createIssueComment(number, "<!-- jitsudo -->\nchecked");
   await gateway.updateIssueComment(comment.id, "<!-- jitsudo -->\nchecked again");
   await gateway.listIssueComments(number);
@@ -96,7 +111,13 @@ export async function exerciseGateway(flows: Flows, repo: Repository, number: nu
 /** The endpoints the merge verdict is about to call, as the lead's version will call them. */
 export async function exerciseVerdictEndpoints(flows: Flows, repo: Repository, number: number, baseSha: string): Promise<void> {
   const { owner, name } = repo;
-  await flows.octokit.paginate("GET /repos/{owner}/{repo}/activity", { owner, repo: name, ref: repo.defaultBranch, activity_type: "pr_merge", per_page: 100 });
+  await flows.octokit.paginate("GET /repos/{owner}/{repo}/activity", {
+    owner,
+    repo: name,
+    ref: repo.defaultBranch,
+    activity_type: "pr_merge",
+    per_page: 100,
+  });
   await flows.octokit.request("GET /repos/{owner}/{repo}/codeowners/errors", { owner, repo: name, ref: baseSha });
   await flows.octokit.graphql(
     `query($owner: String!, $name: String!, $number: Int!, $base: String!) {

@@ -33,7 +33,9 @@ export default async function setup(project: TestProject) {
   return async () => {
     const db = createDb({ url: url! });
     try {
-      const { rows } = await db.raw<{ rows: { nspname: string }[] }>("select nspname from pg_namespace where nspname like ?", [`${schemaPrefix}%`]);
+      const { rows } = await db.raw<{ rows: { nspname: string }[] }>("select nspname from pg_namespace where nspname like ?", [
+        `${schemaPrefix}%`,
+      ]);
       for (const { nspname } of rows) await db.raw(`drop schema "${nspname}" cascade`);
     } finally {
       await db.destroy();

@@ -82,7 +82,12 @@ export function seed(github: FakeGitHub, setup: Setup = {}): SeededMerge {
   repo.setPermission("admin", "admin");
   github.grantTeam("acme", "platform", repo, "write");
   repo.commit("main", {
-    files: { ".github/jitsudo.yml": POLICY, ".github/CODEOWNERS": setup.codeowners ?? CODEOWNERS, "README.md": "# Access requests\n", ...(setup.concurrentEdit ? { [FILE]: setup.concurrentEdit.before } : {}) },
+    files: {
+      ".github/jitsudo.yml": POLICY,
+      ".github/CODEOWNERS": setup.codeowners ?? CODEOWNERS,
+      "README.md": "# Access requests\n",
+      ...(setup.concurrentEdit ? { [FILE]: setup.concurrentEdit.before } : {}),
+    },
     author: "Codertocat",
     message: "Access policy and code owners",
   });
@@ -92,7 +97,12 @@ export function seed(github: FakeGitHub, setup: Setup = {}): SeededMerge {
   repo.createBranch(BRANCH, base, "alice");
   const request = setup.request === undefined ? REQUEST : setup.request;
   const commitRequest = (content: string | Uint8Array | null, extra: Record<string, FileSpec>) =>
-    repo.commit(BRANCH, { files: { ...(content === null ? {} : { [FILE]: content }), ...extra }, author: setup.author ?? "alice", ...(setup.committer !== undefined ? { committer: setup.committer } : {}), pusher: "alice" });
+    repo.commit(BRANCH, {
+      files: { ...(content === null ? {} : { [FILE]: content }), ...extra },
+      author: setup.author ?? "alice",
+      ...(setup.committer !== undefined ? { committer: setup.committer } : {}),
+      pusher: "alice",
+    });
   const first = commitRequest(setup.draft ?? request, setup.alsoChanges ?? {});
   const number = repo.openPull({ head: BRANCH, base, author: "alice", title: "Access for the latency alarms" });
   const reviews = setup.reviews ?? [{ login: "bob", state: "APPROVED" }];
@@ -106,7 +116,16 @@ export function seed(github: FakeGitHub, setup: Setup = {}): SeededMerge {
     by: setup.mergedBy ?? "bob",
     ...(setup.concurrentEdit ? { mergedContent: { [FILE]: setup.concurrentEdit.merged } } : {}),
   });
-  return { repo, number, base: baseSha, first, head: repo.pull(number).headSha, merge: merged.sha, closed: merged.closed, push: merged.push };
+  return {
+    repo,
+    number,
+    base: baseSha,
+    first,
+    head: repo.pull(number).headSha,
+    merge: merged.sha,
+    closed: merged.closed,
+    push: merged.push,
+  };
 }
 
 export interface FollowUp {

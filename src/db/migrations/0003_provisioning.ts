@@ -12,7 +12,9 @@ export async function up(knex: Knex): Promise<void> {
     table.text("identity_store_id");
     table.text("operation").comment("create or delete while an AWS operation for this grant is in flight");
     table.timestamp("operation_started_at", { useTz: true });
-    table.timestamp("create_requested_at", { useTz: true }).comment("first time a create was about to be sent: from then on the assignment may exist");
+    table
+      .timestamp("create_requested_at", { useTz: true })
+      .comment("first time a create was about to be sent: from then on the assignment may exist");
     table.text("lease_owner").comment("the worker carrying the grant's current step; free when that worker is gone");
     table.timestamp("active_at", { useTz: true }).comment("when the assignment was confirmed");
     table.timestamp("ended_at", { useTz: true }).comment("when it reached a final status");
@@ -33,6 +35,17 @@ export async function down(knex: Knex): Promise<void> {
   await knex.raw("drop index if exists grants_operations_in_flight");
   await knex.raw("alter table grants drop constraint if exists grants_operation_known");
   await knex.schema.alterTable("grants", (table) => {
-    for (const column of ["aws_role_arn", "aws_region", "identity_store_id", "operation", "operation_started_at", "create_requested_at", "lease_owner", "active_at", "ended_at"]) table.dropColumn(column);
+    for (const column of [
+      "aws_role_arn",
+      "aws_region",
+      "identity_store_id",
+      "operation",
+      "operation_started_at",
+      "create_requested_at",
+      "lease_owner",
+      "active_at",
+      "ended_at",
+    ])
+      table.dropColumn(column);
   });
 }

@@ -17,7 +17,9 @@ export async function up(knex: Knex): Promise<void> {
     table.bigInteger("repository_id").comment("GitHub repository id; null for grants approved before it was recorded");
     table.bigInteger("requester_id").comment("GitHub user id of the requester: logins can be renamed and reused");
     table.text("policy_sha256").references("sha256").inTable("policy_snapshots").comment("the policy the merge was judged under");
-    table.timestamp("policy_rechecked_at", { useTz: true }).comment("when the request was judged again on canonical ids, before the first create");
+    table
+      .timestamp("policy_rechecked_at", { useTz: true })
+      .comment("when the request was judged again on canonical ids, before the first create");
     table.jsonb("approver_sets").comment("per set of owners that had to approve (the path, and the old path of a rename): who counted");
   });
   await knex.schema.alterTable("merge_verdicts", (table) => {
@@ -28,13 +30,19 @@ export async function up(knex: Knex): Promise<void> {
     table.bigInteger("repository_id").comment("GitHub repository id: drift assumes the tenant role for this repository");
   });
   // A merge is recorded once per repository by id: a renamed repository does not judge it again.
-  await knex.raw("create unique index merge_verdicts_once_per_repository on merge_verdicts (tenant, repository_id, pr_number, merge_commit_sha) where repository_id is not null");
+  await knex.raw(
+    "create unique index merge_verdicts_once_per_repository on merge_verdicts (tenant, repository_id, pr_number, merge_commit_sha) where repository_id is not null",
+  );
   await knex.schema.alterTable("merge_scan_cursors", (table) => {
     table.bigInteger("repository_id").comment("GitHub repository id: the cursor follows a renamed repository");
   });
-  await knex.raw("create index grants_by_repository_path on grants (tenant, repository_id, file_path) where status in ('approved', 'provisioning', 'active')");
+  await knex.raw(
+    "create index grants_by_repository_path on grants (tenant, repository_id, file_path) where status in ('approved', 'provisioning', 'active')",
+  );
   // Live grants recorded before repository ids were kept, waiting to be adopted by their repository.
-  await knex.raw("create index grants_without_repository_id on grants (tenant) where repository_id is null and status in ('approved', 'provisioning', 'active')");
+  await knex.raw(
+    "create index grants_without_repository_id on grants (tenant) where repository_id is null and status in ('approved', 'provisioning', 'active')",
+  );
   await knex.schema.createTable("merge_lookups", (table) => {
     table.bigInteger("repository_id").notNullable();
     table.integer("pr_number").notNullable();
@@ -46,7 +54,13 @@ export async function up(knex: Knex): Promise<void> {
   });
   await knex.schema.createTable("access_repository_pins", (table) => {
     table.text("full_name").primary().comment("a name listed in JITSUDO_ACCESS_REPOSITORIES, lower-cased");
-    table.bigInteger("repository_id").notNullable().index().comment("the repository that name was first seen on: a new repository taking the name is refused (a renamed repository holds several names)");
+    table
+      .bigInteger("repository_id")
+      .notNullable()
+      .index()
+      .comment(
+        "the repository that name was first seen on: a new repository taking the name is refused (a renamed repository holds several names)",
+      );
     table.timestamp("pinned_at", { useTz: true }).notNullable().defaultTo(knex.fn.now());
   });
 }

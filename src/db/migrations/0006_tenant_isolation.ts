@@ -22,9 +22,17 @@ export async function up(knex: Knex): Promise<void> {
     table.text("permission_set_arn").notNullable();
     table.bigInteger("repository_id").notNullable().comment("the one tenant whose drift manages this permission set on this instance");
     table.bigInteger("tenant").notNullable();
-    table.text("declared_as").notNullable().comment("how the owner's drift.managed_permission_sets names it (name or ARN): the claim ends when the owner's config stops naming it");
+    table
+      .text("declared_as")
+      .notNullable()
+      .comment(
+        "how the owner's drift.managed_permission_sets names it (name or ARN): the claim ends when the owner's config stops naming it",
+      );
     table.timestamp("claimed_at", { useTz: true }).notNullable();
-    table.timestamp("confirmed_at", { useTz: true }).notNullable().comment("the owner's last sweep that reached the instance through its own role and still listed the set");
+    table
+      .timestamp("confirmed_at", { useTz: true })
+      .notNullable()
+      .comment("the owner's last sweep that reached the instance through its own role and still listed the set");
     table.primary(["instance_arn", "permission_set_arn"]);
     table.index(["repository_id"], "drift_claims_by_repository");
   });

@@ -9,7 +9,11 @@ import type { Knex } from "knex";
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.createTable("webhook_inbox", (table) => {
     table.bigIncrements("seq").comment("arrival order: deliveries of one ordering key are processed in this order");
-    table.text("delivery_id").notNullable().unique().comment("X-GitHub-Delivery (a redelivery has the same one), or catch-up:… for merges the scan found");
+    table
+      .text("delivery_id")
+      .notNullable()
+      .unique()
+      .comment("X-GitHub-Delivery (a redelivery has the same one), or catch-up:… for merges the scan found");
     table.text("event").notNullable();
     table.text("action");
     table.bigInteger("installation_id");
@@ -38,7 +42,10 @@ export async function up(knex: Knex): Promise<void> {
     table.text("name").notNullable();
     table.text("key").notNullable();
     table.text("owner").notNullable();
-    table.timestamp("expires_at", { useTz: true }).notNullable().comment("renewed while the job runs; a holder that died frees it at expiry");
+    table
+      .timestamp("expires_at", { useTz: true })
+      .notNullable()
+      .comment("renewed while the job runs; a holder that died frees it at expiry");
     table.primary(["name", "key"]);
   });
 }

@@ -10,7 +10,9 @@ export async function up(knex: Knex): Promise<void> {
     table.text("comment_body").comment("the verdict comment for the PR, rendered when the merge was judged");
     table.timestamp("comment_sent_at", { useTz: true }).comment("when GitHub accepted the verdict comment; null while it is owed");
   });
-  await knex.raw("create index merge_verdicts_comments_owed on merge_verdicts (processed_at) where comment_body is not null and comment_sent_at is null");
+  await knex.raw(
+    "create index merge_verdicts_comments_owed on merge_verdicts (processed_at) where comment_body is not null and comment_sent_at is null",
+  );
 }
 
 export async function down(knex: Knex): Promise<void> {

@@ -103,8 +103,10 @@ export class ActivityLog {
   }
 
   private filtered(query: ActivityQuery, now: Date): ActivityEntry[] {
-    if (query.direction && query.direction !== "asc" && query.direction !== "desc") throw new ActivityQueryError("direction must be asc or desc");
-    if (query.activityType && !ACTIVITY_TYPES.includes(query.activityType)) throw new ActivityQueryError(`unknown activity_type ${query.activityType}`);
+    if (query.direction && query.direction !== "asc" && query.direction !== "desc")
+      throw new ActivityQueryError("direction must be asc or desc");
+    if (query.activityType && !ACTIVITY_TYPES.includes(query.activityType))
+      throw new ActivityQueryError(`unknown activity_type ${query.activityType}`);
     const days = query.timePeriod ? PERIOD_DAYS[query.timePeriod] : undefined;
     if (query.timePeriod && days === undefined) throw new ActivityQueryError(`unknown time_period ${query.timePeriod}`);
     // "The ref for a branch can be formatted either as refs/heads/BRANCH_NAME or BRANCH_NAME".

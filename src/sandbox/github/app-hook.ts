@@ -43,7 +43,10 @@ export class AppHook {
   }
 
   /** Sends a webhook as GitHub does, records the attempt, and resolves with it. */
-  async send(webhook: Pick<WebhookDelivery, "name" | "payload">, options: { guid?: string; redelivery?: boolean } = {}): Promise<HookDelivery> {
+  async send(
+    webhook: Pick<WebhookDelivery, "name" | "payload">,
+    options: { guid?: string; redelivery?: boolean } = {},
+  ): Promise<HookDelivery> {
     if (!this.target) throw new Error("the app has no webhook URL: configure it first");
     const guid = options.guid ?? crypto.randomUUID();
     const started = Date.now();

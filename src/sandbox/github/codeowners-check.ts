@@ -38,7 +38,15 @@ export function checkCodeowners(path: string, text: string, ownerIsValid: OwnerC
     const trimmed = source.trim();
     if (trimmed === "" || trimmed.startsWith("#")) return;
     const at = (column: number, kind: string, detail: string, suggestion: string | null = null) =>
-      errors.push({ line: index + 1, column, kind, message: `${kind} on line ${index + 1}: ${detail}\n\n  ${source}\n  ${" ".repeat(column - 1)}^`, path, source, suggestion });
+      errors.push({
+        line: index + 1,
+        column,
+        kind,
+        message: `${kind} on line ${index + 1}: ${detail}\n\n  ${source}\n  ${" ".repeat(column - 1)}^`,
+        path,
+        source,
+        suggestion,
+      });
     const tokens = tokenize(source);
     const pattern = tokens[0]!;
     const patternProblem = unsupportedSyntax(pattern.text);
@@ -91,7 +99,8 @@ function ownerRef(token: string): OwnerRef | undefined {
 }
 
 function unknownOwnerDetail(owner: OwnerRef): string {
-  if (owner.kind === "team") return `make sure the team @${owner.org}/${owner.slug} exists, is publicly visible, and has write access to the repository`;
+  if (owner.kind === "team")
+    return `make sure the team @${owner.org}/${owner.slug} exists, is publicly visible, and has write access to the repository`;
   if (owner.kind === "user") return `make sure @${owner.login} exists and has write access to the repository`;
   return `make sure ${owner.email} belongs to a user with write access to the repository`;
 }

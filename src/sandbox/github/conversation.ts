@@ -7,7 +7,15 @@
  * API request" and each update "adds" annotations to the run; creating a reaction the user already
  * gave answers 200 with the existing one instead of 201.
  */
-import { ANNOTATIONS_PER_REQUEST, REACTION_CONTENTS, type CheckAnnotationInput, type CheckRun, type IssueComment, type Reaction, type ReactionContent } from "./issues.js";
+import {
+  ANNOTATIONS_PER_REQUEST,
+  REACTION_CONTENTS,
+  type CheckAnnotationInput,
+  type CheckRun,
+  type IssueComment,
+  type Reaction,
+  type ReactionContent,
+} from "./issues.js";
 import { updatePull } from "./pulls.js";
 import type { Repository } from "./repository.js";
 import type { World } from "./world.js";
@@ -44,7 +52,14 @@ export class Conversation {
     const pull = this.repo.pull(number);
     const at = this.world.clock.tick();
     const account = this.world.accounts.get(login, login.endsWith("[bot]") ? "Bot" : "User");
-    const comment: IssueComment = { id: this.world.nextId(), issueNumber: number, user: { login: account.login, type: account.type === "Bot" ? "Bot" : "User" }, body, createdAt: at, updatedAt: at };
+    const comment: IssueComment = {
+      id: this.world.nextId(),
+      issueNumber: number,
+      user: { login: account.login, type: account.type === "Bot" ? "Bot" : "User" },
+      body,
+      createdAt: at,
+      updatedAt: at,
+    };
     this.comments.set(number, [...this.commentsOn(number), comment]);
     updatePull(pull, { updatedAt: at });
     this.world.emit({ kind: "issue_comment", action: "created", repo: this.repo, pull, comment });
@@ -78,13 +93,18 @@ export class Conversation {
   /** A comment removed (by its author, or an admin tidying the PR). */
   deleteComment(id: number): void {
     for (const [number, list] of this.comments) {
-      if (list.some((comment) => comment.id === id)) this.comments.set(number, list.filter((comment) => comment.id !== id));
+      if (list.some((comment) => comment.id === id))
+        this.comments.set(
+          number,
+          list.filter((comment) => comment.id !== id),
+        );
     }
   }
 
   react(commentId: number, login: string, content: string): { reaction: Reaction; created: boolean } {
     if (!this.findComment(commentId)) throw new ConversationError(404, "Not Found");
-    if (!(REACTION_CONTENTS as readonly string[]).includes(content)) throw new ConversationError(422, `content ${content} is not one of ${REACTION_CONTENTS.join(", ")}`);
+    if (!(REACTION_CONTENTS as readonly string[]).includes(content))
+      throw new ConversationError(422, `content ${content} is not one of ${REACTION_CONTENTS.join(", ")}`);
     const given = this.reactions.get(commentId) ?? [];
     const existing = given.find((reaction) => reaction.login === login && reaction.content === content);
     if (existing) return { reaction: existing, created: false };
@@ -105,7 +125,8 @@ export class Conversation {
   /** A check run created by `app` (the API's create request body). */
   createCheckRun(app: AppIdentity, body: Record<string, unknown>): CheckRun {
     const annotations = annotationsOf(body);
-    if (typeof body.name !== "string" || typeof body.head_sha !== "string") throw new ConversationError(422, "name and head_sha are required");
+    if (typeof body.name !== "string" || typeof body.head_sha !== "string")
+      throw new ConversationError(422, "name and head_sha are required");
     if (!this.repo.objects.commit(body.head_sha)) throw new ConversationError(422, `No commit found for SHA: ${body.head_sha}`);
     const at = this.world.clock.tick();
     const status = typeof body.status === "string" ? body.status : body.conclusion ? "completed" : "queued";
@@ -136,7 +157,8 @@ export class Conversation {
     // Each update adds its annotations to the run's.
     Object.assign(run, { updates: [...run.updates, body], annotations: [...run.annotations, ...annotations] });
     if (body.output) Object.assign(run, { output: outputOf(body) });
-    if (typeof body.conclusion === "string") Object.assign(run, { conclusion: body.conclusion, status: "completed", completedAt: this.world.clock.now() });
+    if (typeof body.conclusion === "string")
+      Object.assign(run, { conclusion: body.conclusion, status: "completed", completedAt: this.world.clock.now() });
     return run;
   }
 
@@ -152,7 +174,10 @@ export class Conversation {
 function annotationsOf(body: Record<string, unknown>): CheckAnnotationInput[] {
   const annotations = ((body.output as { annotations?: CheckAnnotationInput[] } | undefined)?.annotations ?? []) as CheckAnnotationInput[];
   if (annotations.length > ANNOTATIONS_PER_REQUEST) {
-    throw new ConversationError(422, `Only ${ANNOTATIONS_PER_REQUEST} annotations are allowed per request; this one has ${annotations.length}`);
+    throw new ConversationError(
+      422,
+      `Only ${ANNOTATIONS_PER_REQUEST} annotations are allowed per request; this one has ${annotations.length}`,
+    );
   }
   return annotations;
 }
@@ -163,14 +188,16 @@ export const CHECK_OUTPUT_LIMIT = 65_535;
 const characters = (text: string) => [...text].length;
 
 function checkCommentBody(body: string): void {
-  if (characters(body) > COMMENT_BODY_LIMIT) throw new ConversationError(422, `Validation Failed: body is too long (maximum is ${COMMENT_BODY_LIMIT} characters)`);
+  if (characters(body) > COMMENT_BODY_LIMIT)
+    throw new ConversationError(422, `Validation Failed: body is too long (maximum is ${COMMENT_BODY_LIMIT} characters)`);
 }
 
 function outputOf(body: Record<string, unknown>): CheckRun["output"] {
   const output = (body.output ?? {}) as { title?: string; summary?: string; text?: string };
   for (const field of ["summary", "text"] as const) {
     const value = output[field];
-    if (typeof value === "string" && characters(value) > CHECK_OUTPUT_LIMIT) throw new ConversationError(422, `Validation Failed: output.${field} is too long (maximum is ${CHECK_OUTPUT_LIMIT} characters)`);
+    if (typeof value === "string" && characters(value) > CHECK_OUTPUT_LIMIT)
+      throw new ConversationError(422, `Validation Failed: output.${field} is too long (maximum is ${CHECK_OUTPUT_LIMIT} characters)`);
   }
   return { title: output.title ?? null, summary: output.summary ?? null, text: output.text ?? null };
 }

@@ -67,7 +67,14 @@ export class GitRepository {
     protected readonly world: World,
     init: RepositoryInit,
   ) {
-    ({ id: this.id, owner: this.owner, name: this.name, defaultBranch: this.defaultBranch, installationId: this.installationId, createdAt: this.createdAt } = init);
+    ({
+      id: this.id,
+      owner: this.owner,
+      name: this.name,
+      defaultBranch: this.defaultBranch,
+      installationId: this.installationId,
+      createdAt: this.createdAt,
+    } = init);
     this.isPrivate = init.private;
     this.activityLog = new ActivityLog(() => world.nextId());
   }
@@ -166,7 +173,8 @@ export class GitRepository {
     this.requirePushAccess(pusher);
     const date = this.world.clock.tick();
     const tip = this.refs.get(branch);
-    if (!tip && (this.refs.size > 0 || branch !== this.defaultBranch)) throw new Error(`${this.fullName} has no branch ${branch}; create it with createBranch first`);
+    if (!tip && (this.refs.size > 0 || branch !== this.defaultBranch))
+      throw new Error(`${this.fullName} has no branch ${branch}; create it with createBranch first`);
     const parent = tip ? this.objects.require(tip) : undefined;
     let tree: Tree = parent?.tree ?? new Map();
     const parents = parent ? [parent.sha] : [];
@@ -180,7 +188,8 @@ export class GitRepository {
     const stamp = githubTime(date);
     const author = this.world.accounts.signature(spec.author, stamp);
     const committer = spec.committer === undefined ? author : this.world.accounts.signature(spec.committer, stamp);
-    const message = spec.message ?? (spec.mergeFrom ? `Merge ${spec.mergeFrom} into ${branch}` : `Update ${Object.keys(spec.files).join(", ")}`);
+    const message =
+      spec.message ?? (spec.mergeFrom ? `Merge ${spec.mergeFrom} into ${branch}` : `Update ${Object.keys(spec.files).join(", ")}`);
     const commit = this.objects.putCommit({ tree, parents, author, committer, message });
     this.updateBranch(branch, commit.sha, pusher);
     return commit.sha;
@@ -194,7 +203,8 @@ export class GitRepository {
 
   createBranch(name: string, from: string, actor: string = this.owner): string {
     if (this.refs.has(name)) throw new Error(`branch ${name} already exists in ${this.fullName}`);
-    if (!/^[A-Za-z0-9._/-]+$/.test(name) || name.startsWith("/") || name.endsWith("/") || name.includes("..")) throw new Error(`"${name}" is not a valid branch name`);
+    if (!/^[A-Za-z0-9._/-]+$/.test(name) || name.startsWith("/") || name.endsWith("/") || name.includes(".."))
+      throw new Error(`"${name}" is not a valid branch name`);
     this.requirePushAccess(actor);
     this.world.clock.tick();
     const sha = this.require(from).sha;
@@ -207,7 +217,10 @@ export class GitRepository {
     const tip = this.refs.get(branch);
     if (!tip) throw new Error(`${this.fullName} has no branch ${branch}`);
     const target = this.require(sha).sha;
-    if (!options.force && !this.objects.isAncestor(tip, target)) throw new Error(`push to ${branch} rejected: ${target.slice(0, 7)} is not a fast-forward of ${tip.slice(0, 7)} (force-push to replace it)`);
+    if (!options.force && !this.objects.isAncestor(tip, target))
+      throw new Error(
+        `push to ${branch} rejected: ${target.slice(0, 7)} is not a fast-forward of ${tip.slice(0, 7)} (force-push to replace it)`,
+      );
     const pusher = options.pusher ?? this.owner;
     this.requirePushAccess(pusher);
     this.world.clock.tick();
@@ -259,7 +272,8 @@ export class GitRepository {
 
   /** Pushing to a repository takes write access (GitHub's "write" role: "Can read, clone, and push"). */
   protected requirePushAccess(login: string): void {
-    if (!canWrite(this.world.roleOf(this, login))) throw new Error(`@${login} cannot push to ${this.fullName}: pushing needs write access (setPermission)`);
+    if (!canWrite(this.world.roleOf(this, login)))
+      throw new Error(`@${login} cannot push to ${this.fullName}: pushing needs write access (setPermission)`);
   }
 
   /** For pull requests to follow their branches. */
@@ -293,7 +307,8 @@ export class GitRepository {
 /** git refuses paths that are absolute, empty, `.`/`..`, or both a file and a directory. */
 function checkPath(tree: Tree, directories: ReadonlySet<string>, path: string, deleting: boolean): void {
   const segments = path.split("/");
-  if (segments.some((segment) => segment === "" || segment === "." || segment === ".." || segment === ".git")) throw new Error(`"${path}" is not a path git can store`);
+  if (segments.some((segment) => segment === "" || segment === "." || segment === ".." || segment === ".git"))
+    throw new Error(`"${path}" is not a path git can store`);
   if (deleting) {
     if (!tree.has(path)) throw new Error(`cannot delete ${path}: no such file`);
     return;

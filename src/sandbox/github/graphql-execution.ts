@@ -32,7 +32,10 @@ export interface GraphqlRequest {
   operationName?: unknown;
 }
 
-export function executeGraphql(request: GraphqlRequest, rootValue: Record<string, unknown>): { data?: unknown; errors?: GraphQLFormattedError[] } {
+export function executeGraphql(
+  request: GraphqlRequest,
+  rootValue: Record<string, unknown>,
+): { data?: unknown; errors?: GraphQLFormattedError[] } {
   if (typeof request.query !== "string") return { errors: [{ message: "A query attribute must be specified and must be a string." }] };
   const result = graphqlSync({
     schema: githubSchema(),
@@ -60,10 +63,20 @@ export interface ConnectionArgs {
 /** A Relay connection over `items`, with GitHub's rules: `first` or `last` is required, at most 100. */
 export function connection<T>(items: readonly T[], args: ConnectionArgs, field: string, node: (item: T) => unknown) {
   const { first, last } = args;
-  if (first == null && last == null) throw new GitHubGraphqlError("MISSING_PAGINATION_BOUNDARIES", `You must provide a \`first\` or \`last\` value to properly paginate the \`${field}\` connection.`);
-  for (const [name, value] of [["first", first], ["last", last]] as const) {
+  if (first == null && last == null)
+    throw new GitHubGraphqlError(
+      "MISSING_PAGINATION_BOUNDARIES",
+      `You must provide a \`first\` or \`last\` value to properly paginate the \`${field}\` connection.`,
+    );
+  for (const [name, value] of [
+    ["first", first],
+    ["last", last],
+  ] as const) {
     if (value != null && (value < 0 || value > 100)) {
-      throw new GitHubGraphqlError("EXCESSIVE_PAGINATION", `Requesting ${value} records on the \`${field}\` connection exceeds the \`${name}\` limit of 100 records.`);
+      throw new GitHubGraphqlError(
+        "EXCESSIVE_PAGINATION",
+        `Requesting ${value} records on the \`${field}\` connection exceeds the \`${name}\` limit of 100 records.`,
+      );
     }
   }
   let start = args.after ? decodeCursor(args.after) + 1 : 0;

@@ -47,7 +47,8 @@ function repositoryNode(world: GraphqlWorld, repo: Repository): Node {
     url: world.urls.web(`/${repo.fullName}`),
     owner: () => actorNode(world, repo.owner),
     defaultBranchRef: () => refNode(world, repo, repo.defaultBranch),
-    ref: ({ qualifiedName }: { qualifiedName: string }) => (repo.branch(qualifiedName.replace(/^refs\/heads\//, "")) ? refNode(world, repo, qualifiedName.replace(/^refs\/heads\//, "")) : null),
+    ref: ({ qualifiedName }: { qualifiedName: string }) =>
+      repo.branch(qualifiedName.replace(/^refs\/heads\//, "")) ? refNode(world, repo, qualifiedName.replace(/^refs\/heads\//, "")) : null,
     object: ({ expression, oid }: { expression?: string; oid?: string }) => objectAt(world, repo, expression ?? oid ?? ""),
     pullRequest: ({ number }: { number: number }) => {
       const pull = repo.pulls.get(number);
@@ -60,7 +61,13 @@ function repositoryNode(world: GraphqlWorld, repo: Repository): Node {
 function refNode(world: GraphqlWorld, repo: Repository, branch: string): Node | null {
   const tip = repo.branch(branch);
   if (!tip) return null;
-  return { __typename: "Ref", id: nodeId("Ref", `${repo.id}:${branch}`), name: branch, prefix: "refs/heads/", target: () => commitNode(world, repo, repo.objects.require(tip)) };
+  return {
+    __typename: "Ref",
+    id: nodeId("Ref", `${repo.id}:${branch}`),
+    name: branch,
+    prefix: "refs/heads/",
+    target: () => commitNode(world, repo, repo.objects.require(tip)),
+  };
 }
 
 /** `object(expression:)`: a commit, or what lies at a path in it. */
@@ -107,7 +114,8 @@ function commitNode(world: GraphqlWorld, repo: Repository, commit: Commit): Node
       if (entry) return treeEntryNode(world, repo, commit, clean, entry);
       return clean !== "" && isDirectory(commit.tree, clean) ? treeEntryNode(world, repo, commit, clean, undefined) : null;
     },
-    parents: (args: ConnectionArgs) => connection(commit.parents, args, "parents", (sha) => commitNode(world, repo, repo.objects.require(sha))),
+    parents: (args: ConnectionArgs) =>
+      connection(commit.parents, args, "parents", (sha) => commitNode(world, repo, repo.objects.require(sha))),
   };
 }
 
@@ -189,15 +197,26 @@ function pullRequestNode(world: GraphqlWorld, repo: Repository, pull: PullReques
     timelineItems: (args: ConnectionArgs & { itemTypes?: string[] | null; since?: string | null }) => {
       const since = args.since ? new Date(args.since).getTime() : undefined;
       const items = pull.timeline.filter(
-        (event) => (!args.itemTypes || args.itemTypes.includes(TIMELINE_ITEM_TYPES[event.type])) && (since === undefined || event.createdAt.getTime() >= since),
+        (event) =>
+          (!args.itemTypes || args.itemTypes.includes(TIMELINE_ITEM_TYPES[event.type])) &&
+          (since === undefined || event.createdAt.getTime() >= since),
       );
-      return { ...connection(items, args, "timelineItems", (event) => timelineNode(world, repo, pull, event)), updatedAt: githubTime(pull.updatedAt) };
+      return {
+        ...connection(items, args, "timelineItems", (event) => timelineNode(world, repo, pull, event)),
+        updatedAt: githubTime(pull.updatedAt),
+      };
     },
   };
 }
 
 function timelineNode(world: GraphqlWorld, repo: Repository, pull: PullRequest, event: TimelineEvent): Node {
-  const common = { __typename: event.type, id: nodeId(event.type, event.id), createdAt: githubTime(event.createdAt), actor: () => actorNode(world, event.actor), pullRequest: () => pullRequestNode(world, repo, pull) };
+  const common = {
+    __typename: event.type,
+    id: nodeId(event.type, event.id),
+    createdAt: githubTime(event.createdAt),
+    actor: () => actorNode(world, event.actor),
+    pullRequest: () => pullRequestNode(world, repo, pull),
+  };
   const commitOrNull = (sha: string) => () => {
     const commit = repo.objects.commit(sha);
     return commit ? commitNode(world, repo, commit) : null;
@@ -207,7 +226,12 @@ function timelineNode(world: GraphqlWorld, repo: Repository, pull: PullRequest, 
       return { ...common, databaseId: event.id, previousRefName: event.previousRefName, currentRefName: event.currentRefName };
     case "BaseRefForcePushedEvent":
     case "HeadRefForcePushedEvent":
-      return { ...common, beforeCommit: commitOrNull(event.beforeCommit), afterCommit: commitOrNull(event.afterCommit), ref: () => refNode(world, repo, event.ref) };
+      return {
+        ...common,
+        beforeCommit: commitOrNull(event.beforeCommit),
+        afterCommit: commitOrNull(event.afterCommit),
+        ref: () => refNode(world, repo, event.ref),
+      };
     case "PullRequestReview": {
       const review = pull.review(event.id)!;
       const path = `/${repo.fullName}/pull/${pull.number}#pullrequestreview-${review.id}`;
@@ -226,7 +250,14 @@ function timelineNode(world: GraphqlWorld, repo: Repository, pull: PullRequest, 
     }
     case "MergedEvent": {
       const path = `/${repo.fullName}/pull/${pull.number}#event-${event.id}`;
-      return { ...common, commit: commitOrNull(event.commit), mergeRefName: event.mergeRefName, mergeRef: () => refNode(world, repo, event.mergeRefName), resourcePath: path, url: world.urls.web(path) };
+      return {
+        ...common,
+        commit: commitOrNull(event.commit),
+        mergeRefName: event.mergeRefName,
+        mergeRef: () => refNode(world, repo, event.mergeRefName),
+        resourcePath: path,
+        url: world.urls.web(path),
+      };
     }
     default: {
       const path = `/${repo.fullName}/pull/${pull.number}#event-${event.id}`;

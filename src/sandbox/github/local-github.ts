@@ -87,11 +87,22 @@ export class LocalGitHub implements World {
     this.origin = options.origin ?? "https://api.github.com";
     this.apiPrefix = options.apiPrefix ?? "";
     this.graphqlPath = options.graphqlPath ?? "/graphql";
-    this.urls = new Urls(`${this.origin}${this.apiPrefix}`, options.webOrigin ?? (this.origin === "https://api.github.com" ? "https://github.com" : this.origin));
+    this.urls = new Urls(
+      `${this.origin}${this.apiPrefix}`,
+      options.webOrigin ?? (this.origin === "https://api.github.com" ? "https://github.com" : this.origin),
+    );
     this.clock = options.clock ?? new SimulatedClock();
     this.hook = new AppHook(this.clock, () => this.nextId());
     const permissions = { checks: "write", contents: "read", pull_requests: "read", issues: "write", members: "read", metadata: "read" };
-    this.app = { id: APP_ID, slug: APP_SLUG, name: APP_SLUG, owner: "jitsudo-dev", createdAt: this.clock.now(), permissions, events: ["check_run", "issue_comment", "pull_request", "push"] };
+    this.app = {
+      id: APP_ID,
+      slug: APP_SLUG,
+      name: APP_SLUG,
+      owner: "jitsudo-dev",
+      createdAt: this.clock.now(),
+      permissions,
+      events: ["check_run", "issue_comment", "pull_request", "push"],
+    };
     this.accounts.add(BOT_LOGIN, "Bot");
     if (options.defaultRepository ?? true) {
       this.createInstallation({ account: DEFAULT_REPOSITORY.owner, id: INSTALLATION_ID });
@@ -100,7 +111,11 @@ export class LocalGitHub implements World {
   }
 
   /** As a GitHub Enterprise Server at `host`: REST under /api/v3, GraphQL at /api/graphql. */
-  static enterprise<T extends LocalGitHub>(this: new (options?: LocalGitHubOptions) => T, host: string, options: { protocol?: string } & LocalGitHubOptions = {}): T {
+  static enterprise<T extends LocalGitHub>(
+    this: new (options?: LocalGitHubOptions) => T,
+    host: string,
+    options: { protocol?: string } & LocalGitHubOptions = {},
+  ): T {
     const origin = `${options.protocol ?? "https"}://${host}`;
     return new this({ ...options, origin, webOrigin: origin, apiPrefix: "/api/v3", graphqlPath: "/api/graphql" });
   }
@@ -131,10 +146,19 @@ export class LocalGitHub implements World {
     const installation = this.installations.find((candidate) => candidate.id === installationId);
     if (!installation) throw new Error(`no installation ${installationId}; create it first`);
     // An installation is on one account and covers repositories of that account only.
-    if (installation.account.toLowerCase() !== spec.owner.toLowerCase()) throw new Error(`installation ${installationId} is on ${installation.account}, so it cannot hold a repository of ${spec.owner}`);
+    if (installation.account.toLowerCase() !== spec.owner.toLowerCase())
+      throw new Error(`installation ${installationId} is on ${installation.account}, so it cannot hold a repository of ${spec.owner}`);
     if (this.findRepository(spec.owner, spec.name)) throw new Error(`${spec.owner}/${spec.name} already exists`);
     const owner = this.accounts.get(spec.owner).login;
-    const repo = new Repository(this, { id: spec.id ?? this.nextId(), owner, name: spec.name, defaultBranch: spec.defaultBranch ?? "main", installationId, private: spec.private ?? false, createdAt: this.clock.tick() });
+    const repo = new Repository(this, {
+      id: spec.id ?? this.nextId(),
+      owner,
+      name: spec.name,
+      defaultBranch: spec.defaultBranch ?? "main",
+      installationId,
+      private: spec.private ?? false,
+      createdAt: this.clock.tick(),
+    });
     this.repositoryList.push(repo);
     return repo;
   }
@@ -154,7 +178,9 @@ export class LocalGitHub implements World {
   }
 
   findRepository(owner: string, name: string): Repository | undefined {
-    return this.repositoryList.find((repo) => repo.owner.toLowerCase() === owner.toLowerCase() && repo.name.toLowerCase() === name.toLowerCase());
+    return this.repositoryList.find(
+      (repo) => repo.owner.toLowerCase() === owner.toLowerCase() && repo.name.toLowerCase() === name.toLowerCase(),
+    );
   }
 
   /** The team `org/slug`, created on first mention (without members or repositories). */
@@ -198,7 +224,9 @@ export class LocalGitHub implements World {
   /** The payload of the latest webhook `name` (`push`) or `name.action` (`pull_request.opened`). */
   lastWebhook(kind: string): Record<string, unknown> {
     const [name, action] = kind.split(".");
-    const found = this.webhooks.findLast((delivery) => delivery.name === name && (action === undefined || delivery.payload.action === action));
+    const found = this.webhooks.findLast(
+      (delivery) => delivery.name === name && (action === undefined || delivery.payload.action === action),
+    );
     if (!found) throw new Error(`no ${kind} webhook was sent`);
     return found.payload;
   }
@@ -209,7 +237,12 @@ export class LocalGitHub implements World {
   }
 
   /** Answers one request: [status, body, headers]. */
-  handle(method: string, uri: string, rawBody: unknown, headers: Record<string, string | string[] | undefined> = {}): [number, unknown, Record<string, string>?] {
+  handle(
+    method: string,
+    uri: string,
+    rawBody: unknown,
+    headers: Record<string, string | string[] | undefined> = {},
+  ): [number, unknown, Record<string, string>?] {
     const url = new URL(uri, this.origin);
     const isGraphql = url.pathname === this.graphqlPath;
     const path = !isGraphql && url.pathname.startsWith(this.apiPrefix) ? url.pathname.slice(this.apiPrefix.length) : url.pathname;
@@ -260,7 +293,11 @@ export class LocalGitHub implements World {
 
   private graphql(auth: Auth, body: unknown): RestResponse {
     if (auth.kind !== "installation") return error(401, "This endpoint requires you to be authenticated.");
-    const root = graphqlRoot({ urls: this.urls, account: (login) => this.accounts.get(login), visibleRepository: (owner, name) => this.visibleRepository(auth, owner, name) });
+    const root = graphqlRoot({
+      urls: this.urls,
+      account: (login) => this.accounts.get(login),
+      visibleRepository: (owner, name) => this.visibleRepository(auth, owner, name),
+    });
     return [200, executeGraphql((body ?? {}) as Record<string, unknown>, root)];
   }
 
@@ -282,7 +319,8 @@ export class LocalGitHub implements World {
       account: (login) => this.accounts.get(login),
       user: (login) => userJson(this.accounts.get(login), this.urls),
       repository: (repo) => repositoryJson(repo, this.accounts.get(repo.owner), this.urls, this.openIssues(repo)),
-      association: (repo, login) => (repo.owner.toLowerCase() === login.toLowerCase() ? "OWNER" : this.roleOf(repo, login) ? "COLLABORATOR" : "NONE"),
+      association: (repo, login) =>
+        repo.owner.toLowerCase() === login.toLowerCase() ? "OWNER" : this.roleOf(repo, login) ? "COLLABORATOR" : "NONE",
     };
   }
 

@@ -21,7 +21,9 @@ import type { MergeMethod } from "./pulls.js";
 
 export class MergeConflictError extends Error {
   constructor(readonly paths: string[]) {
-    super(`merge conflict in ${paths.join(", ")}: both the base branch and the pull request changed ${paths.length === 1 ? "it" : "them"} since they diverged`);
+    super(
+      `merge conflict in ${paths.join(", ")}: both the base branch and the pull request changed ${paths.length === 1 ? "it" : "them"} since they diverged`,
+    );
   }
 }
 
@@ -45,12 +47,25 @@ export function mergeCommits(objects: ObjectStore, input: MergeInput): Commit[] 
   const tree = threeWayTree(input.baseTip.tree, input.mergeBase.tree, input.head.tree, input.mergedContent);
   if (input.method === "merge") {
     // GitHub authors a merge commit as the person who merged, and commits it as itself.
-    return [objects.putCommit({ tree, parents: [input.baseTip.sha, input.head.sha], author: input.merger, committer: input.webFlow, message: input.message })];
+    return [
+      objects.putCommit({
+        tree,
+        parents: [input.baseTip.sha, input.head.sha],
+        author: input.merger,
+        committer: input.webFlow,
+        message: input.message,
+      }),
+    ];
   }
   if (input.method === "squash") {
-    return [objects.putCommit({ tree, parents: [input.baseTip.sha], author: input.prAuthor, committer: input.webFlow, message: input.message })];
+    return [
+      objects.putCommit({ tree, parents: [input.baseTip.sha], author: input.prAuthor, committer: input.webFlow, message: input.message }),
+    ];
   }
-  if (input.mergedContent.size > 0) throw new Error("mergedContent models one merge of two versions; a rebase replays commit by commit, so give each replayed state as commits instead");
+  if (input.mergedContent.size > 0)
+    throw new Error(
+      "mergedContent models one merge of two versions; a rebase replays commit by commit, so give each replayed state as commits instead",
+    );
   return rebaseCommits(objects, input);
 }
 
@@ -91,7 +106,9 @@ export function threeWayTree(ours: Tree, ancestor: Tree, theirs: Tree, resolved:
 }
 
 function impossibleResolution(path: string): Error {
-  return new Error(`mergedContent for ${path}: only a path that both the base branch and the pull request changed, differently, has a merged content of its own`);
+  return new Error(
+    `mergedContent for ${path}: only a path that both the base branch and the pull request changed, differently, has a merged content of its own`,
+  );
 }
 
 function sameEntry(a: TreeEntry | undefined, b: TreeEntry | undefined): boolean {

@@ -17,7 +17,9 @@ export function fileChanges(objects: ObjectStore, from: Tree, to: Tree): FileCha
   const renamedAway = new Set<string>();
   for (const change of changes) {
     if (change.before || !change.after) continue;
-    const source = removedByBlob.get(change.after.sha)?.find((candidate) => !renamedAway.has(candidate.path) && candidate.before!.mode === change.after!.mode);
+    const source = removedByBlob
+      .get(change.after.sha)
+      ?.find((candidate) => !renamedAway.has(candidate.path) && candidate.before!.mode === change.after!.mode);
     if (!source) continue;
     renamedFrom.set(change.path, source);
     renamedAway.add(source.path);

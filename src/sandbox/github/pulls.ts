@@ -22,7 +22,15 @@ export interface Review {
 /** Timeline events the model records, as GraphQL's PullRequest.timelineItems names them. */
 export type TimelineEvent =
   | { type: "BaseRefChangedEvent"; id: number; createdAt: Date; actor: string; previousRefName: string; currentRefName: string }
-  | { type: "BaseRefForcePushedEvent" | "HeadRefForcePushedEvent"; id: number; createdAt: Date; actor: string; ref: string; beforeCommit: string; afterCommit: string }
+  | {
+      type: "BaseRefForcePushedEvent" | "HeadRefForcePushedEvent";
+      id: number;
+      createdAt: Date;
+      actor: string;
+      ref: string;
+      beforeCommit: string;
+      afterCommit: string;
+    }
   | { type: "MergedEvent"; id: number; createdAt: Date; actor: string; commit: string; mergeRefName: string }
   | { type: "ClosedEvent" | "ReopenedEvent"; id: number; createdAt: Date; actor: string }
   /** A submitted review, in order with the events around it (its id is the review's). */

@@ -22,7 +22,17 @@ import { githubTime } from "./clock.js";
 import { GitRepository, type RepositoryInit } from "./git-repository.js";
 import { MergeConflictError, mergeCommits, threeWayTree } from "./merge-methods.js";
 import { fileChanges } from "./pull-changes.js";
-import { addReview, addTimelineEvent, dismiss, PullRequest, updatePull, type MergeMethod, type PullChanges, type ReviewState, type TimelineEvent } from "./pulls.js";
+import {
+  addReview,
+  addTimelineEvent,
+  dismiss,
+  PullRequest,
+  updatePull,
+  type MergeMethod,
+  type PullChanges,
+  type ReviewState,
+  type TimelineEvent,
+} from "./pulls.js";
 import { WEB_FLOW } from "./accounts.js";
 import { Conversation } from "./conversation.js";
 import type { TreeEntry } from "./git-objects.js";
@@ -90,12 +100,24 @@ export class Repository extends GitRepository {
     const baseTip = this.branch(base);
     const headTip = this.branch(spec.head);
     if (!baseTip || !headTip) throw new PullRequestError(`cannot open a pull request from ${spec.head} into ${base}: no such branch`);
-    if (this.objects.commitsBetween(baseTip, headTip).length === 0) throw new PullRequestError(`No commits between ${base} and ${spec.head}`);
+    if (this.objects.commitsBetween(baseTip, headTip).length === 0)
+      throw new PullRequestError(`No commits between ${base} and ${spec.head}`);
     if ([...this.pulls.values()].some((pull) => pull.state === "open" && pull.headRef === spec.head && pull.baseRef === base)) {
       throw new PullRequestError(`A pull request already exists for ${this.owner}:${spec.head}.`);
     }
     const number = this.nextNumber++;
-    const pull = new PullRequest(number, this.world.nextId(), this.world.accounts.get(spec.author).login, spec.head, base, spec.title ?? `Changes from ${spec.head}`, spec.body ?? "", spec.draft ?? false, this.world.clock.tick(), { head: headTip, base: baseTip });
+    const pull = new PullRequest(
+      number,
+      this.world.nextId(),
+      this.world.accounts.get(spec.author).login,
+      spec.head,
+      base,
+      spec.title ?? `Changes from ${spec.head}`,
+      spec.body ?? "",
+      spec.draft ?? false,
+      this.world.clock.tick(),
+      { head: headTip, base: baseTip },
+    );
     this.pullsByNumber.set(number, pull);
     this.world.emit({ kind: "pull_request", action: "opened", repo: this, pull, sender: pull.author });
     return number;
@@ -107,7 +129,10 @@ export class Repository extends GitRepository {
     const baseTip = this.branch(pull.baseRef) ?? pull.baseSha;
     const mergeBase = this.objects.mergeBase(baseTip, pull.headSha);
     const from = mergeBase ? this.objects.require(mergeBase).tree : new Map<string, TreeEntry>();
-    return { files: fileChanges(this.objects, from, this.objects.require(pull.headSha).tree), commits: this.objects.commitsBetween(baseTip, pull.headSha) };
+    return {
+      files: fileChanges(this.objects, from, this.objects.require(pull.headSha).tree),
+      commits: this.objects.commitsBetween(baseTip, pull.headSha),
+    };
   }
 
   /** Whether GitHub's test merge into the base branch would succeed (the pull request's `mergeable`). */
@@ -116,7 +141,12 @@ export class Repository extends GitRepository {
     const mergeBase = baseTip ? this.objects.mergeBase(baseTip, pull.headSha) : undefined;
     if (!baseTip || !mergeBase) return false;
     try {
-      threeWayTree(this.objects.require(baseTip).tree, this.objects.require(mergeBase).tree, this.objects.require(pull.headSha).tree, new Map());
+      threeWayTree(
+        this.objects.require(baseTip).tree,
+        this.objects.require(mergeBase).tree,
+        this.objects.require(pull.headSha).tree,
+        new Map(),
+      );
       return true;
     } catch (error) {
       if (error instanceof MergeConflictError) return false;
@@ -128,17 +158,34 @@ export class Repository extends GitRepository {
   review(number: number, login: string, state: ReviewState, options: { commitId?: string; body?: string } = {}): number {
     const pull = this.pull(number);
     if (state !== "COMMENTED" && login.toLowerCase() === pull.author.toLowerCase()) {
-      throw new PullRequestError(state === "CHANGES_REQUESTED" ? "Can not request changes on your own pull request" : "Can not approve your own pull request");
+      throw new PullRequestError(
+        state === "CHANGES_REQUESTED" ? "Can not request changes on your own pull request" : "Can not approve your own pull request",
+      );
     }
     const commitId = options.commitId ?? pull.headSha;
-    if (!this.changes(pull).commits.some((commit) => commit.sha === commitId)) throw new PullRequestError(`${commitId} is not a commit of #${number}`);
+    if (!this.changes(pull).commits.some((commit) => commit.sha === commitId))
+      throw new PullRequestError(`${commitId} is not a commit of #${number}`);
     const submittedAt = this.world.clock.tick();
-    const review = { id: this.world.nextId(), login: this.world.accounts.get(login).login, state: state === "DISMISSED" ? "APPROVED" : state, commitId, submittedAt, body: options.body ?? "" } as const;
+    const review = {
+      id: this.world.nextId(),
+      login: this.world.accounts.get(login).login,
+      state: state === "DISMISSED" ? "APPROVED" : state,
+      commitId,
+      submittedAt,
+      body: options.body ?? "",
+    } as const;
     addReview(pull, { ...review });
     // GitHub's timeline lists the review in order with the merge and base changes around it.
     addTimelineEvent(pull, { type: "PullRequestReview", id: review.id, createdAt: submittedAt, actor: review.login });
     updatePull(pull, { updatedAt: submittedAt });
-    this.world.emit({ kind: "pull_request_review", action: "submitted", repo: this, pull, review: pull.reviews.at(-1)!, sender: review.login });
+    this.world.emit({
+      kind: "pull_request_review",
+      action: "submitted",
+      repo: this,
+      pull,
+      review: pull.reviews.at(-1)!,
+      sender: review.login,
+    });
     if (state === "DISMISSED") this.dismissReview(number, review.id, this.owner);
     return review.id;
   }
@@ -147,7 +194,8 @@ export class Repository extends GitRepository {
   dismissReview(number: number, reviewId: number, by: string): void {
     const pull = this.pull(number);
     const review = pull.review(reviewId);
-    if (!review || (review.state !== "APPROVED" && review.state !== "CHANGES_REQUESTED")) throw new PullRequestError(`review ${reviewId} on #${number} cannot be dismissed`);
+    if (!review || (review.state !== "APPROVED" && review.state !== "CHANGES_REQUESTED"))
+      throw new PullRequestError(`review ${reviewId} on #${number} cannot be dismissed`);
     this.requireWrite(by, "dismiss a review");
     dismiss(review);
     updatePull(pull, { updatedAt: this.world.clock.tick() });
@@ -158,12 +206,20 @@ export class Repository extends GitRepository {
   retarget(number: number, newBase: string, actor: string): void {
     const pull = this.openPullRequest(number);
     const tip = this.branch(newBase);
-    if (!tip || newBase === pull.headRef || newBase === pull.baseRef) throw new PullRequestError(`cannot retarget #${number} to ${newBase}`);
+    if (!tip || newBase === pull.headRef || newBase === pull.baseRef)
+      throw new PullRequestError(`cannot retarget #${number} to ${newBase}`);
     const at = this.world.clock.tick();
     const from = { ref: pull.baseRef, sha: pull.baseSha };
     this.addTimeline(pull, { type: "BaseRefChangedEvent", createdAt: at, actor, previousRefName: from.ref, currentRefName: newBase });
     updatePull(pull, { baseRef: newBase, baseSha: tip, updatedAt: at });
-    this.world.emit({ kind: "pull_request", action: "edited", repo: this, pull, sender: actor, changes: { base: { ref: { from: from.ref }, sha: { from: from.sha } } } });
+    this.world.emit({
+      kind: "pull_request",
+      action: "edited",
+      repo: this,
+      pull,
+      sender: actor,
+      changes: { base: { ref: { from: from.ref }, sha: { from: from.sha } } },
+    });
   }
 
   merge(number: number, options: MergeOptions): MergeResult {
@@ -188,10 +244,19 @@ export class Repository extends GitRepository {
       merger: this.world.accounts.signature(options.by, stamp),
       prAuthor: this.world.accounts.signature(pull.author, stamp),
       webFlow: { name: WEB_FLOW.name, email: WEB_FLOW.email, date: stamp, login: WEB_FLOW.login },
-      message: method === "merge" ? `Merge pull request #${number} from ${this.owner}/${pull.headRef}\n\n${pull.title}` : `${pull.title} (#${number})`,
+      message:
+        method === "merge"
+          ? `Merge pull request #${number} from ${this.owner}/${pull.headRef}\n\n${pull.title}`
+          : `${pull.title} (#${number})`,
     });
     const sha = landed.at(-1)!.sha;
-    updatePull(pull, { frozen: changes, state: "closed", closedAt: at, updatedAt: at, merged: { at, by: this.world.accounts.get(options.by).login, commitSha: sha, method, landed: landed.map((commit) => commit.sha) } });
+    updatePull(pull, {
+      frozen: changes,
+      state: "closed",
+      closedAt: at,
+      updatedAt: at,
+      merged: { at, by: this.world.accounts.get(options.by).login, commitSha: sha, method, landed: landed.map((commit) => commit.sha) },
+    });
     this.addTimeline(pull, { type: "MergedEvent", createdAt: at, actor: options.by, commit: sha, mergeRefName: pull.baseRef });
     this.addTimeline(pull, { type: "ClosedEvent", createdAt: at, actor: options.by });
     const push = this.updateBranch(pull.baseRef, sha, options.by, "pr_merge");
@@ -213,7 +278,14 @@ export class Repository extends GitRepository {
     const head = this.branch(pull.headRef);
     if (pull.state === "open" || pull.merged || !head) throw new PullRequestError(`#${number} cannot be reopened`);
     const at = this.world.clock.tick();
-    updatePull(pull, { state: "open", closedAt: null, updatedAt: at, frozen: null, headSha: head, baseSha: this.branch(pull.baseRef) ?? pull.baseSha });
+    updatePull(pull, {
+      state: "open",
+      closedAt: null,
+      updatedAt: at,
+      frozen: null,
+      headSha: head,
+      baseSha: this.branch(pull.baseRef) ?? pull.baseSha,
+    });
     this.addTimeline(pull, { type: "ReopenedEvent", createdAt: at, actor });
     return this.world.emit({ kind: "pull_request", action: "reopened", repo: this, pull, sender: actor }).payload;
   }
@@ -223,10 +295,25 @@ export class Repository extends GitRepository {
     for (const pull of this.pulls.values()) {
       if (pull.state !== "open") continue;
       if (pull.baseRef === branch && forced) {
-        this.addTimeline(pull, { type: "BaseRefForcePushedEvent", createdAt: now, actor, ref: branch, beforeCommit: before, afterCommit: after });
+        this.addTimeline(pull, {
+          type: "BaseRefForcePushedEvent",
+          createdAt: now,
+          actor,
+          ref: branch,
+          beforeCommit: before,
+          afterCommit: after,
+        });
       }
       if (pull.headRef !== branch || after === pull.headSha) continue;
-      if (forced) this.addTimeline(pull, { type: "HeadRefForcePushedEvent", createdAt: now, actor, ref: branch, beforeCommit: before, afterCommit: after });
+      if (forced)
+        this.addTimeline(pull, {
+          type: "HeadRefForcePushedEvent",
+          createdAt: now,
+          actor,
+          ref: branch,
+          beforeCommit: before,
+          afterCommit: after,
+        });
       updatePull(pull, { headSha: after, baseSha: this.branch(pull.baseRef) ?? pull.baseSha, updatedAt: now });
       this.world.emit({ kind: "pull_request", action: "synchronize", repo: this, pull, sender: actor, before });
     }
@@ -239,7 +326,8 @@ export class Repository extends GitRepository {
   }
 
   private requireWrite(login: string, what: string): void {
-    if (!canWrite(this.world.roleOf(this, login))) throw new PullRequestError(`@${login} needs write access to ${this.fullName} to ${what}`);
+    if (!canWrite(this.world.roleOf(this, login)))
+      throw new PullRequestError(`@${login} needs write access to ${this.fullName} to ${what}`);
   }
 
   private addTimeline(pull: PullRequest, event: DistributiveOmit<TimelineEvent, "id">): void {
@@ -250,11 +338,15 @@ export class Repository extends GitRepository {
     return new Map(
       Object.entries(contents).map(([path, content]) => [
         path,
-        content === null ? undefined : { mode: "100644" as const, sha: this.objects.putBlob(typeof content === "string" ? new TextEncoder().encode(content) : content) },
+        content === null
+          ? undefined
+          : {
+              mode: "100644" as const,
+              sha: this.objects.putBlob(typeof content === "string" ? new TextEncoder().encode(content) : content),
+            },
       ]),
     );
   }
 }
 
 type DistributiveOmit<T, K extends keyof T> = T extends unknown ? Omit<T, K> : never;
-

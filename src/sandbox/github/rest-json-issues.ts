@@ -26,7 +26,13 @@ export function issueCommentJson(context: JsonContext, repo: Repository, comment
 }
 
 export function reactionJson(context: JsonContext, reaction: Reaction): Record<string, unknown> {
-  return { id: reaction.id, node_id: nodeId("Reaction", reaction.id), user: context.user(reaction.login), content: reaction.content, created_at: githubTime(reaction.createdAt) };
+  return {
+    id: reaction.id,
+    node_id: nodeId("Reaction", reaction.id),
+    user: context.user(reaction.login),
+    content: reaction.content,
+    created_at: githubTime(reaction.createdAt),
+  };
 }
 
 export function checkRunJson(context: JsonContext, repo: Repository, run: CheckRun, app: AppInfo): Record<string, unknown> {
@@ -83,6 +89,12 @@ export function teamMembershipJson(context: JsonContext, org: string, slug: stri
 /** `permission` folds the finer roles into GitHub's classic levels: maintain → write, triage → read. */
 export function permissionJson(context: JsonContext, login: string, role: string): Record<string, unknown> {
   const permission = role === "maintain" ? "write" : role === "triage" ? "read" : role;
-  const flags = { admin: role === "admin", maintain: role === "admin" || role === "maintain", push: permission !== "read", triage: role !== "read", pull: true };
+  const flags = {
+    admin: role === "admin",
+    maintain: role === "admin" || role === "maintain",
+    push: permission !== "read",
+    triage: role !== "read",
+    pull: true,
+  };
   return { permission, role_name: role, user: { ...context.user(login), permissions: flags, role_name: role } };
 }

@@ -25,7 +25,12 @@ export interface JsonContext {
   association(repo: Repository, login: string): string;
 }
 
-export function pullJson(context: JsonContext, repo: Repository, pull: PullRequest, shape: "full" | "summary" = "full"): Record<string, unknown> {
+export function pullJson(
+  context: JsonContext,
+  repo: Repository,
+  pull: PullRequest,
+  shape: "full" | "summary" = "full",
+): Record<string, unknown> {
   const api = context.urls.api(`/repos/${repo.fullName}`);
   const html = context.urls.web(`/${repo.fullName}/pull/${pull.number}`);
   const time = (date: Date | null) => (date ? githubTime(date) : null);
@@ -210,4 +215,3 @@ function parentsJson(context: JsonContext, repo: Repository, commit: Commit): { 
     html_url: context.urls.web(`/${repo.fullName}/commit/${sha}`),
   }));
 }
-

@@ -22,20 +22,107 @@ type Handler = (context: RepoRouteContext, repo: Repository, request: RestReques
 
 const ROUTES: [method: string, pattern: RegExp, handler: Handler][] = [
   ["GET", /^\/pulls$/, listPulls],
-  ["GET", /^\/pulls\/(\d+)$/, (context, repo, _request, [number]) => withPull(repo, number, (pull) => [200, pullJson(context.json, repo, pull)])],
-  ["GET", /^\/pulls\/(\d+)\/files$/, (context, repo, request, [number]) => withPull(repo, number, (pull) => page(context, request, repo.changes(pull).files.slice(0, PULL_FILES_LIMIT).map((file) => diffEntryJson(context.json, repo, pull.headSha, file))))],
-  ["GET", /^\/pulls\/(\d+)\/commits$/, (context, repo, request, [number]) => withPull(repo, number, (pull) => page(context, request, repo.changes(pull).commits.slice(0, PULL_COMMITS_LIMIT).map((commit) => commitJson(context.json, repo, commit))))],
-  ["GET", /^\/pulls\/(\d+)\/reviews$/, (context, repo, request, [number]) => withPull(repo, number, (pull) => page(context, request, pull.reviews.map((review) => reviewJson(context.json, repo, pull, review))))],
+  [
+    "GET",
+    /^\/pulls\/(\d+)$/,
+    (context, repo, _request, [number]) => withPull(repo, number, (pull) => [200, pullJson(context.json, repo, pull)]),
+  ],
+  [
+    "GET",
+    /^\/pulls\/(\d+)\/files$/,
+    (context, repo, request, [number]) =>
+      withPull(repo, number, (pull) =>
+        page(
+          context,
+          request,
+          repo
+            .changes(pull)
+            .files.slice(0, PULL_FILES_LIMIT)
+            .map((file) => diffEntryJson(context.json, repo, pull.headSha, file)),
+        ),
+      ),
+  ],
+  [
+    "GET",
+    /^\/pulls\/(\d+)\/commits$/,
+    (context, repo, request, [number]) =>
+      withPull(repo, number, (pull) =>
+        page(
+          context,
+          request,
+          repo
+            .changes(pull)
+            .commits.slice(0, PULL_COMMITS_LIMIT)
+            .map((commit) => commitJson(context.json, repo, commit)),
+        ),
+      ),
+  ],
+  [
+    "GET",
+    /^\/pulls\/(\d+)\/reviews$/,
+    (context, repo, request, [number]) =>
+      withPull(repo, number, (pull) =>
+        page(
+          context,
+          request,
+          pull.reviews.map((review) => reviewJson(context.json, repo, pull, review)),
+        ),
+      ),
+  ],
   ["GET", /^\/collaborators\/([^/]+)\/permission$/, collaboratorPermission],
-  ["GET", /^\/git\/commits\/([0-9a-f]{40})$/, (context, repo, _request, [sha]) => withCommit(repo, sha!, (commit) => [200, gitCommitJson(context.json, repo, commit)])],
+  [
+    "GET",
+    /^\/git\/commits\/([0-9a-f]{40})$/,
+    (context, repo, _request, [sha]) => withCommit(repo, sha!, (commit) => [200, gitCommitJson(context.json, repo, commit)]),
+  ],
   ["GET", /^\/commits\/([^/]+)\/pulls$/, pullsForCommit],
   ["GET", /^\/git\/blobs\/([0-9a-f]{40})$/, blob],
-  ["POST", /^\/check-runs$/, (context, repo, request) => [201, checkRunJson(context.json, repo, repo.conversation.createCheckRun(appIdentity(context), bodyOf(request)), context.app)]],
-  ["PATCH", /^\/check-runs\/(\d+)$/, (context, repo, request, [id]) => [200, checkRunJson(context.json, repo, repo.conversation.updateCheckRun(Number(id), appIdentity(context), bodyOf(request)), context.app)]],
+  [
+    "POST",
+    /^\/check-runs$/,
+    (context, repo, request) => [
+      201,
+      checkRunJson(context.json, repo, repo.conversation.createCheckRun(appIdentity(context), bodyOf(request)), context.app),
+    ],
+  ],
+  [
+    "PATCH",
+    /^\/check-runs\/(\d+)$/,
+    (context, repo, request, [id]) => [
+      200,
+      checkRunJson(context.json, repo, repo.conversation.updateCheckRun(Number(id), appIdentity(context), bodyOf(request)), context.app),
+    ],
+  ],
   ["GET", /^\/check-runs\/(\d+)$/, getCheckRun],
-  ["GET", /^\/issues\/(\d+)\/comments$/, (context, repo, request, [number]) => withPull(repo, number, (pull) => page(context, request, repo.conversation.commentsOn(pull.number).map((comment) => issueCommentJson(context.json, repo, comment))))],
-  ["POST", /^\/issues\/(\d+)\/comments$/, (context, repo, request, [number]) => withPull(repo, number, (pull) => [201, issueCommentJson(context.json, repo, repo.conversation.comment(pull.number, botLogin(context), stringField(request, "body")))])],
-  ["PATCH", /^\/issues\/comments\/(\d+)$/, (context, repo, request, [id]) => [200, issueCommentJson(context.json, repo, repo.conversation.editComment(Number(id), stringField(request, "body")))]],
+  [
+    "GET",
+    /^\/issues\/(\d+)\/comments$/,
+    (context, repo, request, [number]) =>
+      withPull(repo, number, (pull) =>
+        page(
+          context,
+          request,
+          repo.conversation.commentsOn(pull.number).map((comment) => issueCommentJson(context.json, repo, comment)),
+        ),
+      ),
+  ],
+  [
+    "POST",
+    /^\/issues\/(\d+)\/comments$/,
+    (context, repo, request, [number]) =>
+      withPull(repo, number, (pull) => [
+        201,
+        issueCommentJson(context.json, repo, repo.conversation.comment(pull.number, botLogin(context), stringField(request, "body"))),
+      ]),
+  ],
+  [
+    "PATCH",
+    /^\/issues\/comments\/(\d+)$/,
+    (context, repo, request, [id]) => [
+      200,
+      issueCommentJson(context.json, repo, repo.conversation.editComment(Number(id), stringField(request, "body"))),
+    ],
+  ],
   ["POST", /^\/issues\/comments\/(\d+)\/reactions$/, react],
   ["GET", /^\/activity$/, activity],
   ["GET", /^\/codeowners\/errors$/, codeownersErrors],
@@ -61,7 +148,8 @@ function listPulls(context: RepoRouteContext, repo: Repository, request: RestReq
   const query = request.url.searchParams;
   const state = query.get("state") ?? "open";
   const sort = query.get("sort") ?? "created";
-  if (!["open", "closed", "all"].includes(state) || !["created", "updated", "popularity", "long-running"].includes(sort)) return error(422, "Validation Failed");
+  if (!["open", "closed", "all"].includes(state) || !["created", "updated", "popularity", "long-running"].includes(sort))
+    return error(422, "Validation Failed");
   // "Default: desc when sort is created or sort is not specified, otherwise asc."
   const direction = query.get("direction") ?? (sort === "created" ? "desc" : "asc");
   const key = (pull: { createdAt: Date; updatedAt: Date }) => (sort === "updated" ? pull.updatedAt : pull.createdAt).getTime();
@@ -69,7 +157,11 @@ function listPulls(context: RepoRouteContext, repo: Repository, request: RestReq
     .filter((pull) => state === "all" || pull.state === state)
     .filter((pull) => !query.get("base") || pull.baseRef === query.get("base"))
     .sort((a, b) => (direction === "asc" ? key(a) - key(b) : key(b) - key(a)));
-  return page(context, request, pulls.map((pull) => pullJson(context.json, repo, pull, "summary")));
+  return page(
+    context,
+    request,
+    pulls.map((pull) => pullJson(context.json, repo, pull, "summary")),
+  );
 }
 
 function collaboratorPermission(context: RepoRouteContext, repo: Repository, _request: RestRequest, [login]: string[]): RestResponse {
@@ -133,7 +225,10 @@ function activity(context: RepoRouteContext, repo: Repository, request: RestRequ
     url.searchParams.set(cursorName, cursor);
     return `<${url.toString()}>; rel="${rel}"`;
   };
-  const links = [...(result.next ? [link("after", result.next, "next")] : []), ...(result.prev ? [link("before", result.prev, "prev")] : [])];
+  const links = [
+    ...(result.next ? [link("after", result.next, "next")] : []),
+    ...(result.prev ? [link("before", result.prev, "prev")] : []),
+  ];
   return [200, result.entries.map((entry) => activityJson(context.json, entry)), links.length > 0 ? { link: links.join(", ") } : {}];
 }
 
@@ -145,12 +240,20 @@ function codeownersErrors(context: RepoRouteContext, repo: Repository, request: 
   return errors ? [200, { errors }] : NOT_FOUND();
 }
 
-function withPull(repo: Repository, number: string | undefined, answer: (pull: NonNullable<ReturnType<Repository["pulls"]["get"]>>) => RestResponse): RestResponse {
+function withPull(
+  repo: Repository,
+  number: string | undefined,
+  answer: (pull: NonNullable<ReturnType<Repository["pulls"]["get"]>>) => RestResponse,
+): RestResponse {
   const pull = repo.pulls.get(Number(number));
   return pull ? answer(pull) : NOT_FOUND();
 }
 
-function withCommit(repo: Repository, sha: string, answer: (commit: NonNullable<ReturnType<Repository["resolve"]>>) => RestResponse): RestResponse {
+function withCommit(
+  repo: Repository,
+  sha: string,
+  answer: (commit: NonNullable<ReturnType<Repository["resolve"]>>) => RestResponse,
+): RestResponse {
   const commit = repo.objects.commit(sha);
   return commit ? answer(commit) : NOT_FOUND();
 }
@@ -172,4 +275,3 @@ function stringField(request: RestRequest, name: string): string {
   if (typeof value !== "string") throw new ConversationError(422, `${name} is required`);
   return value;
 }
-

@@ -57,12 +57,28 @@ export function appRoute(context: RouteContext, request: RestRequest): RestRespo
     if (auth.kind !== "app") return error(401, "A JSON web token could not be decoded");
     if (method === "GET" && path === "/app") return [200, appJson(context.app, context.accounts.get(context.app.owner), context.urls)];
     if (method === "GET" && path === "/app/installations") {
-      return page(context, request, context.installations.map((installation) => installationJson(installation, context.accounts.get(installation.account), context.app, context.urls)));
+      return page(
+        context,
+        request,
+        context.installations.map((installation) =>
+          installationJson(installation, context.accounts.get(installation.account), context.app, context.urls),
+        ),
+      );
     }
     if (method === "GET" && path === "/app/hook/deliveries") return hookDeliveries(context, request);
     if (method === "GET" && (match = /^\/app\/hook\/deliveries\/(\d+)$/.exec(path))) {
       const delivery = context.hook.deliveries.find((candidate) => candidate.id === Number(match![1]));
-      return delivery ? [200, { ...context.hook.itemJson(delivery), url: "", request: { headers: {}, payload: delivery.payload }, response: { headers: {}, payload: null } }] : NOT_FOUND();
+      return delivery
+        ? [
+            200,
+            {
+              ...context.hook.itemJson(delivery),
+              url: "",
+              request: { headers: {}, payload: delivery.payload },
+              response: { headers: {}, payload: null },
+            },
+          ]
+        : NOT_FOUND();
     }
     if (method === "POST" && (match = /^\/app\/hook\/deliveries\/(\d+)\/attempts$/.exec(path))) {
       return context.hook.redeliver(Number(match[1])) ? [202, {}] : NOT_FOUND();
@@ -71,18 +87,34 @@ export function appRoute(context: RouteContext, request: RestRequest): RestRespo
       const installation = context.installations.find((candidate) => candidate.id === Number(match![1]));
       if (!installation) return NOT_FOUND();
       const expires = new Date(context.clock.now().getTime() + 3_600_000);
-      return [201, { token: context.issueToken(installation.id), expires_at: githubTime(expires), permissions: context.app.permissions, repository_selection: "selected" }];
+      return [
+        201,
+        {
+          token: context.issueToken(installation.id),
+          expires_at: githubTime(expires),
+          permissions: context.app.permissions,
+          repository_selection: "selected",
+        },
+      ];
     }
     return undefined;
   }
-  if (auth.kind !== "installation") return path.startsWith("/repos/") || path === "/graphql" ? undefined : error(401, "Requires authentication");
+  if (auth.kind !== "installation")
+    return path.startsWith("/repos/") || path === "/graphql" ? undefined : error(401, "Requires authentication");
   if (method === "GET" && path === "/installation/repositories") {
     const repositories = context.repositories.filter((repo) => repo.installationId === auth.installationId);
-    return page(context, request, repositories.map((repo) => context.json.repository(repo)), (items) => ({ total_count: repositories.length, repository_selection: "selected", repositories: items }));
+    return page(
+      context,
+      request,
+      repositories.map((repo) => context.json.repository(repo)),
+      (items) => ({ total_count: repositories.length, repository_selection: "selected", repositories: items }),
+    );
   }
   // "Get a repository" by its numeric id: the id survives renames (GitHub documents it alongside /repos/{owner}/{repo}).
   if (method === "GET" && (match = /^\/repositories\/(\d+)$/.exec(path))) {
-    const repo = context.repositories.find((candidate) => candidate.id === Number(match![1]) && candidate.installationId === auth.installationId);
+    const repo = context.repositories.find(
+      (candidate) => candidate.id === Number(match![1]) && candidate.installationId === auth.installationId,
+    );
     return repo ? [200, context.json.repository(repo)] : NOT_FOUND();
   }
   if (method === "GET" && (match = /^\/orgs\/([^/]+)\/teams\/([^/]+)\/memberships\/([^/]+)$/.exec(path))) {
@@ -126,7 +158,12 @@ function hookDeliveries(context: RouteContext, request: RestRequest): RestRespon
   return [200, slice.map((delivery) => context.hook.itemJson(delivery)), headers];
 }
 
-export function page(context: RouteContext, request: RestRequest, items: readonly unknown[], wrap?: (items: unknown[]) => unknown): RestResponse {
+export function page(
+  context: RouteContext,
+  request: RestRequest,
+  items: readonly unknown[],
+  wrap?: (items: unknown[]) => unknown,
+): RestResponse {
   const perPage = Math.min(Math.max(Number(request.url.searchParams.get("per_page") ?? 30) || 30, 1), 100);
   const current = Math.max(Number(request.url.searchParams.get("page") ?? 1) || 1, 1);
   const lastPage = Math.max(Math.ceil(items.length / perPage), 1);
@@ -143,4 +180,3 @@ export function page(context: RouteContext, request: RestRequest, items: readonl
   ];
   return [200, wrap ? wrap(slice) : slice, links.length > 0 ? { link: links.join(", ") } : {}];
 }
-

@@ -28,11 +28,19 @@ const examples = createRequire(import.meta.url)("@octokit/webhooks-examples") as
 export function webhookPayload(context: WebhookContext, event: ModelEvent): WebhookDelivery {
   const hooks = webhookContext(context);
   const repo = event.repo;
-  const common = { repository: webhookRepository(context, repo), installation: { id: repo.installationId, node_id: nodeId("Installation", repo.installationId) } };
+  const common = {
+    repository: webhookRepository(context, repo),
+    installation: { id: repo.installationId, node_id: nodeId("Installation", repo.installationId) },
+  };
   if (event.kind === "push") return { name: "push", payload: pushPayload(context, event, common) };
   if (event.kind === "pull_request") {
     const payload = example("pull_request", event.action === "edited" ? "opened" : event.action);
-    Object.assign(payload, common, { action: event.action, number: event.pull.number, pull_request: pullJson(hooks, event.repo, event.pull), sender: hooks.user(event.sender) });
+    Object.assign(payload, common, {
+      action: event.action,
+      number: event.pull.number,
+      pull_request: pullJson(hooks, event.repo, event.pull),
+      sender: hooks.user(event.sender),
+    });
     if (event.action === "synchronize") Object.assign(payload, { before: event.before, after: event.pull.headSha });
     if (event.changes) payload.changes = event.changes;
     return { name: "pull_request", payload };
@@ -43,7 +51,12 @@ export function webhookPayload(context: WebhookContext, event: ModelEvent): Webh
     // Webhooks spell review states in lower case ("approved"), the REST API in upper case.
     review.state = event.review.state.toLowerCase();
     // A review's webhook carries the pull request in its short form (no merge or size details).
-    Object.assign(payload, common, { action: event.action, review, pull_request: pullJson(hooks, event.repo, event.pull, "summary"), sender: hooks.user(event.sender) });
+    Object.assign(payload, common, {
+      action: event.action,
+      review,
+      pull_request: pullJson(hooks, event.repo, event.pull, "summary"),
+      sender: hooks.user(event.sender),
+    });
     return { name: "pull_request_review", payload };
   }
   if (event.kind === "issue_comment") return { name: "issue_comment", payload: commentPayload(hooks, event, common) };
@@ -72,7 +85,11 @@ function pushPayload(context: WebhookContext, event: Extract<ModelEvent, { kind:
   const repo = event.repo;
   const commits = event.commits.map((commit) => pushedCommit(context, repo, commit, !event.known.has(commit.sha)));
   // Push events give the repository's times as Unix timestamps.
-  const repository = { ...common.repository, created_at: seconds(repo.createdAt), pushed_at: repo.pushedAt ? seconds(repo.pushedAt) : null };
+  const repository = {
+    ...common.repository,
+    created_at: seconds(repo.createdAt),
+    pushed_at: repo.pushedAt ? seconds(repo.pushedAt) : null,
+  };
   const pusher = context.account(event.pusher);
   Object.assign(payload, common, {
     ref: event.ref,
@@ -82,7 +99,9 @@ function pushPayload(context: WebhookContext, event: Extract<ModelEvent, { kind:
     deleted: event.deleted,
     forced: event.forced,
     base_ref: null,
-    compare: event.created ? context.urls.web(`/${repo.fullName}/commit/${event.after.slice(0, 12)}`) : context.urls.web(`/${repo.fullName}/compare/${event.before.slice(0, 12)}...${event.after.slice(0, 12)}`),
+    compare: event.created
+      ? context.urls.web(`/${repo.fullName}/commit/${event.after.slice(0, 12)}`)
+      : context.urls.web(`/${repo.fullName}/compare/${event.before.slice(0, 12)}...${event.after.slice(0, 12)}`),
     commits,
     head_commit: event.deleted ? null : (commits.at(-1) ?? pushedCommit(context, repo, repo.objects.require(event.after), false)),
     pusher: { name: pusher.login, email: pusher.email },
@@ -94,7 +113,11 @@ function pushPayload(context: WebhookContext, event: Extract<ModelEvent, { kind:
 
 function pushedCommit(context: WebhookContext, repo: GitRepository, commit: Commit, distinct: boolean): Json {
   const { added, modified, removed } = pathsChanged(repo.objects, commit);
-  const person = (signature: Commit["author"]) => ({ name: signature.name, email: signature.email, ...(signature.login ? { username: signature.login } : {}) });
+  const person = (signature: Commit["author"]) => ({
+    name: signature.name,
+    email: signature.email,
+    ...(signature.login ? { username: signature.login } : {}),
+  });
   return {
     id: commit.sha,
     tree_id: commit.treeSha,
@@ -122,13 +145,36 @@ function pathsChanged(objects: ObjectStore, commit: Commit): { added: string[]; 
 }
 
 function commentPayload(context: WebhookContext, event: Extract<ModelEvent, { kind: "issue_comment" }>, common: Json): Json {
-  const template = examples.find((group) => group.name === "issue_comment")!.examples.find((candidate) => (candidate as Json).action === "created" && !(candidate as Json).organization && "active_lock_reason" in (candidate as Json).issue) as Json;
+  const template = examples
+    .find((group) => group.name === "issue_comment")!
+    .examples.find(
+      (candidate) =>
+        (candidate as Json).action === "created" && !(candidate as Json).organization && "active_lock_reason" in (candidate as Json).issue,
+    ) as Json;
   const payload: Json = structuredClone(template);
   const { repo, pull, comment } = event;
   const pullRequest = pullJson(context, repo, pull, "summary") as Json;
   const issue = {
     ...payload.issue,
-    ...pick(pullRequest, ["id", "node_id", "number", "title", "user", "state", "locked", "body", "created_at", "updated_at", "closed_at", "author_association", "active_lock_reason", "assignee", "assignees", "labels", "milestone"]),
+    ...pick(pullRequest, [
+      "id",
+      "node_id",
+      "number",
+      "title",
+      "user",
+      "state",
+      "locked",
+      "body",
+      "created_at",
+      "updated_at",
+      "closed_at",
+      "author_association",
+      "active_lock_reason",
+      "assignee",
+      "assignees",
+      "labels",
+      "milestone",
+    ]),
     url: pullRequest.issue_url,
     html_url: pullRequest.html_url,
     repository_url: context.urls.api(`/repos/${repo.fullName}`),
@@ -136,7 +182,13 @@ function commentPayload(context: WebhookContext, event: Extract<ModelEvent, { ki
     comments_url: pullRequest.comments_url,
     events_url: `${pullRequest.issue_url}/events`,
     comments: repo.conversation.commentsOn(pull.number).length,
-    pull_request: { url: pullRequest.url, html_url: pullRequest.html_url, diff_url: pullRequest.diff_url, patch_url: pullRequest.patch_url, merged_at: pullRequest.merged_at },
+    pull_request: {
+      url: pullRequest.url,
+      html_url: pullRequest.html_url,
+      diff_url: pullRequest.diff_url,
+      patch_url: pullRequest.patch_url,
+      merged_at: pullRequest.merged_at,
+    },
   };
   const commentJson = { ...payload.comment, ...issueCommentJson(context, repo, comment) };
   Object.assign(payload, common, { action: "created", issue, comment: commentJson, sender: context.user(comment.user.login) });
@@ -150,7 +202,15 @@ function checkRunPayload(context: WebhookContext, app: AppInfo, event: Extract<M
   const { client_id: _clientId, ...runApp } = run.app as Json;
   run.app = { ...runApp, owner: context.user((runApp.owner as Json).login as string) };
   const { check_suite: _suite, ...fields } = run;
-  const suite = { ...payload.check_run.check_suite, id: (run.check_suite as Json).id, head_sha: run.head_sha, app: run.app, pull_requests: run.pull_requests, status: run.status, conclusion: run.conclusion };
+  const suite = {
+    ...payload.check_run.check_suite,
+    id: (run.check_suite as Json).id,
+    head_sha: run.head_sha,
+    app: run.app,
+    pull_requests: run.pull_requests,
+    status: run.status,
+    conclusion: run.conclusion,
+  };
   const checkRun = { ...payload.check_run, ...fields, check_suite: suite };
   delete payload.organization;
   Object.assign(payload, common, { action: "rerequested", check_run: checkRun, sender: context.user(event.sender) });
@@ -159,7 +219,9 @@ function checkRunPayload(context: WebhookContext, app: AppInfo, event: Extract<M
 
 function example(name: string, action: string): Json {
   const group = examples.find((candidate) => candidate.name === name);
-  const found = group?.examples.find((candidate) => (candidate as Json).action === action && (candidate as Json).installation && !(candidate as Json).organization);
+  const found = group?.examples.find(
+    (candidate) => (candidate as Json).action === action && (candidate as Json).installation && !(candidate as Json).organization,
+  );
   const fallback = group?.examples.find((candidate) => (candidate as Json).action === action);
   if (!found && !fallback) throw new Error(`no ${name}.${action} example in @octokit/webhooks-examples`);
   const payload = structuredClone((found ?? fallback) as Json);
@@ -174,4 +236,3 @@ function pick(source: Json, keys: readonly string[]): Json {
 function seconds(date: Date): number {
   return Math.floor(date.getTime() / 1000);
 }
-

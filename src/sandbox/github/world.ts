@@ -27,7 +27,15 @@ export type ModelEvent =
       deleted: boolean;
       forced: boolean;
     }
-  | { kind: "pull_request"; action: "opened" | "synchronize" | "reopened" | "closed" | "edited"; repo: Repository; pull: PullRequest; sender: string; before?: string; changes?: Record<string, unknown> }
+  | {
+      kind: "pull_request";
+      action: "opened" | "synchronize" | "reopened" | "closed" | "edited";
+      repo: Repository;
+      pull: PullRequest;
+      sender: string;
+      before?: string;
+      changes?: Record<string, unknown>;
+    }
   | { kind: "pull_request_review"; action: "submitted" | "dismissed"; repo: Repository; pull: PullRequest; review: Review; sender: string }
   | { kind: "issue_comment"; action: "created"; repo: Repository; pull: PullRequest; comment: IssueComment }
   | { kind: "check_run"; action: "rerequested"; repo: Repository; run: CheckRun; sender: string };

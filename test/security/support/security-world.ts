@@ -21,9 +21,24 @@ import { installationGateways } from "../../../src/github/installation-gateway.j
 import { STICKY_MARKER } from "../../../src/github/sticky-comment.js";
 import type { GrantRow } from "../../../src/grants/store.js";
 import { catchUpMerges } from "../../../src/jobs/catch-up.js";
-import { gitBlobId, SimulatedClock, type FileSpec, type MergeMethod, type PersonSpec, type Repository, type ReviewState } from "../../../src/sandbox/github.js";
+import {
+  gitBlobId,
+  SimulatedClock,
+  type FileSpec,
+  type MergeMethod,
+  type PersonSpec,
+  type Repository,
+  type ReviewState,
+} from "../../../src/sandbox/github.js";
 import { startHarness, type Harness } from "../../support/app-harness.js";
-import { IDENTITY_STORE_ID, INSTANCE_ARN, startAwsWorld, startTestWorker, type AwsWorld, type RunningWorker } from "../../support/aws-world.js";
+import {
+  IDENTITY_STORE_ID,
+  INSTANCE_ARN,
+  startAwsWorld,
+  startTestWorker,
+  type AwsWorld,
+  type RunningWorker,
+} from "../../support/aws-world.js";
 import { freshDatabase } from "../../support/db.js";
 import { FakeGitHub } from "../../support/fake-github.js";
 
@@ -164,7 +179,12 @@ export async function startSecurityWorld(options: SecurityWorldOptions = {}): Pr
   access.commit("main", { files: governance(), author: "admin", message: "Access policy and code owners" });
 
   // The harness lists Codertocat/Hello-World by default; an empty value unsets the list.
-  const harness = await startHarness({ github, db, now: aws.clock.now, env: { JITSUDO_ACCESS_REPOSITORIES: listed ? listed.join(",") : "" } });
+  const harness = await startHarness({
+    github,
+    db,
+    now: aws.clock.now,
+    env: { JITSUDO_ACCESS_REPOSITORIES: listed ? listed.join(",") : "" },
+  });
   const reporter = new PullRequestReporter({ db, gatewayFor: installationGateways(harness.probot), log: silent, coalesceMs: 5 });
   const worker = await startTestWorker(db, aws, { reporter, accessRepositories: listed ?? [] });
 
@@ -185,7 +205,12 @@ export async function startSecurityWorld(options: SecurityWorldOptions = {}): Pr
       const branch = `${author}/request-${++branches}`;
       repository.createBranch(branch, spec.base ?? repository.defaultBranch, author);
       for (const step of spec.commits ?? [{ files: { [world.newPath(author)]: READ_ONLY } }]) {
-        repository.commit(branch, { files: step.files, author: step.author ?? author, ...(step.committer !== undefined ? { committer: step.committer } : {}), pusher: author });
+        repository.commit(branch, {
+          files: step.files,
+          author: step.author ?? author,
+          ...(step.committer !== undefined ? { committer: step.committer } : {}),
+          pusher: author,
+        });
       }
       return repository.openPull({ head: branch, ...(spec.base ? { base: spec.base } : {}), author, title: "Access request" });
     },
@@ -224,17 +249,26 @@ export async function startSecurityWorld(options: SecurityWorldOptions = {}): Pr
     },
     async catchUp(overrides = {}) {
       const list = overrides.accessRepositories ?? listed;
-      const options = { db, now: aws.clock.now, log: silent, ...(list ? { accessRepositories: list.map((name) => name.toLowerCase()) } : {}) };
+      const options = {
+        db,
+        now: aws.clock.now,
+        log: silent,
+        ...(list ? { accessRepositories: list.map((name) => name.toLowerCase()) } : {}),
+      };
       const scans = await catchUpMerges(harness.probot, options);
       // What the scan queued is judged in the inbox (a retry waiting there too, as if its time had come).
       await harness.settle({ retriesNow: true });
       const found = scans.find((scan) => scan.repo === access.fullName)?.found ?? [];
-      return Promise.all(found.map(async ({ number }) => ({ number, outcome: (await world.verdict(number))?.verdict ?? "not judged yet" })));
+      return Promise.all(
+        found.map(async ({ number }) => ({ number, outcome: (await world.verdict(number))?.verdict ?? "not judged yet" })),
+      );
     },
     // By repository id: names move (a renamed repository, a new one taking the old name).
-    grants: async (number, repository = access) => (await db("grants").where({ repository_id: repository.id, pr_number: number }).orderBy("created_at")) as GrantRow[],
+    grants: async (number, repository = access) =>
+      (await db("grants").where({ repository_id: repository.id, pr_number: number }).orderBy("created_at")) as GrantRow[],
     async verdict(number, repository = access) {
-      const row = (await db("merge_verdicts").where({ repository_id: repository.id, pr_number: number }).first()) as { verdict: string; reasons: string[] } | undefined;
+      const row = (await db("merge_verdicts").where({ repository_id: repository.id, pr_number: number }).first()) as
+        { verdict: string; reasons: string[] } | undefined;
       return row ? { verdict: row.verdict, reasons: row.reasons } : undefined;
     },
     mark: () => aws.ic.calls.length,
@@ -274,7 +308,11 @@ export async function startSecurityWorld(options: SecurityWorldOptions = {}): Pr
 
 /** The policy and CODEOWNERS an admin commits to main (a test may change one of them). */
 export function governance(changes: { policy?: string; codeowners?: string } = {}): Record<string, FileSpec> {
-  return { ".github/jitsudo.yml": changes.policy ?? POLICY, ".github/CODEOWNERS": changes.codeowners ?? CODEOWNERS, "README.md": "# Access requests\n" };
+  return {
+    ".github/jitsudo.yml": changes.policy ?? POLICY,
+    ".github/CODEOWNERS": changes.codeowners ?? CODEOWNERS,
+    "README.md": "# Access requests\n",
+  };
 }
 
 function seedPeople(github: FakeGitHub, repository: Repository): void {
@@ -319,7 +357,12 @@ export function useSecurityWorld(options: SecurityWorldOptions = {}): SecurityWo
  * What every refused attack must show: no grant for the pull request, no CreateAccountAssignment
  * since `mark`, a recorded rejection whose reasons satisfy `reason`, and the refusal on the PR.
  */
-export async function expectRefused(world: SecurityWorld, number: number, mark: number, reason: string | ((reason: string) => boolean)): Promise<void> {
+export async function expectRefused(
+  world: SecurityWorld,
+  number: number,
+  mark: number,
+  reason: string | ((reason: string) => boolean),
+): Promise<void> {
   expect(await world.grants(number)).toEqual([]);
   expect(world.createsSince(mark)).toBe(0);
   const verdict = await world.verdict(number);
@@ -333,9 +376,17 @@ export async function expectRefused(world: SecurityWorld, number: number, mark: 
 export async function squatAccessName(world: SecurityWorld, id: number): Promise<{ number: number; squatter: Repository }> {
   const squatter = world.github.createRepository({ owner: ORG, name: "access", id, installationId: INSTALLATION });
   for (const login of ["mallory", "carol"]) squatter.setPermission(login, "write");
-  squatter.commit("main", { files: { ".github/jitsudo.yml": SQUATTER_POLICY, ".github/CODEOWNERS": "* @carol\n" }, author: "mallory", message: "my access repository" });
+  squatter.commit("main", {
+    files: { ".github/jitsudo.yml": SQUATTER_POLICY, ".github/CODEOWNERS": "* @carol\n" },
+    author: "mallory",
+    message: "my access repository",
+  });
   const request = READ_ONLY.replace("ReadOnlyAccess", "AdministratorAccess");
-  const number = world.openPull({ repository: squatter, author: "mallory", commits: [{ files: { "access-requests/mallory/admin.yaml": request } }] });
+  const number = world.openPull({
+    repository: squatter,
+    author: "mallory",
+    commits: [{ files: { "access-requests/mallory/admin.yaml": request } }],
+  });
   world.review(number, "carol", "APPROVED", squatter);
   await world.merge(number, "merge", { repository: squatter, by: "mallory" });
   return { number, squatter };
