@@ -22,7 +22,8 @@ import type { Knex } from "knex";
 import { migrationsPending } from "../db/migrate.js";
 import { cachedFor } from "./cached.js";
 import { inboxCounts } from "../inbox/inbox-store.js";
-import { GRANT_STATUSES, isGrantStatus } from "../grants/state-machine.js";
+import { eventsOfGrant, findGrants, grantCountsByStatus, grantForApi, type GrantFilter } from "../grants/grant-repository.js";
+import { GRANT_STATUSES, isGrantStatus } from "../grants/lifecycle.js";
 import type { Log } from "../logger.js";
 import { Gauge, type Metrics } from "../metrics.js";
 
@@ -43,34 +44,6 @@ const REPO = /^[\w.-]+\/[\w.-]+$/;
 const MAX_LIMIT = 1000;
 
 /** Columns the API shows: everything an auditor needs, nothing internal to the workers. */
-const GRANT_COLUMNS = [
-  "id",
-  "tenant",
-  "repo",
-  "pr_number",
-  "file_path",
-  "blob_sha",
-  "merge_commit_sha",
-  "requester",
-  "principal",
-  "principal_id",
-  "account_ref",
-  "account_id",
-  "permission_set_ref",
-  "permission_set_arn",
-  "instance_arn",
-  "status",
-  "starts_at",
-  "expires_at",
-  "active_at",
-  "ended_at",
-  "reason",
-  "ticket",
-  "approvers",
-  "last_error",
-  "created_at",
-  "updated_at",
-];
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest();
 
@@ -153,37 +126,34 @@ async function listGrants(db: Knex, url: URL): Promise<Reply> {
   const params = url.searchParams;
   const unknown = [...params.keys()].filter((key) => !["status", "account", "repo", "limit"].includes(key));
   if (unknown.length) return bad(`unknown parameter ${unknown.map((key) => `"${key}"`).join(", ")}; use status, account, repo, limit`);
-  const query = db("grants").select(GRANT_COLUMNS).orderBy("created_at", "desc");
+  const filter: GrantFilter = {};
   const status = params.get("status");
   if (status !== null) {
     if (!isGrantStatus(status)) return bad(`status "${status}" is not one of ${GRANT_STATUSES.join(", ")}`);
-    query.where({ status });
+    filter.status = status;
   }
   const account = params.get("account");
   if (account !== null) {
     if (!ACCOUNT.test(account)) return bad("account must be a 12-digit account id or an account name");
-    query.where((where) => where.where({ account_id: account }).orWhere({ account_ref: account }));
+    filter.account = account;
   }
   const repo = params.get("repo");
   if (repo !== null) {
     if (!REPO.test(repo)) return bad("repo must be owner/name");
-    query.where({ repo });
+    filter.repo = repo;
   }
   const limitText = params.get("limit") ?? "100";
   const limit = Number(limitText);
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) return bad(`limit must be a whole number from 1 to ${MAX_LIMIT}`);
-  const grants = await query.limit(limit);
+  const grants = await findGrants(db, filter, limit);
   return { status: 200, body: { grants: grants.map(presentGrant) } };
 }
 
 async function oneGrant(db: Knex, id: string): Promise<Reply> {
   if (!UUID.test(id)) return bad(`"${id.slice(0, 60)}" is not a grant id (a UUID)`);
-  const grant = await db("grants").select(GRANT_COLUMNS).where({ id }).first();
+  const grant = await grantForApi(db, id);
   if (!grant) return { status: 404, body: { error: `no grant ${id}` } };
-  const events = await db("grant_events")
-    .where({ grant_id: id })
-    .orderBy("id")
-    .select("id", "type", "from_status", "to_status", "actor", "reason", "details", "created_at");
+  const events = await eventsOfGrant(db, id);
   return { status: 200, body: { grant: presentGrant(grant), events: events.map((event) => ({ ...event, id: String(event.id) })) } };
 }
 
@@ -202,8 +172,7 @@ export function registerDatabaseGauges(metrics: Metrics, db: Knex): void {
       "jitsudo_grants",
       "Grants by status, across every replica.",
       cachedFor(GAUGES_TTL_MS, async () => {
-        const rows = (await db("grants").select("status").count({ n: "*" }).groupBy("status")) as { status: string; n: string }[];
-        const counts = new Map(rows.map((row) => [row.status, Number(row.n)]));
+        const counts = await grantCountsByStatus(db);
         return GRANT_STATUSES.map((status) => ({ labels: { status }, value: counts.get(status) ?? 0 }));
       }),
     ),

@@ -9,6 +9,7 @@
  * merge verdict.
  */
 import type { Knex } from "knex";
+import { recordDirectPush } from "../grants/grant-repository.js";
 import type { Log } from "../logger.js";
 import { isRequestFilePath } from "../requests/access-request.js";
 import { GOVERNANCE_PATHS } from "../approval/governance.js";
@@ -51,20 +52,13 @@ export async function reportDirectPush(gateway: GitHubGateway, push: DirectPush,
   const pulls = await gateway.pullRequestsForCommit(push.after);
   if (pulls.some((pull) => pull.merge?.commitSha === push.after)) return "pull-request-merge";
 
-  const key = { tenant: push.tenant, repository_id: push.repositoryId, type: "direct_push" };
-  const recorded = await deps.db.transaction(async (trx) => {
-    // A redelivered push is reported once; the lock orders two replicas receiving it together.
-    await trx.raw("select pg_advisory_xact_lock(hashtext('jitsudo:direct-push'), hashtext(?))", [push.after]);
-    if (await trx("grant_events").where(key).whereRaw("details->>'after' = ?", [push.after]).first()) return false;
-    await trx("grant_events").insert({
-      ...key,
-      repo: push.repoFullName,
-      actor: push.pusher,
-      reason: `request files pushed to the default branch without a pull request: ${requests.join(", ")}; nothing granted`,
-      details: JSON.stringify({ before: push.before, after: push.after, request_files: requests, governance_files: governance }),
-    });
-    return true;
-  });
+  // A redelivered push is reported once.
+  const recorded = await recordDirectPush(
+    deps.db,
+    { tenant: push.tenant, repositoryId: push.repositoryId, repo: push.repoFullName, after: push.after, pusher: push.pusher },
+    `request files pushed to the default branch without a pull request: ${requests.join(", ")}; nothing granted`,
+    { before: push.before, after: push.after, request_files: requests, governance_files: governance },
+  );
   if (!recorded) return "already-reported";
 
   deps.log.warn(

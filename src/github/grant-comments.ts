@@ -11,7 +11,7 @@
  */
 import type { Knex } from "knex";
 import type { GrantReporter } from "../grants/reporter.js";
-import type { GrantRow } from "../grants/store.js";
+import { grantsForReport, type GrantRow } from "../grants/grant-repository.js";
 import type { Log } from "../logger.js";
 import { COMMANDS_HELP } from "./revoke-command.js";
 import type { GitHubGateway } from "./gateway.js";
@@ -99,23 +99,13 @@ export class PullRequestReporter implements GrantReporter {
 
   private async report({ tenant, repository, pr }: Target): Promise<void> {
     // The grants of this repository by id: a new repository that took the name is another one.
-    const ofRepository = repository.id === null ? { repository_id: null, repo: repository.fullName } : { repository_id: repository.id };
-    const grants = (await this.options
-      .db("grants")
-      .where({ tenant, pr_number: pr, ...ofRepository })
-      .orderBy("file_path")) as GrantRow[];
+    const { grants, repairs } = await grantsForReport(this.options.db, {
+      tenant,
+      repositoryId: repository.id,
+      repo: repository.fullName,
+      prNumber: pr,
+    });
     if (grants.length === 0) return;
-    const repairs = (await this.options
-      .db("grant_events")
-      .whereIn(
-        "grant_id",
-        grants.map((grant) => grant.id),
-      )
-      .where({ type: "drift_repaired" })
-      .select("grant_id", "created_at")) as {
-      grant_id: string;
-      created_at: Date;
-    }[];
     const gateway = await this.options.gatewayFor(tenant, repository);
     await upsertStickyComment(
       gateway,

@@ -6,27 +6,18 @@
  * A new repository that took the name has no such merge and adopts nothing.
  */
 import type { Knex } from "knex";
+import { adoptLegacyMerge, legacyGrantMerges } from "../grants/grant-repository.js";
 import type { Log } from "../logger.js";
 import type { GitHubGateway } from "./gateway.js";
 
 export async function adoptLegacyGrants(db: Knex, gateway: GitHubGateway, tenant: number, repositoryId: number, log: Log): Promise<number> {
-  // A partial index keeps this cheap: once every old grant is adopted or ended, it finds nothing.
-  const legacy = (await db("grants")
-    .where({ tenant })
-    .whereNull("repository_id")
-    .whereIn("status", ["approved", "provisioning", "active"])
-    .distinct("pr_number", "merge_commit_sha")) as {
-    pr_number: number;
-    merge_commit_sha: string;
-  }[];
+  const legacy = await legacyGrantMerges(db, tenant);
   if (legacy.length === 0) return 0;
   let adopted = 0;
   for (const { pr_number: number, merge_commit_sha: sha } of legacy) {
     const pull = await gateway.getPullRequest(number).catch(() => undefined);
     if (pull?.merge?.commitSha !== sha) continue;
-    const key = { tenant, pr_number: number, merge_commit_sha: sha, repository_id: null };
-    adopted += await db("grants").where(key).update({ repository_id: repositoryId });
-    await db("merge_verdicts").where(key).update({ repository_id: repositoryId });
+    adopted += await adoptLegacyMerge(db, { tenant, prNumber: number, mergeCommitSha: sha }, repositoryId);
   }
   if (adopted > 0)
     log.info({ tenant, repositoryId, adopted }, "grants recorded before repository ids were kept adopted by their repository");

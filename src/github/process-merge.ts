@@ -12,7 +12,7 @@ import { proveMergeBase, type BaseProof } from "../approval/merge-base.js";
 import type { AccessRepositories } from "../config/access-repositories.js";
 import { TENANT_CONFIG_PATH } from "../config/tenant.js";
 import { recordTenantConfig } from "../config/tenant-snapshots.js";
-import { recordMerge, sameRepository, type NewGrant } from "../grants/store.js";
+import { recordMerge, sameRepository, type NewGrant } from "../grants/grant-repository.js";
 import { REQUEST_FILE_MAX_BYTES, tooManyRequestFiles } from "../requests/access-request.js";
 import { printable } from "../requests/printable.js";
 import { GOVERNANCE_PATHS, readConfig, type Blocker } from "../approval/governance.js";

@@ -12,7 +12,7 @@
 import type { Knex } from "knex";
 import { CODEOWNERS_LOCATIONS, CODEOWNERS_MAX_BYTES, ownersUnderAnyReading, type CodeownersOwner } from "../approval/codeowners.js";
 import { readCodeowners } from "../approval/governance.js";
-import { endGrant, type GrantRow } from "../grants/store.js";
+import { endEarlyByCommand, notEndedGrantsOfPullRequest, type GrantRow } from "../grants/grant-repository.js";
 import { adoptLegacyGrants } from "./legacy-grants.js";
 import { branchRef, type GitHubGateway } from "./gateway.js";
 import { code, table, utc } from "./markdown.js";
@@ -71,10 +71,7 @@ export async function handleCommentCommand(
   }
 
   await adoptLegacyGrants(deps.db, gateway, command.tenant, command.repositoryId, deps.log);
-  const grants = (await deps
-    .db("grants")
-    .where({ tenant: command.tenant, repository_id: command.repositoryId, pr_number: command.pullNumber })
-    .whereIn("status", ["approved", "provisioning", "active"])) as GrantRow[];
+  const grants = await notEndedGrantsOfPullRequest(deps.db, command.repositoryId, command.pullNumber, command.tenant);
   if (grants.length === 0) {
     await gateway.reactToComment(command.commentId, "confused");
     return "nothing-live";
@@ -85,20 +82,10 @@ export async function handleCommentCommand(
     return "refused";
   }
 
-  const ended = await deps.db.transaction(async (trx) => {
-    const results: { grant: GrantRow; to: string }[] = [];
-    for (const grant of grants) {
-      // Re-read under lock: the worker may have moved it since.
-      const current = (await trx("grants").where({ id: grant.id }).forUpdate().first()) as GrantRow | undefined;
-      if (!current || !["approved", "provisioning", "active"].includes(current.status)) continue;
-      const to = await endGrant(trx, current, {
-        type: "revoke_requested",
-        actor: command.commenter,
-        reason: `/jitsudo revoke by @${command.commenter}`,
-      });
-      results.push({ grant: current, to });
-    }
-    return results;
+  const ended = await endEarlyByCommand(deps.db, grants, {
+    type: "revoke_requested",
+    actor: command.commenter,
+    reason: `/jitsudo revoke by @${command.commenter}`,
   });
   await gateway.reactToComment(command.commentId, "+1");
   await upsertStickyComment(gateway, command.pullNumber, renderRevokeComment(command.commenter, ended));

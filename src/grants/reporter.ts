@@ -4,7 +4,7 @@
  * asynchronous and never holds up provisioning or revoking, and a reporter that fails loses no
  * state: the next change renders the whole comment again from the database.
  */
-import type { GrantRow } from "./store.js";
+import type { GrantRow } from "./grant-repository.js";
 
 export interface GrantReporter {
   changed(grant: Pick<GrantRow, "id" | "tenant" | "repository_id" | "repo" | "pr_number">): void;

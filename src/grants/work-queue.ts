@@ -15,7 +15,8 @@
  * never races a delete of the same assignment. No AWS call is ever made inside a transaction.
  */
 import type { Knex } from "knex";
-import { appendEvent, transition, type EventInput, type GrantRow } from "./store.js";
+import { applyMove, type GrantRow } from "./grant-repository.js";
+import { beginRemoval, coveredEnd, type Move } from "./lifecycle.js";
 
 export const WORKER_LOCK_NAMESPACE = "jitsudo:worker";
 /** AWS allows 10 CreateAccountAssignment operations in flight per instance. */
@@ -86,12 +87,20 @@ export async function nextDueAt(db: Knex): Promise<Date | undefined> {
   return at instanceof Date && Number.isFinite(at.getTime()) ? at : at ? new Date(0) : undefined;
 }
 
+/**
+ * What a worker may change on a grant it holds without moving it: its operation, the names it
+ * resolved, its retry schedule. Never its status (that is a move of the lifecycle) nor whose it is.
+ */
+export type HeldChanges = Partial<
+  Omit<GrantRow, "id" | "status" | "tenant" | "repository_id" | "repo" | "pr_number" | "created_at" | "updated_at" | "lease_owner">
+>;
+
 /** Changes a grant this worker holds; false if the lease or status moved on (another worker took over). */
 export async function updateHeld(
   db: Knex,
   grant: Pick<GrantRow, "id" | "status">,
   workerId: string,
-  changes: Record<string, unknown>,
+  changes: HeldChanges,
 ): Promise<boolean> {
   const updated = await db("grants")
     .where({ id: grant.id, status: grant.status, lease_owner: workerId })
@@ -99,8 +108,39 @@ export async function updateHeld(
   return updated === 1;
 }
 
+/** A tenant's grants on an instance that a worker has held, in provisioning or revoking, since before `before`. */
+export async function grantsHeldSince(db: Knex, tenant: { instanceArn: string; repositoryId: string }, before: Date): Promise<GrantRow[]> {
+  return (await db("grants")
+    .where({ instance_arn: tenant.instanceArn, repository_id: tenant.repositoryId })
+    .whereIn("status", ["provisioning", "revoking"])
+    .whereNotNull("lease_owner")
+    .where("updated_at", "<", before)) as GrantRow[];
+}
+
+/** Frees a grant's lease if it is still held by the same worker in the same status; true if it was. */
+export async function freeLease(db: Knex, grant: Pick<GrantRow, "id" | "lease_owner" | "status">): Promise<boolean> {
+  const freed = await db("grants")
+    .where({ id: grant.id, lease_owner: grant.lease_owner, status: grant.status })
+    .update({ lease_owner: null, next_attempt_at: null, updated_at: db.fn.now() });
+  return freed === 1;
+}
+
+/** The grant as it is now, if this worker still holds it. */
+export async function heldGrant(db: Knex, grantId: string, workerId: string): Promise<GrantRow | undefined> {
+  return (await db("grants").where({ id: grantId, lease_owner: workerId }).first()) as GrantRow | undefined;
+}
+
+/**
+ * Whether a create of the grant's assignment was ever about to be sent (this attempt or an earlier
+ * one whose answer may have been lost): read from the row, which outlives any worker's memory.
+ */
+export async function createMayHaveBeenSent(db: Knex, grantId: string): Promise<boolean> {
+  const row = (await db("grants").where({ id: grantId }).first("create_requested_at")) as Pick<GrantRow, "create_requested_at"> | undefined;
+  return Boolean(row?.create_requested_at);
+}
+
 /** Lets go of a grant, optionally to be retried later. */
-export async function release(db: Knex, grantId: string, workerId: string, changes: Record<string, unknown> = {}): Promise<void> {
+export async function release(db: Knex, grantId: string, workerId: string, changes: HeldChanges = {}): Promise<void> {
   await db("grants")
     .where({ id: grantId, lease_owner: workerId })
     .update({ ...changes, lease_owner: null, updated_at: db.fn.now() });
@@ -186,21 +226,22 @@ export async function intendCreate(
   });
 }
 
-export type DeleteIntent = "go" | { coveredBy: GrantRow } | { waitFor: string } | "lost";
+export type DeleteIntent = "go" | { coveredBy: GrantRow; move: Move } | { waitFor: string } | "lost";
 
 /**
  * Decides, atomically with every create of the same assignment, whether ending this grant removes
- * the assignment. Not while another active grant still needs it: this grant then ends `expired` and
- * the assignment stays. Not yet while another grant's create of it is in flight: its outcome decides
- * (if it fails, nothing would be left to remove the assignment), so this grant waits. Otherwise the
- * delete is recorded as intended.
+ * the assignment. Not while another active grant still needs it: this grant then ends as the
+ * lifecycle's `coveredEnd` says and the assignment stays. Not yet while another grant's create of
+ * it is in flight: its outcome decides (if it fails, nothing would be left to remove the
+ * assignment), so this grant waits. Otherwise the delete is recorded as intended (an active grant
+ * moving to `revoking` first).
  */
 export async function intendDelete(
   db: Knex,
   grant: GrantRow & AssignmentRef,
   workerId: string,
   now: Date,
-  event: EventInput,
+  reason: string,
 ): Promise<DeleteIntent> {
   return db.transaction(async (trx) => {
     await assignmentLock(trx, grant);
@@ -219,51 +260,16 @@ export async function intendDelete(
       .orderBy("expires_at", "desc")
       .first()) as GrantRow | undefined;
     if (covering) {
-      const stays = `the assignment stays for grant ${covering.id} (PR #${covering.pr_number}) until ${covering.expires_at.toISOString()}`;
-      // A grant given up while provisioning never had access of its own: it ends failed, with its reason.
-      if (grant.failure_reason)
-        await transition(
-          trx,
-          grant,
-          "failed",
-          { ...event, type: "failed", reason: `${grant.failure_reason}; ${stays}` },
-          { ...endedChanges(trx), last_error: grant.failure_reason },
-          { lease_owner: workerId },
-        );
-      else
-        await transition(trx, grant, "expired", { ...event, type: "expired", reason: `${event.reason}; ${stays}` }, endedChanges(trx), {
-          lease_owner: workerId,
-        });
-      return { coveredBy: normalise(covering) };
+      const move = coveredEnd(grant, reason, covering);
+      await applyMove(trx, grant, move, { lease_owner: workerId });
+      return { coveredBy: normalise(covering), move };
     }
-    if (grant.status === "active") await transition(trx, grant, "revoking", event, {}, { lease_owner: workerId });
+    if (grant.status === "active") await applyMove(trx, grant, beginRemoval(reason), { lease_owner: workerId });
     const marked = await trx("grants")
       .where({ id: grant.id, status: "revoking", lease_owner: workerId })
       .update({ operation: "delete", operation_started_at: now, aws_request_id: null, updated_at: trx.fn.now() });
     return marked === 1 ? "go" : "lost";
   });
-}
-
-/** The columns a final status clears: nothing in flight, nobody holding it. */
-export function endedChanges(trx: Knex): Record<string, unknown> {
-  return { ended_at: trx.fn.now(), operation: null, operation_started_at: null, lease_owner: null, next_attempt_at: null };
-}
-
-/** A note on a grant that is not a status change (a retried revoke, a drift repair), for the audit trail. */
-export async function noteEvent(db: Knex, grant: GrantRow, event: EventInput): Promise<void> {
-  await appendEvent(
-    db,
-    {
-      tenant: grant.tenant,
-      repository_id: grant.repository_id,
-      repo: grant.repo,
-      pr_number: grant.pr_number,
-      grant_id: grant.id,
-      from_status: grant.status,
-      to_status: grant.status,
-    },
-    event,
-  );
 }
 
 /** Raw rows carry bigint as string and jsonb parsed; keep the shape GrantRow promises. */

@@ -18,7 +18,7 @@ import type { GitHubGateway } from "../github/gateway.js";
 import { MERGE_FOUND, type MergeFoundPayload } from "../github/handlers.js";
 import { OctokitGateway } from "../github/octokit-gateway.js";
 import { AccessRepositories } from "../config/access-repositories.js";
-import { sameRepository } from "../grants/store.js";
+import { sameRepository } from "../grants/grant-repository.js";
 import { inboxEntryFor } from "../inbox/deliveries.js";
 import { storeDelivery } from "../inbox/inbox-store.js";
 import type { Log } from "../logger.js";

@@ -62,7 +62,3 @@ export interface JobContext {
   /** Asks for another cycle soon: a grant was let go for a retry, or room came free. */
   wake(): void;
 }
-
-/** The events' actor for what the worker decides, and for what AWS reports. */
-export const JITSUDO = "jitsudo";
-export const AWS = "aws";

@@ -5,13 +5,15 @@
 import { resolveTarget, type AwsDefaults, type AwsTarget } from "../aws/connections.js";
 import type { Assignment, PrincipalType } from "../aws/identity-center.js";
 import type { TenantSnapshot } from "../config/tenant-snapshots.js";
+import type { LiveGrantTarget } from "../grants/grant-repository.js";
+import type { GrantStatus } from "../grants/lifecycle.js";
 
 /** A grant as drift sees it: resolved ids, and whether it currently needs or may have its assignment. */
 export interface DriftGrant {
   id: string;
   /** The tenant (access repository) it belongs to; null for grants recorded before ids were kept. */
   repositoryId: string | null;
-  status: "approved" | "provisioning" | "active" | "revoking" | "revoked" | "expired" | "failed" | "rejected";
+  status: GrantStatus;
   accountId: string;
   permissionSetArn: string;
   principalId: string;
@@ -154,17 +156,6 @@ export interface TenantScope {
   includeGroups: boolean;
   /** How many tenants share the instance: each sweep gets that share of drift's budget. */
   sharers: number;
-}
-
-/** Where a tenant's live grants were provisioned, as recorded on its newest live grant there. */
-export interface LiveGrantTarget {
-  tenant: string;
-  repository_id: string;
-  repo: string;
-  instance_arn: string;
-  aws_region: string | null;
-  aws_role_arn: string | null;
-  identity_store_id: string | null;
 }
 
 /**

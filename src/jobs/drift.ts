@@ -37,9 +37,19 @@ import type { Assignment, IdentityCenter } from "../aws/identity-center.js";
 import { IDENTITY_CENTER_TPS } from "../aws/rate-limiter.js";
 import { tenantSnapshots } from "../config/tenant-snapshots.js";
 import { runIfUnlocked } from "../db/locks.js";
-import { appendEvent, transition, wakeWorkers, type GrantRow } from "../grants/store.js";
-import { noteEvent } from "../grants/work-queue.js";
-import { JITSUDO, type JobContext } from "./context.js";
+import {
+  grantClaimingAssignment,
+  grantsThatMayHoldAssignments,
+  liveGrantTargets,
+  noteEvent,
+  noteTenantEvent,
+  repairDriftedGrant,
+  wakeWorkers,
+} from "../grants/grant-repository.js";
+import { JITSUDO, repairDrift } from "../grants/lifecycle.js";
+import { freeLease, grantsHeldSince } from "../grants/work-queue.js";
+import type { JobContext } from "./context.js";
+import { reportMove } from "./steps.js";
 import {
   claimsToRelease,
   compare,
@@ -48,7 +58,6 @@ import {
   planTenantSweeps,
   scopeKey,
   type DriftGrant,
-  type LiveGrantTarget,
   type Scope,
   type SweepPlan,
   type TenantScope,
@@ -343,33 +352,14 @@ export class DriftReconcileWorker {
   /** Sends an active grant whose assignment is gone back to provisioning; the provisioner re-creates it. */
   private async repair(grantId: string): Promise<boolean> {
     const { ctx } = this;
-    const repaired = await ctx.db.transaction(async (trx) => {
-      const grant = (await trx("grants")
-        .where({ id: grantId, status: "active" })
-        .where("expires_at", ">", ctx.now())
-        .whereNull("lease_owner")
-        .forUpdate()
-        .first()) as GrantRow | undefined;
-      if (!grant) return undefined;
-      await transition(
-        trx,
-        grant,
-        "provisioning",
-        { type: "drift_repaired", actor: JITSUDO, reason: "the assignment was deleted outside jitsudo; creating it again" },
-        { attempts: 0, next_attempt_at: null, last_error: null },
-        { lease_owner: null },
-      );
-      await wakeWorkers(trx);
-      return grant;
-    });
+    const repaired = await repairDriftedGrant(ctx.db, grantId, ctx.now());
     if (!repaired) return false;
     ctx.log.warn(
       { grant: grantId, pr: repaired.pr_number, repositoryId: repaired.repository_id },
       "drift: an active grant's assignment was deleted outside jitsudo; re-creating it",
     );
     ctx.metrics.driftFindings.inc({ kind: "missing" });
-    ctx.metrics.transitions.inc({ to: "provisioning" });
-    ctx.reporter.changed(repaired);
+    reportMove(ctx, repaired, repairDrift());
     return true;
   }
 
@@ -403,9 +393,9 @@ export class DriftReconcileWorker {
         { ...row, repositoryId: scope.repositoryId, action },
         "drift: an assignment of a managed permission set that no grant explains",
       );
-      await appendEvent(
+      await noteTenantEvent(
         ctx.db,
-        { tenant: scope.tenant, repository_id: scope.repositoryId, repo: scope.repo, pr_number: null, grant_id: null },
+        { tenant: scope.tenant, repositoryId: scope.repositoryId, repo: scope.repo },
         {
           type: "drift_unexpected",
           actor: JITSUDO,
@@ -419,21 +409,12 @@ export class DriftReconcileWorker {
     if (ctx.settings.listSettleMs > 0 && now.getTime() - firstSeenAt.getTime() < ctx.settings.listSettleMs) return;
     // A grant may have claimed this very assignment since the list was taken: then it is explained
     // (by the same rule as `explainsAssignment`).
-    const claimed = await ctx
-      .db("grants")
-      .where({
-        instance_arn: instanceArn,
-        account_id: assignment.accountId,
-        permission_set_arn: assignment.permissionSetArn,
-        principal_id: assignment.principalId,
-      })
-      .whereNull("failure_reason")
-      .where((query) =>
-        query
-          .whereIn("status", ["active", "revoking"])
-          .orWhere((creating) => creating.where({ status: "provisioning" }).whereNotNull("create_requested_at")),
-      )
-      .first("id");
+    const claimed = await grantClaimingAssignment(ctx.db, {
+      instance_arn: instanceArn,
+      account_id: assignment.accountId,
+      permission_set_arn: assignment.permissionSetArn,
+      principal_id: assignment.principalId,
+    });
     if (claimed) return;
     try {
       await ic.deleteAssignment(assignment);
@@ -449,18 +430,9 @@ export class DriftReconcileWorker {
   private async resumeStuck(scope: TenantScope): Promise<number> {
     const { ctx } = this;
     const before = new Date(ctx.now().getTime() - ctx.settings.pollTimeoutMs * 2);
-    const stuck = (await ctx
-      .db("grants")
-      .where({ instance_arn: scope.target.instanceArn, repository_id: scope.repositoryId })
-      .whereIn("status", ["provisioning", "revoking"])
-      .whereNotNull("lease_owner")
-      .where("updated_at", "<", before)) as GrantRow[];
+    const stuck = await grantsHeldSince(ctx.db, { instanceArn: scope.target.instanceArn, repositoryId: scope.repositoryId }, before);
     for (const grant of stuck) {
-      const freed = await ctx
-        .db("grants")
-        .where({ id: grant.id, lease_owner: grant.lease_owner, status: grant.status })
-        .update({ lease_owner: null, next_attempt_at: null, updated_at: ctx.db.fn.now() });
-      if (freed !== 1) continue;
+      if (!(await freeLease(ctx.db, grant))) continue;
       ctx.metrics.driftFindings.inc({ kind: "stuck" });
       ctx.log.warn(
         { grant: grant.id, status: grant.status, worker: grant.lease_owner },
@@ -497,12 +469,7 @@ function emptyReport(scope: TenantScope): SweepReport {
 /** Each tenant's sweep: its config as last merged, or (for an instance its config left) its live grants. */
 export async function tenantsToSweep(ctx: Pick<JobContext, "db" | "defaults">): Promise<ReturnType<typeof planTenantSweeps>> {
   const snapshots = await tenantSnapshots(ctx.db);
-  const { rows } = await ctx.db.raw<{ rows: LiveGrantTarget[] }>(
-    `select distinct on (repository_id, instance_arn) tenant::text as tenant, repository_id::text as repository_id, repo, instance_arn, aws_region, aws_role_arn, identity_store_id
-     from grants
-     where repository_id is not null and instance_arn is not null and status in ('provisioning', 'active', 'revoking')
-     order by repository_id, instance_arn, created_at desc`,
-  );
+  const rows = await liveGrantTargets(ctx.db);
   return planTenantSweeps(snapshots, rows, ctx.defaults);
 }
 
@@ -548,28 +515,7 @@ async function endClaim(ctx: Pick<JobContext, "db" | "now" | "log">, claim: Clai
 
 /** Grants of an instance (every tenant's) that need, may have, or only just lost their assignment. */
 async function driftGrants(db: Knex, instanceArn: string, now: Date, settleMs: number): Promise<DriftGrant[]> {
-  const rows = (await db("grants")
-    .where({ instance_arn: instanceArn })
-    .whereNotNull("principal_id")
-    .whereNotNull("account_id")
-    .whereNotNull("permission_set_arn")
-    .where((query) =>
-      query.whereIn("status", ["provisioning", "active", "revoking"]).orWhere("ended_at", ">=", new Date(now.getTime() - settleMs)),
-    )
-    .select(
-      "id",
-      "repository_id",
-      "status",
-      "account_id",
-      "permission_set_arn",
-      "principal_id",
-      "active_at",
-      "expires_at",
-      "ended_at",
-      "lease_owner",
-      "create_requested_at",
-      "failure_reason",
-    )) as GrantRow[];
+  const rows = await grantsThatMayHoldAssignments(db, instanceArn, new Date(now.getTime() - settleMs));
   return rows.map((row) => ({
     id: row.id,
     repositoryId: row.repository_id === null ? null : String(row.repository_id),

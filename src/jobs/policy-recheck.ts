@@ -8,7 +8,7 @@
 import type { Directory } from "../aws/directory.js";
 import type { IdentityCenter } from "../aws/identity-center.js";
 import { parseTenantConfig, principalFor, type TenantConfig } from "../config/tenant.js";
-import { policyOf, type GrantRow } from "../grants/store.js";
+import { policyOf, type GrantRow } from "../grants/grant-repository.js";
 import { recheckOnCanonicalIds, type NameDirectory } from "../requests/policy.js";
 import type { Knex } from "knex";
 

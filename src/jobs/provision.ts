@@ -20,11 +20,12 @@ import { externalIdFor } from "../aws/credentials.js";
 import { backoffMs, classifyAwsError, describeAwsError, rawAwsError, refusedByAws } from "../aws/errors.js";
 import { AccessRepositories } from "../config/access-repositories.js";
 import type { Assignment, IdentityCenter } from "../aws/identity-center.js";
-import type { GrantRow } from "../grants/store.js";
+import type { GrantRow } from "../grants/grant-repository.js";
 import {
   claimDueStarts,
   claimProvisioning,
-  endedChanges,
+  createMayHaveBeenSent,
+  heldGrant,
   intendCreate,
   release,
   tenantKey,
@@ -32,11 +33,12 @@ import {
   updateHeld,
   type AssignmentRef,
 } from "../grants/work-queue.js";
-import { AWS, type JobContext } from "./context.js";
+import { activate, createFailed, giveUp, start, windowEndedBeforeStart, windowEndedReason } from "../grants/lifecycle.js";
+import type { JobContext } from "./context.js";
 import { CreateSlotLine } from "./create-slots.js";
 import type { OperationOutcome, OperationPoller } from "./operation-poller.js";
 import { recheckPolicy } from "./policy-recheck.js";
-import { GrantTasks, moveGrant, StepEnded, type StepEvent } from "./steps.js";
+import { GrantTasks, moveGrant, StepEnded } from "./steps.js";
 
 type Resolved = GrantRow & AssignmentRef;
 
@@ -85,8 +87,7 @@ export class ProvisionGrantWorker {
     // drift repair, or resumed after a crash, must not be created again after its window.
     if (grant.expires_at <= ctx.now()) return this.windowEnded(grant);
     if (grant.status === "approved") {
-      const changes = target.ok ? { instance_arn: target.target.instanceArn, aws_region: target.target.region, attempts: 0 } : {};
-      grant = await this.move(grant, "provisioning", { type: "provisioning", reason: "its start time has come" }, changes);
+      grant = await moveGrant(ctx, grant, start(target.ok ? target.target : undefined));
     }
     if (!target.ok) return this.giveUp(grant, target.problem);
     const refused = await ownCredentialsRefusal(ctx, grant, target.target);
@@ -244,14 +245,6 @@ export class ProvisionGrantWorker {
         throw new Error(`Identity Center does not know create request ${requestId} and the assignment is not there; creating it again`);
       }
     }
-    const cleared = {
-      operation: null,
-      operation_started_at: null,
-      aws_request_id: null,
-      lease_owner: null,
-      attempts: 0,
-      next_attempt_at: null,
-    };
     if (outcome.kind === "timeout") {
       // Unknown whether the assignment exists: giving up goes through a confirmed removal.
       await this.giveUp(
@@ -263,26 +256,11 @@ export class ProvisionGrantWorker {
     const { status } = outcome;
     if (status.status === "SUCCEEDED") {
       const now = ctx.now();
-      await this.move(
-        grant,
-        "active",
-        { type: "active", actor: AWS, reason: `assignment created (request ${requestId})`, details: { request_id: requestId } },
-        { ...cleared, active_at: now, last_error: null },
-      );
+      await moveGrant(ctx, grant, activate(requestId, now));
       ctx.metrics.provisionSeconds.observe(Math.max(0, now.getTime() - grant.starts_at.getTime()) / 1000);
       return;
     }
-    await this.move(
-      grant,
-      "failed",
-      {
-        type: "failed",
-        actor: AWS,
-        reason: `Identity Center could not create the assignment: ${status.failureReason ?? "no reason given"}`,
-        details: { request_id: requestId },
-      },
-      { ...cleared, ...endedChanges(ctx.db), last_error: status.failureReason ?? "FAILED" },
-    );
+    await moveGrant(ctx, grant, createFailed(requestId, status.failureReason));
   }
 
   /**
@@ -290,44 +268,18 @@ export class ProvisionGrantWorker {
    * left is removed. It ends `failed` with the reason, never `expired`: the requester never had it.
    */
   private async windowEnded(grant: GrantRow): Promise<void> {
-    const reason = `its access window ended (${grant.expires_at.toISOString()}) before it could be provisioned`;
     if (grant.status === "approved") {
-      await this.move(
-        grant,
-        "failed",
-        { type: "failed", reason },
-        { ...endedChanges(this.ctx.db), last_error: reason, failure_reason: reason },
-      );
+      await moveGrant(this.ctx, grant, windowEndedBeforeStart(grant.expires_at));
       return;
     }
-    await this.giveUp(grant, reason);
+    await this.giveUp(grant, windowEndedReason(grant.expires_at));
   }
 
-  /**
-   * Gives up on provisioning a grant. If a create was ever about to be sent (this attempt or an
-   * earlier one whose answer may have been lost), the assignment may exist: the grant goes to
-   * `revoking`, and ends only when AWS confirms nothing is left. Otherwise it ends `failed`.
-   */
+  /** Gives up on provisioning a grant (see the lifecycle's `giveUp`). */
   private async giveUp(grant: GrantRow, reason: string): Promise<void> {
     const { ctx } = this;
     ctx.log.warn({ grant: grant.id, pr: grant.pr_number, reason }, "grant failed");
-    const row = (await ctx.db("grants").where({ id: grant.id }).first("create_requested_at")) as
-      Pick<GrantRow, "create_requested_at"> | undefined;
-    const cleared = { operation: null, operation_started_at: null, aws_request_id: null, last_error: reason, failure_reason: reason };
-    if (row?.create_requested_at) {
-      await this.move(
-        grant,
-        "revoking",
-        { type: "failed", reason: `${reason}; removing anything an earlier create may have left` },
-        { ...cleared, lease_owner: null, attempts: 0, next_attempt_at: null },
-      );
-      return;
-    }
-    await this.move(grant, "failed", { type: "failed", reason }, { ...endedChanges(ctx.db), ...cleared });
-  }
-
-  private move(grant: GrantRow, to: GrantRow["status"], event: StepEvent, changes: Record<string, unknown>): Promise<GrantRow> {
-    return moveGrant(this.ctx, grant, to, event, changes);
+    await moveGrant(ctx, grant, giveUp(reason, await createMayHaveBeenSent(ctx.db, grant.id)));
   }
 
   /** After an error: if the grant can still start in time, try again after a backoff; never lose it. */
@@ -338,7 +290,7 @@ export class ProvisionGrantWorker {
       await release(ctx.db, grant.id, ctx.workerId);
       return;
     }
-    const current = (await ctx.db("grants").where({ id: grant.id, lease_owner: ctx.workerId }).first()) as GrantRow | undefined;
+    const current = await heldGrant(ctx.db, grant.id, ctx.workerId);
     if (!current) return;
     const reason = describeAwsError(error);
     const kind = classifyAwsError(error);

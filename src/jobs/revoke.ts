@@ -15,20 +15,13 @@
 import { resolveTarget } from "../aws/connections.js";
 import { backoffMs, classifyAwsError, describeAwsError, rawAwsError } from "../aws/errors.js";
 import type { Assignment, IdentityCenter } from "../aws/identity-center.js";
-import type { GrantRow } from "../grants/store.js";
-import {
-  claimDueExpiries,
-  claimRevoking,
-  endedChanges,
-  intendDelete,
-  noteEvent,
-  release,
-  updateHeld,
-  type AssignmentRef,
-} from "../grants/work-queue.js";
-import { AWS, type JobContext } from "./context.js";
+import type { GrantRow } from "../grants/grant-repository.js";
+import { claimDueExpiries, claimRevoking, heldGrant, intendDelete, release, updateHeld, type AssignmentRef } from "../grants/work-queue.js";
+import { AWS, beginRemoval, JITSUDO, removalReason, removed, type EventInput } from "../grants/lifecycle.js";
+import { noteEvent } from "../grants/grant-repository.js";
+import type { JobContext } from "./context.js";
 import type { OperationPoller } from "./operation-poller.js";
-import { GrantTasks, moveGrant, StepEnded, type StepEvent } from "./steps.js";
+import { GrantTasks, moveGrant, reportMove, StepEnded } from "./steps.js";
 
 type Resolved = GrantRow & AssignmentRef;
 
@@ -65,14 +58,9 @@ export class RevokeGrantWorker {
 
   private async revoke(grant: GrantRow): Promise<void> {
     const { ctx } = this;
-    const why: StepEvent =
-      grant.status === "active"
-        ? { type: "revoking", reason: `expired at ${grant.expires_at.toISOString()}` }
-        : { type: "revoking", reason: grant.last_error ? `retrying the removal (${grant.last_error})` : "revoke requested" };
-
     if (!grant.principal_id || !grant.account_id || !grant.permission_set_arn || !grant.instance_arn) {
       // Never resolved, so never created: there is nothing in AWS to remove.
-      await this.removed(grant, { type: "revoked", reason: "nothing had been assigned" }, endedChanges(ctx.db));
+      await this.removed(grant, { actor: JITSUDO, reason: "nothing had been assigned" });
       return;
     }
     const resolved = grant as Resolved;
@@ -83,7 +71,7 @@ export class RevokeGrantWorker {
     if (resolved.operation === "delete" && resolved.aws_request_id) {
       return this.await(resolved, ic, resolved.aws_request_id, resolved.operation_started_at?.getTime() ?? ctx.now().getTime());
     }
-    const intent = await intendDelete(ctx.db, resolved, ctx.workerId, ctx.now(), { actor: "jitsudo", ...why });
+    const intent = await intendDelete(ctx.db, resolved, ctx.workerId, ctx.now(), removalReason(grant));
     if (intent === "lost") throw new StepEnded();
     if (typeof intent === "object" && "waitFor" in intent) {
       // Another grant's create of this assignment is in flight: look again once it has had a moment.
@@ -91,15 +79,11 @@ export class RevokeGrantWorker {
       return;
     }
     if (typeof intent === "object") {
-      ctx.metrics.transitions.inc({ to: grant.failure_reason ? "failed" : "expired" });
-      ctx.reporter.changed(grant);
+      reportMove(ctx, grant, intent.move);
       return;
     }
     const revoking = { ...resolved, status: "revoking" as const };
-    if (grant.status === "active") {
-      ctx.metrics.transitions.inc({ to: "revoking" });
-      ctx.reporter.changed(grant);
-    }
+    if (grant.status === "active") reportMove(ctx, grant, beginRemoval(removalReason(grant)));
 
     let result: Awaited<ReturnType<IdentityCenter["deleteAssignment"]>>;
     try {
@@ -117,7 +101,7 @@ export class RevokeGrantWorker {
     const issuedAt = ctx.now();
     this.observeLag(resolved, issuedAt);
     if (result === "not-found") {
-      await this.removed(revoking, { type: "revoked", actor: AWS, reason: "the assignment was already gone" }, this.finalChanges(revoking));
+      await this.removed(revoking, { actor: AWS, reason: "the assignment was already gone" });
       return;
     }
     if (!(await updateHeld(ctx.db, revoking, ctx.workerId, { aws_request_id: result.requestId, operation_started_at: issuedAt })))
@@ -138,25 +122,16 @@ export class RevokeGrantWorker {
     const listSettled = lastCreate === null || ctx.now().getTime() - lastCreate.getTime() >= ctx.settings.listSettleMs;
     if (((outcome.kind === "finished" && outcome.status.status === "FAILED") || outcome.kind === "unknown-request") && listSettled) {
       if (!(await ic.hasAssignment(assignmentOf(grant)))) {
-        await this.removed(
-          grant,
-          {
-            type: "revoked",
-            actor: AWS,
-            reason: `the assignment is gone (deletion request ${requestId} ${outcome.kind === "finished" ? "ended FAILED" : "is no longer known to AWS"})`,
-            details: { request_id: requestId },
-          },
-          this.finalChanges(grant),
-        );
+        await this.removed(grant, {
+          actor: AWS,
+          reason: `the assignment is gone (deletion request ${requestId} ${outcome.kind === "finished" ? "ended FAILED" : "is no longer known to AWS"})`,
+          details: { request_id: requestId },
+        });
         return;
       }
     }
     if (outcome.kind === "finished" && outcome.status.status === "SUCCEEDED") {
-      await this.removed(
-        grant,
-        { type: "revoked", actor: AWS, reason: `assignment deleted (request ${requestId})`, details: { request_id: requestId } },
-        this.finalChanges(grant),
-      );
+      await this.removed(grant, { actor: AWS, reason: `assignment deleted (request ${requestId})`, details: { request_id: requestId } });
       const due = this.expiryDue(grant, ctx.now());
       if (due) ctx.metrics.revokeSeconds.observe((ctx.now().getTime() - due.getTime()) / 1000);
       return;
@@ -178,7 +153,7 @@ export class RevokeGrantWorker {
       await release(ctx.db, grant.id, ctx.workerId);
       return;
     }
-    const current = (await ctx.db("grants").where({ id: grant.id, lease_owner: ctx.workerId }).first()) as GrantRow | undefined;
+    const current = await heldGrant(ctx.db, grant.id, ctx.workerId);
     if (!current) return;
     const reason = error instanceof RevokeFailed ? error.message : describeAwsError(error);
     const attempts = current.attempts + 1;
@@ -201,7 +176,7 @@ export class RevokeGrantWorker {
     if (loud) {
       ctx.log.error(details, "revoke failed: the assignment is still in place; retrying");
       ctx.metrics.revokeFailures.inc();
-      await noteEvent(ctx.db, current, { type: "revoke_failed", actor: "jitsudo", reason, details: { attempt: attempts } });
+      await noteEvent(ctx.db, current, { type: "revoke_failed", actor: JITSUDO, reason, details: { attempt: attempts } });
     } else {
       ctx.log.warn(details, "revoke step failed; retrying");
     }
@@ -209,26 +184,9 @@ export class RevokeGrantWorker {
     if (loud) ctx.reporter.changed(current);
   }
 
-  /**
-   * Nothing of the grant is left in AWS: it ends `revoked`, or `failed` when it got here because
-   * provisioning was given up (it never gave the access a `revoked` would suggest it had).
-   */
-  private async removed(grant: GrantRow, event: StepEvent, changes: Record<string, unknown>): Promise<void> {
-    if (grant.failure_reason) {
-      await moveGrant(
-        this.ctx,
-        grant,
-        "failed",
-        { ...event, type: "failed", reason: `${grant.failure_reason}; nothing is left assigned (${event.reason})` },
-        { ...changes, last_error: grant.failure_reason },
-      );
-      return;
-    }
-    await moveGrant(this.ctx, grant, "revoked", event, changes);
-  }
-
-  private finalChanges(grant: GrantRow): Record<string, unknown> {
-    return { ...endedChanges(this.ctx.db), aws_request_id: null, ...(grant.active_at ? { last_error: null } : {}) };
+  /** Nothing of the grant is left in AWS (see the lifecycle's `removed`). */
+  private async removed(grant: GrantRow, event: Omit<EventInput, "type">): Promise<void> {
+    await moveGrant(this.ctx, grant, removed(grant, event));
   }
 
   /** The expiry this removal carries out, if it is one (early revokes have no expiry to lag behind). */

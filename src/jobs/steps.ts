@@ -2,8 +2,9 @@
  * What the provisioning and revoke workers do the same way: move a grant they hold to its next
  * status (event, metric, PR report), and run many grants at once without losing track of any.
  */
-import { StaleGrantError, transition, type EventInput, type GrantRow } from "../grants/store.js";
-import { JITSUDO, type JobContext } from "./context.js";
+import { applyMove, StaleGrantError, type GrantRow } from "../grants/grant-repository.js";
+import { NOW, type Move } from "../grants/lifecycle.js";
+import type { JobContext } from "./context.js";
 
 /** Ends a grant's step early: it was finished, handed over, or moved by someone else (an early revoke). */
 export class StepEnded extends Error {
@@ -13,25 +14,23 @@ export class StepEnded extends Error {
   }
 }
 
-export type StepEvent = Omit<EventInput, "actor"> & { actor?: string };
-
-/** A status change of a grant this worker holds (its lease is the guard), reported on its PR. */
-export async function moveGrant(
-  ctx: JobContext,
-  grant: GrantRow,
-  to: GrantRow["status"],
-  event: StepEvent,
-  changes: Record<string, unknown>,
-): Promise<GrantRow> {
+/** Applies a move of the lifecycle to a grant this worker holds (its lease is the guard), and reports it. */
+export async function moveGrant(ctx: JobContext, grant: GrantRow, move: Move): Promise<GrantRow> {
   try {
-    await ctx.db.transaction((trx) => transition(trx, grant, to, { actor: JITSUDO, ...event }, changes, { lease_owner: ctx.workerId }));
+    await ctx.db.transaction((trx) => applyMove(trx, grant, move, { lease_owner: ctx.workerId }));
   } catch (error) {
     if (error instanceof StaleGrantError) throw new StepEnded("the grant moved under this worker");
     throw error;
   }
-  ctx.metrics.transitions.inc({ to });
-  ctx.reporter.changed(grant);
-  return { ...grant, ...changes, status: to } as GrantRow;
+  reportMove(ctx, grant, move);
+  const endedAt = move.changes.ended_at === NOW ? ctx.now() : move.changes.ended_at;
+  return { ...grant, ...move.changes, ...(endedAt ? { ended_at: endedAt } : {}), status: move.to } as GrantRow;
+}
+
+/** What every applied move is followed by: its metric, and the report the lifecycle asks of it. */
+export function reportMove(ctx: Pick<JobContext, "metrics" | "reporter">, grant: GrantRow, move: Move): void {
+  ctx.metrics.transitions.inc({ to: move.to });
+  if (move.report === "pull-request") ctx.reporter.changed(grant);
 }
 
 /** Claims up to `limit` grants for this worker (see `src/grants/work-queue.ts`). */

@@ -11,7 +11,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Knex } from "knex";
-import { WORK_CHANNEL } from "../grants/store.js";
+import { WORK_CHANNEL } from "../grants/grant-repository.js";
 import { WORKER_LOCK_NAMESPACE } from "../grants/work-queue.js";
 
 interface PgConnection {

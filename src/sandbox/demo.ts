@@ -26,7 +26,7 @@ import { PullRequestReporter } from "../github/grant-comments.js";
 import { installationGateways } from "../github/installation-gateway.js";
 import { appClient, startServer } from "../github/server.js";
 import { STICKY_MARKER } from "../github/sticky-comment.js";
-import type { GrantRow } from "../grants/store.js";
+import type { GrantRow } from "../grants/grant-repository.js";
 import { GrantWorker } from "../jobs/worker.js";
 import { createLogger } from "../logger.js";
 import { Metrics } from "../metrics.js";

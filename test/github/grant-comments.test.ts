@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { renderGrantsComment } from "../../src/github/grant-comments.js";
-import type { GrantRow } from "../../src/grants/store.js";
+import type { GrantRow } from "../../src/grants/grant-repository.js";
 
 const grant = (overrides: Partial<GrantRow>): GrantRow =>
   ({

@@ -7,7 +7,7 @@
  */
 import type { Knex } from "knex";
 import { afterEach, describe, expect, it } from "vitest";
-import { endGrant, type GrantRow } from "../../src/grants/store.js";
+import { endEarlyIn, type GrantRow } from "../../src/grants/grant-repository.js";
 import { recordTenantConfig } from "../../src/config/tenant-snapshots.js";
 import type { AwsBehaviour } from "../../src/sandbox/context.js";
 import {
@@ -50,7 +50,7 @@ describe("Identity Center's undocumented corners", () => {
   };
   const revokeNow = async (id: string) => {
     await db.transaction(async (trx) =>
-      endGrant(trx, await grant(id), { type: "revoke_requested", actor: "test", reason: "revoked early" }),
+      endEarlyIn(trx, await grant(id), { type: "revoke_requested", actor: "test", reason: "revoked early" }, "command-reply"),
     );
   };
   const aliceReadOnly = () => ({

@@ -16,7 +16,7 @@
  */
 import type { Knex } from "knex";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { GrantRow } from "../../src/grants/store.js";
+import type { GrantRow } from "../../src/grants/grant-repository.js";
 import { approveGrant, startAwsWorld, type AwsWorld } from "../support/aws-world.js";
 import { Prng } from "../../src/sandbox/prng.js";
 import { freshDatabase } from "../support/db.js";

@@ -5,7 +5,7 @@
 import type { Knex } from "knex";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { recordTenantConfig } from "../../src/config/tenant-snapshots.js";
-import type { GrantRow } from "../../src/grants/store.js";
+import type { GrantRow } from "../../src/grants/grant-repository.js";
 import {
   approveGrant,
   eventually,

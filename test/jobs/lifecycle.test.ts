@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { PullRequestReporter } from "../../src/github/grant-comments.js";
 import { installationGateways } from "../../src/github/installation-gateway.js";
 import { utc } from "../../src/github/markdown.js";
-import type { GrantRow } from "../../src/grants/store.js";
+import type { GrantRow } from "../../src/grants/grant-repository.js";
 import { startHarness, type Harness } from "../support/app-harness.js";
 import {
   eventually,

@@ -5,7 +5,7 @@
  */
 import type { Knex } from "knex";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { endGrant, type GrantRow } from "../../src/grants/store.js";
+import { endEarlyIn, type GrantRow } from "../../src/grants/grant-repository.js";
 import {
   approveGrant,
   eventually,
@@ -120,7 +120,12 @@ describe("provisioning and revoking", () => {
     running = await startTestWorker(db, world);
     await eventually(statusIs(id, "active"), state);
     await db.transaction(async (trx) =>
-      endGrant(trx, await grantRow(id), { type: "revoke_requested", actor: "alice", reason: "/jitsudo revoke by @alice" }),
+      endEarlyIn(
+        trx,
+        await grantRow(id),
+        { type: "revoke_requested", actor: "alice", reason: "/jitsudo revoke by @alice" },
+        "command-reply",
+      ),
     );
     await eventually(statusIs(id, "revoked"), state, 5_000);
     expect(world.ic.assignments()).toEqual([]);

@@ -7,7 +7,7 @@ import { AwsConnections } from "../../src/aws/connections.js";
 import { SharedRateLimiter, type RateLimitOptions } from "../../src/aws/rate-limiter.js";
 import type { WorkerSettings } from "../../src/jobs/context.js";
 import { GrantWorker } from "../../src/jobs/worker.js";
-import { recordMerge, type NewGrant } from "../../src/grants/store.js";
+import { recordMerge, type NewGrant } from "../../src/grants/grant-repository.js";
 import type { GrantReporter } from "../../src/grants/reporter.js";
 import { Metrics } from "../../src/metrics.js";
 import {

@@ -3,7 +3,7 @@
  * Enumerations are text with CHECK constraints, so a new status is a migration, never a guess.
  */
 import type { Knex } from "knex";
-import { GRANT_STATUSES } from "../../grants/state-machine.js";
+import { GRANT_STATUSES } from "../../grants/lifecycle.js";
 
 const quoted = (values: readonly string[]) => values.map((value) => `'${value}'`).join(", ");
 

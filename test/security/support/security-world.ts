@@ -19,7 +19,7 @@ import { afterAll, beforeAll, expect } from "vitest";
 import { PullRequestReporter } from "../../../src/github/grant-comments.js";
 import { installationGateways } from "../../../src/github/installation-gateway.js";
 import { STICKY_MARKER } from "../../../src/github/sticky-comment.js";
-import type { GrantRow } from "../../../src/grants/store.js";
+import type { GrantRow } from "../../../src/grants/grant-repository.js";
 import { catchUpMerges } from "../../../src/jobs/catch-up.js";
 import {
   gitBlobId,

@@ -1,14 +1,15 @@
 import { describe, expect, it } from "vitest";
 import {
-  endGrant,
+  applyMove,
+  endEarlyIn,
   eventsOfPullRequest,
   grantsOfPullRequest,
   recordMerge,
   StaleGrantError,
-  transition,
   type MergeRecord,
   type NewGrant,
-} from "../../src/grants/store.js";
+} from "../../src/grants/grant-repository.js";
+import { activate } from "../../src/grants/lifecycle.js";
 import { freshDatabase } from "../support/db.js";
 
 const grant = (overrides: Partial<NewGrant> = {}): NewGrant => ({
@@ -112,17 +113,21 @@ describe("recordMerge", () => {
   });
 });
 
-describe("transition", () => {
+describe("applyMove", () => {
   it("refuses a move the state machine forbids, and one another worker already made", async () => {
     const { db } = await freshDatabase();
     const { grantIds } = await recordMerge(db, merge());
     const [row] = await grantsOfPullRequest(db, 424242, 7);
+    await expect(db.transaction((trx) => applyMove(trx, row!, activate("x", new Date())))).rejects.toThrow(
+      "a grant cannot go from approved to active",
+    );
+    await db.transaction((trx) =>
+      endEarlyIn(trx, row!, { type: "revoke_requested", actor: "alice", reason: "/jitsudo revoke" }, "command-reply"),
+    );
     await expect(
-      db.transaction((trx) => transition(trx, row!, "active", { type: "active", actor: "jitsudo", reason: "x" })),
-    ).rejects.toThrow("a grant cannot go from approved to active");
-    await db.transaction((trx) => endGrant(trx, row!, { type: "revoke_requested", actor: "alice", reason: "/jitsudo revoke" }));
-    await expect(
-      db.transaction((trx) => endGrant(trx, row!, { type: "revoke_requested", actor: "bob", reason: "/jitsudo revoke" })),
+      db.transaction((trx) =>
+        endEarlyIn(trx, row!, { type: "revoke_requested", actor: "bob", reason: "/jitsudo revoke" }, "command-reply"),
+      ),
     ).rejects.toThrow(StaleGrantError);
     expect(await db("grant_events").where({ grant_id: grantIds[0] }).count({ n: "*" }).first()).toEqual({ n: "2" });
   });
