@@ -24,9 +24,18 @@
  * - A request file whose CODEOWNERS reading is ambiguous (see `codeowners.ts`) is not approved.
  */
 import { principalFor, TENANT_CONFIG_PATH, type TenantConfig } from "../config/tenant.js";
-import type { CodeownersErrorReport, FileBytes, PullFile, PullTimeline } from "../github/gateway.js";
+import type {
+  CodeownersErrorReport,
+  FileBytes,
+  PullCommit,
+  PullFile,
+  PullTimeline,
+  RepoPermission,
+  Review,
+  TeamMembership,
+} from "../github/types.js";
 import { isRequestFilePath, requestPathProblem, tooManyRequestFiles, unreadableRequest } from "../requests/access-request.js";
-import { byPosition, type Problem } from "../requests/problem.js";
+import { byPosition } from "../requests/problem.js";
 import {
   githubCodeownersBlockers,
   GOVERNANCE_PATHS,
@@ -41,31 +50,6 @@ import { formatOwner, ownersUnderAnyReading, ownership, type Codeowners, type Co
 import type { GovernanceChange } from "./commit-history.js";
 import type { BaseProof } from "./merge-base.js";
 import { setAsideReason, standingReviews, type Reviewer, type SetAsideReview } from "./review-order.js";
-
-export interface Review {
-  id: number;
-  login: string;
-  /** GitHub's numeric user id: logins can be renamed and reused, ids cannot. */
-  userId?: number;
-  state: "APPROVED" | "CHANGES_REQUESTED" | "COMMENTED" | "DISMISSED" | "PENDING";
-  /** The commit reviewed; null when GitHub no longer has it (garbage collected or purged). */
-  commitId: string | null;
-  submittedAt: string;
-}
-
-/** GitHub user logins when GitHub linked the commit's e-mail addresses to accounts; undefined when not. */
-export interface PullCommit {
-  sha: string;
-  /** As GitHub lists them: a merge commit inside the PR has two. */
-  parents: string[];
-  authorLogin?: string;
-  committerLogin?: string;
-  authorId?: number;
-  committerId?: number;
-}
-
-export type TeamMembership = "active" | "pending" | "none";
-export type RepoPermission = "admin" | "maintain" | "write" | "triage" | "read" | "none";
 
 export interface MergeEvidence {
   pr: {

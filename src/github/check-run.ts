@@ -6,7 +6,7 @@
 import { capped, firstUnprintable, printable } from "../requests/printable.js";
 import { formatProblem, type Problem } from "../requests/problem.js";
 import type { PullRequestReview } from "../requests/pull-request-review.js";
-import type { CheckAnnotation, CheckRunInput } from "./gateway.js";
+import type { CheckAnnotation, CheckRunInput } from "./types.js";
 import { CHECK_OUTPUT_LIMIT, code, fitted, text } from "./markdown.js";
 
 export const CHECK_NAME = "jitsudo";

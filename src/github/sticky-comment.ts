@@ -11,7 +11,8 @@ import { printable } from "../requests/printable.js";
 import { formatProblem } from "../requests/problem.js";
 import type { FileReview, PullRequestReview } from "../requests/pull-request-review.js";
 import { accessWindow } from "../requests/validate-request.js";
-import type { GitHubGateway, IssueComment } from "./gateway.js";
+import type { GitHubGateway } from "./gateway.js";
+import type { IssueComment } from "./types.js";
 import { code, COMMENT_LIMIT, fitted, shortSha, table, text, utc } from "./markdown.js";
 
 export const STICKY_MARKER = "<!-- jitsudo:sticky -->";

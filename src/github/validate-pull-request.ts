@@ -11,7 +11,8 @@ import { TENANT_CONFIG_PATH } from "../config/tenant.js";
 import { REQUEST_FILE_MAX_BYTES, tooManyRequestFiles } from "../requests/access-request.js";
 import { requestPathsOf, reviewPullRequest, type PullRequestReview } from "../requests/pull-request-review.js";
 import { checkRunFor, errorCheckRun } from "./check-run.js";
-import { branchRef, type FileAt, type GitHubGateway, type PullRequestInfo } from "./gateway.js";
+import { branchRef, type GitHubGateway } from "./gateway.js";
+import type { FileAt, PullRequestInfo } from "./types.js";
 import type { Log } from "../logger.js";
 import { renderReviewComment, upsertStickyComment } from "./sticky-comment.js";
 

@@ -15,7 +15,7 @@ import {
   type Blocker,
 } from "../approval/governance.js";
 import type { TenantConfig } from "../config/tenant.js";
-import type { CodeownersErrorReport, FileBytes, PullFile, PullRequestInfo } from "../github/gateway.js";
+import type { CodeownersErrorReport, FileBytes, PullFile, PullRequestInfo } from "../github/types.js";
 import { isRequestFilePath, REQUESTS_DIR, requestPathProblem, tooManyRequestFiles, unreadableRequest } from "./access-request.js";
 import { printable } from "./printable.js";
 import { byPosition, type Problem } from "./problem.js";
