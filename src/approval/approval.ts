@@ -35,7 +35,7 @@ import type {
   TeamMembership,
 } from "../github/types.js";
 import { isRequestFilePath, requestPathProblem, tooManyRequestFiles, unreadableRequest } from "../requests/access-request.js";
-import { byPosition } from "../requests/problem.js";
+import { byPosition } from "../parsing/problem.js";
 import {
   githubCodeownersBlockers,
   GOVERNANCE_PATHS,

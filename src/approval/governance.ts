@@ -8,8 +8,8 @@
 import { CODEOWNERS_LOCATIONS, parseCodeowners, type Codeowners } from "./codeowners.js";
 import { EMPTY_TENANT_CONFIG, parseTenantConfig, TENANT_CONFIG_PATH, type TenantConfig } from "../config/tenant.js";
 import type { CodeownersErrorReport, FileBytes } from "../github/types.js";
-import { printable } from "../requests/printable.js";
-import type { Problem } from "../requests/problem.js";
+import { printable } from "../parsing/printable.js";
+import type { Problem } from "../parsing/problem.js";
 import type { GovernanceChange } from "./commit-history.js";
 
 /** Files a PR with access requests must not touch: they decide who may approve what. */

@@ -14,7 +14,7 @@ import { TENANT_CONFIG_PATH } from "../config/tenant.js";
 import { recordTenantConfig } from "../config/tenant-snapshots.js";
 import { recordMerge, sameRepository, type NewGrant } from "../grants/store.js";
 import { REQUEST_FILE_MAX_BYTES, tooManyRequestFiles } from "../requests/access-request.js";
-import { printable } from "../requests/printable.js";
+import { printable } from "../parsing/printable.js";
 import { GOVERNANCE_PATHS, readConfig, type Blocker } from "../approval/governance.js";
 import { validateEach } from "../requests/validate-files.js";
 import { requestPathsOf, touchesRequestFiles } from "../requests/pull-request-review.js";

@@ -6,9 +6,9 @@
 import type { MergeVerdict } from "../approval/approval.js";
 import { processLock } from "../db/locks.js";
 import { formatOwner, type CodeownersOwner } from "../approval/codeowners.js";
-import { formatDuration } from "../requests/duration.js";
-import { printable } from "../requests/printable.js";
-import { formatProblem } from "../requests/problem.js";
+import { formatDuration } from "../parsing/duration.js";
+import { printable } from "../parsing/printable.js";
+import { formatProblem } from "../parsing/problem.js";
 import type { FileReview, PullRequestReview } from "../requests/pull-request-review.js";
 import { accessWindow } from "../requests/validate-request.js";
 import type { GitHubGateway } from "./gateway.js";

@@ -17,8 +17,8 @@ import {
 import type { TenantConfig } from "../config/tenant.js";
 import type { CodeownersErrorReport, FileBytes, PullFile, PullRequestInfo } from "../github/types.js";
 import { isRequestFilePath, REQUESTS_DIR, requestPathProblem, tooManyRequestFiles, unreadableRequest } from "./access-request.js";
-import { printable } from "./printable.js";
-import { byPosition, type Problem } from "./problem.js";
+import { printable } from "../parsing/printable.js";
+import { byPosition, type Problem } from "../parsing/problem.js";
 import { validateRequest, type RequestReview } from "./validate-request.js";
 
 export interface FileReview extends RequestReview {
