@@ -24,26 +24,17 @@
  * - A request file whose CODEOWNERS reading is ambiguous (see `codeowners.ts`) is not approved.
  */
 import { principalFor, TENANT_CONFIG_PATH, type TenantConfig } from "../config/tenant.js";
-import type {
-  CodeownersErrorReport,
-  FileBytes,
-  PullCommit,
-  PullFile,
-  PullTimeline,
-  RepoPermission,
-  Review,
-  TeamMembership,
-} from "../github/types.js";
+import type { FileBytes, PullCommit, PullFile, PullTimeline, RepoPermission, Review, TeamMembership } from "../github/types.js";
 import { isRequestFilePath, requestPathProblem, tooManyRequestFiles, unreadableRequest } from "../requests/access-request.js";
 import { byPosition } from "../parsing/problem.js";
 import {
-  githubCodeownersBlockers,
   GOVERNANCE_PATHS,
   governanceCommitBlockers,
   incompleteListBlockers,
-  readCodeowners,
-  readConfig,
+  judgeGovernance,
+  wholeCodeowners,
   type Blocker,
+  type GovernanceFiles,
 } from "./governance.js";
 import { accessWindow, validateRequest, type RequestReview } from "../requests/validate-request.js";
 import { formatOwner, ownersUnderAnyReading, ownership, type Codeowners, type CodeownersOwner } from "./codeowners.js";
@@ -51,7 +42,8 @@ import type { GovernanceChange } from "./commit-history.js";
 import type { BaseProof } from "./merge-base.js";
 import { setAsideReason, standingReviews, type Reviewer, type SetAsideReview } from "./review-order.js";
 
-export interface MergeEvidence {
+/** What the verdict judges. The governance files (`GovernanceFiles`) are those at the proven base. */
+export interface MergeEvidence extends GovernanceFiles {
   pr: {
     number: number;
     authorLogin: string;
@@ -70,10 +62,6 @@ export interface MergeEvidence {
   commitCount: number;
   /** The PR's changed files (renames carry previousPath). */
   files: readonly PullFile[];
-  /** `.github/jitsudo.yml` at the base. */
-  configFile: FileBytes;
-  /** CODEOWNERS_LOCATIONS at the base, in order. */
-  codeownersFiles: readonly FileBytes[];
   /** Each request path's content at the merge commit. */
   atMerge: ReadonlyMap<string, FileBytes>;
   /** Each request path's content at pr.headSha (the approved head). */
@@ -88,8 +76,6 @@ export interface MergeEvidence {
   governanceChanges: readonly GovernanceChange[];
   /** GitHub's timeline of the PR's reviews, merge and base changes; undefined when it could not be read. */
   timeline?: PullTimeline;
-  /** GitHub's own list of CODEOWNERS errors at the base. */
-  githubCodeowners: CodeownersErrorReport;
   /** Whether the operator listed this repository in JITSUDO_ACCESS_REPOSITORIES. */
   repositoryListed: boolean;
   /** IC_INSTANCE_ARN, when this process knows it: the only instance jitsudo's own credentials act on. */
@@ -291,24 +277,20 @@ function revokeCodeowners(
   changes: readonly Change[],
 ): { revokeCodeowners?: Codeowners } {
   if (!codeowners?.truncated || !changes.some((change) => change.kind === "revoke")) return {};
-  const whole = readCodeowners(evidence.codeownersFiles, [], { maxRules: Number.POSITIVE_INFINITY });
+  const whole = wholeCodeowners(evidence.codeownersFiles);
   return whole ? { revokeCodeowners: whole } : {};
 }
 
 /** The policy and CODEOWNERS at the base, and every PR-level reason that stops a grant. */
 function governanceAtBase(evidence: MergeEvidence): { config?: TenantConfig; codeowners?: Codeowners; reasons: string[] } {
+  const { config, policyBlocker, configProblems, codeowners, codeownersBlockers } = judgeGovernance(evidence);
   const reasons = [...governanceReasons(evidence.files), ...messages(governanceCommitBlockers(evidence.governanceChanges))];
-  const configBlockers: Blocker[] = [];
-  const { config, configProblems } = readConfig(evidence.configFile, configBlockers);
-  reasons.push(...messages(configBlockers));
+  if (policyBlocker) reasons.push(policyBlocker.message);
   reasons.push(...configProblems.map((problem) => `${TENANT_CONFIG_PATH} line ${problem.line}: ${problem.message}`));
-  const codeownersBlockers: Blocker[] = [];
-  const codeowners = readCodeowners(evidence.codeownersFiles, codeownersBlockers);
   reasons.push(...messages(codeownersBlockers));
-  reasons.push(...messages(githubCodeownersBlockers(evidence.githubCodeowners, codeowners)));
   reasons.push(...unlinkedCommitReasons(evidence));
-  if (configBlockers.length === 0) reasons.push(...credentialReasons(config, evidence));
-  return { ...(configBlockers.length === 0 ? { config } : {}), ...(codeowners ? { codeowners } : {}), reasons };
+  if (!policyBlocker) reasons.push(...credentialReasons(config, evidence));
+  return { ...(policyBlocker ? {} : { config }), ...(codeowners ? { codeowners } : {}), reasons };
 }
 
 /** GitHub's lists stop at 3,000 files and 250 commits: a verdict on part of a PR is no verdict. */

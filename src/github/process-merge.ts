@@ -6,16 +6,14 @@
  */
 import type { Knex } from "knex";
 import { judgeMerge, lookupsNeeded, NO_REQUEST_FILES, type MergeEvidence, type MergeVerdict } from "../approval/approval.js";
-import { CODEOWNERS_LOCATIONS, CODEOWNERS_MAX_BYTES } from "../approval/codeowners.js";
 import { commitsToInspect, governanceChangesOf } from "../approval/commit-history.js";
 import { proveMergeBase, type BaseProof } from "../approval/merge-base.js";
 import type { AccessRepositories } from "../config/access-repositories.js";
-import { TENANT_CONFIG_PATH } from "../config/tenant.js";
 import { recordTenantConfig } from "../config/tenant-snapshots.js";
 import { recordMerge, sameRepository, type NewGrant } from "../grants/store.js";
 import { REQUEST_FILE_MAX_BYTES, tooManyRequestFiles } from "../requests/access-request.js";
 import { printable } from "../parsing/printable.js";
-import { GOVERNANCE_PATHS, readConfig, type Blocker } from "../approval/governance.js";
+import { GOVERNANCE_PATHS, readGovernance } from "../approval/governance.js";
 import { validateEach } from "../requests/validate-files.js";
 import { requestPathsOf, touchesRequestFiles } from "../requests/pull-request-review.js";
 import type { GitHubGateway } from "./gateway.js";
@@ -272,34 +270,28 @@ async function readAtBase(
 ) {
   // Beyond the limit nothing is read: the verdict refuses the merge with one message.
   const paths = tooManyRequestFiles(requestPathsOf(files).length) ? [] : requestPathsOf(files);
-  const at = (ref: string, path: string, maxBytes: number): FileAt => ({ ref, path, maxBytes });
-  const [contents, ids, githubCodeowners] = await Promise.all([
-    gateway.readFiles([
-      at(baseSha, TENANT_CONFIG_PATH, CODEOWNERS_MAX_BYTES),
-      ...CODEOWNERS_LOCATIONS.map((path) => at(baseSha, path, CODEOWNERS_MAX_BYTES)),
-      ...paths.map((path) => at(merge.mergeCommitSha, path, REQUEST_FILE_MAX_BYTES)),
-      ...paths.map((path) => at(merge.pr.headSha, path, REQUEST_FILE_MAX_BYTES)),
-    ]),
+  const at =
+    (ref: string) =>
+    (path: string): FileAt => ({ ref, path, maxBytes: REQUEST_FILE_MAX_BYTES });
+  const [read, ids] = await Promise.all([
+    readGovernance(gateway, baseSha, [...paths.map(at(merge.mergeCommitSha)), ...paths.map(at(merge.pr.headSha))]),
     gateway.objectIdsAt(commitsToInspect(commits), GOVERNANCE_PATHS),
-    gateway.codeownersErrors(baseSha),
   ]);
-  const governance = 1 + CODEOWNERS_LOCATIONS.length;
+  const atMerge = read.also.slice(0, paths.length);
+  const atHead = read.also.slice(paths.length);
   // Validated as the verdict would (the base config only when it is usable), a turn of the event loop per file.
-  const blockers: Blocker[] = [];
-  const { config } = readConfig(contents[0]!, blockers);
+  const { config, policyBlocker } = read.governance;
   const merged = paths.flatMap((path, index) => {
-    const content = contents[governance + index]!;
+    const content = atMerge[index]!;
     return content.kind === "file" ? [{ path, bytes: content.bytes }] : [];
   });
-  const validated = await validateEach(merged, { ...(blockers.length === 0 ? { config } : {}), requester: merge.pr.authorLogin, now });
+  const validated = await validateEach(merged, { ...(policyBlocker ? {} : { config }), requester: merge.pr.authorLogin, now });
   return {
     validated,
-    configFile: contents[0]!,
-    codeownersFiles: contents.slice(1, governance),
-    atMerge: new Map(paths.map((path, index) => [path, contents[governance + index]!])),
-    atHead: new Map(paths.map((path, index) => [path, contents[governance + paths.length + index]!])),
+    ...read.files,
+    atMerge: new Map(paths.map((path, index) => [path, atMerge[index]!])),
+    atHead: new Map(paths.map((path, index) => [path, atHead[index]!])),
     governanceChanges: governanceChangesOf(commits, GOVERNANCE_PATHS, ids),
-    githubCodeowners,
   };
 }
 

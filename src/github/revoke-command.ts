@@ -10,8 +10,8 @@
  * per pull request: anyone can comment, and the bot must not become a way to flood a pull request.
  */
 import type { Knex } from "knex";
-import { CODEOWNERS_LOCATIONS, CODEOWNERS_MAX_BYTES, ownersUnderAnyReading, type CodeownersOwner } from "../approval/codeowners.js";
-import { readCodeowners } from "../approval/governance.js";
+import { ownersUnderAnyReading, type CodeownersOwner } from "../approval/codeowners.js";
+import { readWholeCodeowners } from "../approval/governance.js";
 import { endGrant, type GrantRow } from "../grants/store.js";
 import { adoptLegacyGrants } from "./legacy-grants.js";
 import { branchRef, type GitHubGateway } from "./gateway.js";
@@ -132,11 +132,8 @@ async function mayRevoke(gateway: GitHubGateway, command: CommentCommand, grants
   if (permission === "admin" || permission === "maintain") return true;
   // A code owner acts as one only with write access, as GitHub's own CODEOWNERS does.
   if (permission !== "write") return false;
-  const files = await gateway.readFiles(
-    CODEOWNERS_LOCATIONS.map((path) => ({ ref: branchRef(command.defaultBranch), path, maxBytes: CODEOWNERS_MAX_BYTES })),
-  );
   // The whole file, past jitsudo's rule cap: GitHub applies its last matching line, and so does ending access.
-  const codeowners = readCodeowners(files, [], { maxRules: Number.POSITIVE_INFINITY });
+  const codeowners = await readWholeCodeowners(gateway, branchRef(command.defaultBranch));
   if (!codeowners) return false;
   for (const path of new Set(grants.map((grant) => grant.file_path))) {
     if (!(await ownsPath(gateway, ownersUnderAnyReading(codeowners, path), login))) return false;

@@ -6,16 +6,15 @@
 import { ownership, type Codeowners, type CodeownersOwner } from "../approval/codeowners.js";
 import type { GovernanceChange } from "../approval/commit-history.js";
 import {
-  githubCodeownersBlockers,
   GOVERNANCE_PATHS,
   governanceCommitBlockers,
   incompleteListBlockers,
-  readCodeowners,
-  readConfig,
+  judgeGovernance,
   type Blocker,
+  type GovernanceFiles,
 } from "../approval/governance.js";
 import type { TenantConfig } from "../config/tenant.js";
-import type { CodeownersErrorReport, FileBytes, PullFile, PullRequestInfo } from "../github/types.js";
+import type { FileBytes, PullFile, PullRequestInfo } from "../github/types.js";
 import { isRequestFilePath, REQUESTS_DIR, requestPathProblem, tooManyRequestFiles, unreadableRequest } from "./access-request.js";
 import { printable } from "../parsing/printable.js";
 import { byPosition, type Problem } from "../parsing/problem.js";
@@ -43,14 +42,11 @@ export interface PullRequestReview {
   conclusion: "success" | "failure";
 }
 
-export interface PullRequestEvidence {
+/** What the review judges. The governance files (`GovernanceFiles`) are those at the base. */
+export interface PullRequestEvidence extends GovernanceFiles {
   pr: PullRequestInfo;
   defaultBranch: string;
   files: readonly PullFile[];
-  /** `.github/jitsudo.yml` at the base. */
-  configFile: FileBytes;
-  /** Each CODEOWNERS location at the base, in GitHub's order. */
-  codeownersFiles: readonly FileBytes[];
   /** Request file path → its content at the head. */
   requestFiles: ReadonlyMap<string, FileBytes>;
   /** Request files already validated (with the base config, the author and `now`), off the event loop's critical path. */
@@ -59,8 +55,6 @@ export interface PullRequestEvidence {
   listedCommits: number;
   /** Commits of the PR that change CODEOWNERS or the policy, each judged against its parents. */
   governanceChanges: readonly GovernanceChange[];
-  /** GitHub's own list of CODEOWNERS errors at the base. */
-  githubCodeowners: CodeownersErrorReport;
   now: Date;
 }
 
@@ -76,11 +70,8 @@ export function requestPathsOf(files: readonly PullFile[]): string[] {
 
 export function reviewPullRequest(evidence: PullRequestEvidence): PullRequestReview {
   const { pr, files } = evidence;
-  const blockers: Blocker[] = [];
-
-  const { config, configProblems } = readConfig(evidence.configFile, blockers);
-  const codeowners = readCodeowners(evidence.codeownersFiles, blockers);
-  blockers.push(...githubCodeownersBlockers(evidence.githubCodeowners, codeowners));
+  const { config, configProblems, codeowners, blockers: governance } = judgeGovernance(evidence);
+  const blockers: Blocker[] = [...governance];
   const ownersFor = (path: string) => (codeowners ? ownership(codeowners, path).owners : []);
 
   const removals = files.flatMap((file) => {
