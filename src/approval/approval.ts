@@ -38,6 +38,7 @@ import {
 } from "./governance.js";
 import { accessWindow, validateRequest, type RequestReview } from "../requests/validate-request.js";
 import { formatOwner, ownersUnderAnyReading, ownership, type Codeowners, type CodeownersOwner } from "./codeowners.js";
+import { namesUser } from "./owner-check.js";
 import type { GovernanceChange } from "./commit-history.js";
 import type { BaseProof } from "./merge-base.js";
 import { setAsideReason, standingReviews, type Reviewer, type SetAsideReview } from "./review-order.js";
@@ -540,7 +541,7 @@ function assess(reviewer: Reviewer, requirements: Requirement[], grantee: Grante
   const { login } = reviewer;
   // Only someone who might own a path needs their permission read; decided without any lookup,
   // so lookupsNeeded asks for exactly what this reads.
-  const mayOwn = requirements.some((requirement) => requirement.owners.some((owner) => owner.kind === "team" || isUser(owner, login)));
+  const mayOwn = requirements.some((requirement) => requirement.owners.some((owner) => owner.kind === "team" || namesUser(owner, login)));
   if (!mayOwn) return { login, ownership: notOwner };
   const permission = context.lookups.permission(login) ?? "unknown";
   return { login, permission, ownership: requirements.map((requirement) => ownershipOf(login, requirement.owners, context.lookups)) };
@@ -608,7 +609,7 @@ function commitsPhrase(verb: string, shas: string[]): string {
 
 /** A user owner by login (case-insensitive), or an ACTIVE member of a team owner. E-mail owners never count. */
 function ownershipOf(login: string, owners: CodeownersOwner[], lookups: Lookups): Ownership {
-  if (owners.some((owner) => isUser(owner, login))) return { owns: true, pendingTeams: [] };
+  if (owners.some((owner) => namesUser(owner, login))) return { owns: true, pendingTeams: [] };
   // Every team is read (no early exit), so which lookups happen never depends on their answers.
   const states = owners.flatMap((owner) =>
     owner.kind === "team" ? [{ team: formatOwner(owner), state: lookups.membership(owner.org, owner.slug, login) }] : [],
@@ -672,10 +673,6 @@ function emailOwnerReasons(requirement: Requirement, context: Context): string[]
     : [
         `code owners of ${requirement.path} listed by e-mail address (${emails}) cannot approve: GitHub does not say which account owns an address; list them as @user or @org/team`,
       ];
-}
-
-function isUser(owner: CodeownersOwner, login: string): boolean {
-  return owner.kind === "user" && sameLogin(owner.login, login);
 }
 
 /** GitHub logins are case-insensitive. */
