@@ -31,10 +31,10 @@ import {
   GOVERNANCE_PATHS,
   governanceCommitBlockers,
   incompleteListBlockers,
-  judgeGovernance,
+  governanceOf,
   wholeCodeowners,
   type Blocker,
-  type GovernanceFiles,
+  type GovernanceEvidence,
 } from "./governance.js";
 import { accessWindow, validateRequest, type RequestReview } from "../requests/validate-request.js";
 import { formatOwner, ownersUnderAnyReading, ownership, type Codeowners, type CodeownersOwner } from "./codeowners.js";
@@ -43,8 +43,8 @@ import type { GovernanceChange } from "./commit-history.js";
 import type { BaseProof } from "./merge-base.js";
 import { setAsideReason, standingReviews, type Reviewer, type SetAsideReview } from "./review-order.js";
 
-/** What the verdict judges. The governance files (`GovernanceFiles`) are those at the proven base. */
-export interface MergeEvidence extends GovernanceFiles {
+/** What the verdict judges. The governance files (`GovernanceEvidence`) are those at the proven base. */
+export interface MergeEvidence extends GovernanceEvidence {
   pr: {
     number: number;
     authorLogin: string;
@@ -284,7 +284,7 @@ function revokeCodeowners(
 
 /** The policy and CODEOWNERS at the base, and every PR-level reason that stops a grant. */
 function governanceAtBase(evidence: MergeEvidence): { config?: TenantConfig; codeowners?: Codeowners; reasons: string[] } {
-  const { config, policyBlocker, configProblems, codeowners, codeownersBlockers } = judgeGovernance(evidence);
+  const { config, policyBlocker, configProblems, codeowners, codeownersBlockers } = governanceOf(evidence);
   const reasons = [...governanceReasons(evidence.files), ...messages(governanceCommitBlockers(evidence.governanceChanges))];
   if (policyBlocker) reasons.push(policyBlocker.message);
   reasons.push(...configProblems.map((problem) => `${TENANT_CONFIG_PATH} line ${problem.line}: ${problem.message}`));

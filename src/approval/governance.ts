@@ -5,8 +5,8 @@
  * check, the merge verdict and the revoke command. Fail closed: a missing, unreadable or invalid
  * file, or one GitHub itself reports errors in, is a blocker, and the message says what to fix.
  *
- * Judging is pure (`judgeGovernance`), so the pure verdicts judge the bytes in their evidence
- * themselves, and a unit test needs no GitHub.
+ * Judging is pure (`judgeGovernance`): the pure verdicts take the files as evidence, with the
+ * judgement `readGovernance` already made beside them, and a unit test needs no GitHub.
  */
 import { CODEOWNERS_LOCATIONS, CODEOWNERS_MAX_BYTES, parseCodeowners, type Codeowners } from "./codeowners.js";
 import { EMPTY_TENANT_CONFIG, parseTenantConfig, TENANT_CONFIG_PATH, type TenantConfig } from "../config/tenant.js";
@@ -52,9 +52,17 @@ export interface Governance {
   blockers: Blocker[];
 }
 
-/** What `readGovernance` read: the files, their judgement, and the caller's other files. */
-export interface GovernanceRead {
-  files: GovernanceFiles;
+/** Governance files as evidence for a verdict, with their judgement when the caller already made it. */
+export interface GovernanceEvidence extends GovernanceFiles {
+  /**
+   * `judgeGovernance` of the files above, when already made (`readGovernance` makes it): a
+   * CODEOWNERS file of 1,000 rules takes tens of milliseconds of the event loop to parse.
+   */
+  governance?: Governance;
+}
+
+/** What `readGovernance` read: the files and their judgement, and the caller's other files. */
+export interface GovernanceRead extends GovernanceEvidence {
   governance: Governance;
   /** The contents of `alsoRead`, in its order. */
   also: FileBytes[];
@@ -72,7 +80,7 @@ export async function readGovernance(gateway: GitHubGateway, ref: string, alsoRe
   ]);
   const governanceCount = 1 + CODEOWNERS_LOCATIONS.length;
   const files: GovernanceFiles = { configFile: contents[0]!, codeownersFiles: contents.slice(1, governanceCount), githubCodeowners };
-  return { files, governance: judgeGovernance(files), also: contents.slice(governanceCount) };
+  return { ...files, governance: judgeGovernance(files), also: contents.slice(governanceCount) };
 }
 
 /**
@@ -83,6 +91,11 @@ export async function readGovernance(gateway: GitHubGateway, ref: string, alsoRe
 export async function readWholeCodeowners(gateway: GitHubGateway, ref: string): Promise<Codeowners | undefined> {
   const files = await gateway.readFiles(CODEOWNERS_LOCATIONS.map((path) => ({ ref, path, maxBytes: CODEOWNERS_MAX_BYTES })));
   return wholeCodeowners(files);
+}
+
+/** The judgement of the evidence's governance files: the one already made, or made now. */
+export function governanceOf(evidence: GovernanceEvidence): Governance {
+  return evidence.governance ?? judgeGovernance(evidence);
 }
 
 /** Judges governance files already read. Pure. */

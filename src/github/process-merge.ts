@@ -270,15 +270,15 @@ async function readAtBase(
 ) {
   // Beyond the limit nothing is read: the verdict refuses the merge with one message.
   const paths = tooManyRequestFiles(requestPathsOf(files).length) ? [] : requestPathsOf(files);
-  const at =
-    (ref: string) =>
-    (path: string): FileAt => ({ ref, path, maxBytes: REQUEST_FILE_MAX_BYTES });
+  const at = (ref: string, path: string): FileAt => ({ ref, path, maxBytes: REQUEST_FILE_MAX_BYTES });
+  const requestFiles = [...paths.map((path) => at(merge.mergeCommitSha, path)), ...paths.map((path) => at(merge.pr.headSha, path))];
   const [read, ids] = await Promise.all([
-    readGovernance(gateway, baseSha, [...paths.map(at(merge.mergeCommitSha)), ...paths.map(at(merge.pr.headSha))]),
+    readGovernance(gateway, baseSha, requestFiles),
     gateway.objectIdsAt(commitsToInspect(commits), GOVERNANCE_PATHS),
   ]);
-  const atMerge = read.also.slice(0, paths.length);
-  const atHead = read.also.slice(paths.length);
+  const { also, ...governanceEvidence } = read;
+  const atMerge = also.slice(0, paths.length);
+  const atHead = also.slice(paths.length);
   // Validated as the verdict would (the base config only when it is usable), a turn of the event loop per file.
   const { config, policyBlocker } = read.governance;
   const merged = paths.flatMap((path, index) => {
@@ -288,7 +288,7 @@ async function readAtBase(
   const validated = await validateEach(merged, { ...(policyBlocker ? {} : { config }), requester: merge.pr.authorLogin, now });
   return {
     validated,
-    ...read.files,
+    ...governanceEvidence,
     atMerge: new Map(paths.map((path, index) => [path, atMerge[index]!])),
     atHead: new Map(paths.map((path, index) => [path, atHead[index]!])),
     governanceChanges: governanceChangesOf(commits, GOVERNANCE_PATHS, ids),

@@ -39,7 +39,8 @@ export async function validatePullRequest(
       readGovernance(gateway, governanceRef, atHead),
       gateway.objectIdsAt(commitsToInspect(commits), GOVERNANCE_PATHS),
     ]);
-    const requestFiles = new Map(requestPaths.map((path, index) => [path, read.also[index]!]));
+    const { also: atHeadContents, ...governanceEvidence } = read;
+    const requestFiles = new Map(requestPaths.map((path, index) => [path, atHeadContents[index]!]));
 
     const now = deps.now();
     // An unusable policy is the empty one here, as in the review: no rule allows anything.
@@ -50,7 +51,7 @@ export async function validatePullRequest(
       pr,
       defaultBranch,
       files,
-      ...read.files,
+      ...governanceEvidence,
       requestFiles,
       validated,
       listedCommits: commits.length,

@@ -9,9 +9,9 @@ import {
   GOVERNANCE_PATHS,
   governanceCommitBlockers,
   incompleteListBlockers,
-  judgeGovernance,
+  governanceOf,
   type Blocker,
-  type GovernanceFiles,
+  type GovernanceEvidence,
 } from "../approval/governance.js";
 import type { TenantConfig } from "../config/tenant.js";
 import type { FileBytes, PullFile, PullRequestInfo } from "../github/types.js";
@@ -42,8 +42,8 @@ export interface PullRequestReview {
   conclusion: "success" | "failure";
 }
 
-/** What the review judges. The governance files (`GovernanceFiles`) are those at the base. */
-export interface PullRequestEvidence extends GovernanceFiles {
+/** What the review judges. The governance files (`GovernanceEvidence`) are those at the base. */
+export interface PullRequestEvidence extends GovernanceEvidence {
   pr: PullRequestInfo;
   defaultBranch: string;
   files: readonly PullFile[];
@@ -71,7 +71,7 @@ export function requestPathsOf(files: readonly PullFile[]): string[] {
 /** The PR check: the governance at the base, each request file at the head, and what stops the pull request. */
 export function reviewPullRequest(evidence: PullRequestEvidence): PullRequestReview {
   const { pr, files } = evidence;
-  const { config, configProblems, codeowners, blockers: governance } = judgeGovernance(evidence);
+  const { config, configProblems, codeowners, blockers: governance } = governanceOf(evidence);
   const blockers: Blocker[] = [...governance];
   const ownersFor = (path: string) => (codeowners ? ownership(codeowners, path).owners : []);
   const removals = removalsOf(files, ownersFor);
