@@ -5,7 +5,7 @@
  */
 import { capped, firstUnprintable, printable } from "../parsing/printable.js";
 import { formatProblem, type Problem } from "../parsing/problem.js";
-import type { PullRequestReview } from "../requests/pull-request-review.js";
+import type { PullRequestReview } from "../approval/pull-request-review.js";
 import type { CheckAnnotation, CheckRunInput } from "./types.js";
 import { CHECK_OUTPUT_LIMIT, code, fitted, text } from "./markdown.js";
 

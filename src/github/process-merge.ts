@@ -15,7 +15,7 @@ import { REQUEST_FILE_MAX_BYTES, tooManyRequestFiles } from "../requests/access-
 import { printable } from "../parsing/printable.js";
 import { GOVERNANCE_PATHS, readGovernance } from "../approval/governance.js";
 import { validateEach } from "../requests/validate-files.js";
-import { requestPathsOf, touchesRequestFiles } from "../requests/pull-request-review.js";
+import { requestPathsOf, touchesRequestFiles } from "../approval/pull-request-review.js";
 import type { GitHubGateway } from "./gateway.js";
 import type { FileAt, FileBytes, PullFile, PullRequestInfo } from "./types.js";
 import { adoptLegacyGrants } from "./legacy-grants.js";

@@ -9,7 +9,7 @@ import { formatOwner, type CodeownersOwner } from "../approval/codeowners.js";
 import { formatDuration } from "../parsing/duration.js";
 import { printable } from "../parsing/printable.js";
 import { formatProblem } from "../parsing/problem.js";
-import type { FileReview, PullRequestReview } from "../requests/pull-request-review.js";
+import type { FileReview, PullRequestReview } from "../approval/pull-request-review.js";
 import { accessWindow } from "../requests/validate-request.js";
 import type { GitHubGateway } from "./gateway.js";
 import type { IssueComment } from "./types.js";

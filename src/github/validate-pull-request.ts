@@ -7,7 +7,7 @@ import { commitsToInspect, governanceChangesOf } from "../approval/commit-histor
 import { GOVERNANCE_PATHS, readGovernance } from "../approval/governance.js";
 import { validateEach } from "../requests/validate-files.js";
 import { REQUEST_FILE_MAX_BYTES, tooManyRequestFiles } from "../requests/access-request.js";
-import { requestPathsOf, reviewPullRequest, type PullRequestReview } from "../requests/pull-request-review.js";
+import { requestPathsOf, reviewPullRequest, type PullRequestReview } from "../approval/pull-request-review.js";
 import { checkRunFor, errorCheckRun } from "./check-run.js";
 import { branchRef, type GitHubGateway } from "./gateway.js";
 import type { FileAt, PullRequestInfo } from "./types.js";

@@ -3,8 +3,8 @@
  * files, the request files at the head, and CODEOWNERS + `.github/jitsudo.yml` at the base. Pure,
  * so every rule here is unit-testable and the PR check, the comment and `jitsudo validate` agree.
  */
-import { ownership, type Codeowners, type CodeownersOwner } from "../approval/codeowners.js";
-import type { GovernanceChange } from "../approval/commit-history.js";
+import { ownership, type Codeowners, type CodeownersOwner } from "./codeowners.js";
+import type { GovernanceChange } from "./commit-history.js";
 import {
   GOVERNANCE_PATHS,
   governanceCommitBlockers,
@@ -12,13 +12,13 @@ import {
   governanceOf,
   type Blocker,
   type GovernanceEvidence,
-} from "../approval/governance.js";
+} from "./governance.js";
 import type { TenantConfig } from "../config/tenant.js";
 import type { FileBytes, PullFile, PullRequestInfo } from "../github/types.js";
-import { isRequestFilePath, REQUESTS_DIR, requestPathProblem, tooManyRequestFiles, unreadableRequest } from "./access-request.js";
+import { isRequestFilePath, REQUESTS_DIR, requestPathProblem, tooManyRequestFiles, unreadableRequest } from "../requests/access-request.js";
 import { printable } from "../parsing/printable.js";
 import { byPosition, type Problem } from "../parsing/problem.js";
-import { validateRequest, type RequestReview } from "./validate-request.js";
+import { validateRequest, type RequestReview } from "../requests/validate-request.js";
 
 export interface FileReview extends RequestReview {
   /** Code owners of the path at the base (who may approve it), minus nobody: the verdict excludes the author later. */
