@@ -2,8 +2,10 @@
  * Governance: the files that decide who may approve what (CODEOWNERS in any of GitHub's three
  * locations, and the tenant policy `.github/jitsudo.yml`). This is the one place they are read at
  * a commit (through the gateway) and judged, the same way for every caller: the pull request
- * check, the merge verdict and the revoke command. Fail closed: a missing, unreadable or invalid
- * file, or one GitHub itself reports errors in, is a blocker, and the message says what to fix.
+ * check, the merge verdict and the revoke command. Granting fails closed: a missing, unreadable or
+ * invalid file, or one GitHub itself reports errors in, is a blocker, and the message says what
+ * to fix. Ending access (the revoke command, and removals in the merge verdict) is the safe
+ * direction: it reads CODEOWNERS whole, and nothing wrong in it stops a removal.
  *
  * Judging is pure (`judgeGovernance`): the pure verdicts take the files as evidence, with the
  * judgement `readGovernance` already made beside them, and a unit test needs no GitHub.
@@ -73,6 +75,7 @@ export interface GovernanceRead extends GovernanceEvidence {
  * `alsoRead` (the request files) is read in the same batch, so a pull request costs one file read.
  */
 export async function readGovernance(gateway: GitHubGateway, ref: string, alsoRead: readonly FileAt[] = []): Promise<GovernanceRead> {
+  // The policy shares CODEOWNERS' 3 MB read limit; its parser has a lower limit of its own.
   const at = (path: string): FileAt => ({ ref, path, maxBytes: CODEOWNERS_MAX_BYTES });
   const [contents, githubCodeowners] = await Promise.all([
     gateway.readFiles([at(TENANT_CONFIG_PATH), ...CODEOWNERS_LOCATIONS.map(at), ...alsoRead]),
