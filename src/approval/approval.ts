@@ -24,50 +24,27 @@
  * - A request file whose CODEOWNERS reading is ambiguous (see `codeowners.ts`) is not approved.
  */
 import { principalFor, TENANT_CONFIG_PATH, type TenantConfig } from "../config/tenant.js";
-import type { CodeownersErrorReport, FileBytes, PullFile, PullTimeline } from "../github/gateway.js";
+import type { FileBytes, PullCommit, PullFile, PullTimeline, RepoPermission, Review, TeamMembership } from "../github/types.js";
 import { isRequestFilePath, requestPathProblem, tooManyRequestFiles, unreadableRequest } from "../requests/access-request.js";
-import { byPosition, type Problem } from "../requests/problem.js";
+import { byPosition } from "../parsing/problem.js";
 import {
-  githubCodeownersBlockers,
   GOVERNANCE_PATHS,
   governanceCommitBlockers,
   incompleteListBlockers,
-  readCodeowners,
-  readConfig,
+  governanceOf,
+  wholeCodeowners,
   type Blocker,
+  type GovernanceEvidence,
 } from "./governance.js";
 import { accessWindow, validateRequest, type RequestReview } from "../requests/validate-request.js";
 import { formatOwner, ownersUnderAnyReading, ownership, type Codeowners, type CodeownersOwner } from "./codeowners.js";
+import { namesUser } from "./owner-check.js";
 import type { GovernanceChange } from "./commit-history.js";
 import type { BaseProof } from "./merge-base.js";
 import { setAsideReason, standingReviews, type Reviewer, type SetAsideReview } from "./review-order.js";
 
-export interface Review {
-  id: number;
-  login: string;
-  /** GitHub's numeric user id: logins can be renamed and reused, ids cannot. */
-  userId?: number;
-  state: "APPROVED" | "CHANGES_REQUESTED" | "COMMENTED" | "DISMISSED" | "PENDING";
-  /** The commit reviewed; null when GitHub no longer has it (garbage collected or purged). */
-  commitId: string | null;
-  submittedAt: string;
-}
-
-/** GitHub user logins when GitHub linked the commit's e-mail addresses to accounts; undefined when not. */
-export interface PullCommit {
-  sha: string;
-  /** As GitHub lists them: a merge commit inside the PR has two. */
-  parents: string[];
-  authorLogin?: string;
-  committerLogin?: string;
-  authorId?: number;
-  committerId?: number;
-}
-
-export type TeamMembership = "active" | "pending" | "none";
-export type RepoPermission = "admin" | "maintain" | "write" | "triage" | "read" | "none";
-
-export interface MergeEvidence {
+/** What the verdict judges. The governance files (`GovernanceEvidence`) are those at the proven base. */
+export interface MergeEvidence extends GovernanceEvidence {
   pr: {
     number: number;
     authorLogin: string;
@@ -86,10 +63,6 @@ export interface MergeEvidence {
   commitCount: number;
   /** The PR's changed files (renames carry previousPath). */
   files: readonly PullFile[];
-  /** `.github/jitsudo.yml` at the base. */
-  configFile: FileBytes;
-  /** CODEOWNERS_LOCATIONS at the base, in order. */
-  codeownersFiles: readonly FileBytes[];
   /** Each request path's content at the merge commit. */
   atMerge: ReadonlyMap<string, FileBytes>;
   /** Each request path's content at pr.headSha (the approved head). */
@@ -104,8 +77,6 @@ export interface MergeEvidence {
   governanceChanges: readonly GovernanceChange[];
   /** GitHub's timeline of the PR's reviews, merge and base changes; undefined when it could not be read. */
   timeline?: PullTimeline;
-  /** GitHub's own list of CODEOWNERS errors at the base. */
-  githubCodeowners: CodeownersErrorReport;
   /** Whether the operator listed this repository in JITSUDO_ACCESS_REPOSITORIES. */
   repositoryListed: boolean;
   /** IC_INSTANCE_ARN, when this process knows it: the only instance jitsudo's own credentials act on. */
@@ -307,24 +278,20 @@ function revokeCodeowners(
   changes: readonly Change[],
 ): { revokeCodeowners?: Codeowners } {
   if (!codeowners?.truncated || !changes.some((change) => change.kind === "revoke")) return {};
-  const whole = readCodeowners(evidence.codeownersFiles, [], { maxRules: Number.POSITIVE_INFINITY });
+  const whole = wholeCodeowners(evidence.codeownersFiles);
   return whole ? { revokeCodeowners: whole } : {};
 }
 
 /** The policy and CODEOWNERS at the base, and every PR-level reason that stops a grant. */
 function governanceAtBase(evidence: MergeEvidence): { config?: TenantConfig; codeowners?: Codeowners; reasons: string[] } {
+  const { config, policyBlocker, configProblems, codeowners, codeownersBlockers } = governanceOf(evidence);
   const reasons = [...governanceReasons(evidence.files), ...messages(governanceCommitBlockers(evidence.governanceChanges))];
-  const configBlockers: Blocker[] = [];
-  const { config, configProblems } = readConfig(evidence.configFile, configBlockers);
-  reasons.push(...messages(configBlockers));
+  if (policyBlocker) reasons.push(policyBlocker.message);
   reasons.push(...configProblems.map((problem) => `${TENANT_CONFIG_PATH} line ${problem.line}: ${problem.message}`));
-  const codeownersBlockers: Blocker[] = [];
-  const codeowners = readCodeowners(evidence.codeownersFiles, codeownersBlockers);
   reasons.push(...messages(codeownersBlockers));
-  reasons.push(...messages(githubCodeownersBlockers(evidence.githubCodeowners, codeowners)));
   reasons.push(...unlinkedCommitReasons(evidence));
-  if (configBlockers.length === 0) reasons.push(...credentialReasons(config, evidence));
-  return { ...(configBlockers.length === 0 ? { config } : {}), ...(codeowners ? { codeowners } : {}), reasons };
+  if (!policyBlocker) reasons.push(...credentialReasons(config, evidence));
+  return { ...(policyBlocker ? {} : { config }), ...(codeowners ? { codeowners } : {}), reasons };
 }
 
 /** GitHub's lists stop at 3,000 files and 250 commits: a verdict on part of a PR is no verdict. */
@@ -574,7 +541,7 @@ function assess(reviewer: Reviewer, requirements: Requirement[], grantee: Grante
   const { login } = reviewer;
   // Only someone who might own a path needs their permission read; decided without any lookup,
   // so lookupsNeeded asks for exactly what this reads.
-  const mayOwn = requirements.some((requirement) => requirement.owners.some((owner) => owner.kind === "team" || isUser(owner, login)));
+  const mayOwn = requirements.some((requirement) => requirement.owners.some((owner) => owner.kind === "team" || namesUser(owner, login)));
   if (!mayOwn) return { login, ownership: notOwner };
   const permission = context.lookups.permission(login) ?? "unknown";
   return { login, permission, ownership: requirements.map((requirement) => ownershipOf(login, requirement.owners, context.lookups)) };
@@ -642,7 +609,7 @@ function commitsPhrase(verb: string, shas: string[]): string {
 
 /** A user owner by login (case-insensitive), or an ACTIVE member of a team owner. E-mail owners never count. */
 function ownershipOf(login: string, owners: CodeownersOwner[], lookups: Lookups): Ownership {
-  if (owners.some((owner) => isUser(owner, login))) return { owns: true, pendingTeams: [] };
+  if (owners.some((owner) => namesUser(owner, login))) return { owns: true, pendingTeams: [] };
   // Every team is read (no early exit), so which lookups happen never depends on their answers.
   const states = owners.flatMap((owner) =>
     owner.kind === "team" ? [{ team: formatOwner(owner), state: lookups.membership(owner.org, owner.slug, login) }] : [],
@@ -706,10 +673,6 @@ function emailOwnerReasons(requirement: Requirement, context: Context): string[]
     : [
         `code owners of ${requirement.path} listed by e-mail address (${emails}) cannot approve: GitHub does not say which account owns an address; list them as @user or @org/team`,
       ];
-}
-
-function isUser(owner: CodeownersOwner, login: string): boolean {
-  return owner.kind === "user" && sameLogin(owner.login, login);
 }
 
 /** GitHub logins are case-insensitive. */

@@ -8,7 +8,7 @@
  * as git's combined diff sees a merge: a merge commit that only brings in what one side already
  * had (the default branch's own CODEOWNERS change, merged into the PR branch) changes nothing.
  */
-import type { PullCommit } from "./approval.js";
+import type { PullCommit } from "../github/types.js";
 
 export interface GovernanceChange {
   sha: string;

@@ -1,15 +1,21 @@
 /**
  * Governance: the files that decide who may approve what (CODEOWNERS in any of GitHub's three
- * locations, and the tenant policy `.github/jitsudo.yml`), read at the base of a pull request and
- * judged the same way for every caller: the pull request check, the merge verdict and the revoke
- * command. Fail closed: a missing, unreadable or invalid file, or one GitHub itself reports errors
- * in, is a blocker, and the message says what to fix. Pure: the caller fetches the files.
+ * locations, and the tenant policy `.github/jitsudo.yml`). This is the one place they are read at
+ * a commit (through the gateway) and judged, the same way for every caller: the pull request
+ * check, the merge verdict and the revoke command. Granting fails closed: a missing, unreadable or
+ * invalid file, or one GitHub itself reports errors in, is a blocker, and the message says what
+ * to fix. Ending access (the revoke command, and removals in the merge verdict) is the safe
+ * direction: it reads CODEOWNERS whole, and nothing wrong in it stops a removal.
+ *
+ * Judging is pure (`judgeGovernance`): the pure verdicts take the files as evidence, with the
+ * judgement `readGovernance` already made beside them, and a unit test needs no GitHub.
  */
-import { CODEOWNERS_LOCATIONS, parseCodeowners, type Codeowners } from "./codeowners.js";
+import { CODEOWNERS_LOCATIONS, CODEOWNERS_MAX_BYTES, parseCodeowners, type Codeowners } from "./codeowners.js";
 import { EMPTY_TENANT_CONFIG, parseTenantConfig, TENANT_CONFIG_PATH, type TenantConfig } from "../config/tenant.js";
-import type { CodeownersErrorReport, FileBytes } from "../github/gateway.js";
-import { printable } from "../requests/printable.js";
-import type { Problem } from "../requests/problem.js";
+import type { GitHubGateway } from "../github/gateway.js";
+import type { CodeownersErrorReport, FileAt, FileBytes } from "../github/types.js";
+import { printable } from "../parsing/printable.js";
+import type { Problem } from "../parsing/problem.js";
 import type { GovernanceChange } from "./commit-history.js";
 
 /** Files a PR with access requests must not touch: they decide who may approve what. */
@@ -22,7 +28,107 @@ export interface Blocker {
   path?: string;
 }
 
-export function readConfig(file: FileBytes, blockers: Blocker[]): { config: TenantConfig; configProblems: Problem[] } {
+/** The governance files as read at one commit, and GitHub's own report on CODEOWNERS there. */
+export interface GovernanceFiles {
+  /** `.github/jitsudo.yml`. */
+  configFile: FileBytes;
+  /** Each of CODEOWNERS_LOCATIONS, in GitHub's order. */
+  codeownersFiles: readonly FileBytes[];
+  /** GitHub's own list of CODEOWNERS errors at the same commit. */
+  githubCodeowners: CodeownersErrorReport;
+}
+
+/** What the governance files say, and every reason they stop any grant. */
+export interface Governance {
+  /** The policy; the empty policy (no rules, so every request is denied) when it is unusable. */
+  config: TenantConfig;
+  /** Why the policy is unusable (missing, unreadable or invalid); undefined when it is usable. */
+  policyBlocker?: Blocker;
+  /** An invalid policy's problems, each at its line (empty otherwise). */
+  configProblems: Problem[];
+  /** Undefined when no CODEOWNERS file can be read (a blocker says so). */
+  codeowners?: Codeowners;
+  /** CODEOWNERS missing, unreadable or invalid, by jitsudo's reading or by GitHub's. */
+  codeownersBlockers: Blocker[];
+  /** Every blocker above, the policy's first. */
+  blockers: Blocker[];
+}
+
+/** Governance files as evidence for a verdict, with their judgement when the caller already made it. */
+export interface GovernanceEvidence extends GovernanceFiles {
+  /**
+   * `judgeGovernance` of the files above, when already made (`readGovernance` makes it): a
+   * CODEOWNERS file of 1,000 rules takes tens of milliseconds of the event loop to parse.
+   */
+  governance?: Governance;
+}
+
+/** What `readGovernance` read: the files and their judgement, and the caller's other files. */
+export interface GovernanceRead extends GovernanceEvidence {
+  governance: Governance;
+  /** The contents of `alsoRead`, in its order. */
+  also: FileBytes[];
+}
+
+/**
+ * Reads the governance files at `ref`, and GitHub's CODEOWNERS report there, and judges them.
+ * `alsoRead` (the request files) is read in the same batch, so a pull request costs one file read.
+ */
+export async function readGovernance(gateway: GitHubGateway, ref: string, alsoRead: readonly FileAt[] = []): Promise<GovernanceRead> {
+  // The policy shares CODEOWNERS' 3 MB read limit; its parser has a lower limit of its own.
+  const at = (path: string): FileAt => ({ ref, path, maxBytes: CODEOWNERS_MAX_BYTES });
+  const [contents, githubCodeowners] = await Promise.all([
+    gateway.readFiles([at(TENANT_CONFIG_PATH), ...CODEOWNERS_LOCATIONS.map(at), ...alsoRead]),
+    gateway.codeownersErrors(ref),
+  ]);
+  const governanceCount = 1 + CODEOWNERS_LOCATIONS.length;
+  const files: GovernanceFiles = { configFile: contents[0]!, codeownersFiles: contents.slice(1, governanceCount), githubCodeowners };
+  return { ...files, governance: judgeGovernance(files), also: contents.slice(governanceCount) };
+}
+
+/**
+ * CODEOWNERS at `ref` read whole, for ending access early (see `wholeCodeowners`); undefined when
+ * no CODEOWNERS file can be read. Neither the policy nor GitHub's report is read: removing access
+ * is the safe direction, and neither can stop it.
+ */
+export async function readWholeCodeowners(gateway: GitHubGateway, ref: string): Promise<Codeowners | undefined> {
+  const files = await gateway.readFiles(CODEOWNERS_LOCATIONS.map((path) => ({ ref, path, maxBytes: CODEOWNERS_MAX_BYTES })));
+  return wholeCodeowners(files);
+}
+
+/** The judgement of the evidence's governance files: the one already made, or made now. */
+export function governanceOf(evidence: GovernanceEvidence): Governance {
+  return evidence.governance ?? judgeGovernance(evidence);
+}
+
+/** Judges governance files already read. Pure. */
+export function judgeGovernance(files: GovernanceFiles): Governance {
+  const policyBlockers: Blocker[] = [];
+  const { config, configProblems } = readConfig(files.configFile, policyBlockers);
+  const codeownersBlockers: Blocker[] = [];
+  const codeowners = readCodeowners(files.codeownersFiles, codeownersBlockers);
+  codeownersBlockers.push(...githubCodeownersBlockers(files.githubCodeowners, codeowners));
+  const [policyBlocker] = policyBlockers;
+  return {
+    config,
+    ...(policyBlocker ? { policyBlocker } : {}),
+    configProblems,
+    ...(codeowners ? { codeowners } : {}),
+    codeownersBlockers,
+    blockers: [...policyBlockers, ...codeownersBlockers],
+  };
+}
+
+/**
+ * CODEOWNERS read whole, past jitsudo's rule cap, as GitHub reads it (GitHub applies the last
+ * matching line), for ending access, which follows GitHub's whole reading. Its errors block
+ * nothing: revoking is the safe direction. Undefined when no file can be read.
+ */
+export function wholeCodeowners(codeownersFiles: readonly FileBytes[]): Codeowners | undefined {
+  return readCodeowners(codeownersFiles, [], { maxRules: Number.POSITIVE_INFINITY });
+}
+
+function readConfig(file: FileBytes, blockers: Blocker[]): { config: TenantConfig; configProblems: Problem[] } {
   if (file.kind === "missing") {
     blockers.push({
       message: `${TENANT_CONFIG_PATH} does not exist on the base branch, so no policy allows any request; an admin must add it`,
@@ -44,11 +150,7 @@ export function readConfig(file: FileBytes, blockers: Blocker[]): { config: Tena
 }
 
 /** `options.maxRules`: see parseCodeowners (revoking reads the whole file). */
-export function readCodeowners(
-  files: readonly FileBytes[],
-  blockers: Blocker[],
-  options: { maxRules?: number } = {},
-): Codeowners | undefined {
+function readCodeowners(files: readonly FileBytes[], blockers: Blocker[], options: { maxRules?: number } = {}): Codeowners | undefined {
   const index = files.findIndex((file) => file.kind !== "missing");
   const path = CODEOWNERS_LOCATIONS[index];
   const file = files[index];
@@ -75,7 +177,7 @@ export function readCodeowners(
 }
 
 /** GitHub ignores the CODEOWNERS lines and owners it lists as errors, which can hand a path to others. */
-export function githubCodeownersBlockers(report: CodeownersErrorReport, codeowners: Codeowners | undefined): Blocker[] {
+function githubCodeownersBlockers(report: CodeownersErrorReport, codeowners: Codeowners | undefined): Blocker[] {
   if (report.kind === "no-file") {
     return codeowners
       ? [

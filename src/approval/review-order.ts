@@ -16,8 +16,7 @@
  * - An approval placed before the last base change (a retarget, or a force push of the base)
  *   approved a different diff: it is reported, and the verdict does not count it.
  */
-import type { Review } from "./approval.js";
-import type { PullTimeline } from "../github/gateway.js";
+import type { PullTimeline, Review } from "../github/types.js";
 
 export interface Reviewer {
   login: string;

@@ -7,7 +7,7 @@ import { join, relative, resolve, sep } from "node:path";
 import { parseArgs } from "node:util";
 import { parseTenantConfig, TENANT_CONFIG_PATH, type TenantConfig } from "../config/tenant.js";
 import { isRequestFilePath, REQUESTS_DIR } from "../requests/access-request.js";
-import { byPosition, formatProblem, hasErrors, type Problem } from "../requests/problem.js";
+import { byPosition, formatProblem, hasErrors, type Problem } from "../parsing/problem.js";
 import { validateRequest } from "../requests/validate-request.js";
 
 export interface CommandIo {

@@ -4,7 +4,7 @@
  * deployment fails at boot with one readable message instead of later with a stack trace.
  */
 import { readFileSync } from "node:fs";
-import { parseDuration } from "../requests/duration.js";
+import { parseDuration } from "../parsing/duration.js";
 
 export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];

@@ -2,11 +2,11 @@
  * The tenant's `.github/jitsudo.yml`: AWS settings, GitHub → Identity Center user mapping, policy
  * rules and drift mode. Always read at a PR's base commit by the caller; parsing here is pure.
  */
-import { parseDuration } from "../requests/duration.js";
-import { quote } from "../requests/printable.js";
-import type { Problem } from "../requests/problem.js";
-import { compileSchema, loadAndValidate, type SchemaMessages } from "../requests/schemas.js";
-import type { PathSegment } from "../requests/yaml-source.js";
+import { parseDuration } from "../parsing/duration.js";
+import { quote } from "../parsing/printable.js";
+import type { Problem } from "../parsing/problem.js";
+import { compileSchema, loadAndValidate, type SchemaMessages } from "../parsing/schemas.js";
+import type { PathSegment } from "../parsing/yaml-source.js";
 
 export const TENANT_CONFIG_PATH = ".github/jitsudo.yml";
 const TENANT_CONFIG_MAX_BYTES = 256 * 1024;

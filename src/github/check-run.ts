@@ -3,10 +3,10 @@
  * green "jitsudo" check cannot be forged by a user; every problem becomes an annotation at the
  * exact line and column of the key or value to change.
  */
-import { capped, firstUnprintable, printable } from "../requests/printable.js";
-import { formatProblem, type Problem } from "../requests/problem.js";
-import type { PullRequestReview } from "../requests/pull-request-review.js";
-import type { CheckAnnotation, CheckRunInput } from "./gateway.js";
+import { capped, firstUnprintable, printable } from "../parsing/printable.js";
+import { formatProblem, type Problem } from "../parsing/problem.js";
+import type { PullRequestReview } from "../approval/pull-request-review.js";
+import type { CheckAnnotation, CheckRunInput } from "./types.js";
 import { CHECK_OUTPUT_LIMIT, code, fitted, text } from "./markdown.js";
 
 export const CHECK_NAME = "jitsudo";

@@ -3,120 +3,22 @@
  * code talks to this interface only; `octokit-gateway.ts` implements it over the REST and GraphQL
  * APIs, and tests drive the real implementation with the HTTP layer intercepted.
  */
-import type { PullCommit, RepoPermission, Review, TeamMembership } from "../approval/approval.js";
-
-export type PullFileStatus = "added" | "removed" | "modified" | "renamed" | "copied" | "changed" | "unchanged";
-
-export interface PullFile {
-  path: string;
-  status: PullFileStatus;
-  /** Set for renames: the path the file had at the base. */
-  previousPath?: string;
-}
-
-export interface FileAt {
-  ref: string;
-  path: string;
-  /** Bigger files are reported as too large and never downloaded whole. */
-  maxBytes: number;
-}
-
-export type FileBytes =
-  | { kind: "file"; bytes: Uint8Array; blobSha: string }
-  /** Not read because it is bigger than the caller's limit; `size` is what GitHub reports. */
-  | { kind: "too-large"; size: number; blobSha: string }
-  | { kind: "missing" }
-  /** A directory, submodule or symlink where a file was expected (git modes 040000, 160000, 120000). */
-  | { kind: "not-a-file"; entry: "directory" | "submodule" | "symlink" | "other" };
-
-export interface CheckAnnotation {
-  path: string;
-  start_line: number;
-  end_line: number;
-  start_column?: number;
-  end_column?: number;
-  annotation_level: "notice" | "warning" | "failure";
-  title?: string;
-  message: string;
-}
-
-export interface CheckRunOutput {
-  title: string;
-  summary: string;
-  text?: string;
-  annotations?: CheckAnnotation[];
-}
-
-export interface CheckRunInput {
-  name: string;
-  headSha: string;
-  conclusion: "success" | "failure" | "neutral" | "action_required";
-  output: CheckRunOutput;
-  externalId?: string;
-}
-
-export interface IssueComment {
-  id: number;
-  body: string;
-  authorLogin: string;
-}
-
-export interface PullRequestInfo {
-  number: number;
-  headSha: string;
-  baseSha: string;
-  baseRef: string;
-  authorLogin: string;
-  /** GitHub's numeric id of the author. */
-  authorId?: number;
-  state: "open" | "closed";
-  /** How many files GitHub says the PR changes (only in a single PR's details; lists omit it). */
-  changedFiles?: number;
-  /** How many commits GitHub says the PR has (only in a single PR's details; lists omit it). */
-  commitCount?: number;
-  /** Set once the pull request is merged. */
-  merge?: PullRequestMerge;
-}
-
-export interface PullRequestMerge {
-  commitSha: string;
-  mergedAt: Date;
-  mergedBy?: string;
-  /** How many commits GitHub says the PR has (only in a single PR's details; lists omit it). */
-  commitCount?: number;
-}
-
-/** A closed pull request as the pull request list shows it, newest update first. */
-export interface ClosedPullRequest extends PullRequestInfo {
-  updatedAt: Date;
-}
-
-/** Shapes the merge verdict reads; defined with it in src/approval/approval.ts. */
-export type { PullCommit, RepoPermission, Review, TeamMembership };
-
-/** One entry of a pull request's timeline that the verdict orders reviews by. */
-export type TimelineEntry =
-  | { kind: "review"; id: number; at: Date }
-  | { kind: "merged"; at: Date }
-  /** The base branch changed (a retarget) or was force-pushed: approvals before it saw another diff. */
-  | { kind: "base-changed"; at: Date };
-
-export interface PullTimeline {
-  entries: TimelineEntry[];
-  /** False when the timeline was too long to read whole. */
-  complete: boolean;
-}
-
-/** GitHub's record of a branch update, from the repository activity API. */
-export type BranchUpdate =
-  | { kind: "found"; before: string; after: string; activityType: string; at: Date }
-  | { kind: "not-found" }
-  /** The API is not there (an older GitHub Enterprise Server) or not allowed: another source must prove it. */
-  | { kind: "unavailable"; reason: string };
-
-/** GitHub's own list of CODEOWNERS problems at a ref (it ignores the lines and owners it lists). */
-export type CodeownersErrorReport =
-  { kind: "ok"; errors: { line: number; kind: string; message: string; path: string }[] } | { kind: "no-file" };
+import type {
+  BranchUpdate,
+  CheckRunInput,
+  ClosedPullRequest,
+  CodeownersErrorReport,
+  FileAt,
+  FileBytes,
+  IssueComment,
+  PullCommit,
+  PullFile,
+  PullRequestInfo,
+  PullTimeline,
+  RepoPermission,
+  Review,
+  TeamMembership,
+} from "./types.js";
 
 export interface GitHubGateway {
   readonly owner: string;
@@ -153,7 +55,6 @@ export interface GitHubGateway {
   closedPullRequestsSince(since: Date, maxPages: number): Promise<{ pulls: ClosedPullRequest[]; complete: boolean }>;
 }
 
-/** The key that serialises all work on one pull request (validation, merge, commands) across replicas. */
 /**
  * A branch by its full ref name. A bare name is resolved as git resolves it, where a tag of the
  * same name comes before the branch: anyone who can push a tag called `main` would otherwise
@@ -163,6 +64,7 @@ export function branchRef(name: string): string {
   return `refs/heads/${name}`;
 }
 
+/** The key that serialises all work on one pull request (validation, merge, commands) across replicas. */
 export function pullRequestKey(repositoryId: number, pullNumber: number): string {
   return `${repositoryId}#${pullNumber}`;
 }

@@ -9,7 +9,8 @@ import { cachedAppIdentity } from "./app-identity.js";
 import { CHECK_NAME } from "./check-run.js";
 import { reportDirectPush } from "./direct-push.js";
 import { syncTenantConfig } from "./tenant-config-sync.js";
-import { pullRequestKey, type PullRequestInfo } from "./gateway.js";
+import { pullRequestKey } from "./gateway.js";
+import type { PullRequestInfo } from "./types.js";
 import { OctokitGateway, toPullRequestInfo } from "./octokit-gateway.js";
 import { reportNotAccessRepository } from "./not-access-repository.js";
 import type { BackgroundWork } from "./background-work.js";
@@ -17,6 +18,7 @@ import { mergeInfoOf, processMerge } from "./process-merge.js";
 import type { AccessRepositories } from "../config/access-repositories.js";
 import { handleCommentCommand, parseCommand } from "./revoke-command.js";
 import { validatePullRequest } from "./validate-pull-request.js";
+import { HANDLED_EVENTS, MERGE_FOUND, type MergeFoundPayload } from "../inbox/events.js";
 
 export interface HandlerDeps {
   now: () => Date;
@@ -35,28 +37,7 @@ export interface HandlerDeps {
 
 type RepoContext = Context<"pull_request" | "check_run" | "issue_comment" | "push">;
 
-/** Not GitHub's: a merge the catch-up scan found without a verdict, put into the inbox like a delivery. */
-export const MERGE_FOUND = "jitsudo.merge_found";
-
-export interface MergeFoundPayload {
-  installation: { id: number };
-  repository: { id: number; name: string; full_name: string; default_branch: string; owner: { login: string } };
-  pull_request: { number: number; merge_commit_sha: string };
-}
 type Handler = (context: Context) => Promise<void>;
-
-/** The events jitsudo acts on, by `name.action` (or `name` for events without actions). */
-export const HANDLED_EVENTS = [
-  "pull_request.opened",
-  "pull_request.synchronize",
-  "pull_request.reopened",
-  "pull_request.ready_for_review",
-  "pull_request.edited",
-  "pull_request.closed",
-  "check_run.rerequested",
-  "issue_comment.created",
-  "push",
-] as const;
 
 /**
  * The handler of every event jitsudo acts on. Each translates the event into a call of its use

@@ -5,7 +5,7 @@
  * (`<img>`), mention people (`@org/everyone`), link (`https://…`, `#123`), render an emoji
  * shortcode or an entity (`:white_check_mark:`, `&#x3C;`), or go on for pages.
  */
-import { capped, printable } from "../requests/printable.js";
+import { capped, printable } from "../parsing/printable.js";
 
 /** Longest text shown from one value in a comment or check run. */
 const MAX_TEXT = 1_000;

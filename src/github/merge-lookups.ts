@@ -6,7 +6,8 @@
  * or write access given after it, never turns into an approval that did not exist at the merge.
  */
 import type { Knex } from "knex";
-import { teamKey, type RepoPermission, type TeamMembership } from "../approval/approval.js";
+import { teamKey } from "../approval/approval.js";
+import type { RepoPermission, TeamMembership } from "../github/types.js";
 import type { GitHubGateway } from "./gateway.js";
 
 export interface LookupAnswers {

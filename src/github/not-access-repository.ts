@@ -6,9 +6,10 @@
  * to make the repository an access repository, instead of silence.
  */
 import { TENANT_CONFIG_PATH } from "../config/tenant.js";
-import { touchesRequestFiles } from "../requests/pull-request-review.js";
+import { touchesRequestFiles } from "../approval/pull-request-review.js";
 import { CHECK_NAME } from "./check-run.js";
-import type { GitHubGateway, PullRequestInfo } from "./gateway.js";
+import type { GitHubGateway } from "./gateway.js";
+import type { PullRequestInfo } from "./types.js";
 import { code } from "./markdown.js";
 
 export async function reportNotAccessRepository(

@@ -9,6 +9,7 @@
  */
 import { createHash } from "node:crypto";
 import type { ProbotOctokit } from "probot";
+import type { GitHubGateway } from "./gateway.js";
 import type {
   BranchUpdate,
   CheckRunInput,
@@ -16,7 +17,6 @@ import type {
   CodeownersErrorReport,
   FileAt,
   FileBytes,
-  GitHubGateway,
   IssueComment,
   PullFile,
   PullCommit,
@@ -27,7 +27,7 @@ import type {
   Review,
   TeamMembership,
   TimelineEntry,
-} from "./gateway.js";
+} from "./types.js";
 
 type Octokit = InstanceType<typeof ProbotOctokit>;
 

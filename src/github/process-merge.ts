@@ -6,19 +6,18 @@
  */
 import type { Knex } from "knex";
 import { judgeMerge, lookupsNeeded, NO_REQUEST_FILES, type MergeEvidence, type MergeVerdict } from "../approval/approval.js";
-import { CODEOWNERS_LOCATIONS, CODEOWNERS_MAX_BYTES } from "../approval/codeowners.js";
 import { commitsToInspect, governanceChangesOf } from "../approval/commit-history.js";
 import { proveMergeBase, type BaseProof } from "../approval/merge-base.js";
 import type { AccessRepositories } from "../config/access-repositories.js";
-import { TENANT_CONFIG_PATH } from "../config/tenant.js";
 import { recordTenantConfig } from "../config/tenant-snapshots.js";
 import { recordMerge, sameRepository, type NewGrant } from "../grants/grant-repository.js";
 import { REQUEST_FILE_MAX_BYTES, tooManyRequestFiles } from "../requests/access-request.js";
-import { printable } from "../requests/printable.js";
-import { GOVERNANCE_PATHS, readConfig, type Blocker } from "../approval/governance.js";
+import { printable } from "../parsing/printable.js";
+import { GOVERNANCE_PATHS, readGovernance } from "../approval/governance.js";
 import { validateEach } from "../requests/validate-files.js";
-import { requestPathsOf, touchesRequestFiles } from "../requests/pull-request-review.js";
-import type { FileAt, FileBytes, GitHubGateway, PullFile, PullRequestInfo } from "./gateway.js";
+import { requestPathsOf, touchesRequestFiles } from "../approval/pull-request-review.js";
+import type { GitHubGateway } from "./gateway.js";
+import type { FileAt, FileBytes, PullFile, PullRequestInfo } from "./types.js";
 import { adoptLegacyGrants } from "./legacy-grants.js";
 import { keepLookups, keptLookups, lookUp } from "./merge-lookups.js";
 import type { BackgroundWork } from "./background-work.js";
@@ -271,34 +270,28 @@ async function readAtBase(
 ) {
   // Beyond the limit nothing is read: the verdict refuses the merge with one message.
   const paths = tooManyRequestFiles(requestPathsOf(files).length) ? [] : requestPathsOf(files);
-  const at = (ref: string, path: string, maxBytes: number): FileAt => ({ ref, path, maxBytes });
-  const [contents, ids, githubCodeowners] = await Promise.all([
-    gateway.readFiles([
-      at(baseSha, TENANT_CONFIG_PATH, CODEOWNERS_MAX_BYTES),
-      ...CODEOWNERS_LOCATIONS.map((path) => at(baseSha, path, CODEOWNERS_MAX_BYTES)),
-      ...paths.map((path) => at(merge.mergeCommitSha, path, REQUEST_FILE_MAX_BYTES)),
-      ...paths.map((path) => at(merge.pr.headSha, path, REQUEST_FILE_MAX_BYTES)),
-    ]),
+  const at = (ref: string, path: string): FileAt => ({ ref, path, maxBytes: REQUEST_FILE_MAX_BYTES });
+  const requestFiles = [...paths.map((path) => at(merge.mergeCommitSha, path)), ...paths.map((path) => at(merge.pr.headSha, path))];
+  const [read, ids] = await Promise.all([
+    readGovernance(gateway, baseSha, requestFiles),
     gateway.objectIdsAt(commitsToInspect(commits), GOVERNANCE_PATHS),
-    gateway.codeownersErrors(baseSha),
   ]);
-  const governance = 1 + CODEOWNERS_LOCATIONS.length;
+  const { also, ...governanceEvidence } = read;
+  const atMerge = also.slice(0, paths.length);
+  const atHead = also.slice(paths.length);
   // Validated as the verdict would (the base config only when it is usable), a turn of the event loop per file.
-  const blockers: Blocker[] = [];
-  const { config } = readConfig(contents[0]!, blockers);
+  const { config, policyBlocker } = read.governance;
   const merged = paths.flatMap((path, index) => {
-    const content = contents[governance + index]!;
+    const content = atMerge[index]!;
     return content.kind === "file" ? [{ path, bytes: content.bytes }] : [];
   });
-  const validated = await validateEach(merged, { ...(blockers.length === 0 ? { config } : {}), requester: merge.pr.authorLogin, now });
+  const validated = await validateEach(merged, { ...(policyBlocker ? {} : { config }), requester: merge.pr.authorLogin, now });
   return {
     validated,
-    configFile: contents[0]!,
-    codeownersFiles: contents.slice(1, governance),
-    atMerge: new Map(paths.map((path, index) => [path, contents[governance + index]!])),
-    atHead: new Map(paths.map((path, index) => [path, contents[governance + paths.length + index]!])),
+    ...governanceEvidence,
+    atMerge: new Map(paths.map((path, index) => [path, atMerge[index]!])),
+    atHead: new Map(paths.map((path, index) => [path, atHead[index]!])),
     governanceChanges: governanceChangesOf(commits, GOVERNANCE_PATHS, ids),
-    githubCodeowners,
   };
 }
 

@@ -10,8 +10,8 @@
  * per pull request: anyone can comment, and the bot must not become a way to flood a pull request.
  */
 import type { Knex } from "knex";
-import { CODEOWNERS_LOCATIONS, CODEOWNERS_MAX_BYTES, ownersUnderAnyReading, type CodeownersOwner } from "../approval/codeowners.js";
-import { readCodeowners } from "../approval/governance.js";
+import { readWholeCodeowners } from "../approval/governance.js";
+import { ownsUnderAnyReading } from "../approval/owner-check.js";
 import { endEarlyByCommand, notEndedGrantsOfPullRequest, type GrantRow } from "../grants/grant-repository.js";
 import { adoptLegacyGrants } from "./legacy-grants.js";
 import { branchRef, type GitHubGateway } from "./gateway.js";
@@ -119,14 +119,11 @@ async function mayRevoke(gateway: GitHubGateway, command: CommentCommand, grants
   if (permission === "admin" || permission === "maintain") return true;
   // A code owner acts as one only with write access, as GitHub's own CODEOWNERS does.
   if (permission !== "write") return false;
-  const files = await gateway.readFiles(
-    CODEOWNERS_LOCATIONS.map((path) => ({ ref: branchRef(command.defaultBranch), path, maxBytes: CODEOWNERS_MAX_BYTES })),
-  );
   // The whole file, past jitsudo's rule cap: GitHub applies its last matching line, and so does ending access.
-  const codeowners = readCodeowners(files, [], { maxRules: Number.POSITIVE_INFINITY });
+  const codeowners = await readWholeCodeowners(gateway, branchRef(command.defaultBranch));
   if (!codeowners) return false;
   for (const path of new Set(grants.map((grant) => grant.file_path))) {
-    if (!(await ownsPath(gateway, ownersUnderAnyReading(codeowners, path), login))) return false;
+    if (!(await ownsUnderAnyReading(gateway, codeowners, path, login))) return false;
   }
   return true;
 }
@@ -135,14 +132,6 @@ async function mayRevoke(gateway: GitHubGateway, command: CommentCommand, grants
 function isRequester(grant: GrantRow, command: CommentCommand): boolean {
   if (grant.requester_id !== null && command.commenterId !== undefined) return String(grant.requester_id) === String(command.commenterId);
   return grant.requester.toLowerCase() === command.commenter.toLowerCase();
-}
-
-async function ownsPath(gateway: GitHubGateway, owners: readonly CodeownersOwner[], login: string): Promise<boolean> {
-  for (const owner of owners) {
-    if (owner.kind === "user" && owner.login.toLowerCase() === login) return true;
-    if (owner.kind === "team" && (await gateway.teamMembership(owner.org, owner.slug, login)) === "active") return true;
-  }
-  return false;
 }
 
 function renderRevokeComment(commenter: string, ended: readonly { grant: GrantRow; to: string }[]): string {

@@ -6,12 +6,13 @@
 import type { MergeVerdict } from "../approval/approval.js";
 import { processLock } from "../db/locks.js";
 import { formatOwner, type CodeownersOwner } from "../approval/codeowners.js";
-import { formatDuration } from "../requests/duration.js";
-import { printable } from "../requests/printable.js";
-import { formatProblem } from "../requests/problem.js";
-import type { FileReview, PullRequestReview } from "../requests/pull-request-review.js";
+import { formatDuration } from "../parsing/duration.js";
+import { printable } from "../parsing/printable.js";
+import { formatProblem } from "../parsing/problem.js";
+import type { FileReview, PullRequestReview } from "../approval/pull-request-review.js";
 import { accessWindow } from "../requests/validate-request.js";
-import type { GitHubGateway, IssueComment } from "./gateway.js";
+import type { GitHubGateway } from "./gateway.js";
+import type { IssueComment } from "./types.js";
 import { code, COMMENT_LIMIT, fitted, shortSha, table, text, utc } from "./markdown.js";
 
 export const STICKY_MARKER = "<!-- jitsudo:sticky -->";

@@ -3,15 +3,14 @@
  * GitHub calls as possible, judge it, then publish the check run and the sticky comment.
  */
 import { randomUUID } from "node:crypto";
-import { CODEOWNERS_LOCATIONS, CODEOWNERS_MAX_BYTES } from "../approval/codeowners.js";
 import { commitsToInspect, governanceChangesOf } from "../approval/commit-history.js";
-import { GOVERNANCE_PATHS, readConfig } from "../approval/governance.js";
+import { GOVERNANCE_PATHS, readGovernance } from "../approval/governance.js";
 import { validateEach } from "../requests/validate-files.js";
-import { TENANT_CONFIG_PATH } from "../config/tenant.js";
 import { REQUEST_FILE_MAX_BYTES, tooManyRequestFiles } from "../requests/access-request.js";
-import { requestPathsOf, reviewPullRequest, type PullRequestReview } from "../requests/pull-request-review.js";
+import { requestPathsOf, reviewPullRequest, type PullRequestReview } from "../approval/pull-request-review.js";
 import { checkRunFor, errorCheckRun } from "./check-run.js";
-import { branchRef, type FileAt, type GitHubGateway, type PullRequestInfo } from "./gateway.js";
+import { branchRef, type GitHubGateway } from "./gateway.js";
+import type { FileAt, PullRequestInfo } from "./types.js";
 import type { Log } from "../logger.js";
 import { renderReviewComment, upsertStickyComment } from "./sticky-comment.js";
 
@@ -33,38 +32,30 @@ export async function validatePullRequest(
     // A pull request into another branch grants nothing; it is checked against the default
     // branch's governance, never against files its author could push to that other branch.
     const governanceRef = pr.baseRef === defaultBranch ? pr.baseSha : branchRef(defaultBranch);
-    const base = (path: string): FileAt => ({ ref: governanceRef, path, maxBytes: CODEOWNERS_MAX_BYTES });
     // One batched read: the policy and CODEOWNERS at the base, every request file at the head;
     // beside it, GitHub's own CODEOWNERS errors and every commit's governance files.
-    const toRead: FileAt[] = [
-      base(TENANT_CONFIG_PATH),
-      ...CODEOWNERS_LOCATIONS.map(base),
-      ...requestPaths.map((path) => ({ ref: pr.headSha, path, maxBytes: REQUEST_FILE_MAX_BYTES })),
-    ];
-    const [contents, githubCodeowners, ids] = await Promise.all([
-      gateway.readFiles(toRead),
-      gateway.codeownersErrors(governanceRef),
+    const atHead = requestPaths.map((path): FileAt => ({ ref: pr.headSha, path, maxBytes: REQUEST_FILE_MAX_BYTES }));
+    const [read, ids] = await Promise.all([
+      readGovernance(gateway, governanceRef, atHead),
       gateway.objectIdsAt(commitsToInspect(commits), GOVERNANCE_PATHS),
     ]);
-    const [configFile, ...rest] = contents;
-    const codeownersFiles = rest.slice(0, CODEOWNERS_LOCATIONS.length);
-    const requestFiles = new Map(requestPaths.map((path, index) => [path, rest[CODEOWNERS_LOCATIONS.length + index]!]));
+    const { also: atHeadContents, ...governanceEvidence } = read;
+    const requestFiles = new Map(requestPaths.map((path, index) => [path, atHeadContents[index]!]));
 
     const now = deps.now();
-    const { config } = readConfig(configFile!, []);
+    // An unusable policy is the empty one here, as in the review: no rule allows anything.
+    const { config } = read.governance;
     const readable = [...requestFiles].flatMap(([path, content]) => (content.kind === "file" ? [{ path, bytes: content.bytes }] : []));
     const validated = await validateEach(readable, { config, requester: pr.authorLogin, now });
     const review = reviewPullRequest({
       pr,
       defaultBranch,
       files,
-      configFile: configFile!,
-      codeownersFiles,
+      ...governanceEvidence,
       requestFiles,
       validated,
       listedCommits: commits.length,
       governanceChanges: governanceChangesOf(commits, GOVERNANCE_PATHS, ids),
-      githubCodeowners,
       now,
     });
 

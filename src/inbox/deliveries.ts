@@ -6,7 +6,7 @@
  * a merge after the reviews and pushes before it, and never two sticky comments. Pushes to a
  * repository keep their order too (the tenant config they record). Nothing else needs an order.
  */
-import { HANDLED_EVENTS, MERGE_FOUND } from "../github/handlers.js";
+import { HANDLED_EVENTS, MERGE_FOUND } from "./events.js";
 
 export interface InboxEntry {
   deliveryId: string;

@@ -15,7 +15,7 @@ import type { Knex } from "knex";
 import type { Probot, ProbotOctokit } from "probot";
 import { cachedAppIdentity } from "../github/app-identity.js";
 import type { GitHubGateway } from "../github/gateway.js";
-import { MERGE_FOUND, type MergeFoundPayload } from "../github/handlers.js";
+import { MERGE_FOUND, type MergeFoundPayload } from "../inbox/events.js";
 import { OctokitGateway } from "../github/octokit-gateway.js";
 import { AccessRepositories } from "../config/access-repositories.js";
 import { sameRepository } from "../grants/grant-repository.js";

@@ -11,7 +11,7 @@
  */
 import type { Knex } from "knex";
 import type { Probot } from "probot";
-import { HANDLED_EVENTS } from "../github/handlers.js";
+import { HANDLED_EVENTS } from "../inbox/events.js";
 import type { Log } from "../logger.js";
 
 /** GitHub redelivers deliveries of the last three days (github.com; Enterprise Server keeps seven). */

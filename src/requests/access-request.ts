@@ -2,11 +2,11 @@
  * An access-request file: where it may live, and how its bytes become a typed request or a list
  * of problems at exact positions. Pure: the caller supplies the bytes.
  */
-import { DURATION_FORMS, parseDuration } from "./duration.js";
-import { firstUnprintable, quote } from "./printable.js";
-import type { Problem } from "./problem.js";
-import { compileSchema, loadAndValidate, type SchemaMessages } from "./schemas.js";
-import type { PathSegment, YamlSource } from "./yaml-source.js";
+import { DURATION_FORMS, parseDuration } from "../parsing/duration.js";
+import { firstUnprintable, quote } from "../parsing/printable.js";
+import type { Problem } from "../parsing/problem.js";
+import { compileSchema, loadAndValidate, type SchemaMessages } from "../parsing/schemas.js";
+import type { PathSegment, YamlSource } from "../parsing/yaml-source.js";
 
 export interface AccessRequest {
   account: string;

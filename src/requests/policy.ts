@@ -4,9 +4,9 @@
  */
 import { principalFor, type PolicyRule, type TenantConfig } from "../config/tenant.js";
 import type { ParsedRequest } from "./access-request.js";
-import { formatDuration } from "./duration.js";
-import { quote } from "./printable.js";
-import type { Problem } from "./problem.js";
+import { formatDuration } from "../parsing/duration.js";
+import { quote } from "../parsing/printable.js";
+import type { Problem } from "../parsing/problem.js";
 
 /**
  * Other names for the same thing: account id ↔ account name, permission set ARN ↔ name. Empty when

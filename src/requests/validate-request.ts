@@ -6,8 +6,8 @@
 import type { TenantConfig } from "../config/tenant.js";
 import { parseRequestFile, type ParsedRequest } from "./access-request.js";
 import { evaluatePolicy, type NameDirectory, type PolicyDecision } from "./policy.js";
-import { quote } from "./printable.js";
-import { hasErrors, type Problem } from "./problem.js";
+import { quote } from "../parsing/printable.js";
+import { hasErrors, type Problem } from "../parsing/problem.js";
 
 export interface RequestReview {
   file: string;

@@ -13,6 +13,15 @@ export type JsonValue = string | number | boolean | null | JsonValue[] | JsonObj
 /** Members set to undefined are left out of the response, as absent members are in AWS answers. */
 export type JsonObject = { [member: string]: JsonValue | undefined };
 
+/** A call as it reaches the model, already decoded from its wire protocol. */
+export interface ServiceRequest {
+  service: Service;
+  operation: string;
+  input: Readonly<Record<string, unknown>>;
+  accessKeyId?: string;
+  sessionToken?: string;
+}
+
 export interface Caller {
   /** From the request signature; not verified, as signatures are not. */
   accessKeyId?: string;

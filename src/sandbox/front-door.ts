@@ -2,10 +2,9 @@
  * What every call passes before its operation runs, in this order: authorisation, the rate limit,
  * then fault injection. A call refused here has no effect on the state.
  */
-import type { Caller, Service } from "./context.js";
+import type { Caller, Service, ServiceRequest } from "./context.js";
 import { AwsError } from "./errors.js";
 import type { FaultInjector } from "./faults.js";
-import type { ServiceRequest } from "./identity-center.js";
 import { SERVICES } from "./services.js";
 import type { SandboxState } from "./state.js";
 import { TokenBucket } from "./token-bucket.js";

@@ -21,6 +21,7 @@ import {
   type JsonObject,
   type OperationContext,
   type Service,
+  type ServiceRequest,
   type Settings,
 } from "./context.js";
 import { AwsError, type ErrorCode } from "./errors.js";
@@ -73,15 +74,6 @@ export interface CallRecord {
   accessKeyId?: string;
   /** The role whose session signed the call, when it was one this simulator issued. */
   roleArn?: string;
-}
-
-/** A call as it reaches the model, already decoded from its wire protocol. */
-export interface ServiceRequest {
-  service: Service;
-  operation: string;
-  input: Readonly<Record<string, unknown>>;
-  accessKeyId?: string;
-  sessionToken?: string;
 }
 
 export interface InstanceInfo {

@@ -9,10 +9,9 @@ export {
   type CallRecord,
   type InstanceInfo,
   type LocalIdentityCenterOptions,
-  type ServiceRequest,
 } from "./identity-center.js";
 export type { Faults } from "./faults.js";
-export type { Service, JsonObject } from "./context.js";
+export type { Service, ServiceRequest, JsonObject } from "./context.js";
 export type { AccountStatus, Assignment, OperationKind, OperationStatus, PrincipalType } from "./state.js";
 export { AwsError, ERROR_STATUS, type ErrorCode } from "./errors.js";
 export { MANAGEMENT_ACCOUNT_ID, ORGANIZATION_ID } from "./organizations.js";

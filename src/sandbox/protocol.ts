@@ -7,9 +7,8 @@
  * Decoding never throws: whatever arrives is either a request for the model or an error response.
  */
 import type { IncomingHttpHeaders } from "node:http";
-import type { JsonObject, JsonValue, Service } from "./context.js";
+import type { JsonObject, JsonValue, Service, ServiceRequest } from "./context.js";
 import { AwsError } from "./errors.js";
-import type { ServiceRequest } from "./identity-center.js";
 import { isPlainObject } from "./input.js";
 
 export interface HttpRequestData {

@@ -5,17 +5,8 @@
  */
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import {
-  judgeMerge,
-  lookupsNeeded,
-  teamKey,
-  type MergeEvidence,
-  type PullCommit,
-  type RepoPermission,
-  type Review,
-  type TeamMembership,
-} from "../../src/approval/approval.js";
-import type { FileBytes, PullFile } from "../../src/github/gateway.js";
+import { judgeMerge, lookupsNeeded, teamKey, type MergeEvidence } from "../../src/approval/approval.js";
+import type { FileBytes, PullCommit, PullFile, RepoPermission, Review, TeamMembership } from "../../src/github/types.js";
 
 const HEAD = "4d5e6f7" + "a".repeat(33);
 const OLD_HEAD = "1a2b3c4" + "b".repeat(33);

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parseTenantConfig, principalFor } from "../../src/config/tenant.js";
-import { formatProblem } from "../../src/requests/problem.js";
+import { formatProblem } from "../../src/parsing/problem.js";
 
 const enc = (text: string) => new TextEncoder().encode(text);
 const problems = (text: string) => {

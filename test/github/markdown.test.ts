@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { code, text } from "../../src/github/markdown.js";
 import { renderReviewComment, STICKY_MARKER } from "../../src/github/sticky-comment.js";
-import type { FileBytes } from "../../src/github/gateway.js";
-import { reviewPullRequest } from "../../src/requests/pull-request-review.js";
+import type { FileBytes } from "../../src/github/types.js";
+import { reviewPullRequest } from "../../src/approval/pull-request-review.js";
 
 const enc = (value: string): FileBytes => ({ kind: "file", bytes: new TextEncoder().encode(value), blobSha: "0".repeat(40) });
 

@@ -6,7 +6,8 @@
  * benchmark found 877 comments queued in one replica after four minutes, its live heap doubling).
  */
 import { describe, expect, it } from "vitest";
-import type { GitHubGateway, IssueComment } from "../../src/github/gateway.js";
+import type { GitHubGateway } from "../../src/github/gateway.js";
+import type { IssueComment } from "../../src/github/types.js";
 import { BackgroundWork } from "../../src/github/background-work.js";
 import { PullRequestReporter } from "../../src/github/grant-comments.js";
 import { MAX_QUEUED_VERDICT_COMMENTS, queueVerdictComment } from "../../src/github/verdict-comments.js";

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { GitHubGateway, IssueComment } from "../../src/github/gateway.js";
+import type { GitHubGateway } from "../../src/github/gateway.js";
+import type { IssueComment } from "../../src/github/types.js";
 import { STICKY_MARKER, upsertStickyComment } from "../../src/github/sticky-comment.js";
 
 /** GitHub's comments on one PR, with creation as slow as the throttle's content-creation queue makes it. */

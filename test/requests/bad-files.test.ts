@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parseTenantConfig } from "../../src/config/tenant.js";
-import { formatProblem } from "../../src/requests/problem.js";
+import { formatProblem } from "../../src/parsing/problem.js";
 import { validateRequest } from "../../src/requests/validate-request.js";
 
 const policy = parseTenantConfig(readFileSync(new URL("../../.github/jitsudo.yml", import.meta.url)));

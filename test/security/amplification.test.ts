@@ -17,7 +17,7 @@
 import { describe, expect, it } from "vitest";
 import { MAX_ANNOTATIONS } from "../../src/github/check-run.js";
 import { MAX_REQUEST_FILES_PER_PULL_REQUEST, REQUEST_FILE_MAX_BYTES } from "../../src/requests/access-request.js";
-import { MAX_PROBLEMS_PER_FILE } from "../../src/requests/schemas.js";
+import { MAX_PROBLEMS_PER_FILE } from "../../src/parsing/schemas.js";
 import type { CheckRun } from "../../src/sandbox/github/issues.js";
 import { READ_ONLY, useSecurityWorld, type SecurityWorld } from "./support/security-world.js";
 

@@ -25,9 +25,8 @@
  * source saying "after the merge" sets it aside.
  */
 import { describe, expect, it } from "vitest";
-import type { Review } from "../../src/approval/approval.js";
 import { standingReviews } from "../../src/approval/review-order.js";
-import type { PullTimeline } from "../../src/github/gateway.js";
+import type { PullTimeline, Review } from "../../src/github/types.js";
 
 const HEAD = "a".repeat(40);
 const MERGED_AT = new Date("2026-11-25T10:00:00Z");

@@ -16,9 +16,20 @@ import {
   type Reaction,
   type ReactionContent,
 } from "./issues.js";
-import { updatePull } from "./pulls.js";
-import type { Repository } from "./repository.js";
+import type { ObjectStore } from "./git-objects.js";
+import { updatePull, type PullRequest } from "./pulls.js";
 import type { World } from "./world.js";
+
+/** What a conversation announces, about its repository `Repo`. */
+export type ConversationEvent<Repo> =
+  | { kind: "issue_comment"; action: "created"; repo: Repo; pull: PullRequest; comment: IssueComment }
+  | { kind: "check_run"; action: "rerequested"; repo: Repo; run: CheckRun; sender: string };
+
+/** What a conversation reads of its repository: the pull requests commented on, the commits checked. */
+export interface ConversationRepository {
+  pull(number: number): PullRequest;
+  readonly objects: Pick<ObjectStore, "commit">;
+}
 
 export class ConversationError extends Error {
   constructor(
@@ -36,14 +47,14 @@ export interface AppIdentity {
   owner: string;
 }
 
-export class Conversation {
+export class Conversation<Repo extends ConversationRepository> {
   private readonly runs: CheckRun[] = [];
   private readonly comments = new Map<number, IssueComment[]>();
   private readonly reactions = new Map<number, Reaction[]>();
 
   constructor(
-    private readonly world: World,
-    private readonly repo: Repository,
+    private readonly world: World<ConversationEvent<Repo>>,
+    private readonly repo: Repo,
   ) {}
 
   /** A comment by `login` on pull request `number` (a `[bot]` login comments as a Bot). Sends `issue_comment.created`. */

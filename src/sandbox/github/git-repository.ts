@@ -14,6 +14,31 @@ import { threeWayTree } from "./merge-methods.js";
 import { applyChanges, ObjectStore, ZERO_SHA, type Commit, type Tree, type TreeEntry } from "./git-objects.js";
 import type { WebhookDelivery, World } from "./world.js";
 
+/** A branch update, announced as GitHub's `push` webhook. */
+export interface PushEvent {
+  kind: "push";
+  repo: GitRepository;
+  ref: string;
+  before: string;
+  after: string;
+  /** The commits new to the branch, parents first. */
+  commits: Commit[];
+  /** Commits already pushed to the repository before (GitHub's `distinct: false`). */
+  known: ReadonlySet<string>;
+  pusher: string;
+  created: boolean;
+  deleted: boolean;
+  forced: boolean;
+}
+
+/** What a repository's git side needs from the GitHub it lives in. */
+export interface GitWorld extends World<PushEvent> {
+  /** The strongest role `login` has in `repo` (owner, collaborator, or through an active team membership). */
+  roleOf(repo: GitRepository, login: string): Role | undefined;
+  /** The repository `owner/name` (case-insensitive), if one has that name now. */
+  findRepository(owner: string, name: string): GitRepository | undefined;
+}
+
 /** A file's new content: text or bytes, null to delete, or a link (mode 120000) or submodule (160000). */
 export type FileSpec = string | Uint8Array | null | { symlink: string } | { submodule: string } | { executable: string | Uint8Array };
 
@@ -64,7 +89,7 @@ export class GitRepository {
   private readonly purged = new Set<string>();
 
   constructor(
-    protected readonly world: World,
+    protected readonly world: GitWorld,
     init: RepositoryInit,
   ) {
     ({

@@ -15,14 +15,14 @@ import { checkCodeowners, CODEOWNERS_PATHS, type CodeownersError, type OwnerRef 
 import { executeGraphql } from "./graphql-execution.js";
 import { graphqlRoot } from "./graphql-nodes.js";
 import type { GitRepository } from "./git-repository.js";
-import { Repository } from "./repository.js";
+import { Repository, type ModelEvent, type RepositoryWorld } from "./repository.js";
 import type { JsonContext } from "./rest-json-pulls.js";
 import { repositoryJson, userJson, Urls, type AppInfo, type InstallationInfo } from "./rest-json.js";
 import { AppHook } from "./app-hook.js";
 import { repoRoute, type RepoRouteContext } from "./rest-repo-routes.js";
 import { appRoute, authOf, error, type Auth, type RestResponse } from "./rest-routes.js";
 import { webhookPayload, type WebhookContext } from "./webhook-payloads.js";
-import type { ModelEvent, WebhookDelivery, World } from "./world.js";
+import type { WebhookDelivery } from "./world.js";
 
 export const APP_ID = 4242;
 export const APP_SLUG = "jitsudo";
@@ -61,7 +61,7 @@ export interface CreateRepositorySpec {
   private?: boolean;
 }
 
-export class LocalGitHub implements World {
+export class LocalGitHub implements RepositoryWorld {
   readonly accounts = new Accounts();
   readonly clock: GitHubClock;
   readonly app: AppInfo;

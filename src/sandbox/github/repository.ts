@@ -19,7 +19,7 @@
  */
 import { canWrite } from "./accounts.js";
 import { githubTime } from "./clock.js";
-import { GitRepository, type RepositoryInit } from "./git-repository.js";
+import { GitRepository, type GitWorld, type PushEvent, type RepositoryInit } from "./git-repository.js";
 import { MergeConflictError, mergeCommits, threeWayTree } from "./merge-methods.js";
 import { fileChanges } from "./pull-changes.js";
 import {
@@ -30,14 +30,35 @@ import {
   updatePull,
   type MergeMethod,
   type PullChanges,
+  type Review,
   type ReviewState,
   type TimelineEvent,
 } from "./pulls.js";
 import { WEB_FLOW } from "./accounts.js";
-import { Conversation } from "./conversation.js";
+import { Conversation, type ConversationEvent } from "./conversation.js";
 import type { TreeEntry } from "./git-objects.js";
 import type { CodeownersError } from "./codeowners-check.js";
-import type { World } from "./world.js";
+import type { WebhookDelivery } from "./world.js";
+
+/** What happened, for the webhook GitHub sends about it (built by webhook-payloads.ts). */
+export type ModelEvent =
+  | PushEvent
+  | {
+      kind: "pull_request";
+      action: "opened" | "synchronize" | "reopened" | "closed" | "edited";
+      repo: Repository;
+      pull: PullRequest;
+      sender: string;
+      before?: string;
+      changes?: Record<string, unknown>;
+    }
+  | { kind: "pull_request_review"; action: "submitted" | "dismissed"; repo: Repository; pull: PullRequest; review: Review; sender: string }
+  | ConversationEvent<Repository>;
+
+/** The GitHub a repository lives in (local-github.ts): it announces every event of the model. */
+export interface RepositoryWorld extends GitWorld {
+  emit(event: ModelEvent): WebhookDelivery;
+}
 
 export interface OpenPullSpec {
   head: string;
@@ -75,12 +96,15 @@ export type InjectedCodeownersError = Pick<CodeownersError, "line" | "kind" | "m
 
 export class Repository extends GitRepository {
   private readonly pullsByNumber = new Map<number, PullRequest>();
-  readonly conversation: Conversation;
+  readonly conversation: Conversation<Repository>;
   /** Errors GitHub reports for the CODEOWNERS file in use, beyond what the checker finds (for tests of odd reports). */
   readonly injectedCodeownersErrors: InjectedCodeownersError[] = [];
   private nextNumber = 1;
 
-  constructor(world: World, init: RepositoryInit) {
+  /** The same world as the git side's, which also takes the pull request and conversation events. */
+  declare protected readonly world: RepositoryWorld;
+
+  constructor(world: RepositoryWorld, init: RepositoryInit) {
     super(world, init);
     this.conversation = new Conversation(world, this);
   }

@@ -8,11 +8,11 @@ import { createRequire } from "node:module";
 import type { Accounts } from "./accounts.js";
 import { diffTrees, type Commit, type ObjectStore } from "./git-objects.js";
 import type { GitRepository } from "./git-repository.js";
-import type { Repository } from "./repository.js";
+import type { ModelEvent, Repository } from "./repository.js";
 import { issueCommentJson, checkRunJson } from "./rest-json-issues.js";
 import { pullJson, reviewJson, type JsonContext } from "./rest-json-pulls.js";
 import { nodeId, repositoryJson, type AppInfo } from "./rest-json.js";
-import type { ModelEvent, WebhookDelivery } from "./world.js";
+import type { WebhookDelivery } from "./world.js";
 
 export interface WebhookContext extends JsonContext {
   app: AppInfo;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { FileBytes, PullFile } from "../../src/github/gateway.js";
-import { reviewPullRequest, type PullRequestEvidence } from "../../src/requests/pull-request-review.js";
+import type { FileBytes, PullFile } from "../../src/github/types.js";
+import { reviewPullRequest, type PullRequestEvidence } from "../../src/approval/pull-request-review.js";
 
 const enc = (text: string): FileBytes => ({ kind: "file", bytes: new TextEncoder().encode(text), blobSha: "0".repeat(40) });
 const missing: FileBytes = { kind: "missing" };

@@ -3,23 +3,22 @@
  * files, the request files at the head, and CODEOWNERS + `.github/jitsudo.yml` at the base. Pure,
  * so every rule here is unit-testable and the PR check, the comment and `jitsudo validate` agree.
  */
-import { ownership, type Codeowners, type CodeownersOwner } from "../approval/codeowners.js";
-import type { GovernanceChange } from "../approval/commit-history.js";
+import { ownership, type Codeowners, type CodeownersOwner } from "./codeowners.js";
+import type { GovernanceChange } from "./commit-history.js";
 import {
-  githubCodeownersBlockers,
   GOVERNANCE_PATHS,
   governanceCommitBlockers,
   incompleteListBlockers,
-  readCodeowners,
-  readConfig,
+  governanceOf,
   type Blocker,
-} from "../approval/governance.js";
+  type GovernanceEvidence,
+} from "./governance.js";
 import type { TenantConfig } from "../config/tenant.js";
-import type { CodeownersErrorReport, FileBytes, PullFile, PullRequestInfo } from "../github/gateway.js";
-import { isRequestFilePath, REQUESTS_DIR, requestPathProblem, tooManyRequestFiles, unreadableRequest } from "./access-request.js";
-import { printable } from "./printable.js";
-import { byPosition, type Problem } from "./problem.js";
-import { validateRequest, type RequestReview } from "./validate-request.js";
+import type { FileBytes, PullFile, PullRequestInfo } from "../github/types.js";
+import { isRequestFilePath, REQUESTS_DIR, requestPathProblem, tooManyRequestFiles, unreadableRequest } from "../requests/access-request.js";
+import { printable } from "../parsing/printable.js";
+import { byPosition, type Problem } from "../parsing/problem.js";
+import { validateRequest, type RequestReview } from "../requests/validate-request.js";
 
 export interface FileReview extends RequestReview {
   /** Code owners of the path at the base (who may approve it), minus nobody: the verdict excludes the author later. */
@@ -43,14 +42,11 @@ export interface PullRequestReview {
   conclusion: "success" | "failure";
 }
 
-export interface PullRequestEvidence {
+/** What the review judges. The governance files (`GovernanceEvidence`) are those at the base. */
+export interface PullRequestEvidence extends GovernanceEvidence {
   pr: PullRequestInfo;
   defaultBranch: string;
   files: readonly PullFile[];
-  /** `.github/jitsudo.yml` at the base. */
-  configFile: FileBytes;
-  /** Each CODEOWNERS location at the base, in GitHub's order. */
-  codeownersFiles: readonly FileBytes[];
   /** Request file path → its content at the head. */
   requestFiles: ReadonlyMap<string, FileBytes>;
   /** Request files already validated (with the base config, the author and `now`), off the event loop's critical path. */
@@ -59,8 +55,6 @@ export interface PullRequestEvidence {
   listedCommits: number;
   /** Commits of the PR that change CODEOWNERS or the policy, each judged against its parents. */
   governanceChanges: readonly GovernanceChange[];
-  /** GitHub's own list of CODEOWNERS errors at the base. */
-  githubCodeowners: CodeownersErrorReport;
   now: Date;
 }
 
@@ -74,42 +68,18 @@ export function requestPathsOf(files: readonly PullFile[]): string[] {
   return files.filter((file) => file.status !== "removed" && isRequestFilePath(file.path)).map((file) => file.path);
 }
 
+/** The PR check: the governance at the base, each request file at the head, and what stops the pull request. */
 export function reviewPullRequest(evidence: PullRequestEvidence): PullRequestReview {
   const { pr, files } = evidence;
-  const blockers: Blocker[] = [];
-
-  const { config, configProblems } = readConfig(evidence.configFile, blockers);
-  const codeowners = readCodeowners(evidence.codeownersFiles, blockers);
-  blockers.push(...githubCodeownersBlockers(evidence.githubCodeowners, codeowners));
+  const { config, configProblems, codeowners, blockers: governance } = governanceOf(evidence);
+  const blockers: Blocker[] = [...governance];
   const ownersFor = (path: string) => (codeowners ? ownership(codeowners, path).owners : []);
-
-  const removals = files.flatMap((file) => {
-    const removedPath = file.status === "removed" ? file.path : file.status === "renamed" ? file.previousPath : undefined;
-    return removedPath && isRequestFilePath(removedPath) ? [{ path: removedPath, owners: ownersFor(removedPath) }] : [];
-  });
-  const ignored = files
-    .filter((file) => file.status !== "removed" && file.path.startsWith(REQUESTS_DIR) && !isRequestFilePath(file.path))
-    .filter((file) => !/\.md$/i.test(file.path))
-    .map((file) => file.path);
+  const removals = removalsOf(files, ownersFor);
 
   const requestPaths = requestPathsOf(files);
   const tooMany = tooManyRequestFiles(requestPaths.length);
   if (tooMany) blockers.push({ message: tooMany });
-  const requests: FileReview[] = (tooMany ? [] : requestPaths).map((path) => {
-    const owners = ownersFor(path);
-    const content = evidence.requestFiles.get(path) ?? { kind: "missing" as const };
-    if (content.kind !== "file")
-      return {
-        file: path,
-        owners,
-        valid: false,
-        problems: [unreadableRequest(path, content, "could not be found at the head commit; push again")],
-      };
-    const review =
-      evidence.validated?.get(path) ?? validateRequest(path, content.bytes, { config, requester: pr.authorLogin, now: evidence.now });
-    const named = requestPathProblem(path);
-    return { ...review, valid: review.valid && !named, problems: [...review.problems].sort(byPosition), owners };
-  });
+  const requests = (tooMany ? [] : requestPaths).map((path) => reviewRequestFile(path, ownersFor(path), config, evidence));
 
   const incomplete = incompleteListBlockers(
     { files: files.length, commits: evidence.listedCommits },
@@ -126,12 +96,8 @@ export function reviewPullRequest(evidence: PullRequestEvidence): PullRequestRev
       ...governanceBlockers(files),
       ...governanceCommitBlockers(evidence.governanceChanges),
       ...requestBlockers(requests, codeowners),
+      ...baseBranchBlockers(pr, evidence.defaultBranch),
     );
-    if (pr.baseRef !== evidence.defaultBranch) {
-      blockers.push({
-        message: `this pull request targets ${pr.baseRef}, not the default branch ${evidence.defaultBranch}; only merges into ${evidence.defaultBranch} grant access`,
-      });
-    }
   }
 
   const failed = blockers.length > 0 || requests.some((request) => !request.valid);
@@ -140,7 +106,7 @@ export function reviewPullRequest(evidence: PullRequestEvidence): PullRequestRev
     defaultBranch: evidence.defaultBranch,
     requests,
     removals,
-    ignored,
+    ignored: ignoredFiles(files),
     blockers,
     config,
     configProblems,
@@ -150,6 +116,50 @@ export function reviewPullRequest(evidence: PullRequestEvidence): PullRequestRev
   };
 }
 
+/** Request files the PR deletes or renames away, with the owners who may approve ending their grants. */
+function removalsOf(files: readonly PullFile[], ownersFor: (path: string) => CodeownersOwner[]): PullRequestReview["removals"] {
+  return files.flatMap((file) => {
+    const removedPath = file.status === "removed" ? file.path : file.status === "renamed" ? file.previousPath : undefined;
+    return removedPath && isRequestFilePath(removedPath) ? [{ path: removedPath, owners: ownersFor(removedPath) }] : [];
+  });
+}
+
+/** Files under access-requests/ that are not request files (nor documentation), which jitsudo ignores. */
+function ignoredFiles(files: readonly PullFile[]): string[] {
+  return files
+    .filter((file) => file.status !== "removed" && file.path.startsWith(REQUESTS_DIR) && !isRequestFilePath(file.path))
+    .filter((file) => !/\.md$/i.test(file.path))
+    .map((file) => file.path);
+}
+
+/** A request file at the head, validated against the base policy (or as the caller already validated it). */
+function reviewRequestFile(path: string, owners: CodeownersOwner[], config: TenantConfig, evidence: PullRequestEvidence): FileReview {
+  const content = evidence.requestFiles.get(path) ?? { kind: "missing" as const };
+  if (content.kind !== "file")
+    return {
+      file: path,
+      owners,
+      valid: false,
+      problems: [unreadableRequest(path, content, "could not be found at the head commit; push again")],
+    };
+  const review =
+    evidence.validated?.get(path) ??
+    validateRequest(path, content.bytes, { config, requester: evidence.pr.authorLogin, now: evidence.now });
+  const named = requestPathProblem(path);
+  return { ...review, valid: review.valid && !named, problems: [...review.problems].sort(byPosition), owners };
+}
+
+/** Only merges into the default branch grant, and only its governance files decide who approves. */
+function baseBranchBlockers(pr: PullRequestInfo, defaultBranch: string): Blocker[] {
+  if (pr.baseRef === defaultBranch) return [];
+  return [
+    {
+      message: `this pull request targets ${pr.baseRef}, not the default branch ${defaultBranch}; only merges into ${defaultBranch} grant access`,
+    },
+  ];
+}
+
+/** Governance files the pull request changes: those changes belong in pull requests of their own. */
 function governanceBlockers(files: readonly PullFile[]): Blocker[] {
   return files.flatMap((file) => {
     const paths = [file.path, file.previousPath].filter((path): path is string => path !== undefined);
