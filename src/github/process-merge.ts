@@ -10,7 +10,8 @@ import { commitsToInspect, governanceChangesOf } from "../approval/commit-histor
 import { proveMergeBase, type BaseProof } from "../approval/merge-base.js";
 import type { AccessRepositories } from "../config/access-repositories.js";
 import { recordTenantConfig } from "../config/tenant-snapshots.js";
-import { recordMerge, sameRepository, type NewGrant } from "../grants/grant-repository.js";
+import { recordMerge, type NewGrant } from "../grants/grant-repository.js";
+import { hasVerdict } from "../grants/merge-records.js";
 import { REQUEST_FILE_MAX_BYTES, tooManyRequestFiles } from "../requests/access-request.js";
 import { printable } from "../parsing/printable.js";
 import { GOVERNANCE_PATHS, readGovernance } from "../approval/governance.js";
@@ -164,11 +165,12 @@ export async function isRecorded(
   db: Knex,
   merge: Pick<MergeInfo, "tenant" | "repositoryId" | "repoFullName" | "mergeCommitSha"> & { pr: { number: number } },
 ): Promise<boolean> {
-  const found = await db("merge_verdicts")
-    .where({ tenant: merge.tenant, pr_number: merge.pr.number, merge_commit_sha: merge.mergeCommitSha })
-    .where(sameRepository({ repositoryId: merge.repositoryId, repo: merge.repoFullName }))
-    .first("pr_number");
-  return found !== undefined;
+  return hasVerdict(
+    db,
+    { tenant: merge.tenant, repositoryId: merge.repositoryId, repo: merge.repoFullName },
+    merge.pr.number,
+    merge.mergeCommitSha,
+  );
 }
 
 interface Judged {

@@ -13,6 +13,7 @@ import type { Knex } from "knex";
 import { readWholeCodeowners } from "../approval/governance.js";
 import { ownsUnderAnyReading } from "../approval/owner-check.js";
 import { endEarlyByCommand, notEndedGrantsOfPullRequest, type GrantRow } from "../grants/grant-repository.js";
+import { claimReply } from "./command-replies.js";
 import { adoptLegacyGrants } from "./legacy-grants.js";
 import { branchRef, type GitHubGateway } from "./gateway.js";
 import { code, table, utc } from "./markdown.js";
@@ -95,14 +96,7 @@ export async function handleCommentCommand(
 
 /** True (and recorded) when this pull request has had no help reply within the last hour. */
 async function claimHelpReply(db: Knex, command: CommentCommand, now: Date): Promise<boolean> {
-  const since = new Date(now.getTime() - HELP_REPLY_INTERVAL_MS);
-  const { rowCount } = await db.raw(
-    `insert into command_replies (repository_id, pr_number, kind, replied_at) values (?, ?, 'help', ?)
-     on conflict (repository_id, pr_number, kind) do update set replied_at = excluded.replied_at
-     where command_replies.replied_at <= ?`,
-    [command.repositoryId, command.pullNumber, now, since],
-  );
-  return rowCount === 1;
+  return claimReply(db, command, "help", now, new Date(now.getTime() - HELP_REPLY_INTERVAL_MS));
 }
 
 /**

@@ -7,30 +7,17 @@
  */
 import type { Knex } from "knex";
 import type { Probot } from "probot";
+import { markVerdictCommentSent, owedVerdictComments, type VerdictKey } from "../grants/merge-records.js";
 import type { Log } from "../logger.js";
 import type { BackgroundWork } from "./background-work.js";
 import type { GitHubGateway } from "./gateway.js";
 import { installationGateways } from "./installation-gateway.js";
 import { upsertStickyComment } from "./sticky-comment.js";
 
-export interface VerdictKey {
-  tenant: number | string;
-  repositoryId: number | string | null;
-  prNumber: number;
-  mergeCommitSha: string;
-}
-
 /** Writes the verdict comment and records that the PR has it. */
 export async function sendVerdictComment(db: Knex, gateway: GitHubGateway, key: VerdictKey, body: string): Promise<void> {
   await upsertStickyComment(gateway, key.prNumber, body);
-  await db("merge_verdicts")
-    .where({
-      tenant: key.tenant,
-      pr_number: key.prNumber,
-      merge_commit_sha: key.mergeCommitSha,
-      ...(key.repositoryId === null ? {} : { repository_id: key.repositoryId }),
-    })
-    .update({ comment_sent_at: db.fn.now() });
+  await markVerdictCommentSent(db, key);
 }
 
 /**
@@ -59,15 +46,6 @@ export function queueVerdictComment(
   return "queued";
 }
 
-interface OwedComment {
-  tenant: string;
-  repository_id: string | null;
-  repo: string;
-  pr_number: number;
-  merge_commit_sha: string;
-  comment_body: string;
-}
-
 export interface ResendOptions {
   db: Knex;
   log: Log;
@@ -80,17 +58,7 @@ export interface ResendOptions {
 /** Sends the verdict comments still owed; one failure does not stop the others. */
 export async function resendOwedVerdictComments(probot: Probot, options: ResendOptions): Promise<{ owed: number; sent: number }> {
   const { db, log } = options;
-  const { rows } = await db.raw<{ rows: OwedComment[] }>(
-    `select v.tenant, v.repository_id, v.repo, v.pr_number, v.merge_commit_sha, v.comment_body
-       from merge_verdicts v
-      where v.comment_body is not null and v.comment_sent_at is null
-        and v.processed_at <= now() - ? * interval '1 millisecond'
-        and v.processed_at > now() - ? * interval '1 millisecond'
-        and not exists (select 1 from grants g where g.tenant = v.tenant and g.pr_number = v.pr_number and g.merge_commit_sha = v.merge_commit_sha)
-      order by v.processed_at
-      limit 50`,
-    [options.graceMs ?? 120_000, options.maxAgeMs ?? 86_400_000],
-  );
+  const rows = await owedVerdictComments(db, options.graceMs ?? 120_000, options.maxAgeMs ?? 86_400_000);
   const gatewayFor = installationGateways(probot);
   let sent = 0;
   for (const owed of rows) {

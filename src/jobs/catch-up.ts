@@ -18,7 +18,7 @@ import type { GitHubGateway } from "../github/gateway.js";
 import { MERGE_FOUND, type MergeFoundPayload } from "../inbox/events.js";
 import { OctokitGateway } from "../github/octokit-gateway.js";
 import { AccessRepositories } from "../config/access-repositories.js";
-import { sameRepository } from "../grants/grant-repository.js";
+import { mergesWithoutVerdict, saveScannedUntil, scannedUntil } from "../grants/merge-records.js";
 import { inboxEntryFor } from "../inbox/deliveries.js";
 import { storeDelivery } from "../inbox/inbox-store.js";
 import type { Log } from "../logger.js";
@@ -64,20 +64,17 @@ export async function catchUpRepository(
   const { db, log } = options;
   const startedAt = options.now();
   // By id: a renamed repository keeps its cursor, so its past merges are not read again.
-  const cursor = (await db("merge_scan_cursors")
-    .where({ tenant: repository.tenant })
-    .where(sameRepository({ repositoryId: repository.id, repo: repository.fullName }))
-    .orderBy("scanned_until", "desc")
-    .first()) as { scanned_until: Date } | undefined;
-  const since = cursor
-    ? new Date(cursor.scanned_until.getTime() - CLOCK_SKEW_MS)
+  const key = { tenant: repository.tenant, repositoryId: repository.id, repo: repository.fullName };
+  const scanned = await scannedUntil(db, key);
+  const since = scanned
+    ? new Date(scanned.getTime() - CLOCK_SKEW_MS)
     : new Date(startedAt.getTime() - (options.initialLookbackMs ?? DEFAULT_INITIAL_LOOKBACK_MS));
 
   const listed = await gateway.closedPullRequestsSince(since, options.maxPages ?? DEFAULT_MAX_PAGES);
   const merged = listed.pulls.filter((pull) => pull.merge && pull.merge.mergedAt >= since);
-  const unjudged = await withoutVerdict(
+  const unjudged = await mergesWithoutVerdict(
     db,
-    repository,
+    key,
     merged.map((pull) => ({ number: pull.number, sha: pull.merge!.commitSha, mergedAt: pull.merge!.mergedAt })),
   );
 
@@ -105,22 +102,7 @@ export async function catchUpRepository(
   }
 
   if (listed.complete) {
-    await db.transaction(async (trx) => {
-      await trx("merge_scan_cursors")
-        .where({ tenant: repository.tenant })
-        .where(sameRepository({ repositoryId: repository.id, repo: repository.fullName }))
-        .delete();
-      await trx("merge_scan_cursors")
-        .insert({
-          tenant: repository.tenant,
-          repository_id: repository.id,
-          repo: repository.fullName,
-          scanned_until: startedAt,
-          updated_at: trx.fn.now(),
-        })
-        .onConflict(["tenant", "repo"])
-        .merge();
-    });
+    await saveScannedUntil(db, key, startedAt);
   } else {
     log.warn(
       { repo: repository.fullName, since },
@@ -128,20 +110,6 @@ export async function catchUpRepository(
     );
   }
   return { repo: repository.fullName, found, complete: listed.complete };
-}
-
-async function withoutVerdict<T extends { number: number; sha: string }>(db: Knex, repository: RepositoryRef, merges: T[]): Promise<T[]> {
-  if (merges.length === 0) return [];
-  const recorded = (await db("merge_verdicts")
-    .where({ tenant: repository.tenant })
-    .where(sameRepository({ repositoryId: repository.id, repo: repository.fullName }))
-    .whereIn(
-      "pr_number",
-      merges.map((merge) => merge.number),
-    )
-    .select("pr_number", "merge_commit_sha")) as { pr_number: number; merge_commit_sha: string }[];
-  const seen = new Set(recorded.map((row) => `${row.pr_number}:${row.merge_commit_sha}`));
-  return merges.filter((merge) => !seen.has(`${merge.number}:${merge.sha}`));
 }
 
 type Octokit = InstanceType<typeof ProbotOctokit>;
