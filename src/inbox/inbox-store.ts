@@ -145,3 +145,19 @@ export async function pruneDeliveries(db: Knex, olderThanMs: number): Promise<nu
     .where("finished_at", "<", db.raw("now() - ? * interval '1 millisecond'", [olderThanMs]))
     .delete();
 }
+
+/** Which of these delivery ids the inbox holds (whatever their state): GitHub need not send them again. */
+export async function deliveriesHeld(db: Knex, deliveryIds: readonly string[]): Promise<Set<string>> {
+  if (deliveryIds.length === 0) return new Set();
+  return new Set((await db("webhook_inbox").whereIn("delivery_id", deliveryIds).pluck("delivery_id")) as string[]);
+}
+
+/** Until when the redelivery job has looked at the app's failed deliveries. */
+export async function redeliveryCheckedUntil(db: Knex, appKey: string): Promise<Date | undefined> {
+  const row = (await db("webhook_redelivery_checks").where({ app: appKey }).first()) as { checked_until: Date } | undefined;
+  return row?.checked_until;
+}
+
+export async function saveRedeliveryCheckedUntil(db: Knex, appKey: string, until: Date): Promise<void> {
+  await db("webhook_redelivery_checks").insert({ app: appKey, checked_until: until }).onConflict("app").merge();
+}

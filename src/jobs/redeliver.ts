@@ -12,6 +12,7 @@
 import type { Knex } from "knex";
 import type { Probot } from "probot";
 import { HANDLED_EVENTS } from "../inbox/events.js";
+import { deliveriesHeld, redeliveryCheckedUntil, saveRedeliveryCheckedUntil } from "../inbox/inbox-store.js";
 import type { Log } from "../logger.js";
 
 /** GitHub redelivers deliveries of the last three days (github.com; Enterprise Server keeps seven). */
@@ -47,9 +48,9 @@ export async function redeliverFailedWebhooks(
   const { data: app } = await octokit.rest.apps.getAuthenticated();
   const appKey = String(app?.id ?? "app");
   const startedAt = options.now();
-  const row = (await db("webhook_redelivery_checks").where({ app: appKey }).first()) as { checked_until: Date } | undefined;
+  const checkedUntil = await redeliveryCheckedUntil(db, appKey);
   const since = Math.max(
-    (row?.checked_until.getTime() ?? startedAt.getTime() - FIRST_LOOK_BACK_MS) - OVERLAP_MS,
+    (checkedUntil?.getTime() ?? startedAt.getTime() - FIRST_LOOK_BACK_MS) - OVERLAP_MS,
     startedAt.getTime() - REDELIVERABLE_MS,
   );
 
@@ -74,15 +75,9 @@ export async function redeliverFailedWebhooks(
   const failed = [...byGuid.entries()].filter(
     ([, tries]) => HANDLED_NAMES.has(tries[0]!.event) && tries.every((attempt) => attempt.status_code < 200 || attempt.status_code >= 300),
   );
-  const held = new Set(
-    failed.length === 0
-      ? []
-      : ((await db("webhook_inbox")
-          .whereIn(
-            "delivery_id",
-            failed.map(([guid]) => guid),
-          )
-          .pluck("delivery_id")) as string[]),
+  const held = await deliveriesHeld(
+    db,
+    failed.map(([guid]) => guid),
   );
 
   let redelivered = 0;
@@ -102,7 +97,7 @@ export async function redeliverFailedWebhooks(
   }
   // Only a complete look moves the mark: a run cut short reads the rest next time.
   if (complete && redelivered < MAX_REDELIVERIES) {
-    await db("webhook_redelivery_checks").insert({ app: appKey, checked_until: startedAt }).onConflict("app").merge();
+    await saveRedeliveryCheckedUntil(db, appKey, startedAt);
   }
   return { looked: attempts.length, redelivered };
 }
