@@ -4,6 +4,7 @@
  * a processor that died holding them. And through Probot's webhook pipeline: answered as soon as
  * stored, handled afterwards.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Knex } from "knex";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { inboxEntryFor } from "../../src/inbox/deliveries.js";
@@ -15,7 +16,6 @@ import { freshDatabase } from "../support/db.js";
 import { seed } from "../support/merge-world.js";
 
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A delivery of `pull_request.synchronize` for pull request `number` of repository 1. */
 const delivery = (id: string, number: number) =>

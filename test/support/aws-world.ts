@@ -2,6 +2,7 @@
  * The local Identity Center with a small organisation in it, and jitsudo's worker pointed at it
  * over HTTP with the real AWS SDK clients: what the provisioning, revoke and drift tests use.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Knex } from "knex";
 import { AwsConnections } from "../../src/aws/connections.js";
 import { SharedRateLimiter, type RateLimitOptions } from "../../src/aws/rate-limiter.js";
@@ -172,6 +173,6 @@ export async function eventually<T>(
     if (value) return value;
     if (Date.now() > deadline)
       throw new Error(`condition not met within ${timeoutMs} ms; state: ${JSON.stringify(await describe(), null, 1)}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
+    await sleep(25);
   }
 }
