@@ -16,6 +16,7 @@ import {
   type LocalIdentityCenterServerOptions,
   type RunningLocalIdentityCenter,
 } from "../../src/sandbox/index.js";
+import { ANY_RULE, policyYaml } from "./policy-fixtures.js";
 
 export const INSTANCE_ARN = "arn:aws:sso:::instance/ssoins-aaaaaaaaaaaaaaaa";
 export const IDENTITY_STORE_ID = "d-aaaaaaaaaa";
@@ -30,8 +31,10 @@ export const EXTERNAL_ID = `jitsudo-1-${ACCESS_REPOSITORY_ID}`;
  * The policy approveGrant's merges are judged under: anything, for anyone, for up to a day, with
  * bob (the approver) mapped to his Identity Center user, as requests on someone's behalf need.
  */
-export const PERMISSIVE_POLICY =
-  'users:\n  bob: bob@example.com\nrules:\n  - permission_sets: ["*"]\n    accounts: ["*"]\n    max_duration: 24h\n    allow_other_principal: true\n';
+export const PERMISSIVE_POLICY = policyYaml({
+  users: { bob: "bob@example.com" },
+  rules: [{ ...ANY_RULE, max_duration: "24h", allow_other_principal: true }],
+});
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
 
 /** A clock the tests can move forward; the simulator and the worker both read it. */
