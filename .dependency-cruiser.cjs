@@ -11,6 +11,15 @@ module.exports = {
       from: {},
       to: { circular: true },
     },
+    {
+      name: "no-sandbox-in-production",
+      severity: "error",
+      comment:
+        "The local GitHub and Identity Center (src/sandbox) are for tests, benchmarks and the demo, and the production " +
+        "build leaves them out (tsconfig.build.json): production code importing them would not run from the image.",
+      from: { path: "^src/(?!sandbox/)" },
+      to: { path: "^src/sandbox/" },
+    },
   ],
   options: {
     tsPreCompilationDeps: true,

@@ -6,6 +6,8 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+# src/sandbox (the local GitHub and Identity Center, for tests and the demo) is not in the context
+# (.dockerignore) nor in the build (tsconfig.build.json): only production code reaches dist/.
 COPY src ./src
 COPY schemas ./schemas
 RUN npm run build && npm prune --omit=dev --omit=optional --ignore-scripts

@@ -8,6 +8,7 @@
  * (target ≤ 10, half of AWS's limit), and how long an out-of-band deletion of a live grant's
  * assignment stays unrepaired (target ≤ one interval).
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Knex } from "knex";
 import { recordTenantConfig } from "../src/config/tenant-snapshots.js";
 import { IDENTITY_STORE_ID, INSTANCE_ARN, startAwsWorld, startTestWorker, type AwsWorld } from "../test/support/aws-world.js";
@@ -29,8 +30,6 @@ const DRIFT_OPERATIONS = new Set([
   "ListPermissionSets",
   "DescribePermissionSet",
 ]);
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function benchDrift(): Promise<BenchResult> {
   const database = await benchDatabase("drift");

@@ -5,6 +5,7 @@
  * sampled from /proc. Target: under 200 MB.
  */
 import { readFileSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
 import { recordTenantConfig } from "../src/config/tenant-snapshots.js";
 import { IDENTITY_STORE_ID, INSTANCE_ARN, startAwsWorld } from "../test/support/aws-world.js";
 import { exited, startWorkerProcess } from "../test/support/worker-process.js";
@@ -79,7 +80,7 @@ export async function benchWorkerMemory(): Promise<BenchResult> {
     const samples: number[] = [];
     const deadline = Date.now() + WATCH_MS;
     while (Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      await sleep(500);
       const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"))?.[1];
       if (rss) samples.push(Number(rss) / 1024);
     }

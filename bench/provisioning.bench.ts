@@ -11,6 +11,7 @@
  * - merge to create: merged pull requests through the app's webhook pipeline; time from the
  *   webhook's delivery to CreateAccountAssignment issued, p99 (target ≤ 0.5 s).
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { DEFAULT_WORKER_SETTINGS } from "../src/jobs/context.js";
 import { Prng } from "../src/sandbox/prng.js";
 import { approveGrant, INSTANCE_ARN, startAwsWorld, startTestWorker, type AwsWorld } from "../test/support/aws-world.js";
@@ -25,8 +26,6 @@ const PROVISIONING_MS = 2000;
 const CEILING_PER_SECOND = 10 / (PROVISIONING_MS / 1000);
 /** The production defaults: nothing tuned for the benchmark. */
 const SETTINGS = DEFAULT_WORKER_SETTINGS;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** 1,000 distinct assignments: 10 users × 100 accounts. */
 function addOrganisation(

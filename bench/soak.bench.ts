@@ -10,6 +10,7 @@
  * expiry lag (a grant's `expires_at` to its DeleteAccountAssignment) of grants expiring in them
  * is compared.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import type { ReplicaProcess } from "./support/replica-process.js";
 import { startReplicaWorld } from "./support/replica-world.js";
 import { summarize, type BenchResult } from "./stats.js";
@@ -52,7 +53,7 @@ export async function benchSoak(): Promise<BenchResult> {
     for (let index = 0; index < merges; index++) {
       const due = startedAt + (index * 1000) / MERGES_PER_SECOND;
       const wait = due - Date.now();
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      if (wait > 0) await sleep(wait);
       const { delivery } = setup.approvedMerge(index, "1m");
       deliveries.push(
         setup
@@ -69,8 +70,7 @@ export async function benchSoak(): Promise<BenchResult> {
     // The last grants expire a minute after their merge; wait for every delete.
     const deletes = () => world.ic.calls.filter((call) => call.operation === "DeleteAccountAssignment" && call.outcome === "ok");
     const deadline = Date.now() + 5 * 60_000;
-    while (new Set(deletes().map((call) => call.input.TargetId)).size < merges && Date.now() < deadline)
-      await new Promise((resolve) => setTimeout(resolve, 1000));
+    while (new Set(deletes().map((call) => call.input.TargetId)).size < merges && Date.now() < deadline) await sleep(1000);
     clearInterval(sampler);
     await sample();
 

@@ -14,6 +14,7 @@
  * the burst to the last CreateAccountAssignment next to AWS's ceiling for 200 creates (10 in flight,
  * 2 s each: the 200th create cannot start before (200 - 10) / 5 = 38 s).
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { signDelivery } from "../src/sandbox/webhooks.js";
 import { Hookshot, type Shot } from "./support/hookshot.js";
 import { startReplicaWorld, WEBHOOK_SECRET } from "./support/replica-world.js";
@@ -72,7 +73,7 @@ async function burst(replicaCount: number, killOne: boolean): Promise<Record<str
     const deadline = Date.now() + 300_000;
     while (creates() < MERGES) {
       if (Date.now() > deadline) throw new Error(`benchmark: only ${creates()} of ${MERGES} creates within 5 minutes`);
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await sleep(200);
     }
     const lastCreate = Math.max(
       ...world.ic.calls.filter((call) => call.operation === "CreateAccountAssignment" && call.outcome === "ok").map((call) => call.at),

@@ -7,6 +7,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { appendFileSync, readFileSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
 import { freePort } from "../../src/net.js";
 import { INSTANCE_ARN } from "../../test/support/aws-world.js";
 import { APP_ID } from "../../test/support/fake-github.js";
@@ -99,7 +100,7 @@ export async function startReplicaProcess(options: ReplicaOptions): Promise<Repl
       .catch(() => false);
     if (ready) break;
     if (Date.now() > deadline) throw new Error("the replica did not become ready within 60 s");
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200);
   }
   return {
     child,

@@ -4,6 +4,7 @@
  * `access-requests/`), one account per merge, and `jitsudo start` replicas as their own processes.
  */
 import { generateKeyPairSync } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import { startLocalGitHub } from "../../src/sandbox/github-server.js";
 import { WallClock } from "../../src/sandbox/github.js";
 import { sendDelivery, signDelivery, type SignedDelivery } from "../../src/sandbox/webhooks.js";
@@ -94,7 +95,7 @@ export async function startReplicaWorld(
         Number((await database.db("webhook_inbox").whereIn("status", ["pending", "processing"]).count({ n: "*" }))[0]?.n ?? 0);
       while ((await open()) > 0) {
         if (Date.now() > deadline) throw new Error("benchmark: the inbox did not empty within two minutes");
-        await new Promise((resolve) => setTimeout(resolve, 200));
+        await sleep(200);
       }
     },
     async stop() {

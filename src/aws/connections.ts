@@ -9,7 +9,7 @@
  */
 import { IdentitystoreClient } from "@aws-sdk/client-identitystore";
 import { OrganizationsClient } from "@aws-sdk/client-organizations";
-import { ListInstancesCommand, SSOAdminClient } from "@aws-sdk/client-sso-admin";
+import { paginateListInstances, SSOAdminClient } from "@aws-sdk/client-sso-admin";
 import { STSClient } from "@aws-sdk/client-sts";
 import { externalIdFor, RoleSessions, sessionName } from "./credentials.js";
 import type { Metrics } from "../metrics.js";
@@ -177,13 +177,10 @@ export class AwsConnections {
     let pending = this.identityStores.get(key);
     if (!pending) {
       pending = (async () => {
-        let token: string | undefined;
-        do {
-          const page = await clients.ssoAdmin.send(new ListInstancesCommand({ NextToken: token }));
+        for await (const page of paginateListInstances({ client: clients.ssoAdmin }, {})) {
           const instance = page.Instances?.find((candidate) => candidate.InstanceArn === target.instanceArn);
           if (instance?.IdentityStoreId) return instance.IdentityStoreId;
-          token = page.NextToken;
-        } while (token);
+        }
         throw new Error(`Identity Center instance ${target.instanceArn} was not found; check aws.instance_arn or IC_INSTANCE_ARN`);
       })();
       pending.catch(() => this.identityStores.delete(key));

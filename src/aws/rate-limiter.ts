@@ -22,6 +22,7 @@
  * replica, and the waiting order mixes priorities with per-tenant turns; no rate-limiting package
  * we found does either (they keep their buckets in memory or Redis, and queue first come first served).
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Knex } from "knex";
 
 export const CALL_PRIORITIES = ["revoke", "provision", "poll", "drift"] as const;
@@ -125,8 +126,6 @@ export class SharedRateLimiter implements RateLimiter {
     return { taken: true, delayMs: after >= 0 ? 0 : (-after / this.ratePerSecond) * 1000 };
   }
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Waiter {
   resolve(): void;

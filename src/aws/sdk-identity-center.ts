@@ -1,25 +1,27 @@
 /**
  * IdentityCenter over the AWS SDK v3 clients. Every HTTP attempt, the SDK's own retries included,
  * first takes a slot from the instance's shared rate limiter (a middleware placed after the
- * retry step), so jitsudo's accounting matches what AWS counts. Paging is written out rather than
- * left to the SDK's paginators so that each page goes through the same limiter and priority.
+ * retry step), so jitsudo's accounting matches what AWS counts. Listings use the SDK's paginators,
+ * which hand each page's command to `withCommand` before sending it: that is where the limiter is
+ * attached, so every page goes through the same limiter and priority as a single call.
  */
 import { GetUserIdCommand, type IdentitystoreClient } from "@aws-sdk/client-identitystore";
-import { DescribeOrganizationCommand, ListAccountsCommand, type OrganizationsClient } from "@aws-sdk/client-organizations";
+import { DescribeOrganizationCommand, paginateListAccounts, type OrganizationsClient } from "@aws-sdk/client-organizations";
 import {
   CreateAccountAssignmentCommand,
   DeleteAccountAssignmentCommand,
   DescribeAccountAssignmentCreationStatusCommand,
   DescribeAccountAssignmentDeletionStatusCommand,
   DescribePermissionSetCommand,
-  ListAccountAssignmentCreationStatusCommand,
-  ListAccountAssignmentDeletionStatusCommand,
-  ListAccountAssignmentsCommand,
-  ListAccountAssignmentsForPrincipalCommand,
-  ListAccountsForProvisionedPermissionSetCommand,
-  ListPermissionSetsCommand,
+  paginateListAccountAssignmentCreationStatus,
+  paginateListAccountAssignmentDeletionStatus,
+  paginateListAccountAssignments,
+  paginateListAccountAssignmentsForPrincipal,
+  paginateListAccountsForProvisionedPermissionSet,
+  paginateListPermissionSets,
   type AccountAssignmentOperationStatus,
   type SSOAdminClient,
+  type SSOAdminPaginationConfiguration,
 } from "@aws-sdk/client-sso-admin";
 import type { Command, FinalizeRequestMiddleware } from "@smithy/types";
 import { classifyAwsError } from "./errors.js";
@@ -117,28 +119,26 @@ export class SdkIdentityCenter implements IdentityCenter {
     maxPages = Number.POSITIVE_INFINITY,
   ): Promise<{ ids: Set<string>; complete: boolean }> {
     const ids = new Set<string>();
+    if (maxPages < 1) return { ids, complete: false };
+    const paging = this.paging(this.statusPriority(kind));
     const input = { InstanceArn: this.instanceArn, Filter: { Status: status }, MaxResults: PAGE };
-    let token: string | undefined;
-    let pages = 0;
-    do {
-      if (pages >= maxPages) return { ids, complete: false };
-      pages += 1;
-      let items: { RequestId?: string }[] | undefined;
-      if (kind === "create") {
-        const page = await this.sso(
-          new ListAccountAssignmentCreationStatusCommand({ ...input, NextToken: token }),
-          this.statusPriority(kind),
-        );
-        [items, token] = [page.AccountAssignmentsCreationStatus, page.NextToken];
-      } else {
-        const page = await this.sso(
-          new ListAccountAssignmentDeletionStatusCommand({ ...input, NextToken: token }),
-          this.statusPriority(kind),
-        );
-        [items, token] = [page.AccountAssignmentsDeletionStatus, page.NextToken];
-      }
+    const pages =
+      kind === "create"
+        ? mapPages(
+            paginateListAccountAssignmentCreationStatus(paging, input),
+            (page) => [page.AccountAssignmentsCreationStatus, page.NextToken] as const,
+          )
+        : mapPages(
+            paginateListAccountAssignmentDeletionStatus(paging, input),
+            (page) => [page.AccountAssignmentsDeletionStatus, page.NextToken] as const,
+          );
+    let read = 0;
+    for await (const [items, nextToken] of pages) {
+      read += 1;
       for (const item of items ?? []) if (item.RequestId) ids.add(item.RequestId);
-    } while (token);
+      // Leaving the loop stops the paginator before it asks for the next page.
+      if (nextToken && read >= maxPages) return { ids, complete: false };
+    }
     return { ids, complete: true };
   }
 
@@ -164,15 +164,12 @@ export class SdkIdentityCenter implements IdentityCenter {
   async accounts(): Promise<{ id: string; name: string; status: string }[]> {
     // Organizations is a separate, global service with its own limits: not the instance's budget.
     const accounts: { id: string; name: string; status: string }[] = [];
-    let token: string | undefined;
-    do {
-      const page = await this.options.clients.organizations.send(new ListAccountsCommand({ MaxResults: 20, NextToken: token }));
+    for await (const page of paginateListAccounts({ client: this.options.clients.organizations }, { MaxResults: 20 })) {
       for (const account of page.Accounts ?? []) {
         if (account.Id)
           accounts.push({ id: account.Id, name: account.Name ?? "", status: String(account.State ?? account.Status ?? "ACTIVE") });
       }
-      token = page.NextToken;
-    } while (token);
+    }
     return accounts;
   }
 
@@ -187,15 +184,10 @@ export class SdkIdentityCenter implements IdentityCenter {
 
   async permissionSets(): Promise<PermissionSet[]> {
     const arns: string[] = [];
-    let token: string | undefined;
-    do {
-      const page = await this.sso(
-        new ListPermissionSetsCommand({ InstanceArn: this.instanceArn, MaxResults: PAGE, NextToken: token }),
-        this.readPriority(),
-      );
+    const input = { InstanceArn: this.instanceArn, MaxResults: PAGE };
+    for await (const page of paginateListPermissionSets(this.paging(this.readPriority()), input)) {
       arns.push(...(page.PermissionSets ?? []));
-      token = page.NextToken;
-    } while (token);
+    }
     const sets: PermissionSet[] = [];
     for (const arn of arns) {
       const output = await this.sso(
@@ -222,86 +214,46 @@ export class SdkIdentityCenter implements IdentityCenter {
 
   async accountsWithPermissionSet(permissionSetArn: string): Promise<string[]> {
     const accounts: string[] = [];
-    let token: string | undefined;
-    do {
-      const command = new ListAccountsForProvisionedPermissionSetCommand({
-        InstanceArn: this.instanceArn,
-        PermissionSetArn: permissionSetArn,
-        MaxResults: PAGE,
-        NextToken: token,
-      });
-      const page = await this.sso(command, this.readPriority());
+    const input = { InstanceArn: this.instanceArn, PermissionSetArn: permissionSetArn, MaxResults: PAGE };
+    for await (const page of paginateListAccountsForProvisionedPermissionSet(this.paging(this.readPriority()), input)) {
       accounts.push(...(page.AccountIds ?? []));
-      token = page.NextToken;
-    } while (token);
+    }
     return accounts;
   }
 
   assignments(accountId: string, permissionSetArn: string): Promise<Assignment[]> {
-    return this.collectAssignments(
-      (token) =>
-        new ListAccountAssignmentsCommand({
-          InstanceArn: this.instanceArn,
-          AccountId: accountId,
-          PermissionSetArn: permissionSetArn,
-          MaxResults: PAGE,
-          NextToken: token,
-        }),
+    return collectAssignments(
+      paginateListAccountAssignments(this.paging(this.readPriority()), {
+        InstanceArn: this.instanceArn,
+        AccountId: accountId,
+        PermissionSetArn: permissionSetArn,
+        MaxResults: PAGE,
+      }),
     );
   }
 
   assignmentsOfPrincipal(principalId: string, principalType: PrincipalType = "USER"): Promise<Assignment[]> {
-    return this.collectAssignments(
-      (token) =>
-        new ListAccountAssignmentsForPrincipalCommand({
-          InstanceArn: this.instanceArn,
-          PrincipalId: principalId,
-          PrincipalType: principalType,
-          MaxResults: PAGE,
-          NextToken: token,
-        }),
+    return collectAssignments(
+      paginateListAccountAssignmentsForPrincipal(this.paging(this.readPriority()), {
+        InstanceArn: this.instanceArn,
+        PrincipalId: principalId,
+        PrincipalType: principalType,
+        MaxResults: PAGE,
+      }),
     );
   }
 
   async hasAssignment(assignment: Assignment): Promise<boolean> {
-    const found = await this.collectAssignments(
-      (token) =>
-        new ListAccountAssignmentsForPrincipalCommand({
-          InstanceArn: this.instanceArn,
-          PrincipalId: assignment.principalId,
-          PrincipalType: assignment.principalType,
-          Filter: { AccountId: assignment.accountId },
-          MaxResults: PAGE,
-          NextToken: token,
-        }),
+    const found = await collectAssignments(
+      paginateListAccountAssignmentsForPrincipal(this.paging(this.readPriority()), {
+        InstanceArn: this.instanceArn,
+        PrincipalId: assignment.principalId,
+        PrincipalType: assignment.principalType,
+        Filter: { AccountId: assignment.accountId },
+        MaxResults: PAGE,
+      }),
     );
     return found.some((candidate) => candidate.permissionSetArn === assignment.permissionSetArn);
-  }
-
-  /** Every page of a listing of assignments (both listings answer in the same shape). */
-  private async collectAssignments(
-    command: (token: string | undefined) => ListAccountAssignmentsCommand | ListAccountAssignmentsForPrincipalCommand,
-  ): Promise<Assignment[]> {
-    const found: Assignment[] = [];
-    let token: string | undefined;
-    do {
-      const page: {
-        AccountAssignments?: { AccountId?: string; PermissionSetArn?: string; PrincipalId?: string; PrincipalType?: string }[];
-        NextToken?: string;
-      } = await this.sso(command(token) as Command<any, any, any, any, any>, this.readPriority());
-      for (const item of page.AccountAssignments ?? []) {
-        if (item.AccountId && item.PermissionSetArn && item.PrincipalId && item.PrincipalType) {
-          found.push({
-            accountId: item.AccountId,
-            permissionSetArn: item.PermissionSetArn,
-            principalType: item.PrincipalType as PrincipalType,
-            principalId: item.PrincipalId,
-          });
-        }
-      }
-      token = page.NextToken;
-    } while (token);
-    return found;
   }
 
   private target(assignment: Assignment) {
@@ -334,8 +286,17 @@ export class SdkIdentityCenter implements IdentityCenter {
     priority: CallPriority,
     onSent?: () => void,
   ): Promise<Output> {
+    return this.options.clients.ssoAdmin.send(this.limited(command, priority, onSent) as never) as Promise<Output>;
+  }
+
+  /** A paginator's settings: each page's command is limited like any other call of this priority. */
+  private paging(priority: CallPriority): SSOAdminPaginationConfiguration {
+    return { client: this.options.clients.ssoAdmin, withCommand: (command) => this.limited(command, priority) };
+  }
+
+  private limited<C extends Command<any, any, any, any, any>>(command: C, priority: CallPriority, onSent?: () => void): C {
     command.middlewareStack.addRelativeTo(this.limit(command.constructor.name.replace(/Command$/, ""), priority, onSent), LIMIT_STEP);
-    return this.options.clients.ssoAdmin.send(command as never) as Promise<Output>;
+    return command;
   }
 
   /** Per attempt: wait for the instance's rate limit, then send, counting what AWS answered. */
@@ -360,6 +321,33 @@ export class SdkIdentityCenter implements IdentityCenter {
 
 /** Inside the retry loop: each attempt, not each logical call, is one request AWS counts. */
 const LIMIT_STEP = { name: "jitsudoRateLimit", relation: "after", toMiddleware: "retryMiddleware", override: true } as const;
+
+/** Every page of a listing of assignments (both listings answer in the same shape). */
+async function collectAssignments(
+  pages: AsyncIterable<{
+    AccountAssignments?: { AccountId?: string; PermissionSetArn?: string; PrincipalId?: string; PrincipalType?: string }[];
+  }>,
+): Promise<Assignment[]> {
+  const found: Assignment[] = [];
+  for await (const page of pages) {
+    for (const item of page.AccountAssignments ?? []) {
+      if (item.AccountId && item.PermissionSetArn && item.PrincipalId && item.PrincipalType) {
+        found.push({
+          accountId: item.AccountId,
+          permissionSetArn: item.PermissionSetArn,
+          principalType: item.PrincipalType as PrincipalType,
+          principalId: item.PrincipalId,
+        });
+      }
+    }
+  }
+  return found;
+}
+
+/** Each page of a paginator, as `project` reads it. */
+async function* mapPages<Page, Out>(pages: AsyncIterable<Page>, project: (page: Page) => Out): AsyncGenerator<Out> {
+  for await (const page of pages) yield project(page);
+}
 
 function toStatus(status: AccountAssignmentOperationStatus | undefined): OperationStatus {
   if (!status?.RequestId || !status.Status) throw new Error("Identity Center answered without a request id or status");

@@ -56,41 +56,45 @@ export const DEFAULT_RECONCILIATION_INTERVAL_MS = 30_000;
 const INSTANCE_ARN = /^arn:aws[a-z-]*:sso:::instance\/(?:sso)?ins-[a-zA-Z0-9.-]{16}$/;
 const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d$/;
 
-export function parseEnv(env: NodeJS.ProcessEnv, readFile: (path: string) => string = (path) => readFileSync(path, "utf8")): AppConfig {
+/** An environment variable, trimmed; empty counts as unset. */
+type EnvValue = (name: string) => string | undefined;
+type ReadFile = (path: string) => string;
+
+export function parseEnv(env: NodeJS.ProcessEnv, readFile: ReadFile = (path) => readFileSync(path, "utf8")): AppConfig {
   const problems: string[] = [];
-  const value = (name: string) => {
+  const value: EnvValue = (name) => {
     const raw = env[name]?.trim();
     return raw === undefined || raw === "" ? undefined : raw;
   };
 
-  let appId: number | undefined;
-  const appIdText = value("APP_ID");
-  if (appIdText !== undefined) {
-    const parsed = Number(appIdText);
-    if (Number.isSafeInteger(parsed) && parsed > 0) appId = parsed;
-    else problems.push(`APP_ID="${appIdText}" is not a GitHub App id; copy the numeric App ID from the app's settings page`);
-  }
+  // Read in this order so the problems are listed in it too.
+  const github = parseGitHub(value, readFile, problems);
+  const database = parseDatabase(value, problems);
+  const aws = parseAws(value, problems);
+  const reconciliationIntervalMs = parseReconciliationInterval(value("RECONCILIATION_INTERVAL"), problems);
+  const accessRepositories = parseRepositoryList(value("JITSUDO_ACCESS_REPOSITORIES"), problems);
+  const apiToken = parseApiToken(value("JITSUDO_API_TOKEN"), problems);
+  const { logLevel, port } = parseServer(value, problems);
 
-  let privateKey = value("PRIVATE_KEY");
-  const keyPath = value("PRIVATE_KEY_PATH");
-  if (privateKey === undefined && keyPath !== undefined) {
-    try {
-      privateKey = readFile(keyPath);
-    } catch (error) {
-      problems.push(
-        `PRIVATE_KEY_PATH="${keyPath}" cannot be read (${(error as NodeJS.ErrnoException).code ?? "error"}); point it at the app's .pem file`,
-      );
-    }
-  }
-  if (privateKey !== undefined) {
-    // Platforms without multi-line variables pass the key base64-encoded or with literal \n.
-    if (!privateKey.includes("-----BEGIN")) {
-      const decoded = Buffer.from(privateKey, "base64").toString("utf8");
-      if (decoded.includes("-----BEGIN")) privateKey = decoded;
-      else problems.push("PRIVATE_KEY is not a PEM private key (expected -----BEGIN … PRIVATE KEY-----, raw or base64)");
-    }
-    privateKey = `${privateKey.replace(/\\n/g, "\n").trim()}\n`;
-  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  const host = value("HOST");
+  return {
+    github,
+    ...database,
+    aws,
+    reconciliationIntervalMs,
+    ...(accessRepositories !== undefined ? { accessRepositories } : {}),
+    ...(apiToken !== undefined ? { apiToken } : {}),
+    logLevel,
+    port,
+    ...(host !== undefined ? { host } : {}),
+  };
+}
+
+/** The GitHub App's credentials (all or none) and the GitHub Enterprise Server host, if any. */
+function parseGitHub(value: EnvValue, readFile: ReadFile, problems: string[]): AppConfig["github"] {
+  const appId = parseAppId(value("APP_ID"), problems);
+  const privateKey = readPrivateKey(value, readFile, problems);
   const webhookSecret = value("WEBHOOK_SECRET");
   if (appId !== undefined) {
     if (privateKey === undefined) problems.push("APP_ID is set but PRIVATE_KEY and PRIVATE_KEY_PATH are not; set one of them");
@@ -107,7 +111,47 @@ export function parseEnv(env: NodeJS.ProcessEnv, readFile: (path: string) => str
   if (gheHost !== undefined && /[/:]/.test(gheHost.replace(/:\d+$/, ""))) {
     problems.push(`GHE_HOST="${gheHost}" must be a host name like github.example.com, without a scheme or path`);
   }
+  return {
+    ...(appId !== undefined ? { appId } : {}),
+    ...(privateKey !== undefined ? { privateKey } : {}),
+    ...(webhookSecret !== undefined ? { webhookSecret } : {}),
+    ...(gheHost !== undefined ? { gheHost } : {}),
+    gheProtocol: gheProtocol as "https" | "http",
+  };
+}
 
+function parseAppId(text: string | undefined, problems: string[]): number | undefined {
+  if (text === undefined) return undefined;
+  const parsed = Number(text);
+  if (Number.isSafeInteger(parsed) && parsed > 0) return parsed;
+  problems.push(`APP_ID="${text}" is not a GitHub App id; copy the numeric App ID from the app's settings page`);
+  return undefined;
+}
+
+/** PRIVATE_KEY, or else the file PRIVATE_KEY_PATH names, as a PEM text ending in one newline. */
+function readPrivateKey(value: EnvValue, readFile: ReadFile, problems: string[]): string | undefined {
+  let privateKey = value("PRIVATE_KEY");
+  const keyPath = value("PRIVATE_KEY_PATH");
+  if (privateKey === undefined && keyPath !== undefined) {
+    try {
+      privateKey = readFile(keyPath);
+    } catch (error) {
+      problems.push(
+        `PRIVATE_KEY_PATH="${keyPath}" cannot be read (${(error as NodeJS.ErrnoException).code ?? "error"}); point it at the app's .pem file`,
+      );
+    }
+  }
+  if (privateKey === undefined) return undefined;
+  // Platforms without multi-line variables pass the key base64-encoded or with literal \n.
+  if (!privateKey.includes("-----BEGIN")) {
+    const decoded = Buffer.from(privateKey, "base64").toString("utf8");
+    if (decoded.includes("-----BEGIN")) privateKey = decoded;
+    else problems.push("PRIVATE_KEY is not a PEM private key (expected -----BEGIN … PRIVATE KEY-----, raw or base64)");
+  }
+  return `${privateKey.replace(/\\n/g, "\n").trim()}\n`;
+}
+
+function parseDatabase(value: EnvValue, problems: string[]): Pick<AppConfig, "databaseUrl" | "databaseSchema" | "databasePoolMax"> {
   const databaseUrl = value("DATABASE_URL");
   if (databaseUrl !== undefined && !/^postgres(?:ql)?:\/\//.test(databaseUrl)) {
     problems.push("DATABASE_URL must be a postgres:// or postgresql:// URL (unset it to use the embedded PostgreSQL)");
@@ -124,60 +168,50 @@ export function parseEnv(env: NodeJS.ProcessEnv, readFile: (path: string) => str
   if (databaseSchema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(databaseSchema)) {
     problems.push(`DATABASE_SCHEMA="${databaseSchema}" must be a lower-case PostgreSQL identifier (letters, digits, _; at most 63)`);
   }
+  return {
+    ...(databaseUrl !== undefined ? { databaseUrl } : {}),
+    ...(databaseSchema !== undefined ? { databaseSchema } : {}),
+    databasePoolMax,
+  };
+}
 
+function parseAws(value: EnvValue, problems: string[]): AppConfig["aws"] {
   const region = value("AWS_REGION");
   if (region !== undefined && !REGION.test(region)) problems.push(`AWS_REGION="${region}" is not an AWS region like us-east-1`);
   const instanceArn = value("IC_INSTANCE_ARN");
   if (instanceArn !== undefined && !INSTANCE_ARN.test(instanceArn)) {
     problems.push(`IC_INSTANCE_ARN="${instanceArn}" is not an Identity Center instance ARN (arn:aws:sso:::instance/ssoins-…)`);
   }
+  return { ...(region !== undefined ? { region } : {}), ...(instanceArn !== undefined ? { instanceArn } : {}) };
+}
 
-  let reconciliationIntervalMs = DEFAULT_RECONCILIATION_INTERVAL_MS;
-  const interval = value("RECONCILIATION_INTERVAL");
-  if (interval !== undefined) {
-    const parsed = /^\d+$/.test(interval) ? { ok: true as const, ms: Number(interval) * 1000 } : parseDuration(interval);
-    if (!parsed.ok || parsed.ms < 1000 || parsed.ms > 86_400_000) {
-      problems.push(`RECONCILIATION_INTERVAL="${interval}" must be between 1s and 24h, written like 30s, 5m or a number of seconds`);
-    } else reconciliationIntervalMs = parsed.ms;
+function parseReconciliationInterval(interval: string | undefined, problems: string[]): number {
+  if (interval === undefined) return DEFAULT_RECONCILIATION_INTERVAL_MS;
+  const parsed = /^\d+$/.test(interval) ? { ok: true as const, ms: Number(interval) * 1000 } : parseDuration(interval);
+  if (!parsed.ok || parsed.ms < 1000 || parsed.ms > 86_400_000) {
+    problems.push(`RECONCILIATION_INTERVAL="${interval}" must be between 1s and 24h, written like 30s, 5m or a number of seconds`);
+    return DEFAULT_RECONCILIATION_INTERVAL_MS;
   }
+  return parsed.ms;
+}
 
-  const accessRepositories = parseRepositoryList(value("JITSUDO_ACCESS_REPOSITORIES"), problems);
-
-  const apiToken = value("JITSUDO_API_TOKEN");
+function parseApiToken(apiToken: string | undefined, problems: string[]): string | undefined {
   if (apiToken !== undefined && apiToken.length < 20) {
     problems.push(
       "JITSUDO_API_TOKEN is too short to be a secret; use at least 20 random characters (e.g. openssl rand -hex 32), or unset it to turn the API off",
     );
   }
+  return apiToken;
+}
 
+function parseServer(value: EnvValue, problems: string[]): { logLevel: LogLevel; port: number } {
   const logLevel = (value("LOG_LEVEL") ?? "info") as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL="${logLevel}" must be one of ${LOG_LEVELS.join(", ")}`);
 
   const portText = value("PORT") ?? "3000";
   const port = Number(portText);
   if (!Number.isInteger(port) || port < 0 || port > 65535) problems.push(`PORT="${portText}" must be a port number (0-65535)`);
-
-  if (problems.length > 0) throw new ConfigError(problems);
-  const host = value("HOST");
-  return {
-    github: {
-      ...(appId !== undefined ? { appId } : {}),
-      ...(privateKey !== undefined ? { privateKey } : {}),
-      ...(webhookSecret !== undefined ? { webhookSecret } : {}),
-      ...(gheHost !== undefined ? { gheHost } : {}),
-      gheProtocol: gheProtocol as "https" | "http",
-    },
-    ...(databaseUrl !== undefined ? { databaseUrl } : {}),
-    ...(databaseSchema !== undefined ? { databaseSchema } : {}),
-    databasePoolMax,
-    aws: { ...(region !== undefined ? { region } : {}), ...(instanceArn !== undefined ? { instanceArn } : {}) },
-    reconciliationIntervalMs,
-    ...(accessRepositories !== undefined ? { accessRepositories } : {}),
-    ...(apiToken !== undefined ? { apiToken } : {}),
-    logLevel,
-    port,
-    ...(host !== undefined ? { host } : {}),
-  };
+  return { logLevel, port };
 }
 
 // GitHub's own limits: owners up to 39 characters, repository names up to 100 of [A-Za-z0-9._-];

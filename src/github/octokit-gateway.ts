@@ -196,6 +196,7 @@ export class OctokitGateway implements GitHubGateway {
         nodes { __typename ... on PullRequestReview { databaseId createdAt } ... on MergedEvent { createdAt } ... on BaseRefChangedEvent { createdAt } ... on BaseRefForcePushedEvent { createdAt } } } } } }`;
     const entries: TimelineEntry[] = [];
     let after: string | null = null;
+    // Paged by hand: Probot's Octokit has no GraphQL paginator (plugin-paginate-graphql is not among its plugins).
     for (let page = 0; page < TIMELINE_PAGES; page++) {
       const response: TimelineResponse = await this.octokit.graphql<TimelineResponse>(query, {
         owner: this.owner,

@@ -14,6 +14,7 @@ import { generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Knex } from "knex";
 import { registerDatabaseGauges } from "../api/http-api.js";
 import { createApp } from "../app.js";
@@ -64,7 +65,6 @@ reason: "INC-4711: look at the failed deploy of the payments service"
 `;
 
 const out = (line = "") => process.stdout.write(`${line}\n`);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const time = () => new Date().toISOString().slice(11, 19);
 const step = (text: string) => out(`\n[${time()}] ${text}`);
 

@@ -4,9 +4,10 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { validateCommand } from "../../src/cli/validate.js";
+import { policyYaml, READ_ONLY_RULE, requestYaml } from "../support/policy-fixtures.js";
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), "../..");
-const VALID = 'account: "123456789012"\npermission_set: ReadOnlyAccess\nduration: 2h\nreason: "Investigate the alarms"\n';
+const VALID = requestYaml({ reason: "Investigate the alarms" });
 
 const workspaces: string[] = [];
 afterAll(() => {
@@ -65,7 +66,7 @@ describe("jitsudo validate", () => {
 
   it("applies the policy from --config and the requester from --requester", () => {
     const root = workspace({
-      "policy.yml": 'rules:\n  - permission_sets: [ReadOnlyAccess]\n    accounts: ["*"]\n    max_duration: 1h\n',
+      "policy.yml": policyYaml({ rules: [{ ...READ_ONLY_RULE, max_duration: "1h" }] }),
       "access-requests/r.yaml": `${VALID}principal: bob\n`,
     });
     const result = run(["--config", "policy.yml", "--requester", "alice"], root);

@@ -3,6 +3,7 @@ import { code, text } from "../../src/github/markdown.js";
 import { renderReviewComment, STICKY_MARKER } from "../../src/github/sticky-comment.js";
 import type { FileBytes } from "../../src/github/types.js";
 import { reviewPullRequest } from "../../src/approval/pull-request-review.js";
+import { policyYaml, requestYaml } from "../support/policy-fixtures.js";
 
 const enc = (value: string): FileBytes => ({ kind: "file", bytes: new TextEncoder().encode(value), blobSha: "0".repeat(40) });
 
@@ -34,14 +35,9 @@ describe("markdown from untrusted text", () => {
       },
       defaultBranch: "main",
       files: [{ path: "access-requests/a.yaml", status: "added" }],
-      configFile: enc('rules:\n  - permission_sets: [ReadOnlyAccess]\n    accounts: ["*"]\n    max_duration: 8h\n'),
+      configFile: enc(policyYaml()),
       codeownersFiles: [enc("/access-requests/ @bob\n"), { kind: "missing" }, { kind: "missing" }],
-      requestFiles: new Map([
-        [
-          "access-requests/a.yaml",
-          enc(`account: "123456789012"\npermission_set: ReadOnlyAccess\nduration: 2h\nreason: ${JSON.stringify(reason)}\n`),
-        ],
-      ]),
+      requestFiles: new Map([["access-requests/a.yaml", enc(requestYaml({ reason }))]]),
       listedCommits: 1,
       governanceChanges: [],
       githubCodeowners: { kind: "ok", errors: [] },

@@ -8,37 +8,19 @@ import { STICKY_MARKER } from "../../src/github/sticky-comment.js";
 import { startHarness, WEBHOOK_SECRET, type Harness } from "../support/app-harness.js";
 import { APP_ID, BOT_LOGIN, FakeGitHub } from "../support/fake-github.js";
 import { freshDatabase } from "../support/db.js";
+import { policyYaml, READ_ONLY_RULE, requestYaml, strictAdminRule } from "../support/policy-fixtures.js";
 
 const REPO = "/repos/Codertocat/Hello-World";
 const BRANCH = "alice/access";
 const short = (sha: string) => sha.slice(0, 7);
 
-const POLICY = `users:
-  alice: alice@example.com
-rules:
-  - permission_sets: [ReadOnlyAccess]
-    accounts: ["*"]
-    max_duration: 8h
-  - permission_sets: [AdministratorAccess]
-    accounts: ["123456789012"]
-    max_duration: 2h
-    approvals: 2
-    require_ticket: true
-`;
+const POLICY = policyYaml({ users: { alice: "alice@example.com" }, rules: [READ_ONLY_RULE, strictAdminRule()] });
 const CODEOWNERS = `# access approvals
 /access-requests/ @bob @acme/platform
 /access-requests/prod/ @carol
 `;
-const VALID = `account: "123456789012"
-permission_set: ReadOnlyAccess
-duration: 2h
-reason: "Investigate the latency alarms"
-`;
-const INVALID = `account: "123456789012"
-permission_set: AdministratorAccess
-duration: 4h
-reason: "Restore the failed deploy"
-`;
+const VALID = requestYaml();
+const INVALID = requestYaml({ permission_set: "AdministratorAccess", duration: "4h", reason: "Restore the failed deploy" });
 
 /** main with the policy and CODEOWNERS, and a release branch; alice may push. Returns main's tip. */
 function seedBase(github: FakeGitHub): string {

@@ -4,6 +4,7 @@
  * a processor that died holding them. And through Probot's webhook pipeline: answered as soon as
  * stored, handled afterwards.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Knex } from "knex";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { inboxEntryFor } from "../../src/inbox/deliveries.js";
@@ -13,9 +14,9 @@ import { deliverWebhook } from "../../src/sandbox/webhooks.js";
 import { startHarness, WEBHOOK_SECRET } from "../support/app-harness.js";
 import { freshDatabase } from "../support/db.js";
 import { seed } from "../support/merge-world.js";
+import { policyYaml, requestYaml } from "../support/policy-fixtures.js";
 
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A delivery of `pull_request.synchronize` for pull request `number` of repository 1. */
 const delivery = (id: string, number: number) =>
@@ -194,7 +195,7 @@ describe("webhooks through the inbox", () => {
       for (const login of ["alice", "bob"]) repo.setPermission(login, "write");
       repo.commit("main", {
         files: {
-          ".github/jitsudo.yml": 'rules:\n  - permission_sets: [ReadOnlyAccess]\n    accounts: ["*"]\n    max_duration: 8h\n',
+          ".github/jitsudo.yml": policyYaml(),
           ".github/CODEOWNERS": "/access-requests/ @bob\n",
         },
         author: "Codertocat",
@@ -204,7 +205,7 @@ describe("webhooks through the inbox", () => {
         repo.createBranch(branch, "main", "alice");
         repo.commit(branch, {
           files: {
-            [`access-requests/burst-${index}.yaml`]: `account: "123456789012"\npermission_set: ReadOnlyAccess\nduration: 1h\nreason: "Incident ${index}"\n`,
+            [`access-requests/burst-${index}.yaml`]: requestYaml({ duration: "1h", reason: `Incident ${index}` }),
           },
           author: "alice",
         });

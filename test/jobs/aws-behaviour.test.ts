@@ -23,6 +23,7 @@ import {
   type RunningWorker,
 } from "../support/aws-world.js";
 import { freshDatabase } from "../support/db.js";
+import { ANY_RULE, policyYaml } from "../support/policy-fixtures.js";
 
 describe("Identity Center's undocumented corners", () => {
   let db: Knex;
@@ -109,8 +110,7 @@ describe("Identity Center's undocumented corners", () => {
       repositoryId: 424242,
       repo: "acme/access",
       commitSha: "c".repeat(40),
-      content:
-        'rules:\n  - permission_sets: ["*"]\n    accounts: ["*"]\n    max_duration: 8h\ndrift:\n  managed_permission_sets: [ReadOnlyAccess]\n  unexpected: remove\n',
+      content: policyYaml({ rules: [ANY_RULE], drift: { managed_permission_sets: ["ReadOnlyAccess"], unexpected: "remove" } }),
       readAt: new Date(),
     });
     const id = await active();

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { parseTenantConfig } from "../../src/config/tenant.js";
 import type { TenantSnapshot } from "../../src/config/tenant-snapshots.js";
 import { claimsToRelease, compare, liveGrantScopes, nextSlice, planTenantSweeps, type DriftGrant } from "../../src/jobs/drift-plan.js";
+import { ANY_RULE, policyYaml } from "../support/policy-fixtures.js";
 
 const READ = "arn:aws:sso:::permissionSet/ssoins-1/ps-read";
 const ADMIN = "arn:aws:sso:::permissionSet/ssoins-1/ps-admin";
@@ -143,16 +144,21 @@ describe("planning each tenant's sweep", () => {
       ...(parsed.ok ? { config: parsed.config } : {}),
     };
   };
-  const RULES = 'rules:\n  - permission_sets: ["*"]\n    accounts: ["*"]\n    max_duration: 8h\n';
-
   it("gives each tenant its own role, mode and declared sets, and splits the instance between them", () => {
     const { scopes } = planTenantSweeps(
       [
         snapshot(
           "1",
-          `aws:\n  role_arn: arn:aws:iam::111111111111:role/one\n${RULES}drift:\n  managed_permission_sets: [BreakGlass]\n  unexpected: remove\n`,
+          policyYaml({
+            aws: { role_arn: "arn:aws:iam::111111111111:role/one" },
+            rules: [ANY_RULE],
+            drift: { managed_permission_sets: ["BreakGlass"], unexpected: "remove" },
+          }),
         ),
-        snapshot("2", `aws:\n  role_arn: arn:aws:iam::222222222222:role/two\n${RULES}drift:\n  unexpected: flag\n`),
+        snapshot(
+          "2",
+          policyYaml({ aws: { role_arn: "arn:aws:iam::222222222222:role/two" }, rules: [ANY_RULE], drift: { unexpected: "flag" } }),
+        ),
       ],
       [],
       defaults,
@@ -164,7 +170,7 @@ describe("planning each tenant's sweep", () => {
   });
 
   it('never infers managed sets from rules, even a "*" rule', () => {
-    const { scopes } = planTenantSweeps([snapshot("1", `${RULES}drift:\n  unexpected: remove\n`)], [], defaults);
+    const { scopes } = planTenantSweeps([snapshot("1", policyYaml({ rules: [ANY_RULE], drift: { unexpected: "remove" } }))], [], defaults);
     expect(scopes[0]!.declared).toEqual([]);
   });
 
@@ -173,7 +179,11 @@ describe("planning each tenant's sweep", () => {
       [
         snapshot(
           "1",
-          `aws:\n  instance_arn: ${OTHER}\n  role_arn: arn:aws:iam::111111111111:role/new\n${RULES}drift:\n  managed_permission_sets: [BreakGlass]\n  unexpected: remove\n`,
+          policyYaml({
+            aws: { instance_arn: OTHER, role_arn: "arn:aws:iam::111111111111:role/new" },
+            rules: [ANY_RULE],
+            drift: { managed_permission_sets: ["BreakGlass"], unexpected: "remove" },
+          }),
         ),
       ],
       [
@@ -201,7 +211,10 @@ describe("planning each tenant's sweep", () => {
 
   it("before any sweep, releases only the claims of a tenant whose valid config left the claim's instance; a broken config keeps them", () => {
     const plan = planTenantSweeps(
-      [snapshot("1", `${RULES}drift:\n  managed_permission_sets: [BreakGlass]\n`), snapshot("3", "rules: nope\n")],
+      [
+        snapshot("1", policyYaml({ rules: [ANY_RULE], drift: { managed_permission_sets: ["BreakGlass"] } })),
+        snapshot("3", "rules: nope\n"),
+      ],
       [],
       defaults,
     );

@@ -19,15 +19,13 @@ import {
   type RunningWorker,
 } from "../support/aws-world.js";
 import { freshDatabase } from "../support/db.js";
+import { policyYaml, READ_ONLY_RULE } from "../support/policy-fixtures.js";
 
-const POLICY = (unexpected: "flag" | "remove") => `rules:
-  - permission_sets: [ReadOnlyAccess, AdministratorAccess]
-    accounts: ["*"]
-    max_duration: 8h
-drift:
-  managed_permission_sets: [ReadOnlyAccess, AdministratorAccess]
-  unexpected: ${unexpected}
-`;
+const POLICY = (unexpected: "flag" | "remove") =>
+  policyYaml({
+    rules: [{ ...READ_ONLY_RULE, permission_sets: ["ReadOnlyAccess", "AdministratorAccess"] }],
+    drift: { managed_permission_sets: ["ReadOnlyAccess", "AdministratorAccess"], unexpected },
+  });
 
 describe("drift reconciliation", () => {
   let db: Knex;

@@ -9,6 +9,7 @@ import { recordTenantConfig } from "../../src/config/tenant-snapshots.js";
 import { approveGrant, INSTANCE_ARN, startAwsWorld, type AwsWorld } from "../support/aws-world.js";
 import { freshDatabase } from "../support/db.js";
 import { exited, startWorkerProcess } from "../support/worker-process.js";
+import { policyYaml, READ_ONLY_RULE } from "../support/policy-fixtures.js";
 
 const DRIFT_OPERATIONS = new Set([
   "ListAccountAssignments",
@@ -38,7 +39,7 @@ describe("two worker processes", () => {
       repositoryId: 424242,
       repo: "acme/access",
       commitSha: "c".repeat(40),
-      content: 'rules:\n  - permission_sets: [ReadOnlyAccess, AdministratorAccess]\n    accounts: ["*"]\n    max_duration: 8h\n',
+      content: policyYaml({ rules: [{ ...READ_ONLY_RULE, permission_sets: ["ReadOnlyAccess", "AdministratorAccess"] }] }),
       readAt: new Date(),
     });
     const accounts = Array.from({ length: 10 }, (_, index) => `6000000000${String(index).padStart(2, "0")}`);

@@ -21,7 +21,8 @@
 import { describe, expect, it } from "vitest";
 import type { JsonObject, ServiceRequest } from "../../src/sandbox/index.js";
 import { eventually } from "../support/aws-world.js";
-import { POLICY, PRODUCTION, READ_ONLY, useSecurityWorld, type SecurityWorld, awsSection } from "./support/security-world.js";
+import { POLICY, PRODUCTION, READ_ONLY, useSecurityWorld, type SecurityWorld, tenantAws } from "./support/security-world.js";
+import { ANY_RULE, policyYaml } from "../support/policy-fixtures.js";
 
 const GLOBEX_INSTALLATION = 7002;
 const GLOBEX_REPO = { owner: "globex", name: "access", id: 800_001 } as const;
@@ -31,13 +32,7 @@ const GLOBEX_ROLE = "arn:aws:iam::555555555555:role/jitsudo-globex";
 /** acme's policy as the README allows it: the strict rule names the account by its name. */
 const ACME_POLICY = POLICY.replace(`accounts: ["${PRODUCTION}"]`, "accounts: [production]");
 
-const GLOBEX_POLICY = `${awsSection(GLOBEX_ROLE)}users:
-  gus: gus@example.com
-rules:
-  - permission_sets: ["*"]
-    accounts: ["*"]
-    max_duration: 8h
-`;
+const GLOBEX_POLICY = policyYaml({ aws: tenantAws(GLOBEX_ROLE), users: { gus: "gus@example.com" }, rules: [ANY_RULE] });
 
 /** alice asks for AdministratorAccess on production spelled as its id, with one approval and no ticket. */
 const ADMIN_BY_ID = READ_ONLY.replace("ReadOnlyAccess", "AdministratorAccess");

@@ -10,12 +10,13 @@
  */
 import { describe, expect, it } from "vitest";
 import type { MergeMethod } from "../../src/sandbox/github.js";
-import { POLICY, READ_ONLY, useSecurityWorld } from "./support/security-world.js";
+import { POLICY_FIXTURE, READ_ONLY, useSecurityWorld } from "./support/security-world.js";
+import { ANY_RULE, policyYaml } from "../support/policy-fixtures.js";
 
 const METHODS: MergeMethod[] = ["merge", "squash", "rebase"];
 const ADMIN_BY_NAME = READ_ONLY.replace("ReadOnlyAccess", "AdministratorAccess").replace('"123456789012"', "production");
 /** The same policy with a catch-all for any permission set, which an ARN spelling falls to. */
-const WITH_ANY_SET = `${POLICY}  - permission_sets: ["*"]\n    accounts: ["*"]\n    max_duration: 8h\n`;
+const WITH_ANY_SET = policyYaml({ ...POLICY_FIXTURE, rules: [...POLICY_FIXTURE.rules, ANY_RULE] });
 
 describe("the same account or permission set spelled another way", () => {
   const world = useSecurityWorld();

@@ -10,7 +10,7 @@
  */
 import { describe, expect, it } from "vitest";
 import type { MergeMethod } from "../../src/sandbox/github.js";
-import { expectRefused, useSecurityWorld } from "./support/security-world.js";
+import { expectRefused, READ_ONLY, useSecurityWorld } from "./support/security-world.js";
 
 const METHODS: MergeMethod[] = ["merge", "squash", "rebase"];
 
@@ -25,7 +25,7 @@ describe("who owns a request file", () => {
         commits: [
           {
             files: {
-              [path]: 'account: "123456789012"\npermission_set: ReadOnlyAccess\nduration: 2h\nreason: "Investigate the latency alarms"\n',
+              [path]: READ_ONLY,
             },
           },
         ],
@@ -54,7 +54,7 @@ describe("who owns a request file", () => {
       commits: [
         {
           files: {
-            [path]: 'account: "123456789012"\npermission_set: ReadOnlyAccess\nduration: 2h\nreason: "Investigate the latency alarms"\n',
+            [path]: READ_ONLY,
           },
         },
       ],

@@ -16,25 +16,18 @@
 import { describe, expect, it } from "vitest";
 import type { Repository } from "../../src/sandbox/github.js";
 import { INSTANCE_ARN } from "../support/aws-world.js";
-import { READ_ONLY, useSecurityWorld } from "./support/security-world.js";
+import { READ_ONLY, tenantAws, useSecurityWorld } from "./support/security-world.js";
+import { policyYaml } from "../support/policy-fixtures.js";
 
 const GLOBEX_INSTALLATION = 7002;
 const GLOBEX_REPO = { owner: "globex", name: "access", id: 800_001 } as const;
 const GLOBEX_ROLE = "arn:aws:iam::222222222222:role/jitsudo-globex";
 
 /** globex's own config: its own role on the shared instance, and an identity store that is not the instance's. */
-const GLOBEX_POLICY = `aws:
-  role_arn: ${GLOBEX_ROLE}
-  region: us-east-1
-  instance_arn: ${INSTANCE_ARN}
-  identity_store_id: d-0000000000
-users:
-  gus: alice@example.com
-rules:
-  - permission_sets: [ReadOnlyAccess]
-    accounts: ["*"]
-    max_duration: 8h
-`;
+const GLOBEX_POLICY = policyYaml({
+  aws: { ...tenantAws(GLOBEX_ROLE), identity_store_id: "d-0000000000" },
+  users: { gus: "alice@example.com" },
+});
 
 describe("the name directory shared by the tenants of one instance", () => {
   const world = useSecurityWorld({ accessRepositories: ["acme/access", "globex/access"] });

@@ -15,7 +15,8 @@
 import { describe, expect, it } from "vitest";
 import type { Repository } from "../../src/sandbox/github.js";
 import { INSTANCE_ARN, STAGING } from "../support/aws-world.js";
-import { ACCESS_REPO, useSecurityWorld, awsSection, acmeDriftPolicy } from "./support/security-world.js";
+import { ACCESS_REPO, useSecurityWorld, tenantAws, acmeDriftPolicy } from "./support/security-world.js";
+import { policyYaml } from "../support/policy-fixtures.js";
 
 const INITECH_INSTALLATION = 7003;
 /** Any repository whose id sorts before acme's (700001) as a string. */
@@ -26,14 +27,10 @@ const ACME = String(ACCESS_REPO.id);
 const acmePolicy = acmeDriftPolicy;
 
 /** initech lists acme's set too (refused while acme holds it) and only flags. */
-const INITECH_POLICY = `${awsSection(INITECH_ROLE)}rules:
-  - permission_sets: [ReadOnlyAccess]
-    accounts: ["*"]
-    max_duration: 8h
-drift:
-  managed_permission_sets: [ReadOnlyAccess]
-  unexpected: flag
-`;
+const INITECH_POLICY = policyYaml({
+  aws: tenantAws(INITECH_ROLE),
+  drift: { managed_permission_sets: ["ReadOnlyAccess"], unexpected: "flag" },
+});
 
 describe("a drift claim when its owner respells the permission set", () => {
   const world = useSecurityWorld({ accessRepositories: ["acme/access", "initech/access"] });

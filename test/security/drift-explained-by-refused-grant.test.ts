@@ -19,7 +19,8 @@
 import { describe, expect, it } from "vitest";
 import { AwsError, type ServiceRequest } from "../../src/sandbox/index.js";
 import { IDENTITY_STORE_ID, INSTANCE_ARN, STAGING } from "../support/aws-world.js";
-import { READ_ONLY, useSecurityWorld, awsSection, acmeDriftPolicy } from "./support/security-world.js";
+import { READ_ONLY, useSecurityWorld, tenantAws, acmeDriftPolicy } from "./support/security-world.js";
+import { ANY_RULE, policyYaml } from "../support/policy-fixtures.js";
 
 const GLOBEX_INSTALLATION = 7002;
 const GLOBEX_REPO = { owner: "globex", name: "access", id: 800_001 } as const;
@@ -28,13 +29,7 @@ const GLOBEX_ROLE = "arn:aws:iam::222222222222:role/jitsudo-globex";
 const ACME_POLICY = acmeDriftPolicy("ReadOnlyAccess");
 
 /** globex's own policy: its code owners approve anything, for carol (gus's Identity Center user). */
-const GLOBEX_POLICY = `${awsSection(GLOBEX_ROLE)}users:
-  gus: carol@example.com
-rules:
-  - permission_sets: ["*"]
-    accounts: ["*"]
-    max_duration: 8h
-`;
+const GLOBEX_POLICY = policyYaml({ aws: tenantAws(GLOBEX_ROLE), users: { gus: "carol@example.com" }, rules: [ANY_RULE] });
 
 interface FrontDoor {
   admit(request: ServiceRequest, caller: { session?: { roleArn: string } }, now: number): void;

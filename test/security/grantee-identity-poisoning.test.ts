@@ -15,8 +15,9 @@
  * user, they differ, frank's approval counts, and frank's access is created on his own approval.
  */
 import { describe, expect, it } from "vitest";
-import { IDENTITY_STORE_ID, INSTANCE_ARN, eventually } from "../support/aws-world.js";
-import { ORG, POLICY, READ_ONLY, useSecurityWorld } from "./support/security-world.js";
+import { IDENTITY_STORE_ID, eventually } from "../support/aws-world.js";
+import { ORG, POLICY, READ_ONLY, tenantAws, useSecurityWorld } from "./support/security-world.js";
+import { ANY_RULE, policyYaml } from "../support/policy-fixtures.js";
 
 const GLOBEX_INSTALLATION = 7002;
 const GLOBEX_REPO = { owner: "globex", name: "access", id: 800_001 } as const;
@@ -44,18 +45,11 @@ describe("the user id another tenant's identity store gave an approver's name", 
       externalId: `jitsudo-${GLOBEX_INSTALLATION}-${GLOBEX_REPO.id}`,
       trustedInstances: [own.instanceArn],
     });
-    const globexPolicy = `aws:
-  role_arn: ${GLOBEX_ROLE}
-  region: us-east-1
-  instance_arn: ${INSTANCE_ARN}
-  identity_store_id: ${own.identityStoreId}
-users:
-  gus: frank
-rules:
-  - permission_sets: ["*"]
-    accounts: ["*"]
-    max_duration: 8h
-`;
+    const globexPolicy = policyYaml({
+      aws: { ...tenantAws(GLOBEX_ROLE), identity_store_id: own.identityStoreId },
+      users: { gus: "frank" },
+      rules: [ANY_RULE],
+    });
     world.github.createInstallation({ account: GLOBEX_REPO.owner, id: GLOBEX_INSTALLATION });
     const globex = world.github.createRepository({ ...GLOBEX_REPO, installationId: GLOBEX_INSTALLATION });
     for (const login of ["gus", "gina"]) globex.setPermission(login, "write");

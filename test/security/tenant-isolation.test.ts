@@ -12,7 +12,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { Repository } from "../../src/sandbox/github.js";
 import type { SweepReport } from "../../src/jobs/drift.js";
 import { IDENTITY_STORE_ID, INSTANCE_ARN, PRODUCTION, STAGING } from "../support/aws-world.js";
-import { ACCESS_REPO, POLICY, READ_ONLY, TENANT_ROLE, useSecurityWorld, awsSection } from "./support/security-world.js";
+import { ACCESS_REPO, POLICY_FIXTURE, READ_ONLY, TENANT_ROLE, useSecurityWorld, tenantAws } from "./support/security-world.js";
+import { policyYaml, READ_ONLY_RULE } from "../support/policy-fixtures.js";
 
 const GLOBEX_INSTALLATION = 7002;
 const GLOBEX_REPO = { owner: "globex", name: "access", id: 800_001 } as const;
@@ -20,28 +21,22 @@ const GLOBEX_ROLE = "arn:aws:iam::222222222222:role/jitsudo-globex";
 const ACME = String(ACCESS_REPO.id);
 const GLOBEX = String(GLOBEX_REPO.id);
 
-const acmePolicy = (unexpected: "flag" | "remove") => `${awsSection(TENANT_ROLE)}users:
-  alice: alice@example.com
-rules:
-  - permission_sets: [ReadOnlyAccess, Billing]
-    accounts: ["*"]
-    max_duration: 8h
-drift:
-  managed_permission_sets: [ReadOnlyAccess]
-  unexpected: ${unexpected}
-`;
+const acmePolicy = (unexpected: "flag" | "remove") =>
+  policyYaml({
+    aws: tenantAws(TENANT_ROLE),
+    users: { alice: "alice@example.com" },
+    rules: [{ ...READ_ONLY_RULE, permission_sets: ["ReadOnlyAccess", "Billing"] }],
+    drift: { managed_permission_sets: ["ReadOnlyAccess"], unexpected },
+  });
 
 /** globex lists acme's set as its own, names BreakGlass (which nobody manages) in its rules, and removes. */
-const globexPolicy = (unexpected: "flag" | "remove", role = GLOBEX_ROLE) => `${awsSection(role)}users:
-  gus: bob@example.com
-rules:
-  - permission_sets: [Billing, BreakGlass, ReadOnlyAccess]
-    accounts: ["*"]
-    max_duration: 8h
-drift:
-  managed_permission_sets: [ReadOnlyAccess, Billing]
-  unexpected: ${unexpected}
-`;
+const globexPolicy = (unexpected: "flag" | "remove", role = GLOBEX_ROLE) =>
+  policyYaml({
+    aws: tenantAws(role),
+    users: { gus: "bob@example.com" },
+    rules: [{ ...READ_ONLY_RULE, permission_sets: ["Billing", "BreakGlass", "ReadOnlyAccess"] }],
+    drift: { managed_permission_sets: ["ReadOnlyAccess", "Billing"], unexpected },
+  });
 
 describe("two tenants on one Identity Center instance", () => {
   const world = useSecurityWorld({ accessRepositories: ["acme/access", "globex/access"] });
@@ -211,17 +206,10 @@ describe("a tenant without a role", () => {
     world.aws.ic.addAccount({ id: "444444444444", name: "elsewhere" });
     // jitsudo's own identity can reach that instance (it would in AWS too, with broad permissions).
     world.aws.ic.addUser(other.identityStoreId, { userName: "alice@example.com" });
-    const roleless = `aws:
-  region: us-east-1
-  instance_arn: ${other.instanceArn}
-  identity_store_id: ${other.identityStoreId}
-users:
-  alice: alice@example.com
-rules:
-  - permission_sets: [ReadOnlyAccess]
-    accounts: ["*"]
-    max_duration: 8h
-`;
+    const roleless = policyYaml({
+      aws: { region: "us-east-1", instance_arn: other.instanceArn, identity_store_id: other.identityStoreId },
+      users: { alice: "alice@example.com" },
+    });
     await world.withGovernance({ policy: roleless }, async () => {
       const mark = world.mark();
       const number = world.openPull();
@@ -240,7 +228,7 @@ describe("the tenant config drift reads", () => {
   const world = useSecurityWorld();
 
   it("is the one a merge put in place, whichever of GitHub's two webhooks for the merge arrives last", async () => {
-    const next = `${POLICY}drift:\n  managed_permission_sets: [ReadOnlyAccess]\n  unexpected: remove\n`;
+    const next = policyYaml({ ...POLICY_FIXTURE, drift: { managed_permission_sets: ["ReadOnlyAccess"], unexpected: "remove" } });
     // A pull request that changes the policy along with a request, approved by security.
     const number = world.openPull({ commits: [{ files: { [world.newPath("alice")]: READ_ONLY, ".github/jitsudo.yml": next } }] });
     world.review(number, "dave");

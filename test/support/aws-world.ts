@@ -2,6 +2,7 @@
  * The local Identity Center with a small organisation in it, and jitsudo's worker pointed at it
  * over HTTP with the real AWS SDK clients: what the provisioning, revoke and drift tests use.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Knex } from "knex";
 import { AwsConnections } from "../../src/aws/connections.js";
 import { SharedRateLimiter, type RateLimitOptions } from "../../src/aws/rate-limiter.js";
@@ -15,6 +16,7 @@ import {
   type LocalIdentityCenterServerOptions,
   type RunningLocalIdentityCenter,
 } from "../../src/sandbox/index.js";
+import { ANY_RULE, policyYaml } from "./policy-fixtures.js";
 
 export const INSTANCE_ARN = "arn:aws:sso:::instance/ssoins-aaaaaaaaaaaaaaaa";
 export const IDENTITY_STORE_ID = "d-aaaaaaaaaa";
@@ -29,8 +31,10 @@ export const EXTERNAL_ID = `jitsudo-1-${ACCESS_REPOSITORY_ID}`;
  * The policy approveGrant's merges are judged under: anything, for anyone, for up to a day, with
  * bob (the approver) mapped to his Identity Center user, as requests on someone's behalf need.
  */
-export const PERMISSIVE_POLICY =
-  'users:\n  bob: bob@example.com\nrules:\n  - permission_sets: ["*"]\n    accounts: ["*"]\n    max_duration: 24h\n    allow_other_principal: true\n';
+export const PERMISSIVE_POLICY = policyYaml({
+  users: { bob: "bob@example.com" },
+  rules: [{ ...ANY_RULE, max_duration: "24h", allow_other_principal: true }],
+});
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
 
 /** A clock the tests can move forward; the simulator and the worker both read it. */
@@ -172,6 +176,6 @@ export async function eventually<T>(
     if (value) return value;
     if (Date.now() > deadline)
       throw new Error(`condition not met within ${timeoutMs} ms; state: ${JSON.stringify(await describe(), null, 1)}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
+    await sleep(25);
   }
 }

@@ -12,6 +12,7 @@ import { OctokitGateway } from "../../src/github/octokit-gateway.js";
 import type { FileSpec, Repository } from "../../src/sandbox/github.js";
 import { APP_ID, BOT_LOGIN, FakeGitHub } from "./fake-github.js";
 import { UnthrottledOctokit } from "./octokit.js";
+import { policyYaml, requestYaml } from "./policy-fixtures.js";
 
 export type Octokit = InstanceType<typeof ProbotOctokit>;
 
@@ -29,9 +30,9 @@ export interface Flows {
 
 const privateKey = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }).toString();
 
-export const POLICY = 'rules:\n  - permission_sets: [ReadOnlyAccess]\n    accounts: ["*"]\n    max_duration: 8h\n';
+export const POLICY = policyYaml();
 export const CODEOWNERS = "/access-requests/ @bob @acme/platform\n";
-export const request = (reason: string) => `account: "123456789012"\npermission_set: ReadOnlyAccess\nduration: 2h\nreason: "${reason}"\n`;
+export const request = (reason: string) => requestYaml({ reason });
 
 export async function startFlows(github = new FakeGitHub()): Promise<Flows> {
   nock.disableNetConnect();

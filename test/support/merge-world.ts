@@ -6,24 +6,15 @@
  */
 import type { FakeGitHub } from "./fake-github.js";
 import type { FileSpec, MergeMethod, PersonSpec, Repository, ReviewState } from "../../src/sandbox/github.js";
+import { policyYaml, requestYaml } from "./policy-fixtures.js";
 
 export const REPO = "/repos/Codertocat/Hello-World";
 export const FILE = "access-requests/alice.yaml";
 export const BRANCH = "alice/access";
 export const CODEOWNERS = "/access-requests/ @bob @acme/platform\n";
 
-export const POLICY = `users:
-  alice: alice@example.com
-rules:
-  - permission_sets: [ReadOnlyAccess]
-    accounts: ["*"]
-    max_duration: 8h
-`;
-export const REQUEST = `account: "123456789012"
-permission_set: ReadOnlyAccess
-duration: 2h
-reason: "Investigate the latency alarms"
-`;
+export const POLICY = policyYaml({ users: { alice: "alice@example.com" } });
+export const REQUEST = requestYaml();
 
 export interface ReviewSetup {
   login: string;

@@ -41,6 +41,7 @@ import {
 } from "../../support/aws-world.js";
 import { freshDatabase } from "../../support/db.js";
 import { FakeGitHub } from "../../support/fake-github.js";
+import { ANY_RULE, policyYaml, READ_ONLY_RULE, requestYaml, strictAdminRule, type PolicyFixture } from "../../support/policy-fixtures.js";
 
 export const ORG = "acme";
 export const INSTALLATION = 7001;
@@ -52,59 +53,38 @@ export const TENANT_ROLE = "arn:aws:iam::111111111111:role/jitsudo-acme";
 export const PRODUCTION = "123456789012";
 
 /** The `aws:` section of a tenant's policy: its role in the shared instance and identity store. */
-export const awsSection = (roleArn: string, region = "us-east-1") => `aws:
-  role_arn: ${roleArn}
-  region: ${region}
-  instance_arn: ${INSTANCE_ARN}
-  identity_store_id: ${IDENTITY_STORE_ID}
-`;
+export const tenantAws = (roleArn: string, region = "us-east-1") => ({
+  role_arn: roleArn,
+  region,
+  instance_arn: INSTANCE_ARN,
+  identity_store_id: IDENTITY_STORE_ID,
+});
 
 /** acme's policy for the drift tests: alice may have ReadOnlyAccess anywhere; acme manages `managed` and removes what no grant explains. */
-export const acmeDriftPolicy = (managed = "ReadOnlyAccess") => `${awsSection(TENANT_ROLE)}users:
-  alice: alice@example.com
-rules:
-  - permission_sets: [ReadOnlyAccess]
-    accounts: ["*"]
-    max_duration: 8h
-drift:
-  managed_permission_sets: ["${managed}"]
-  unexpected: remove
-`;
+export const acmeDriftPolicy = (managed = "ReadOnlyAccess") =>
+  policyYaml({
+    aws: tenantAws(TENANT_ROLE),
+    users: { alice: "alice@example.com" },
+    drift: { managed_permission_sets: [managed], unexpected: "remove" },
+  });
 
 /** The tenant's policy: AdministratorAccess on production is strict; a loose catch-all follows it. */
-export const POLICY = `${awsSection(TENANT_ROLE)}users:
-  alice: alice@example.com
-  bob: bob@example.com
-rules:
-  - permission_sets: [AdministratorAccess]
-    accounts: ["${PRODUCTION}"]
-    max_duration: 2h
-    approvals: 2
-    require_ticket: true
-  - permission_sets: [ReadOnlyAccess, AdministratorAccess]
-    accounts: ["*"]
-    max_duration: 8h
-`;
+export const POLICY_FIXTURE: PolicyFixture = {
+  aws: tenantAws(TENANT_ROLE),
+  users: { alice: "alice@example.com", bob: "bob@example.com" },
+  rules: [strictAdminRule(PRODUCTION), { ...READ_ONLY_RULE, permission_sets: ["ReadOnlyAccess", "AdministratorAccess"] }],
+};
+export const POLICY = policyYaml(POLICY_FIXTURE);
 /** Security reviews every request; dave is a security engineer, paula's invitation is pending. */
 /** A squatter's policy: jitsudo's own credentials, anything on any account, one approval. */
-export const SQUATTER_POLICY = `aws:
-  region: us-east-1
-  instance_arn: ${INSTANCE_ARN}
-  identity_store_id: ${IDENTITY_STORE_ID}
-users:
-  mallory: alice@example.com
-rules:
-  - permission_sets: ["*"]
-    accounts: ["*"]
-    max_duration: 8h
-`;
+export const SQUATTER_POLICY = policyYaml({
+  aws: { region: "us-east-1", instance_arn: INSTANCE_ARN, identity_store_id: IDENTITY_STORE_ID },
+  users: { mallory: "alice@example.com" },
+  rules: [ANY_RULE],
+});
 
 export const CODEOWNERS = "/access-requests/ @acme/security\n";
-export const READ_ONLY = `account: "${PRODUCTION}"
-permission_set: ReadOnlyAccess
-duration: 2h
-reason: "Investigate the latency alarms"
-`;
+export const READ_ONLY = requestYaml({ account: PRODUCTION });
 
 export interface CommitStep {
   files: Record<string, FileSpec>;
