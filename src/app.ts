@@ -63,8 +63,10 @@ export function createApp(options: AppOptions = {}): JitsudoApp {
     const { metrics, db } = options;
     if (!db) {
       if (metrics) {
-        probot.onAny(async (context) => metrics.webhooks.inc({ event: context.name, outcome: "received" }));
-        probot.onError(async (error) => {
+        probot.onAny((context) => {
+          metrics.webhooks.inc({ event: context.name, outcome: "received" });
+        });
+        probot.onError((error) => {
           for (const event of error.errors ?? [])
             metrics.webhooks.inc({ event: String((event as { event?: { name?: string } }).event?.name ?? "unknown"), outcome: "failed" });
         });

@@ -19,6 +19,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Knex } from "knex";
+import { rowsAs } from "../db/knex.js";
 import { migrationsPending } from "../db/migrate.js";
 import { cachedFor } from "./cached.js";
 import { inboxCounts } from "../inbox/inbox-store.js";
@@ -57,7 +58,7 @@ export function apiHandler(options: ApiOptions): Handler {
   const ready = db ? cachedFor(READINESS_TTL_MS, () => readiness(db)) : undefined;
   const expected = options.token && db ? sha256(options.token) : undefined;
   const routes: [RegExp, (match: RegExpExecArray, url: URL, request: IncomingMessage) => Promise<Reply>][] = [
-    [/^\/healthz$/, async () => ({ status: 200, body: { status: "ok" } })],
+    [/^\/healthz$/, () => Promise.resolve({ status: 200, body: { status: "ok" } })],
     [/^\/readyz$/, async () => (ready ? ready() : { status: 503, body: { status: "not ready", reason: "no database configured" } })],
     [/^\/metrics$/, async () => ({ status: 200, text: await options.metrics.render(), type: "text/plain; version=0.0.4; charset=utf-8" })],
     [/^\/api\/grants$/, (_match, url, request) => guarded(request, () => listGrants(db!, url))],
@@ -194,14 +195,14 @@ export function registerDatabaseGauges(metrics: Metrics, db: Knex): void {
     new Gauge(
       "jitsudo_db_pool_connections",
       "This process's database pool: connections in use, idle, and acquisitions waiting for one.",
-      async () => {
+      () => {
         const pool = (db.client as { pool?: { numUsed(): number; numFree(): number; numPendingAcquires(): number } }).pool;
-        if (!pool) return [];
-        return [
+        if (!pool) return Promise.resolve([]);
+        return Promise.resolve([
           { labels: { state: "used" }, value: pool.numUsed() },
           { labels: { state: "idle" }, value: pool.numFree() },
           { labels: { state: "waiting" }, value: pool.numPendingAcquires() },
-        ];
+        ]);
       },
     ),
   );
@@ -210,7 +211,7 @@ export function registerDatabaseGauges(metrics: Metrics, db: Knex): void {
       "jitsudo_drift_findings_open",
       "Unexpected assignments found by drift and not yet gone.",
       cachedFor(GAUGES_TTL_MS, async () => {
-        const [row] = (await db("drift_findings").whereNull("resolved_at").count({ n: "*" })) as { n: string }[];
+        const [row] = await rowsAs<{ n: string }[]>(db("drift_findings").whereNull("resolved_at").count({ n: "*" }));
         return [{ labels: {}, value: Number(row?.n ?? 0) }];
       }),
     ),

@@ -281,6 +281,9 @@ export class SdkIdentityCenter implements IdentityCenter {
     return kind === "create" ? "provision" : "poll";
   }
 
+  // The SDK's Command is generic over every client's input and output union and its resolved
+  // config; `any` in those positions is how @smithy/types itself accepts "a command of this client".
+  /* eslint-disable @typescript-eslint/no-explicit-any */
   private sso<Input extends object, Output extends object>(
     command: Command<any, Input, any, Output, any>,
     priority: CallPriority,
@@ -301,6 +304,7 @@ export class SdkIdentityCenter implements IdentityCenter {
 
   /** Per attempt: wait for the instance's rate limit, then send, counting what AWS answered. */
   private limit(operation: string, priority: CallPriority, onSent?: () => void): FinalizeRequestMiddleware<any, any> {
+    /* eslint-enable @typescript-eslint/no-explicit-any */
     const { limiter, instanceArn, metrics, tenant } = this.options;
     return (next) => async (args) => {
       await limiter.acquire(instanceArn, priority, tenant);

@@ -14,6 +14,7 @@
  * the repository by id, is then what stops the others), and jitsudo's own credentials serve none.
  */
 import type { Knex } from "knex";
+import { rowsAs } from "../db/knex.js";
 import { isListedById, isListedRepository } from "./env.js";
 
 export interface RepositoryIdentity {
@@ -58,7 +59,7 @@ export class AccessRepositories {
     return this.db!.transaction(async (trx) => {
       // Serialises first sightings of a name across replicas.
       await trx.raw("select pg_advisory_xact_lock(hashtext('jitsudo:access-repository'), hashtext(?))", [name]);
-      const held = (await trx("access_repository_pins").where({ full_name: name }).first()) as { repository_id: string } | undefined;
+      const held = await rowsAs<{ repository_id: string } | undefined>(trx("access_repository_pins").where({ full_name: name }).first());
       if (held) return String(held.repository_id) === id;
       await trx("access_repository_pins").insert({ full_name: name, repository_id: id });
       return true;
@@ -78,9 +79,11 @@ export class AccessRepositories {
     if (isListedById(this.list, repository.id)) return true;
     if (repository.id === null || !this.db) return isListedRepository(this.list, repository.fullName);
     // Any listed name pinned to this repository (it may have been renamed since the grant was recorded).
-    const pins = (await this.db("access_repository_pins")
-      .where({ repository_id: String(repository.id) })
-      .select("full_name")) as { full_name: string }[];
+    const pins = await rowsAs<{ full_name: string }[]>(
+      this.db("access_repository_pins")
+        .where({ repository_id: String(repository.id) })
+        .select("full_name"),
+    );
     if (pins.some((pin) => isListedRepository(this.list, pin.full_name))) return true;
     return pins.length === 0 && this.allows({ id: repository.id, fullName: repository.fullName });
   }

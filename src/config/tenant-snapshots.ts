@@ -5,6 +5,7 @@
  * assignments no grant explains, without asking GitHub every cycle.
  */
 import type { Knex } from "knex";
+import { rowsAs } from "../db/knex.js";
 import { parseTenantConfig, type TenantConfig } from "./tenant.js";
 
 export interface TenantSnapshot {
@@ -38,13 +39,15 @@ export async function recordTenantConfig(
 }
 
 export async function tenantSnapshots(db: Knex): Promise<TenantSnapshot[]> {
-  const rows = (await db("tenant_configs").select("tenant", "repository_id", "repo", "commit_sha", "content")) as {
-    tenant: string;
-    repository_id: string;
-    repo: string;
-    commit_sha: string;
-    content: string;
-  }[];
+  const rows = await rowsAs<
+    {
+      tenant: string;
+      repository_id: string;
+      repo: string;
+      commit_sha: string;
+      content: string;
+    }[]
+  >(db("tenant_configs").select("tenant", "repository_id", "repo", "commit_sha", "content"));
   return rows.map((row) => {
     const parsed = parseTenantConfig(new TextEncoder().encode(row.content));
     return {

@@ -82,7 +82,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${listenPort}/postgres`,
     dataDir,
     ...(dataDir !== requested ? { relocatedFrom: requested } : {}),
-    stop: server.stop,
+    stop: () => server.stop(),
   };
 }
 

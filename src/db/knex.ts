@@ -34,3 +34,12 @@ export async function dropSchema(db: Knex, schema: string): Promise<void> {
   if (!SCHEMA_NAME.test(schema)) throw new Error(`invalid schema name "${schema}"`);
   await db.raw(`drop schema if exists "${schema}" cascade`);
 }
+
+/**
+ * A query's result as the shape the schema gives it. knex's query builder is untyped, so this is
+ * the one place a row's type is asserted rather than inferred: read it as "these columns, as
+ * PostgreSQL returns them (bigint as string, timestamps as Date)".
+ */
+export async function rowsAs<T>(query: PromiseLike<unknown>): Promise<T> {
+  return (await query) as T;
+}

@@ -3,9 +3,9 @@ import { MIGRATIONS, type Migration } from "./migrations/index.js";
 
 /** knex's migrator, fed from our explicit list instead of a directory scan. */
 const source: Knex.MigrationSource<readonly [string, Migration]> = {
-  getMigrations: async () => [...MIGRATIONS],
+  getMigrations: () => Promise.resolve([...MIGRATIONS]),
   getMigrationName: ([name]) => name,
-  getMigration: async ([, migration]) => migration,
+  getMigration: ([, migration]) => Promise.resolve(migration),
 };
 
 const config: Knex.MigratorConfig = { migrationSource: source, tableName: "jitsudo_migrations" };

@@ -65,7 +65,7 @@ export function eventHandlers(app: Pick<Probot, "auth">, deps: HandlerDeps): Map
 
   const handlers = new Map<string, Handler>();
   const on = <E extends (typeof HANDLED_EVENTS)[number]>(names: readonly E[], handle: (context: Context<E>) => Promise<void>) => {
-    for (const name of names) handlers.set(name, handle as unknown as Handler);
+    for (const name of names) handlers.set(name, handle);
   };
 
   on(["pull_request.opened", "pull_request.synchronize", "pull_request.reopened", "pull_request.ready_for_review"], async (context) => {

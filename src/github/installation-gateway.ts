@@ -16,12 +16,18 @@ export function installationGateways(probot: Probot): (tenant: string, repositor
     const octokit = await probot.auth(Number(tenant));
     // By id: a renamed repository is found under its new name, and a new repository that took the
     // old name is never written to. Grants from before ids were kept go by the name they recorded.
-    const fullName =
-      repository.id === null
-        ? repository.fullName
-        : (await octokit.request("GET /repositories/{repository_id}", { repository_id: Number(repository.id) })).data.full_name;
+    const fullName = repository.id === null ? repository.fullName : await repositoryFullName(octokit, Number(repository.id));
     const [owner, repo] = fullName.split("/");
     if (!owner || !repo) throw new Error(`"${fullName}" is not owner/name`);
     return new OctokitGateway(octokit, owner, repo, botLogin);
   };
+}
+
+/**
+ * `GET /repositories/{id}` is not in Octokit's typed routes (GitHub documents it only by example),
+ * so its answer is typed here: the one field read from it.
+ */
+async function repositoryFullName(octokit: { request(route: string, parameters: object): Promise<unknown> }, id: number): Promise<string> {
+  const response = (await octokit.request("GET /repositories/{repository_id}", { repository_id: id })) as { data: { full_name: string } };
+  return response.data.full_name;
 }

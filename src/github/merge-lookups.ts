@@ -6,6 +6,7 @@
  * or write access given after it, never turns into an approval that did not exist at the merge.
  */
 import type { Knex } from "knex";
+import { rowsAs } from "../db/knex.js";
 import { teamKey } from "../approval/approval.js";
 import type { RepoPermission, TeamMembership } from "../github/types.js";
 import type { GitHubGateway } from "./gateway.js";
@@ -41,7 +42,7 @@ export async function lookUp(gateway: GitHubGateway, needed: LookupsNeeded, kept
 }
 
 export async function keptLookups(db: Knex, merge: MergeKey): Promise<LookupAnswers> {
-  const rows = (await db("merge_lookups").where(keyOf(merge)).select("key", "answer")) as { key: string; answer: string }[];
+  const rows = await rowsAs<{ key: string; answer: string }[]>(db("merge_lookups").where(keyOf(merge)).select("key", "answer"));
   const answers: LookupAnswers = { memberships: new Map(), permissions: new Map() };
   for (const { key, answer } of rows) {
     if (key.startsWith("team:")) answers.memberships.set(key.slice(5), answer as TeamMembership);

@@ -20,7 +20,6 @@ import type {
   IssueComment,
   PullFile,
   PullCommit,
-  PullFileStatus,
   PullRequestInfo,
   PullTimeline,
   RepoPermission,
@@ -100,7 +99,7 @@ export class OctokitGateway implements GitHubGateway {
     });
     return files.map((file) => ({
       path: file.filename,
-      status: file.status as PullFileStatus,
+      status: file.status,
       ...(file.previous_filename ? { previousPath: file.previous_filename } : {}),
     }));
   }

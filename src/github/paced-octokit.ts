@@ -74,7 +74,7 @@ function isReadOnlyDocument(document: string): boolean {
   return !/\b(mutation|subscription)\b/i.test(document);
 }
 
-const noop = async () => undefined;
+const noop = () => Promise.resolve();
 
 /** A group that lets every job through at once: the plugin's write wait, made a no-op. */
 const passThrough: GroupLike = {
@@ -91,7 +91,7 @@ function classifyingGroup(): GroupLike {
       const limiter = concurrent.key(id);
       return {
         async schedule(jobOptions, request, ...args) {
-          const kind = requestKind((args[0] ?? {}) as RequestOptions);
+          const kind = requestKind(args[0] ?? {});
           // Wait for a slot, as the plugin does, without holding it through the request.
           if (kind === "query") await queries.key(id).schedule(jobOptions, noop);
           if (kind === "write") await writes.key(id).schedule(jobOptions, noop);
@@ -109,7 +109,7 @@ const global = classifyingGroup();
  * Probot gives each installation's client the installation id as the throttle `id`, so the queues
  * are per installation: one tenant's writes are spaced, other tenants' are not held behind them.
  */
-export const PacedOctokit = ProbotOctokit.defaults((options: Record<string, any>) => ({
+export const PacedOctokit = ProbotOctokit.defaults((options: { throttle?: object } & Record<string, unknown>) => ({
   ...options,
   throttle: { ...options.throttle, global, write: passThrough },
 }));

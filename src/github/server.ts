@@ -71,7 +71,7 @@ export async function startServer({ config, log, app, webhookDoor, api, Octokit 
   const door = webhookDoor?.() ?? ((await probot.getNodeMiddleware({ path: WEBHOOK_PATH })) as HttpHandler);
   const handlers = [door, ...added, apiHandler({ metrics: new Metrics(), ...api, log })];
 
-  const server = createServer(async (request, response) => {
+  const serve = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     try {
       for (const handler of handlers) if (await handler(request, response)) return;
       response.writeHead(404).end();
@@ -87,7 +87,8 @@ export async function startServer({ config, log, app, webhookDoor, api, Octokit 
       if (!response.headersSent) response.writeHead(500);
       response.end();
     }
-  });
+  };
+  const server = createServer((request, response) => void serve(request, response));
   // GitHub gives up on a delivery after 10 s: a request still sending its headers or body after 15
   // is no webhook, and holds a socket and a buffer for nothing (Node's own limit is 5 minutes).
   server.headersTimeout = 15_000;

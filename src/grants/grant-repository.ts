@@ -7,6 +7,7 @@
  */
 import { createHash } from "node:crypto";
 import type { Knex } from "knex";
+import { rowsAs } from "../db/knex.js";
 import {
   assertTransition,
   endEarly,
@@ -166,35 +167,37 @@ export async function recordMerge(db: Knex, merge: MergeRecord): Promise<MergeOu
     const grantIds: string[] = [];
     const endedGrantIds: string[] = [];
     for (const grant of merge.grants) {
-      const [row] = await trx("grants")
-        .insert({
-          ...base,
-          repository_id: merge.repositoryId,
-          policy_sha256: policySha256,
-          file_path: grant.filePath,
-          blob_sha: grant.blobSha,
-          merge_commit_sha: merge.mergeCommitSha,
-          requester: grant.requester,
-          requester_id: grant.requesterId ?? null,
-          principal: grant.principal,
-          account_ref: grant.accountRef,
-          permission_set_ref: grant.permissionSetRef,
-          status: "approved",
-          starts_at: grant.startsAt,
-          expires_at: grant.expiresAt,
-          duration_seconds: Math.round((grant.expiresAt.getTime() - grant.startsAt.getTime()) / 1000),
-          reason: grant.reason,
-          ticket: grant.ticket ?? null,
-          approvers: JSON.stringify(grant.approvers),
-          approver_sets: JSON.stringify(grant.approverSets),
-          policy_rule: grant.policyRule ?? null,
-          aws_role_arn: grant.aws.roleArn ?? null,
-          aws_region: grant.aws.region ?? null,
-          instance_arn: grant.aws.instanceArn ?? null,
-          identity_store_id: grant.aws.identityStoreId ?? null,
-        })
-        .returning("id");
-      const id = (row as { id: string }).id;
+      const [row] = await rowsAs<{ id: string }[]>(
+        trx("grants")
+          .insert({
+            ...base,
+            repository_id: merge.repositoryId,
+            policy_sha256: policySha256,
+            file_path: grant.filePath,
+            blob_sha: grant.blobSha,
+            merge_commit_sha: merge.mergeCommitSha,
+            requester: grant.requester,
+            requester_id: grant.requesterId ?? null,
+            principal: grant.principal,
+            account_ref: grant.accountRef,
+            permission_set_ref: grant.permissionSetRef,
+            status: "approved",
+            starts_at: grant.startsAt,
+            expires_at: grant.expiresAt,
+            duration_seconds: Math.round((grant.expiresAt.getTime() - grant.startsAt.getTime()) / 1000),
+            reason: grant.reason,
+            ticket: grant.ticket ?? null,
+            approvers: JSON.stringify(grant.approvers),
+            approver_sets: JSON.stringify(grant.approverSets),
+            policy_rule: grant.policyRule ?? null,
+            aws_role_arn: grant.aws.roleArn ?? null,
+            aws_region: grant.aws.region ?? null,
+            instance_arn: grant.aws.instanceArn ?? null,
+            identity_store_id: grant.aws.identityStoreId ?? null,
+          })
+          .returning("id"),
+      );
+      const id = row!.id;
       grantIds.push(id);
       await appendEvent(
         trx,
@@ -234,7 +237,7 @@ async function keepPolicy(trx: Knex, content: string): Promise<string> {
 /** The policy a grant was judged under, or undefined for grants approved before it was kept. */
 export async function policyOf(db: Knex, grant: Pick<GrantRow, "policy_sha256">): Promise<string | undefined> {
   if (!grant.policy_sha256) return undefined;
-  const row = (await db("policy_snapshots").where({ sha256: grant.policy_sha256 }).first("content")) as { content: string } | undefined;
+  const row = await rowsAs<{ content: string } | undefined>(db("policy_snapshots").where({ sha256: grant.policy_sha256 }).first("content"));
   return row?.content;
 }
 
@@ -372,7 +375,7 @@ export function sameRepository(repository: { repositoryId: number | string; repo
 
 /** By repository id: a name can move to another repository. */
 export async function grantsOfPullRequest(db: Knex, repositoryId: number | string, prNumber: number): Promise<GrantRow[]> {
-  return (await db("grants").where({ repository_id: repositoryId, pr_number: prNumber }).orderBy("file_path")) as GrantRow[];
+  return await rowsAs<GrantRow[]>(db("grants").where({ repository_id: repositoryId, pr_number: prNumber }).orderBy("file_path"));
 }
 
 export async function eventsOfPullRequest(db: Knex, repositoryId: number | string, prNumber: number) {
@@ -385,12 +388,9 @@ export async function eventsOfPullRequest(db: Knex, repositoryId: number | strin
  */
 export async function repairDriftedGrant(db: Knex, grantId: string, now: Date): Promise<GrantRow | undefined> {
   return db.transaction(async (trx) => {
-    const grant = (await trx("grants")
-      .where({ id: grantId, status: "active" })
-      .where("expires_at", ">", now)
-      .whereNull("lease_owner")
-      .forUpdate()
-      .first()) as GrantRow | undefined;
+    const grant = await rowsAs<GrantRow | undefined>(
+      trx("grants").where({ id: grantId, status: "active" }).where("expires_at", ">", now).whereNull("lease_owner").forUpdate().first(),
+    );
     if (!grant) return undefined;
     await applyMove(trx, grant, repairDrift(), { lease_owner: null });
     return grant;
@@ -422,39 +422,45 @@ export interface AssignmentKey {
  * already sent; never one given up (its failure is being cleaned up, not granted).
  */
 export async function grantClaimingAssignment(db: Knex, assignment: AssignmentKey): Promise<{ id: string } | undefined> {
-  return (await db("grants")
-    .where(assignment)
-    .whereNull("failure_reason")
-    .where((query) =>
-      query
-        .whereIn("status", ["active", "revoking"])
-        .orWhere((creating) => creating.where({ status: "provisioning" }).whereNotNull("create_requested_at")),
-    )
-    .first("id")) as { id: string } | undefined;
+  return await rowsAs<{ id: string } | undefined>(
+    db("grants")
+      .where(assignment)
+      .whereNull("failure_reason")
+      .where((query) => {
+        void query.whereIn("status", ["active", "revoking"]).orWhere((creating) => {
+          void creating.where({ status: "provisioning" }).whereNotNull("create_requested_at");
+        });
+      })
+      .first("id"),
+  );
 }
 
 /** Grants of an instance (every tenant's) that are live, or ended since `endedSince`, with their assignment resolved. */
 export async function grantsThatMayHoldAssignments(db: Knex, instanceArn: string, endedSince: Date): Promise<GrantRow[]> {
-  return (await db("grants")
-    .where({ instance_arn: instanceArn })
-    .whereNotNull("principal_id")
-    .whereNotNull("account_id")
-    .whereNotNull("permission_set_arn")
-    .where((query) => query.whereIn("status", LIVE_STATUSES).orWhere("ended_at", ">=", endedSince))
-    .select(
-      "id",
-      "repository_id",
-      "status",
-      "account_id",
-      "permission_set_arn",
-      "principal_id",
-      "active_at",
-      "expires_at",
-      "ended_at",
-      "lease_owner",
-      "create_requested_at",
-      "failure_reason",
-    )) as GrantRow[];
+  return await rowsAs<GrantRow[]>(
+    db("grants")
+      .where({ instance_arn: instanceArn })
+      .whereNotNull("principal_id")
+      .whereNotNull("account_id")
+      .whereNotNull("permission_set_arn")
+      .where((query) => {
+        void query.whereIn("status", LIVE_STATUSES).orWhere("ended_at", ">=", endedSince);
+      })
+      .select(
+        "id",
+        "repository_id",
+        "status",
+        "account_id",
+        "permission_set_arn",
+        "principal_id",
+        "active_at",
+        "expires_at",
+        "ended_at",
+        "lease_owner",
+        "create_requested_at",
+        "failure_reason",
+      ),
+  );
 }
 
 /** Where a tenant's live grants were provisioned, as recorded on its newest live grant there. */
@@ -486,9 +492,9 @@ export async function notEndedGrantsOfPullRequest(
   prNumber: number,
   tenant: number,
 ): Promise<GrantRow[]> {
-  return (await db("grants")
-    .where({ tenant, repository_id: repositoryId, pr_number: prNumber })
-    .whereIn("status", NOT_ENDED_STATUSES)) as GrantRow[];
+  return await rowsAs<GrantRow[]>(
+    db("grants").where({ tenant, repository_id: repositoryId, pr_number: prNumber }).whereIn("status", NOT_ENDED_STATUSES),
+  );
 }
 
 /**
@@ -503,7 +509,7 @@ export async function endEarlyByCommand(
   return db.transaction(async (trx) => {
     const results: { grant: GrantRow; to: GrantStatus }[] = [];
     for (const grant of grants) {
-      const current = (await trx("grants").where({ id: grant.id }).forUpdate().first()) as GrantRow | undefined;
+      const current = await rowsAs<GrantRow | undefined>(trx("grants").where({ id: grant.id }).forUpdate().first());
       if (!current || !NOT_ENDED_STATUSES.includes(current.status)) continue;
       results.push({ grant: current, to: await endEarlyIn(trx, current, event, "command-reply") });
     }
@@ -514,11 +520,13 @@ export async function endEarlyByCommand(
 /** Merges whose not-ended grants were recorded before repository ids were kept (see legacy-grants.ts). */
 export async function legacyGrantMerges(db: Knex, tenant: number): Promise<{ pr_number: number; merge_commit_sha: string }[]> {
   // A partial index keeps this cheap: once every old grant is adopted or ended, it finds nothing.
-  return (await db("grants")
-    .where({ tenant })
-    .whereNull("repository_id")
-    .whereIn("status", NOT_ENDED_STATUSES)
-    .distinct("pr_number", "merge_commit_sha")) as { pr_number: number; merge_commit_sha: string }[];
+  return await rowsAs<{ pr_number: number; merge_commit_sha: string }[]>(
+    db("grants")
+      .where({ tenant })
+      .whereNull("repository_id")
+      .whereIn("status", NOT_ENDED_STATUSES)
+      .distinct("pr_number", "merge_commit_sha"),
+  );
 }
 
 /** Gives a legacy merge's grants and verdict the repository GitHub proved is theirs; returns how many grants. */
@@ -575,25 +583,30 @@ export async function findGrants(db: Knex, filter: GrantFilter, limit: number): 
   const query = db("grants").select(API_COLUMNS).orderBy("created_at", "desc");
   if (filter.status !== undefined) void query.where({ status: filter.status });
   const account = filter.account;
-  if (account !== undefined) void query.where((where) => where.where({ account_id: account }).orWhere({ account_ref: account }));
+  if (account !== undefined)
+    void query.where((where) => {
+      void where.where({ account_id: account }).orWhere({ account_ref: account });
+    });
   if (filter.repo !== undefined) void query.where({ repo: filter.repo });
   return (await query.limit(limit)) as Record<string, unknown>[];
 }
 
 export async function grantForApi(db: Knex, id: string): Promise<Record<string, unknown> | undefined> {
-  return (await db("grants").select(API_COLUMNS).where({ id }).first()) as Record<string, unknown> | undefined;
+  return await rowsAs<Record<string, unknown> | undefined>(db("grants").select(API_COLUMNS).where({ id }).first());
 }
 
 /** A grant's audit trail, oldest first. */
 export async function eventsOfGrant(db: Knex, id: string): Promise<Record<string, unknown>[]> {
-  return (await db("grant_events")
-    .where({ grant_id: id })
-    .orderBy("id")
-    .select("id", "type", "from_status", "to_status", "actor", "reason", "details", "created_at")) as Record<string, unknown>[];
+  return await rowsAs<Record<string, unknown>[]>(
+    db("grant_events")
+      .where({ grant_id: id })
+      .orderBy("id")
+      .select("id", "type", "from_status", "to_status", "actor", "reason", "details", "created_at"),
+  );
 }
 
 export async function grantCountsByStatus(db: Knex): Promise<Map<string, number>> {
-  const rows = (await db("grants").select("status").count({ n: "*" }).groupBy("status")) as { status: string; n: string }[];
+  const rows = await rowsAs<{ status: string; n: string }[]>(db("grants").select("status").count({ n: "*" }).groupBy("status"));
   return new Map(rows.map((row) => [row.status, Number(row.n)]));
 }
 
@@ -606,17 +619,21 @@ export async function grantsForReport(
   target: { tenant: number | string; repositoryId: number | string | null; repo: string; prNumber: number },
 ): Promise<{ grants: GrantRow[]; repairs: { grant_id: string; created_at: Date }[] }> {
   const ofRepository = target.repositoryId === null ? { repository_id: null, repo: target.repo } : { repository_id: target.repositoryId };
-  const grants = (await db("grants")
-    .where({ tenant: target.tenant, pr_number: target.prNumber, ...ofRepository })
-    .orderBy("file_path")) as GrantRow[];
+  const grants = await rowsAs<GrantRow[]>(
+    db("grants")
+      .where({ tenant: target.tenant, pr_number: target.prNumber, ...ofRepository })
+      .orderBy("file_path"),
+  );
   if (grants.length === 0) return { grants, repairs: [] };
-  const repairs = (await db("grant_events")
-    .whereIn(
-      "grant_id",
-      grants.map((grant) => grant.id),
-    )
-    .where({ type: "drift_repaired" })
-    .select("grant_id", "created_at")) as { grant_id: string; created_at: Date }[];
+  const repairs = await rowsAs<{ grant_id: string; created_at: Date }[]>(
+    db("grant_events")
+      .whereIn(
+        "grant_id",
+        grants.map((grant) => grant.id),
+      )
+      .where({ type: "drift_repaired" })
+      .select("grant_id", "created_at"),
+  );
   return { grants, repairs };
 }
 

@@ -4,6 +4,7 @@
  * scan has read each repository (`merge_scan_cursors`). Every SQL statement on those tables is here.
  */
 import type { Knex } from "knex";
+import { rowsAs } from "../db/knex.js";
 import { sameRepository } from "./grant-repository.js";
 
 export interface RepositoryKey {
@@ -14,10 +15,12 @@ export interface RepositoryKey {
 
 /** Whether this merge of this repository (by id, so across renames) already has a verdict. */
 export async function hasVerdict(db: Knex, repository: RepositoryKey, prNumber: number, mergeCommitSha: string): Promise<boolean> {
-  const found = await db("merge_verdicts")
-    .where({ tenant: repository.tenant, pr_number: prNumber, merge_commit_sha: mergeCommitSha })
-    .where(sameRepository(repository))
-    .first("pr_number");
+  const found = await rowsAs<{ pr_number: number } | undefined>(
+    db("merge_verdicts")
+      .where({ tenant: repository.tenant, pr_number: prNumber, merge_commit_sha: mergeCommitSha })
+      .where(sameRepository(repository))
+      .first("pr_number"),
+  );
   return found !== undefined;
 }
 
@@ -28,14 +31,16 @@ export async function mergesWithoutVerdict<T extends { number: number; sha: stri
   merges: readonly T[],
 ): Promise<T[]> {
   if (merges.length === 0) return [];
-  const recorded = (await db("merge_verdicts")
-    .where({ tenant: repository.tenant })
-    .where(sameRepository(repository))
-    .whereIn(
-      "pr_number",
-      merges.map((merge) => merge.number),
-    )
-    .select("pr_number", "merge_commit_sha")) as { pr_number: number; merge_commit_sha: string }[];
+  const recorded = await rowsAs<{ pr_number: number; merge_commit_sha: string }[]>(
+    db("merge_verdicts")
+      .where({ tenant: repository.tenant })
+      .where(sameRepository(repository))
+      .whereIn(
+        "pr_number",
+        merges.map((merge) => merge.number),
+      )
+      .select("pr_number", "merge_commit_sha"),
+  );
   const seen = new Set(recorded.map((row) => `${row.pr_number}:${row.merge_commit_sha}`));
   return merges.filter((merge) => !seen.has(`${merge.number}:${merge.sha}`));
 }
@@ -89,11 +94,13 @@ export async function owedVerdictComments(db: Knex, graceMs: number, maxAgeMs: n
 
 /** Until when the catch-up scan has read the repository's merges (by id: a renamed repository keeps its cursor). */
 export async function scannedUntil(db: Knex, repository: RepositoryKey): Promise<Date | undefined> {
-  const cursor = (await db("merge_scan_cursors")
-    .where({ tenant: repository.tenant })
-    .where(sameRepository(repository))
-    .orderBy("scanned_until", "desc")
-    .first()) as { scanned_until: Date } | undefined;
+  const cursor = await rowsAs<{ scanned_until: Date } | undefined>(
+    db("merge_scan_cursors")
+      .where({ tenant: repository.tenant })
+      .where(sameRepository(repository))
+      .orderBy("scanned_until", "desc")
+      .first(),
+  );
   return cursor?.scanned_until;
 }
 

@@ -14,5 +14,5 @@ export interface GrantReporter {
 
 export const NO_REPORTS: GrantReporter = {
   changed: () => undefined,
-  flush: async () => undefined,
+  flush: () => Promise.resolve(),
 };

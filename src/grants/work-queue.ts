@@ -15,6 +15,7 @@
  * never races a delete of the same assignment. No AWS call is ever made inside a transaction.
  */
 import type { Knex } from "knex";
+import { rowsAs } from "../db/knex.js";
 import { applyMove, type GrantRow } from "./grant-repository.js";
 import { beginRemoval, coveredEnd, type Move } from "./lifecycle.js";
 
@@ -110,11 +111,13 @@ export async function updateHeld(
 
 /** A tenant's grants on an instance that a worker has held, in provisioning or revoking, since before `before`. */
 export async function grantsHeldSince(db: Knex, tenant: { instanceArn: string; repositoryId: string }, before: Date): Promise<GrantRow[]> {
-  return (await db("grants")
-    .where({ instance_arn: tenant.instanceArn, repository_id: tenant.repositoryId })
-    .whereIn("status", ["provisioning", "revoking"])
-    .whereNotNull("lease_owner")
-    .where("updated_at", "<", before)) as GrantRow[];
+  return await rowsAs<GrantRow[]>(
+    db("grants")
+      .where({ instance_arn: tenant.instanceArn, repository_id: tenant.repositoryId })
+      .whereIn("status", ["provisioning", "revoking"])
+      .whereNotNull("lease_owner")
+      .where("updated_at", "<", before),
+  );
 }
 
 /** Frees a grant's lease if it is still held by the same worker in the same status; true if it was. */
@@ -127,7 +130,7 @@ export async function freeLease(db: Knex, grant: Pick<GrantRow, "id" | "lease_ow
 
 /** The grant as it is now, if this worker still holds it. */
 export async function heldGrant(db: Knex, grantId: string, workerId: string): Promise<GrantRow | undefined> {
-  return (await db("grants").where({ id: grantId, lease_owner: workerId }).first()) as GrantRow | undefined;
+  return await rowsAs<GrantRow | undefined>(db("grants").where({ id: grantId, lease_owner: workerId }).first());
 }
 
 /**
@@ -135,7 +138,9 @@ export async function heldGrant(db: Knex, grantId: string, workerId: string): Pr
  * one whose answer may have been lost): read from the row, which outlives any worker's memory.
  */
 export async function createMayHaveBeenSent(db: Knex, grantId: string): Promise<boolean> {
-  const row = (await db("grants").where({ id: grantId }).first("create_requested_at")) as Pick<GrantRow, "create_requested_at"> | undefined;
+  const row = await rowsAs<Pick<GrantRow, "create_requested_at"> | undefined>(
+    db("grants").where({ id: grantId }).first("create_requested_at"),
+  );
   return Boolean(row?.create_requested_at);
 }
 
@@ -192,8 +197,10 @@ export async function intendCreate(
     // The slot count is per instance: one lock orders every replica's claims on it.
     await trx.raw("select pg_advisory_xact_lock(hashtext('jitsudo:create-slots'), hashtext(?))", [grant.instance_arn]);
     await assignmentLock(trx, grant);
-    const deleting = await trx("grants").where(sameAssignment(grant)).where({ operation: "delete" }).whereNot({ id: grant.id }).first("id");
-    if (deleting) return { blockedBy: deleting.id as string };
+    const deleting = await rowsAs<{ id: string } | undefined>(
+      trx("grants").where(sameAssignment(grant)).where({ operation: "delete" }).whereNot({ id: grant.id }).first("id"),
+    );
+    if (deleting) return { blockedBy: deleting.id };
     const { rows } = await trx.raw<{ rows: { tenant: string; in_flight: string; waiting: string }[] }>(
       `select ${TENANT_KEY} as tenant,
               count(*) filter (where operation = 'create') as in_flight,
@@ -246,19 +253,23 @@ export async function intendDelete(
   return db.transaction(async (trx) => {
     await assignmentLock(trx, grant);
     // Only a grant still provisioning waits on its create; one revoked mid-create removes it itself.
-    const creating = await trx("grants")
-      .where(sameAssignment(grant))
-      .where({ operation: "create", status: "provisioning" })
-      .whereNot({ id: grant.id })
-      .first("id");
-    if (creating) return { waitFor: creating.id as string };
-    const covering = (await trx("grants")
-      .where(sameAssignment(grant))
-      .where({ status: "active" })
-      .where("expires_at", ">", now)
-      .whereNot({ id: grant.id })
-      .orderBy("expires_at", "desc")
-      .first()) as GrantRow | undefined;
+    const creating = await rowsAs<{ id: string } | undefined>(
+      trx("grants")
+        .where(sameAssignment(grant))
+        .where({ operation: "create", status: "provisioning" })
+        .whereNot({ id: grant.id })
+        .first("id"),
+    );
+    if (creating) return { waitFor: creating.id };
+    const covering = await rowsAs<GrantRow | undefined>(
+      trx("grants")
+        .where(sameAssignment(grant))
+        .where({ status: "active" })
+        .where("expires_at", ">", now)
+        .whereNot({ id: grant.id })
+        .orderBy("expires_at", "desc")
+        .first(),
+    );
     if (covering) {
       const move = coveredEnd(grant, reason, covering);
       await applyMove(trx, grant, move, { lease_owner: workerId });

@@ -117,7 +117,7 @@ type Octokit = InstanceType<typeof ProbotOctokit>;
 /** One scan of every repository of every installation of the app. */
 export async function catchUpMerges(probot: Probot, options: CatchUpOptions): Promise<RepositoryScan[]> {
   const appOctokit: Octokit = await probot.auth();
-  const identity = cachedAppIdentity(async () => appOctokit);
+  const identity = cachedAppIdentity(() => Promise.resolve(appOctokit));
   const botLogin = async () => (await identity()).botLogin;
   const installations = await appOctokit.paginate(appOctokit.rest.apps.listInstallations, { per_page: 100 });
   const scans: RepositoryScan[] = [];

@@ -19,6 +19,11 @@ interface PgConnection {
   on(event: "error" | "end" | "notification", listener: (payload?: unknown) => void): void;
 }
 
+/** knex's client is untyped; a session takes one connection out of the pool, past the query builder. */
+function pool(db: Knex): { acquireConnection(): Promise<PgConnection>; releaseConnection(connection: PgConnection): Promise<void> } {
+  return db.client as { acquireConnection(): Promise<PgConnection>; releaseConnection(connection: PgConnection): Promise<void> };
+}
+
 export interface SessionEvents {
   onWork(): void;
   onLost(error?: unknown): void;
@@ -36,7 +41,7 @@ export class WorkerSession {
 
   static async open(db: Knex, events: SessionEvents, workerId = `worker-${randomUUID()}`, channel = WORK_CHANNEL): Promise<WorkerSession> {
     const session = new WorkerSession(db, workerId, channel);
-    const connection = (await db.client.acquireConnection()) as PgConnection;
+    const connection = await pool(db).acquireConnection();
     session.connection = connection;
     const lose = (error?: unknown) => {
       if (session.lost) return;
@@ -61,7 +66,7 @@ export class WorkerSession {
       await connection.query(`unlisten ${this.channel}`);
       await connection.query("select pg_advisory_unlock(hashtext($1), hashtext($2))", [WORKER_LOCK_NAMESPACE, this.workerId]);
     } finally {
-      await this.db.client.releaseConnection(connection);
+      await pool(this.db).releaseConnection(connection);
     }
   }
 }

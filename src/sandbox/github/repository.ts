@@ -355,7 +355,7 @@ export class Repository extends GitRepository {
   }
 
   private addTimeline(pull: PullRequest, event: DistributiveOmit<TimelineEvent, "id">): void {
-    addTimelineEvent(pull, { ...event, id: this.world.nextId() } as TimelineEvent);
+    addTimelineEvent(pull, { ...event, id: this.world.nextId() });
   }
 
   private mergedEntries(contents: Record<string, string | Uint8Array | null>): Map<string, TreeEntry | undefined> {
