@@ -63,6 +63,7 @@ import {
   type TenantScope,
 } from "./drift-plan.js";
 import { ownCredentialsRefusal } from "./provision.js";
+import type { ScheduledJob } from "./scheduler.js";
 
 /** Drift's share of an instance's calls: half of AWS's limit, less one for safety. */
 const DRIFT_CALLS_PER_SECOND = IDENTITY_CENTER_TPS / 2 - 1;
@@ -97,43 +98,20 @@ interface Claim {
   declared_as: string;
 }
 
-export class DriftReconcileWorker {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> | undefined;
-  private stopped = false;
+/** A signal that never aborts: a cycle run by hand (a test, the demo) is not stopped midway. */
+const NEVER = new AbortController().signal;
 
+export class DriftReconcileWorker {
   constructor(
     private readonly ctx: JobContext,
     private readonly intervalMs: number,
   ) {}
 
-  start(): void {
-    const tick = async () => {
-      const started = Date.now();
-      const cycle = this.runOnce().catch((error: unknown) => {
-        this.ctx.log.error({ err: error }, "drift cycle failed");
-        return [] as SweepReport[];
-      });
-      this.running = cycle;
-      const reports = await cycle;
-      // A replica that found another sweeping tries again after a random part of the interval, so
-      // that replicas take turns instead of one ticking forever just inside the other's sweeps.
-      const skipped = reports.length > 0 && reports.every((report) => !report.ran);
-      const next = skipped ? this.intervalMs * (0.3 + Math.random() * 0.6) : this.intervalMs - (Date.now() - started);
-      if (!this.stopped) this.timer = setTimeout(() => void tick(), Math.max(0, next));
-    };
-    // node-cron cannot express every interval (45 s, 7 m); a timer re-armed after each cycle can, and never overlaps.
-    this.timer = setTimeout(() => void tick(), 0);
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.running;
-  }
-
-  /** One cycle: every tenant on every instance, each swept only if no other replica is sweeping it. */
-  async runOnce(): Promise<SweepReport[]> {
+  /**
+   * One cycle: every tenant on every instance, each swept only if no other replica is sweeping it.
+   * `signal` (the scheduler's, aborted on shutdown) ends the cycle between two looks.
+   */
+  async runOnce(signal: AbortSignal = NEVER): Promise<SweepReport[]> {
     const { ctx } = this;
     const plan = await tenantsToSweep(ctx);
     const { scopes } = plan;
@@ -142,9 +120,9 @@ export class DriftReconcileWorker {
     await releaseClaims(ctx, plan);
     const reports: SweepReport[] = [];
     for (const scope of scopes) {
-      if (this.stopped) break;
+      if (signal.aborted) break;
       const key = `${scope.target.instanceArn}|${scope.repositoryId}`;
-      const outcome = await runIfUnlocked(ctx.db, "jitsudo:drift", key, () => this.sweep(scope));
+      const outcome = await runIfUnlocked(ctx.db, "jitsudo:drift", key, () => this.sweep(scope, signal));
       const report = outcome.ran ? outcome.result : { ...emptyReport(scope), ran: false };
       ctx.metrics.driftSweeps.inc({ outcome: !report.ran ? "skipped" : report.error ? "failed" : "completed" });
       reports.push(report);
@@ -152,7 +130,7 @@ export class DriftReconcileWorker {
     return reports;
   }
 
-  private async sweep(scope: TenantScope): Promise<SweepReport> {
+  private async sweep(scope: TenantScope, signal: AbortSignal): Promise<SweepReport> {
     const { ctx } = this;
     const instanceArn = scope.target.instanceArn;
     const report: SweepReport = emptyReport(scope);
@@ -185,7 +163,7 @@ export class DriftReconcileWorker {
       // 1. This tenant's live grants, least recently checked first.
       const live = liveGrantScopes(own, new Map(Object.entries(cursor.checked)));
       for (const target of live.slice(0, Math.ceil(budget * LIVE_SHARE))) {
-        if (this.stopped) break;
+        if (signal.aborted) break;
         await look(target);
       }
       if (live.length > budget * LIVE_SHARE)
@@ -204,7 +182,7 @@ export class DriftReconcileWorker {
       const slice = nextSlice(cursor.pairs, cursor.position, budget - report.calls);
       let looked = 0;
       for (const [accountId, permissionSetArn] of slice.slice) {
-        if (this.stopped) break; // shutting down: the pass resumes where this sweep stopped
+        if (signal.aborted) break; // shutting down: the pass resumes where this sweep stopped
         await look({ kind: "pair", accountId, permissionSetArn });
         looked += 1;
       }
@@ -447,6 +425,23 @@ export class DriftReconcileWorker {
     if (stuck.length > 0) await wakeWorkers(ctx.db);
     return stuck.length;
   }
+}
+
+/**
+ * Drift as a scheduled job: a cycle every `intervalMs` from the start of the previous one (any
+ * interval: 30 s, 45 s, 7 m). A cycle in which every sweep was skipped (another replica held each
+ * tenant) counts as skipped, so the scheduler tries again after a random part of the interval and
+ * the replicas take turns.
+ */
+export function driftJob(drift: DriftReconcileWorker, intervalMs: number): ScheduledJob {
+  return {
+    name: "drift",
+    every: { kind: "interval", everyMs: intervalMs },
+    run: async (signal) => {
+      const reports = await drift.runOnce(signal);
+      return { ran: !(reports.length > 0 && reports.every((report) => !report.ran)) };
+    },
+  };
 }
 
 function emptyReport(scope: TenantScope): SweepReport {
