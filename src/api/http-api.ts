@@ -22,6 +22,7 @@ import type { Knex } from "knex";
 import { migrationsPending } from "../db/migrate.js";
 import { cachedFor } from "./cached.js";
 import { inboxCounts } from "../inbox/inbox-store.js";
+import { countOpenFindings } from "../jobs/drift/repository.js";
 import { eventsOfGrant, findGrants, grantCountsByStatus, grantForApi, type GrantFilter } from "../grants/grant-repository.js";
 import { GRANT_STATUSES, isGrantStatus } from "../grants/lifecycle.js";
 import type { Log } from "../logger.js";
@@ -209,10 +210,7 @@ export function registerDatabaseGauges(metrics: Metrics, db: Knex): void {
     new Gauge(
       "jitsudo_drift_findings_open",
       "Unexpected assignments found by drift and not yet gone.",
-      cachedFor(GAUGES_TTL_MS, async () => {
-        const [row] = (await db("drift_findings").whereNull("resolved_at").count({ n: "*" })) as { n: string }[];
-        return [{ labels: {}, value: Number(row?.n ?? 0) }];
-      }),
+      cachedFor(GAUGES_TTL_MS, async () => [{ labels: {}, value: await countOpenFindings(db) }]),
     ),
   );
 }
