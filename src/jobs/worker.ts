@@ -95,7 +95,7 @@ export class GrantWorker {
     this.revoke = new RevokeGrantWorker(this.ctx, this.poller);
     this.drift = new DriftReconcileWorker(this.ctx, options.reconciliationIntervalMs ?? 30_000);
     this.scheduler = new Scheduler({ log: options.log, clock });
-    // Registered here, not in start: the work channel may ring before start is done.
+    // Registered with the worker, so that wake() works from the moment it exists (the work channel may already ring).
     this.scheduler.add({ name: CYCLE, run: () => this.cycle(), retryAfterMs: RETRY_AFTER_FAILURE_MS });
   }
 
