@@ -19,10 +19,10 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Knex } from "knex";
-import { rowsAs } from "../db/knex.js";
 import { migrationsPending } from "../db/migrate.js";
 import { cachedFor } from "./cached.js";
 import { inboxCounts } from "../inbox/inbox-store.js";
+import { countOpenFindings } from "../jobs/drift/repository.js";
 import { eventsOfGrant, findGrants, grantCountsByStatus, grantForApi, type GrantFilter } from "../grants/grant-repository.js";
 import { GRANT_STATUSES, isGrantStatus } from "../grants/lifecycle.js";
 import type { Log } from "../logger.js";
@@ -210,10 +210,7 @@ export function registerDatabaseGauges(metrics: Metrics, db: Knex): void {
     new Gauge(
       "jitsudo_drift_findings_open",
       "Unexpected assignments found by drift and not yet gone.",
-      cachedFor(GAUGES_TTL_MS, async () => {
-        const [row] = await rowsAs<{ n: string }[]>(db("drift_findings").whereNull("resolved_at").count({ n: "*" }));
-        return [{ labels: {}, value: Number(row?.n ?? 0) }];
-      }),
+      cachedFor(GAUGES_TTL_MS, async () => [{ labels: {}, value: await countOpenFindings(db) }]),
     ),
   );
 }

@@ -28,6 +28,7 @@ import { NO_REPORTS } from "../grants/reporter.js";
 import { catchUpMerges } from "../jobs/catch-up.js";
 import { redeliverFailedWebhooks } from "../jobs/redeliver.js";
 import { resendOwedVerdictComments } from "../github/verdict-comments.js";
+import { systemClock } from "../jobs/clock.js";
 import { Scheduler } from "../jobs/scheduler.js";
 import { GrantWorker } from "../jobs/worker.js";
 import { createLogger } from "../logger.js";
@@ -39,6 +40,9 @@ interface Database {
   db: Knex;
   close(): Promise<void>;
 }
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
 
 /** Something running that must be stopped, in reverse order of starting, on shutdown. */
 type Stoppable = { name: string; stop(): Promise<unknown> };
@@ -109,31 +113,34 @@ async function startServerRole(config: AppConfig, log: Logger, db: Knex, metrics
     webhookDoor: jitsudo.webhookDoor,
     api: { db, metrics, ...(config.apiToken ? { token: config.apiToken } : {}) },
   });
-  const scheduler = new Scheduler(log);
+  const clock = systemClock;
+  const scheduler = new Scheduler({ log, clock });
   const github = appClient(config, log);
   if (github) {
     const options = {
       db,
-      now: () => new Date(),
+      now: () => clock.now(),
       log,
       ...(config.accessRepositories ? { accessRepositories: config.accessRepositories } : {}),
     };
-    // Every five minutes, one replica at a time: deliveries that failed, redelivered by GitHub on request.
+    // Every replica ticks at the same instants (aligned), so that under the shared lock one runs and the
+    // others skip; the offsets keep the three jobs from starting in the same second.
+    // Every five minutes (at :30 s), one replica at a time: deliveries that failed, redelivered by GitHub on request.
     scheduler.add({
       name: "webhook-redelivery",
-      cron: "30 */5 * * * *",
+      every: { kind: "aligned", everyMs: 5 * MINUTE, offsetMs: 30 * SECOND },
       run: () => runIfUnlocked(db, "jitsudo:jobs", "webhook-redelivery", () => redeliverFailedWebhooks(github, options)),
     });
-    // Every two minutes, one replica at a time: merges whose webhook never arrived go into the inbox.
+    // Every two minutes (at :00 s), one replica at a time: merges whose webhook never arrived go into the inbox.
     scheduler.add({
       name: "merge-catch-up",
-      cron: "0 */2 * * * *",
+      every: { kind: "aligned", everyMs: 2 * MINUTE },
       run: () => runIfUnlocked(db, "jitsudo:jobs", "merge-catch-up", () => catchUpMerges(github, options)),
     });
-    // Every two minutes, one replica at a time: verdict comments a merge still owes its PR.
+    // Every two minutes (at :45 s), one replica at a time: verdict comments a merge still owes its PR.
     scheduler.add({
       name: "verdict-comments",
-      cron: "45 */2 * * * *",
+      every: { kind: "aligned", everyMs: 2 * MINUTE, offsetMs: 45 * SECOND },
       run: () => runIfUnlocked(db, "jitsudo:jobs", "verdict-comments", () => resendOwedVerdictComments(github, options)),
     });
   }

@@ -49,6 +49,7 @@ export const DEFAULT_WORKER_SETTINGS: WorkerSettings = {
 export interface JobContext {
   db: Knex;
   workerId: string;
+  /** The worker's clock (src/jobs/clock.ts): the same one its scheduler decides when jobs are due by. */
   now: () => Date;
   log: Log;
   aws: IdentityCenterConnector;

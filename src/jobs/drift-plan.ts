@@ -1,6 +1,6 @@
 /**
  * The decisions of drift reconciliation, pure: what to look at this cycle, and what a look found.
- * `drift.ts` does the I/O around them.
+ * `drift.ts` and the files in `drift/` do the I/O around them.
  */
 import { resolveTarget, type AwsDefaults, type AwsTarget } from "../aws/connections.js";
 import type { Assignment, PrincipalType } from "../aws/identity-center.js";

@@ -4,9 +4,10 @@
  *
  * Work starts the moment it exists: a merge or a revoke request rings the work channel on commit
  * (LISTEN/NOTIFY), and the worker sleeps exactly until the next start, expiry or retry that the
- * database knows of. node-cron's tick every 30 s is only the safety net for a lost wake-up.
+ * database knows of. A tick every 30 s is only the safety net for a lost wake-up.
  * Each wake-up runs one cycle: claim what is due (revokes before grants) up to the concurrency
  * limit, then sleep again. Drift reconciliation runs beside it, every RECONCILIATION_INTERVAL.
+ * All three run under one scheduler (src/jobs/scheduler.ts), on the clock the jobs read.
  */
 import type { Knex } from "knex";
 import type { AwsDefaults } from "../aws/connections.js";
@@ -15,9 +16,10 @@ import { NO_REPORTS, type GrantReporter } from "../grants/reporter.js";
 import { nextDueAt } from "../grants/work-queue.js";
 import type { Log } from "../logger.js";
 import { Metrics } from "../metrics.js";
+import { clockReading, systemClock, type Clock } from "./clock.js";
 import { DEFAULT_WORKER_SETTINGS, type IdentityCenterConnector, type JobContext, type WorkerSettings } from "./context.js";
 import { OperationPoller } from "./operation-poller.js";
-import { DriftReconcileWorker } from "./drift.js";
+import { DriftReconcileWorker, driftJob } from "./drift.js";
 import { ProvisionGrantWorker } from "./provision.js";
 import { RevokeGrantWorker } from "./revoke.js";
 import { Scheduler } from "./scheduler.js";
@@ -33,6 +35,9 @@ export interface WorkerOptions {
   reporter?: GrantReporter;
   metrics?: Metrics;
   directory?: Directory;
+  /** The one clock the jobs read and the scheduler times them with. Default: the wall clock. */
+  clock?: Clock;
+  /** Instead of `clock`: a reading of time (a test's clock, jumped forward) with real timers. */
   now?: () => Date;
   settings?: Partial<WorkerSettings>;
   /** Called when the worker lost its database session and stopped claiming (the process should exit). */
@@ -45,6 +50,11 @@ export interface WorkerOptions {
 const MAX_SLEEP_MS = 60_000;
 /** Shortest: work that is due but could not be claimed yet (no room) is retried this soon. */
 const MIN_SLEEP_MS = 100;
+/** After a failed cycle (the database did not answer), the next one comes this soon. */
+const RETRY_AFTER_FAILURE_MS = 1000;
+/** The scheduler's names for the worker's cycles and for their safety net. */
+const CYCLE = "grant-worker";
+const SAFETY_NET = "grant-worker-safety-net";
 
 export class GrantWorker {
   readonly ctx: JobContext;
@@ -54,18 +64,16 @@ export class GrantWorker {
   private readonly poller: OperationPoller;
   private readonly scheduler: Scheduler;
   private session?: WorkerSession;
-  private timer: NodeJS.Timeout | undefined;
-  private cycling = false;
-  private again = false;
   private stopped = false;
   private cycles = 0;
 
   private constructor(options: WorkerOptions, session: { workerId: string }) {
     const settings = { ...DEFAULT_WORKER_SETTINGS, ...options.settings };
+    const clock = options.clock ?? (options.now ? clockReading(options.now) : systemClock);
     this.ctx = {
       db: options.db,
       workerId: session.workerId,
-      now: options.now ?? (() => new Date()),
+      now: () => clock.now(),
       log: options.log,
       aws: options.aws,
       directory: options.directory ?? new Directory(),
@@ -86,10 +94,14 @@ export class GrantWorker {
     this.provision = new ProvisionGrantWorker(this.ctx, this.poller);
     this.revoke = new RevokeGrantWorker(this.ctx, this.poller);
     this.drift = new DriftReconcileWorker(this.ctx, options.reconciliationIntervalMs ?? 30_000);
-    this.scheduler = new Scheduler(options.log);
+    this.scheduler = new Scheduler({ log: options.log, clock });
+    // Registered with the worker, so that wake() works from the moment it exists (the work channel may already ring).
+    this.scheduler.add({ name: CYCLE, run: () => this.cycle(), retryAfterMs: RETRY_AFTER_FAILURE_MS });
   }
 
   static async start(options: WorkerOptions): Promise<GrantWorker> {
+    // The session's callbacks may fire as soon as it listens, before the worker below exists.
+    // eslint-disable-next-line prefer-const
     let worker: GrantWorker | undefined;
     const session = await WorkerSession.open(options.db, {
       onWork: () => {
@@ -103,8 +115,8 @@ export class GrantWorker {
     });
     worker = new GrantWorker(options, session);
     worker.session = session;
-    worker.scheduler.add({ name: "grant-worker-safety-net", cron: "*/30 * * * * *", run: async () => worker!.wake() });
-    if (options.reconciliationIntervalMs !== undefined) worker.drift.start();
+    worker.scheduler.add({ name: SAFETY_NET, every: { kind: "aligned", everyMs: 30_000 }, run: () => worker.wake() });
+    if (options.reconciliationIntervalMs !== undefined) worker.scheduler.add(driftJob(worker.drift, options.reconciliationIntervalMs));
     options.log.info({ worker: session.workerId }, "grant worker started");
     worker.wake();
     return worker;
@@ -116,12 +128,7 @@ export class GrantWorker {
 
   /** Runs a cycle now (or right after the current one). */
   wake(): void {
-    if (this.stopped) return;
-    if (this.cycling) {
-      this.again = true;
-      return;
-    }
-    void this.cycle();
+    this.scheduler.wake(CYCLE);
   }
 
   /** Completed cycles, for tests that wait for the worker to have looked. */
@@ -129,42 +136,28 @@ export class GrantWorker {
     return this.cycles;
   }
 
+  /**
+   * One cycle, run by the scheduler (never two at once; a failure is logged and retried in a
+   * second): claim what is due, then ask to be woken when the next work is.
+   */
   private async cycle(): Promise<void> {
-    this.cycling = true;
-    try {
-      do {
-        this.again = false;
-        const claimedAt = this.ctx.now().getTime();
-        // Revokes first: removing access that has ended matters more than granting new access.
-        const claimed = (await this.revoke.claimAndStart()) + (await this.provision.claimAndStart());
-        if ((await this.sleepUntilDue(claimedAt, claimed > 0)) === "due-now") this.again = true;
-        this.cycles += 1;
-      } while (this.again && !this.stopped);
-    } catch (error) {
-      this.ctx.log.error({ err: error }, "worker cycle failed; trying again shortly");
-      this.arm(1000);
-    } finally {
-      this.cycling = false;
-    }
+    const claimedAt = this.ctx.now().getTime();
+    // Revokes first: removing access that has ended matters more than granting new access.
+    const claimed = (await this.revoke.claimAndStart()) + (await this.provision.claimAndStart());
+    // More is due now: the scheduler runs the next cycle right after this one.
+    if ((await this.sleepUntilDue(claimedAt, claimed > 0)) === "due-now") this.wake();
+    this.cycles += 1;
   }
 
   private async sleepUntilDue(claimedAt: number, madeProgress: boolean): Promise<"due-now" | "sleeping"> {
     const due = await nextDueAt(this.ctx.db);
-    const wait = due ? due.getTime() - this.ctx.now().getTime() : MAX_SLEEP_MS;
+    const now = this.ctx.now().getTime();
+    const wait = due ? due.getTime() - now : MAX_SLEEP_MS;
     // Work that fell due while this cycle claimed, or more of what it could claim: take it now.
     if (wait <= 0 && (madeProgress || due!.getTime() > claimedAt)) return "due-now";
     // Future work: wake exactly then. Work already due that this cycle could not take (no room): soon.
-    this.arm(wait > 0 ? Math.min(MAX_SLEEP_MS, wait) : MIN_SLEEP_MS);
+    this.scheduler.runAt(CYCLE, new Date(now + (wait > 0 ? Math.min(MAX_SLEEP_MS, wait) : MIN_SLEEP_MS)));
     return "sleeping";
-  }
-
-  private arm(ms: number): void {
-    if (this.stopped) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.wake();
-    }, ms);
   }
 
   /**
@@ -175,9 +168,8 @@ export class GrantWorker {
   async stop(graceMs = 10_000): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    // The cycle and the drift sweep in flight end first (a sweep stops between two looks).
     await this.scheduler.stop();
-    await this.drift.stop();
     this.provision.stop();
     const drained = Promise.all([this.provision.drain(), this.revoke.drain()]);
     let graceTimer: NodeJS.Timeout | undefined;

@@ -28,6 +28,7 @@ import { installationGateways } from "../github/installation-gateway.js";
 import { appClient, startServer } from "../github/server.js";
 import { STICKY_MARKER } from "../github/sticky-comment.js";
 import type { GrantRow } from "../grants/grant-repository.js";
+import { systemClock } from "../jobs/clock.js";
 import { GrantWorker } from "../jobs/worker.js";
 import { createLogger } from "../logger.js";
 import { Metrics } from "../metrics.js";
@@ -72,7 +73,9 @@ async function main(): Promise<void> {
   out("jitsudo demo: a pull request, an approval, a merge, an assignment in (local) AWS, drift repair, expiry.");
   const log = createLogger("silent");
   const database = await openDatabase();
-  const identityCenter = await startLocalIdentityCenter({ provisioningDelayMs: 2000 });
+  // One clock for the local Identity Center and jitsudo's worker and scheduler: real time, as a deployment's.
+  const clock = systemClock;
+  const identityCenter = await startLocalIdentityCenter({ provisioningDelayMs: 2000, now: () => clock.now().getTime() });
   const { ic } = identityCenter;
   ic.addInstance({ instanceArn: INSTANCE_ARN, identityStoreId: IDENTITY_STORE_ID, ownerAccountId: "000000000000" });
   const readOnly = ic.addPermissionSet(INSTANCE_ARN, { name: "ReadOnlyAccess" });
@@ -177,6 +180,7 @@ async function main(): Promise<void> {
       ...access,
       reporter,
       metrics,
+      clock,
       settings: { initialPollMs: 2000, listSettleMs: 0 } /* the local Identity Center's lists do not lag */,
     });
     await until("the grant going active", async () => (await grant())?.status === "active");
