@@ -42,7 +42,7 @@ export interface JitsudoApp {
   /** The inbox processor, once the app is loaded (with a database). */
   inbox(): InboxProcessor | undefined;
   /** The webhook door with a database (the inbox intake), once the app is loaded; undefined: Probot's receiver. */
-  webhookDoor(): HttpHandler | undefined;
+  webhookDoor: () => HttpHandler | undefined;
   /** Resolves when the inbox has nothing due and every verdict comment started has been sent (tests, the demo). */
   settle(): Promise<void>;
   /** Stops the inbox processor: deliveries in hand are finished, the rest wait for another replica. */
