@@ -183,7 +183,7 @@ export class Conversation<Repo extends ConversationRepository> {
 }
 
 function annotationsOf(body: Record<string, unknown>): CheckAnnotationInput[] {
-  const annotations = ((body.output as { annotations?: CheckAnnotationInput[] } | undefined)?.annotations ?? []);
+  const annotations = (body.output as { annotations?: CheckAnnotationInput[] } | undefined)?.annotations ?? [];
   if (annotations.length > ANNOTATIONS_PER_REQUEST) {
     throw new ConversationError(
       422,

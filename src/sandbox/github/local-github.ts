@@ -298,7 +298,7 @@ export class LocalGitHub implements RepositoryWorld {
       account: (login) => this.accounts.get(login),
       visibleRepository: (owner, name) => this.visibleRepository(auth, owner, name),
     });
-    return [200, executeGraphql((body ?? {}), root)];
+    return [200, executeGraphql(body ?? {}, root)];
   }
 
   /**
