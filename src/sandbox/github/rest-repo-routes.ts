@@ -20,6 +20,13 @@ export interface RepoRouteContext extends RouteContext {
 
 type Handler = (context: RepoRouteContext, repo: Repository, request: RestRequest, params: string[]) => RestResponse;
 
+type PullOf = NonNullable<ReturnType<Repository["pulls"]["get"]>>;
+
+/** A paged list of something of one pull request (`/pulls/{number}/...`, `/issues/{number}/...`). */
+function pullListing(list: (context: RepoRouteContext, repo: Repository, pull: PullOf) => unknown[]): Handler {
+  return (context, repo, request, [number]) => withPull(repo, number, (pull) => page(context, request, list(context, repo, pull)));
+}
+
 const ROUTES: [method: string, pattern: RegExp, handler: Handler][] = [
   ["GET", /^\/pulls$/, listPulls],
   [
@@ -30,44 +37,27 @@ const ROUTES: [method: string, pattern: RegExp, handler: Handler][] = [
   [
     "GET",
     /^\/pulls\/(\d+)\/files$/,
-    (context, repo, request, [number]) =>
-      withPull(repo, number, (pull) =>
-        page(
-          context,
-          request,
-          repo
-            .changes(pull)
-            .files.slice(0, PULL_FILES_LIMIT)
-            .map((file) => diffEntryJson(context.json, repo, pull.headSha, file)),
-        ),
-      ),
+    pullListing((context, repo, pull) =>
+      repo
+        .changes(pull)
+        .files.slice(0, PULL_FILES_LIMIT)
+        .map((file) => diffEntryJson(context.json, repo, pull.headSha, file)),
+    ),
   ],
   [
     "GET",
     /^\/pulls\/(\d+)\/commits$/,
-    (context, repo, request, [number]) =>
-      withPull(repo, number, (pull) =>
-        page(
-          context,
-          request,
-          repo
-            .changes(pull)
-            .commits.slice(0, PULL_COMMITS_LIMIT)
-            .map((commit) => commitJson(context.json, repo, commit)),
-        ),
-      ),
+    pullListing((context, repo, pull) =>
+      repo
+        .changes(pull)
+        .commits.slice(0, PULL_COMMITS_LIMIT)
+        .map((commit) => commitJson(context.json, repo, commit)),
+    ),
   ],
   [
     "GET",
     /^\/pulls\/(\d+)\/reviews$/,
-    (context, repo, request, [number]) =>
-      withPull(repo, number, (pull) =>
-        page(
-          context,
-          request,
-          pull.reviews.map((review) => reviewJson(context.json, repo, pull, review)),
-        ),
-      ),
+    pullListing((context, repo, pull) => pull.reviews.map((review) => reviewJson(context.json, repo, pull, review))),
   ],
   ["GET", /^\/collaborators\/([^/]+)\/permission$/, collaboratorPermission],
   [
@@ -97,14 +87,9 @@ const ROUTES: [method: string, pattern: RegExp, handler: Handler][] = [
   [
     "GET",
     /^\/issues\/(\d+)\/comments$/,
-    (context, repo, request, [number]) =>
-      withPull(repo, number, (pull) =>
-        page(
-          context,
-          request,
-          repo.conversation.commentsOn(pull.number).map((comment) => issueCommentJson(context.json, repo, comment)),
-        ),
-      ),
+    pullListing((context, repo, pull) =>
+      repo.conversation.commentsOn(pull.number).map((comment) => issueCommentJson(context.json, repo, comment)),
+    ),
   ],
   [
     "POST",
@@ -240,11 +225,7 @@ function codeownersErrors(context: RepoRouteContext, repo: Repository, request: 
   return errors ? [200, { errors }] : NOT_FOUND();
 }
 
-function withPull(
-  repo: Repository,
-  number: string | undefined,
-  answer: (pull: NonNullable<ReturnType<Repository["pulls"]["get"]>>) => RestResponse,
-): RestResponse {
+function withPull(repo: Repository, number: string | undefined, answer: (pull: PullOf) => RestResponse): RestResponse {
   const pull = repo.pulls.get(Number(number));
   return pull ? answer(pull) : NOT_FOUND();
 }
