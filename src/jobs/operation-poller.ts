@@ -24,7 +24,7 @@
  * failed. Only failed operations are described, for AWS's reason. Operations of other tools in the
  * lists are simply not ours; a FAILED list longer than a few pages leaves the rest to be described.
  */
-import { classifyAwsError, describeAwsError } from "../aws/errors.js";
+import { classifyAwsError, describeAwsError, rawAwsError } from "../aws/errors.js";
 import type { IdentityCenter, OperationKind, OperationStatus } from "../aws/identity-center.js";
 import type { Log } from "../logger.js";
 
@@ -240,7 +240,7 @@ export class OperationPoller {
           }
         }
       } catch (error) {
-        this.options.log.warn({ err: describeAwsError(error) }, "listing operations by status failed; reading each one");
+        this.options.log.warn({ err: rawAwsError(error) }, "listing operations by status failed; reading each one");
         toDescribe = due.filter((entry) => this.tracked.has(entry) && entry.nextPollAt === Infinity);
       }
     }
@@ -260,7 +260,7 @@ export class OperationPoller {
     } catch (error) {
       if (classifyAwsError(error) === "not-found") return this.finish(entry, { kind: "unknown-request", error: describeAwsError(error) });
       // A failed status read changes nothing in AWS: read again later, until the timeout.
-      this.options.log.warn({ err: describeAwsError(error), requestId: entry.requestId }, "status read failed; retrying");
+      this.options.log.warn({ err: rawAwsError(error), requestId: entry.requestId }, "status read failed; retrying");
       this.stillRunning(entry);
     }
   }

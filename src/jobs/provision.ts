@@ -307,7 +307,10 @@ export class ProvisionGrantWorker {
       await release(ctx.db, grant.id, ctx.workerId);
       return;
     }
-    ctx.log.warn({ grant: grant.id, err: reason, attempt: current.attempts + 1, retryInMs: delay }, "provisioning step failed; retrying");
+    ctx.log.warn(
+      { grant: grant.id, err: rawAwsError(error), reason, attempt: current.attempts + 1, retryInMs: delay },
+      "provisioning step failed; retrying",
+    );
     await release(ctx.db, grant.id, ctx.workerId, {
       attempts: current.attempts + 1,
       next_attempt_at: new Date(ctx.now().getTime() + delay),

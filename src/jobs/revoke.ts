@@ -171,7 +171,8 @@ export class RevokeGrantWorker {
       repo: grant.repo,
       attempt: attempts,
       retryInMs: delay,
-      err: error instanceof RevokeFailed ? reason : rawAwsError(error),
+      err: rawAwsError(error),
+      reason,
     };
     if (loud) {
       ctx.log.error(details, "revoke failed: the assignment is still in place; retrying");

@@ -22,7 +22,9 @@ import { closeSweep, loadCursor, openSweep, saveCursor, type Cursor } from "./re
 import { resumeStuck } from "./stuck-leases.js";
 
 /** The sweep cannot run for a reason that is not AWS's: said in the report and the sweep record. */
-class SweepRefused extends Error {}
+class SweepRefused extends Error {
+  override name = "SweepRefused";
+}
 
 /** A sweep under way: the tenant's side, every tenant's grants on the instance, its cursor and its counts. */
 interface Sweep extends SweepSide {
@@ -47,7 +49,8 @@ export async function sweepTenant(ctx: JobContext, scope: TenantScope, intervalM
       {
         ...tenant,
         repo: scope.repo,
-        err: error instanceof SweepRefused ? error.message : rawAwsError(error),
+        err: rawAwsError(error),
+        reason: report.error,
       },
       "drift sweep of a tenant failed; it is tried again next cycle",
     );
