@@ -46,7 +46,7 @@ function identityCenterCalls(world: AwsWorld) {
   return { total: calls.length, throttled: calls.filter((call) => call.outcome === "ThrottlingException").length };
 }
 
-async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`benchmark: ${what} did not happen within ${timeoutMs / 1000} s`);
@@ -142,8 +142,7 @@ export async function benchExpiryLag(): Promise<BenchResult> {
     const running = await startTestWorker(db, world, { settings: SETTINGS });
     try {
       await waitUntil(
-        async () =>
-          world.ic.calls.filter((call) => call.operation === "DeleteAccountAssignment" && call.outcome === "ok").length === GRANTS,
+        () => world.ic.calls.filter((call) => call.operation === "DeleteAccountAssignment" && call.outcome === "ok").length === GRANTS,
         180_000,
         "a delete for every grant",
       );
@@ -155,7 +154,7 @@ export async function benchExpiryLag(): Promise<BenchResult> {
     const seen = new Set<string>();
     for (const call of world.ic.calls) {
       if (call.operation !== "DeleteAccountAssignment") continue;
-      const key = `${call.input.TargetId}|${call.input.PrincipalId}`;
+      const key = `${String(call.input.TargetId)}|${String(call.input.PrincipalId)}`;
       if (seen.has(key)) continue;
       seen.add(key);
       lags.push(call.at - expiry.get(key)!);
@@ -214,7 +213,7 @@ export async function benchMergeToCreate(): Promise<BenchResult> {
       await sleep(250);
     }
     await waitUntil(
-      async () => world.ic.calls.filter((call) => call.operation === "CreateAccountAssignment").length >= MERGES,
+      () => world.ic.calls.filter((call) => call.operation === "CreateAccountAssignment").length >= MERGES,
       60_000,
       "a create for every merge",
     );

@@ -74,11 +74,9 @@ export async function benchSoak(): Promise<BenchResult> {
     clearInterval(sampler);
     await sample();
 
-    const grants = (await database.db("grants").select("account_id", "expires_at", "status")) as {
-      account_id: string;
-      expires_at: Date;
-      status: string;
-    }[];
+    const grants = await database
+      .db("grants")
+      .select<{ account_id: string; expires_at: Date; status: string }[]>("account_id", "expires_at", "status");
     const firstDelete = new Map<string, number>();
     for (const call of deletes()) if (!firstDelete.has(String(call.input.TargetId))) firstDelete.set(String(call.input.TargetId), call.at);
     const lagsIn = (fromMinute: number, toMinute: number) =>

@@ -19,7 +19,7 @@ export interface BenchDatabase {
 
 export async function benchDatabase(name: string, pool = { min: 0, max: 10 }): Promise<BenchDatabase> {
   let url = process.env.DATABASE_URL;
-  let stopEmbedded = async () => undefined;
+  let stopEmbedded: () => Promise<void> = () => Promise.resolve();
   if (!url) {
     const dataDir = mkdtempSync(join(tmpdir(), "jitsudo-bench-pg-"));
     const embedded = await startEmbeddedPostgres({ dataDir });
@@ -42,7 +42,7 @@ export async function benchDatabase(name: string, pool = { min: 0, max: 10 }): P
     schema,
     async close() {
       await db.destroy();
-      const cleanup = createDb({ url: url! });
+      const cleanup = createDb({ url });
       await dropSchema(cleanup, schema);
       await cleanup.destroy();
       await stopEmbedded();

@@ -73,16 +73,22 @@ export class Hookshot {
   }
 }
 
+/** In the hookshot process: fires one batch and sends back its results. */
+async function fireBatch({ id, shots }: Batch): Promise<void> {
+  const results = await Promise.all(
+    shots.map(async ({ url, delivery }) => {
+      const t0 = performance.now();
+      const status = await sendDelivery(url, delivery).catch(() => 0);
+      return { status, ms: performance.now() - t0 };
+    }),
+  );
+  process.send!({ id, results } satisfies Answer);
+}
+
 if (process.argv.includes("--hookshot")) {
-  process.on("message", async ({ id, shots }: Batch) => {
-    const results = await Promise.all(
-      shots.map(async ({ url, delivery }) => {
-        const t0 = performance.now();
-        const status = await sendDelivery(url, delivery).catch(() => 0);
-        return { status, ms: performance.now() - t0 };
-      }),
-    );
-    process.send!({ id, results } satisfies Answer);
+  // Batches are answered as they finish, each tagged with its id: nothing waits on the handler.
+  process.on("message", (batch: Batch) => {
+    void fireBatch(batch);
   });
   process.send!("ready");
 }

@@ -8,10 +8,9 @@ describe("cachedFor", () => {
     let fail = false;
     const value = cachedFor(
       1000,
-      async () => {
+      () => {
         runs += 1;
-        if (fail) throw new Error("database down");
-        return runs;
+        return fail ? Promise.reject(new Error("database down")) : Promise.resolve(runs);
       },
       () => time,
     );

@@ -6,16 +6,16 @@ import { externalIdFor, RoleSessions, sessionName } from "../../src/aws/credenti
 function fakeSts(now: () => number) {
   const calls: Record<string, unknown>[] = [];
   const client = {
-    send: async (command: AssumeRoleCommand) => {
+    send: (command: AssumeRoleCommand) => {
       calls.push({ ...command.input });
-      return {
+      return Promise.resolve({
         Credentials: {
           AccessKeyId: `ASIA${calls.length}`,
           SecretAccessKey: "secret",
           SessionToken: "token",
           Expiration: new Date(now() + 15 * 60_000),
         },
-      };
+      });
     },
   } as unknown as STSClient;
   return { client, calls };
@@ -53,10 +53,10 @@ describe("role sessions", () => {
   it("asks again after a failed AssumeRole instead of remembering the failure", async () => {
     let fail = true;
     const client = {
-      send: async () => {
-        if (fail) throw Object.assign(new Error("not authorized"), { name: "AccessDenied" });
-        return { Credentials: { AccessKeyId: "ASIA9", SecretAccessKey: "s", Expiration: new Date(Date.now() + 900_000) } };
-      },
+      send: () =>
+        fail
+          ? Promise.reject(Object.assign(new Error("not authorized"), { name: "AccessDenied" }))
+          : Promise.resolve({ Credentials: { AccessKeyId: "ASIA9", SecretAccessKey: "s", Expiration: new Date(Date.now() + 900_000) } }),
     } as unknown as STSClient;
     const sessions = new RoleSessions(() => client);
     const session = { roleArn: "arn:aws:iam::111111111111:role/jitsudo", externalId: "jitsudo-1", sessionName: "jitsudo-drift" };

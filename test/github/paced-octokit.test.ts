@@ -42,16 +42,18 @@ describe("requestKind", () => {
 
 describe("PacedOctokit", () => {
   function client(installation: string, starts: { what: string; at: number }[]) {
-    const fetch = async (url: string | URL, init?: RequestInit) => {
+    const fetch = (url: string | URL, init?: RequestInit) => {
       const body = typeof init?.body === "string" ? (JSON.parse(init.body) as { query?: string }) : {};
       starts.push({
         what: `${installation} ${init?.method ?? "GET"} ${String(url).includes("graphql") ? `graphql ${body.query?.slice(0, 8)}` : new URL(String(url)).pathname}`,
         at: Date.now(),
       });
-      return new Response(JSON.stringify(String(url).includes("graphql") ? { data: {} } : { id: 1 }), {
-        status: 200,
-        headers: { "content-type": "application/json" },
-      });
+      return Promise.resolve(
+        new Response(JSON.stringify(String(url).includes("graphql") ? { data: {} } : { id: 1 }), {
+          status: 200,
+          headers: { "content-type": "application/json" },
+        }),
+      );
     };
     // As Probot builds an installation's client: the installation id is the throttle id.
     return new PacedOctokit({ auth: { token: `token-${installation}` }, request: { fetch }, throttle: { id: installation } });

@@ -33,8 +33,8 @@ function slowGitHub(writeMs: number) {
     ({
       owner: "acme",
       repo: "access",
-      botLogin: async () => "jitsudo[bot]",
-      listIssueComments: async (issue: number) => comments.get(issue) ?? [],
+      botLogin: () => Promise.resolve("jitsudo[bot]"),
+      listIssueComments: (issue: number) => Promise.resolve(comments.get(issue) ?? []),
       createIssueComment: async (issue: number, body: string) => {
         await write(issue, body);
         const comment = { id: issue * 1000, body, user: { login: "jitsudo[bot]" } } as unknown as IssueComment;
@@ -68,7 +68,7 @@ describe("pull request reports under a stream of changes", () => {
     );
     await db("grants").insert(rows);
     const github = slowGitHub(40);
-    const reporter = new PullRequestReporter({ db, gatewayFor: async () => github.gateway(), log: silent, coalesceMs: 5 });
+    const reporter = new PullRequestReporter({ db, gatewayFor: () => Promise.resolve(github.gateway()), log: silent, coalesceMs: 5 });
     const grants = await db("grants").select("*");
     // Every pull request changes five times, faster than GitHub takes the writes.
     for (let round = 0; round < 5; round++) {

@@ -10,8 +10,8 @@ function slowCommentsGateway(repo: string, events: string[] = []) {
   const gateway = {
     owner: "acme",
     repo,
-    botLogin: async () => "jitsudo[bot]",
-    listIssueComments: async () => comments.map((comment) => ({ ...comment })),
+    botLogin: () => Promise.resolve("jitsudo[bot]"),
+    listIssueComments: () => Promise.resolve(comments.map((comment) => ({ ...comment }))),
     createIssueComment: async (issue: number, body: string) => {
       events.push(`${repo}#${issue} create started`);
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -20,8 +20,9 @@ function slowCommentsGateway(repo: string, events: string[] = []) {
       comments.push(comment);
       return comment;
     },
-    updateIssueComment: async (id: number, body: string) => {
+    updateIssueComment: (id: number, body: string) => {
       comments.find((comment) => comment.id === id)!.body = body;
+      return Promise.resolve();
     },
   };
   return { gateway: gateway as unknown as GitHubGateway, comments };

@@ -112,10 +112,9 @@ describe("the webhook inbox", () => {
     await storeDelivery(db, delivery("fails", 1));
     await storeDelivery(db, delivery("after", 1));
     await processor(
-      async (stored) => {
+      (stored) => {
         seen.push(stored.delivery_id);
-        if (stored.delivery_id === "fails") throw new Error("GitHub answered 502");
-        return "handled";
+        return stored.delivery_id === "fails" ? Promise.reject(new Error("GitHub answered 502")) : Promise.resolve("handled");
       },
       { retryBaseMs: 30, maxAttempts: 3 },
     );
@@ -129,10 +128,11 @@ describe("the webhook inbox", () => {
     let calls = 0;
     await storeDelivery(db, delivery("later", 1));
     await processor(
-      async () => {
+      () => {
         calls += 1;
-        if (calls < 5) throw Object.assign(new Error("GitHub has not recorded the merge yet"), { retryInMs: 20 });
-        return "handled";
+        return calls < 5
+          ? Promise.reject(Object.assign(new Error("GitHub has not recorded the merge yet"), { retryInMs: 20 }))
+          : Promise.resolve("handled");
       },
       { maxAttempts: 2 },
     );
@@ -153,9 +153,9 @@ describe("the webhook inbox", () => {
     processors.splice(processors.indexOf(dying), 1);
 
     const handled: string[] = [];
-    await processor(async (stored) => {
+    await processor((stored) => {
       handled.push(stored.delivery_id);
-      return "handled";
+      return Promise.resolve("handled");
     });
     await until(async () => Object.values(await statuses()).every((status) => status === "done"));
     expect(handled).toEqual(["held", "next"]);

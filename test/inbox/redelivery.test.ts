@@ -21,11 +21,11 @@ describe("redelivering failed webhook deliveries", () => {
       const { hook } = harness.github;
       // jitsudo is down: GitHub cannot connect, records the failure, and leaves it there.
       hook.configure(`http://127.0.0.1:${await freePort()}`, WEBHOOK_SECRET);
-      const lost = await hook.send({ name: "pull_request", payload: world.closed as Record<string, unknown> });
+      const lost = await hook.send({ name: "pull_request", payload: world.closed });
       expect(lost.status).toBe("failed to connect to host");
       // jitsudo is back; later deliveries arrive.
       hook.configure(harness.url, WEBHOOK_SECRET);
-      const delivered = await hook.send({ name: "push", payload: world.push as Record<string, unknown> });
+      const delivered = await hook.send({ name: "push", payload: world.push });
       expect(delivered.status).toBe("OK");
       await harness.settle();
       expect(await db("merge_verdicts").count({ n: "*" })).toEqual([{ n: "0" }]);

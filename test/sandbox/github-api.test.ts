@@ -5,7 +5,18 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Repository } from "../../src/sandbox/github.js";
-import { BOT_LOGIN, openRequest, request, seedAccessRepository, startFlows, type Flows } from "../support/github-flows.js";
+import { BOT_LOGIN, openRequest, seedAccessRepository, startFlows, type Flows } from "../support/github-flows.js";
+
+/** The objects the GraphQL test asks for; `commit` holds one tree entry per path, under the path's alias. */
+interface ObjectsAnswer {
+  repository: {
+    commit: Record<string, { mode: number; type: string }>;
+    link: { __typename: string; text: string } | null;
+    module: { __typename: string } | null;
+    latin: { oid: string; text: string; byteSize: number };
+    dir: { entries: { name: string; type: string; mode: number }[] };
+  };
+}
 
 describe("the local GitHub's API", () => {
   let flows: Flows;
@@ -198,7 +209,7 @@ describe("the local GitHub's API", () => {
       const head = repo.pull(number).headSha;
       const entry = (path: string) => `${path.replace(/\W/g, "_")}: file(path: "${path}") { mode type oid }`;
       const paths = ["README.md", "access-requests/run.sh", "access-requests/link.yaml", "access-requests/vendor", "access-requests"];
-      const result = await flows.octokit.graphql<{ repository: Record<string, any> }>(
+      const result = await flows.octokit.graphql<ObjectsAnswer>(
         `query($owner: String!, $name: String!, $head: String!, $link: String!, $module: String!, $latin: String!) { repository(owner: $owner, name: $name) {
           commit: object(expression: $head) { ... on Commit { ${paths.map(entry).join(" ")} } }
           link: object(expression: $link) { __typename ... on Blob { text } }
@@ -216,7 +227,7 @@ describe("the local GitHub's API", () => {
         },
       );
       const { commit, link, module, latin, dir } = result.repository;
-      expect(paths.map((path) => [commit[path.replace(/\W/g, "_")].mode, commit[path.replace(/\W/g, "_")].type])).toEqual([
+      expect(paths.map((path) => commit[path.replace(/\W/g, "_")]!).map(({ mode, type }) => [mode, type])).toEqual([
         [33188, "blob"],
         [33261, "blob"],
         [40960, "blob"],
@@ -225,7 +236,7 @@ describe("the local GitHub's API", () => {
       ]);
       expect([link, module]).toEqual([{ __typename: "Blob", text: "../README.md" }, null]);
       expect([latin.text, latin.byteSize]).toEqual(["caf\uFFFD\n", 5]);
-      expect(dir.entries.map((child: { name: string }) => child.name)).toEqual(["latin1.yaml", "link.yaml", "run.sh", "vendor"]);
+      expect(dir.entries.map((child) => child.name)).toEqual(["latin1.yaml", "link.yaml", "run.sh", "vendor"]);
     });
 
     it("gives timeline items of a pull request, and GitHub's errors for what GitHub refuses", async () => {

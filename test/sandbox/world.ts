@@ -4,8 +4,9 @@
  */
 import { IdentitystoreClient } from "@aws-sdk/client-identitystore";
 import { OrganizationsClient } from "@aws-sdk/client-organizations";
-import { SSOAdminClient, type SSOAdminClientConfig } from "@aws-sdk/client-sso-admin";
+import { SSOAdminClient } from "@aws-sdk/client-sso-admin";
 import { STSClient } from "@aws-sdk/client-sts";
+import type { AwsCredentialIdentity } from "@smithy/types";
 import {
   startLocalIdentityCenter,
   type LocalIdentityCenterServerOptions,
@@ -29,7 +30,8 @@ export class FakeClock {
   }
 }
 
-export type Credentials = Exclude<SSOAdminClientConfig["credentials"], undefined | Function>;
+/** Fixed keys, as the SDK clients take them (not a provider function). */
+export type Credentials = AwsCredentialIdentity;
 
 export const BASE_CREDENTIALS: Credentials = { accessKeyId: "AKIDLOCALTEST", secretAccessKey: "not-a-secret" };
 

@@ -31,11 +31,11 @@ describe("a pinned access repository renamed while its old name stays listed", (
 
   it("keeps the old name pinned: a new repository under it grants nothing with jitsudo's own credentials", async () => {
     // The access repository in use under acme/access: pinned.
-    const earlier = await world.grant({}, "squash");
+    await world.grant({}, "squash");
 
     // An admin renames it to acme/aws-access (listed too); it keeps working, and its pin moves with it.
     world.access.rename("aws-access");
-    const after = await world.grant();
+    await world.grant();
 
     const mark = world.mark();
     const { number, squatter } = await squatAccessName(world, 700_097);
@@ -48,7 +48,7 @@ describe("an access repository listed by both its id and its name", () => {
   const world = useSecurityWorld({ accessRepositories: ["700001", "acme/access"] });
 
   it("does not let a new repository that took the name grant with jitsudo's own credentials", async () => {
-    const earlier = await world.grant();
+    await world.grant();
 
     world.access.rename("aws-access");
     const mark = world.mark();

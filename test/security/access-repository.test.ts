@@ -10,16 +10,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { CHECK_NAME } from "../../src/github/check-run.js";
 import type { MergeMethod } from "../../src/sandbox/github.js";
-import {
-  EXTERNAL_ID,
-  governance,
-  INSTALLATION,
-  PLAYGROUND_REPO,
-  POLICY,
-  READ_ONLY,
-  TENANT_ROLE,
-  useSecurityWorld,
-} from "./support/security-world.js";
+import { EXTERNAL_ID, governance, INSTALLATION, PLAYGROUND_REPO, POLICY, READ_ONLY, useSecurityWorld } from "./support/security-world.js";
 
 const METHODS: MergeMethod[] = ["merge", "squash", "rebase"];
 /** The attacker's own governance in their own repository: their friend owns the requests. */
@@ -81,7 +72,7 @@ describe("a second repository of the installation, no list of access repositorie
 
   it("still grants from the access repository, whose id the trust policy names (the control)", async () => {
     const mark = world.mark();
-    const number = await world.grant({}, "rebase");
+    await world.grant({}, "rebase");
     const assume = world.aws.ic.calls.slice(mark).filter((call) => call.operation === "AssumeRole");
     expect(assume.map((call) => [call.input.ExternalId, call.outcome])).toEqual([[EXTERNAL_ID, "ok"]]);
     expect(world.createsSince(mark)).toBe(1);

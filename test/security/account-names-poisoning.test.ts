@@ -94,8 +94,8 @@ describe("the account list another tenant's role loaded for the instance", () =>
     world.review(number, "gina", "APPROVED", globex);
     await world.merge(number, "merge", { repository: globex, by: "gina" });
     await eventually(
-      async () => ic.calls.some((call) => call.roleArn === GLOBEX_ROLE && call.operation === "ListAccounts" && call.outcome === "ok"),
-      async () => ic.calls.filter((call) => call.roleArn === GLOBEX_ROLE).map((call) => [call.operation, call.outcome]),
+      () => ic.calls.some((call) => call.roleArn === GLOBEX_ROLE && call.operation === "ListAccounts" && call.outcome === "ok"),
+      () => ic.calls.filter((call) => call.roleArn === GLOBEX_ROLE).map((call) => [call.operation, call.outcome]),
     );
     await new Promise((resolve) => setTimeout(resolve, 100));
 

@@ -51,6 +51,10 @@ async function awsRefusal(world: SecurityWorld, roleArn: string): Promise<string
   }
 }
 
+/** A field of free shape as text to scan: a string as is, anything else as its JSON, so nothing in it escapes the scan. */
+const scannable = (value: unknown): string =>
+  typeof value === "string" ? value : value === undefined || value === null ? "" : JSON.stringify(value);
+
 /** Everything jitsudo wrote about a pull request and its grants: comments, check runs, last_error, events. */
 async function everythingSaid(world: SecurityWorld, number: number): Promise<{ where: string; text: string }[]> {
   const said: { where: string; text: string }[] = [];
@@ -68,7 +72,7 @@ async function everythingSaid(world: SecurityWorld, number: number): Promise<{ w
   for (const run of world.access.conversation.checkRuns.filter((candidate) => heads.has(candidate.headSha))) {
     for (const [field, value] of Object.entries(run.output)) said.push({ where: `check run ${run.id} ${field}`, text: value ?? "" });
     for (const annotation of run.annotations)
-      said.push({ where: `check run ${run.id} annotation`, text: `${annotation.title ?? ""} ${annotation.message}` });
+      said.push({ where: `check run ${run.id} annotation`, text: `${scannable(annotation.title)} ${annotation.message}` });
   }
   const grants = await world.grants(number);
   for (const grant of grants) said.push({ where: `grant ${grant.id} last_error`, text: grant.last_error ?? "" });

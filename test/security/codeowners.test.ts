@@ -42,7 +42,7 @@ describe("who owns a request file", () => {
   it("grants when the same owners are written without a wildcard (the control)", async () => {
     await world.withGovernance({ codeowners: "* @mallory\n/access-requests/ @acme/security\n" }, async () => {
       const mark = world.mark();
-      const number = await world.grant({}, "rebase");
+      await world.grant({}, "rebase");
       expect(world.createsSince(mark)).toBe(1);
     });
   });

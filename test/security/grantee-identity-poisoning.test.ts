@@ -66,8 +66,8 @@ describe("the user id another tenant's identity store gave an approver's name", 
     world.review(number, "gina", "APPROVED", globex);
     await world.merge(number, "merge", { repository: globex, by: "gina" });
     await eventually(
-      async () => ic.calls.some((call) => call.roleArn === GLOBEX_ROLE && call.operation === "GetUserId" && call.outcome === "ok"),
-      async () => ic.calls.filter((call) => call.roleArn === GLOBEX_ROLE).map((call) => [call.operation, call.outcome]),
+      () => ic.calls.some((call) => call.roleArn === GLOBEX_ROLE && call.operation === "GetUserId" && call.outcome === "ok"),
+      () => ic.calls.filter((call) => call.roleArn === GLOBEX_ROLE).map((call) => [call.operation, call.outcome]),
     );
     await new Promise((resolve) => setTimeout(resolve, 100));
 

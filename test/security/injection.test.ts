@@ -303,7 +303,7 @@ describe("the bot's words are the bot's", () => {
   it("shows a valid request's hostile reason only as inert code", async () => {
     const mark = world.github.calls.length;
     const reason = `Because ${FENCE_BREAK} ${MENTIONS} ${ENTITIES} ${LINK} ${BIDI} ${"Q".repeat(700)}`;
-    const number = world.openPull({
+    world.openPull({
       commits: [{ files: { [world.newPath()]: READ_ONLY.replace('"Investigate the latency alarms"', yamlString(reason)) } }],
     });
     expect(await world.harness.deliverLatest("pull_request.opened")).toBe(200);

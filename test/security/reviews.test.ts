@@ -69,7 +69,7 @@ describe("reviews that do not count", () => {
       world.access.retarget(number, "main", "alice");
       await world.merge(number, method);
 
-      const lastChange = await lastBaseChange(world, number);
+      const lastChange = lastBaseChange(world, number);
       await expectRefused(
         world,
         number,
@@ -172,7 +172,7 @@ describe("reviews that do not count", () => {
   });
 });
 
-async function lastBaseChange(world: SecurityWorld, number: number): Promise<string> {
+function lastBaseChange(world: SecurityWorld, number: number): string {
   const event = world.access
     .pull(number)
     .timeline.filter((item) => item.type === "BaseRefChangedEvent")

@@ -50,8 +50,7 @@ describe("create slots shared by two tenants of one instance", () => {
       aws: { roleArn: OTHER_ROLE, region: "us-east-1", instanceArn: INSTANCE_ARN, identityStoreId: IDENTITY_STORE_ID },
     });
     const all = [...burst, other];
-    const rows = async () =>
-      (await db("grants").whereIn("id", all).select("id", "status", "active_at")) as Pick<GrantRow, "id" | "status" | "active_at">[];
+    const rows = () => db("grants").whereIn("id", all).select<Pick<GrantRow, "id" | "status" | "active_at">[]>("id", "status", "active_at");
     await eventually(async () => (await rows()).every((row) => row.status === "active"), rows, 30_000);
     const order = (await rows()).sort((a, b) => a.active_at!.getTime() - b.active_at!.getTime()).map((row) => row.id);
     // First come, first served would make it the eleventh; with fair shares it is among the first few.

@@ -91,7 +91,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     config,
     log: createLogger("info", sink),
     app: jitsudo.app,
-    webhookDoor: jitsudo.webhookDoor,
+    webhookDoor: () => jitsudo.webhookDoor(),
     api: { metrics, ...(options.db ? { db: options.db } : {}), ...(options.apiToken ? { token: options.apiToken } : {}) },
     Octokit: UnthrottledOctokit,
   });

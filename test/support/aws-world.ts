@@ -166,8 +166,8 @@ export async function approveGrant(
 
 /** Polls until `check` holds (the worker runs on its own); fails with `describe`'s view when it never does. */
 export async function eventually<T>(
-  check: () => Promise<T | undefined | false>,
-  describe: () => Promise<unknown>,
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  describe: () => unknown,
   timeoutMs = 15_000,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;

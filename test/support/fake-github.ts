@@ -13,13 +13,15 @@ export class FakeGitHub extends LocalGitHub {
   start(): void {
     if (this.started) return; // shared by several servers (replicas) in one test
     this.started = true;
-    const github = this;
+    // The reply callback's own `this` is nock's (it holds the request's headers), so the local
+    // GitHub is reached through an arrow function instead.
+    const handle = (...request: Parameters<LocalGitHub["handle"]>) => this.handle(...request);
     let scope = nock(this.origin).persist();
     for (const method of ["get", "post", "patch", "put", "delete"] as const) {
       scope = scope[method](/.*/)
         .delay(this.latencyMs)
         .reply(function (uri, body) {
-          return github.handle(method.toUpperCase(), uri, body, this.req.headers);
+          return handle(method.toUpperCase(), uri, body, this.req.headers);
         });
     }
   }

@@ -20,7 +20,16 @@ const Ajv = AjvModule as unknown as typeof AjvModule.default;
 const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
 const require = createRequire(import.meta.url);
 
-type Json = Record<string, any>;
+/** What the checks read of an answer in GitHub's OpenAPI description: its schema, or a `$ref` to a shared answer. */
+interface OpenApiResponse {
+  $ref?: string;
+  content?: Record<string, { schema?: unknown } | undefined>;
+}
+
+/** The parts of GitHub's OpenAPI description the checks read: answers by path template, method and status. */
+interface OpenApiDocument {
+  paths: Record<string, Record<string, { responses?: Record<string, OpenApiResponse | undefined> } | undefined> | undefined>;
+}
 
 export interface RestCheck {
   call: string;
@@ -30,13 +39,14 @@ export interface RestCheck {
 }
 
 let rest:
-  { ajv: InstanceType<typeof Ajv>; document: Json; templates: { template: string; pattern: RegExp; literals: number }[] } | undefined;
+  | { ajv: InstanceType<typeof Ajv>; document: OpenApiDocument; templates: { template: string; pattern: RegExp; literals: number }[] }
+  | undefined;
 
 function restSchemas() {
   if (rest) return rest;
   const document = widenNullable(
     JSON.parse(readFileSync(require.resolve("@octokit/openapi/generated/api.github.com.json"), "utf8")),
-  ) as Json;
+  ) as OpenApiDocument;
   const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: true });
   addFormats(ajv);
   ajv.addSchema(document, "openapi");
@@ -66,13 +76,12 @@ export function checkRestCall(call: Pick<RecordedCall, "method" | "path" | "stat
   if (!template) return { call: label, problems: ["GitHub documents no such path"] };
   const operation = document.paths[template]?.[call.method.toLowerCase()];
   if (!operation) return { call: label, template, problems: [`GitHub documents no ${call.method} for ${template}`] };
-  const response = resolveRef(document, operation.responses?.[String(call.status)]);
+  const answer = operation.responses?.[String(call.status)];
+  const response = resolveRef(document, answer);
   if (!response) return { call: label, template, problems: [`GitHub documents no ${call.status} answer for ${call.method} ${template}`] };
   if (!response.content?.["application/json"]?.schema) return { call: label, template, problems: [] };
   const pointer = ["paths", template, call.method.toLowerCase(), "responses", String(call.status), "content", "application/json", "schema"];
-  const ref = operation.responses[String(call.status)].$ref
-    ? `openapi${operation.responses[String(call.status)].$ref}/content/application~1json/schema`
-    : `openapi#/${pointer.map(escapePointer).join("/")}`;
+  const ref = answer?.$ref ? `openapi${answer.$ref}/content/application~1json/schema` : `openapi#/${pointer.map(escapePointer).join("/")}`;
   let validate = validators.get(ref);
   if (!validate) {
     validate = ajv.compile({ $ref: ref });
@@ -114,12 +123,18 @@ export function checkGraphqlQuery(query: string): string[] {
   return validateGraphql(query).map((error) => error.message);
 }
 
-function resolveRef(document: Json, value: Json | undefined): Json | undefined {
+function resolveRef(document: OpenApiDocument, value: OpenApiResponse | undefined): OpenApiResponse | undefined {
   if (!value?.$ref) return value;
-  return (value.$ref as string)
+  return value.$ref
     .slice(2)
     .split("/")
-    .reduce<Json | undefined>((node, key) => node?.[key.replace(/~1/g, "/").replace(/~0/g, "~")], document);
+    .reduce<unknown>(
+      (node, key) =>
+        typeof node === "object" && node !== null
+          ? (node as Record<string, unknown>)[key.replace(/~1/g, "/").replace(/~0/g, "~")]
+          : undefined,
+      document,
+    ) as OpenApiResponse | undefined;
 }
 
 function escapePointer(segment: string): string {
@@ -131,7 +146,7 @@ function widenNullable(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(widenNullable);
   if (typeof node !== "object" || node === null) return node;
   const entries = Object.entries(node).map(([key, value]) => [key, widenNullable(value)] as const);
-  const object = Object.fromEntries(entries) as Json;
+  const object = Object.fromEntries(entries);
   if (object.nullable !== true) return object;
   const { nullable: _nullable, description, example, ...schema } = object;
   return { anyOf: [schema, { type: "null" }], ...(description ? { description } : {}), ...(example !== undefined ? { example } : {}) };

@@ -38,14 +38,14 @@ export async function startFlows(github = new FakeGitHub()): Promise<Flows> {
   nock.disableNetConnect();
   github.start();
   const probot = new Probot({ appId: APP_ID, privateKey, Octokit: UnthrottledOctokit });
-  const octokit = (await probot.auth(1)) as Octokit;
-  const app = (await probot.auth()) as Octokit;
+  const octokit = await probot.auth(1);
+  const app = await probot.auth();
   return {
     github,
     octokit,
     app,
-    gateway: (repo = github.repo) => new OctokitGateway(octokit, repo.owner, repo.name, async () => BOT_LOGIN),
-    installation: async (id) => (await probot.auth(id)) as Octokit,
+    gateway: (repo = github.repo) => new OctokitGateway(octokit, repo.owner, repo.name, () => Promise.resolve(BOT_LOGIN)),
+    installation: (id) => probot.auth(id),
     stop() {
       github.stop();
       nock.enableNetConnect();

@@ -31,7 +31,7 @@ export default async function setup(project: TestProject) {
   project.provide("schemaPrefix", schemaPrefix);
 
   return async () => {
-    const db = createDb({ url: url! });
+    const db = createDb({ url });
     try {
       const { rows } = await db.raw<{ rows: { nspname: string }[] }>("select nspname from pg_namespace where nspname like ?", [
         `${schemaPrefix}%`,

@@ -6,7 +6,7 @@ import { ProbotOctokit } from "probot";
  * measure jitsudo, not the politeness delay. Probot passes its own throttle options per instance,
  * so `enabled: false` must be applied last, in a function default.
  */
-export const UnthrottledOctokit = ProbotOctokit.defaults((options: Record<string, any>) => ({
+export const UnthrottledOctokit = ProbotOctokit.defaults((options: { throttle?: object; [option: string]: unknown }) => ({
   ...options,
   retry: { enabled: false },
   throttle: { ...options.throttle, enabled: false },
