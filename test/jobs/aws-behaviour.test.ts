@@ -131,7 +131,7 @@ describe("Identity Center's undocumented corners", () => {
     // ...and removed by a later sweep that still sees it once the lag has passed.
     world.clock.advance(3_500);
     await worker.worker.drift.runOnce();
-    await eventually(async () => !world.ic.assignments().some((a) => a.principalId === bob.principalId), state);
+    await eventually(() => !world.ic.assignments().some((a) => a.principalId === bob.principalId), state);
     expect((await grant(id)).status).toBe("active");
   });
 
@@ -140,7 +140,7 @@ describe("Identity Center's undocumented corners", () => {
     const id = await active();
     world.ic.setFaults({ failed: 1 });
     await revokeNow(id);
-    await eventually(async () => world.ic.calls.filter((call) => call.operation === "DeleteAccountAssignment").length >= 2, state);
+    await eventually(() => world.ic.calls.filter((call) => call.operation === "DeleteAccountAssignment").length >= 2, state);
     // The list hides the assignment (lag), but it is there: the grant keeps removing it.
     expect(world.ic.assignments()).toContainEqual(aliceReadOnly());
     expect((await grant(id)).status).toBe("revoking");

@@ -15,6 +15,7 @@
  * a slow restart costs a grant some of its window, never all of it.
  */
 import type { Knex } from "knex";
+import { rowsAs } from "../../src/db/knex.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { GrantRow } from "../../src/grants/grant-repository.js";
 import { approveGrant, startAwsWorld, type AwsWorld } from "../support/aws-world.js";
@@ -87,13 +88,12 @@ describe("a worker killed at random points", () => {
     expect(world.ic.assignments()).toEqual([]);
 
     // Each grant went active exactly once and was revoked exactly once; or, never active, it failed.
-    const events = (await db("grant_events")
-      .whereIn("type", ["active", "revoked", "failed", "expired"])
-      .orderBy("id")
-      .select("grant_id", "type")) as { grant_id: string; type: string }[];
+    const events = await rowsAs<{ grant_id: string; type: string }[]>(
+      db("grant_events").whereIn("type", ["active", "revoked", "failed", "expired"]).orderBy("id").select("grant_id", "type"),
+    );
     const history = new Map<string, string[]>();
     for (const event of events) history.set(event.grant_id, [...(history.get(event.grant_id) ?? []), event.type]);
-    const grants = (await db("grants").select("id", "status")) as { id: string; status: string }[];
+    const grants = await rowsAs<{ id: string; status: string }[]>(db("grants").select("id", "status"));
     const wrong = grants.filter((grant) => {
       const story = (history.get(grant.id) ?? []).join(",");
       // A failure is said when provisioning gives up, and again when the removal it needs is confirmed.

@@ -153,7 +153,7 @@ describe("drift reconciliation", () => {
     world.ic.addAssignmentOutOfBand(bob);
     await fullPass();
     // Deleting is asynchronous in AWS too: the assignment is gone once the deletion settles.
-    await eventually(async () => world.ic.assignments().length === 1, state);
+    await eventually(() => world.ic.assignments().length === 1, state);
     expect(world.ic.assignments()).toEqual([aliceReadOnly()]);
     expect((await db("drift_findings").first()).action).toBe("removed");
   });
@@ -164,7 +164,7 @@ describe("drift reconciliation", () => {
     const other = await startTestWorker(db, world);
     replicas.push(other);
     const [first, second] = await Promise.all([running.worker.drift.runOnce(), other.worker.drift.runOnce()]);
-    expect([first![0]!.ran, second![0]!.ran].sort()).toEqual([false, true]);
+    expect([first[0]!.ran, second[0]!.ran].sort()).toEqual([false, true]);
     const sweeps = await db("drift_sweeps").select("worker", "started_at", "finished_at");
     expect(sweeps).toHaveLength(1);
   });

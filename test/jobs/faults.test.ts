@@ -39,7 +39,7 @@ describe("provisioning and revoking under faults", () => {
       await approveGrant(db, world, { principal: userName, prNumber: 100 + index });
     }
   };
-  const expireAll = async () => {
+  const expireAll = () => {
     world.clock.advance(3_600_000);
     running!.worker.wake();
   };
@@ -55,7 +55,7 @@ describe("provisioning and revoking under faults", () => {
     // Every throttle AWS answered is counted (/metrics), retries included.
     expect(running.metrics.awsThrottles.sum()).toBe(throttled);
 
-    await expireAll();
+    expireAll();
     await eventually(allIn("revoked"), state, 30_000);
     expect(world.ic.assignments()).toEqual([]);
   });
@@ -66,7 +66,7 @@ describe("provisioning and revoking under faults", () => {
     running = await startTestWorker(db, world);
     await eventually(allIn("active"), state, 30_000);
     expect(world.ic.calls.filter((call) => call.outcome === "ConflictException").length).toBeGreaterThan(0);
-    await expireAll();
+    expireAll();
     await eventually(allIn("revoked"), state, 30_000);
     expect(world.ic.assignments()).toEqual([]);
   });
@@ -83,7 +83,7 @@ describe("provisioning and revoking under faults", () => {
 
     // Every delete ends FAILED for a while: the revokes stay `revoking`, say so, and keep trying.
     world.ic.setFaults({ failed: 1 });
-    await expireAll();
+    expireAll();
     await eventually(async () => (await db("grant_events").where({ type: "revoke_failed" })).length >= 3, state, 30_000);
     expect(await statuses()).not.toContain("revoked");
     expect(world.ic.assignments()).toHaveLength(10 - failed.length);
@@ -104,7 +104,7 @@ describe("provisioning and revoking under faults", () => {
 
     // The create is still in flight: deleting conflicts until it settles, and the revoke keeps trying.
     await eventually(
-      async () => world.ic.calls.some((call) => call.operation === "DeleteAccountAssignment" && call.outcome === "ConflictException"),
+      () => world.ic.calls.some((call) => call.operation === "DeleteAccountAssignment" && call.outcome === "ConflictException"),
       state,
     );
     world.clock.advance(60_000);
@@ -161,6 +161,6 @@ describe("provisioning and revoking under faults", () => {
 
     await eventually(async () => (await statuses()).every((status) => ["revoked", "failed"].includes(status)), state, 20_000);
     expect(await db("grants").orderBy("created_at").pluck("status")).toEqual(["revoked", "failed"]);
-    await eventually(async () => world.ic.assignments().length === 0, state);
+    await eventually(() => world.ic.assignments().length === 0, state);
   });
 });

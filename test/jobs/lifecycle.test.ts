@@ -65,7 +65,7 @@ describe("merge to revoke", () => {
     await reporter.flush();
     expect(comments()).toHaveLength(1);
     expect(comments()[0]!.body).toContain("### jitsudo: access active :white_check_mark:");
-    expect(comments()[0]!.body).toContain(`| Status | **active** until ${utc(active!.expires_at)} |`);
+    expect(comments()[0]!.body).toContain(`| Status | **active** until ${utc(active.expires_at)} |`);
 
     aws.clock.advance(2 * 3_600_000);
     running.worker.wake();
@@ -74,6 +74,6 @@ describe("merge to revoke", () => {
     await reporter.flush();
     expect(comments()).toHaveLength(1);
     expect(comments()[0]!.body).toContain("### jitsudo: access ended");
-    expect(comments()[0]!.body).toContain(`| Status | revoked at ${utc(revoked!.ended_at!)} |`);
+    expect(comments()[0]!.body).toContain(`| Status | revoked at ${utc(revoked.ended_at!)} |`);
   });
 });

@@ -14,10 +14,10 @@ function operations(durationMs: number, outcome: OperationStatus["status"] = "SU
   });
   const ic = {
     instanceArn: "arn:aws:sso:::instance/ssoins-1",
-    describeOperation: async (_kind: OperationKind, id: string) => (counts.describe++, status(id)),
-    operationsWithStatus: async (_kind: OperationKind, wanted: string) => (
+    describeOperation: (_kind: OperationKind, id: string) => (counts.describe++, Promise.resolve(status(id))),
+    operationsWithStatus: (_kind: OperationKind, wanted: string) => (
       counts.list++,
-      { ids: new Set([...started.keys()].filter((id) => status(id).status === wanted)), complete: true }
+      Promise.resolve({ ids: new Set([...started.keys()].filter((id) => status(id).status === wanted)), complete: true })
     ),
   } as unknown as IdentityCenter;
   const start = (id: string) => {

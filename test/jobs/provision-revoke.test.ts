@@ -89,7 +89,7 @@ describe("provisioning and revoking", () => {
 
   it("starts a merged grant at once: the merge wakes the worker, no tick is waited for", async () => {
     running = await startTestWorker(db, world);
-    await eventually(async () => running!.worker.cycleCount > 0, state);
+    await eventually(() => running!.worker.cycleCount > 0, state);
     const id = await approveGrant(db, world);
     await eventually(statusIs(id, "active"), state, 5_000);
   });

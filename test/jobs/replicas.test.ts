@@ -4,6 +4,7 @@
  * with its own access key), and no grant is provisioned twice.
  */
 import type { Knex } from "knex";
+import { rowsAs } from "../../src/db/knex.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { recordTenantConfig } from "../../src/config/tenant-snapshots.js";
 import { approveGrant, INSTANCE_ARN, startAwsWorld, type AwsWorld } from "../support/aws-world.js";
@@ -114,10 +115,9 @@ describe("two worker processes", () => {
     // Every grant went active once and was revoked once; the deleted one was repaired in between.
     const statuses = (await db("grants").pluck("status")) as string[];
     expect(statuses.every((status) => status === "revoked")).toBe(true);
-    const events = (await db("grant_events")
-      .whereIn("type", ["active", "revoked", "drift_repaired"])
-      .orderBy("id")
-      .select("grant_id", "type")) as { grant_id: string; type: string }[];
+    const events = await rowsAs<{ grant_id: string; type: string }[]>(
+      db("grant_events").whereIn("type", ["active", "revoked", "drift_repaired"]).orderBy("id").select("grant_id", "type"),
+    );
     const stories = new Map<string, string[]>();
     for (const event of events) stories.set(event.grant_id, [...(stories.get(event.grant_id) ?? []), event.type]);
     const told = [...stories.values()].map((story) => story.join(",")).sort();
