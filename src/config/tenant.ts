@@ -6,7 +6,7 @@ import { parseDuration } from "../parsing/duration.js";
 import { quote } from "../parsing/printable.js";
 import type { Problem } from "../parsing/problem.js";
 import { compileSchema, loadAndValidate, type SchemaMessages } from "../parsing/schemas.js";
-import type { PathSegment } from "../parsing/yaml-source.js";
+import type { PathSegment, YamlSource } from "../parsing/yaml-source.js";
 
 export const TENANT_CONFIG_PATH = ".github/jitsudo.yml";
 const TENANT_CONFIG_MAX_BYTES = 256 * 1024;
@@ -110,39 +110,49 @@ export function parseTenantConfig(bytes: Uint8Array, file: string = TENANT_CONFI
   const problems: Problem[] = [];
   const at = (path: PathSegment[], message: string) => problems.push({ file, ...source.spanOf(path), severity: "error", message });
 
-  const rules: PolicyRule[] = (raw.rules ?? []).map((rule, index) => {
-    const duration = (key: "max_duration" | "min_duration" | "max_lead_time", fallback: number) => {
-      const text = rule[key];
-      if (text === undefined) return fallback;
-      const parsed = parseDuration(text);
-      if (parsed.ok) return parsed.ms;
-      at(["rules", index, key], `rules[${index}].${key} ${parsed.message}`);
-      return fallback;
-    };
-    const maxDurationMs = duration("max_duration", 0);
-    const minDurationMs = duration("min_duration", DEFAULT_MIN_DURATION_MS);
-    const maxLeadTimeMs = duration("max_lead_time", DEFAULT_MAX_LEAD_TIME_MS);
-    if (maxDurationMs > 0 && minDurationMs > maxDurationMs) {
-      at(["rules", index, "min_duration"], `rules[${index}].min_duration is longer than its max_duration`);
-    }
-    return {
-      index,
-      line: source.spanOf(["rules", index]).line,
-      permissionSets: rule.permission_sets,
-      accounts: rule.accounts,
-      maxDurationMs,
-      minDurationMs,
-      maxLeadTimeMs,
-      approvals: rule.approvals ?? 1,
-      requireTicket: rule.require_ticket ?? false,
-      allowOtherPrincipal: rule.allow_other_principal ?? false,
-    };
-  });
+  const rules = (raw.rules ?? []).map((rule, index) => parseRule(rule, index, source, at));
   if (problems.length > 0) return { ok: false, problems };
 
-  const aws = raw.aws ?? {};
-  const management = aws.management_account_id;
-  const warnings: Problem[] = management
+  return {
+    ok: true,
+    warnings: managementAccountWarnings(raw, rules, source, file),
+    config: toTenantConfig(raw, rules, file),
+  };
+}
+
+/** One `rules:` entry; a malformed duration is reported through `at` and replaced by its fallback. */
+function parseRule(rule: RuleFile, index: number, source: YamlSource, at: (path: PathSegment[], message: string) => void): PolicyRule {
+  const duration = (key: "max_duration" | "min_duration" | "max_lead_time", fallback: number) => {
+    const text = rule[key];
+    if (text === undefined) return fallback;
+    const parsed = parseDuration(text);
+    if (parsed.ok) return parsed.ms;
+    at(["rules", index, key], `rules[${index}].${key} ${parsed.message}`);
+    return fallback;
+  };
+  const maxDurationMs = duration("max_duration", 0);
+  const minDurationMs = duration("min_duration", DEFAULT_MIN_DURATION_MS);
+  const maxLeadTimeMs = duration("max_lead_time", DEFAULT_MAX_LEAD_TIME_MS);
+  if (maxDurationMs > 0 && minDurationMs > maxDurationMs) {
+    at(["rules", index, "min_duration"], `rules[${index}].min_duration is longer than its max_duration`);
+  }
+  return {
+    index,
+    line: source.spanOf(["rules", index]).line,
+    permissionSets: rule.permission_sets,
+    accounts: rule.accounts,
+    maxDurationMs,
+    minDurationMs,
+    maxLeadTimeMs,
+    approvals: rule.approvals ?? 1,
+    requireTicket: rule.require_ticket ?? false,
+    allowOtherPrincipal: rule.allow_other_principal ?? false,
+  };
+}
+
+function managementAccountWarnings(raw: TenantConfigFile, rules: PolicyRule[], source: YamlSource, file: string): Problem[] {
+  const management = raw.aws?.management_account_id;
+  return management
     ? rules
         .filter((rule) => rule.accounts.includes("*") || rule.accounts.includes(management))
         .map((rule) => ({
@@ -152,25 +162,25 @@ export function parseTenantConfig(bytes: Uint8Array, file: string = TENANT_CONFI
           message: `rules[${rule.index}] allows the management account ${management} (aws.management_account_id); AWS refuses a delegated administrator assignments there, so such requests are refused: list the member accounts instead of "*"`,
         }))
     : [];
+}
+
+function toTenantConfig(raw: TenantConfigFile, rules: PolicyRule[], file: string): TenantConfig {
+  const aws = raw.aws ?? {};
   return {
-    ok: true,
-    warnings,
-    config: {
-      file,
-      aws: {
-        ...(aws.role_arn ? { roleArn: aws.role_arn } : {}),
-        ...(aws.region ? { region: aws.region } : {}),
-        ...(aws.instance_arn ? { instanceArn: aws.instance_arn } : {}),
-        ...(aws.identity_store_id ? { identityStoreId: aws.identity_store_id } : {}),
-        ...(aws.management_account_id ? { managementAccountId: aws.management_account_id } : {}),
-      },
-      users: new Map(Object.entries(raw.users ?? {}).map(([login, user]) => [login.toLowerCase(), user])),
-      rules,
-      drift: {
-        managedPermissionSets: raw.drift?.managed_permission_sets ?? [],
-        unexpected: raw.drift?.unexpected ?? "flag",
-        includeGroups: raw.drift?.include_groups ?? false,
-      },
+    file,
+    aws: {
+      ...(aws.role_arn ? { roleArn: aws.role_arn } : {}),
+      ...(aws.region ? { region: aws.region } : {}),
+      ...(aws.instance_arn ? { instanceArn: aws.instance_arn } : {}),
+      ...(aws.identity_store_id ? { identityStoreId: aws.identity_store_id } : {}),
+      ...(aws.management_account_id ? { managementAccountId: aws.management_account_id } : {}),
+    },
+    users: new Map(Object.entries(raw.users ?? {}).map(([login, user]) => [login.toLowerCase(), user])),
+    rules,
+    drift: {
+      managedPermissionSets: raw.drift?.managed_permission_sets ?? [],
+      unexpected: raw.drift?.unexpected ?? "flag",
+      includeGroups: raw.drift?.include_groups ?? false,
     },
   };
 }

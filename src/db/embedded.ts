@@ -268,7 +268,16 @@ async function launch(
   const killOnExit = () => child.kill("SIGINT");
   process.once("exit", killOnExit);
 
-  await new Promise<void>((ready, failed) => {
+  await untilReady(child, binaries.postgres);
+
+  return {
+    stop: () => stopServer(child, killOnExit),
+  };
+}
+
+/** Resolves once the server logs that it accepts connections; rejects if it fails, exits or is too slow. */
+function untilReady(child: ChildProcess, postgres: string): Promise<void> {
+  return new Promise<void>((ready, failed) => {
     let output = "";
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
@@ -286,7 +295,7 @@ async function launch(
     });
     child.once("error", (error) => {
       clearTimeout(timer);
-      failed(new Error(`PostgreSQL could not be started from ${binaries.postgres}: ${error.message}`));
+      failed(new Error(`PostgreSQL could not be started from ${postgres}: ${error.message}`));
     });
     child.once("exit", (code, signal) => {
       clearTimeout(timer);
@@ -295,10 +304,6 @@ async function launch(
       );
     });
   });
-
-  return {
-    stop: () => stopServer(child, killOnExit),
-  };
 }
 
 function stopServer(child: ChildProcess, killOnExit: () => void): Promise<void> {

@@ -39,11 +39,46 @@ type RepoContext = Context<"pull_request" | "check_run" | "issue_comment" | "pus
 
 type Handler = (context: Context) => Promise<void>;
 
+type HandledEvent = (typeof HANDLED_EVENTS)[number];
+
+/** Registers one handler under each of the given `name.action` keys. */
+type On = <E extends HandledEvent>(names: readonly E[], handle: (context: Context<E>) => Promise<void>) => void;
+
 /**
  * The handler of every event jitsudo acts on. Each translates the event into a call of its use
  * case with a gateway for the event's repository; no decisions are made here.
  */
 export function eventHandlers(app: Pick<Probot, "auth">, deps: HandlerDeps): Map<string, Handler> {
+  const kit = handlerKit(app, deps);
+  const handlers = new Map<string, Handler>();
+  const on: On = (names, handle) => {
+    for (const name of names) handlers.set(name, handle);
+  };
+
+  onPullRequestChanged(on, kit);
+
+  const { db } = deps;
+  if (!db) return handlers;
+
+  onMerged(on, kit, db);
+  onCommentCommand(on, kit, db);
+  handlers.set(MERGE_FOUND, mergeFoundHandler(kit, db));
+  onPushToDefaultBranch(on, kit, db);
+
+  return handlers;
+}
+
+/** What every handler shares: the app's identity, a gateway per repository, the pull request lock, the access decision. */
+interface HandlerKit {
+  deps: HandlerDeps;
+  identity: ReturnType<typeof cachedAppIdentity>;
+  gatewayFor: (context: RepoContext) => OctokitGateway;
+  locked: <T>(context: RepoContext, pullNumber: number, work: () => Promise<T>) => Promise<T>;
+  isAccess: (context: RepoContext) => Promise<boolean>;
+  validate: (context: Context<"pull_request" | "check_run">, gateway: OctokitGateway, pull: PullRequestInfo) => Promise<unknown>;
+}
+
+function handlerKit(app: Pick<Probot, "auth">, deps: HandlerDeps): HandlerKit {
   const identity = cachedAppIdentity(() => app.auth());
   const botLogin = async () => (await identity()).botLogin;
   const gatewayFor = (context: RepoContext) => {
@@ -62,12 +97,22 @@ export function eventHandlers(app: Pick<Probot, "auth">, deps: HandlerDeps): Map
       validatePullRequest(gateway, pull, context.payload.repository.default_branch, { now: deps.now, log: context.log }),
     );
   };
+  return { deps, identity, gatewayFor, locked, isAccess, validate };
+}
 
-  const handlers = new Map<string, Handler>();
-  const on = <E extends (typeof HANDLED_EVENTS)[number]>(names: readonly E[], handle: (context: Context<E>) => Promise<void>) => {
-    for (const name of names) handlers.set(name, handle);
+/** Options of processMerge, the same for a merge's webhook and for one the catch-up scan found. */
+function mergeOptions(kit: HandlerKit, db: Knex, log: Context["log"]) {
+  return {
+    db,
+    now: kit.deps.now,
+    log,
+    access: kit.deps.access,
+    ...(kit.deps.background ? { background: kit.deps.background } : {}),
   };
+}
 
+/** Open pull requests are validated whenever what they would grant, or where, may have changed. */
+function onPullRequestChanged(on: On, { identity, gatewayFor, validate }: HandlerKit): void {
   on(["pull_request.opened", "pull_request.synchronize", "pull_request.reopened", "pull_request.ready_for_review"], async (context) => {
     await validate(context, gatewayFor(context), toPullRequestInfo(context.payload.pull_request));
   });
@@ -92,11 +137,10 @@ export function eventHandlers(app: Pick<Probot, "auth">, deps: HandlerDeps): Map
       await validate(context, gateway, pull);
     }
   });
+}
 
-  const { db } = deps;
-  if (!db) return handlers;
-
-  // The merge is the approval: judge it from GitHub's data now, record it once.
+// The merge is the approval: judge it from GitHub's data now, record it once.
+function onMerged(on: On, kit: HandlerKit, db: Knex): void {
   on(["pull_request.closed"], async (context) => {
     const { pull_request: pull, repository, installation } = context.payload;
     if (!pull.merged) return;
@@ -104,7 +148,7 @@ export function eventHandlers(app: Pick<Probot, "auth">, deps: HandlerDeps): Map
       context.log.error({ pr: pull.number }, "merge webhook without an installation: cannot tell whose grant it would be");
       return;
     }
-    if (!(await isAccess(context))) {
+    if (!(await kit.isAccess(context))) {
       context.log.info(
         { repo: repository.full_name, pr: pull.number },
         "merge in a repository that is not an access repository: nothing recorded",
@@ -113,16 +157,12 @@ export function eventHandlers(app: Pick<Probot, "auth">, deps: HandlerDeps): Map
     }
     const merge = mergeInfoOf(installation.id, repository, toPullRequestInfo(pull));
     if (!merge) return;
-    const options = {
-      db,
-      now: deps.now,
-      log: context.log,
-      access: deps.access,
-      ...(deps.background ? { background: deps.background } : {}),
-    };
-    await locked(context, pull.number, () => processMerge(gatewayFor(context), merge, options));
+    const options = mergeOptions(kit, db, context.log);
+    await kit.locked(context, pull.number, () => processMerge(kit.gatewayFor(context), merge, options));
   });
+}
 
+function onCommentCommand(on: On, { deps, gatewayFor, locked, isAccess }: HandlerKit, db: Knex): void {
   on(["issue_comment.created"], async (context) => {
     const { issue, comment, repository, installation } = context.payload;
     // Only comments on pull requests, only from people: never from bots, jitsudo included.
@@ -141,30 +181,28 @@ export function eventHandlers(app: Pick<Probot, "auth">, deps: HandlerDeps): Map
     };
     await locked(context, issue.number, () => handleCommentCommand(gatewayFor(context), command, { db, log: context.log, now: deps.now }));
   });
+}
 
-  // A merge the catch-up scan found without a verdict (its webhook was lost): judged as the webhook would have been.
-  handlers.set(MERGE_FOUND, async (context) => {
+// A merge the catch-up scan found without a verdict (its webhook was lost): judged as the webhook would have been.
+function mergeFoundHandler(kit: HandlerKit, db: Knex): Handler {
+  return async (context) => {
     const { installation, repository, pull_request: found } = context.payload as unknown as MergeFoundPayload;
     const repoContext = context as unknown as RepoContext;
-    if (!(await isAccess(repoContext))) return;
-    const gateway = gatewayFor(repoContext);
+    if (!(await kit.isAccess(repoContext))) return;
+    const gateway = kit.gatewayFor(repoContext);
     // The list the scan read leaves out what the verdict needs (commit count, merged by): read the pull request itself.
     const merge = mergeInfoOf(installation.id, repository, await gateway.getPullRequest(found.number));
     if (!merge || merge.mergeCommitSha !== found.merge_commit_sha) return;
-    const outcome = await processMerge(gateway, merge, {
-      db,
-      now: deps.now,
-      log: context.log,
-      access: deps.access,
-      ...(deps.background ? { background: deps.background } : {}),
-    });
+    const outcome = await processMerge(gateway, merge, mergeOptions(kit, db, context.log));
     if (outcome !== "already-recorded")
       context.log.warn(
         { repo: repository.full_name, pr: found.number, outcome },
         "merge without a delivered webhook judged from the catch-up scan",
       );
-  });
+  };
+}
 
+function onPushToDefaultBranch(on: On, { deps, gatewayFor, isAccess }: HandlerKit, db: Knex): void {
   on(["push"], async (context) => {
     const { ref, deleted, repository, installation, before, after, commits, sender } = context.payload;
     // Another repository's policy must never reach the worker (drift reads the recorded configs).
@@ -182,8 +220,6 @@ export function eventHandlers(app: Pick<Probot, "auth">, deps: HandlerDeps): Map
     await syncTenantConfig(gateway, { ...push, pushedAt: pushedAt(repository.pushed_at) ?? deps.now() }, { db });
     await reportDirectPush(gateway, push, { db, log: context.log });
   });
-
-  return handlers;
 }
 
 /** The handler for a delivery, by `name.action` or `name`; undefined when jitsudo does not act on it. */

@@ -10,7 +10,7 @@ import { commitsToInspect, governanceChangesOf } from "../approval/commit-histor
 import { proveMergeBase, type BaseProof } from "../approval/merge-base.js";
 import type { AccessRepositories } from "../config/access-repositories.js";
 import { recordTenantConfig } from "../config/tenant-snapshots.js";
-import { recordMerge, type NewGrant } from "../grants/grant-repository.js";
+import { recordMerge, type MergeRecord, type NewGrant } from "../grants/grant-repository.js";
 import { hasVerdict } from "../grants/merge-records.js";
 import { REQUEST_FILE_MAX_BYTES, tooManyRequestFiles } from "../requests/access-request.js";
 import { printable } from "../parsing/printable.js";
@@ -105,7 +105,25 @@ export async function processMerge(gateway: GitHubGateway, merge: MergeInfo, dep
   const outcome: MergeOutcome = verdict.approved ? "granted" : isIgnorable(verdict) ? "ignored" : "rejected";
   const policy = configFile?.kind === "file" ? new TextDecoder().decode(configFile.bytes) : undefined;
   const comment = outcome === "ignored" ? undefined : renderVerdictComment(verdict, merge);
-  const recorded = await recordMerge(deps.db, {
+  const recorded = await recordMerge(deps.db, mergeRecordOf(merge, verdict, base, outcome, policy, comment));
+  if (!recorded.recorded) return "already-recorded";
+
+  deps.log.info({ pr: merge.pr.number, merge: merge.mergeCommitSha, outcome, reasons: allReasons(verdict) }, "merge judged");
+  await recordPolicyInForce(deps.db, merge, base, policy);
+  if (comment !== undefined) await deliverVerdictComment(gateway, merge, deps, comment);
+  return outcome;
+}
+
+/** What is recorded of the judged merge: its verdict, the evidence it rests on, its grants and the paths it revokes. */
+function mergeRecordOf(
+  merge: MergeInfo,
+  verdict: MergeVerdict,
+  base: BaseProof,
+  outcome: MergeOutcome,
+  policy: string | undefined,
+  comment: string | undefined,
+): MergeRecord {
+  return {
     tenant: merge.tenant,
     repositoryId: merge.repositoryId,
     repo: merge.repoFullName,
@@ -134,14 +152,16 @@ export async function processMerge(gateway: GitHubGateway, merge: MergeInfo, dep
     // the same merge are refused.
     revokedPaths: verdict.files.filter((file) => file.kind === "revoke" && file.approved).map((file) => file.path),
     ...(comment !== undefined ? { comment } : {}),
-  });
-  if (!recorded.recorded) return "already-recorded";
+  };
+}
 
-  deps.log.info({ pr: merge.pr.number, merge: merge.mergeCommitSha, outcome, reasons: allReasons(verdict) }, "merge judged");
-  // The policy in force on the default branch, for the worker's drift job. It is the policy just
-  // before the merge: a second earlier than the merge's own push, which records a policy the merge changed.
+/**
+ * The policy in force on the default branch, for the worker's drift job. It is the policy just
+ * before the merge: a second earlier than the merge's own push, which records a policy the merge changed.
+ */
+async function recordPolicyInForce(db: Knex, merge: MergeInfo, base: BaseProof, policy: string | undefined): Promise<void> {
   if (base.proven && policy !== undefined && merge.pr.baseRef === merge.defaultBranch) {
-    await recordTenantConfig(deps.db, {
+    await recordTenantConfig(db, {
       tenant: merge.tenant,
       repositoryId: merge.repositoryId,
       repo: merge.repoFullName,
@@ -150,14 +170,14 @@ export async function processMerge(gateway: GitHubGateway, merge: MergeInfo, dep
       readAt: new Date(merge.mergedAt.getTime() - 1000),
     });
   }
-  if (comment !== undefined) {
-    const key = { tenant: merge.tenant, repositoryId: merge.repositoryId, prNumber: merge.pr.number, mergeCommitSha: merge.mergeCommitSha };
-    // Recorded as owed with the verdict; sent now, or by the resend job if this send is lost.
-    const send = () => sendVerdictComment(deps.db, gateway, key, comment);
-    if (deps.background) queueVerdictComment(deps.background, deps.log, { pr: merge.pr.number, merge: merge.mergeCommitSha }, send);
-    else await send();
-  }
-  return outcome;
+}
+
+async function deliverVerdictComment(gateway: GitHubGateway, merge: MergeInfo, deps: MergeDeps, comment: string): Promise<void> {
+  const key = { tenant: merge.tenant, repositoryId: merge.repositoryId, prNumber: merge.pr.number, mergeCommitSha: merge.mergeCommitSha };
+  // Recorded as owed with the verdict; sent now, or by the resend job if this send is lost.
+  const send = () => sendVerdictComment(deps.db, gateway, key, comment);
+  if (deps.background) queueVerdictComment(deps.background, deps.log, { pr: merge.pr.number, merge: merge.mergeCommitSha }, send);
+  else await send();
 }
 
 /** Whether this merge of this repository (by id, so across renames) already has a verdict. */
@@ -191,6 +211,29 @@ async function judge(gateway: GitHubGateway, merge: MergeInfo, deps: MergeDeps, 
       base: { proven: false, retry: false, reason: NO_REQUEST_FILES },
     };
   }
+  const activity = await readMergeActivity(gateway, merge);
+  const { base, parents, commits } = activity;
+  const partial = partialEvidence(merge, deps, files, activity, repositoryListed, now);
+  const kept = await keptLookups(deps.db, merge);
+  if (!base.proven && base.retry && now.getTime() - merge.mergedAt.getTime() < BASE_RECORD_WAIT_MS) {
+    // Judged later, but with the memberships and permissions of now: the base is most likely the
+    // merge commit's parent, so what its CODEOWNERS would ask is kept for the later judgement.
+    const provisional = { ...partial, base: { proven: true, baseSha: parents[0]!, how: "provisional" } as const };
+    const atParent = parents[0] ? await readAtBase(gateway, merge, parents[0], files, commits, now) : undefined;
+    if (atParent) await keepLookups(deps.db, merge, await lookUp(gateway, lookupsNeeded({ ...provisional, ...atParent }), kept));
+    throw new MergeNotJudgedYet(base.reason);
+  }
+  const atBase = base.proven ? await readAtBase(gateway, merge, base.baseSha, files, commits, now) : undefined;
+  const evidence: Omit<MergeEvidence, "teamMemberships" | "permissions"> = atBase
+    ? { ...partial, ...atBase }
+    : { ...partial, ...NOTHING_READ };
+  const answers = await lookUp(gateway, lookupsNeeded(evidence), kept);
+  const verdict = judgeMerge({ ...evidence, teamMemberships: answers.memberships, permissions: answers.permissions });
+  return { verdict, base, ...(atBase ? { configFile: atBase.configFile } : {}) };
+}
+
+/** What GitHub recorded around the merge, read at once, and the base the merge is proven to have replaced. */
+async function readMergeActivity(gateway: GitHubGateway, merge: MergeInfo) {
   const onDefaultBranch = merge.pr.baseRef === merge.defaultBranch;
   const since = new Date(merge.mergedAt.getTime() - ACTIVITY_SKEW_MS);
   const [parents, reviews, commits, timeline, update] = await Promise.all([
@@ -209,8 +252,22 @@ async function judge(gateway: GitHubGateway, merge: MergeInfo, deps: MergeDeps, 
         update.kind === "unavailable",
       )
     : { proven: false, retry: false, reason: `merged into ${merge.pr.baseRef}, not the default branch` };
+  return { parents, reviews, commits, timeline, base };
+}
 
-  const partial = {
+type MergeActivity = Awaited<ReturnType<typeof readMergeActivity>>;
+
+/** The evidence known before the files at the base are read. */
+function partialEvidence(
+  merge: MergeInfo,
+  deps: MergeDeps,
+  files: PullFile[],
+  { base, reviews, commits, timeline }: MergeActivity,
+  repositoryListed: boolean,
+  now: Date,
+) {
+  const changedFiles = merge.pr.changedFiles;
+  return {
     pr: {
       number: merge.pr.number,
       authorLogin: merge.pr.authorLogin,
@@ -233,22 +290,6 @@ async function judge(gateway: GitHubGateway, merge: MergeInfo, deps: MergeDeps, 
     ...(deps.access.ownInstanceArn ? { ownInstanceArn: deps.access.ownInstanceArn } : {}),
     now,
   };
-  const kept = await keptLookups(deps.db, merge);
-  if (!base.proven && base.retry && now.getTime() - merge.mergedAt.getTime() < BASE_RECORD_WAIT_MS) {
-    // Judged later, but with the memberships and permissions of now: the base is most likely the
-    // merge commit's parent, so what its CODEOWNERS would ask is kept for the later judgement.
-    const provisional = { ...partial, base: { proven: true, baseSha: parents[0]!, how: "provisional" } as const };
-    const atParent = parents[0] ? await readAtBase(gateway, merge, parents[0], files, commits, now) : undefined;
-    if (atParent) await keepLookups(deps.db, merge, await lookUp(gateway, lookupsNeeded({ ...provisional, ...atParent }), kept));
-    throw new MergeNotJudgedYet(base.reason);
-  }
-  const atBase = base.proven ? await readAtBase(gateway, merge, base.baseSha, files, commits, now) : undefined;
-  const evidence: Omit<MergeEvidence, "teamMemberships" | "permissions"> = atBase
-    ? { ...partial, ...atBase }
-    : { ...partial, ...NOTHING_READ };
-  const answers = await lookUp(gateway, lookupsNeeded(evidence), kept);
-  const verdict = judgeMerge({ ...evidence, teamMemberships: answers.memberships, permissions: answers.permissions });
-  return { verdict, base, ...(atBase ? { configFile: atBase.configFile } : {}) };
 }
 
 /** Evidence that only exists once the base is known; empty when it is not (nothing is judged then). */

@@ -8,7 +8,7 @@
  * Octokits and the webhook secret. Without APP_ID it serves Probot's manifest set-up instead, to
  * register the app from app.yml.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Probot, ProbotOctokit, run, type ApplicationFunction } from "probot";
 import type { Logger } from "pino";
@@ -71,7 +71,29 @@ export async function startServer({ config, log, app, webhookDoor, api, Octokit 
   const door = webhookDoor?.() ?? ((await probot.getNodeMiddleware({ path: WEBHOOK_PATH })) as HttpHandler);
   const handlers = [door, ...added, apiHandler({ metrics: new Metrics(), ...api, log })];
 
-  const serve = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+  const serve = servingWith(handlers, log);
+  const server = createServer((request, response) => void serve(request, response));
+  // GitHub gives up on a delivery after 10 s: a request still sending its headers or body after 15
+  // is no webhook, and holds a socket and a buffer for nothing (Node's own limit is 5 minutes).
+  server.headersTimeout = 15_000;
+  server.requestTimeout = 15_000;
+  await listen(server, config);
+  const { port } = server.address() as AddressInfo;
+  log.info({ port, webhookPath: WEBHOOK_PATH }, "listening");
+  return {
+    port,
+    stop: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        // Idle keep-alive connections would hold close() open.
+        server.closeIdleConnections();
+      }),
+  };
+}
+
+/** Each request goes to the first handler that answers it, else 404. */
+function servingWith(handlers: HttpHandler[], log: Logger): (request: IncomingMessage, response: ServerResponse) => Promise<void> {
+  return async (request, response) => {
     try {
       for (const handler of handlers) if (await handler(request, response)) return;
       response.writeHead(404).end();
@@ -88,26 +110,13 @@ export async function startServer({ config, log, app, webhookDoor, api, Octokit 
       response.end();
     }
   };
-  const server = createServer((request, response) => void serve(request, response));
-  // GitHub gives up on a delivery after 10 s: a request still sending its headers or body after 15
-  // is no webhook, and holds a socket and a buffer for nothing (Node's own limit is 5 minutes).
-  server.headersTimeout = 15_000;
-  server.requestTimeout = 15_000;
-  await new Promise<void>((resolve, reject) => {
+}
+
+function listen(server: Server, config: AppConfig): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
     server.once("error", (error: NodeJS.ErrnoException) =>
       reject(error.code === "EADDRINUSE" ? new Error(`port ${config.port} is already in use: set PORT to another one`) : error),
     );
     server.listen({ port: config.port, host: config.host ?? "0.0.0.0" }, () => resolve());
   });
-  const { port } = server.address() as AddressInfo;
-  log.info({ port, webhookPath: WEBHOOK_PATH }, "listening");
-  return {
-    port,
-    stop: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        // Idle keep-alive connections would hold close() open.
-        server.closeIdleConnections();
-      }),
-  };
 }

@@ -128,103 +128,125 @@ export interface MergeOutcome {
  * delivery of the same merge a no-op, whatever replica receives it.
  */
 export async function recordMerge(db: Knex, merge: MergeRecord): Promise<MergeOutcome> {
+  // One transaction: the verdict, its grants and events, and the grants it ends are recorded together or not at all.
   return db.transaction(async (trx) => {
-    const inserted = await trx("merge_verdicts")
-      .insert({
-        tenant: merge.tenant,
-        repo: merge.repo,
-        pr_number: merge.prNumber,
-        merge_commit_sha: merge.mergeCommitSha,
-        repository_id: merge.repositoryId,
-        base_sha: merge.baseSha ?? null,
-        verdict: merge.verdict,
-        reasons: JSON.stringify(merge.reasons),
-        merged_at: merge.mergedAt,
-        comment_body: merge.comment ?? null,
-      })
-      // Either key: the name (the primary key) or the repository id (a renamed repository).
-      .onConflict()
-      .ignore()
-      .returning("pr_number");
-    if (inserted.length === 0) return { recorded: false, grantIds: [], endedGrantIds: [] };
-
-    const base = { tenant: merge.tenant, repository_id: merge.repositoryId, repo: merge.repo, pr_number: merge.prNumber };
-    if (merge.verdict !== "approved") {
-      await trx("grant_events").insert({
-        ...base,
-        type: merge.verdict,
-        actor: merge.actor,
-        reason: merge.reasons.join("; ") || merge.verdict,
-        details: JSON.stringify({ ...merge.details, reasons: merge.reasons, merge_commit_sha: merge.mergeCommitSha }),
-      });
-      // Approved removals end their grants even when the merge's grants were refused.
-      const endedGrantIds = await endRemoved(trx, merge);
-      if (endedGrantIds.length > 0) await wakeWorkers(trx);
-      return { recorded: true, grantIds: [], endedGrantIds };
-    }
-
-    const policySha256 = merge.policy === undefined ? null : await keepPolicy(trx, merge.policy);
-    const grantIds: string[] = [];
-    const endedGrantIds: string[] = [];
-    for (const grant of merge.grants) {
-      const [row] = await rowsAs<{ id: string }[]>(
-        trx("grants")
-          .insert({
-            ...base,
-            repository_id: merge.repositoryId,
-            policy_sha256: policySha256,
-            file_path: grant.filePath,
-            blob_sha: grant.blobSha,
-            merge_commit_sha: merge.mergeCommitSha,
-            requester: grant.requester,
-            requester_id: grant.requesterId ?? null,
-            principal: grant.principal,
-            account_ref: grant.accountRef,
-            permission_set_ref: grant.permissionSetRef,
-            status: "approved",
-            starts_at: grant.startsAt,
-            expires_at: grant.expiresAt,
-            duration_seconds: Math.round((grant.expiresAt.getTime() - grant.startsAt.getTime()) / 1000),
-            reason: grant.reason,
-            ticket: grant.ticket ?? null,
-            approvers: JSON.stringify(grant.approvers),
-            approver_sets: JSON.stringify(grant.approverSets),
-            policy_rule: grant.policyRule ?? null,
-            aws_role_arn: grant.aws.roleArn ?? null,
-            aws_region: grant.aws.region ?? null,
-            instance_arn: grant.aws.instanceArn ?? null,
-            identity_store_id: grant.aws.identityStoreId ?? null,
-          })
-          .returning("id"),
-      );
-      const id = row!.id;
-      grantIds.push(id);
-      await appendEvent(
-        trx,
-        { ...base, grant_id: id, to_status: "approved" },
-        {
-          type: "approved",
-          actor: merge.actor,
-          reason: `approved by ${grant.approvers.map((login) => `@${login}`).join(", ")}`,
-          details: { ...merge.details, approvers: grant.approvers, blob_sha: grant.blobSha, merge_commit_sha: merge.mergeCommitSha },
-        },
-      );
-      // An edited request replaces the grant of the same file: the old one ends, now that the new one is approved.
-      for (const old of await liveGrantsForPath(trx, merge, grant.filePath, id)) {
-        await endEarlyIn(
-          trx,
-          old,
-          { type: "superseded", actor: merge.actor, reason: `superseded by the merge of #${merge.prNumber}` },
-          "merge-comment",
-          id,
-        );
-        endedGrantIds.push(old.id);
-      }
-    }
-    endedGrantIds.push(...(await endRemoved(trx, merge)));
-    if (grantIds.length + endedGrantIds.length > 0) await wakeWorkers(trx);
-    return { recorded: true, grantIds, endedGrantIds };
+    if (!(await insertVerdict(trx, merge))) return { recorded: false, grantIds: [], endedGrantIds: [] };
+    if (merge.verdict !== "approved") return recordRefusal(trx, merge);
+    return recordApproval(trx, merge);
   });
+}
+
+/** The merge's verdict row; false when the merge already has one. */
+async function insertVerdict(trx: Knex, merge: MergeRecord): Promise<boolean> {
+  const inserted = await trx("merge_verdicts")
+    .insert({
+      tenant: merge.tenant,
+      repo: merge.repo,
+      pr_number: merge.prNumber,
+      merge_commit_sha: merge.mergeCommitSha,
+      repository_id: merge.repositoryId,
+      base_sha: merge.baseSha ?? null,
+      verdict: merge.verdict,
+      reasons: JSON.stringify(merge.reasons),
+      merged_at: merge.mergedAt,
+      comment_body: merge.comment ?? null,
+    })
+    // Either key: the name (the primary key) or the repository id (a renamed repository).
+    .onConflict()
+    .ignore()
+    .returning("pr_number");
+  return inserted.length > 0;
+}
+
+/** The columns naming the merge's repository and pull request, on its grants and events. */
+function mergeScope(merge: MergeRecord) {
+  return { tenant: merge.tenant, repository_id: merge.repositoryId, repo: merge.repo, pr_number: merge.prNumber };
+}
+
+async function recordRefusal(trx: Knex, merge: MergeRecord): Promise<MergeOutcome> {
+  const base = mergeScope(merge);
+  await trx("grant_events").insert({
+    ...base,
+    type: merge.verdict,
+    actor: merge.actor,
+    reason: merge.reasons.join("; ") || merge.verdict,
+    details: JSON.stringify({ ...merge.details, reasons: merge.reasons, merge_commit_sha: merge.mergeCommitSha }),
+  });
+  // Approved removals end their grants even when the merge's grants were refused.
+  const endedGrantIds = await endRemoved(trx, merge);
+  if (endedGrantIds.length > 0) await wakeWorkers(trx);
+  return { recorded: true, grantIds: [], endedGrantIds };
+}
+
+async function recordApproval(trx: Knex, merge: MergeRecord): Promise<MergeOutcome> {
+  const base = mergeScope(merge);
+  const policySha256 = merge.policy === undefined ? null : await keepPolicy(trx, merge.policy);
+  const grantIds: string[] = [];
+  const endedGrantIds: string[] = [];
+  for (const grant of merge.grants) {
+    const id = await insertGrant(trx, merge, grant, policySha256);
+    grantIds.push(id);
+    await appendEvent(
+      trx,
+      { ...base, grant_id: id, to_status: "approved" },
+      {
+        type: "approved",
+        actor: merge.actor,
+        reason: `approved by ${grant.approvers.map((login) => `@${login}`).join(", ")}`,
+        details: { ...merge.details, approvers: grant.approvers, blob_sha: grant.blobSha, merge_commit_sha: merge.mergeCommitSha },
+      },
+    );
+    // An edited request replaces the grant of the same file: the old one ends, now that the new one is approved.
+    for (const old of await liveGrantsForPath(trx, merge, grant.filePath, id)) {
+      await endEarlyIn(
+        trx,
+        old,
+        { type: "superseded", actor: merge.actor, reason: `superseded by the merge of #${merge.prNumber}` },
+        "merge-comment",
+        id,
+      );
+      endedGrantIds.push(old.id);
+    }
+  }
+  endedGrantIds.push(...(await endRemoved(trx, merge)));
+  if (grantIds.length + endedGrantIds.length > 0) await wakeWorkers(trx);
+  return { recorded: true, grantIds, endedGrantIds };
+}
+
+/** One approved grant of the merge; returns its id. */
+async function insertGrant(trx: Knex, merge: MergeRecord, grant: NewGrant, policySha256: string | null): Promise<string> {
+  const base = mergeScope(merge);
+  const [row] = await rowsAs<{ id: string }[]>(
+    trx("grants")
+      .insert({
+        ...base,
+        repository_id: merge.repositoryId,
+        policy_sha256: policySha256,
+        file_path: grant.filePath,
+        blob_sha: grant.blobSha,
+        merge_commit_sha: merge.mergeCommitSha,
+        requester: grant.requester,
+        requester_id: grant.requesterId ?? null,
+        principal: grant.principal,
+        account_ref: grant.accountRef,
+        permission_set_ref: grant.permissionSetRef,
+        status: "approved",
+        starts_at: grant.startsAt,
+        expires_at: grant.expiresAt,
+        duration_seconds: Math.round((grant.expiresAt.getTime() - grant.startsAt.getTime()) / 1000),
+        reason: grant.reason,
+        ticket: grant.ticket ?? null,
+        approvers: JSON.stringify(grant.approvers),
+        approver_sets: JSON.stringify(grant.approverSets),
+        policy_rule: grant.policyRule ?? null,
+        aws_role_arn: grant.aws.roleArn ?? null,
+        aws_region: grant.aws.region ?? null,
+        instance_arn: grant.aws.instanceArn ?? null,
+        identity_store_id: grant.aws.identityStoreId ?? null,
+      })
+      .returning("id"),
+  );
+  return row!.id;
 }
 
 /** Stores a policy once per distinct content; returns its key. */

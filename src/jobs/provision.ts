@@ -109,10 +109,20 @@ export class ProvisionGrantWorker {
       return this.windowEnded(resolved);
     }
 
-    let requestId: string;
+    const requestId = await this.sendCreate(grant, resolved, ic);
+    // Timed from AWS's answer: however long the call waited for a rate-limit slot, the operation began by then.
+    const startedAt = ctx.now();
+    if (!(await updateHeld(ctx.db, resolved, ctx.workerId, { aws_request_id: requestId, operation_started_at: startedAt })))
+      throw new StepEnded();
+    return this.await(resolved, ic, requestId, startedAt.getTime());
+  }
+
+  /** Asks AWS to create the assignment; returns AWS's request id. A refusal frees the slot and is rethrown, or ends the grant. */
+  private async sendCreate(grant: GrantRow, resolved: Resolved, ic: IdentityCenter): Promise<string> {
+    const { ctx } = this;
     try {
       const status = await ic.createAssignment(assignmentOf(resolved));
-      requestId = status.requestId;
+      return status.requestId;
     } catch (error) {
       // Nothing was created: give the slot back; retryLater decides when to try again. If AWS
       // refused this, the first create, outright (a 4xx), it certainly created nothing: no removal
@@ -134,11 +144,6 @@ export class ProvisionGrantWorker {
       }
       throw error;
     }
-    // Timed from AWS's answer: however long the call waited for a rate-limit slot, the operation began by then.
-    const startedAt = ctx.now();
-    if (!(await updateHeld(ctx.db, resolved, ctx.workerId, { aws_request_id: requestId, operation_started_at: startedAt })))
-      throw new StepEnded();
-    return this.await(resolved, ic, requestId, startedAt.getTime());
   }
 
   private async connect(grant: GrantRow, target: AwsTarget): Promise<IdentityCenter> {

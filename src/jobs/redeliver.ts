@@ -54,6 +54,25 @@ export async function redeliverFailedWebhooks(
     startedAt.getTime() - REDELIVERABLE_MS,
   );
 
+  const { attempts, complete } = await attemptsSince(octokit, since);
+  const failed = lostDeliveries(attempts);
+  const held = await deliveriesHeld(
+    db,
+    failed.map(([guid]) => guid),
+  );
+
+  const redelivered = await redeliver(octokit, failed, held, log);
+  // Only a complete look moves the mark: a run cut short reads the rest next time.
+  if (complete && redelivered < MAX_REDELIVERIES) {
+    await saveRedeliveryCheckedUntil(db, appKey, startedAt);
+  }
+  return { looked: attempts.length, redelivered };
+}
+
+type AppOctokit = Awaited<ReturnType<Probot["auth"]>>;
+
+/** Every delivery attempt since `since`, newest first; complete unless the page limit cut the look short. */
+async function attemptsSince(octokit: AppOctokit, since: number): Promise<{ attempts: DeliveryItem[]; complete: boolean }> {
   const attempts: DeliveryItem[] = [];
   let pages = 0;
   let complete = false;
@@ -68,18 +87,21 @@ export async function redeliverFailedWebhooks(
     if (pages >= MAX_PAGES) break;
   }
   if (pages < MAX_PAGES) complete = true;
+  return { attempts, complete };
+}
 
+/** The GUIDs of handled events none of whose attempts succeeded, with their attempts. */
+function lostDeliveries(attempts: DeliveryItem[]): [string, DeliveryItem[]][] {
   // A GUID is lost only if none of its attempts was answered 2xx.
   const byGuid = new Map<string, DeliveryItem[]>();
   for (const attempt of attempts) byGuid.set(attempt.guid, [...(byGuid.get(attempt.guid) ?? []), attempt]);
-  const failed = [...byGuid.entries()].filter(
+  return [...byGuid.entries()].filter(
     ([, tries]) => HANDLED_NAMES.has(tries[0]!.event) && tries.every((attempt) => attempt.status_code < 200 || attempt.status_code >= 300),
   );
-  const held = await deliveriesHeld(
-    db,
-    failed.map(([guid]) => guid),
-  );
+}
 
+/** Asks GitHub to deliver each lost delivery the inbox does not hold again, up to MAX_REDELIVERIES; returns how many it did. */
+async function redeliver(octokit: AppOctokit, failed: [string, DeliveryItem[]][], held: Set<string>, log: Log): Promise<number> {
   let redelivered = 0;
   for (const [guid, tries] of failed) {
     if (held.has(guid) || redelivered >= MAX_REDELIVERIES) continue;
@@ -95,9 +117,5 @@ export async function redeliverFailedWebhooks(
       );
     }
   }
-  // Only a complete look moves the mark: a run cut short reads the rest next time.
-  if (complete && redelivered < MAX_REDELIVERIES) {
-    await saveRedeliveryCheckedUntil(db, appKey, startedAt);
-  }
-  return { looked: attempts.length, redelivered };
+  return redelivered;
 }

@@ -87,8 +87,23 @@ interface Described {
 }
 
 function describe(error: ErrorObject, path: PathSegment[], source: YamlSource, messages: SchemaMessages): Described | undefined {
+  switch (error.keyword) {
+    case "additionalProperties":
+    case "required":
+    case "propertyNames":
+      return describeKey(error, path, messages);
+    case "minItems":
+    case "maxItems":
+    case "uniqueItems":
+      return describeList(error, path, source);
+    default:
+      return describeValue(error, path, source, messages);
+  }
+}
+
+/** A key that is unknown, missing or not allowed. */
+function describeKey(error: ErrorObject, path: PathSegment[], messages: SchemaMessages): Described {
   const name = label(path);
-  const value = valueAt(source.value, path);
   switch (error.keyword) {
     case "additionalProperties": {
       const key = String((error.params as { additionalProperty: string }).additionalProperty);
@@ -106,6 +121,44 @@ function describe(error: ErrorObject, path: PathSegment[], source: YamlSource, m
         message: `missing required key "${label([...path, key])}"${wanted ? `; add ${wanted}` : ""}`,
       };
     }
+    case "propertyNames": {
+      const key = String((error.params as { propertyName: string }).propertyName);
+      return { path: [...path, key], part: "key", message: `${quote(key)} in "${name}" is not a GitHub login` };
+    }
+    default:
+      return otherProblem(error, path);
+  }
+}
+
+/** A list that is empty, too long or repeats an entry. */
+function describeList(error: ErrorObject, path: PathSegment[], source: YamlSource): Described {
+  const name = label(path);
+  switch (error.keyword) {
+    case "minItems":
+      return { path, part: "value", message: `"${name}" must list at least one entry` };
+    case "maxItems": {
+      const limit = (error.params as { limit: number }).limit;
+      return { path, part: "value", message: `"${name}" lists more than ${limit} entries` };
+    }
+    case "uniqueItems": {
+      const { i, j } = error.params as { i: number; j: number };
+      const later = Math.max(i, j);
+      return {
+        path: [...path, later],
+        part: "value",
+        message: `"${name}" lists ${quote(valueAt(source.value, [...path, later]))} twice; remove one`,
+      };
+    }
+    default:
+      return otherProblem(error, path);
+  }
+}
+
+/** A value of the wrong type, shape, length or range. */
+function describeValue(error: ErrorObject, path: PathSegment[], source: YamlSource, messages: SchemaMessages): Described {
+  const name = label(path);
+  const value = valueAt(source.value, path);
+  switch (error.keyword) {
     case "type": {
       const expected = String((error.params as { type: string }).type);
       if (path.length === 0) {
@@ -138,31 +191,17 @@ function describe(error: ErrorObject, path: PathSegment[], source: YamlSource, m
       const side = error.keyword === "minimum" ? "at least" : "at most";
       return { path, part: "value", message: `"${name}" must be ${side} ${limit}, not ${quote(value)}` };
     }
-    case "minItems":
-      return { path, part: "value", message: `"${name}" must list at least one entry` };
-    case "maxItems": {
-      const limit = (error.params as { limit: number }).limit;
-      return { path, part: "value", message: `"${name}" lists more than ${limit} entries` };
-    }
-    case "uniqueItems": {
-      const { i, j } = error.params as { i: number; j: number };
-      const later = Math.max(i, j);
-      return {
-        path: [...path, later],
-        part: "value",
-        message: `"${name}" lists ${quote(valueAt(source.value, [...path, later]))} twice; remove one`,
-      };
-    }
     case "not":
       // The only "not" in the schemas: drift manages named permission sets, never "any".
       return { path, part: "value", message: `"${name}" cannot be "*": list each permission set drift should manage by name or ARN` };
-    case "propertyNames": {
-      const key = String((error.params as { propertyName: string }).propertyName);
-      return { path: [...path, key], part: "key", message: `${quote(key)} in "${name}" is not a GitHub login` };
-    }
     default:
-      return { path, part: "value", message: `"${name}" ${error.message ?? "is not valid"}` };
+      return otherProblem(error, path);
   }
+}
+
+/** A keyword no message above is written for: Ajv's own words. */
+function otherProblem(error: ErrorObject, path: PathSegment[]): Described {
+  return { path, part: "value", message: `"${label(path)}" ${error.message ?? "is not valid"}` };
 }
 
 function pathOf(instancePath: string): PathSegment[] {

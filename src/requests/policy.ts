@@ -44,7 +44,7 @@ const PERMISSION_SET_ARN = /^arn:aws[a-z-]*:sso:::permissionSet\//;
 export function evaluatePolicy({ parsed, config, requester, directory = EMPTY_DIRECTORY, now }: PolicyInput): PolicyDecision {
   const { request } = parsed;
   const problems: Problem[] = [];
-  const at = (key: keyof ParsedRequest["request"] | undefined, message: string, severity: Problem["severity"] = "error") => {
+  const at: Report = (key, message, severity = "error") => {
     const span = parsed.source.spanOf(key ? [key] : [], "value");
     problems.push({ file: parsed.file, ...span, severity, message });
   };
@@ -53,11 +53,7 @@ export function evaluatePolicy({ parsed, config, requester, directory = EMPTY_DI
   const principal = request.principal ?? ownPrincipal;
 
   warnAboutSpelling(parsed, at);
-  const rule = config.rules.find(
-    (candidate) =>
-      candidate.permissionSets.some((entry) => sameName(entry, request.permission_set, directory.permissionSetNames)) &&
-      candidate.accounts.some((entry) => sameName(entry, request.account, directory.accountNames)),
-  );
+  const rule = matchingRule(config, request, directory);
   if (!rule) {
     at(
       "permission_set",
@@ -69,6 +65,40 @@ export function evaluatePolicy({ parsed, config, requester, directory = EMPTY_DI
   }
 
   const ruleName = `rules[${rule.index}] (${config.file} line ${rule.line})`;
+  checkAgainstRule(parsed, config, rule, ruleName, directory, now, at);
+  checkPrincipal(request, rule, ruleName, requester, ownPrincipal, at);
+  return {
+    allowed: !problems.some((problem) => problem.severity === "error"),
+    rule,
+    approvalsRequired: rule.approvals,
+    ...(principal ? { principal } : {}),
+    problems,
+  };
+}
+
+/** Reports a problem at a key of the request, or at the whole request. */
+type Report = (key: keyof ParsedRequest["request"] | undefined, message: string, severity?: Problem["severity"]) => void;
+
+/** The first rule listing both the permission set and the account, by id or by a name the directory knows. */
+function matchingRule(config: TenantConfig, request: ParsedRequest["request"], directory: NameDirectory): PolicyRule | undefined {
+  return config.rules.find(
+    (candidate) =>
+      candidate.permissionSets.some((entry) => sameName(entry, request.permission_set, directory.permissionSetNames)) &&
+      candidate.accounts.some((entry) => sameName(entry, request.account, directory.accountNames)),
+  );
+}
+
+/** What the matching rule limits: the account, the duration, how far ahead, the ticket. */
+function checkAgainstRule(
+  parsed: ParsedRequest,
+  config: TenantConfig,
+  rule: PolicyRule,
+  ruleName: string,
+  directory: NameDirectory,
+  now: Date,
+  at: Report,
+): void {
+  const { request } = parsed;
   const management = config.aws.managementAccountId;
   if (management !== undefined && (request.account === management || directory.accountNames.get(management) === request.account)) {
     at(
@@ -94,27 +124,30 @@ export function evaluatePolicy({ parsed, config, requester, directory = EMPTY_DI
   if (rule.requireTicket && request.ticket === undefined) {
     at(undefined, `${ruleName} requires a ticket for ${quote(request.permission_set, 100)}; add ticket: <ticket id, e.g. INC-4711>`);
   }
-  if (request.principal !== undefined && !rule.allowOtherPrincipal) {
-    if (ownPrincipal === undefined) {
-      at(
-        "principal",
-        `principal is checked against the pull request author on GitHub; ${ruleName} only allows requesting for yourself`,
-        "warning",
-      );
-    } else if (request.principal !== ownPrincipal) {
-      at(
-        "principal",
-        `principal ${quote(request.principal)} is not the author's own (${requester} maps to ${quote(ownPrincipal)}); ${ruleName} does not allow requesting for someone else, so remove principal`,
-      );
-    }
+}
+
+/** Whether the request may name someone else than its author. */
+function checkPrincipal(
+  request: ParsedRequest["request"],
+  rule: PolicyRule,
+  ruleName: string,
+  requester: string | undefined,
+  ownPrincipal: string | undefined,
+  at: Report,
+): void {
+  if (request.principal === undefined || rule.allowOtherPrincipal) return;
+  if (ownPrincipal === undefined) {
+    at(
+      "principal",
+      `principal is checked against the pull request author on GitHub; ${ruleName} only allows requesting for yourself`,
+      "warning",
+    );
+  } else if (request.principal !== ownPrincipal) {
+    at(
+      "principal",
+      `principal ${quote(request.principal)} is not the author's own (${requester} maps to ${quote(ownPrincipal)}); ${ruleName} does not allow requesting for someone else, so remove principal`,
+    );
   }
-  return {
-    allowed: !problems.some((problem) => problem.severity === "error"),
-    rule,
-    approvalsRequired: rule.approvals,
-    ...(principal ? { principal } : {}),
-    problems,
-  };
 }
 
 /**

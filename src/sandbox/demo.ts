@@ -30,11 +30,13 @@ import { STICKY_MARKER } from "../github/sticky-comment.js";
 import type { GrantRow } from "../grants/grant-repository.js";
 import { systemClock } from "../jobs/clock.js";
 import { GrantWorker } from "../jobs/worker.js";
+import type { Logger } from "pino";
 import { createLogger } from "../logger.js";
 import { Metrics } from "../metrics.js";
 import { freePort } from "../net.js";
-import { APP_ID, INSTALLATION_ID, REPOSITORY_ID, WallClock } from "./github.js";
-import { startLocalGitHub } from "./github-server.js";
+import { APP_ID, INSTALLATION_ID, REPOSITORY_ID, WallClock, type LocalGitHub, type Repository } from "./github.js";
+import { startLocalGitHub, type RunningLocalGitHub } from "./github-server.js";
+import type { LocalIdentityCenter } from "./identity-center.js";
 import { startLocalIdentityCenter } from "./server.js";
 import { deliverWebhook } from "./webhooks.js";
 
@@ -75,13 +77,69 @@ async function main(): Promise<void> {
   const database = await openDatabase();
   // One clock for the local Identity Center and jitsudo's worker and scheduler: real time, as a deployment's.
   const clock = systemClock;
+  const { identityCenter, readOnly, alice } = await startIdentityCenter(clock);
+  const { local, repo } = await startGitHub();
+  const { config, access, metrics, jitsudo, server, connections, reporter, port } = await startJitsudo(
+    database.db,
+    local.host,
+    identityCenter.url,
+    log,
+  );
+  // The worker starts once the merge's verdict is on the PR, so the demo shows each state in turn.
+  let worker: GrantWorker | undefined;
+  const stage = openAlicesPullRequest(database.db, identityCenter.ic, local.github, repo, reporter, async (name, payload) => {
+    // Delivered as GitHub does; answered once it is in the inbox, then handled there.
+    const status = await deliverWebhook(`http://127.0.0.1:${port}`, SECRET, name, payload);
+    await jitsudo.settle();
+    return status;
+  });
+
+  try {
+    await pullRequestChapter(stage);
+    await mergeChapter(stage);
+
+    step("The worker creates the assignment in Identity Center and waits until AWS reports it SUCCEEDED.");
+    worker = await GrantWorker.start({
+      db: database.db,
+      log,
+      aws: connections,
+      defaults: config.aws,
+      ...access,
+      reporter,
+      metrics,
+      clock,
+      settings: { initialPollMs: 2000, listSettleMs: 0 } /* the local Identity Center's lists do not lag */,
+    });
+    await stage.until("the grant going active", async () => (await stage.grant())?.status === "active");
+    await stage.showComment();
+
+    await driftChapter(stage, worker, readOnly, alice);
+    await expiryChapter(stage);
+    await epilogue(stage);
+  } finally {
+    await worker?.stop(1000);
+    connections.close();
+    await server.stop();
+    await jitsudo.stop();
+    await local.stop();
+    await identityCenter.stop();
+    await database.close();
+  }
+}
+
+/** The local Identity Center with one instance, the ReadOnlyAccess permission set, the production account and alice. */
+async function startIdentityCenter(clock: typeof systemClock) {
   const identityCenter = await startLocalIdentityCenter({ provisioningDelayMs: 2000, now: () => clock.now().getTime() });
   const { ic } = identityCenter;
   ic.addInstance({ instanceArn: INSTANCE_ARN, identityStoreId: IDENTITY_STORE_ID, ownerAccountId: "000000000000" });
   const readOnly = ic.addPermissionSet(INSTANCE_ARN, { name: "ReadOnlyAccess" });
   ic.addAccount({ id: ACCOUNT, name: "production" });
   const alice = ic.addUser(IDENTITY_STORE_ID, { userName: "alice@example.com", email: "alice@example.com" });
+  return { identityCenter, readOnly, alice };
+}
 
+/** The local GitHub with the access repository, its policy and CODEOWNERS on main. */
+async function startGitHub(): Promise<{ local: RunningLocalGitHub; repo: Repository }> {
   // The local GitHub keeps real time, as the app does: the merge is judged when it happens.
   const local = await startLocalGitHub({ clock: new WallClock(), defaultRepository: false });
   const { github } = local;
@@ -93,13 +151,17 @@ async function main(): Promise<void> {
     author: OWNER,
     message: "Access policy: read-only up to 8h, approved by @bob",
   });
+  return { local, repo };
+}
 
+/** jitsudo's real server, configured as a deployment would be, and what its worker will need. */
+async function startJitsudo(db: Knex, githubHost: string, identityCenterUrl: string, log: Logger) {
   const port = await freePort();
   const config = parseEnv({
     APP_ID: String(APP_ID),
     PRIVATE_KEY: generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }).toString(),
     WEBHOOK_SECRET: SECRET,
-    GHE_HOST: local.host,
+    GHE_HOST: githubHost,
     GHE_PROTOCOL: "http",
     PORT: String(port),
     HOST: "127.0.0.1",
@@ -110,30 +172,47 @@ async function main(): Promise<void> {
   });
   const access = { accessRepositories: config.accessRepositories ?? [] };
   const metrics = new Metrics();
-  registerDatabaseGauges(metrics, database.db);
-  const jitsudo = createApp({ db: database.db, metrics, ...access, instanceArn: INSTANCE_ARN });
-  const server = await startServer({ config, log, app: jitsudo.app, webhookDoor: jitsudo.webhookDoor, api: { db: database.db, metrics } });
+  registerDatabaseGauges(metrics, db);
+  const jitsudo = createApp({ db, metrics, ...access, instanceArn: INSTANCE_ARN });
+  const server = await startServer({ config, log, app: jitsudo.app, webhookDoor: jitsudo.webhookDoor, api: { db, metrics } });
   const connections = new AwsConnections({
-    limiter: new SharedRateLimiter(database.db),
-    endpoint: identityCenter.url,
+    limiter: new SharedRateLimiter(db),
+    endpoint: identityCenterUrl,
     credentials: { accessKeyId: "AKIDDEMO", secretAccessKey: "demo" },
     metrics,
   });
   const reporter = new PullRequestReporter({
-    db: database.db,
+    db,
     gatewayFor: installationGateways(appClient(config, log)!),
     log,
     coalesceMs: 50,
   });
-  // The worker starts once the merge's verdict is on the PR, so the demo shows each state in turn.
-  let worker: GrantWorker | undefined;
-  // Delivered as GitHub does; answered once it is in the inbox, then handled there.
-  const webhook = async (name: string, payload: unknown) => {
-    const status = await deliverWebhook(`http://127.0.0.1:${port}`, SECRET, name, payload);
-    await jitsudo.settle();
-    return status;
-  };
-  const grant = async () => (await database.db("grants").first()) as GrantRow | undefined;
+  return { config, access, metrics, jitsudo, server, connections, reporter, port };
+}
+
+/** What every chapter of the story acts on. */
+interface Stage {
+  db: Knex;
+  ic: LocalIdentityCenter;
+  github: LocalGitHub;
+  repo: Repository;
+  number: number;
+  webhook: (name: string, payload: unknown) => Promise<number>;
+  grant: () => Promise<GrantRow | undefined>;
+  until: (what: string, check: () => Promise<boolean>, timeoutMs?: number) => Promise<void>;
+  /** Prints the sticky comment when it changed, as GitHub would show it. */
+  showComment: () => Promise<void>;
+}
+
+function openAlicesPullRequest(
+  db: Knex,
+  ic: LocalIdentityCenter,
+  github: LocalGitHub,
+  repo: Repository,
+  reporter: PullRequestReporter,
+  webhook: Stage["webhook"],
+): Stage {
+  const grant = async () => (await db("grants").first()) as GrantRow | undefined;
   const until = async (what: string, check: () => Promise<boolean>, timeoutMs = 120_000) => {
     const deadline = Date.now() + timeoutMs;
     while (!(await check())) {
@@ -155,87 +234,73 @@ async function main(): Promise<void> {
     for (const line of body.replace(`${STICKY_MARKER}\n`, "").split("\n")) out(`  │ ${line}`);
     out("  └" + "─".repeat(83));
   };
+  return { db, ic, github, repo, number, webhook, grant, until, showComment };
+}
 
-  try {
-    step(`@alice opens pull request #${number} adding ${REQUEST_PATH}:`);
-    for (const line of REQUEST.trimEnd().split("\n")) out(`    ${line}`);
-    await webhook("pull_request", github.lastWebhook("pull_request.opened"));
-    const run = repo.conversation.checkRuns.at(-1)?.body as { conclusion: string; output: { title: string; summary: string } } | undefined;
-    out(`\n  check run "jitsudo": ${run?.conclusion}: ${run?.output.title}`);
-    await showComment();
+async function pullRequestChapter({ github, repo, number, webhook, showComment }: Stage): Promise<void> {
+  step(`@alice opens pull request #${number} adding ${REQUEST_PATH}:`);
+  for (const line of REQUEST.trimEnd().split("\n")) out(`    ${line}`);
+  await webhook("pull_request", github.lastWebhook("pull_request.opened"));
+  const run = repo.conversation.checkRuns.at(-1)?.body as { conclusion: string; output: { title: string; summary: string } } | undefined;
+  out(`\n  check run "jitsudo": ${run?.conclusion}: ${run?.output.title}`);
+  await showComment();
+}
 
-    step("@bob, a code owner of access-requests/, approves the pull request, and merges it.");
-    repo.review(number, "bob", "APPROVED");
-    const merged = repo.merge(number, { by: "bob" });
-    out(`  merge commit ${merged.sha.slice(0, 7)} on main`);
-    await webhook("pull_request", merged.closed);
-    await showComment();
+async function mergeChapter({ repo, number, webhook, showComment }: Stage): Promise<void> {
+  step("@bob, a code owner of access-requests/, approves the pull request, and merges it.");
+  repo.review(number, "bob", "APPROVED");
+  const merged = repo.merge(number, { by: "bob" });
+  out(`  merge commit ${merged.sha.slice(0, 7)} on main`);
+  await webhook("pull_request", merged.closed);
+  await showComment();
+}
 
-    step("The worker creates the assignment in Identity Center and waits until AWS reports it SUCCEEDED.");
-    worker = await GrantWorker.start({
-      db: database.db,
-      log,
-      aws: connections,
-      defaults: config.aws,
-      ...access,
-      reporter,
-      metrics,
-      clock,
-      settings: { initialPollMs: 2000, listSettleMs: 0 } /* the local Identity Center's lists do not lag */,
-    });
-    await until("the grant going active", async () => (await grant())?.status === "active");
-    await showComment();
+async function driftChapter({ ic, grant, until, showComment }: Stage, worker: GrantWorker, readOnly: string, alice: string): Promise<void> {
+  step("Someone deletes the assignment outside jitsudo (the console, a script)...");
+  ic.deleteAssignmentOutOfBand({
+    instanceArn: INSTANCE_ARN,
+    accountId: ACCOUNT,
+    permissionSetArn: readOnly,
+    principalType: "USER",
+    principalId: alice,
+  });
+  out(`  assignments in Identity Center: ${ic.assignments().length}`);
+  step("...and the next drift sweep notices and creates it again.");
+  const [sweep] = await worker.drift.runOnce();
+  const lists = sweep?.scopesChecked ?? 0;
+  out(
+    `  drift sweep: ${lists} ${lists === 1 ? "list" : "lists"}, ${sweep?.missing} missing assignment repaired, ${sweep?.unexpected} unexpected`,
+  );
+  await until("the repair", async () => (await grant())?.status === "active" && ic.assignments().length === 1);
+  await showComment();
+}
 
-    step("Someone deletes the assignment outside jitsudo (the console, a script)...");
-    ic.deleteAssignmentOutOfBand({
-      instanceArn: INSTANCE_ARN,
-      accountId: ACCOUNT,
-      permissionSetArn: readOnly,
-      principalType: "USER",
-      principalId: alice,
-    });
-    out(`  assignments in Identity Center: ${ic.assignments().length}`);
-    step("...and the next drift sweep notices and creates it again.");
-    const [sweep] = await worker.drift.runOnce();
-    const lists = sweep?.scopesChecked ?? 0;
+async function expiryChapter({ grant, until, showComment }: Stage): Promise<void> {
+  const expiresAt = (await grant())!.expires_at;
+  step(`The grant expires at ${expiresAt.toISOString().slice(11, 19)} UTC; the worker sleeps until exactly then...`);
+  await until("the revoke", async () => (await grant())?.status === "revoked", 120_000);
+  await showComment();
+}
+
+async function epilogue({ db, ic }: Stage): Promise<void> {
+  step("What Identity Center holds now, and what happened, from jitsudo's append-only event log:");
+  out(`  assignments: ${JSON.stringify(ic.assignments())}`);
+  const events = (await db("grant_events").orderBy("id")) as {
+    created_at: Date;
+    type: string;
+    from_status: string | null;
+    to_status: string | null;
+    actor: string;
+    reason: string;
+  }[];
+  for (const event of events) {
     out(
-      `  drift sweep: ${lists} ${lists === 1 ? "list" : "lists"}, ${sweep?.missing} missing assignment repaired, ${sweep?.unexpected} unexpected`,
+      `  ${event.created_at.toISOString().slice(11, 19)}  ${event.type.padEnd(15)} ${`${event.from_status ?? ""}→${event.to_status ?? ""}`.padEnd(26)} ${event.actor.padEnd(8)} ${event.reason}`,
     );
-    await until("the repair", async () => (await grant())?.status === "active" && ic.assignments().length === 1);
-    await showComment();
-
-    const expiresAt = (await grant())!.expires_at;
-    step(`The grant expires at ${expiresAt.toISOString().slice(11, 19)} UTC; the worker sleeps until exactly then...`);
-    await until("the revoke", async () => (await grant())?.status === "revoked", 120_000);
-    await showComment();
-
-    step("What Identity Center holds now, and what happened, from jitsudo's append-only event log:");
-    out(`  assignments: ${JSON.stringify(ic.assignments())}`);
-    const events = (await database.db("grant_events").orderBy("id")) as {
-      created_at: Date;
-      type: string;
-      from_status: string | null;
-      to_status: string | null;
-      actor: string;
-      reason: string;
-    }[];
-    for (const event of events) {
-      out(
-        `  ${event.created_at.toISOString().slice(11, 19)}  ${event.type.padEnd(15)} ${`${event.from_status ?? ""}→${event.to_status ?? ""}`.padEnd(26)} ${event.actor.padEnd(8)} ${event.reason}`,
-      );
-    }
-    const calls = new Map<string, number>();
-    for (const call of ic.calls) calls.set(call.operation, (calls.get(call.operation) ?? 0) + 1);
-    out(`  AWS calls jitsudo made: ${[...calls].map(([operation, count]) => `${operation} ×${count}`).join(", ")}`);
-  } finally {
-    await worker?.stop(1000);
-    connections.close();
-    await server.stop();
-    await jitsudo.stop();
-    await local.stop();
-    await identityCenter.stop();
-    await database.close();
   }
+  const calls = new Map<string, number>();
+  for (const call of ic.calls) calls.set(call.operation, (calls.get(call.operation) ?? 0) + 1);
+  out(`  AWS calls jitsudo made: ${[...calls].map(([operation, count]) => `${operation} ×${count}`).join(", ")}`);
 }
 
 async function openDatabase(): Promise<{ db: Knex; close(): Promise<void> }> {

@@ -4,7 +4,7 @@
  * before it looks anything up, so malformed input is a ValidationException whatever else is wrong,
  * as in AWS.
  */
-import { epochSeconds, type Handler, type JsonObject } from "./context.js";
+import { epochSeconds, type Handler, type JsonObject, type OperationContext } from "./context.js";
 import { AwsError } from "./errors.js";
 import { MANAGEMENT_ACCOUNT_ID } from "./organizations.js";
 import { PATTERNS, type InputReader } from "./input.js";
@@ -67,39 +67,8 @@ function startOperation(kind: OperationKind): Handler {
     ctx.state.instance(target.instanceArn);
     ctx.state.permissionSet(target.instanceArn, target.permissionSetArn);
 
+    const missing = refuseAsAwsWould(ctx, kind, target);
     const { settings } = ctx;
-    // A delegated administrator may not assign in the organisation's management account.
-    const role = ctx.caller.session ? ctx.state.roles.get(ctx.caller.session.roleArn) : undefined;
-    if (role?.delegatedAdministrator && target.accountId === MANAGEMENT_ACCOUNT_ID) {
-      throw new AwsError(
-        "AccessDeniedException",
-        `User: ${ctx.caller.session!.assumedRoleArn} is not authorized to perform this operation on the management account ${target.accountId}: a delegated administrator cannot manage assignments in the management account`,
-      );
-    }
-    const running = ctx.state.inFlightOn(target);
-    if (running) {
-      throw new AwsError(
-        "ConflictException",
-        `An account assignment ${running.kind === "create" ? "creation" : "deletion"} (request ${running.requestId}) is already in progress for this principal, permission set and account`,
-      );
-    }
-    const lastWrite = ctx.state.lastWrite(target);
-    if (lastWrite !== undefined && ctx.now - lastWrite < settings.conflictAfterWriteMs) {
-      throw new AwsError("ConflictException", "A previous write to this account assignment has not propagated yet; try again later");
-    }
-    const missing = kind === "delete" && !ctx.state.hasAssignment(target);
-    if (missing && settings.deleteMissing === "not-found") {
-      throw new AwsError("ResourceNotFoundException", "The account assignment to delete does not exist");
-    }
-    if (kind === "create") {
-      const inFlight = ctx.state.inFlightCount("create", target.instanceArn);
-      if (inFlight >= settings.maxCreatesInFlight) {
-        throw new AwsError(
-          settings.inFlightCapError,
-          `Too many account assignment creations in progress: ${inFlight} of ${settings.maxCreatesInFlight} allowed at once on this instance`,
-        );
-      }
-    }
     // The first assignment of a set in an account provisions the set there: slower.
     const firstInAccount =
       kind === "create" && !ctx.state.permissionSet(target.instanceArn, target.permissionSetArn).provisionedTo.has(target.accountId);
@@ -121,6 +90,48 @@ function startOperation(kind: OperationKind): Handler {
     });
     return { [STATUS_MEMBER[kind]]: statusOf(op) };
   };
+}
+
+/**
+ * The synchronous refusals, after input, instance and permission set: the management account, another
+ * operation on the same assignment, an unpropagated write, a missing assignment to delete, the create
+ * cap. Returns whether a delete targets an assignment that does not exist (and is not refused for it).
+ */
+function refuseAsAwsWould(ctx: OperationContext, kind: OperationKind, target: Assignment): boolean {
+  const { settings } = ctx;
+  // A delegated administrator may not assign in the organisation's management account.
+  const role = ctx.caller.session ? ctx.state.roles.get(ctx.caller.session.roleArn) : undefined;
+  if (role?.delegatedAdministrator && target.accountId === MANAGEMENT_ACCOUNT_ID) {
+    throw new AwsError(
+      "AccessDeniedException",
+      `User: ${ctx.caller.session!.assumedRoleArn} is not authorized to perform this operation on the management account ${target.accountId}: a delegated administrator cannot manage assignments in the management account`,
+    );
+  }
+  const running = ctx.state.inFlightOn(target);
+  if (running) {
+    throw new AwsError(
+      "ConflictException",
+      `An account assignment ${running.kind === "create" ? "creation" : "deletion"} (request ${running.requestId}) is already in progress for this principal, permission set and account`,
+    );
+  }
+  const lastWrite = ctx.state.lastWrite(target);
+  if (lastWrite !== undefined && ctx.now - lastWrite < settings.conflictAfterWriteMs) {
+    throw new AwsError("ConflictException", "A previous write to this account assignment has not propagated yet; try again later");
+  }
+  const missing = kind === "delete" && !ctx.state.hasAssignment(target);
+  if (missing && settings.deleteMissing === "not-found") {
+    throw new AwsError("ResourceNotFoundException", "The account assignment to delete does not exist");
+  }
+  if (kind === "create") {
+    const inFlight = ctx.state.inFlightCount("create", target.instanceArn);
+    if (inFlight >= settings.maxCreatesInFlight) {
+      throw new AwsError(
+        settings.inFlightCapError,
+        `Too many account assignment creations in progress: ${inFlight} of ${settings.maxCreatesInFlight} allowed at once on this instance`,
+      );
+    }
+  }
+  return missing;
 }
 
 function describeStatus(kind: OperationKind): Handler {

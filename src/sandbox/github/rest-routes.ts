@@ -51,58 +51,69 @@ export const NOT_FOUND = (): RestResponse => error(404, "Not Found");
 
 /** Routes outside `/repos/{owner}/{repo}`; undefined when none matches. */
 export function appRoute(context: RouteContext, request: RestRequest): RestResponse | undefined {
-  const { method, path, auth } = request;
-  let match: RegExpExecArray | null;
-  if (path === "/app" || path.startsWith("/app/")) {
-    if (auth.kind !== "app") return error(401, "A JSON web token could not be decoded");
-    if (method === "GET" && path === "/app") return [200, appJson(context.app, context.accounts.get(context.app.owner), context.urls)];
-    if (method === "GET" && path === "/app/installations") {
-      return page(
-        context,
-        request,
-        context.installations.map((installation) =>
-          installationJson(installation, context.accounts.get(installation.account), context.app, context.urls),
-        ),
-      );
-    }
-    if (method === "GET" && path === "/app/hook/deliveries") return hookDeliveries(context, request);
-    if (method === "GET" && (match = /^\/app\/hook\/deliveries\/(\d+)$/.exec(path))) {
-      const delivery = context.hook.deliveries.find((candidate) => candidate.id === Number(match![1]));
-      return delivery
-        ? [
-            200,
-            {
-              ...context.hook.itemJson(delivery),
-              url: "",
-              request: { headers: {}, payload: delivery.payload },
-              response: { headers: {}, payload: null },
-            },
-          ]
-        : NOT_FOUND();
-    }
-    if (method === "POST" && (match = /^\/app\/hook\/deliveries\/(\d+)\/attempts$/.exec(path))) {
-      return context.hook.redeliver(Number(match[1])) ? [202, {}] : NOT_FOUND();
-    }
-    if (method === "POST" && (match = /^\/app\/installations\/(\d+)\/access_tokens$/.exec(path))) {
-      const installation = context.installations.find((candidate) => candidate.id === Number(match![1]));
-      if (!installation) return NOT_FOUND();
-      const expires = new Date(context.clock.now().getTime() + 3_600_000);
-      return [
-        201,
-        {
-          token: context.issueToken(installation.id),
-          expires_at: githubTime(expires),
-          permissions: context.app.permissions,
-          repository_selection: "selected",
-        },
-      ];
-    }
-    return undefined;
-  }
+  const { path, auth } = request;
+  if (path === "/app" || path.startsWith("/app/")) return appJwtRoute(context, request);
   if (auth.kind !== "installation")
     return path.startsWith("/repos/") || path === "/graphql" ? undefined : error(401, "Requires authentication");
+  return installationRoute(context, request, auth.installationId);
+}
+
+/** `/app/…`: what the app itself asks, with its JSON web token. */
+function appJwtRoute(context: RouteContext, request: RestRequest): RestResponse | undefined {
+  const { method, path, auth } = request;
+  let match: RegExpExecArray | null;
+  if (auth.kind !== "app") return error(401, "A JSON web token could not be decoded");
+  if (method === "GET" && path === "/app") return [200, appJson(context.app, context.accounts.get(context.app.owner), context.urls)];
+  if (method === "GET" && path === "/app/installations") {
+    return page(
+      context,
+      request,
+      context.installations.map((installation) =>
+        installationJson(installation, context.accounts.get(installation.account), context.app, context.urls),
+      ),
+    );
+  }
+  if (method === "GET" && path === "/app/hook/deliveries") return hookDeliveries(context, request);
+  if (method === "GET" && (match = /^\/app\/hook\/deliveries\/(\d+)$/.exec(path))) {
+    const delivery = context.hook.deliveries.find((candidate) => candidate.id === Number(match![1]));
+    return delivery
+      ? [
+          200,
+          {
+            ...context.hook.itemJson(delivery),
+            url: "",
+            request: { headers: {}, payload: delivery.payload },
+            response: { headers: {}, payload: null },
+          },
+        ]
+      : NOT_FOUND();
+  }
+  if (method === "POST" && (match = /^\/app\/hook\/deliveries\/(\d+)\/attempts$/.exec(path))) {
+    return context.hook.redeliver(Number(match[1])) ? [202, {}] : NOT_FOUND();
+  }
+  if (method === "POST" && (match = /^\/app\/installations\/(\d+)\/access_tokens$/.exec(path))) {
+    const installation = context.installations.find((candidate) => candidate.id === Number(match![1]));
+    if (!installation) return NOT_FOUND();
+    const expires = new Date(context.clock.now().getTime() + 3_600_000);
+    return [
+      201,
+      {
+        token: context.issueToken(installation.id),
+        expires_at: githubTime(expires),
+        permissions: context.app.permissions,
+        repository_selection: "selected",
+      },
+    ];
+  }
+  return undefined;
+}
+
+/** Routes an installation token may call outside its repositories. */
+function installationRoute(context: RouteContext, request: RestRequest, installationId: number): RestResponse | undefined {
+  const { method, path } = request;
+  let match: RegExpExecArray | null;
   if (method === "GET" && path === "/installation/repositories") {
-    const repositories = context.repositories.filter((repo) => repo.installationId === auth.installationId);
+    const repositories = context.repositories.filter((repo) => repo.installationId === installationId);
     return page(
       context,
       request,
@@ -113,7 +124,7 @@ export function appRoute(context: RouteContext, request: RestRequest): RestRespo
   // "Get a repository" by its numeric id: the id survives renames (GitHub documents it alongside /repos/{owner}/{repo}).
   if (method === "GET" && (match = /^\/repositories\/(\d+)$/.exec(path))) {
     const repo = context.repositories.find(
-      (candidate) => candidate.id === Number(match![1]) && candidate.installationId === auth.installationId,
+      (candidate) => candidate.id === Number(match![1]) && candidate.installationId === installationId,
     );
     return repo ? [200, context.json.repository(repo)] : NOT_FOUND();
   }
