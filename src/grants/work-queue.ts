@@ -233,7 +233,12 @@ export async function intendCreate(
   });
 }
 
-export type DeleteIntent = "go" | { coveredBy: GrantRow; move: Move } | { waitFor: string } | "lost";
+/**
+ * `go`: the delete is recorded as intended; the grant as it now is (`revoking`), and the move that
+ * took it there if it was active, for the caller to report.
+ */
+export type DeleteIntent<G extends GrantRow = GrantRow> =
+  { go: G; began?: Move } | { coveredBy: GrantRow; move: Move } | { waitFor: string } | "lost";
 
 /**
  * Decides, atomically with every create of the same assignment, whether ending this grant removes
@@ -243,13 +248,13 @@ export type DeleteIntent = "go" | { coveredBy: GrantRow; move: Move } | { waitFo
  * assignment), so this grant waits. Otherwise the delete is recorded as intended (an active grant
  * moving to `revoking` first).
  */
-export async function intendDelete(
+export async function intendDelete<G extends GrantRow & AssignmentRef>(
   db: Knex,
-  grant: GrantRow & AssignmentRef,
+  grant: G,
   workerId: string,
   now: Date,
   reason: string,
-): Promise<DeleteIntent> {
+): Promise<DeleteIntent<G>> {
   return db.transaction(async (trx) => {
     await assignmentLock(trx, grant);
     // Only a grant still provisioning waits on its create; one revoked mid-create removes it itself.
@@ -275,11 +280,12 @@ export async function intendDelete(
       await applyMove(trx, grant, move, { lease_owner: workerId });
       return { coveredBy: normalise(covering), move };
     }
-    if (grant.status === "active") await applyMove(trx, grant, beginRemoval(reason), { lease_owner: workerId });
+    const began = grant.status === "active" ? beginRemoval(reason) : undefined;
+    if (began) await applyMove(trx, grant, began, { lease_owner: workerId });
     const marked = await trx("grants")
       .where({ id: grant.id, status: "revoking", lease_owner: workerId })
       .update({ operation: "delete", operation_started_at: now, aws_request_id: null, updated_at: trx.fn.now() });
-    return marked === 1 ? "go" : "lost";
+    return marked === 1 ? { go: { ...grant, status: "revoking" }, ...(began ? { began } : {}) } : "lost";
   });
 }
 

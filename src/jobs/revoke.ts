@@ -17,7 +17,7 @@ import { backoffMs, classifyAwsError, describeAwsError, rawAwsError } from "../a
 import type { Assignment, IdentityCenter } from "../aws/identity-center.js";
 import type { GrantRow } from "../grants/grant-repository.js";
 import { claimDueExpiries, claimRevoking, heldGrant, intendDelete, release, updateHeld, type AssignmentRef } from "../grants/work-queue.js";
-import { AWS, beginRemoval, JITSUDO, removalReason, removed, type EventInput } from "../grants/lifecycle.js";
+import { AWS, JITSUDO, removalReason, removed, type EventInput } from "../grants/lifecycle.js";
 import { noteEvent } from "../grants/grant-repository.js";
 import type { JobContext } from "./context.js";
 import type { OperationPoller } from "./operation-poller.js";
@@ -73,17 +73,17 @@ export class RevokeGrantWorker {
     }
     const intent = await intendDelete(ctx.db, resolved, ctx.workerId, ctx.now(), removalReason(grant));
     if (intent === "lost") throw new StepEnded();
-    if (typeof intent === "object" && "waitFor" in intent) {
+    if ("waitFor" in intent) {
       // Another grant's create of this assignment is in flight: look again once it has had a moment.
       await release(ctx.db, grant.id, ctx.workerId, { next_attempt_at: new Date(ctx.now().getTime() + WAIT_FOR_CREATE_MS) });
       return;
     }
-    if (typeof intent === "object") {
+    if ("coveredBy" in intent) {
       reportMove(ctx, grant, intent.move);
       return;
     }
-    const revoking = { ...resolved, status: "revoking" as const };
-    if (grant.status === "active") reportMove(ctx, grant, beginRemoval(removalReason(grant)));
+    const revoking = intent.go;
+    if (intent.began) reportMove(ctx, grant, intent.began);
 
     let result: Awaited<ReturnType<IdentityCenter["deleteAssignment"]>>;
     try {
