@@ -10,9 +10,11 @@
  * passes while it waits for capacity ends `failed` without ever being assigned, which is also a
  * right final state.
  *
- * Nothing here may depend on the machine's speed: each worker is killed 2 to 5 s after it has
- * started working (a busy machine takes seconds to start one), and each grant lasts 20 to 30 s, so
- * a slow restart costs a grant some of its window, never all of it.
+ * Nothing here may depend on the machine's speed. The grants' schedule begins only once the first
+ * worker works (on a busy 2-core machine, writing 200 grants and starting a worker took 25 s, and
+ * the first third of the windows had passed before anything could act). Every duration is scaled
+ * to how long that first worker took to start: on that machine a start took 5 to 6 s, so killing
+ * each worker 2 to 5 s after it started left it up 30% of the time, and 60% of the grants failed.
  */
 import type { Knex } from "knex";
 import { rowsAs } from "../../src/db/knex.js";
@@ -22,6 +24,7 @@ import { approveGrant, startAwsWorld, type AwsWorld } from "../support/aws-world
 import { Prng } from "../../src/sandbox/prng.js";
 import { freshDatabase } from "../support/db.js";
 import { exited, started, startWorkerProcess } from "../support/worker-process.js";
+import { WORK_CHANNEL } from "../../src/grants/grant-repository.js";
 
 const GRANTS = 200;
 const USERS = 5;
@@ -54,22 +57,31 @@ describe("a worker killed at random points", () => {
     const random = () => prng.next();
     for (const [index, id] of ACCOUNTS.entries()) world.ic.addAccount({ id, name: `chaos-${index}` });
     for (let user = 0; user < USERS; user++) world.ic.addUser("d-aaaaaaaaaa", { userName: `chaos-${user}@example.com` });
-    const start = Date.now() + 3_000;
+    // Written an hour ahead, so nothing is due while 200 grants are written and the first worker
+    // starts (tens of seconds on a busy machine); the schedule is moved to now once it works.
+    const written = Date.now() + 3_600_000;
     for (let index = 0; index < GRANTS; index++) {
       // 5 users × 40 accounts: every grant has an assignment of its own.
       const principal = `chaos-${index % USERS}@example.com`;
       const accountRef = ACCOUNTS[Math.floor(index / USERS)]!;
-      const startsAt = new Date(start + Math.floor(random() * START_WINDOW_MS));
+      const startsAt = new Date(written + Math.floor(random() * START_WINDOW_MS));
       const expiresAt = new Date(startsAt.getTime() + 20_000 + Math.floor(random() * 10_000));
       await approveGrant(db, world, { principal, accountRef, startsAt, expiresAt, prNumber: 1000 + index });
     }
-    const lastExpiry = start + START_WINDOW_MS + 30_000;
 
     let kills = 0;
+    const spawned = Date.now();
     let child = await startWorker();
+    // How long this machine, as busy as it is now, takes to start a worker (0.8 s quiet; 5 to 6 s
+    // beside two other test suites on 2 cores). Each worker lives 2 to 5 s plus that long, so it is
+    // up at least half the time on any machine, and each window is stretched by twice that long.
+    const startupMs = Date.now() - spawned;
+    const start = Date.now() + 1_000;
+    await startScheduleAt(db, written, start, 2 * startupMs);
+    const lastExpiry = start + START_WINDOW_MS + 30_000 + 2 * startupMs;
     // Kill and restart until every grant has started and ended; the last worker then finishes up.
     while (Date.now() < lastExpiry) {
-      await new Promise((resolve) => setTimeout(resolve, 2_000 + random() * 3_000));
+      await new Promise((resolve) => setTimeout(resolve, startupMs + 2_000 + random() * 3_000));
       child.kill("SIGKILL");
       kills += 1;
       await exited(child);
@@ -105,3 +117,14 @@ describe("a worker killed at random points", () => {
     expect(kills).toBeGreaterThanOrEqual(5);
   });
 });
+
+/**
+ * Moves every grant's window by the same amount, so the schedule written at `from` begins at `to`,
+ * makes each window `stretchMs` longer, and wakes the workers.
+ */
+async function startScheduleAt(db: Knex, from: number, to: number, stretchMs: number): Promise<void> {
+  const shift = `${to - from} milliseconds`;
+  const end = `${to - from + stretchMs} milliseconds`;
+  await db.raw("update grants set starts_at = starts_at + ?::interval, expires_at = expires_at + ?::interval", [shift, end]);
+  await db.raw("select pg_notify(?, '')", [WORK_CHANNEL]);
+}

@@ -138,8 +138,10 @@ describe("provisioning and revoking under faults", () => {
     ]);
     // The removal was asked of AWS until it answered that there was nothing to remove.
     expect(world.ic.calls.filter((call) => call.operation === "DeleteAccountAssignment").at(-1)?.outcome).toBe("ResourceNotFoundException");
+    // Given up on its window: after a failed create was retried (the usual path), or, when a busy
+    // machine lets the window pass between two tries, on the window alone. Either way it said so.
     expect((await db("grants").where({ id }).first()).last_error).toMatch(
-      /^it could not be provisioned before its window ended; last error: InternalServerException/,
+      /^(it could not be provisioned before its window ended; last error: InternalServerException|its access window ended \(.+\) before it could be provisioned)/,
     );
     expect(world.ic.assignments()).toEqual([]);
   });
