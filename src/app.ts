@@ -18,7 +18,7 @@ import { webhookIntake } from "./inbox/intake.js";
 import { IntakeActivity } from "./inbox/intake-activity.js";
 import { InboxProcessor, type ProcessorOptions } from "./inbox/processor.js";
 import { BackgroundWork } from "./github/background-work.js";
-import type { Metrics } from "./metrics.js";
+import type { Metrics } from "./observability/metrics.js";
 import { WEBHOOK_PATH, type HttpHandler } from "./github/server.js";
 
 export interface AppOptions {

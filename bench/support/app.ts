@@ -8,7 +8,7 @@ import { Probot } from "probot";
 import { createApp, type AppOptions } from "../../src/app.js";
 import { inboxEntryFor } from "../../src/inbox/deliveries.js";
 import { storeDelivery } from "../../src/inbox/inbox-store.js";
-import { createLogger } from "../../src/logger.js";
+import { createLogger } from "../../src/observability/logger.js";
 import { APP_ID, type FakeGitHub } from "../../test/support/fake-github.js";
 import { UnthrottledOctokit } from "../../test/support/octokit.js";
 
@@ -26,7 +26,7 @@ export async function benchApp(github: FakeGitHub, options: AppOptions = {}): Pr
     appId: APP_ID,
     privateKey: generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }).toString(),
     secret: "bench",
-    log: createLogger("silent"),
+    log: createLogger({ level: "silent" }),
     Octokit: UnthrottledOctokit,
   });
   // As an operator would: the local GitHub's default repository is the one access repository.

@@ -1,15 +1,9 @@
 /**
- * The operator's HTTP endpoints, served beside the webhook path by Probot's server:
+ * The grants API, served by the server role beside the webhook path (the operator endpoints
+ * /healthz, /readyz and /metrics are every role's: src/observability/ops-endpoints.ts):
  *
- *   GET /healthz          the process is up (the container's HEALTHCHECK)
- *   GET /readyz           the database answers and has every migration this build needs
- *   GET /metrics          Prometheus text: grants by status, latencies, AWS calls, drift, webhooks
  *   GET /api/grants       grants, newest first; ?status=active&account=123456789012&repo=o/r&limit=100
  *   GET /api/grants/:id   one grant with its whole event history
- *
- * /readyz and /metrics answer anyone (probes and Prometheus do not authenticate), so what they read
- * from the database is cached: at most one readiness check every 2 s and one set of gauge queries
- * every 10 s per process, however many requests arrive.
  *
  * The grants API is read-only and needs `Authorization: Bearer <JITSUDO_API_TOKEN>`; without a
  * token configured it is off. Tokens are compared as SHA-256 digests in constant time, so neither
@@ -19,19 +13,13 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Knex } from "knex";
-import { migrationsPending } from "../db/migrate.js";
-import { cachedFor } from "./cached.js";
-import { inboxCounts } from "../inbox/inbox-store.js";
-import { countOpenFindings } from "../jobs/drift/repository.js";
-import { eventsOfGrant, findGrants, grantCountsByStatus, grantForApi, type GrantFilter } from "../grants/grant-repository.js";
+import { eventsOfGrant, findGrants, grantForApi, type GrantFilter } from "../grants/grant-repository.js";
 import { GRANT_STATUSES, isGrantStatus } from "../grants/lifecycle.js";
-import type { Log } from "../logger.js";
-import { Gauge, type Metrics } from "../metrics.js";
+import type { Log } from "../observability/logger.js";
 
 export interface ApiOptions {
-  /** Without a database (a validation-only server) /readyz says so and the grants API is off. */
+  /** Without a database (a validation-only server) the grants API is off. */
   db?: Knex;
-  metrics: Metrics;
   log: Log;
   /** JITSUDO_API_TOKEN; unset: the grants API answers 404. */
   token?: string;
@@ -48,19 +36,10 @@ const MAX_LIMIT = 1000;
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest();
 
-/** How long /readyz reuses its answer. */
-export const READINESS_TTL_MS = 2_000;
-/** How long the database gauges of /metrics reuse their values. */
-export const GAUGES_TTL_MS = 10_000;
-
 export function apiHandler(options: ApiOptions): Handler {
   const { db } = options;
-  const ready = db ? cachedFor(READINESS_TTL_MS, () => readiness(db)) : undefined;
   const expected = options.token && db ? sha256(options.token) : undefined;
   const routes: [RegExp, (match: RegExpExecArray, url: URL, request: IncomingMessage) => Promise<Reply>][] = [
-    [/^\/healthz$/, () => Promise.resolve({ status: 200, body: { status: "ok" } })],
-    [/^\/readyz$/, async () => (ready ? ready() : { status: 503, body: { status: "not ready", reason: "no database configured" } })],
-    [/^\/metrics$/, async () => ({ status: 200, text: await options.metrics.render(), type: "text/plain; version=0.0.4; charset=utf-8" })],
     [/^\/api\/grants$/, (_match, url, request) => guarded(request, () => listGrants(db!, url))],
     [/^\/api\/grants\/([^/]+)$/, (match, _url, request) => guarded(request, () => oneGrant(db!, match[1]!))],
   ];
@@ -94,9 +73,9 @@ export function apiHandler(options: ApiOptions): Handler {
         reply = { status: 500, body: { error: "internal error; see the server log" } };
       }
     }
-    const payload = reply.text ?? `${JSON.stringify(reply.body)}\n`;
+    const payload = `${JSON.stringify(reply.body)}\n`;
     response.writeHead(reply.status, {
-      "content-type": reply.type ?? "application/json; charset=utf-8",
+      "content-type": "application/json; charset=utf-8",
       "cache-control": "no-store",
       ...reply.headers,
     });
@@ -108,19 +87,7 @@ export function apiHandler(options: ApiOptions): Handler {
 interface Reply {
   status: number;
   body?: unknown;
-  text?: string;
-  type?: string;
   headers?: Record<string, string>;
-}
-
-async function readiness(db: Knex): Promise<Reply> {
-  try {
-    if (await migrationsPending(db))
-      return { status: 503, body: { status: "not ready", reason: "database migrations are pending; run jitsudo migrate" } };
-    return { status: 200, body: { status: "ready" } };
-  } catch {
-    return { status: 503, body: { status: "not ready", reason: "the database does not answer" } };
-  }
 }
 
 async function listGrants(db: Knex, url: URL): Promise<Reply> {
@@ -164,53 +131,4 @@ function presentGrant(row: Record<string, unknown>): Record<string, unknown> {
 
 function bad(error: string): Reply {
   return { status: 400, body: { error } };
-}
-
-/** Gauges read from the database when Prometheus scrapes: what exists, not what happened here. */
-export function registerDatabaseGauges(metrics: Metrics, db: Knex): void {
-  metrics.addGauge(
-    new Gauge(
-      "jitsudo_grants",
-      "Grants by status, across every replica.",
-      cachedFor(GAUGES_TTL_MS, async () => {
-        const counts = await grantCountsByStatus(db);
-        return GRANT_STATUSES.map((status) => ({ labels: { status }, value: counts.get(status) ?? 0 }));
-      }),
-    ),
-  );
-  metrics.addGauge(
-    new Gauge(
-      "jitsudo_inbox_deliveries",
-      "Webhook deliveries in the inbox: waiting (or being handled), and given up after their last attempt (alert on any).",
-      cachedFor(GAUGES_TTL_MS, async () => {
-        const counts = await inboxCounts(db);
-        return [
-          { labels: { state: "waiting" }, value: counts.waiting },
-          { labels: { state: "dead" }, value: counts.dead },
-        ];
-      }),
-    ),
-  );
-  metrics.addGauge(
-    new Gauge(
-      "jitsudo_db_pool_connections",
-      "This process's database pool: connections in use, idle, and acquisitions waiting for one.",
-      () => {
-        const pool = (db.client as { pool?: { numUsed(): number; numFree(): number; numPendingAcquires(): number } }).pool;
-        if (!pool) return Promise.resolve([]);
-        return Promise.resolve([
-          { labels: { state: "used" }, value: pool.numUsed() },
-          { labels: { state: "idle" }, value: pool.numFree() },
-          { labels: { state: "waiting" }, value: pool.numPendingAcquires() },
-        ]);
-      },
-    ),
-  );
-  metrics.addGauge(
-    new Gauge(
-      "jitsudo_drift_findings_open",
-      "Unexpected assignments found by drift and not yet gone.",
-      cachedFor(GAUGES_TTL_MS, async () => [{ labels: {}, value: await countOpenFindings(db) }]),
-    ),
-  );
 }

@@ -10,9 +10,9 @@
 import { IdentitystoreClient } from "@aws-sdk/client-identitystore";
 import { OrganizationsClient } from "@aws-sdk/client-organizations";
 import { paginateListInstances, SSOAdminClient } from "@aws-sdk/client-sso-admin";
-import { STSClient } from "@aws-sdk/client-sts";
+import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { externalIdFor, RoleSessions, sessionName } from "./credentials.js";
-import type { Metrics } from "../metrics.js";
+import type { Metrics } from "../observability/metrics.js";
 import type { IdentityCenter } from "./identity-center.js";
 import type { CallPriority, RateLimiter } from "./rate-limiter.js";
 import { SdkIdentityCenter, type SdkClients } from "./sdk-identity-center.js";
@@ -110,6 +110,16 @@ export class AwsConnections {
       priority,
       ...(this.options.metrics ? { metrics: this.options.metrics } : {}),
     });
+  }
+
+  /**
+   * Who jitsudo's own credentials are (STS GetCallerIdentity, which needs no permission and spends
+   * none of Identity Center's rate): resolves when they resolve and AWS accepts them, for the
+   * worker's readiness. Tenant roles are assumed with these credentials, so nothing works without.
+   */
+  async ownIdentity(region: string): Promise<string> {
+    const answer = await this.sts(region).send(new GetCallerIdentityCommand({}));
+    return answer.Arn ?? "an identity without an ARN";
   }
 
   /** Whose session answers for a target: region, and the role with its ExternalId (or jitsudo's own identity). */

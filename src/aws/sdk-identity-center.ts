@@ -26,7 +26,7 @@ import {
 import type { Command, FinalizeRequestMiddleware } from "@smithy/types";
 import { classifyAwsError } from "./errors.js";
 import type { Assignment, IdentityCenter, OperationKind, OperationStatus, PermissionSet, PrincipalType } from "./identity-center.js";
-import type { Metrics } from "../metrics.js";
+import type { Metrics } from "../observability/metrics.js";
 import type { CallPriority, RateLimiter } from "./rate-limiter.js";
 
 export interface SdkClients {

@@ -5,6 +5,9 @@
  * - `worker`: provisioning, expiry and (with drift) reconciliation; needs IC_INSTANCE_ARN;
  * - `start`: both in one process; without IC_INSTANCE_ARN the worker stays off (API-only).
  *
+ * Every long-running role serves /healthz, /readyz and /metrics on PORT (the server beside its
+ * webhook path and API; a worker on a server of its own), so each can be probed and scraped.
+ *
  * Configuration is parsed once; a bad value stops the process before anything starts. SIGTERM
  * stops claiming work, lets steps in flight finish or hands them over, then closes the pool.
  */
@@ -13,7 +16,6 @@ import { resolve } from "node:path";
 import process from "node:process";
 import type { Knex } from "knex";
 import type { Logger } from "pino";
-import { registerDatabaseGauges } from "../api/http-api.js";
 import { createApp } from "../app.js";
 import { AwsConnections } from "../aws/connections.js";
 import { SharedRateLimiter } from "../aws/rate-limiter.js";
@@ -31,8 +33,13 @@ import { resendOwedVerdictComments } from "../github/verdict-comments.js";
 import { systemClock } from "../jobs/clock.js";
 import { Scheduler } from "../jobs/scheduler.js";
 import { GrantWorker } from "../jobs/worker.js";
-import { createLogger } from "../logger.js";
-import { Metrics } from "../metrics.js";
+import { startHttpServer } from "../http/server.js";
+import { describeAwsError } from "../aws/errors.js";
+import { registerDatabaseGauges } from "../observability/database-gauges.js";
+import { createLogger } from "../observability/logger.js";
+import { Metrics } from "../observability/metrics.js";
+import { opsHandler } from "../observability/ops-endpoints.js";
+import { databaseCheck, KeptCheck, Readiness } from "../observability/readiness.js";
 
 export type ServiceCommand = "start" | "server" | "worker" | "migrate";
 
@@ -62,7 +69,7 @@ export async function runService(command: ServiceCommand): Promise<number> {
     }
     throw error;
   }
-  const log = createLogger(config.logLevel);
+  const log = createLogger({ level: config.logLevel, ...(config.logFormat ? { format: config.logFormat } : {}) });
   const database = await openDatabase(config, log);
 
   const applied = await migrateLatest(database.db);
@@ -73,7 +80,9 @@ export async function runService(command: ServiceCommand): Promise<number> {
   }
 
   const running: Stoppable[] = [];
-  const metrics = new Metrics();
+  const metrics = Metrics.forProcess();
+  registerDatabaseGauges(metrics, database.db);
+  const readiness = new Readiness().add("database", databaseCheck(database.db));
   const shutdown = async (signal: string, code = 0) => {
     log.info({ signal }, "shutting down");
     for (const part of running.reverse()) {
@@ -85,10 +94,21 @@ export async function runService(command: ServiceCommand): Promise<number> {
   process.once("SIGTERM", () => void shutdown("SIGTERM"));
   process.once("SIGINT", () => void shutdown("SIGINT"));
 
-  if (command === "start" || command === "server") running.push(...(await startServerRole(config, log, database.db, metrics)));
   const worker = command === "worker" || (command === "start" && workerProblems(config).length === 0);
-  if (worker) {
-    running.push(await startWorkerRole(config, log, database.db, metrics, () => void shutdown("database session lost", 1)));
+  // The worker's checks are there before anything listens: a probe never sees "ready" before it started.
+  const workerChecks = worker ? workerReadiness(readiness) : undefined;
+  if (command === "start" || command === "server") running.push(...(await startServerRole(config, log, database.db, metrics, readiness)));
+  if (command === "worker") {
+    const ops = await startHttpServer(
+      [opsHandler({ metrics, readiness, log })],
+      { port: config.port, ...(config.host ? { host: config.host } : {}) },
+      log,
+    );
+    log.info({ port: ops.port }, "listening (/healthz, /readyz, /metrics)");
+    running.push({ name: "operator endpoints", stop: () => ops.stop() });
+  }
+  if (workerChecks) {
+    running.push(await startWorkerRole(config, log, database.db, metrics, workerChecks, () => void shutdown("database session lost", 1)));
   } else if (command === "start") {
     log.info(
       { missing: workerProblems(config) },
@@ -98,8 +118,7 @@ export async function runService(command: ServiceCommand): Promise<number> {
   return -1;
 }
 
-async function startServerRole(config: AppConfig, log: Logger, db: Knex, metrics: Metrics): Promise<Stoppable[]> {
-  registerDatabaseGauges(metrics, db);
+async function startServerRole(config: AppConfig, log: Logger, db: Knex, metrics: Metrics, readiness: Readiness): Promise<Stoppable[]> {
   if (!config.apiToken) log.info("JITSUDO_API_TOKEN is not set: the grants API (/api/grants) is off");
   const access = {
     ...(config.accessRepositories ? { accessRepositories: config.accessRepositories } : {}),
@@ -111,7 +130,8 @@ async function startServerRole(config: AppConfig, log: Logger, db: Knex, metrics
     log,
     app: jitsudo.app,
     webhookDoor: jitsudo.webhookDoor,
-    api: { db, metrics, ...(config.apiToken ? { token: config.apiToken } : {}) },
+    api: { db, ...(config.apiToken ? { token: config.apiToken } : {}) },
+    ops: { metrics, readiness },
   });
   const clock = systemClock;
   const scheduler = new Scheduler({ log, clock });
@@ -152,7 +172,30 @@ async function startServerRole(config: AppConfig, log: Logger, db: Knex, metrics
   ];
 }
 
-async function startWorkerRole(config: AppConfig, log: Logger, db: Knex, metrics: Metrics, onLost: () => void): Promise<Stoppable> {
+interface WorkerChecks {
+  /** Why the worker is not claiming work (starting, stopped), or undefined. */
+  state: { readonly unavailable: string | undefined };
+  credentials: KeptCheck;
+}
+
+function workerReadiness(readiness: Readiness): WorkerChecks {
+  const checks: WorkerChecks = {
+    state: { unavailable: "the grant worker is starting" },
+    credentials: new KeptCheck("jitsudo's AWS credentials have not been checked yet"),
+  };
+  readiness.add("worker", () => checks.state.unavailable);
+  readiness.add("aws-credentials", checks.credentials.check);
+  return checks;
+}
+
+async function startWorkerRole(
+  config: AppConfig,
+  log: Logger,
+  db: Knex,
+  metrics: Metrics,
+  checks: WorkerChecks,
+  onLost: () => void,
+): Promise<Stoppable> {
   const connections = new AwsConnections({ limiter: new SharedRateLimiter(db), metrics });
   const github = appClient(config, log);
   if (!github) log.warn("APP_ID is not set: grants are provisioned and revoked, but their pull requests are not updated");
@@ -167,6 +210,23 @@ async function startWorkerRole(config: AppConfig, log: Logger, db: Knex, metrics
     metrics,
     onLost,
     reconciliationIntervalMs: config.reconciliationIntervalMs,
+  });
+  checks.state = worker;
+  // jitsudo's own credentials: checked at start and every five minutes (a rotated key that stopped
+  // working shows in /readyz), every 30 s while they fail. Never per probe.
+  const region = config.aws.region!;
+  worker.schedule({
+    name: "aws-credentials-check",
+    every: { kind: "interval", everyMs: 5 * MINUTE },
+    retryAfterMs: 30 * SECOND,
+    run: () =>
+      checks.credentials.refresh(
+        async () => {
+          const identity = await connections.ownIdentity(region);
+          log.info({ identity }, "AWS credentials work");
+        },
+        (error) => `jitsudo's AWS credentials do not work: ${describeAwsError(error)}`,
+      ),
   });
   return {
     name: "worker",

@@ -8,6 +8,8 @@ import { parseDuration } from "../parsing/duration.js";
 
 export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+export const LOG_FORMATS = ["json", "pretty"] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 export interface AppConfig {
   github: {
@@ -41,6 +43,8 @@ export interface AppConfig {
   /** Bearer token of the read-only grants API; unset: the API is off. */
   apiToken?: string;
   logLevel: LogLevel;
+  /** LOG_FORMAT: JSON lines, or readable lines for a terminal. Unset: pretty on a terminal, else JSON. */
+  logFormat?: LogFormat;
   port: number;
   host?: string;
 }
@@ -74,7 +78,7 @@ export function parseEnv(env: NodeJS.ProcessEnv, readFile: ReadFile = (path) => 
   const reconciliationIntervalMs = parseReconciliationInterval(value("RECONCILIATION_INTERVAL"), problems);
   const accessRepositories = parseRepositoryList(value("JITSUDO_ACCESS_REPOSITORIES"), problems);
   const apiToken = parseApiToken(value("JITSUDO_API_TOKEN"), problems);
-  const { logLevel, port } = parseServer(value, problems);
+  const { logLevel, logFormat, port } = parseServer(value, problems);
 
   if (problems.length > 0) throw new ConfigError(problems);
   const host = value("HOST");
@@ -86,6 +90,7 @@ export function parseEnv(env: NodeJS.ProcessEnv, readFile: ReadFile = (path) => 
     ...(accessRepositories !== undefined ? { accessRepositories } : {}),
     ...(apiToken !== undefined ? { apiToken } : {}),
     logLevel,
+    ...(logFormat ? { logFormat } : {}),
     port,
     ...(host !== undefined ? { host } : {}),
   };
@@ -204,14 +209,17 @@ function parseApiToken(apiToken: string | undefined, problems: string[]): string
   return apiToken;
 }
 
-function parseServer(value: EnvValue, problems: string[]): { logLevel: LogLevel; port: number } {
+function parseServer(value: EnvValue, problems: string[]): { logLevel: LogLevel; logFormat?: LogFormat; port: number } {
   const logLevel = (value("LOG_LEVEL") ?? "info") as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL="${logLevel}" must be one of ${LOG_LEVELS.join(", ")}`);
+  const logFormat = value("LOG_FORMAT") as LogFormat | undefined;
+  if (logFormat !== undefined && !LOG_FORMATS.includes(logFormat))
+    problems.push(`LOG_FORMAT="${logFormat}" must be one of ${LOG_FORMATS.join(", ")} (unset: pretty on a terminal, JSON otherwise)`);
 
   const portText = value("PORT") ?? "3000";
   const port = Number(portText);
   if (!Number.isInteger(port) || port < 0 || port > 65535) problems.push(`PORT="${portText}" must be a port number (0-65535)`);
-  return { logLevel, port };
+  return { logLevel, ...(logFormat ? { logFormat } : {}), port };
 }
 
 // GitHub's own limits: owners up to 39 characters, repository names up to 100 of [A-Za-z0-9._-];

@@ -5,7 +5,7 @@
  * burst of merges was judged one comment at a time. The verdict is recorded first, durably; the
  * comment follows here. Tracked so shutdown and tests can wait for it.
  */
-import type { Log } from "../logger.js";
+import type { Log } from "../observability/logger.js";
 
 export class BackgroundWork {
   private readonly inFlight = new Set<Promise<void>>();

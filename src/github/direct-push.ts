@@ -10,7 +10,7 @@
  */
 import type { Knex } from "knex";
 import { recordDirectPush } from "../grants/grant-repository.js";
-import type { Log } from "../logger.js";
+import type { Log } from "../observability/logger.js";
 import { isRequestFilePath } from "../requests/access-request.js";
 import { GOVERNANCE_PATHS } from "../approval/governance.js";
 import { CHECK_NAME } from "./check-run.js";

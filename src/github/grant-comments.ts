@@ -12,7 +12,7 @@
 import type { Knex } from "knex";
 import type { GrantReporter } from "../grants/reporter.js";
 import { grantsForReport, type GrantRow } from "../grants/grant-repository.js";
-import type { Log } from "../logger.js";
+import type { Log } from "../observability/logger.js";
 import { COMMANDS_HELP } from "./revoke-command.js";
 import type { GitHubGateway } from "./gateway.js";
 import { code, shortSha, table, text, utc } from "./markdown.js";

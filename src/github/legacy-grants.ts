@@ -7,7 +7,7 @@
  */
 import type { Knex } from "knex";
 import { adoptLegacyMerge, legacyGrantMerges } from "../grants/grant-repository.js";
-import type { Log } from "../logger.js";
+import type { Log } from "../observability/logger.js";
 import type { GitHubGateway } from "./gateway.js";
 
 export async function adoptLegacyGrants(db: Knex, gateway: GitHubGateway, tenant: number, repositoryId: number, log: Log): Promise<number> {

@@ -8,7 +8,7 @@
 import type { Knex } from "knex";
 import { rowsAs } from "../db/knex.js";
 import { teamKey } from "../approval/approval.js";
-import type { RepoPermission, TeamMembership } from "../github/types.js";
+import type { RepoPermission, TeamMembership } from "./types.js";
 import type { GitHubGateway } from "./gateway.js";
 
 export interface LookupAnswers {

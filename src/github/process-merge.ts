@@ -24,7 +24,7 @@ import { keepLookups, keptLookups, lookUp } from "./merge-lookups.js";
 import type { BackgroundWork } from "./background-work.js";
 import { renderVerdictComment } from "./sticky-comment.js";
 import { queueVerdictComment, sendVerdictComment } from "./verdict-comments.js";
-import type { Log } from "../logger.js";
+import type { Log } from "../observability/logger.js";
 
 export interface MergeInfo {
   tenant: number;

@@ -18,7 +18,7 @@ import { adoptLegacyGrants } from "./legacy-grants.js";
 import { branchRef, type GitHubGateway } from "./gateway.js";
 import { code, table, utc } from "./markdown.js";
 import { upsertStickyComment } from "./sticky-comment.js";
-import type { Log } from "../logger.js";
+import type { Log } from "../observability/logger.js";
 
 export type Command = { kind: "revoke" } | { kind: "unknown"; text: string } | { kind: "none" };
 

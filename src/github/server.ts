@@ -8,17 +8,15 @@
  * Octokits and the webhook secret. Without APP_ID it serves Probot's manifest set-up instead, to
  * register the app from app.yml.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { Probot, ProbotOctokit, run, type ApplicationFunction } from "probot";
 import type { Logger } from "pino";
 import { apiHandler, type ApiOptions } from "../api/http-api.js";
 import { githubApiBaseUrl, type AppConfig } from "../config/env.js";
-import { Metrics } from "../metrics.js";
+import { startHttpServer, type HttpHandler, type RunningServer } from "../http/server.js";
+import { opsHandler, type OpsOptions } from "../observability/ops-endpoints.js";
 import { PacedOctokit } from "./paced-octokit.js";
 
-/** Answers a request and resolves true, or resolves false to let the next handler try (Probot's handler shape). */
-export type HttpHandler = (request: IncomingMessage, response: ServerResponse) => void | boolean | Promise<void | boolean>;
+export type { HttpHandler, RunningServer } from "../http/server.js";
 
 /** Where GitHub delivers webhooks (Probot's and @octokit/webhooks' default path). */
 export const WEBHOOK_PATH = "/api/github/webhooks";
@@ -32,15 +30,12 @@ export interface ServerOptions {
    * Asked after the app is loaded.
    */
   webhookDoor?: () => HttpHandler | undefined;
-  /** The operator endpoints (/healthz, /readyz, /metrics, /api/grants). */
+  /** The grants API (/api/grants). */
   api?: Omit<ApiOptions, "log">;
+  /** The operator endpoints every role serves (/healthz, /readyz, /metrics). */
+  ops: Omit<OpsOptions, "log">;
   /** Tests pass an Octokit without retries so failures surface at once; production paces by GitHub's documented limits. */
   Octokit?: typeof ProbotOctokit;
-}
-
-export interface RunningServer {
-  port: number;
-  stop(): Promise<void>;
 }
 
 /** The app's GitHub client outside the webhook server, for background jobs; undefined before set-up. */
@@ -50,11 +45,11 @@ export function appClient(config: AppConfig, log: Logger, Octokit?: typeof Probo
   return new Probot({ appId, privateKey, baseUrl: githubApiBaseUrl(config), log, Octokit: Octokit ?? PacedOctokit });
 }
 
-export async function startServer({ config, log, app, webhookDoor, api, Octokit }: ServerOptions): Promise<RunningServer> {
+export async function startServer({ config, log, app, webhookDoor, api, ops, Octokit }: ServerOptions): Promise<RunningServer> {
   const { appId, privateKey, webhookSecret } = config.github;
   if (appId === undefined || privateKey === undefined || webhookSecret === undefined) {
     log.warn("APP_ID is not set: starting GitHub App registration from app.yml (open the printed URL)");
-    const setup = await run(app);
+    const setup = await run(app, { log });
     return { port: setup.port, stop: () => setup.stop() };
   }
   const probot = new Probot({
@@ -69,54 +64,8 @@ export async function startServer({ config, log, app, webhookDoor, api, Octokit 
   const added: HttpHandler[] = [];
   await probot.load(app, { cwd: process.cwd(), addHandler: (handler: HttpHandler) => added.push(handler) });
   const door = webhookDoor?.() ?? ((await probot.getNodeMiddleware({ path: WEBHOOK_PATH })) as HttpHandler);
-  const handlers = [door, ...added, apiHandler({ metrics: new Metrics(), ...api, log })];
-
-  const serve = servingWith(handlers, log);
-  const server = createServer((request, response) => void serve(request, response));
-  // GitHub gives up on a delivery after 10 s: a request still sending its headers or body after 15
-  // is no webhook, and holds a socket and a buffer for nothing (Node's own limit is 5 minutes).
-  server.headersTimeout = 15_000;
-  server.requestTimeout = 15_000;
-  await listen(server, config);
-  const { port } = server.address() as AddressInfo;
-  log.info({ port, webhookPath: WEBHOOK_PATH }, "listening");
-  return {
-    port,
-    stop: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        // Idle keep-alive connections would hold close() open.
-        server.closeIdleConnections();
-      }),
-  };
-}
-
-/** Each request goes to the first handler that answers it, else 404. */
-function servingWith(handlers: HttpHandler[], log: Logger): (request: IncomingMessage, response: ServerResponse) => Promise<void> {
-  return async (request, response) => {
-    try {
-      for (const handler of handlers) if (await handler(request, response)) return;
-      response.writeHead(404).end();
-    } catch (error) {
-      // Nothing a request sends crashes the server; it is answered 500 and logged. A client that
-      // went away mid-request is its own business, not an error of ours.
-      const where = { method: request.method, path: request.url?.split("?")[0] };
-      if (request.destroyed && !request.complete) {
-        log.debug({ ...where, err: error }, "the client went away mid-request");
-        return;
-      }
-      log.error({ err: error, ...where }, "request failed");
-      if (!response.headersSent) response.writeHead(500);
-      response.end();
-    }
-  };
-}
-
-function listen(server: Server, config: AppConfig): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    server.once("error", (error: NodeJS.ErrnoException) =>
-      reject(error.code === "EADDRINUSE" ? new Error(`port ${config.port} is already in use: set PORT to another one`) : error),
-    );
-    server.listen({ port: config.port, host: config.host ?? "0.0.0.0" }, () => resolve());
-  });
+  const handlers = [door, ...added, opsHandler({ ...ops, log }), apiHandler({ ...api, log })];
+  const server = await startHttpServer(handlers, { port: config.port, ...(config.host ? { host: config.host } : {}) }, log);
+  log.info({ port: server.port, webhookPath: WEBHOOK_PATH }, "listening");
+  return server;
 }

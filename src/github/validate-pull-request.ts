@@ -11,7 +11,7 @@ import { requestPathsOf, reviewPullRequest, type PullRequestReview } from "../ap
 import { checkRunFor, errorCheckRun } from "./check-run.js";
 import { branchRef, type GitHubGateway } from "./gateway.js";
 import type { FileAt, PullRequestInfo } from "./types.js";
-import type { Log } from "../logger.js";
+import type { Log } from "../observability/logger.js";
 import { renderReviewComment, upsertStickyComment } from "./sticky-comment.js";
 
 export interface ValidateDeps {

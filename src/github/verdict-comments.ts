@@ -8,7 +8,7 @@
 import type { Knex } from "knex";
 import type { Probot } from "probot";
 import { markVerdictCommentSent, owedVerdictComments, type VerdictKey } from "../grants/merge-records.js";
-import type { Log } from "../logger.js";
+import type { Log } from "../observability/logger.js";
 import type { BackgroundWork } from "./background-work.js";
 import type { GitHubGateway } from "./gateway.js";
 import { installationGateways } from "./installation-gateway.js";

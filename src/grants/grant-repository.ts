@@ -633,6 +633,27 @@ export async function grantCountsByStatus(db: Knex): Promise<Map<string, number>
 }
 
 /**
+ * For each of `statuses`, how long (seconds, by the database's clock) the grant that entered it
+ * longest ago has been in it: when its latest event reaching that status was written. A grant
+ * stuck in `provisioning` or `revoking` shows here long before anyone reads its PR.
+ */
+export async function oldestInStatus(db: Knex, statuses: readonly GrantStatus[]): Promise<Map<string, number>> {
+  const { rows } = await db.raw<{ rows: { status: string; seconds: string | number }[] }>(
+    `select g.status, max(extract(epoch from now() - entered.at)) as seconds
+       from grants g
+       cross join lateral (
+         select e.created_at as at from grant_events e
+          where e.grant_id = g.id and e.to_status = g.status
+          order by e.id desc limit 1
+       ) entered
+      where g.status in (${statuses.map(() => "?").join(", ")})
+      group by g.status`,
+    [...statuses],
+  );
+  return new Map(rows.map((row) => [row.status, Number(row.seconds)]));
+}
+
+/**
  * A pull request's grants for its status comment, by repository id (by name only for a repository
  * recorded before ids were kept), with when drift last repaired each.
  */

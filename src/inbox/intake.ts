@@ -13,8 +13,8 @@
  * cannot take it (GitHub then records a failed delivery, which the redelivery job asks for again).
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Log } from "../logger.js";
-import type { Metrics } from "../metrics.js";
+import type { Log } from "../observability/logger.js";
+import type { Metrics } from "../observability/metrics.js";
 import { inboxEntryFor } from "./deliveries.js";
 import type { InboxWriter } from "./inbox-writer.js";
 import type { IntakeActivity } from "./intake-activity.js";

@@ -11,8 +11,8 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Knex } from "knex";
-import type { Log } from "../logger.js";
-import type { Metrics } from "../metrics.js";
+import type { Log } from "../observability/logger.js";
+import type { Metrics } from "../observability/metrics.js";
 import { WorkerSession } from "../jobs/worker-session.js";
 import {
   claimDeliveries,

@@ -21,7 +21,7 @@ import { AccessRepositories } from "../config/access-repositories.js";
 import { mergesWithoutVerdict, saveScannedUntil, scannedUntil } from "../grants/merge-records.js";
 import { inboxEntryFor } from "../inbox/deliveries.js";
 import { storeDelivery } from "../inbox/inbox-store.js";
-import type { Log } from "../logger.js";
+import type { Log } from "../observability/logger.js";
 
 export interface CatchUpOptions {
   db: Knex;

@@ -8,8 +8,8 @@ import type { Directory } from "../aws/directory.js";
 import type { IdentityCenter } from "../aws/identity-center.js";
 import type { CallPriority } from "../aws/rate-limiter.js";
 import type { GrantReporter } from "../grants/reporter.js";
-import type { Log } from "../logger.js";
-import type { Metrics } from "../metrics.js";
+import type { Log } from "../observability/logger.js";
+import type { Metrics } from "../observability/metrics.js";
 
 export interface IdentityCenterConnector {
   connect(target: AwsTarget, purpose: string, priority: CallPriority): Promise<IdentityCenter>;

@@ -26,7 +26,7 @@
  */
 import { classifyAwsError, describeAwsError, rawAwsError } from "../aws/errors.js";
 import type { IdentityCenter, OperationKind, OperationStatus } from "../aws/identity-center.js";
-import type { Log } from "../logger.js";
+import type { Log } from "../observability/logger.js";
 
 export type OperationOutcome =
   { kind: "finished"; status: OperationStatus } | { kind: "timeout" } | { kind: "unknown-request"; error: string } | { kind: "stopped" };

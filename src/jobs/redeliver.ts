@@ -13,7 +13,7 @@ import type { Knex } from "knex";
 import type { Probot } from "probot";
 import { HANDLED_EVENTS } from "../inbox/events.js";
 import { deliveriesHeld, redeliveryCheckedUntil, saveRedeliveryCheckedUntil } from "../inbox/inbox-store.js";
-import type { Log } from "../logger.js";
+import type { Log } from "../observability/logger.js";
 
 /** GitHub redelivers deliveries of the last three days (github.com; Enterprise Server keeps seven). */
 const REDELIVERABLE_MS = 3 * 86_400_000;

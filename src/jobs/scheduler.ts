@@ -20,7 +20,7 @@
  * Time is the `Clock`'s (src/jobs/clock.ts): the same one the jobs read, so tests and the demo that
  * move it move it for the scheduler too.
  */
-import type { Log } from "../logger.js";
+import type { Log } from "../observability/logger.js";
 import { systemClock, type Clock, type Timer } from "./clock.js";
 
 /**

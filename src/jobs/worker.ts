@@ -14,15 +14,15 @@ import type { AwsDefaults } from "../aws/connections.js";
 import { Directory } from "../aws/directory.js";
 import { NO_REPORTS, type GrantReporter } from "../grants/reporter.js";
 import { nextDueAt } from "../grants/work-queue.js";
-import type { Log } from "../logger.js";
-import { Metrics } from "../metrics.js";
+import type { Log } from "../observability/logger.js";
+import { Metrics } from "../observability/metrics.js";
 import { clockReading, systemClock, type Clock } from "./clock.js";
 import { DEFAULT_WORKER_SETTINGS, type IdentityCenterConnector, type JobContext, type WorkerSettings } from "./context.js";
 import { OperationPoller } from "./operation-poller.js";
 import { DriftReconcileWorker, driftJob } from "./drift.js";
 import { ProvisionGrantWorker } from "./provision.js";
 import { RevokeGrantWorker } from "./revoke.js";
-import { Scheduler } from "./scheduler.js";
+import { Scheduler, type ScheduledJob } from "./scheduler.js";
 import { WorkerSession } from "./worker-session.js";
 
 export interface WorkerOptions {
@@ -120,6 +120,16 @@ export class GrantWorker {
     options.log.info({ worker: session.workerId }, "grant worker started");
     worker.wake();
     return worker;
+  }
+
+  /** For readiness: undefined while it claims work; else why it does not. */
+  get unavailable(): string | undefined {
+    return this.stopped ? "the grant worker has stopped (its database session was lost, or it is shutting down)" : undefined;
+  }
+
+  /** Runs another periodic job under the worker's scheduler (its clock, its shutdown). */
+  schedule(job: ScheduledJob): void {
+    this.scheduler.add(job);
   }
 
   get workerId(): string {

@@ -16,7 +16,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Knex } from "knex";
-import { registerDatabaseGauges } from "../api/http-api.js";
+import { registerDatabaseGauges } from "../observability/database-gauges.js";
+import { databaseCheck, Readiness } from "../observability/readiness.js";
 import { createApp } from "../app.js";
 import { AwsConnections } from "../aws/connections.js";
 import { SharedRateLimiter } from "../aws/rate-limiter.js";
@@ -31,8 +32,8 @@ import type { GrantRow } from "../grants/grant-repository.js";
 import { systemClock } from "../jobs/clock.js";
 import { GrantWorker } from "../jobs/worker.js";
 import type { Logger } from "pino";
-import { createLogger } from "../logger.js";
-import { Metrics } from "../metrics.js";
+import { createLogger } from "../observability/logger.js";
+import { Metrics } from "../observability/metrics.js";
 import { freePort } from "../net.js";
 import { APP_ID, INSTALLATION_ID, REPOSITORY_ID, WallClock, type LocalGitHub, type Repository } from "./github.js";
 import { startLocalGitHub, type RunningLocalGitHub } from "./github-server.js";
@@ -73,7 +74,7 @@ const step = (text: string) => out(`\n[${time()}] ${text}`);
 
 async function main(): Promise<void> {
   out("jitsudo demo: a pull request, an approval, a merge, an assignment in (local) AWS, drift repair, expiry.");
-  const log = createLogger("silent");
+  const log = createLogger({ level: "silent" });
   const database = await openDatabase();
   // One clock for the local Identity Center and jitsudo's worker and scheduler: real time, as a deployment's.
   const clock = systemClock;
@@ -174,7 +175,14 @@ async function startJitsudo(db: Knex, githubHost: string, identityCenterUrl: str
   const metrics = new Metrics();
   registerDatabaseGauges(metrics, db);
   const jitsudo = createApp({ db, metrics, ...access, instanceArn: INSTANCE_ARN });
-  const server = await startServer({ config, log, app: jitsudo.app, webhookDoor: jitsudo.webhookDoor, api: { db, metrics } });
+  const server = await startServer({
+    config,
+    log,
+    app: jitsudo.app,
+    webhookDoor: jitsudo.webhookDoor,
+    api: { db },
+    ops: { metrics, readiness: new Readiness().add("database", databaseCheck(db)) },
+  });
   const connections = new AwsConnections({
     limiter: new SharedRateLimiter(db),
     endpoint: identityCenterUrl,

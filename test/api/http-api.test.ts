@@ -3,7 +3,8 @@
  */
 import type { Knex } from "knex";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { registerDatabaseGauges } from "../../src/api/http-api.js";
+import { registerDatabaseGauges } from "../../src/observability/database-gauges.js";
+import { READINESS_TTL_MS } from "../../src/observability/readiness.js";
 import { startHarness, type Harness } from "../support/app-harness.js";
 import { freshDatabase } from "../support/db.js";
 import { seed } from "../support/merge-world.js";
@@ -40,14 +41,19 @@ describe("the HTTP API", () => {
       if (!query.sql.includes("webhook_inbox") || query.sql.includes("filter (where status")) queries += 1;
     };
     db.on("query", count);
+    const began = Date.now();
     try {
       const replies = await Promise.all(Array.from({ length: 100 }, (_, index) => get(index % 2 ? "/readyz" : "/metrics", null)));
       expect(replies.every((reply) => reply.status === 200)).toBe(true);
     } finally {
       db.off("query", count);
     }
-    // One readiness check (its migration lookups) and one read per database gauge.
-    expect(queries).toBeLessThanOrEqual(7);
+    // One readiness check (its migration lookups) and one read per database gauge, once per 2 s
+    // at most (the readiness cache's life; the gauges' is longer): on a quiet machine the flood
+    // takes well under 2 s, on a busy one longer, and uncached it would be 100 queries and more.
+    const windows = Math.ceil((Date.now() - began) / READINESS_TTL_MS);
+    expect(queries).toBeLessThanOrEqual(8 * windows);
+    expect(queries).toBeLessThan(50);
   });
 
   it("answers health and readiness", async () => {

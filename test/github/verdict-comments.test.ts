@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { STICKY_MARKER } from "../../src/github/sticky-comment.js";
 import { resendOwedVerdictComments } from "../../src/github/verdict-comments.js";
-import { createLogger } from "../../src/logger.js";
+import { createLogger } from "../../src/observability/logger.js";
 import { useHarnessWithDatabase } from "../support/app-harness.js";
 import { seed } from "../support/merge-world.js";
 
@@ -13,7 +13,7 @@ describe("verdict comments", () => {
   const env = useHarnessWithDatabase();
 
   const comments = (number: number) => env.harness.github.repo.conversation.commentsOn(number);
-  const resend = () => resendOwedVerdictComments(env.harness.probot, { db: env.db, log: createLogger("silent"), graceMs: 0 });
+  const resend = () => resendOwedVerdictComments(env.harness.probot, { db: env.db, log: createLogger({ level: "silent" }), graceMs: 0 });
   const loseTheComment = async (number: number) => {
     for (const comment of comments(number)) env.harness.github.repo.conversation.deleteComment(comment.id);
     await env.db("merge_verdicts").where({ pr_number: number }).update({ comment_sent_at: null });

@@ -20,6 +20,7 @@ import {
 } from "../support/aws-world.js";
 import { freshDatabase } from "../support/db.js";
 import { policyYaml, READ_ONLY_RULE } from "../support/policy-fixtures.js";
+import { counterValue } from "../../src/observability/metrics.js";
 
 const POLICY = (unexpected: "flag" | "remove") =>
   policyYaml({
@@ -89,7 +90,7 @@ describe("drift reconciliation", () => {
       ["drift_repaired", "active", "provisioning"],
       ["active", "provisioning", "active"],
     ]);
-    expect(running.metrics.driftFindings.get({ kind: "missing" })).toBe(1);
+    expect(await counterValue(running.metrics.driftFindings, { kind: "missing" })).toBe(1);
   });
 
   it("flags an assignment of a managed set that no grant explains, once, and leaves other sets and groups alone", async () => {
@@ -132,7 +133,7 @@ describe("drift reconciliation", () => {
     expect(events[0].reason).toBe(
       `user ${world.users.bob} holds ${world.admin} in ${STAGING} and no grant explains it; flagged (drift.unexpected: flag)`,
     );
-    expect(running.metrics.driftFindings.get({ kind: "unexpected" })).toBe(1);
+    expect(await counterValue(running.metrics.driftFindings, { kind: "unexpected" })).toBe(1);
     expect(world.ic.assignments()).toHaveLength(4);
 
     world.ic.deleteAssignmentOutOfBand(bob);

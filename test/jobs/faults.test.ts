@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { GrantRow } from "../../src/grants/grant-repository.js";
 import { approveGrant, eventually, startAwsWorld, startTestWorker, type AwsWorld, type RunningWorker } from "../support/aws-world.js";
 import { freshDatabase } from "../support/db.js";
+import { counterValue } from "../../src/observability/metrics.js";
 
 describe("provisioning and revoking under faults", () => {
   let db: Knex;
@@ -53,7 +54,7 @@ describe("provisioning and revoking under faults", () => {
     const throttled = world.ic.calls.filter((call) => call.outcome === "ThrottlingException").length;
     expect(throttled).toBeGreaterThan(0);
     // Every throttle AWS answered is counted (/metrics), retries included.
-    expect(running.metrics.awsThrottles.sum()).toBe(throttled);
+    expect(await counterValue(running.metrics.awsThrottles)).toBe(throttled);
 
     expireAll();
     await eventually(allIn("revoked"), state, 30_000);

@@ -13,8 +13,9 @@ import { createApp } from "../../src/app.js";
 import { makeAllDue } from "../../src/inbox/inbox-store.js";
 import { parseEnv } from "../../src/config/env.js";
 import { startServer } from "../../src/github/server.js";
-import { createLogger } from "../../src/logger.js";
-import { Metrics } from "../../src/metrics.js";
+import { createLogger } from "../../src/observability/logger.js";
+import { Metrics } from "../../src/observability/metrics.js";
+import { databaseCheck, Readiness } from "../../src/observability/readiness.js";
 import { freshDatabase } from "./db.js";
 import { APP_ID, FakeGitHub } from "./fake-github.js";
 import { UnthrottledOctokit } from "./octokit.js";
@@ -89,10 +90,11 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   });
   const server = await startServer({
     config,
-    log: createLogger("info", sink),
+    log: createLogger({ level: "info", format: "json", destination: sink }),
     app: jitsudo.app,
     webhookDoor: () => jitsudo.webhookDoor(),
-    api: { metrics, ...(options.db ? { db: options.db } : {}), ...(options.apiToken ? { token: options.apiToken } : {}) },
+    api: { ...(options.db ? { db: options.db } : {}), ...(options.apiToken ? { token: options.apiToken } : {}) },
+    ops: { metrics, readiness: new Readiness().add("database", options.db ? databaseCheck(options.db) : () => "no database configured") },
     Octokit: UnthrottledOctokit,
   });
 
@@ -105,7 +107,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     github,
     url: `http://127.0.0.1:${port}`,
     logs,
-    probot: new Probot({ appId: APP_ID, privateKey, log: createLogger("silent"), Octokit: UnthrottledOctokit }),
+    probot: new Probot({ appId: APP_ID, privateKey, log: createLogger({ level: "silent" }), Octokit: UnthrottledOctokit }),
     metrics,
     deliver: async (name, payload, { secret = WEBHOOK_SECRET } = {}) => {
       const status = await deliverWebhook(`http://127.0.0.1:${port}`, secret, name, payload);

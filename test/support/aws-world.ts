@@ -10,7 +10,7 @@ import type { WorkerSettings } from "../../src/jobs/context.js";
 import { GrantWorker } from "../../src/jobs/worker.js";
 import { recordMerge, type NewGrant } from "../../src/grants/grant-repository.js";
 import type { GrantReporter } from "../../src/grants/reporter.js";
-import { Metrics } from "../../src/metrics.js";
+import { Metrics } from "../../src/observability/metrics.js";
 import {
   startLocalIdentityCenter,
   type LocalIdentityCenterServerOptions,

@@ -38,6 +38,10 @@ export function startWorkerProcess(options: WorkerProcessOptions): ChildProcess 
       // The test world's access repository: its grants without a tenant role use these credentials.
       JITSUDO_ACCESS_REPOSITORIES: "acme/access",
       LOG_LEVEL: options.watchStart ? "info" : "error",
+      LOG_FORMAT: "json",
+      // Its operator endpoints on a port of its own choosing: several run at once on one machine.
+      PORT: "0",
+      HOST: "127.0.0.1",
       ...(options.reconciliationInterval ? { RECONCILIATION_INTERVAL: options.reconciliationInterval } : {}),
     },
     stdio: ["ignore", options.watchStart ? "pipe" : "ignore", "inherit"],

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { cachedFor } from "../../src/api/cached.js";
+import { cachedFor } from "../../src/observability/cached.js";
 
 describe("cachedFor", () => {
   it("computes once per period for every caller, failures included", async () => {
