@@ -117,8 +117,10 @@ export class AwsConnections {
    * none of Identity Center's rate): resolves when they resolve and AWS accepts them, for the
    * worker's readiness. Tenant roles are assumed with these credentials, so nothing works without.
    */
-  async ownIdentity(region: string): Promise<string> {
-    const answer = await this.sts(region).send(new GetCallerIdentityCommand({}));
+  async ownIdentity(region: string, signal?: AbortSignal): Promise<string> {
+    // Bounded: a call that hangs must neither keep an old answer standing nor hold up a shutdown.
+    const abortSignal = signal ? AbortSignal.any([signal, AbortSignal.timeout(10_000)]) : AbortSignal.timeout(10_000);
+    const answer = await this.sts(region).send(new GetCallerIdentityCommand({}), { abortSignal });
     return answer.Arn ?? "an identity without an ARN";
   }
 

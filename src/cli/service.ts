@@ -219,10 +219,10 @@ async function startWorkerRole(
     name: "aws-credentials-check",
     every: { kind: "interval", everyMs: 5 * MINUTE },
     retryAfterMs: 30 * SECOND,
-    run: () =>
+    run: (signal) =>
       checks.credentials.refresh(
         async () => {
-          const identity = await connections.ownIdentity(region);
+          const identity = await connections.ownIdentity(region, signal);
           log.info({ identity }, "AWS credentials work");
         },
         (error) => `jitsudo's AWS credentials do not work: ${describeAwsError(error)}`,

@@ -634,7 +634,8 @@ export async function grantCountsByStatus(db: Knex): Promise<Map<string, number>
 
 /**
  * For each of `statuses`, how long (seconds, by the database's clock) the grant that entered it
- * longest ago has been in it: when its latest event reaching that status was written. A grant
+ * longest ago has been in it: since its latest event that moved it into that status (notes written
+ * while it stays, such as each failed revoke retry, do not count). A grant
  * stuck in `provisioning` or `revoking` shows here long before anyone reads its PR.
  */
 export async function oldestInStatus(db: Knex, statuses: readonly GrantStatus[]): Promise<Map<string, number>> {
@@ -644,6 +645,8 @@ export async function oldestInStatus(db: Knex, statuses: readonly GrantStatus[])
        cross join lateral (
          select e.created_at as at from grant_events e
           where e.grant_id = g.id and e.to_status = g.status
+            -- A note (a failed retry, a freed lease) stays in the status: it must not restart the clock.
+            and e.from_status is distinct from e.to_status
           order by e.id desc limit 1
        ) entered
       where g.status in (${statuses.map(() => "?").join(", ")})

@@ -20,6 +20,14 @@ export const REDACTED_KEYS = [
   "password",
   "SecretAccessKey",
   "SessionToken",
+  "secretAccessKey",
+  "sessionToken",
+  "apiToken",
+  "databaseUrl",
+  "DATABASE_URL",
+  "PRIVATE_KEY",
+  "WEBHOOK_SECRET",
+  "JITSUDO_API_TOKEN",
 ];
 
 export interface LoggerOptions {

@@ -7,8 +7,10 @@
  * Label values come from code (statuses, operation names, outcomes) or from GitHub's event names
  * after the signature check, never from what a request says.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 
+const GAUGE_READ_TIMEOUT_MS = 5_000;
 const SECONDS = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600];
 
 /** One labelled value of a gauge read when scraped. */
@@ -74,7 +76,9 @@ export class Metrics {
 
   /**
    * A gauge whose values are read when Prometheus scrapes (grants by status, pool use). A read
-   * that fails leaves the gauge empty for that scrape rather than failing the whole scrape.
+   * that fails, or takes longer than 5 s (a database that does not answer), leaves the gauge empty
+   * for that scrape rather than failing or stalling the whole scrape: the process's own metrics
+   * still arrive, and the missing gauge is what the JitsudoDatabaseUnavailable alert sees.
    */
   addGauge<L extends string>(name: string, help: string, labelNames: readonly L[], read: () => Promise<Sample<L>[]>): void {
     new Gauge<L>({
@@ -84,7 +88,7 @@ export class Metrics {
       registers: [this.registry],
       async collect() {
         this.reset();
-        const samples = await read().catch(() => []);
+        const samples = await Promise.race([read(), sleep(GAUGE_READ_TIMEOUT_MS, [], { ref: false })]).catch(() => []);
         for (const { labels, value } of samples) this.set(labels, value);
       },
     });

@@ -185,6 +185,14 @@ function checkDeployment(deployment: K8sObject, objects: K8sObject[]): void {
   expect(pod.automountServiceAccountToken, `${name}: no API token mounted`).toBe(false);
   named(objects, "ServiceAccount", pod.serviceAccountName);
   expect(named(objects, "ServiceAccount", pod.serviceAccountName).automountServiceAccountToken).toBe(false);
+  // Only the worker may hold jitsudo's AWS identity: the server faces the internet and calls no AWS
+  // API, so it has a service account of its own (nothing to bind IAM to) and no AWS keys.
+  if (name === "jitsudo-server") {
+    const workerAccount = named(objects, "Deployment", "jitsudo-worker").spec.template.spec.serviceAccountName;
+    expect(pod.serviceAccountName, "the server shares no service account with the worker").not.toBe(workerAccount);
+    const variables = pod.containers.flatMap((container: any) => (container.env ?? []).map((variable: any) => variable.name as string));
+    expect(variables.filter((variable: string) => variable.startsWith("AWS_") && variable !== "AWS_REGION")).toEqual([]);
+  }
   // SIGTERM: stop claiming, 10 s for steps in flight, hand over; the kubelet must wait for that.
   expect(pod.terminationGracePeriodSeconds, `${name}: time to hand over`).toBeGreaterThanOrEqual(60);
   // Spread over nodes, by a constraint or an anti-affinity that really selects this role's pods.
@@ -230,7 +238,8 @@ function checkDeployment(deployment: K8sObject, objects: K8sObject[]): void {
     const probePort = (probe: any) => (probe.httpGet.port === "http" ? PORT : probe.httpGet.port);
     expect(container.livenessProbe?.httpGet?.path, `${where}: liveness`).toBe("/healthz");
     expect(container.readinessProbe?.httpGet?.path, `${where}: readiness`).toBe("/readyz");
-    expect(container.startupProbe?.httpGet?.path, `${where}: startup (migrations run at start)`).toBe("/readyz");
+    // Start-up on /healthz: it answers once migrations ran; a worker not ready (AWS) must not be restarted for it.
+    expect(container.startupProbe?.httpGet?.path, `${where}: startup (migrations run before it listens)`).toBe("/healthz");
     for (const probe of [container.livenessProbe, container.readinessProbe, container.startupProbe])
       expect(probePort(probe), `${where}: probe port`).toBe(PORT);
     const startup = container.startupProbe;
@@ -520,6 +529,8 @@ describe.skipIf(kubectlMissing !== undefined)(
           budgets.map((budget) => budget.spec.minAvailable),
           `${name}'s PDB`,
         ).toEqual([1]);
+        // Pods that are not ready may be evicted: a drain never waits on a budget they cannot meet.
+        expect(budgets.map((budget) => budget.spec.unhealthyPodEvictionPolicy)).toEqual(["AlwaysAllow"]);
       }
     });
 
