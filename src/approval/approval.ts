@@ -28,7 +28,7 @@ import type { FileBytes, PullCommit, PullFile, PullTimeline, RepoPermission, Rev
 import { isRequestFilePath, requestPathProblem, tooManyRequestFiles, unreadableRequest } from "../requests/access-request.js";
 import { byPosition } from "../parsing/problem.js";
 import {
-  GOVERNANCE_PATHS,
+  isGovernancePath,
   governanceCommitBlockers,
   incompleteListBlockers,
   governanceOf,
@@ -343,11 +343,8 @@ function branchReasons({ pr, defaultBranch }: MergeEvidence): string[] {
 }
 
 function governanceReasons(files: readonly PullFile[]): string[] {
-  const governance = new Set(GOVERNANCE_PATHS.map((path) => path.toLowerCase()));
   const touched = new Set(
-    files
-      .flatMap((file) => [file.path, file.previousPath])
-      .filter((path): path is string => path !== undefined && governance.has(path.toLowerCase())),
+    files.flatMap((file) => [file.path, file.previousPath]).filter((path): path is string => path !== undefined && isGovernancePath(path)),
   );
   return [...touched].map(
     (path) =>

@@ -21,6 +21,19 @@ import type { GovernanceChange } from "./commit-history.js";
 /** Files a PR with access requests must not touch: they decide who may approve what. */
 export const GOVERNANCE_PATHS: readonly string[] = [...CODEOWNERS_LOCATIONS, TENANT_CONFIG_PATH];
 
+const GOVERNANCE_LOWER = new Set(GOVERNANCE_PATHS.map((path) => path.toLowerCase()));
+
+/**
+ * Whether a changed path is (or may be) a governance file. Case is ignored, by every caller alike
+ * (the PR check, the merge verdict, direct pushes): a checkout on a case-insensitive file system,
+ * or a GitHub that matched names loosely, would read `.GitHub/CODEOWNERS` as the real one, so a
+ * pull request that changes it is treated as one that changes CODEOWNERS. Failing closed here costs
+ * a requester a second pull request at most.
+ */
+export function isGovernancePath(path: string): boolean {
+  return GOVERNANCE_LOWER.has(path.toLowerCase());
+}
+
 /** A reason the whole PR cannot be granted, independent of any one file's content. */
 export interface Blocker {
   message: string;

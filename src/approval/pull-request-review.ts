@@ -6,7 +6,7 @@
 import { ownership, type Codeowners, type CodeownersOwner } from "./codeowners.js";
 import type { GovernanceChange } from "./commit-history.js";
 import {
-  GOVERNANCE_PATHS,
+  isGovernancePath,
   governanceCommitBlockers,
   incompleteListBlockers,
   governanceOf,
@@ -163,7 +163,7 @@ function baseBranchBlockers(pr: PullRequestInfo, defaultBranch: string): Blocker
 function governanceBlockers(files: readonly PullFile[]): Blocker[] {
   return files.flatMap((file) => {
     const paths = [file.path, file.previousPath].filter((path): path is string => path !== undefined);
-    const governance = paths.find((path) => GOVERNANCE_PATHS.includes(path));
+    const governance = paths.find(isGovernancePath);
     if (!governance) return [];
     return [
       {

@@ -12,7 +12,7 @@ import type { Knex } from "knex";
 import { recordDirectPush } from "../grants/grant-repository.js";
 import type { Log } from "../observability/logger.js";
 import { isRequestFilePath } from "../requests/access-request.js";
-import { GOVERNANCE_PATHS } from "../approval/governance.js";
+import { isGovernancePath } from "../approval/governance.js";
 import { CHECK_NAME } from "./check-run.js";
 import type { GitHubGateway } from "./gateway.js";
 import { code, shortSha, text } from "./markdown.js";
@@ -39,10 +39,9 @@ export type DirectPushOutcome = "no-request-files" | "pull-request-merge" | "alr
 /** Request and governance files a push adds, changes or removes, each once, sorted. */
 export function filesPushed(commits: readonly PushedCommit[]): { requests: string[]; governance: string[] } {
   const touched = new Set(commits.flatMap((commit) => [...(commit.added ?? []), ...(commit.modified ?? []), ...(commit.removed ?? [])]));
-  const governance = new Set(GOVERNANCE_PATHS.map((path) => path.toLowerCase()));
   return {
     requests: [...touched].filter(isRequestFilePath).sort(),
-    governance: [...touched].filter((path) => governance.has(path.toLowerCase())).sort(),
+    governance: [...touched].filter(isGovernancePath).sort(),
   };
 }
 

@@ -239,6 +239,18 @@ describe("pull request validation", () => {
     });
   });
 
+  it("fails a PR that changes CODEOWNERS under another case, as the merge verdict refuses it", async () => {
+    // The merge verdict has always matched governance paths ignoring case; the check did not, and
+    // passed a PR its merge would then refuse.
+    openPull(harness.github, { "access-requests/alice.yaml": VALID, ".GitHub/CODEOWNERS": "* @alice-friend\n" });
+    await harness.deliverLatest("pull_request.opened");
+    const run = checkRuns()[0]!;
+    expect(run.body.conclusion).toBe("failure");
+    expect(JSON.stringify(run.body.output)).toContain(
+      "this pull request also changes .GitHub/CODEOWNERS; changes to code owners or policy must be merged in their own pull request",
+    );
+  });
+
   it("reads non-UTF-8 files byte-exactly from the blob API and points at the bad byte", async () => {
     const latin1 = Uint8Array.from([
       ...new TextEncoder().encode('account: "123456789012"\nreason: "caf'),
