@@ -9,6 +9,7 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import { HANDLED_EVENTS } from "../inbox/events.js";
 
 const GAUGE_READ_TIMEOUT_MS = 5_000;
 const SECONDS = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600];
@@ -67,6 +68,12 @@ export class Metrics {
 
   constructor(options: MetricsOptions = {}) {
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry });
+    // Series an alert takes increase() of exist from the start, at 0: a series born at its first
+    // failure has no earlier sample, and increase() would miss that failure.
+    for (const outcome of ["completed", "skipped", "failed"]) this.driftSweeps.inc({ outcome }, 0);
+    for (const kind of ["missing", "unexpected", "removed", "stuck"]) this.driftFindings.inc({ kind }, 0);
+    for (const event of [...new Set(HANDLED_EVENTS.map((name) => name.split(".")[0]!)), "unverified"])
+      this.webhooks.inc({ event, outcome: "failed" }, 0);
   }
 
   /** The set every running role exports: jitsudo's metrics and the process's own. */

@@ -83,6 +83,8 @@ describe("every role serves /healthz, /readyz and /metrics", () => {
     expect(metrics.type).toContain("text/plain");
     // jitsudo's own, the cluster-wide gauges, the pool, and the process's runtime metrics.
     expect(metrics.text).toContain("jitsudo_revoke_failures_total 0");
+    // Series an alert takes increase() of are there before their first increment.
+    expect(metrics.text).toContain('jitsudo_drift_sweeps_total{outcome="failed"} 0');
     expect(metrics.text).toMatch(/jitsudo_grants\{status="active"\} 0/);
     expect(metrics.text).toMatch(/jitsudo_grant_oldest_seconds\{status="revoking"\} 0/);
     expect(metrics.text).toMatch(/jitsudo_db_pool_connections\{state="used"\} \d+/);
@@ -111,7 +113,7 @@ describe("every role serves /healthz, /readyz and /metrics", () => {
     expect(await get(running.url, "/healthz")).toMatchObject({ status: 200 });
     expect(await readyz(running.url)).toEqual({ status: 200, body: { status: "ready", checks: { database: { ok: true } } } });
     const metrics = await get(running.url, "/metrics");
-    expect(metrics.text).toContain("# TYPE jitsudo_webhooks_total counter");
+    expect(metrics.text).toContain('jitsudo_webhooks_total{event="pull_request",outcome="failed"} 0');
     expect(metrics.text).toMatch(/jitsudo_inbox_deliveries\{state="dead"\} 0/);
     expect(metrics.text).toMatch(/process_resident_memory_bytes \d+/);
     expect(running.lines.filter((line) => !line.startsWith("{"))).toEqual([]);
