@@ -85,12 +85,17 @@ export function describeAwsError(error: unknown): string {
   return message.startsWith(name) ? message : `${name}: ${message}`;
 }
 
-/** The whole AWS error for jitsudo's own logs: name, message and request id. */
-export function rawAwsError(error: unknown): { name?: string; message?: string; requestId?: string } {
-  const sdk = (error ?? {}) as SdkError & { message?: string; $metadata?: { requestId?: string } };
+/**
+ * The whole AWS error for jitsudo's own logs, in the shape pino's error serializer gives every
+ * other `err` (type, message, stack), plus AWS's request id. The SDK's own error object is not
+ * logged as it is: its `$response` holds the raw HTTP exchange.
+ */
+export function rawAwsError(error: unknown): { type?: string; name?: string; message?: string; stack?: string; requestId?: string } {
+  const sdk = (error ?? {}) as SdkError & { message?: string; stack?: string; $metadata?: { requestId?: string } };
   return {
-    ...(sdk.name ? { name: sdk.name } : {}),
+    ...(sdk.name ? { type: sdk.name, name: sdk.name } : {}),
     ...(sdk.message ? { message: sdk.message } : {}),
+    ...(typeof sdk.stack === "string" ? { stack: sdk.stack } : {}),
     ...(sdk.$metadata?.requestId ? { requestId: sdk.$metadata.requestId } : {}),
   };
 }
