@@ -16,6 +16,7 @@ import type { Knex } from "knex";
 import { eventsOfGrant, findGrants, grantForApi, type GrantFilter } from "../grants/grant-repository.js";
 import { GRANT_STATUSES, isGrantStatus } from "../grants/lifecycle.js";
 import type { Log } from "../observability/logger.js";
+import { answerReadOnly, jsonReply } from "../http/server.js";
 
 export interface ApiOptions {
   /** Without a database (a validation-only server) the grants API is off. */
@@ -62,25 +63,18 @@ export function apiHandler(options: ApiOptions): Handler {
     const url = new URL(request.url ?? "/", "http://jitsudo.local");
     const route = routes.map(([pattern, answer]) => [pattern.exec(url.pathname), answer] as const).find(([match]) => match);
     if (!route) return false;
-    let reply: Reply;
-    if (request.method !== "GET" && request.method !== "HEAD") {
-      reply = { status: 405, body: { error: `${request.method} is not allowed; this API is read-only` }, headers: { allow: "GET" } };
-    } else {
-      try {
-        reply = await route[1](route[0]!, url, request);
-      } catch (error) {
+    return answerReadOnly(
+      request,
+      response,
+      async () => {
+        const reply = await route[1](route[0]!, url, request);
+        return jsonReply(reply.status, reply.body, reply.headers);
+      },
+      (error) => {
         options.log.error({ err: error, path: url.pathname }, "HTTP API request failed");
-        reply = { status: 500, body: { error: "internal error; see the server log" } };
-      }
-    }
-    const payload = `${JSON.stringify(reply.body)}\n`;
-    response.writeHead(reply.status, {
-      "content-type": "application/json; charset=utf-8",
-      "cache-control": "no-store",
-      ...reply.headers,
-    });
-    response.end(request.method === "HEAD" ? undefined : payload);
-    return true;
+        return jsonReply(500, { error: "internal error; see the server log" });
+      },
+    );
   };
 }
 

@@ -10,6 +10,47 @@ import type { Log } from "../observability/logger.js";
 /** Answers a request and resolves true, or resolves false to let the next handler try (Probot's handler shape). */
 export type HttpHandler = (request: IncomingMessage, response: ServerResponse) => void | boolean | Promise<void | boolean>;
 
+/** A reply to a read-only route: written uncached, its body left out for HEAD. */
+export interface HttpReply {
+  status: number;
+  type: string;
+  body: string;
+  headers?: Record<string, string>;
+}
+
+const JSON_TYPE = "application/json; charset=utf-8";
+
+/** A JSON reply (one line, newline-terminated). */
+export function jsonReply(status: number, body: unknown, headers?: Record<string, string>): HttpReply {
+  return { status, type: JSON_TYPE, body: `${JSON.stringify(body)}\n`, ...(headers ? { headers } : {}) };
+}
+
+/**
+ * Answers a read-only route (the grants API, the operator endpoints): methods other than GET and
+ * HEAD get 405; an answer that throws gets `failed`'s 500, after it was logged by the caller's
+ * `failed`; nothing is cached by clients or proxies.
+ */
+export async function answerReadOnly(
+  request: IncomingMessage,
+  response: ServerResponse,
+  answer: () => Promise<HttpReply>,
+  failed: (error: unknown) => HttpReply,
+): Promise<true> {
+  let reply: HttpReply;
+  if (request.method !== "GET" && request.method !== "HEAD") {
+    reply = jsonReply(405, { error: `${request.method} is not allowed; this API is read-only` }, { allow: "GET" });
+  } else {
+    try {
+      reply = await answer();
+    } catch (error) {
+      reply = failed(error);
+    }
+  }
+  response.writeHead(reply.status, { "content-type": reply.type, "cache-control": "no-store", ...reply.headers });
+  response.end(request.method === "HEAD" ? undefined : reply.body);
+  return true;
+}
+
 export interface Listening {
   port: number;
   host?: string;

@@ -9,7 +9,7 @@
  * read from the database is cached (src/observability/readiness.ts, database-gauges.ts).
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { HttpHandler } from "../http/server.js";
+import { answerReadOnly, jsonReply, type HttpHandler, type HttpReply } from "../http/server.js";
 import type { Log } from "./logger.js";
 import type { Metrics } from "./metrics.js";
 import type { Readiness } from "./readiness.js";
@@ -21,50 +21,21 @@ export interface OpsOptions {
 }
 
 export function opsHandler({ metrics, readiness, log }: OpsOptions): HttpHandler {
-  const routes: Record<string, () => Promise<Reply>> = {
-    "/healthz": () => Promise.resolve({ status: 200, type: JSON_TYPE, body: `${JSON.stringify({ status: "ok" })}\n` }),
+  const routes: Record<string, () => Promise<HttpReply>> = {
+    "/healthz": () => Promise.resolve(jsonReply(200, { status: "ok" })),
     "/readyz": async () => {
       const report = await readiness.report();
-      const body = { status: report.ready ? "ready" : "not ready", checks: report.checks };
-      return { status: report.ready ? 200 : 503, type: JSON_TYPE, body: `${JSON.stringify(body)}\n` };
+      return jsonReply(report.ready ? 200 : 503, { status: report.ready ? "ready" : "not ready", checks: report.checks });
     },
     "/metrics": async () => ({ status: 200, type: metrics.contentType, body: await metrics.render() }),
   };
-  return async (request: IncomingMessage, response: ServerResponse) => {
+  return (request: IncomingMessage, response: ServerResponse) => {
     const path = (request.url ?? "/").split("?")[0]!;
     const route = routes[path];
     if (!route) return false;
-    let reply: Reply;
-    if (request.method !== "GET" && request.method !== "HEAD") {
-      reply = {
-        status: 405,
-        type: JSON_TYPE,
-        body: `${JSON.stringify({ error: `${request.method} is not allowed here` })}\n`,
-        allow: "GET",
-      };
-    } else {
-      try {
-        reply = await route();
-      } catch (error) {
-        log.error({ err: error, path }, "operator endpoint failed");
-        reply = { status: 500, type: JSON_TYPE, body: `${JSON.stringify({ error: "internal error; see the log" })}\n` };
-      }
-    }
-    response.writeHead(reply.status, {
-      "content-type": reply.type,
-      "cache-control": "no-store",
-      ...(reply.allow ? { allow: reply.allow } : {}),
+    return answerReadOnly(request, response, route, (error) => {
+      log.error({ err: error, path }, "operator endpoint failed");
+      return jsonReply(500, { error: "internal error; see the log" });
     });
-    response.end(request.method === "HEAD" ? undefined : reply.body);
-    return true;
   };
-}
-
-const JSON_TYPE = "application/json; charset=utf-8";
-
-interface Reply {
-  status: number;
-  type: string;
-  body: string;
-  allow?: string;
 }
