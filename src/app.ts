@@ -85,7 +85,7 @@ export function createApp(options: AppOptions = {}): JitsudoApp {
       ...(metrics ? { metrics } : {}),
     });
     background = new BackgroundWork(probot.log);
-    const handlers = eventHandlers(probot, { now, access, db, background });
+    const handlers = eventHandlers(probot, { now, access, db, background, ...(metrics ? { metrics } : {}) });
     processor = new InboxProcessor(db, (delivery) => dispatch(probot, handlers, delivery), {
       log: probot.log,
       intake,

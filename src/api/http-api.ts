@@ -2,7 +2,8 @@
  * The grants API, served by the server role beside the webhook path (the operator endpoints
  * /healthz, /readyz and /metrics are every role's: src/observability/ops-endpoints.ts):
  *
- *   GET /api/grants       grants, newest first; ?status=active&account=123456789012&repo=o/r&limit=100
+ *   GET /api/grants       grants, newest first; ?status=active&account=123456789012&repo=o/r&unreviewed=true&limit=100
+ *                         (unreviewed=true: break-glass grants no code owner has reviewed yet)
  *   GET /api/grants/:id   one grant with its whole event history
  *
  * The grants API is read-only and needs `Authorization: Bearer <JITSUDO_API_TOKEN>`; without a
@@ -86,8 +87,9 @@ interface Reply {
 
 async function listGrants(db: Knex, url: URL): Promise<Reply> {
   const params = url.searchParams;
-  const unknown = [...params.keys()].filter((key) => !["status", "account", "repo", "limit"].includes(key));
-  if (unknown.length) return bad(`unknown parameter ${unknown.map((key) => `"${key}"`).join(", ")}; use status, account, repo, limit`);
+  const unknown = [...params.keys()].filter((key) => !["status", "account", "repo", "unreviewed", "limit"].includes(key));
+  if (unknown.length)
+    return bad(`unknown parameter ${unknown.map((key) => `"${key}"`).join(", ")}; use status, account, repo, unreviewed, limit`);
   const filter: GrantFilter = {};
   const status = params.get("status");
   if (status !== null) {
@@ -103,6 +105,11 @@ async function listGrants(db: Knex, url: URL): Promise<Reply> {
   if (repo !== null) {
     if (!REPO.test(repo)) return bad("repo must be owner/name");
     filter.repo = repo;
+  }
+  const unreviewed = params.get("unreviewed");
+  if (unreviewed !== null) {
+    if (unreviewed !== "true" && unreviewed !== "false") return bad("unreviewed must be true or false");
+    filter.unreviewed = unreviewed === "true";
   }
   const limitText = params.get("limit") ?? "100";
   const limit = Number(limitText);

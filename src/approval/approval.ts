@@ -24,7 +24,16 @@
  * - A request file whose CODEOWNERS reading is ambiguous (see `codeowners.ts`) is not approved.
  */
 import { principalFor, TENANT_CONFIG_PATH, type TenantConfig } from "../config/tenant.js";
-import type { FileBytes, PullCommit, PullFile, PullTimeline, RepoPermission, Review, TeamMembership } from "../github/types.js";
+import type {
+  BranchPushers,
+  FileBytes,
+  PullCommit,
+  PullFile,
+  PullTimeline,
+  RepoPermission,
+  Review,
+  TeamMembership,
+} from "../github/types.js";
 import { isRequestFilePath, requestPathProblem, tooManyRequestFiles, unreadableRequest } from "../requests/access-request.js";
 import { byPosition } from "../parsing/problem.js";
 import {
@@ -79,6 +88,8 @@ export interface MergeEvidence extends GovernanceEvidence {
   timeline?: PullTimeline;
   /** Whether the operator listed this repository in JITSUDO_ACCESS_REPOSITORIES. */
   repositoryListed: boolean;
+  /** Who pushed to the pull request's branch (GitHub's activity records), read when a request may ask for break-glass. */
+  headPushers?: BranchPushers;
   /** IC_INSTANCE_ARN, when this process knows it: the only instance jitsudo's own credentials act on. */
   ownInstanceArn?: string;
   /** Keyed by `teamKey(org, slug, login)`. */
@@ -103,6 +114,8 @@ export interface FileVerdict {
   approverSets: { path: string; approvers: string[] }[];
   blobSha?: string;
   window?: { startsAt: Date; expiresAt: Date };
+  /** Set when the grant is approved by break-glass (without enough code-owner approvals): the team that let the requester. */
+  breakGlass?: { team: string; reviewWithinMs: number; owners: string[] };
   /** Every reason it is not approved (empty when approved). */
   reasons: string[];
 }
@@ -400,12 +413,17 @@ function judgeGrant(change: Extract<Change, { kind: "grant" }>, context: Context
       ? undefined
       : { principal: decision.principal, onBehalf: decision.rule?.allowOtherPrincipal === true };
   const counted = countApprovals(requirements, grantee, context);
+  // Judged whenever the request asks for it, so the memberships it reads never depend on an answer.
+  const breakGlass = judgeBreakGlass(review, change, requirements, context);
+  // Break-glass stands in for the code owners only when they did not approve enough.
+  const byBreakGlass = breakGlass !== undefined && counted.reasons.length > 0 && breakGlass.reasons.length === 0;
+  const approvalReasons = counted.reasons.length > 0 && breakGlass ? [...counted.reasons, ...breakGlass.reasons] : counted.reasons;
   const pathProblem = requestPathProblem(change.path);
   const reasons = [
     ...(pathProblem ? [pathProblem] : []),
     ...review.problems.filter((problem) => problem.severity === "error").map((problem) => `line ${problem.line}: ${problem.message}`),
     ...sameContentReasons(merged, evidence.atHead.get(change.path) ?? { kind: "missing" }, evidence),
-    ...counted.reasons,
+    ...(byBreakGlass ? [] : approvalReasons),
   ];
   const blobSha = "blobSha" in merged ? merged.blobSha : undefined;
   return {
@@ -416,10 +434,107 @@ function judgeGrant(change: Extract<Change, { kind: "grant" }>, context: Context
     requiredApprovals: needed,
     approvers: counted.approvers,
     approverSets: counted.approverSets,
+    ...(byBreakGlass && breakGlass.team
+      ? {
+          breakGlass: {
+            team: breakGlass.team,
+            reviewWithinMs: breakGlass.reviewWithinMs,
+            // Who reviews it after the merge, and whom its comment calls: the path's owners at the base.
+            owners: [...new Set(requirements.flatMap((owned) => owned.owners.filter((owner) => owner.kind !== "email").map(formatOwner)))],
+          },
+        }
+      : {}),
     ...(blobSha ? { blobSha } : {}),
     ...(review.parsed ? { window: accessWindow(review.parsed, evidence.now) } : {}),
     reasons,
   };
+}
+
+/**
+ * A request with `break_glass: true` under a rule that allows it (the policy already checked the
+ * ticket, the duration, the principal and the start): may the requester break the glass? Only an
+ * ACTIVE member of one of the rule's teams (a pending invitation is not membership), and only for
+ * a pull request whose every commit they wrote: otherwise anyone who can push to their branch
+ * could choose what the requester is granted without any owner's approval. Undefined when the
+ * request does not ask for break-glass under such a rule.
+ */
+function judgeBreakGlass(
+  review: RequestReview,
+  change: Extract<Change, { kind: "grant" }>,
+  requirements: readonly Requirement[],
+  context: Context,
+): { team?: string; reviewWithinMs: number; reasons: string[] } | undefined {
+  const rule = review.decision?.rule;
+  if (review.parsed?.request.break_glass !== true || !rule?.breakGlass) return undefined;
+  const { pr, commits } = context.evidence;
+  const added = context.evidence.files.find((file) => file.path === change.path)?.status === "added";
+  const reviewable = requirements.every((owned) => !owned.ambiguity && owned.owners.some((owner) => owner.kind !== "email"));
+  // Every team is read (no early exit), so which lookups happen never depends on their answers.
+  const states = rule.breakGlass.teams.map(({ org, slug }) => ({
+    team: `@${org}/${slug}`,
+    state: context.lookups.membership(org, slug, pr.authorLogin),
+  }));
+  const active = states.find(({ state }) => state === "active");
+  const reasons: string[] = [];
+  if (!active) {
+    const pending = states.filter(({ state }) => state === "pending").map(({ team }) => team);
+    reasons.push(
+      `break-glass under rules[${rule.index}] is only for active members of ${states.map(({ team }) => team).join(", ")}, and @${pr.authorLogin} is not one${pending.length > 0 ? ` (their membership of ${pending.join(", ")} is pending)` : ""}`,
+    );
+  }
+  const requester = { login: pr.authorLogin, ...(pr.authorId !== undefined ? { userId: pr.authorId } : {}) };
+  const foreign = commits.filter(
+    (commit) =>
+      commit.authorLogin === undefined ||
+      !samePerson(
+        { login: commit.authorLogin, ...(commit.authorId !== undefined ? { userId: commit.authorId } : {}) },
+        requester.login,
+        requester.userId,
+      ),
+  );
+  if (foreign.length > 0) {
+    reasons.push(
+      `break-glass needs every commit of the pull request to be the requester's own, and ${foreign.map((commit) => `${short(commit.sha)} (by ${commit.authorLogin === undefined ? "an unlinked author" : `@${commit.authorLogin}`})`).join(", ")} is not`,
+    );
+  }
+  reasons.push(...pushReasons(context.evidence.headPushers, pr.authorLogin));
+  // Only a new file: an edit or rename would end another grant of that file without any approval.
+  if (!added) reasons.push("break-glass is only for a new request file; an edited or renamed request file needs its code owners' approval");
+  // Someone must be able to review it afterwards.
+  if (!reviewable)
+    reasons.push(
+      `break-glass needs a code owner who can review it after the merge, and ${change.path} has none that jitsudo can count (no owner, owners by e-mail only, or an ambiguous CODEOWNERS reading)`,
+    );
+  return { ...(active ? { team: active.team } : {}), reviewWithinMs: rule.breakGlass.reviewWithinMs, reasons };
+}
+
+/**
+ * Every push to the pull request's branch must be the requester's: commit authors and committers are
+ * whatever a commit's e-mail says (anyone can write a commit "by" the requester), a push is GitHub's
+ * own record of who made it. Without that record, break-glass is refused.
+ */
+function pushReasons(pushers: BranchPushers | undefined, requester: string): string[] {
+  if (!pushers || pushers.kind === "unavailable")
+    return [
+      `break-glass needs GitHub's record of who pushed to the pull request's branch, and ${pushers ? pushers.reason : "it could not be read"}`,
+    ];
+  const others = [
+    ...new Set(
+      pushers.actors
+        .filter((actor) => actor === null || !sameLogin(actor, requester))
+        .map((actor) => (actor === null ? "an unknown account" : `@${actor}`)),
+    ),
+  ];
+  const reasons: string[] = [];
+  if (pushers.actors.length === 0)
+    reasons.push("break-glass needs GitHub's record of who pushed to the pull request's branch, and GitHub has none");
+  if (others.length > 0)
+    reasons.push(
+      `break-glass needs every push to the pull request's branch to be the requester's, and GitHub records pushes by ${others.join(", ")}`,
+    );
+  if (!pushers.complete)
+    reasons.push("the pull request's branch has more pushes than jitsudo reads (500), so it cannot show they are all the requester's");
+  return reasons;
 }
 
 /**

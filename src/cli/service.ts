@@ -19,11 +19,13 @@ import type { Logger } from "pino";
 import { createApp } from "../app.js";
 import { AwsConnections } from "../aws/connections.js";
 import { SharedRateLimiter } from "../aws/rate-limiter.js";
-import { ConfigError, parseEnv, workerProblems, type AppConfig } from "../config/env.js";
+import { ConfigError, githubWebUrl, parseEnv, workerProblems, type AppConfig } from "../config/env.js";
 import { createDb, ensureSchema } from "../db/knex.js";
 import { runIfUnlocked } from "../db/locks.js";
 import { migrateLatest } from "../db/migrate.js";
 import { PullRequestReporter } from "../github/grant-comments.js";
+import { GitHubReminderPoster } from "../github/reminder-comments.js";
+import { GitHubReviewReminderPoster } from "../github/break-glass-review.js";
 import { installationGateways } from "../github/installation-gateway.js";
 import { appClient, startServer } from "../github/server.js";
 import { NO_REPORTS } from "../grants/reporter.js";
@@ -40,6 +42,8 @@ import { createLogger } from "../observability/logger.js";
 import { Metrics } from "../observability/metrics.js";
 import { opsHandler } from "../observability/ops-endpoints.js";
 import { databaseCheck, KeptCheck, Readiness } from "../observability/readiness.js";
+import { NotificationDispatcher } from "../notifications/dispatcher.js";
+import { notificationSenders } from "../notifications/senders.js";
 
 export type ServiceCommand = "start" | "server" | "worker" | "migrate";
 
@@ -207,11 +211,25 @@ async function startWorkerRole(
     defaults: config.aws,
     ...(config.accessRepositories ? { accessRepositories: config.accessRepositories } : {}),
     reporter,
+    // Expiry reminders are posted on the grant's PR; without GitHub, their grant event is all there is.
+    ...(github ? { reminders: new GitHubReminderPoster({ gatewayFor: installationGateways(github) }) } : {}),
+    ...(github ? { reviewReminders: new GitHubReviewReminderPoster({ gatewayFor: installationGateways(github) }) } : {}),
     metrics,
     onLost,
     reconciliationIntervalMs: config.reconciliationIntervalMs,
   });
   checks.state = worker;
+  // Notifications go out from the outbox in a job of their own: a slow or dead receiver never
+  // holds up a provisioning or revoking step (nor a database connection while it answers).
+  worker.schedule(
+    new NotificationDispatcher({
+      db,
+      log,
+      metrics,
+      senders: notificationSenders(config.notifications, log),
+      webBaseUrl: githubWebUrl(config),
+    }).job(),
+  );
   // jitsudo's own credentials: checked at start and every five minutes (a rotated key that stopped
   // working shows in /readyz), every 30 s while they fail. Never per probe.
   const region = config.aws.region!;

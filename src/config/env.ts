@@ -42,6 +42,15 @@ export interface AppConfig {
   accessRepositories?: readonly string[];
   /** Bearer token of the read-only grants API; unset: the API is off. */
   apiToken?: string;
+  /** Notifications (src/notifications): the operator's secrets; which channels is each tenant's config. */
+  notifications: {
+    /** SLACK_BOT_TOKEN: the Slack app's bot token (xoxb-…); unset: Slack channels are not sent to. */
+    slackBotToken?: string;
+    /** SLACK_API_URL: Slack's Web API base (default https://slack.com/api/), for a proxy or tests. */
+    slackApiUrl?: string;
+    /** JITSUDO_WEBHOOK_SECRET: signs every webhook (X-Jitsudo-Signature-256); unset: webhooks are not sent. */
+    webhookSecret?: string;
+  };
   logLevel: LogLevel;
   /** LOG_FORMAT: JSON lines, or readable lines for a terminal. Unset: pretty on a terminal, else JSON. */
   logFormat?: LogFormat;
@@ -78,6 +87,7 @@ export function parseEnv(env: NodeJS.ProcessEnv, readFile: ReadFile = (path) => 
   const reconciliationIntervalMs = parseReconciliationInterval(value("RECONCILIATION_INTERVAL"), problems);
   const accessRepositories = parseRepositoryList(value("JITSUDO_ACCESS_REPOSITORIES"), problems);
   const apiToken = parseApiToken(value("JITSUDO_API_TOKEN"), problems);
+  const notifications = parseNotifications(value, problems);
   const { logLevel, logFormat, port } = parseServer(value, problems);
 
   if (problems.length > 0) throw new ConfigError(problems);
@@ -89,6 +99,7 @@ export function parseEnv(env: NodeJS.ProcessEnv, readFile: ReadFile = (path) => 
     reconciliationIntervalMs,
     ...(accessRepositories !== undefined ? { accessRepositories } : {}),
     ...(apiToken !== undefined ? { apiToken } : {}),
+    notifications,
     logLevel,
     ...(logFormat ? { logFormat } : {}),
     port,
@@ -209,6 +220,23 @@ function parseApiToken(apiToken: string | undefined, problems: string[]): string
   return apiToken;
 }
 
+function parseNotifications(value: EnvValue, problems: string[]): AppConfig["notifications"] {
+  const slackBotToken = value("SLACK_BOT_TOKEN");
+  if (slackBotToken !== undefined && !/^xox[a-z]-[\x21-\x7e]+$/.test(slackBotToken))
+    problems.push("SLACK_BOT_TOKEN is not a Slack token (xoxb-…); copy the app's Bot User OAuth Token, or unset it");
+  const slackApiUrl = value("SLACK_API_URL");
+  if (slackApiUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(slackApiUrl))
+    problems.push(`SLACK_API_URL="${slackApiUrl.slice(0, 120)}" must be an http(s) URL like https://slack.com/api/`);
+  const webhookSecret = value("JITSUDO_WEBHOOK_SECRET");
+  if (webhookSecret !== undefined && webhookSecret.length < 20)
+    problems.push("JITSUDO_WEBHOOK_SECRET is too short to be a secret; use at least 20 random characters (e.g. openssl rand -hex 32)");
+  return {
+    ...(slackBotToken !== undefined ? { slackBotToken } : {}),
+    ...(slackApiUrl !== undefined ? { slackApiUrl } : {}),
+    ...(webhookSecret !== undefined ? { webhookSecret } : {}),
+  };
+}
+
 function parseServer(value: EnvValue, problems: string[]): { logLevel: LogLevel; logFormat?: LogFormat; port: number } {
   const logLevel = (value("LOG_LEVEL") ?? "info") as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL="${logLevel}" must be one of ${LOG_LEVELS.join(", ")}`);
@@ -267,6 +295,12 @@ export function workerProblems(config: AppConfig): string[] {
   if (!config.aws.region)
     problems.push("AWS_REGION is not set; the worker needs the region of the Identity Center instance, e.g. us-east-1");
   return problems;
+}
+
+/** The GitHub web address (where pull requests are), for github.com or GitHub Enterprise Server. */
+export function githubWebUrl(config: AppConfig): string {
+  const { gheHost, gheProtocol } = config.github;
+  return gheHost ? `${gheProtocol}://${gheHost}` : "https://github.com";
 }
 
 /** The GitHub REST base URL, for github.com or GitHub Enterprise Server. */

@@ -2,11 +2,13 @@
  * The tenant's `.github/jitsudo.yml`: AWS settings, GitHub → Identity Center user mapping, policy
  * rules and drift mode. Always read at a PR's base commit by the caller; parsing here is pure.
  */
+import { DEFAULT_REMIND_BEFORE_MS, REMINDERS_OFF } from "../grants/reminders.js";
 import { parseDuration } from "../parsing/duration.js";
 import { quote } from "../parsing/printable.js";
 import type { Problem } from "../parsing/problem.js";
 import { compileSchema, loadAndValidate, type SchemaMessages } from "../parsing/schemas.js";
 import type { PathSegment, YamlSource } from "../parsing/yaml-source.js";
+import { webhookUrlProblem, type NotificationChannels } from "../notifications/channels.js";
 
 export const TENANT_CONFIG_PATH = ".github/jitsudo.yml";
 const TENANT_CONFIG_MAX_BYTES = 256 * 1024;
@@ -18,6 +20,7 @@ interface TenantConfigFile {
   users?: Record<string, string>;
   rules?: RuleFile[];
   drift?: { managed_permission_sets?: string[]; unexpected?: "flag" | "remove"; include_groups?: boolean };
+  notifications?: { slack?: { channel: string }; webhooks?: { url: string }[] };
 }
 
 interface RuleFile {
@@ -26,10 +29,25 @@ interface RuleFile {
   max_duration: string;
   min_duration?: string;
   max_lead_time?: string;
+  remind_before?: string;
   approvals?: number;
   require_ticket?: boolean;
   allow_other_principal?: boolean;
+  break_glass?: { teams: string[]; max_duration: string; review_within?: string };
 }
+
+/**
+ * Break-glass under a rule: an active member of one of `teams` may be granted, with a reason and a
+ * ticket, without code-owner approval, for at most `maxDurationMs`; a code owner reviews it after
+ * the merge, and is reminded from `reviewWithinMs` on until they do.
+ */
+export interface BreakGlassRule {
+  teams: { org: string; slug: string }[];
+  maxDurationMs: number;
+  reviewWithinMs: number;
+}
+
+export const DEFAULT_BREAK_GLASS_REVIEW_WITHIN_MS = 24 * 3_600_000;
 
 export interface PolicyRule {
   /** 0-based position in `rules`, and the line it starts on, for messages. */
@@ -41,9 +59,13 @@ export interface PolicyRule {
   minDurationMs: number;
   /** How far after the merge starts_at may be. */
   maxLeadTimeMs: number;
+  /** How long before a grant's expiry its PR and channels are reminded (remind_before); null: never. */
+  remindBeforeMs: number | null;
   approvals: number;
   requireTicket: boolean;
   allowOtherPrincipal: boolean;
+  /** Present when the rule allows break-glass requests. */
+  breakGlass?: BreakGlassRule;
 }
 
 export interface TenantConfig {
@@ -59,6 +81,8 @@ export interface TenantConfig {
     unexpected: "flag" | "remove";
     includeGroups: boolean;
   };
+  /** Where notifications go (src/notifications); unset: nowhere. */
+  notifications?: NotificationChannels;
 }
 
 /** A config that parses may still deserve a warning (a rule AWS will refuse to carry out). */
@@ -80,6 +104,8 @@ const CONFIG_MESSAGES: SchemaMessages = {
     "rules.*.permission_sets": "permission_sets: [<permission set names>]",
     "rules.*.accounts": 'accounts: ["<account ids or names>", or "*"]',
     "rules.*.max_duration": "max_duration: <longest allowed, e.g. 8h>",
+    "rules.*.break_glass.teams": 'teams: ["@org/oncall-team"] (who may use break-glass)',
+    "rules.*.break_glass.max_duration": "max_duration: <longest break-glass access, e.g. 1h>",
   },
   values: {
     "aws.role_arn": (v) => `aws.role_arn ${quote(v)} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)`,
@@ -87,14 +113,22 @@ const CONFIG_MESSAGES: SchemaMessages = {
     "aws.instance_arn": (v) => `aws.instance_arn ${quote(v)} is not an Identity Center instance ARN (arn:aws:sso:::instance/ssoins-…)`,
     "aws.identity_store_id": (v) => `aws.identity_store_id ${quote(v)} is not an identity store id (d-…)`,
     "users.*": (v) => `user name ${quote(v)} is not an Identity Center user name (1-128 characters, no spaces)`,
+    "notifications.slack.channel": (v) =>
+      `notifications.slack.channel ${quote(v)} is not a Slack channel (#name or a channel id like C0123456789)`,
+    "notifications.webhooks.*.url": (v) => `notifications webhook url ${quote(v)} is not an https:// URL`,
+    "rules.*.break_glass.teams.*": (v) =>
+      `break_glass team ${quote(v)} is not a GitHub team; write it as @org/team-slug (break-glass needs a team: GitHub tells jitsudo who is an active member of a team)`,
   },
 };
 
 // Account ids and user names are identifiers; keep them exactly as written.
 const keepsWrittenText = (path: readonly PathSegment[]) =>
   (path[0] === "users" && path.length === 2) ||
+  (path[0] === "rules" && path[2] === "break_glass" && path.length >= 4) ||
   (path[0] === "rules" && path.length === 4 && (path[2] === "accounts" || path[2] === "permission_sets")) ||
-  (path[0] === "rules" && path.length === 3 && (path[2] === "max_duration" || path[2] === "min_duration" || path[2] === "max_lead_time"));
+  (path[0] === "rules" &&
+    path.length === 3 &&
+    (path[2] === "max_duration" || path[2] === "min_duration" || path[2] === "max_lead_time" || path[2] === "remind_before"));
 
 export function parseTenantConfig(bytes: Uint8Array, file: string = TENANT_CONFIG_PATH): TenantConfigResult {
   const loaded = loadAndValidate(file, bytes, {
@@ -111,6 +145,10 @@ export function parseTenantConfig(bytes: Uint8Array, file: string = TENANT_CONFI
   const at = (path: PathSegment[], message: string) => problems.push({ file, ...source.spanOf(path), severity: "error", message });
 
   const rules = (raw.rules ?? []).map((rule, index) => parseRule(rule, index, source, at));
+  for (const [index, { url }] of (raw.notifications?.webhooks ?? []).entries()) {
+    const problem = webhookUrlProblem(url);
+    if (problem) at(["notifications", "webhooks", index, "url"], `notifications.webhooks[${index}].url ${quote(url)} ${problem}`);
+  }
   if (problems.length > 0) return { ok: false, problems };
 
   return {
@@ -122,7 +160,7 @@ export function parseTenantConfig(bytes: Uint8Array, file: string = TENANT_CONFI
 
 /** One `rules:` entry; a malformed duration is reported through `at` and replaced by its fallback. */
 function parseRule(rule: RuleFile, index: number, source: YamlSource, at: (path: PathSegment[], message: string) => void): PolicyRule {
-  const duration = (key: "max_duration" | "min_duration" | "max_lead_time", fallback: number) => {
+  const duration = (key: "max_duration" | "min_duration" | "max_lead_time" | "remind_before", fallback: number) => {
     const text = rule[key];
     if (text === undefined) return fallback;
     const parsed = parseDuration(text);
@@ -133,6 +171,8 @@ function parseRule(rule: RuleFile, index: number, source: YamlSource, at: (path:
   const maxDurationMs = duration("max_duration", 0);
   const minDurationMs = duration("min_duration", DEFAULT_MIN_DURATION_MS);
   const maxLeadTimeMs = duration("max_lead_time", DEFAULT_MAX_LEAD_TIME_MS);
+  // `off`: no reminders for this rule's grants; otherwise a duration, as the others are.
+  const remindBeforeMs = rule.remind_before?.trim() === REMINDERS_OFF ? null : duration("remind_before", DEFAULT_REMIND_BEFORE_MS);
   if (maxDurationMs > 0 && minDurationMs > maxDurationMs) {
     at(["rules", index, "min_duration"], `rules[${index}].min_duration is longer than its max_duration`);
   }
@@ -144,9 +184,36 @@ function parseRule(rule: RuleFile, index: number, source: YamlSource, at: (path:
     maxDurationMs,
     minDurationMs,
     maxLeadTimeMs,
+    remindBeforeMs,
     approvals: rule.approvals ?? 1,
     requireTicket: rule.require_ticket ?? false,
     allowOtherPrincipal: rule.allow_other_principal ?? false,
+    ...(rule.break_glass ? { breakGlass: parseBreakGlass(rule.break_glass, index, at) } : {}),
+  };
+}
+
+function parseBreakGlass(
+  raw: NonNullable<RuleFile["break_glass"]>,
+  index: number,
+  at: (path: PathSegment[], message: string) => void,
+): BreakGlassRule {
+  const duration = (key: "max_duration" | "review_within", fallback: number) => {
+    const text = raw[key];
+    if (text === undefined) return fallback;
+    const parsed = parseDuration(text);
+    if (parsed.ok) return parsed.ms;
+    at(["rules", index, "break_glass", key], `rules[${index}].break_glass.${key} ${parsed.message}`);
+    return fallback;
+  };
+  // The schema allows only @org/team: a team is the only owner GitHub tells membership of.
+  const teams = raw.teams.map((team) => {
+    const [org = "", slug = ""] = team.slice(1).split("/");
+    return { org, slug };
+  });
+  return {
+    teams,
+    maxDurationMs: duration("max_duration", 0),
+    reviewWithinMs: duration("review_within", DEFAULT_BREAK_GLASS_REVIEW_WITHIN_MS),
   };
 }
 
@@ -182,6 +249,14 @@ function toTenantConfig(raw: TenantConfigFile, rules: PolicyRule[], file: string
       unexpected: raw.drift?.unexpected ?? "flag",
       includeGroups: raw.drift?.include_groups ?? false,
     },
+    ...(raw.notifications
+      ? {
+          notifications: {
+            ...(raw.notifications.slack ? { slack: raw.notifications.slack } : {}),
+            webhooks: raw.notifications.webhooks ?? [],
+          },
+        }
+      : {}),
   };
 }
 

@@ -5,6 +5,7 @@
  */
 import type {
   BranchUpdate,
+  BranchPushers,
   CheckRunInput,
   ClosedPullRequest,
   CodeownersErrorReport,
@@ -45,6 +46,8 @@ export interface GitHubGateway {
   pullTimeline(pullNumber: number): Promise<PullTimeline>;
   /** The update of `branch` that moved it to `after`, looked up no further back than `since`. */
   branchUpdate(branch: string, after: string, since: Date): Promise<BranchUpdate>;
+  /** Who pushed to a branch, from the repository activity API (at most a few pages). */
+  branchPushers(branch: string): Promise<BranchPushers>;
   codeownersErrors(ref: string): Promise<CodeownersErrorReport>;
   teamMembership(org: string, slug: string, login: string): Promise<TeamMembership>;
   repoPermission(login: string): Promise<RepoPermission>;

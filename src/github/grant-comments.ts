@@ -12,6 +12,7 @@
 import type { Knex } from "knex";
 import type { GrantReporter } from "../grants/reporter.js";
 import { grantsForReport, type GrantRow } from "../grants/grant-repository.js";
+import { extensionLinks, NO_EXTENSION_LINKS, type ExtensionLink, type ExtensionLinks } from "../grants/extension-store.js";
 import type { Log } from "../observability/logger.js";
 import { COMMANDS_HELP } from "./revoke-command.js";
 import type { GitHubGateway } from "./gateway.js";
@@ -106,11 +107,12 @@ export class PullRequestReporter implements GrantReporter {
       prNumber: pr,
     });
     if (grants.length === 0) return;
+    const links = await extensionLinks(this.options.db, grants);
     const gateway = await this.options.gatewayFor(tenant, repository);
     await upsertStickyComment(
       gateway,
       pr,
-      renderGrantsComment(grants, new Map(repairs.map((repair) => [repair.grant_id, repair.created_at]))),
+      renderGrantsComment(grants, new Map(repairs.map((repair) => [repair.grant_id, repair.created_at])), links),
     );
   }
 }
@@ -122,15 +124,22 @@ const HEADLINES: [test: (statuses: Set<string>) => boolean, headline: string][] 
   [(s) => s.has("provisioning") || s.has("approved"), "access approved, being provisioned :hourglass:"],
 ];
 
-/** The comment for a PR's grants as they are now; `repairedAt`: when drift last re-created a grant's assignment. */
-export function renderGrantsComment(grants: readonly GrantRow[], repairedAt: ReadonlyMap<string, Date> = new Map()): string {
+/**
+ * The comment for a PR's grants as they are now; `repairedAt`: when drift last re-created a grant's
+ * assignment; `links`: the extensions of these grants, and the grants these extend.
+ */
+export function renderGrantsComment(
+  grants: readonly GrantRow[],
+  repairedAt: ReadonlyMap<string, Date> = new Map(),
+  links: ExtensionLinks = NO_EXTENSION_LINKS,
+): string {
   const statuses = new Set(grants.map((grant) => grant.status));
   const headline = HEADLINES.find(([test]) => test(statuses))?.[1] ?? "access ended";
   const merge = grants[0]!.merge_commit_sha;
   const out = [`### jitsudo: ${headline}`, "", `Merged as ${code(shortSha(merge))} and approved by ${mentions(grants[0]!.approvers)}.`];
   for (const grant of grants) {
     const rows: [string, string][] = [
-      ["Status", statusLine(grant)],
+      ["Status", statusLine(grant, links.extendedBy.get(grant.id))],
       ["Principal", code(grant.principal)],
       [
         "Account",
@@ -140,6 +149,8 @@ export function renderGrantsComment(grants: readonly GrantRow[], repairedAt: Rea
       ["Access", `${utc(grant.starts_at)} to ${utc(grant.expires_at)}`],
       ["Approved by", mentions(grant.approvers)],
     ];
+    const extended = links.extends.get(grant.id);
+    if (extended) rows.push(["Extends", extendsLine(grant, extended)]);
     const repaired = repairedAt.get(grant.id);
     if (repaired) rows.push(["Drift", `the assignment was deleted outside jitsudo; jitsudo created it again (${utc(repaired)})`]);
     out.push("", `#### ${code(grant.file_path)}`, "", table(rows));
@@ -148,14 +159,34 @@ export function renderGrantsComment(grants: readonly GrantRow[], repairedAt: Rea
   return out.join("\n");
 }
 
-function statusLine(grant: GrantRow): string {
+/** What the grant's extension (a merged edit of its file) means for it, said after its status. */
+function extensionNote(grant: GrantRow, extension: ExtensionLink | undefined): string {
+  if (!extension) return "";
+  if (extension.status === "approved" || extension.status === "provisioning")
+    return `; being extended by #${extension.pr_number}: the assignment stays in place until the new grant takes over`;
+  if (extension.status === "failed" || extension.status === "revoked" || extension.status === "rejected")
+    return `; its extension by #${extension.pr_number} did not take effect, so this access ends ${utc(grant.expires_at)}`;
+  return "";
+}
+
+/** For an extension: the grant it carried on, and whether the assignment stayed. */
+function extendsLine(grant: GrantRow, old: ExtensionLink): string {
+  if (old.superseded_by === grant.id && old.status === "expired")
+    return `extends #${old.pr_number}'s grant; the assignment stayed in place (no interruption)`;
+  if (old.superseded_by === grant.id && old.status === "active")
+    return `extends #${old.pr_number}'s grant, which stays active, its assignment in place, until this one takes over`;
+  return `#${old.pr_number}'s grant (${old.status})`;
+}
+
+function statusLine(grant: GrantRow, extension?: ExtensionLink): string {
+  if (grant.status === "expired" && extension && extension.status !== "failed" && extension.status !== "revoked")
+    return `extended by #${extension.pr_number} without interruption at ${utc(grant.ended_at ?? grant.updated_at)}; the assignment stayed in place`;
+  if (grant.status === "active") return `**active** until ${utc(grant.expires_at)}${extensionNote(grant, extension)}`;
   switch (grant.status) {
     case "approved":
       return `approved: starts ${utc(grant.starts_at)}`;
     case "provisioning":
       return grant.last_error ? `provisioning (retrying: ${text(grant.last_error)})` : "provisioning: creating the assignment";
-    case "active":
-      return `**active** until ${utc(grant.expires_at)}`;
     case "revoking":
       if (grant.attempts > 0 && grant.last_error)
         return `:warning: **removal failing, still assigned**: ${text(grant.last_error)} (attempt ${grant.attempts}; jitsudo keeps retrying)`;

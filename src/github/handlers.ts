@@ -2,6 +2,8 @@
  * Probot event handlers: each one only translates a webhook into a call of the use case with a
  * gateway for the event's repository. No decisions are made here.
  */
+import { reviewBreakGlass } from "./break-glass-review.js";
+import type { Metrics } from "../observability/metrics.js";
 import type { Context, Probot } from "probot";
 import type { Knex } from "knex";
 import type { KeyedLock } from "../db/locks.js";
@@ -18,6 +20,8 @@ import { mergeInfoOf, processMerge } from "./process-merge.js";
 import type { AccessRepositories } from "../config/access-repositories.js";
 import { handleCommentCommand, parseCommand } from "./revoke-command.js";
 import { validatePullRequest } from "./validate-pull-request.js";
+import { enqueueRequestWaiting } from "../notifications/outbox.js";
+import { waitingRequestsOf } from "../notifications/waiting.js";
 import { HANDLED_EVENTS, MERGE_FOUND, type MergeFoundPayload } from "../inbox/events.js";
 
 export interface HandlerDeps {
@@ -33,9 +37,10 @@ export interface HandlerDeps {
   pullRequestLock?: KeyedLock;
   /** Where verdict comments go once the verdict is recorded, so a delivery never waits for GitHub's comment pacing. */
   background?: BackgroundWork;
+  metrics?: Metrics;
 }
 
-type RepoContext = Context<"pull_request" | "check_run" | "issue_comment" | "push">;
+type RepoContext = Context<"pull_request" | "pull_request_review" | "check_run" | "issue_comment" | "push">;
 
 type Handler = (context: Context) => Promise<void>;
 
@@ -62,6 +67,7 @@ export function eventHandlers(app: Pick<Probot, "auth">, deps: HandlerDeps): Map
 
   onMerged(on, kit, db);
   onCommentCommand(on, kit, db);
+  onReviewAfterMerge(on, kit, db);
   handlers.set(MERGE_FOUND, mergeFoundHandler(kit, db));
   onPushToDefaultBranch(on, kit, db);
 
@@ -93,8 +99,24 @@ function handlerKit(app: Pick<Probot, "auth">, deps: HandlerDeps): HandlerKit {
   const validate = async (context: Context<"pull_request" | "check_run">, gateway: OctokitGateway, pull: PullRequestInfo) => {
     const decision = await accessOf(context);
     if (!decision.allowed) return reportNotAccessRepository(gateway, pull, decision.reason);
+    const { repository } = context.payload;
+    const installation = (context.payload as { installation?: { id: number } }).installation;
+    // Notifications: a request that passed its check waits for approval (once per head commit).
+    const onPassed =
+      deps.db && installation
+        ? async (review: Parameters<typeof waitingRequestsOf>[0]) => {
+            const requests = waitingRequestsOf(review);
+            if (requests.length === 0) return;
+            const target = { tenant: installation.id, repositoryId: repository.id, repo: repository.full_name, prNumber: pull.number };
+            await enqueueRequestWaiting(deps.db!, { ...target, headSha: pull.headSha, author: pull.authorLogin, requests });
+          }
+        : undefined;
     return locked(context, pull.number, () =>
-      validatePullRequest(gateway, pull, context.payload.repository.default_branch, { now: deps.now, log: context.log }),
+      validatePullRequest(gateway, pull, context.payload.repository.default_branch, {
+        now: deps.now,
+        log: context.log,
+        ...(onPassed ? { onPassed } : {}),
+      }),
     );
   };
   return { deps, identity, gatewayFor, locked, isAccess, validate };
@@ -108,6 +130,7 @@ function mergeOptions(kit: HandlerKit, db: Knex, log: Context["log"]) {
     log,
     access: kit.deps.access,
     ...(kit.deps.background ? { background: kit.deps.background } : {}),
+    ...(kit.deps.metrics ? { metrics: kit.deps.metrics } : {}),
   };
 }
 
@@ -159,6 +182,26 @@ function onMerged(on: On, kit: HandlerKit, db: Knex): void {
     if (!merge) return;
     const options = mergeOptions(kit, db, context.log);
     await kit.locked(context, pull.number, () => processMerge(kit.gatewayFor(context), merge, options));
+  });
+}
+
+// A code owner's approval of a merged pull request is the review its break-glass access owes.
+function onReviewAfterMerge(on: On, { deps, gatewayFor, locked, isAccess }: HandlerKit, db: Knex): void {
+  on(["pull_request_review.submitted"], async (context) => {
+    const { review, pull_request: pull, repository, installation } = context.payload;
+    if (!pull.merged_at || review.state.toLowerCase() !== "approved" || !review.user || review.user.type === "Bot" || !installation) return;
+    if (!(await isAccess(context))) return;
+    const input = {
+      tenant: installation.id,
+      repositoryId: repository.id,
+      pullNumber: pull.number,
+      reviewer: review.user.login,
+      reviewerId: review.user.id,
+      how: "approval" as const,
+    };
+    await locked(context as unknown as RepoContext, pull.number, () =>
+      reviewBreakGlass(gatewayFor(context as unknown as RepoContext), input, { db, log: context.log, now: deps.now }),
+    );
   });
 }
 

@@ -11,6 +11,7 @@ import { createHash } from "node:crypto";
 import type { ProbotOctokit } from "probot";
 import type { GitHubGateway } from "./gateway.js";
 import type {
+  BranchPushers,
   BranchUpdate,
   CheckRunInput,
   ClosedPullRequest,
@@ -255,6 +256,31 @@ export class OctokitGateway implements GitHubGateway {
     }
   }
 
+  async branchPushers(branch: string): Promise<BranchPushers> {
+    const actors: (string | null)[] = [];
+    let pages = 0;
+    try {
+      const iterator = this.octokit.paginate.iterator("GET /repos/{owner}/{repo}/activity", {
+        owner: this.owner,
+        repo: this.repo,
+        ref: `refs/heads/${branch}`,
+        direction: "desc",
+        per_page: 100,
+      });
+      for await (const { data } of iterator) {
+        pages += 1;
+        for (const activity of data) actors.push(activity.actor?.login ?? null);
+        if (pages >= ACTIVITY_PAGES) return { kind: "found", actors, complete: data.length < 100 };
+      }
+      return { kind: "found", actors, complete: true };
+    } catch (error) {
+      const status = (error as { status?: number }).status;
+      if (status === 404 || status === 403 || status === 410)
+        return { kind: "unavailable", reason: `the repository activity API answered ${status}` };
+      throw error;
+    }
+  }
+
   async codeownersErrors(ref: string): Promise<CodeownersErrorReport> {
     try {
       const { data } = await this.octokit.rest.repos.codeownersErrors({ owner: this.owner, repo: this.repo, ref });
@@ -436,7 +462,7 @@ export class OctokitGateway implements GitHubGateway {
 interface PullPayload {
   number: number;
   state: string;
-  head: { sha: string };
+  head: { sha: string; ref?: string; repo?: { id: number } | null };
   base: { sha: string; ref: string };
   user: { login: string; id?: number } | null;
   merged_at?: string | null;
@@ -453,6 +479,8 @@ export function toPullRequestInfo(pull: PullPayload): PullRequestInfo {
     headSha: pull.head.sha,
     baseSha: pull.base.sha,
     baseRef: pull.base.ref,
+    ...(pull.head.ref ? { headRef: pull.head.ref } : {}),
+    ...(typeof pull.head.repo?.id === "number" ? { headRepositoryId: pull.head.repo.id } : {}),
     authorLogin: pull.user?.login ?? "",
     ...(typeof pull.user?.id === "number" ? { authorId: pull.user.id } : {}),
     state: pull.state === "closed" ? "closed" : "open",

@@ -4,6 +4,7 @@
  * validated earlier), the verdict is computed by the pure `judgeMerge`, and the outcome is
  * recorded exactly once, then reported in the sticky comment.
  */
+import type { Metrics } from "../observability/metrics.js";
 import type { Knex } from "knex";
 import { judgeMerge, lookupsNeeded, NO_REQUEST_FILES, type MergeEvidence, type MergeVerdict } from "../approval/approval.js";
 import { commitsToInspect, governanceChangesOf } from "../approval/commit-history.js";
@@ -11,6 +12,7 @@ import { proveMergeBase, type BaseProof } from "../approval/merge-base.js";
 import type { AccessRepositories } from "../config/access-repositories.js";
 import { recordTenantConfig } from "../config/tenant-snapshots.js";
 import { recordMerge, type MergeRecord, type NewGrant } from "../grants/grant-repository.js";
+import { DEFAULT_REMIND_BEFORE_MS, remindBeforeSeconds } from "../grants/reminders.js";
 import { hasVerdict } from "../grants/merge-records.js";
 import { REQUEST_FILE_MAX_BYTES, tooManyRequestFiles } from "../requests/access-request.js";
 import { printable } from "../parsing/printable.js";
@@ -18,7 +20,7 @@ import { GOVERNANCE_PATHS, readGovernance } from "../approval/governance.js";
 import { validateEach } from "../requests/validate-files.js";
 import { requestPathsOf, touchesRequestFiles } from "../approval/pull-request-review.js";
 import type { GitHubGateway } from "./gateway.js";
-import type { FileAt, FileBytes, PullFile, PullRequestInfo } from "./types.js";
+import type { BranchPushers, FileAt, FileBytes, PullFile, PullRequestInfo } from "./types.js";
 import { adoptLegacyGrants } from "./legacy-grants.js";
 import { keepLookups, keptLookups, lookUp } from "./merge-lookups.js";
 import type { BackgroundWork } from "./background-work.js";
@@ -48,6 +50,7 @@ export interface MergeDeps {
   access: AccessRepositories;
   /** Where the verdict comment is sent once the verdict is recorded; without it the comment is awaited. */
   background?: BackgroundWork;
+  metrics?: Metrics;
 }
 
 export type MergeOutcome = "granted" | "rejected" | "ignored" | "already-recorded" | "not-an-access-repository";
@@ -109,6 +112,19 @@ export async function processMerge(gateway: GitHubGateway, merge: MergeInfo, dep
   if (!recorded.recorded) return "already-recorded";
 
   deps.log.info({ pr: merge.pr.number, merge: merge.mergeCommitSha, outcome, reasons: allReasons(verdict) }, "merge judged");
+  const brokenGlass = outcome === "granted" ? verdict.files.filter((file) => file.breakGlass !== undefined) : [];
+  if (brokenGlass.length > 0) {
+    deps.metrics?.breakGlass.inc(brokenGlass.length);
+    deps.log.warn(
+      {
+        pr: merge.pr.number,
+        requester: merge.pr.authorLogin,
+        files: brokenGlass.map((file) => file.path),
+        teams: brokenGlass.map((file) => file.breakGlass!.team),
+      },
+      "access granted by break-glass, without code-owner approval",
+    );
+  }
   await recordPolicyInForce(deps.db, merge, base, policy);
   if (comment !== undefined) await deliverVerdictComment(gateway, merge, deps, comment);
   return outcome;
@@ -224,12 +240,33 @@ async function judge(gateway: GitHubGateway, merge: MergeInfo, deps: MergeDeps, 
     throw new MergeNotJudgedYet(base.reason);
   }
   const atBase = base.proven ? await readAtBase(gateway, merge, base.baseSha, files, commits, now) : undefined;
+  const headPushers = atBase && asksForBreakGlass(atBase.atMerge) ? await readHeadPushers(gateway, merge) : undefined;
   const evidence: Omit<MergeEvidence, "teamMemberships" | "permissions"> = atBase
-    ? { ...partial, ...atBase }
+    ? { ...partial, ...atBase, ...(headPushers ? { headPushers } : {}) }
     : { ...partial, ...NOTHING_READ };
   const answers = await lookUp(gateway, lookupsNeeded(evidence), kept);
   const verdict = judgeMerge({ ...evidence, teamMemberships: answers.memberships, permissions: answers.permissions });
   return { verdict, base, ...(atBase ? { configFile: atBase.configFile } : {}) };
+}
+
+/** Whether a merged request file may ask for break-glass: only then is it worth asking who pushed. */
+function asksForBreakGlass(atMerge: ReadonlyMap<string, FileBytes>): boolean {
+  return [...atMerge.values()].some((file) => file.kind === "file" && new TextDecoder().decode(file.bytes).includes("break_glass"));
+}
+
+/**
+ * Who pushed to the pull request's branch, for break-glass (whose grant no owner approved, so the
+ * content must be the requester's alone: a commit's author is whatever its e-mail says, a push is
+ * GitHub's record of who made it). A fork's branch is in another repository, whose records jitsudo
+ * cannot read: unavailable, and break-glass is refused.
+ */
+async function readHeadPushers(gateway: GitHubGateway, merge: MergeInfo): Promise<BranchPushers> {
+  if (merge.pr.headRef === undefined || merge.pr.headRepositoryId !== merge.repositoryId)
+    return {
+      kind: "unavailable",
+      reason: "the pull request's branch is not in this repository (a fork), whose push records jitsudo cannot read",
+    };
+  return gateway.branchPushers(merge.pr.headRef);
 }
 
 /** What GitHub recorded around the merge, read at once, and the base the merge is proven to have replaced. */
@@ -346,6 +383,11 @@ function allReasons(verdict: MergeVerdict): string[] {
   return [...verdict.reasons, ...verdict.files.flatMap((file) => file.reasons.map((reason) => `${printable(file.path)}: ${reason}`))];
 }
 
+/** The rule's remind_before (null: off); an approved grant always has its rule, but never drop a reminder for lack of one. */
+function remindBeforeOf(rule: { remindBeforeMs: number | null } | undefined): number | null {
+  return rule ? rule.remindBeforeMs : DEFAULT_REMIND_BEFORE_MS;
+}
+
 function grantsOf(verdict: MergeVerdict, merge: MergeInfo): NewGrant[] {
   const grantFiles = verdict.files.filter((file) => file.kind === "grant");
   const grants = grantFiles.flatMap((file) => {
@@ -368,6 +410,18 @@ function grantsOf(verdict: MergeVerdict, merge: MergeInfo): NewGrant[] {
         approvers: file.approvers,
         approverSets: file.approverSets,
         ...(file.review?.decision?.rule ? { policyRule: file.review.decision.rule.index } : {}),
+        // A starts_at the window did not open at (one in the past, or none) means it opens at the merge.
+        startsOnMerge: parsed.startsAt === undefined || parsed.startsAt < file.window.startsAt,
+        remindBeforeSeconds: remindBeforeSeconds(parsed.durationMs, remindBeforeOf(file.review?.decision?.rule)),
+        ...(file.breakGlass
+          ? {
+              breakGlass: {
+                team: file.breakGlass.team,
+                reviewDueAt: new Date(file.window.startsAt.getTime() + file.breakGlass.reviewWithinMs),
+                owners: file.breakGlass.owners,
+              },
+            }
+          : {}),
         aws: verdict.tenantAws,
       },
     ];

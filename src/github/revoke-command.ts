@@ -13,6 +13,7 @@ import type { Knex } from "knex";
 import { readWholeCodeowners } from "../approval/governance.js";
 import { ownsUnderAnyReading } from "../approval/owner-check.js";
 import { endEarlyByCommand, notEndedGrantsOfPullRequest, type GrantRow } from "../grants/grant-repository.js";
+import { reviewBreakGlass } from "./break-glass-review.js";
 import { claimReply } from "./command-replies.js";
 import { adoptLegacyGrants } from "./legacy-grants.js";
 import { branchRef, type GitHubGateway } from "./gateway.js";
@@ -20,7 +21,7 @@ import { code, table, utc } from "./markdown.js";
 import { upsertStickyComment } from "./sticky-comment.js";
 import type { Log } from "../observability/logger.js";
 
-export type Command = { kind: "revoke" } | { kind: "unknown"; text: string } | { kind: "none" };
+export type Command = { kind: "revoke" } | { kind: "ack" } | { kind: "unknown"; text: string } | { kind: "none" };
 
 /** The command in a comment: its first line, if it starts with /jitsudo. */
 export function parseCommand(body: string): Command {
@@ -28,11 +29,12 @@ export function parseCommand(body: string): Command {
   if (!/^\/jitsudo(\s|$)/i.test(firstLine)) return { kind: "none" };
   const words = firstLine.split(/\s+/).slice(1);
   if (words.length === 1 && words[0]!.toLowerCase() === "revoke") return { kind: "revoke" };
+  if (words.length === 1 && words[0]!.toLowerCase() === "ack") return { kind: "ack" };
   return { kind: "unknown", text: firstLine.slice(0, 100) };
 }
 
 export const COMMANDS_HELP =
-  "Commands: `/jitsudo revoke` ends this pull request's access early (the requester or a code owner of the request file).";
+  "Commands: `/jitsudo revoke` ends this pull request's access early (the requester or a code owner of the request file); `/jitsudo ack` records a code owner's review of break-glass access granted by this pull request.";
 
 export interface CommentCommand {
   tenant: number;
@@ -47,7 +49,7 @@ export interface CommentCommand {
   body: string;
 }
 
-export type CommandOutcome = "revoked" | "nothing-live" | "refused" | "help" | "ignored";
+export type CommandOutcome = "revoked" | "reviewed" | "nothing-live" | "refused" | "help" | "ignored";
 
 /** At most one help reply per pull request in this long. */
 export const HELP_REPLY_INTERVAL_MS = 60 * 60_000;
@@ -70,6 +72,7 @@ export async function handleCommentCommand(
     }
     return "help";
   }
+  if (parsed.kind === "ack") return acknowledge(gateway, command, deps);
 
   await adoptLegacyGrants(deps.db, gateway, command.tenant, command.repositoryId, deps.log);
   const grants = await notEndedGrantsOfPullRequest(deps.db, command.repositoryId, command.pullNumber, command.tenant);
@@ -92,6 +95,32 @@ export async function handleCommentCommand(
   await upsertStickyComment(gateway, command.pullNumber, renderRevokeComment(command.commenter, ended));
   deps.log.info({ pr: command.pullNumber, commenter: command.commenter, grants: ended.map((entry) => entry.grant.id) }, "revoke requested");
   return "revoked";
+}
+
+/** `/jitsudo ack`: a code owner's review of the pull request's break-glass access (break-glass-review.ts). */
+async function acknowledge(
+  gateway: GitHubGateway,
+  command: CommentCommand,
+  deps: { db: Knex; log: Log; now: () => Date },
+): Promise<CommandOutcome> {
+  const outcome = await reviewBreakGlass(
+    gateway,
+    {
+      tenant: command.tenant,
+      repositoryId: command.repositoryId,
+      pullNumber: command.pullNumber,
+      reviewer: command.commenter,
+      ...(command.commenterId !== undefined ? { reviewerId: command.commenterId } : {}),
+      how: "ack",
+    },
+    deps,
+  );
+  if (outcome.kind === "reviewed") {
+    await gateway.reactToComment(command.commentId, "+1");
+    return "reviewed";
+  }
+  await gateway.reactToComment(command.commentId, outcome.kind === "refused" ? "-1" : "confused");
+  return outcome.kind === "refused" ? "refused" : "nothing-live";
 }
 
 /** True (and recorded) when this pull request has had no help reply within the last hour. */

@@ -122,7 +122,7 @@ export function renderVerdictComment(
       "To get this access, open a new pull request and have it approved.",
     ].join("\n");
   }
-  const out = ["### jitsudo: access approved :white_check_mark:", "", merged];
+  const out = [...breakGlassBanner(verdict), "### jitsudo: access approved :white_check_mark:", "", merged];
   for (const file of verdict.files) {
     if (file.kind === "revoke") {
       out.push("", `#### ${code(file.path)} removed`, "", `Its live grant ends now (approved by ${mentions(file.approvers)}).`);
@@ -139,11 +139,36 @@ export function renderVerdictComment(
         ["Account", code(fields.account)],
         ["Permission set", code(fields.permission_set)],
         ["Access", `${utc(file.window!.startsAt)} to ${utc(file.window!.expiresAt)}`],
-        ["Approved by", mentions(file.approvers)],
+        [
+          "Approved by",
+          file.breakGlass
+            ? `break-glass (@${text(file.breakGlass.team.slice(1))}), without code-owner approval${file.approvers.length > 0 ? `; code owners so far: ${mentions(file.approvers)}` : ""}`
+            : mentions(file.approvers),
+        ],
       ]),
     );
   }
   return out.join("\n");
+}
+
+/**
+ * Break-glass is loud: said first, above everything, and calling the request files' code owners,
+ * who review it after the merge.
+ */
+function breakGlassBanner(verdict: MergeVerdict): string[] {
+  const broken = verdict.files.filter((file) => file.breakGlass !== undefined);
+  if (broken.length === 0) return [];
+  const owners = [...new Set(broken.flatMap((file) => file.breakGlass!.owners))];
+  const teams = [...new Set(broken.map((file) => file.breakGlass!.team))];
+  const dueMs = Math.min(...broken.map((file) => file.breakGlass!.reviewWithinMs));
+  const files = broken.map((file) => code(file.path)).join(", ");
+  return [
+    "## :rotating_light: BREAK-GLASS: access granted WITHOUT code-owner approval",
+    "",
+    `${files} ${broken.length === 1 ? "was" : "were"} granted by break-glass: the requester is an active member of ${teams.map((team) => `@${text(team.slice(1))}`).join(", ")}.`,
+    `${owners.length > 0 ? mentions(owners.map((owner) => owner.slice(1))) : "Code owners"}: please review it within ${formatDuration(dueMs)}: approve this pull request, or comment \`/jitsudo ack\`. Until then it is listed as unreviewed, and you will be reminded.`,
+    "",
+  ];
 }
 
 function mentions(logins: readonly string[]): string {

@@ -64,6 +64,9 @@ export interface PullRequestInfo {
   headSha: string;
   baseSha: string;
   baseRef: string;
+  /** The head branch's name, and the id of the repository it lives in (another one for a fork; absent once the fork is deleted). */
+  headRef?: string;
+  headRepositoryId?: number;
   authorLogin: string;
   /** GitHub's numeric id of the author. */
   authorId?: number;
@@ -107,6 +110,12 @@ export type BranchUpdate =
   | { kind: "found"; before: string; after: string; activityType: string; at: Date }
   | { kind: "not-found" }
   /** The API is not there (an older GitHub Enterprise Server) or not allowed: another source must prove it. */
+  | { kind: "unavailable"; reason: string };
+
+/** Who moved a branch, by GitHub's repository activity records (pushes, force pushes, its creation), newest first. */
+export type BranchPushers =
+  | { kind: "found"; actors: (string | null)[]; complete: boolean }
+  /** The API is not there (an older GitHub Enterprise Server) or not allowed. */
   | { kind: "unavailable"; reason: string };
 
 /** GitHub's own list of CODEOWNERS problems at a ref (it ignores the lines and owners it lists). */

@@ -17,6 +17,8 @@ import { renderReviewComment, upsertStickyComment } from "./sticky-comment.js";
 export interface ValidateDeps {
   now: () => Date;
   log: Log;
+  /** Told of a review whose check passed (notifications: the request waits for approval). A failure here is logged, never fails validation. */
+  onPassed?: (review: PullRequestReview) => Promise<void>;
 }
 
 export async function validatePullRequest(
@@ -66,6 +68,10 @@ export async function validatePullRequest(
       { pr: pr.number, head: pr.headSha, conclusion: review.conclusion, requests: review.requests.length },
       "pull request validated",
     );
+    if (deps.onPassed && review.conclusion === "success" && review.touchesRequests)
+      await deps
+        .onPassed(review)
+        .catch((error: unknown) => deps.log.warn({ err: error, pr: pr.number }, "could not queue the waiting-for-approval notification"));
     return review;
   } catch (error) {
     const reference = randomUUID();

@@ -8,6 +8,7 @@
 import { createHash } from "node:crypto";
 import type { Knex } from "knex";
 import { rowsAs } from "../db/knex.js";
+import { isExtension } from "./extension.js";
 import {
   assertTransition,
   endEarly,
@@ -52,6 +53,8 @@ export interface GrantRow {
   policy_sha256: string | null;
   policy_rechecked_at: Date | null;
   superseded_by: string | null;
+  /** Set for a grant approved by break-glass: the team (@org/slug) whose active member the requester was. */
+  break_glass_team: string | null;
   aws_role_arn: string | null;
   aws_region: string | null;
   identity_store_id: string | null;
@@ -70,6 +73,14 @@ export interface GrantRow {
   ended_at: Date | null;
   created_at: Date;
   updated_at: Date;
+  /** The active grant this one extends without a gap (src/grants/extension.ts). */
+  extends_grant_id: string | null;
+  /** The rule's remind_before at the merge, in seconds; null: no expiry reminder (src/grants/reminders.ts). */
+  remind_before_seconds: number | null;
+  /** When its expiry reminder was claimed; its PR comment is sent after (reminder_comment_sent_at). */
+  reminded_at: Date | null;
+  reminder_comment_tried_at: Date | null;
+  reminder_comment_sent_at: Date | null;
 }
 
 export interface NewGrant {
@@ -89,6 +100,12 @@ export interface NewGrant {
   /** Who counted for each set of owners that had to approve (the path; for a rename, the old path too). */
   approverSets: { path: string; approvers: string[] }[];
   policyRule?: number;
+  /** The request has no starts_at in the future: its window opens at the merge (an edit may then extend the live grant). */
+  startsOnMerge?: boolean;
+  /** The matching rule's remind_before, in seconds; null or unset: no expiry reminder. */
+  remindBeforeSeconds?: number | null;
+  /** Approved by break-glass, without enough code-owner approvals: the team that allowed it, and when its review is due. */
+  breakGlass?: { team: string; reviewDueAt: Date; owners: string[] };
   /** The tenant's AWS settings at the base; unset ones fall back to the deployment's at provisioning. */
   aws: { roleArn?: string; region?: string; instanceArn?: string; identityStoreId?: string };
 }
@@ -192,12 +209,32 @@ async function recordApproval(trx: Knex, merge: MergeRecord): Promise<MergeOutco
       {
         type: "approved",
         actor: merge.actor,
-        reason: `approved by ${grant.approvers.map((login) => `@${login}`).join(", ")}`,
+        reason: grant.breakGlass
+          ? `approved by break-glass: @${grant.requester} is an active member of ${grant.breakGlass.team}${grant.approvers.length > 0 ? `; code-owner approvals so far: ${grant.approvers.map((login) => `@${login}`).join(", ")}` : ""}`
+          : `approved by ${grant.approvers.map((login) => `@${login}`).join(", ")}`,
         details: { ...merge.details, approvers: grant.approvers, blob_sha: grant.blobSha, merge_commit_sha: merge.mergeCommitSha },
       },
     );
-    // An edited request replaces the grant of the same file: the old one ends, now that the new one is approved.
+    if (grant.breakGlass) {
+      // Its own event, so the audit trail, the notifications and the metrics can find every break-glass grant by type.
+      await appendEvent(
+        trx,
+        { ...base, grant_id: id, from_status: "approved", to_status: "approved" },
+        {
+          type: "break_glass",
+          actor: grant.requester,
+          reason: `break-glass by @${grant.requester} (${grant.breakGlass.team}), without code-owner approval; a code owner's review is due by ${grant.breakGlass.reviewDueAt.toISOString()}`,
+          details: { team: grant.breakGlass.team, review_due_at: grant.breakGlass.reviewDueAt.toISOString(), ticket: grant.ticket ?? null },
+        },
+      );
+    }
+    // An edited request replaces the grant of the same file: the old one ends, now that the new one is approved,
+    // unless the edit extends it (src/grants/extension.ts): then it ends only once the new one is active.
     for (const old of await liveGrantsForPath(trx, merge, grant.filePath, id)) {
+      if (isExtension(old, grant)) {
+        await markExtended(trx, old, { id, prNumber: merge.prNumber, actor: merge.actor });
+        continue;
+      }
       await endEarlyIn(
         trx,
         old,
@@ -239,14 +276,38 @@ async function insertGrant(trx: Knex, merge: MergeRecord, grant: NewGrant, polic
         approvers: JSON.stringify(grant.approvers),
         approver_sets: JSON.stringify(grant.approverSets),
         policy_rule: grant.policyRule ?? null,
+        remind_before_seconds: grant.remindBeforeSeconds ?? null,
         aws_role_arn: grant.aws.roleArn ?? null,
         aws_region: grant.aws.region ?? null,
         instance_arn: grant.aws.instanceArn ?? null,
         identity_store_id: grant.aws.identityStoreId ?? null,
+        ...(grant.breakGlass
+          ? {
+              break_glass_team: grant.breakGlass.team,
+              break_glass_owners: JSON.stringify(grant.breakGlass.owners),
+              break_glass_review_due_at: grant.breakGlass.reviewDueAt,
+              break_glass_next_reminder_at: grant.breakGlass.reviewDueAt,
+            }
+          : {}),
       })
       .returning("id"),
   );
   return row!.id;
+}
+
+/**
+ * The merge of an extension: the old grant stays active, marked superseded by the new one (which
+ * names it back), until the new one is active (src/grants/extension-store.ts) or fails.
+ */
+async function markExtended(trx: Knex, old: GrantRow, extension: { id: string; prNumber: number; actor: string }): Promise<void> {
+  await trx("grants").where({ id: old.id, status: "active" }).update({ superseded_by: extension.id, updated_at: trx.fn.now() });
+  await trx("grants").where({ id: extension.id }).update({ extends_grant_id: old.id });
+  await appendEvent(trx, eventRow(old, old.status, old.status), {
+    type: "superseded",
+    actor: extension.actor,
+    reason: `extended by the merge of #${extension.prNumber}: the assignment stays in place while the new grant is provisioned`,
+    details: { extension: true, extended_by: extension.id },
+  });
 }
 
 /** Stores a policy once per distinct content; returns its key. */
@@ -340,6 +401,10 @@ export async function endEarlyIn(
   return move.to;
 }
 
+/**
+ * Notifications need nothing here: a trigger on grant_events (migration 0010) puts every notifying
+ * event, however it is inserted, into the notification outbox in this same transaction.
+ */
 export async function appendEvent(trx: Knex, row: Record<string, unknown>, event: EventInput): Promise<void> {
   await trx("grant_events").insert({
     ...row,
@@ -591,6 +656,10 @@ const API_COLUMNS = [
   "last_error",
   "created_at",
   "updated_at",
+  "break_glass_team",
+  "break_glass_review_due_at",
+  "break_glass_reviewed_at",
+  "break_glass_reviewed_by",
 ];
 
 export interface GrantFilter {
@@ -598,6 +667,8 @@ export interface GrantFilter {
   /** An account id or the name the request used. */
   account?: string;
   repo?: string;
+  /** Only break-glass grants no code owner has reviewed yet. */
+  unreviewed?: boolean;
 }
 
 /** Grants for the operator API, newest first. */
@@ -610,6 +681,7 @@ export async function findGrants(db: Knex, filter: GrantFilter, limit: number): 
       void where.where({ account_id: account }).orWhere({ account_ref: account });
     });
   if (filter.repo !== undefined) void query.where({ repo: filter.repo });
+  if (filter.unreviewed) void query.whereNotNull("break_glass_team").whereNull("break_glass_reviewed_at");
   return (await query.limit(limit)) as Record<string, unknown>[];
 }
 

@@ -17,6 +17,8 @@
  *   jitsudo, so it is created again, exactly as the first time.
  * - `expired` means the grant ended but its assignment stays, because another live grant needs the
  *   same assignment (same instance, account, permission set and principal): see `coveredEnd`.
+ *   An active grant whose extension (a merged edit of its file) became active on the same
+ *   assignment ends `expired` the same way, in the extension's activation: see `extendedEnd`.
  * - A grant whose provisioning was given up after a create may have been sent goes to `revoking`
  *   (with a `failure_reason`), so that nothing granted by accident is left behind, and ends `failed`
  *   once AWS confirms nothing is left: never `revoked` or `expired`, which would tell the requester
@@ -96,7 +98,14 @@ export type EventType =
   | "expired"
   | "drift_repaired"
   | "drift_unexpected"
-  | "drift_resumed";
+  | "drift_resumed"
+  | "break_glass"
+  | "break_glass_reviewed"
+  | "break_glass_review_due"
+  /** An active grant ended because its extension (a merged edit of its file) took over the assignment without a gap. */
+  | "extended"
+  /** Its end is near (the rule's remind_before): the PR and the notification channels are told how to extend it. */
+  | "expiry_reminder";
 
 export interface EventInput {
   type: EventType;
@@ -280,6 +289,45 @@ export function coveredEnd(grant: Grant, reason: string, covering: { id: string;
     changes: ENDED,
     report: "pull-request",
     wakesWorkers: false,
+  };
+}
+
+/**
+ * active → expired: the grant's extension (a merged edit of its request file for the same
+ * assignment, see `src/grants/extension.ts`) is active, on the very assignment this grant holds,
+ * so this grant ends here and the assignment stays: no delete, no re-create, no gap.
+ */
+export function extendedEnd(extension: { id: string; pr_number: number; expires_at: Date }): Move {
+  return {
+    to: "expired",
+    event: {
+      type: "extended",
+      actor: JITSUDO,
+      reason: `extended by #${extension.pr_number} without interruption; the assignment stays for grant ${extension.id} until ${extension.expires_at.toISOString()}`,
+      details: { extended_by: extension.id, extended_by_pr: extension.pr_number },
+    },
+    changes: ENDED,
+    report: "pull-request",
+    wakesWorkers: false,
+  };
+}
+
+/**
+ * active → revoking: the grant's extension became active on another assignment than this grant's
+ * (its names resolved to other ids, or another instance): nothing carries this one over, so it is
+ * removed now, as any superseded grant is.
+ */
+export function extensionElsewhere(extension: { id: string; pr_number: number }): Move {
+  return {
+    to: "revoking",
+    event: {
+      type: "superseded",
+      actor: JITSUDO,
+      reason: `superseded by #${extension.pr_number}, whose grant ${extension.id} holds another assignment; removing this one`,
+    },
+    changes: { next_attempt_at: null, attempts: 0 },
+    report: "pull-request",
+    wakesWorkers: true,
   };
 }
 

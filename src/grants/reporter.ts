@@ -4,6 +4,7 @@
  * asynchronous and never holds up provisioning or revoking, and a reporter that fails loses no
  * state: the next change renders the whole comment again from the database.
  */
+import type { BreakGlassGrant } from "./break-glass-store.js";
 import type { GrantRow } from "./grant-repository.js";
 
 export interface GrantReporter {
@@ -16,3 +17,17 @@ export const NO_REPORTS: GrantReporter = {
   changed: () => undefined,
   flush: () => Promise.resolve(),
 };
+
+/**
+ * Where a grant's expiry reminder is posted: a new comment on its pull request mentioning the
+ * requester (`src/github/reminder-comments.ts`). Posting twice must be harmless to call: a post
+ * whose success was not recorded is found by the poster and not repeated.
+ */
+export interface ReminderPoster {
+  post(grant: GrantRow): Promise<void>;
+}
+
+/** Where a break-glass review reminder is posted: a comment on the grant's pull request calling its code owners. */
+export interface ReviewReminderPoster {
+  post(grant: BreakGlassGrant): Promise<void>;
+}

@@ -17,6 +17,7 @@
 import type { Knex } from "knex";
 import { rowsAs } from "../db/knex.js";
 import { applyMove, type GrantRow } from "./grant-repository.js";
+import { awaitsExtension, type ExtensionState } from "./extension.js";
 import { beginRemoval, coveredEnd, type Move } from "./lifecycle.js";
 
 export const WORKER_LOCK_NAMESPACE = "jitsudo:worker";
@@ -62,9 +63,9 @@ export function claimProvisioning(db: Knex, workerId: string, now: Date, limit: 
   return claim(db, workerId, `status = 'provisioning' and ${DUE_RETRY}`, [now], "updated_at", limit);
 }
 
-/** Active grants whose end has come. */
+/** Active grants whose end has come (and, for one that waits, e.g. for its extension, whose next look has). */
 export function claimDueExpiries(db: Knex, workerId: string, now: Date, limit: number): Promise<GrantRow[]> {
-  return claim(db, workerId, "status = 'active' and expires_at <= ?", [now], "expires_at", limit);
+  return claim(db, workerId, `status = 'active' and expires_at <= ? and ${DUE_RETRY}`, [now, now], "expires_at", limit);
 }
 
 /** Grants to remove: expired, revoked early, or a revoke being retried. */
@@ -80,7 +81,7 @@ export async function nextDueAt(db: Knex): Promise<Date | undefined> {
   const { rows } = await db.raw<{ rows: { at: Date | null }[] }>(
     `select least(
        (select min(greatest(starts_at, coalesce(next_attempt_at, starts_at))) from grants where status = 'approved' and ${LEASE_FREE}),
-       (select min(expires_at) from grants where status = 'active' and ${LEASE_FREE}),
+       (select min(greatest(expires_at, coalesce(next_attempt_at, expires_at))) from grants where status = 'active' and ${LEASE_FREE}),
        (select min(coalesce(next_attempt_at, '-infinity')) from grants where status in ('provisioning', 'revoking') and ${LEASE_FREE})
      ) as at`,
   );
@@ -158,12 +159,12 @@ export interface AssignmentRef {
   principal_id: string;
 }
 
-const assignmentLock = (trx: Knex, ref: AssignmentRef) =>
-  trx.raw("select pg_advisory_xact_lock(hashtext('jitsudo:assignment'), hashtext(?))", [
-    [ref.instance_arn, ref.account_id, ref.permission_set_arn, ref.principal_id].join("|"),
-  ]);
+const assignmentLockKey = (ref: AssignmentRef) => [ref.instance_arn, ref.account_id, ref.permission_set_arn, ref.principal_id].join("|");
 
-const sameAssignment = (ref: AssignmentRef) => ({
+export const assignmentLock = (trx: Knex, ref: AssignmentRef) =>
+  trx.raw("select pg_advisory_xact_lock(hashtext('jitsudo:assignment'), hashtext(?))", [assignmentLockKey(ref)]);
+
+export const sameAssignment = (ref: AssignmentRef) => ({
   instance_arn: ref.instance_arn,
   account_id: ref.account_id,
   permission_set_arn: ref.permission_set_arn,
@@ -178,58 +179,109 @@ export const tenantKey = (grant: Pick<GrantRow, "repository_id" | "tenant">) =>
 export type CreateIntent = "go" | "no-slot" | { blockedBy: string } | "lost";
 
 /**
- * Records that this worker is about to create the grant's assignment, if the instance has a free
+ * Records that this worker is about to create each grant's assignment, if the instance has a free
  * create slot and no delete of the same assignment is pending.
  *
  * Slots are shared fairly by the tenants (access repositories) of an instance: while another
  * tenant has grants waiting for one, a tenant holds at most its even share of the slots (rounded
  * up), so a burst of merges in one repository cannot keep another's grants waiting. Alone on the
  * instance, a tenant may use them all.
+ *
+ * For several grants of one instance at once, decided in their order: the first take the free
+ * slots. One transaction whatever their number: when a wave of creates finishes, its
+ * ten freed slots are taken in one round trip of statements instead of ten transactions one after
+ * the other (measured: a wave of 10 creates went out over about 110 ms that way, and the next wave
+ * of status reads waited for its last one).
  */
-export async function intendCreate(
+export async function intendCreates(
   db: Knex,
-  grant: GrantRow & AssignmentRef,
+  grants: readonly (GrantRow & AssignmentRef)[],
   workerId: string,
   now: Date,
   maxInFlight = MAX_CREATES_IN_FLIGHT,
-): Promise<CreateIntent> {
+): Promise<CreateIntent[]> {
+  if (grants.length === 0) return [];
+  const instance = grants[0]!.instance_arn;
+  if (grants.some((grant) => grant.instance_arn !== instance)) throw new Error("intendCreates: grants of one instance at a time");
+  const ids = grants.map((grant) => grant.id);
   return db.transaction(async (trx) => {
     // The slot count is per instance: one lock orders every replica's claims on it.
-    await trx.raw("select pg_advisory_xact_lock(hashtext('jitsudo:create-slots'), hashtext(?))", [grant.instance_arn]);
-    await assignmentLock(trx, grant);
-    const deleting = await rowsAs<{ id: string } | undefined>(
-      trx("grants").where(sameAssignment(grant)).where({ operation: "delete" }).whereNot({ id: grant.id }).first("id"),
+    await trx.raw("select pg_advisory_xact_lock(hashtext('jitsudo:create-slots'), hashtext(?))", [instance]);
+    // Then each assignment's lock (in one order, so two claims can never wait on each other), as intendDelete takes it.
+    const keys = [...new Set(grants.map(assignmentLockKey))].sort();
+    await trx.raw(
+      "select count(pg_advisory_xact_lock(hashtext('jitsudo:assignment'), hashtext(key))) from (select unnest(?::text[]) as key order by 1) as keys",
+      [keys],
     );
-    if (deleting) return { blockedBy: deleting.id };
+    const deleting = await rowsAs<(AssignmentRef & { id: string })[]>(
+      trx("grants")
+        .whereIn(
+          ["instance_arn", "account_id", "permission_set_arn", "principal_id"],
+          grants.map((grant) => [grant.instance_arn, grant.account_id, grant.permission_set_arn, grant.principal_id]),
+        )
+        .where({ operation: "delete" })
+        .whereNotIn("id", ids)
+        .select("id", "instance_arn", "account_id", "permission_set_arn", "principal_id"),
+    );
+    const deletingOf = new Map(deleting.map((row) => [assignmentLockKey(row), row.id]));
     const { rows } = await trx.raw<{ rows: { tenant: string; in_flight: string; waiting: string }[] }>(
       `select ${TENANT_KEY} as tenant,
               count(*) filter (where operation = 'create') as in_flight,
               count(*) filter (where operation is null and lease_owner is not null) as waiting
        from grants
-       where instance_arn = :instance and status = 'provisioning' and id <> :id
+       where instance_arn = :instance and status = 'provisioning' and id <> all(:ids)
        group by 1`,
-      { instance: grant.instance_arn, id: grant.id },
+      { instance, ids },
     );
-    const inFlight = rows.reduce((sum, row) => sum + Number(row.in_flight), 0);
-    if (inFlight >= maxInFlight) return "no-slot";
-    const mine = tenantKey(grant);
-    const tenants = rows
-      .filter((row) => row.tenant === mine || Number(row.in_flight) > 0 || Number(row.waiting) > 0)
-      .map((row) => row.tenant);
-    const othersWaiting = rows.some((row) => row.tenant !== mine && Number(row.waiting) > 0);
-    const share = Math.ceil(maxInFlight / new Set([...tenants, mine]).size);
-    const held = Number(rows.find((row) => row.tenant === mine)?.in_flight ?? 0);
-    if (othersWaiting && held >= share) return "no-slot";
-    const marked = await trx("grants")
-      .where({ id: grant.id, status: "provisioning", lease_owner: workerId })
-      .update({
-        operation: "create",
-        operation_started_at: now,
-        aws_request_id: null,
-        create_requested_at: trx.raw("coalesce(create_requested_at, ?)", [now]),
-        updated_at: trx.fn.now(),
-      });
-    return marked === 1 ? "go" : "lost";
+    const heldBy = new Map(rows.map((row) => [row.tenant, Number(row.in_flight)]));
+    let inFlight = rows.reduce((sum, row) => sum + Number(row.in_flight), 0);
+    const intents: CreateIntent[] = [];
+    const going: string[] = [];
+    for (const grant of grants) {
+      const blockedBy = deletingOf.get(assignmentLockKey(grant));
+      if (blockedBy) {
+        intents.push({ blockedBy });
+        continue;
+      }
+      if (inFlight >= maxInFlight) {
+        intents.push("no-slot");
+        continue;
+      }
+      const mine = tenantKey(grant);
+      const tenants = rows
+        .filter((row) => row.tenant === mine || (heldBy.get(row.tenant) ?? 0) > 0 || Number(row.waiting) > 0)
+        .map((row) => row.tenant);
+      const othersWaiting = rows.some((row) => row.tenant !== mine && Number(row.waiting) > 0);
+      const share = Math.ceil(maxInFlight / new Set([...tenants, mine]).size);
+      const held = heldBy.get(mine) ?? 0;
+      if (othersWaiting && held >= share) {
+        intents.push("no-slot");
+        continue;
+      }
+      intents.push("go");
+      going.push(grant.id);
+      heldBy.set(mine, held + 1);
+      inFlight += 1;
+    }
+    if (going.length === 0) return intents;
+    const marked = new Set(
+      (
+        await rowsAs<{ id: string }[]>(
+          trx("grants")
+            .whereIn("id", going)
+            .where({ status: "provisioning", lease_owner: workerId })
+            .update({
+              operation: "create",
+              operation_started_at: now,
+              aws_request_id: null,
+              create_requested_at: trx.raw("coalesce(create_requested_at, ?)", [now]),
+              updated_at: trx.fn.now(),
+            })
+            .returning("id"),
+        )
+      ).map((row) => row.id),
+    );
+    return intents.map((intent, index) => (intent === "go" && !marked.has(grants[index]!.id) ? "lost" : intent));
   });
 }
 
@@ -266,6 +318,9 @@ export async function intendDelete<G extends GrantRow & AssignmentRef>(
         .first("id"),
     );
     if (creating) return { waitFor: creating.id };
+    // An expired grant being extended: the extension's outcome decides (src/grants/extension.ts).
+    const extension = grant.status === "active" ? await pendingExtension(trx, grant, now) : undefined;
+    if (extension) return { waitFor: extension };
     const covering = await rowsAs<GrantRow | undefined>(
       trx("grants")
         .where(sameAssignment(grant))
@@ -287,6 +342,22 @@ export async function intendDelete<G extends GrantRow & AssignmentRef>(
       .update({ operation: "delete", operation_started_at: now, aws_request_id: null, updated_at: trx.fn.now() });
     return marked === 1 ? { go: { ...grant, status: "revoking" }, ...(began ? { began } : {}) } : "lost";
   });
+}
+
+/**
+ * The extension the removal of this active grant waits for, if any. The grant's row is read again
+ * under its lock: a merge that extends it at this very moment is then either seen (it committed
+ * first) or sees the grant already being removed (and is an ordinary new grant).
+ */
+async function pendingExtension(trx: Knex, grant: GrantRow, now: Date): Promise<string | undefined> {
+  const current = await rowsAs<Pick<GrantRow, "superseded_by" | "expires_at"> | undefined>(
+    trx("grants").where({ id: grant.id }).forUpdate().first("superseded_by", "expires_at"),
+  );
+  if (!current?.superseded_by) return undefined;
+  const extension = await rowsAs<(ExtensionState & { id: string }) | undefined>(
+    trx("grants").where({ id: current.superseded_by, extends_grant_id: grant.id }).first("id", "status", "failure_reason", "starts_at"),
+  );
+  return extension && awaitsExtension(current, extension, now) ? extension.id : undefined;
 }
 
 /** Raw rows carry bigint as string and jsonb parsed; keep the shape GrantRow promises. */

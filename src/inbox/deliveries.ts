@@ -50,7 +50,8 @@ export function inboxEntryFor(delivery: { id: string; name: string; payload: unk
 
 function orderingKey(name: string, payload: PayloadShape, repositoryId: number): string {
   const pr = (number: unknown) => `pr:${repositoryId}:${String(number)}`;
-  if ((name === "pull_request" || name === MERGE_FOUND) && payload.pull_request?.number !== undefined)
+  // A review after the merge (a break-glass review) is ordered after the merge it reviews.
+  if ((name === "pull_request" || name === "pull_request_review" || name === MERGE_FOUND) && payload.pull_request?.number !== undefined)
     return pr(payload.pull_request.number);
   if (name === "issue_comment" && payload.issue?.number !== undefined) return pr(payload.issue.number);
   if (name === "check_run") {

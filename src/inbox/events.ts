@@ -13,6 +13,7 @@ export const HANDLED_EVENTS = [
   "pull_request.edited",
   "pull_request.closed",
   "check_run.rerequested",
+  "pull_request_review.submitted",
   "issue_comment.created",
   "push",
 ] as const;

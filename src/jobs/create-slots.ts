@@ -1,64 +1,123 @@
 /**
  * This worker's line for an instance's create slots. AWS allows 10 creates in flight per
- * instance, counted in the database across replicas (`intendCreate`). Grants that wait for a slot
- * queue here in order, and only the one at the head asks the database: at once when a create
- * finished here, otherwise every 250 ms (a slot another replica freed). Without the line, every
- * waiting grant would ask on every change: a herd of transactions for one free slot.
+ * instance, counted in the database across replicas (`intendCreates`). Grants that wait for a slot
+ * queue here in order, and the line asks the database for the first of them (as many as there can
+ * be slots) at once, in one transaction, in their order: at once when a create finished here, otherwise every 250 ms (a slot
+ * another replica freed). Without the line, every waiting grant would ask on every change: a herd
+ * of transactions for one free slot. Asking for the whole line at once matters when a wave of
+ * creates finishes together: its ten slots are taken in one transaction, and the next wave of
+ * creates leaves together instead of one transaction after another.
  *
  * One line per tenant of an instance: the database shares the slots fairly between tenants
- * (`intendCreate`), and a line shared by all of them would keep one tenant's grants behind
+ * (`intendCreates`), and a line shared by all of them would keep one tenant's grants behind
  * another's whole backlog.
  */
-export type SlotAttempt = "go" | "no-slot" | "other";
-
 const POLL_MS = 250;
 
-export class CreateSlotLine {
-  private readonly tails = new Map<string, Promise<unknown>>();
-  /** Line → how to wake its head, and the instance it queues for. */
-  private readonly heads = new Map<string, { instanceArn: string; wake: () => void }>();
+/** Asks for slots for these requests, in order; one answer each. */
+export type AskForSlots<R, A> = (requests: R[]) => Promise<A[]>;
+
+interface Waiting<R, A> {
+  request: R;
+  stopped: () => boolean;
+  resolve(answer: A | "stopped"): void;
+  reject(error: unknown): void;
+}
+
+interface Line<R, A> {
+  instanceArn: string;
+  queue: Waiting<R, A>[];
+  running: boolean;
+  /** Set while it sleeps: ends the sleep. */
+  wake?: () => void;
+  /** A slot came free while the line was asking: ask again at once, not after a sleep. */
+  nudged: boolean;
+}
+
+export class CreateSlotLine<R, A> {
+  private readonly lines = new Map<string, Line<R, A>>();
+
+  constructor(
+    private readonly ask: AskForSlots<R, A>,
+    /** Whether an answer means "no slot yet": the request stays in line. */
+    private readonly waits: (answer: A, request: R) => boolean,
+    /**
+     * How many from the head of the line ask at once: no more than there can be slots (AWS's 10).
+     * Asking for the whole line would lock every waiting grant's assignment in one transaction:
+     * with a backlog of a thousand, each ask took longer than the wave it was meant to start.
+     */
+    private readonly batchSize: number,
+  ) {}
 
   /**
-   * Waits for this grant's turn, then asks (`attempt`) until it gets a slot or a different answer,
-   * which it returns; the next grant in line goes next.
+   * Waits in line until the database gives this request an answer that is not "no slot yet" (a
+   * slot, or a reason it cannot have one), which it returns; "stopped" once `stopped()` says so.
    */
-  async take(
-    line: { instanceArn: string; tenant: string },
-    attempt: () => Promise<SlotAttempt>,
-    stopped: () => boolean,
-  ): Promise<SlotAttempt> {
-    const { instanceArn } = line;
-    const key = `${instanceArn}|${line.tenant}`;
-    const previous = this.tails.get(key) ?? Promise.resolve();
-    const turn = previous.then(async () => {
+  take(line: { instanceArn: string; tenant: string }, request: R, stopped: () => boolean): Promise<A | "stopped"> {
+    const key = `${line.instanceArn}|${line.tenant}`;
+    let found = this.lines.get(key);
+    if (!found) {
+      found = { instanceArn: line.instanceArn, queue: [], running: false, nudged: false };
+      this.lines.set(key, found);
+    }
+    const current = found;
+    return new Promise((resolve, reject) => {
+      // Joining a running line asks nothing: if the line sleeps, it has no slot for a newcomer either.
+      current.queue.push({ request, stopped, resolve, reject });
+      if (!current.running) void this.run(key, current);
+    });
+  }
+
+  /** A slot may have come free: the lines (of one instance, or of all) ask now. */
+  freed(instanceArn?: string): void {
+    for (const line of [...this.lines.values()]) if (instanceArn === undefined || line.instanceArn === instanceArn) this.nudge(line);
+  }
+
+  private nudge(line: Line<R, A>): void {
+    if (line.wake) line.wake();
+    else line.nudged = true;
+  }
+
+  private async run(key: string, line: Line<R, A>): Promise<void> {
+    line.running = true;
+    try {
       for (;;) {
-        if (stopped()) return "other" as const;
-        const answer = await attempt();
-        if (answer !== "no-slot") return answer;
+        for (const entry of line.queue.filter((waiting) => waiting.stopped())) this.leave(line, entry).resolve("stopped");
+        if (line.queue.length === 0) return;
+        const asked = line.queue.slice(0, this.batchSize);
+        line.nudged = false;
+        let answers: A[];
+        try {
+          answers = await this.ask(asked.map((entry) => entry.request));
+        } catch (error) {
+          for (const entry of asked) this.leave(line, entry).reject(error);
+          continue;
+        }
+        let noSlot = false;
+        asked.forEach((entry, index) => {
+          const answer = answers[index]!;
+          if (this.waits(answer, entry.request)) noSlot = true;
+          else this.leave(line, entry).resolve(answer);
+        });
+        // Everyone asked got an answer, or a slot came free meanwhile: ask again at once.
+        if (!noSlot || line.nudged) continue;
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, POLL_MS);
-          this.heads.set(key, {
-            instanceArn,
-            wake: () => {
-              clearTimeout(timer);
-              resolve();
-            },
-          });
+          line.wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
         });
-        this.heads.delete(key);
+        line.wake = undefined;
       }
-    });
-    const settled = turn.catch(() => undefined);
-    this.tails.set(key, settled);
-    try {
-      return await turn;
     } finally {
-      if (this.tails.get(key) === settled) this.tails.delete(key);
+      line.running = false;
+      if (this.lines.get(key) === line && line.queue.length === 0) this.lines.delete(key);
     }
   }
 
-  /** A slot may have come free: the heads of the lines (of one instance, or of all) ask now. */
-  freed(instanceArn?: string): void {
-    for (const head of [...this.heads.values()]) if (instanceArn === undefined || head.instanceArn === instanceArn) head.wake();
+  private leave(line: Line<R, A>, entry: Waiting<R, A>): Waiting<R, A> {
+    line.queue.splice(line.queue.indexOf(entry), 1);
+    return entry;
   }
 }

@@ -43,7 +43,8 @@ async function approvalsByIdentity(
       return standing.filter(Boolean).length;
     }),
   );
-  return Math.min(...counts);
+  // No set of owners at all counts nothing (Math.min of nothing would be Infinity).
+  return counts.length === 0 ? 0 : Math.min(...counts);
 }
 
 export type Recheck = { ok: true; detail: string } | { ok: false; problem: string };
@@ -99,6 +100,7 @@ export async function recheckPolicy(
       ...(grant.ticket ? { ticket: grant.ticket } : {}),
       forSomeoneElse,
       approvals: await approvalsByIdentity(ic, directory, config, grant, forSomeoneElse),
+      ...(grant.break_glass_team ? { breakGlassTeam: grant.break_glass_team } : {}),
       ...(grant.policy_rule !== null ? { ruleIndex: grant.policy_rule } : {}),
     },
     names,

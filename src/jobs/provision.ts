@@ -26,7 +26,7 @@ import {
   claimProvisioning,
   createMayHaveBeenSent,
   heldGrant,
-  intendCreate,
+  intendCreates,
   release,
   tenantKey,
   type CreateIntent,
@@ -37,6 +37,7 @@ import { activate, createFailed, giveUp, start, windowEndedBeforeStart, windowEn
 import type { JobContext } from "./context.js";
 import { CreateSlotLine } from "./create-slots.js";
 import type { OperationOutcome, OperationPoller } from "./operation-poller.js";
+import { activateGrant } from "./activation.js";
 import { recheckPolicy } from "./policy-recheck.js";
 import { GrantTasks, moveGrant, StepEnded } from "./steps.js";
 
@@ -44,13 +45,19 @@ type Resolved = GrantRow & AssignmentRef;
 
 export class ProvisionGrantWorker {
   private readonly tasks: GrantTasks;
-  private readonly slots = new CreateSlotLine();
+  private readonly slots: CreateSlotLine<Resolved, CreateIntent>;
   private stopping = false;
 
   constructor(
     private readonly ctx: JobContext,
     private readonly poller: OperationPoller,
   ) {
+    this.slots = new CreateSlotLine<Resolved, CreateIntent>(
+      (grants) => intendCreates(ctx.db, grants, ctx.workerId, ctx.now(), ctx.settings.maxCreatesInFlight),
+      // No slot yet: wait in line, unless the grant's window has ended meanwhile.
+      (intent, grant) => intent === "no-slot" && grant.expires_at > ctx.now(),
+      ctx.settings.maxCreatesInFlight,
+    );
     this.tasks = new GrantTasks(
       ctx,
       (grant) => this.provision(grant),
@@ -198,20 +205,10 @@ export class ProvisionGrantWorker {
   /** Waits until the instance has a free create slot (AWS allows 10 in flight) and no delete of this assignment is pending. */
   private async reserveSlot(grant: Resolved): Promise<void> {
     for (;;) {
-      const last: { intent?: CreateIntent } = {};
-      const answer = await this.slots.take(
-        { instanceArn: grant.instance_arn, tenant: tenantKey(grant) },
-        async () => {
-          const intent = await intendCreate(this.ctx.db, grant, this.ctx.workerId, this.ctx.now(), this.ctx.settings.maxCreatesInFlight);
-          last.intent = intent;
-          if (intent === "go") return "go";
-          return intent === "no-slot" && grant.expires_at > this.ctx.now() ? "no-slot" : "other";
-        },
-        () => this.stopping,
-      );
+      const answer = await this.slots.take({ instanceArn: grant.instance_arn, tenant: tenantKey(grant) }, grant, () => this.stopping);
       if (answer === "go") return;
-      if (this.stopping) throw new StepEnded("shutting down");
-      if (last.intent === "lost") throw new StepEnded();
+      if (this.stopping || answer === "stopped") throw new StepEnded("shutting down");
+      if (answer === "lost") throw new StepEnded();
       if (grant.expires_at <= this.ctx.now()) {
         await this.giveUp(grant, "its access window ended while it waited for Identity Center");
         throw new StepEnded();
@@ -261,7 +258,8 @@ export class ProvisionGrantWorker {
     const { status } = outcome;
     if (status.status === "SUCCEEDED") {
       const now = ctx.now();
-      await moveGrant(ctx, grant, activate(requestId, now));
+      // An extension's activation also ends the grant it extends, keeping the assignment (no gap).
+      await activateGrant(ctx, grant, activate(requestId, now));
       ctx.metrics.provisionSeconds.observe(Math.max(0, now.getTime() - grant.starts_at.getTime()) / 1000);
       return;
     }

@@ -6,13 +6,16 @@
  * (LISTEN/NOTIFY), and the worker sleeps exactly until the next start, expiry or retry that the
  * database knows of. A tick every 30 s is only the safety net for a lost wake-up.
  * Each wake-up runs one cycle: claim what is due (revokes before grants) up to the concurrency
- * limit, then sleep again. Drift reconciliation runs beside it, every RECONCILIATION_INTERVAL.
+ * limit, then claim the expiry reminders due (src/jobs/expiry-reminders.ts) and the break-glass
+ * review reminders (src/jobs/break-glass-reminders.ts), then sleep again until
+ * the next start, expiry, retry or reminder. Drift reconciliation runs beside it, every RECONCILIATION_INTERVAL.
  * All three run under one scheduler (src/jobs/scheduler.ts), on the clock the jobs read.
  */
 import type { Knex } from "knex";
 import type { AwsDefaults } from "../aws/connections.js";
 import { Directory } from "../aws/directory.js";
-import { NO_REPORTS, type GrantReporter } from "../grants/reporter.js";
+import { NO_REPORTS, type GrantReporter, type ReminderPoster, type ReviewReminderPoster } from "../grants/reporter.js";
+import { BreakGlassReminders } from "./break-glass-reminders.js";
 import { nextDueAt } from "../grants/work-queue.js";
 import type { Log } from "../observability/logger.js";
 import { Metrics } from "../observability/metrics.js";
@@ -20,6 +23,7 @@ import { clockReading, systemClock, type Clock } from "./clock.js";
 import { DEFAULT_WORKER_SETTINGS, type IdentityCenterConnector, type JobContext, type WorkerSettings } from "./context.js";
 import { OperationPoller } from "./operation-poller.js";
 import { DriftReconcileWorker, driftJob } from "./drift.js";
+import { ExpiryReminders, type ReminderOptions } from "./expiry-reminders.js";
 import { ProvisionGrantWorker } from "./provision.js";
 import { RevokeGrantWorker } from "./revoke.js";
 import { Scheduler, type ScheduledJob } from "./scheduler.js";
@@ -33,6 +37,11 @@ export interface WorkerOptions {
   /** JITSUDO_ACCESS_REPOSITORIES: the only repositories jitsudo's own AWS credentials create assignments for. */
   accessRepositories?: readonly string[];
   reporter?: GrantReporter;
+  /** Where expiry reminders are posted (the PR); unset, a reminder is only its grant event. */
+  reminders?: ReminderPoster;
+  reminderOptions?: ReminderOptions;
+  /** Where break-glass review reminders are posted (the PR); unset, a reminder is only its grant event. */
+  reviewReminders?: ReviewReminderPoster;
   metrics?: Metrics;
   directory?: Directory;
   /** The one clock the jobs read and the scheduler times them with. Default: the wall clock. */
@@ -61,6 +70,8 @@ export class GrantWorker {
   readonly provision: ProvisionGrantWorker;
   readonly revoke: RevokeGrantWorker;
   readonly drift: DriftReconcileWorker;
+  readonly reminders: ExpiryReminders;
+  readonly reviewReminders: BreakGlassReminders;
   private readonly poller: OperationPoller;
   private readonly scheduler: Scheduler;
   private session?: WorkerSession;
@@ -94,6 +105,8 @@ export class GrantWorker {
     this.provision = new ProvisionGrantWorker(this.ctx, this.poller);
     this.revoke = new RevokeGrantWorker(this.ctx, this.poller);
     this.drift = new DriftReconcileWorker(this.ctx, options.reconciliationIntervalMs ?? 30_000);
+    this.reminders = new ExpiryReminders(this.ctx, options.reminders, options.reminderOptions);
+    this.reviewReminders = new BreakGlassReminders(this.ctx, options.reviewReminders);
     this.scheduler = new Scheduler({ log: options.log, clock });
     // Registered with the worker, so that wake() works from the moment it exists (the work channel may already ring).
     this.scheduler.add({ name: CYCLE, run: () => this.cycle(), retryAfterMs: RETRY_AFTER_FAILURE_MS });
@@ -154,13 +167,16 @@ export class GrantWorker {
     const claimedAt = this.ctx.now().getTime();
     // Revokes first: removing access that has ended matters more than granting new access.
     const claimed = (await this.revoke.claimAndStart()) + (await this.provision.claimAndStart());
+    // Reminders last: a claim is one UPDATE, and their comments go out in the background.
+    await this.reminders.run();
+    await this.reviewReminders.run();
     // More is due now: the scheduler runs the next cycle right after this one.
     if ((await this.sleepUntilDue(claimedAt, claimed > 0)) === "due-now") this.wake();
     this.cycles += 1;
   }
 
   private async sleepUntilDue(claimedAt: number, madeProgress: boolean): Promise<"due-now" | "sleeping"> {
-    const due = await nextDueAt(this.ctx.db);
+    const due = earliest(earliest(await nextDueAt(this.ctx.db), await this.reminders.nextDueAt()), await this.reviewReminders.nextDueAt());
     const now = this.ctx.now().getTime();
     const wait = due ? due.getTime() - now : MAX_SLEEP_MS;
     // Work that fell due while this cycle claimed, or more of what it could claim: take it now.
@@ -181,7 +197,7 @@ export class GrantWorker {
     // The cycle and the drift sweep in flight end first (a sweep stops between two looks).
     await this.scheduler.stop();
     this.provision.stop();
-    const drained = Promise.all([this.provision.drain(), this.revoke.drain()]);
+    const drained = Promise.all([this.provision.drain(), this.revoke.drain(), this.reminders.drain(), this.reviewReminders.drain()]);
     let graceTimer: NodeJS.Timeout | undefined;
     await Promise.race([drained, new Promise((resolve) => (graceTimer = setTimeout(resolve, graceMs)))]);
     clearTimeout(graceTimer);
@@ -192,4 +208,9 @@ export class GrantWorker {
     await this.session?.close();
     this.ctx.log.info({ worker: this.workerId }, "grant worker stopped");
   }
+}
+
+function earliest(a: Date | undefined, b: Date | undefined): Date | undefined {
+  if (!a || !b) return a ?? b;
+  return a <= b ? a : b;
 }

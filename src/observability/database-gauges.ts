@@ -4,11 +4,13 @@
  * well as a server. /metrics answers anyone, so the queries are cached: at most one set every 10 s
  * per process, however many scrapes arrive.
  */
+import { countUnreviewed } from "../grants/break-glass-store.js";
 import type { Knex } from "knex";
 import { grantCountsByStatus, oldestInStatus } from "../grants/grant-repository.js";
 import { GRANT_STATUSES } from "../grants/lifecycle.js";
 import { inboxCounts } from "../inbox/inbox-store.js";
 import { countOpenFindings } from "../jobs/drift/repository.js";
+import { outboxGauges } from "../notifications/outbox.js";
 import { cachedFor } from "./cached.js";
 import type { Metrics } from "./metrics.js";
 
@@ -60,6 +62,31 @@ export function registerDatabaseGauges(metrics: Metrics, db: Knex): void {
     "Unexpected assignments found by drift and not yet gone.",
     [],
     cachedFor(GAUGES_TTL_MS, async () => [{ labels: {}, value: await countOpenFindings(db) }]),
+  );
+  metrics.addGauge(
+    "jitsudo_break_glass_unreviewed",
+    "Grants approved by break-glass that no code owner has reviewed yet (approved the merged PR or /jitsudo ack).",
+    [],
+    cachedFor(GAUGES_TTL_MS, async () => [{ labels: {}, value: await countUnreviewed(db) }]),
+  );
+  const notifications = cachedFor(GAUGES_TTL_MS, () => outboxGauges(db));
+  metrics.addGauge(
+    "jitsudo_notifications_pending",
+    "Notifications waiting in the outbox, by channel (unrouted: not yet matched to the tenant's channels).",
+    ["channel"],
+    async () => [...(await notifications()).pending].map(([channel, value]) => ({ labels: { channel }, value })),
+  );
+  metrics.addGauge(
+    "jitsudo_notifications_oldest_pending_seconds",
+    "Age of the oldest notification not yet delivered (0 when none waits); grows while a receiver is down.",
+    [],
+    async () => [{ labels: {}, value: (await notifications()).oldestPendingSeconds }],
+  );
+  metrics.addGauge(
+    "jitsudo_notifications_dead",
+    "Notification deliveries given up after failing for 24 h, by channel (their last error is in the log and the table): alert on any.",
+    ["channel"],
+    async () => [...(await notifications()).dead].map(([channel, value]) => ({ labels: { channel }, value })),
   );
   // knex keeps its pool (tarn) on the client; read at each scrape, never cached: it is this process's own.
   metrics.addGauge(

@@ -28,6 +28,9 @@ export const REDACTED_KEYS = [
   "PRIVATE_KEY",
   "WEBHOOK_SECRET",
   "JITSUDO_API_TOKEN",
+  "slackBotToken",
+  "SLACK_BOT_TOKEN",
+  "JITSUDO_WEBHOOK_SECRET",
 ];
 
 export interface LoggerOptions {

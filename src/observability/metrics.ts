@@ -65,6 +65,16 @@ export class Metrics {
     "Webhook inbox attempts, by event and outcome (done, retry, deferred, dead).",
     ["event", "outcome"],
   );
+  readonly notificationDeliveries = this.counter(
+    "jitsudo_notification_deliveries_total",
+    "Notification delivery attempts (Slack, webhooks), by channel and outcome (delivered, failed: retried later, dead: given up).",
+    ["channel", "outcome"],
+  );
+
+  readonly breakGlass = this.counter(
+    "jitsudo_break_glass_total",
+    "Grants approved by break-glass (without code-owner approval) that this process recorded; each is also a break_glass grant event.",
+  );
 
   constructor(options: MetricsOptions = {}) {
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry });
@@ -74,6 +84,9 @@ export class Metrics {
     for (const kind of ["missing", "unexpected", "removed", "stuck"]) this.driftFindings.inc({ kind }, 0);
     for (const event of [...new Set(HANDLED_EVENTS.map((name) => name.split(".")[0]!)), "unverified"])
       this.webhooks.inc({ event, outcome: "failed" }, 0);
+    this.breakGlass.inc(0);
+    for (const channel of ["slack", "webhook"])
+      for (const outcome of ["delivered", "failed", "dead"]) this.notificationDeliveries.inc({ channel, outcome }, 0);
   }
 
   /** The set every running role exports: jitsudo's metrics and the process's own. */

@@ -16,6 +16,8 @@ export interface AccessRequest {
   ticket?: string;
   starts_at?: string;
   principal?: string;
+  /** Emergency access without code-owner approval, where the rule allows it (see policy.ts). */
+  break_glass?: boolean;
 }
 
 export interface ParsedRequest {

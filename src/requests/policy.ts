@@ -67,6 +67,7 @@ export function evaluatePolicy({ parsed, config, requester, directory = EMPTY_DI
   const ruleName = `rules[${rule.index}] (${config.file} line ${rule.line})`;
   checkAgainstRule(parsed, config, rule, ruleName, directory, now, at);
   checkPrincipal(request, rule, ruleName, requester, ownPrincipal, at);
+  if (request.break_glass === true) checkBreakGlass(parsed, rule, ruleName, ownPrincipal, at);
   return {
     allowed: !problems.some((problem) => problem.severity === "error"),
     rule,
@@ -123,6 +124,36 @@ function checkAgainstRule(
   }
   if (rule.requireTicket && request.ticket === undefined) {
     at(undefined, `${ruleName} requires a ticket for ${quote(request.permission_set, 100)}; add ticket: <ticket id, e.g. INC-4711>`);
+  }
+}
+
+/**
+ * A break-glass request skips code-owner approval, so everything else about it is narrow: a rule
+ * that allows it, a ticket, its own (shorter) maximum, access for the requester only, starting at
+ * the merge. Whether the requester is an active member of one of its teams, and wrote every commit,
+ * is for the merge verdict, which asks GitHub.
+ */
+function checkBreakGlass(parsed: ParsedRequest, rule: PolicyRule, ruleName: string, ownPrincipal: string | undefined, at: Report): void {
+  const { request } = parsed;
+  const breakGlass = rule.breakGlass;
+  if (!breakGlass) {
+    at(
+      "break_glass",
+      `${ruleName} does not allow break-glass for ${quote(request.permission_set, 100)} on account ${quote(request.account)}; remove break_glass and ask a code owner to approve`,
+    );
+    return;
+  }
+  if (request.ticket === undefined)
+    at("break_glass", "a break-glass request must name the incident it is for; add ticket: <ticket id, e.g. INC-4711>");
+  if (parsed.durationMs > breakGlass.maxDurationMs) {
+    at(
+      "duration",
+      `duration ${quote(request.duration)} is longer than the ${formatDuration(breakGlass.maxDurationMs)} that break-glass under ${ruleName} allows; ask for ${formatDuration(breakGlass.maxDurationMs)} or less, or remove break_glass and ask a code owner to approve`,
+    );
+  }
+  if (request.starts_at !== undefined) at("starts_at", "break-glass access starts when the pull request is merged; remove starts_at");
+  if (request.principal !== undefined && request.principal !== ownPrincipal) {
+    at("principal", "break-glass access is only for the requester themselves; remove principal");
   }
 }
 
@@ -193,6 +224,8 @@ export interface CanonicalGrant {
   approvals: number;
   /** The rule the merge was judged under (on the names as written). */
   ruleIndex?: number;
+  /** Set when the merge approved it by break-glass: the team (@org/slug) whose member the requester was. */
+  breakGlassTeam?: string;
 }
 
 export type CanonicalCheck = { ok: true; rule: PolicyRule } | { ok: false; reason: string };
@@ -221,7 +254,13 @@ export function recheckOnCanonicalIds(rules: readonly PolicyRule[], grant: Canon
       ok: false,
       reason: `on its canonical ids (${what}) no policy rule allows this request, although its spelling matched rules[${grant.ruleIndex ?? "?"}]; ask again naming the account by id and the permission set by name`,
     };
-  const approvals = grant.approvals < rule.approvals ? `${rule.approvals} code-owner approvals (the merge had ${grant.approvals})` : "";
+  // Break-glass stands in for approvals only where the canonical rule allows it, for the same team,
+  // within its own limits (a request spelled to land on a looser rule's break-glass is caught here).
+  const breakGlass = grant.breakGlassTeam === undefined ? undefined : breakGlassUnmet(rule, grant);
+  const approvals =
+    grant.approvals >= rule.approvals || breakGlass?.length === 0
+      ? ""
+      : `${rule.approvals} code-owner approvals (the merge had ${grant.approvals}${breakGlass ? `, by break-glass, which on its canonical ids ${breakGlass.join(" and ")}` : ""})`;
   // The rule the merge used: the verdict checked the rest on it; only who counts may have changed.
   if (rule.index === grant.ruleIndex) {
     return approvals
@@ -244,6 +283,22 @@ export function recheckOnCanonicalIds(rules: readonly PolicyRule[], grant: Canon
     ok: false,
     reason: `on its canonical ids (${what}) rules[${rule.index}] decides this request, not rules[${grant.ruleIndex ?? "?"}] that its spelling matched, and rules[${rule.index}] requires ${unmet.join(", ")}; ask again naming the account by id and the permission set by name`,
   };
+}
+
+/** What break-glass under `rule` would need that the grant lacks (empty: it may stand in for the approvals). */
+function breakGlassUnmet(rule: PolicyRule, grant: CanonicalGrant): string[] {
+  const breakGlass = rule.breakGlass;
+  if (!breakGlass) return [`rules[${rule.index}] does not allow`];
+  const teams = breakGlass.teams.map(({ org, slug }) => `@${org}/${slug}`.toLowerCase());
+  return [
+    teams.includes(grant.breakGlassTeam!.toLowerCase()) ? "" : `rules[${rule.index}] allows only for ${teams.join(", ")}`,
+    grant.durationMs > breakGlass.maxDurationMs
+      ? `rules[${rule.index}] allows for at most ${formatDuration(breakGlass.maxDurationMs)}`
+      : "",
+    grant.leadTimeMs > 0 ? "must start at the merge" : "",
+    grant.ticket === undefined ? "needs a ticket" : "",
+    grant.forSomeoneElse ? "is only for the requester" : "",
+  ].filter(Boolean);
 }
 
 /** A rule entry matches "*", the same text, or the other name of the same thing. */

@@ -381,6 +381,17 @@ export class LocalIdentityCenter {
       }));
   }
 
+  /**
+   * When the assignment existed, by the simulator's own record (every create, delete and console
+   * change that took effect), oldest first; the last interval has no `to` while it still exists.
+   * A create of an assignment that exists leaves its interval unbroken: that is how a test proves
+   * an assignment was never deleted and re-created ("no gap").
+   */
+  existence(assignment: Assignment): { from: number; to?: number }[] {
+    this.state.settle(this.now());
+    return this.state.existenceOf(assignment);
+  }
+
   /** Creations IN_PROGRESS now, on the instance or on all of them. */
   inFlightCreates(instanceArn?: string): number {
     this.state.settle(this.now());

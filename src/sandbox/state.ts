@@ -129,6 +129,12 @@ export class SandboxState {
   private readonly assignmentsByKey = new Map<string, Assignment>();
   /** Every change to the assignments, oldest first: lists that lag behind read the past from it. */
   private readonly history: { at: number; key: string; assignment: Assignment; present: boolean }[] = [];
+  /**
+   * When each assignment existed, oldest first: `to` unset while it still does. A create of one that
+   * exists extends nothing and starts nothing: the interval goes on. Never trimmed (tests read the
+   * whole story of an assignment from it; it grows with creates and deletes, as operations do).
+   */
+  private readonly existence = new Map<string, { from: number; to?: number }[]>();
   /** When the last write on each assignment completed (a create or delete, or a change in the console). */
   private readonly lastWriteAt = new Map<string, number>();
   private readonly operationsById = new Map<string, AssignmentOperation>();
@@ -160,6 +166,7 @@ export class SandboxState {
   /** Adds the assignment (once) and provisions its permission set to the account, as AWS does on creation. */
   putAssignment(a: Assignment, at: number): void {
     const key = assignmentKey(a);
+    if (!this.assignmentsByKey.has(key)) this.existence.set(key, [...(this.existence.get(key) ?? []), { from: at }]);
     this.assignmentsByKey.set(key, copyAssignment(a));
     this.permissionSets.get(a.permissionSetArn)?.provisionedTo.add(a.accountId);
     this.record(at, key, a, true);
@@ -169,6 +176,8 @@ export class SandboxState {
   removeAssignment(a: Assignment, at: number): boolean {
     const key = assignmentKey(a);
     if (!this.assignmentsByKey.delete(key)) return false;
+    const open = this.existence.get(key)?.at(-1);
+    if (open) open.to = at;
     this.record(at, key, a, false);
     const stillUsed = [...this.assignmentsByKey.values()].some(
       (other) => other.accountId === a.accountId && other.permissionSetArn === a.permissionSetArn,
@@ -182,6 +191,11 @@ export class SandboxState {
     // Lists never lag by more than minutes: older history is not needed.
     if (this.history.length > 100_000) this.history.splice(0, 50_000);
     this.lastWriteAt.set(key, at);
+  }
+
+  /** The intervals the assignment existed in, oldest first (a copy); the last one has no `to` while it exists. */
+  existenceOf(a: Assignment): { from: number; to?: number }[] {
+    return (this.existence.get(assignmentKey(a)) ?? []).map((interval) => ({ ...interval }));
   }
 
   /** When the last write on the assignment completed, if any. */

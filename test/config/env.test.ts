@@ -25,6 +25,7 @@ describe("parseEnv", () => {
       logLevel: "info",
       port: 3000,
       databasePoolMax: 10,
+      notifications: {},
     });
   });
 

@@ -51,6 +51,8 @@ describe("migrations", () => {
         "merge_lookups",
         "merge_scan_cursors",
         "merge_verdicts",
+        "notification_deliveries",
+        "notification_outbox",
         "policy_snapshots",
         "tenant_configs",
         "webhook_inbox",

@@ -44,7 +44,7 @@ describe("the sticky comment after the merge", () => {
         "| Access | 2026-11-25 12:00 UTC to 2026-11-25 14:00 UTC |",
         "| Approved by | @bob |",
         "",
-        "Commands: `/jitsudo revoke` ends this pull request's access early (the requester or a code owner of the request file).",
+        "Commands: `/jitsudo revoke` ends this pull request's access early (the requester or a code owner of the request file); `/jitsudo ack` records a code owner's review of break-glass access granted by this pull request.",
       ].join("\n"),
     );
   });

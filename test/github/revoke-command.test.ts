@@ -99,7 +99,7 @@ describe("/jitsudo revoke", () => {
         .slice(1)
         .map((reply) => reply.body),
     ).toEqual([
-      "@alice jitsudo does not know `/jitsudo extend 8h`. Commands: `/jitsudo revoke` ends this pull request's access early (the requester or a code owner of the request file).",
+      "@alice jitsudo does not know `/jitsudo extend 8h`. Commands: `/jitsudo revoke` ends this pull request's access early (the requester or a code owner of the request file); `/jitsudo ack` records a code owner's review of break-glass access granted by this pull request.",
     ]);
   });
 

@@ -24,7 +24,7 @@ describe("app.yml", () => {
   });
 
   it("subscribes to exactly the events jitsudo handles", () => {
-    expect(manifest.default_events).toEqual(["check_run", "issue_comment", "pull_request", "push"]);
+    expect(manifest.default_events).toEqual(["check_run", "issue_comment", "pull_request", "pull_request_review", "push"]);
     expect(manifest.public).toBe(false);
   });
 });

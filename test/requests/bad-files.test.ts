@@ -81,7 +81,9 @@ const EXPECTED: Record<keyof typeof CASES, string[]> = {
     '1:1: missing required key "duration"; add duration: <how long, e.g. 2h; forms: 30m, 2h, 1h30m, 1d or PT2H>',
     '3:1: unknown key "duraton"; did you mean "duration"?',
   ],
-  "unknown key": ['5:1: unknown key "approver"; allowed keys: account, permission_set, duration, reason, ticket, starts_at, principal'],
+  "unknown key": [
+    '5:1: unknown key "approver"; allowed keys: account, permission_set, duration, reason, ticket, starts_at, principal, break_glass',
+  ],
   "account list": ['1:10: "account" must be text, not a list'],
   "account mapping": ['2:3: "account" must be text, not a mapping'],
   "account empty": ['1:9: "account" must be text, not nothing (an empty value)'],

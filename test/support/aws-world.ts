@@ -9,7 +9,8 @@ import { SharedRateLimiter, type RateLimitOptions } from "../../src/aws/rate-lim
 import type { WorkerSettings } from "../../src/jobs/context.js";
 import { GrantWorker } from "../../src/jobs/worker.js";
 import { recordMerge, type NewGrant } from "../../src/grants/grant-repository.js";
-import type { GrantReporter } from "../../src/grants/reporter.js";
+import type { GrantReporter, ReminderPoster, ReviewReminderPoster } from "../../src/grants/reporter.js";
+import type { ReminderOptions } from "../../src/jobs/expiry-reminders.js";
 import { Metrics } from "../../src/observability/metrics.js";
 import {
   startLocalIdentityCenter,
@@ -73,6 +74,11 @@ export async function startAwsWorld(options: LocalIdentityCenterServerOptions = 
 export interface TestWorkerOptions {
   settings?: Partial<WorkerSettings>;
   reporter?: GrantReporter;
+  /** Where expiry reminders are posted; unset, a reminder is only its grant event. */
+  reminders?: ReminderPoster;
+  reminderOptions?: ReminderOptions;
+  /** Where break-glass review reminders are posted; unset, a reminder is only its grant event. */
+  reviewReminders?: ReviewReminderPoster;
   rateLimit?: RateLimitOptions;
   metrics?: Metrics;
   /** Drift runs on its own this often; unset, tests call worker.drift.runOnce() themselves. */
@@ -104,6 +110,9 @@ export async function startTestWorker(db: Knex, world: AwsWorld, options: TestWo
     now: world.clock.now,
     metrics,
     ...(options.reporter ? { reporter: options.reporter } : {}),
+    ...(options.reminders ? { reminders: options.reminders } : {}),
+    ...(options.reviewReminders ? { reviewReminders: options.reviewReminders } : {}),
+    ...(options.reminderOptions ? { reminderOptions: options.reminderOptions } : {}),
     ...(options.reconciliationIntervalMs !== undefined ? { reconciliationIntervalMs: options.reconciliationIntervalMs } : {}),
     // Lists are exact in the simulator unless a test makes them lag (and says so in its settings).
     settings: { pollTimeoutMs: 60_000, initialPollMs: 100, retryBaseMs: 50, listSettleMs: 0, ...options.settings },

@@ -25,6 +25,8 @@ export interface ReviewSetup {
 
 export interface Setup {
   codeowners?: string;
+  /** `.github/jitsudo.yml` at the base (default POLICY). */
+  policy?: string;
   /** The request file's content at the head; null: the pull request adds no request file. */
   request?: string | Uint8Array | null;
   /** Content of the request in a first commit, before the commit that makes it `request`. */
@@ -74,7 +76,7 @@ export function seed(github: FakeGitHub, setup: Setup = {}): SeededMerge {
   github.grantTeam("acme", "platform", repo, "write");
   repo.commit("main", {
     files: {
-      ".github/jitsudo.yml": POLICY,
+      ".github/jitsudo.yml": setup.policy ?? POLICY,
       ".github/CODEOWNERS": setup.codeowners ?? CODEOWNERS,
       "README.md": "# Access requests\n",
       ...(setup.concurrentEdit ? { [FILE]: setup.concurrentEdit.before } : {}),

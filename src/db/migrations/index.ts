@@ -12,6 +12,9 @@ import * as tenantIsolation from "./0006_tenant_isolation.js";
 import * as webhookInbox from "./0007_webhook_inbox.js";
 import * as verdictComments from "./0008_verdict_comments.js";
 import * as inboxPayloadJson from "./0009_inbox_payload_json.js";
+import * as notifications from "./0010_notifications.js";
+import * as extensionAndReminders from "./0011_extension_and_reminders.js";
+import * as breakGlass from "./0012_break_glass.js";
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -28,4 +31,7 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migrat
   ["0007_webhook_inbox", webhookInbox],
   ["0008_verdict_comments", verdictComments],
   ["0009_inbox_payload_json", inboxPayloadJson],
+  ["0010_notifications", notifications],
+  ["0011_extension_and_reminders", extensionAndReminders],
+  ["0012_break_glass", breakGlass],
 ];

@@ -1,0 +1,87 @@
+import { describe, expect, it } from "vitest";
+import { CreateSlotLine } from "../../src/jobs/create-slots.js";
+
+/** A fake database with `free` slots: answers in order, records every ask. */
+function slotsOf(free: { n: number }) {
+  const asks: string[][] = [];
+  const line = new CreateSlotLine<string, "go" | "no-slot">(
+    (requests) => {
+      asks.push([...requests]);
+      return Promise.resolve(
+        requests.map(() => {
+          if (free.n === 0) return "no-slot";
+          free.n -= 1;
+          return "go";
+        }),
+      );
+    },
+    (answer) => answer === "no-slot",
+    3,
+  );
+  return { line, asks };
+}
+
+const LINE = { instanceArn: "arn:aws:sso:::instance/ssoins-aaaaaaaaaaaaaaaa", tenant: "1" };
+const never = () => false;
+
+describe("CreateSlotLine", () => {
+  it("asks for everyone waiting in one go when slots come free, in line order", async () => {
+    const free = { n: 0 };
+    const { line, asks } = slotsOf(free);
+    const answers = ["a", "b", "c"].map((id) => line.take(LINE, id, never));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // a asked alone; b and c joined a line with no slot, so they wait for one without asking.
+    expect(asks).toEqual([["a"]]);
+    free.n = 2;
+    line.freed(LINE.instanceArn);
+    await expect(answers[0]).resolves.toBe("go");
+    await expect(answers[1]).resolves.toBe("go");
+    expect(asks.at(-1)).toEqual(["a", "b", "c"]);
+    free.n = 1;
+    line.freed();
+    await expect(answers[2]).resolves.toBe("go");
+    expect(asks.at(-1)).toEqual(["c"]);
+  });
+
+  it("asks again at once when a slot came free while it was asking", async () => {
+    const free = { n: 0 };
+    let release: () => void = () => undefined;
+    const asks: number[] = [];
+    const line = new CreateSlotLine<string, "go" | "no-slot">(
+      async (requests) => {
+        asks.push(Date.now());
+        if (asks.length === 1) await new Promise<void>((resolve) => (release = resolve));
+        return requests.map(() => (free.n-- > 0 ? "go" : "no-slot"));
+      },
+      (answer) => answer === "no-slot",
+      10,
+    );
+    const started = Date.now();
+    const answer = line.take(LINE, "a", never);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    line.freed(); // while the first ask is out
+    free.n = 0;
+    release();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    free.n = 1;
+    line.freed();
+    await expect(answer).resolves.toBe("go");
+    // Without the nudge the line would have slept 250 ms after the first "no slot".
+    expect(asks[1]! - started).toBeLessThan(200);
+  });
+
+  it("lets a stopped request go, and fails everyone asked when the database fails", async () => {
+    let stopped = false;
+    const failing = new CreateSlotLine<string, "go" | "no-slot">(
+      () => Promise.reject(new Error("connection lost")),
+      () => false,
+      10,
+    );
+    await expect(failing.take(LINE, "a", never)).rejects.toThrow("connection lost");
+    const { line } = slotsOf({ n: 0 });
+    const waiting = line.take(LINE, "a", () => stopped);
+    stopped = true;
+    line.freed();
+    await expect(waiting).resolves.toBe("stopped");
+  });
+});
