@@ -222,42 +222,34 @@ export class OctokitGateway implements GitHubGateway {
   }
 
   async branchUpdate(branch: string, after: string, since: Date): Promise<BranchUpdate> {
-    let pages = 0;
-    try {
-      const iterator = this.octokit.paginate.iterator("GET /repos/{owner}/{repo}/activity", {
-        owner: this.owner,
-        repo: this.repo,
-        ref: `refs/heads/${branch}`,
-        direction: "desc",
-        per_page: 100,
-      });
-      for await (const { data } of iterator) {
-        pages += 1;
-        for (const activity of data) {
-          if (activity.after === after)
-            return {
-              kind: "found",
-              before: activity.before,
-              after,
-              activityType: activity.activity_type,
-              at: new Date(activity.timestamp),
-            };
-          if (new Date(activity.timestamp) < since) return { kind: "not-found" };
-        }
-        if (pages >= ACTIVITY_PAGES) return { kind: "not-found" };
+    let found: BranchUpdate = { kind: "not-found" };
+    const read = await this.branchActivity(branch, (activity) => {
+      if (activity.after === after) {
+        found = { kind: "found", before: activity.before, after, activityType: activity.activity_type, at: new Date(activity.timestamp) };
+        return "stop";
       }
-      return { kind: "not-found" };
-    } catch (error) {
-      const status = (error as { status?: number }).status;
-      // Not there (older GitHub Enterprise Server) or not permitted: say so, and let another source decide.
-      if (status === 404 || status === 403 || status === 410)
-        return { kind: "unavailable", reason: `the repository activity API answered ${status}` };
-      throw error;
-    }
+      return new Date(activity.timestamp) < since ? "stop" : "more";
+    });
+    return read.kind === "unavailable" ? read : found;
   }
 
   async branchPushers(branch: string): Promise<BranchPushers> {
     const actors: (string | null)[] = [];
+    const read = await this.branchActivity(branch, (activity) => {
+      actors.push(activity.actor?.login ?? null);
+      return "more";
+    });
+    return read.kind === "unavailable" ? read : { kind: "found", actors, complete: read.complete };
+  }
+
+  /**
+   * The repository activity of one branch, newest first, each entry shown to `visit` until it says
+   * stop, for at most ACTIVITY_PAGES pages. `complete`: every entry was seen (or `visit` stopped).
+   */
+  private async branchActivity(
+    branch: string,
+    visit: (activity: ActivityRecord) => "stop" | "more",
+  ): Promise<{ kind: "read"; complete: boolean } | { kind: "unavailable"; reason: string }> {
     let pages = 0;
     try {
       const iterator = this.octokit.paginate.iterator("GET /repos/{owner}/{repo}/activity", {
@@ -269,12 +261,13 @@ export class OctokitGateway implements GitHubGateway {
       });
       for await (const { data } of iterator) {
         pages += 1;
-        for (const activity of data) actors.push(activity.actor?.login ?? null);
-        if (pages >= ACTIVITY_PAGES) return { kind: "found", actors, complete: data.length < 100 };
+        for (const activity of data) if (visit(activity) === "stop") return { kind: "read", complete: true };
+        if (pages >= ACTIVITY_PAGES) return { kind: "read", complete: data.length < 100 };
       }
-      return { kind: "found", actors, complete: true };
+      return { kind: "read", complete: true };
     } catch (error) {
       const status = (error as { status?: number }).status;
+      // Not there (older GitHub Enterprise Server) or not permitted: say so, and let another source decide.
       if (status === 404 || status === 403 || status === 410)
         return { kind: "unavailable", reason: `the repository activity API answered ${status}` };
       throw error;
@@ -457,6 +450,15 @@ export class OctokitGateway implements GitHubGateway {
     }
     return { pulls, complete: true };
   }
+}
+
+/** One entry of GET /repos/{owner}/{repo}/activity, as much of it as jitsudo reads. */
+interface ActivityRecord {
+  before: string;
+  after: string;
+  activity_type: string;
+  timestamp: string;
+  actor: { login: string } | null;
 }
 
 interface PullPayload {

@@ -135,6 +135,18 @@ describe("break-glass", () => {
     expect(comment).not.toContain("BREAK-GLASS");
   });
 
+  it("refuses a pull request from a fork, whose pushes jitsudo cannot see", async () => {
+    harness.github.setTeamMembership("acme", "oncall", "alice", "active");
+    const world = seed(harness.github, { policy: BREAK_GLASS_POLICY, request: BREAK_GLASS, reviews: [] });
+    // The same merge, its head branch in another repository (the webhook names the head's repository).
+    const closed = structuredClone(world.closed) as { pull_request: { head: { repo: { id: number } } } };
+    closed.pull_request.head.repo.id += 1;
+    expect(await harness.deliver("pull_request", closed)).toBe(200);
+    expect(await db("grants").select("id")).toEqual([]);
+    const reasons = ((await db("grant_events").where({ type: "rejected" }).first())?.details.reasons ?? []) as string[];
+    expect(reasons.join("\n")).toContain("the pull request's branch is not in this repository (a fork)");
+  });
+
   describe("the review after the merge", () => {
     const unreviewed = async () =>
       (await db("grants").whereNull("break_glass_reviewed_at").whereNotNull("break_glass_team").pluck("id")) as string[];
