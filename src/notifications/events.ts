@@ -17,6 +17,7 @@ export const NOTIFICATION_TYPES = [
   "grant.expiring",
   "grant.revoked",
   "grant.expired",
+  "grant.extended",
   "grant.failed",
   "merge.rejected",
   "drift.unexpected",
@@ -34,6 +35,8 @@ const BY_EVENT_TYPE: Readonly<Record<string, NotificationType>> = {
   rejected: "merge.rejected",
   drift_unexpected: "drift.unexpected",
   expiry_reminder: "grant.expiring",
+  // The extended grant's end (active → expired) is no loss of access: its extension took over.
+  extended: "grant.extended",
   break_glass: "break_glass.used",
   break_glass_review_due: "break_glass.review_due",
 };
@@ -206,6 +209,8 @@ function summaryOf(type: NotificationType, event: OutboxEvent, grant: GrantSnaps
       return `Access revoked: ${what} (${pr})`;
     case "grant.expired":
       return `Access ended: ${what}; the assignment stays for another live grant (${pr})`;
+    case "grant.extended":
+      return `Access extended without interruption: ${what}; its extension keeps the assignment (${pr})`;
     case "grant.failed":
       return `Access failed: ${what} (${pr})`;
     case "merge.rejected":
@@ -226,6 +231,7 @@ const EMOJI: Readonly<Record<NotificationType, string>> = {
   "grant.expiring": ":alarm_clock:",
   "grant.revoked": ":lock:",
   "grant.expired": ":lock:",
+  "grant.extended": ":arrows_counterclockwise:",
   "grant.failed": ":x:",
   "merge.rejected": ":no_entry:",
   "drift.unexpected": ":warning:",

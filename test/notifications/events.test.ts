@@ -49,6 +49,7 @@ describe("mapping events to notifications", () => {
     ["rejected", null, null, "merge.rejected"],
     ["drift_unexpected", null, null, "drift.unexpected"],
     ["expiry_reminder", "active", "active", "grant.expiring"],
+    ["extended", "active", "expired", "grant.extended"],
     ["break_glass", null, "approved", "break_glass.used"],
     ["break_glass_review_due", "active", "active", "break_glass.review_due"],
     ["request_waiting", null, null, "request.waiting"],
