@@ -136,7 +136,8 @@ export interface MergeVerdict {
 export const NO_REQUEST_FILES = "no request files";
 /** "with approval like any other change": one code owner of the deleted path. */
 export const REVOKE_APPROVALS = 1;
-const WRITE_ACCESS: ReadonlySet<RepoPermission> = new Set(["admin", "maintain", "write"]);
+/** The permissions with which a code owner's review counts, as GitHub's own CODEOWNERS requires. */
+export const WRITE_ACCESS: ReadonlySet<RepoPermission> = new Set(["admin", "maintain", "write"]);
 
 /** The key of `teamMemberships`: GET /orgs/{org}/teams/{slug}/memberships/{login}. */
 export function teamKey(org: string, slug: string, login: string): string {

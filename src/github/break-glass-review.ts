@@ -10,17 +10,18 @@
  * changes nothing: their ack gets a 👎.
  */
 import type { Knex } from "knex";
+import { WRITE_ACCESS } from "../approval/approval.js";
 import { readWholeCodeowners } from "../approval/governance.js";
 import { formatOwner, ownership, type Codeowners } from "../approval/codeowners.js";
 import { namesUser } from "../approval/owner-check.js";
 import { parseTenantConfig, principalFor } from "../config/tenant.js";
 import { rowsAs } from "../db/knex.js";
-import { policyOf } from "../grants/grant-repository.js";
+import { isRequester, policyOf } from "../grants/grant-repository.js";
 import { recordBreakGlassReview, unreviewedOfPullRequest, type BreakGlassGrant } from "../grants/break-glass-store.js";
 import type { ReviewReminderPoster } from "../grants/reporter.js";
 import type { GitHubGateway } from "./gateway.js";
 import type { PullCommit } from "./types.js";
-import type { GitHubReminderPosterOptions } from "./reminder-comments.js";
+import { gatewayOfGrant, type GitHubReminderPosterOptions } from "./reminder-comments.js";
 import { code, utc } from "./markdown.js";
 import type { Log } from "../observability/logger.js";
 
@@ -36,8 +37,6 @@ export interface BreakGlassReviewInput {
 
 export type BreakGlassReviewOutcome =
   { kind: "reviewed"; grants: BreakGlassGrant[] } | { kind: "refused"; reason: string } | { kind: "nothing" };
-
-const WRITE = new Set(["admin", "maintain", "write"]);
 
 export async function reviewBreakGlass(
   gateway: GitHubGateway,
@@ -73,7 +72,8 @@ async function whyNotReviewer(
   grants: readonly BreakGlassGrant[],
 ): Promise<string | undefined> {
   const login = input.reviewer;
-  if (grants.some((grant) => isRequester(grant, input))) return `@${login} is the requester and cannot review their own break-glass access`;
+  if (grants.some((grant) => isRequester(grant, input.reviewer, input.reviewerId)))
+    return `@${login} is the requester and cannot review their own break-glass access`;
   // As for an approval: never the grantee under another GitHub login, never someone who wrote or committed a commit of it.
   const grantee = await granteeReason(db, grants, login);
   if (grantee) return grantee;
@@ -84,7 +84,7 @@ async function whyNotReviewer(
   if (contributed.length > 0)
     return `@${login} authored or committed ${contributed.map((commit) => commit.sha.slice(0, 7)).join(", ")} in this pull request, so their review cannot count`;
   const permission = await gateway.repoPermission(login);
-  if (!WRITE.has(permission))
+  if (!WRITE_ACCESS.has(permission))
     return `@${login} has ${permission === "none" ? "no" : permission} permission on the repository; reviewers need write`;
   const base = await mergeBase(db, input);
   if (!base) return "the merge's base commit is not recorded, so its code owners are unknown";
@@ -120,9 +120,14 @@ async function mergeBase(db: Knex, input: BreakGlassReviewInput): Promise<string
 
 /** The reviewer is the grantee when the policy the grant was approved under maps their login to its principal. */
 async function granteeReason(db: Knex, grants: readonly BreakGlassGrant[], login: string): Promise<string | undefined> {
+  const parsedBySha = new Map<string | null, ReturnType<typeof parseTenantConfig> | undefined>();
   for (const grant of grants) {
-    const policy = await policyOf(db, grant);
-    const parsed = policy === undefined ? undefined : parseTenantConfig(new TextEncoder().encode(policy));
+    // A merge's grants share its policy: read and parsed once.
+    if (!parsedBySha.has(grant.policy_sha256)) {
+      const policy = await policyOf(db, grant);
+      parsedBySha.set(grant.policy_sha256, policy === undefined ? undefined : parseTenantConfig(new TextEncoder().encode(policy)));
+    }
+    const parsed = parsedBySha.get(grant.policy_sha256);
     if (!parsed?.ok)
       return "the policy the grant was approved under cannot be read, so jitsudo cannot show the reviewer is not the grantee";
     if (principalFor(parsed.config, login).toLowerCase() === grant.principal.toLowerCase())
@@ -137,12 +142,6 @@ function isSamePerson(who: string | undefined, commit: PullCommit, input: BreakG
   const id = who === commit.authorLogin ? commit.authorId : commit.committerId;
   if (id !== undefined && input.reviewerId !== undefined) return id === input.reviewerId;
   return who.toLowerCase() === input.reviewer.toLowerCase();
-}
-
-/** The requester by GitHub's user id when both are known (a login can be renamed and reused), else by login. */
-function isRequester(grant: BreakGlassGrant, input: BreakGlassReviewInput): boolean {
-  if (grant.requester_id !== null && input.reviewerId !== undefined) return String(grant.requester_id) === String(input.reviewerId);
-  return grant.requester.toLowerCase() === input.reviewer.toLowerCase();
 }
 
 /** A GitHub login or @org/team as CODEOWNERS writes them: anything else is not mentioned. */
@@ -165,10 +164,7 @@ export class GitHubReviewReminderPoster implements ReviewReminderPoster {
   constructor(private readonly options: GitHubReminderPosterOptions) {}
 
   async post(grant: BreakGlassGrant): Promise<void> {
-    const gateway = await this.options.gatewayFor(String(grant.tenant), {
-      id: grant.repository_id === null ? null : String(grant.repository_id),
-      fullName: grant.repo,
-    });
+    const gateway = await gatewayOfGrant(this.options, grant);
     await gateway.createIssueComment(grant.pr_number, renderReviewReminder(grant));
   }
 }

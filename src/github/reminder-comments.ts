@@ -48,14 +48,22 @@ export interface GitHubReminderPosterOptions {
   gatewayFor(tenant: string, repository: { id: string | null; fullName: string }): Promise<GitHubGateway>;
 }
 
+/** The gateway of a grant's repository, through its installation. */
+export function gatewayOfGrant(
+  options: GitHubReminderPosterOptions,
+  grant: Pick<GrantRow, "tenant" | "repository_id" | "repo">,
+): Promise<GitHubGateway> {
+  return options.gatewayFor(String(grant.tenant), {
+    id: grant.repository_id === null ? null : String(grant.repository_id),
+    fullName: grant.repo,
+  });
+}
+
 export class GitHubReminderPoster implements ReminderPoster {
   constructor(private readonly options: GitHubReminderPosterOptions) {}
 
   async post(grant: GrantRow): Promise<void> {
-    const gateway = await this.options.gatewayFor(String(grant.tenant), {
-      id: grant.repository_id === null ? null : String(grant.repository_id),
-      fullName: grant.repo,
-    });
+    const gateway = await gatewayOfGrant(this.options, grant);
     const marker = reminderMarker(grant.id);
     const [comments, botLogin] = await Promise.all([gateway.listIssueComments(grant.pr_number), gateway.botLogin()]);
     // Posted before, its success never recorded: nothing more to say.

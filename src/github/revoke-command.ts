@@ -12,7 +12,7 @@
 import type { Knex } from "knex";
 import { readWholeCodeowners } from "../approval/governance.js";
 import { ownsUnderAnyReading } from "../approval/owner-check.js";
-import { endEarlyByCommand, notEndedGrantsOfPullRequest, type GrantRow } from "../grants/grant-repository.js";
+import { endEarlyByCommand, isRequester, notEndedGrantsOfPullRequest, type GrantRow } from "../grants/grant-repository.js";
 import { reviewBreakGlass } from "./break-glass-review.js";
 import { claimReply } from "./command-replies.js";
 import { adoptLegacyGrants } from "./legacy-grants.js";
@@ -137,7 +137,7 @@ async function claimHelpReply(db: Knex, command: CommentCommand, now: Date): Pro
  */
 async function mayRevoke(gateway: GitHubGateway, command: CommentCommand, grants: readonly GrantRow[]): Promise<boolean> {
   const login = command.commenter.toLowerCase();
-  if (grants.every((grant) => isRequester(grant, command))) return true;
+  if (grants.every((grant) => isRequester(grant, command.commenter, command.commenterId))) return true;
   const permission = await gateway.repoPermission(login);
   if (permission === "admin" || permission === "maintain") return true;
   // A code owner acts as one only with write access, as GitHub's own CODEOWNERS does.
@@ -149,12 +149,6 @@ async function mayRevoke(gateway: GitHubGateway, command: CommentCommand, grants
     if (!(await ownsUnderAnyReading(gateway, codeowners, path, login))) return false;
   }
   return true;
-}
-
-/** The requester by GitHub's user id when both are known (a login can be renamed and reused), else by login. */
-function isRequester(grant: GrantRow, command: CommentCommand): boolean {
-  if (grant.requester_id !== null && command.commenterId !== undefined) return String(grant.requester_id) === String(command.commenterId);
-  return grant.requester.toLowerCase() === command.commenter.toLowerCase();
 }
 
 function renderRevokeComment(commenter: string, ended: readonly { grant: GrantRow; to: string }[]): string {

@@ -8,7 +8,7 @@
  */
 import type { Knex } from "knex";
 import { rowsAs } from "../db/knex.js";
-import { appendEvent, type GrantRow } from "./grant-repository.js";
+import { noteEvent, type GrantRow } from "./grant-repository.js";
 import { JITSUDO } from "./lifecycle.js";
 
 export type BreakGlassGrant = GrantRow & {
@@ -57,7 +57,7 @@ export async function recordBreakGlassReview(
         .returning("*"),
     );
     for (const grant of reviewed) {
-      await appendEvent(trx, eventScope(grant), {
+      await noteEvent(trx, grant, {
         type: "break_glass_reviewed",
         actor: review.reviewer,
         reason: `break-glass reviewed by code owner @${review.reviewer} (${review.how === "ack" ? "/jitsudo ack" : "approved the merged pull request"})`,
@@ -88,7 +88,7 @@ export async function claimDueReviewReminders(db: Knex, now: Date, limit: number
       { now, limit },
     );
     for (const grant of rows) {
-      await appendEvent(trx, eventScope(grant), {
+      await noteEvent(trx, grant, {
         type: "break_glass_review_due",
         actor: JITSUDO,
         reason: `break-glass by @${grant.requester} (${grant.break_glass_team}) has not been reviewed by a code owner; it was due ${grant.break_glass_review_due_at.toISOString()} (reminder ${grant.break_glass_reminders})`,
@@ -113,16 +113,4 @@ export async function countUnreviewed(db: Knex): Promise<number> {
     db("grants").whereNotNull("break_glass_team").whereNull("break_glass_reviewed_at").count({ n: "*" }).first(),
   );
   return Number(row?.n ?? 0);
-}
-
-function eventScope(grant: GrantRow): Record<string, unknown> {
-  return {
-    tenant: grant.tenant,
-    repository_id: grant.repository_id,
-    repo: grant.repo,
-    pr_number: grant.pr_number,
-    grant_id: grant.id,
-    from_status: grant.status,
-    to_status: grant.status,
-  };
 }

@@ -338,6 +338,12 @@ export class StaleGrantError extends Error {
   }
 }
 
+/** Whether a GitHub account is the grant's requester: by user id when both are known (a login can be renamed and reused), else by login. */
+export function isRequester(grant: Pick<GrantRow, "requester" | "requester_id">, login: string, id: number | undefined): boolean {
+  if (grant.requester_id !== null && id !== undefined) return String(grant.requester_id) === String(id);
+  return grant.requester.toLowerCase() === login.toLowerCase();
+}
+
 /** The grant as it was read: a move applies only if its status is still this one. */
 export type MovingGrant = Pick<GrantRow, "id" | "status" | "tenant" | "repo" | "pr_number"> & Partial<Pick<GrantRow, "repository_id">>;
 

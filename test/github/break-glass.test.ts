@@ -9,9 +9,8 @@
  * friend's commit carrying the request in the member's pull request.
  */
 import type { Knex } from "knex";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { startHarness, type Harness } from "../support/app-harness.js";
-import { freshDatabase } from "../support/db.js";
+import { beforeEach, describe, expect, it } from "vitest";
+import { useHarnessWithDatabase, type Harness } from "../support/app-harness.js";
 import { seed, type Setup } from "../support/merge-world.js";
 
 const BREAK_GLASS_POLICY = `users:
@@ -33,14 +32,11 @@ const request = (extra: string, duration = "1h", permissionSet = "AdministratorA
 const BREAK_GLASS = request("ticket: INC-4711\nbreak_glass: true\n");
 
 describe("break-glass", () => {
+  const current = useHarnessWithDatabase();
   let db: Knex;
   let harness: Harness;
-  beforeEach(async () => {
-    ({ db } = await freshDatabase());
-    harness = await startHarness({ db });
-  });
-  afterEach(async () => {
-    await harness.stop();
+  beforeEach(() => {
+    ({ db, harness } = current);
   });
 
   /** Merges alice's request with no review at all, alice an active member of @acme/oncall unless told otherwise. */
@@ -79,6 +75,18 @@ describe("break-glass", () => {
     expect(events[1]).toMatchObject({ actor: "alice" });
     expect(events[1].reason).toContain("without code-owner approval");
     expect(world.number).toBeGreaterThan(0);
+  });
+
+  it.each(["squash", "rebase"] as const)("grants a member through a %s merge alike", async (method) => {
+    const granted = await mergeUnreviewed({ method });
+    expect(granted.grants.map((grant) => grant.break_glass_team)).toEqual(["@acme/oncall"]);
+    expect(granted.comment).toContain("BREAK-GLASS");
+  });
+
+  it.each(["squash", "rebase"] as const)("refuses a non-member through a %s merge", async (method) => {
+    const { grants, reasons } = await mergeUnreviewed({ method, membership: "none" });
+    expect(grants).toEqual([]);
+    expect(reasons.join("\n")).toContain("is only for active members of @acme/oncall, and @alice is not one");
   });
 
   it("is an ordinary grant when the code owners approved enough anyway", async () => {
