@@ -50,6 +50,8 @@ export interface AppConfig {
     slackApiUrl?: string;
     /** JITSUDO_WEBHOOK_SECRET: signs every webhook (X-Jitsudo-Signature-256); unset: webhooks are not sent. */
     webhookSecret?: string;
+    /** JITSUDO_WEBHOOK_ALLOW_LOOPBACK=true: webhooks may go to this host (tests, a local relay); otherwise refused. */
+    webhookAllowLoopback?: boolean;
   };
   logLevel: LogLevel;
   /** LOG_FORMAT: JSON lines, or readable lines for a terminal. Unset: pretty on a terminal, else JSON. */
@@ -227,6 +229,9 @@ function parseNotifications(value: EnvValue, problems: string[]): AppConfig["not
   const slackApiUrl = value("SLACK_API_URL");
   if (slackApiUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(slackApiUrl))
     problems.push(`SLACK_API_URL="${slackApiUrl.slice(0, 120)}" must be an http(s) URL like https://slack.com/api/`);
+  const allowLoopback = value("JITSUDO_WEBHOOK_ALLOW_LOOPBACK");
+  if (allowLoopback !== undefined && allowLoopback !== "true" && allowLoopback !== "false")
+    problems.push(`JITSUDO_WEBHOOK_ALLOW_LOOPBACK="${allowLoopback.slice(0, 20)}" must be true or false`);
   const webhookSecret = value("JITSUDO_WEBHOOK_SECRET");
   if (webhookSecret !== undefined && webhookSecret.length < 20)
     problems.push("JITSUDO_WEBHOOK_SECRET is too short to be a secret; use at least 20 random characters (e.g. openssl rand -hex 32)");
@@ -234,6 +239,7 @@ function parseNotifications(value: EnvValue, problems: string[]): AppConfig["not
     ...(slackBotToken !== undefined ? { slackBotToken } : {}),
     ...(slackApiUrl !== undefined ? { slackApiUrl } : {}),
     ...(webhookSecret !== undefined ? { webhookSecret } : {}),
+    ...(allowLoopback === "true" ? { webhookAllowLoopback: true } : {}),
   };
 }
 

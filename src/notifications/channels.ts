@@ -44,10 +44,21 @@ function channel(kind: ChannelKind, target: string): Channel {
   return { kind, target, key: `${kind}:${target}` };
 }
 
-const LOOPBACK_NAMES = new Set(["localhost", "127.0.0.1", "[::1]"]);
+const LOOPBACK_NAMES = new Set(["localhost", "localhost.", "[::1]"]);
+
+export interface WebhookUrlRules {
+  /**
+   * This host's own addresses (localhost, 127/8, ::1), over http too: only for tests and a local
+   * relay the operator runs (JITSUDO_WEBHOOK_ALLOW_LOOPBACK). Otherwise refused like any private
+   * address: a tenant config must not make the worker POST to sidecars on its own host (an Envoy
+   * or istio-agent admin port answers /quitquitquit on loopback). URL parsing has already turned
+   * http://2130706433 and http://0x7f.1 into 127.0.0.1, so they are caught here.
+   */
+  allowLoopback?: boolean;
+}
 
 /** Why a webhook URL is refused, or undefined when it may be used. */
-export function webhookUrlProblem(text: string): string | undefined {
+export function webhookUrlProblem(text: string, rules: WebhookUrlRules = {}): string | undefined {
   let url: URL;
   try {
     url = new URL(text);
@@ -57,6 +68,8 @@ export function webhookUrlProblem(text: string): string | undefined {
   if (url.username || url.password) return "must not carry credentials (user:password@)";
   const host = url.hostname.toLowerCase();
   const loopback = LOOPBACK_NAMES.has(host) || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+  if (loopback && !rules.allowLoopback)
+    return "must not point at this host (localhost, 127.0.0.0/8, ::1; allowed only with JITSUDO_WEBHOOK_ALLOW_LOOPBACK, for tests)";
   if (url.protocol === "http:") return loopback ? undefined : "must be https (http is allowed only for localhost)";
   if (url.protocol !== "https:") return "must be an https:// URL";
   if (!loopback && isPrivateAddress(host)) return "must not point at a private, link-local or unspecified address";
@@ -70,6 +83,9 @@ export function isPrivateAddress(host: string): boolean {
     const [a, b] = [Number(v4[1]), Number(v4[2])];
     return (
       a === 0 ||
+      a >= 224 || // multicast and reserved
+      (a === 198 && (b === 18 || b === 19)) || // benchmarking
+      (a === 192 && b === 0) || // IETF protocol assignments (192.0.0/24 and 192.0.2/24 documentation)
       a === 10 ||
       a === 127 ||
       (a === 169 && b === 254) ||
@@ -81,7 +97,10 @@ export function isPrivateAddress(host: string): boolean {
   if (host.startsWith("[") && host.endsWith("]")) {
     const v6 = host.slice(1, -1);
     // ::ffff:10.0.0.1 and friends are IPv4 in disguise: URL normalises them to ::ffff:a00:1.
-    return v6 === "::" || v6 === "::1" || /^f[cd]/.test(v6) || /^fe[89ab]/.test(v6) || v6.startsWith("::ffff:");
+    // Anything from "::" (unspecified, loopback, IPv4-compatible ::a00:1, ::ffff: mapped), unique
+    // local fc00::/7, link-local fe80::/10, multicast ff00::/8, NAT64 64:ff9b::/96 and 6to4
+    // 2002::/16 (both carry an IPv4 address, perhaps a private one).
+    return v6.startsWith("::") || /^f[cdf]/.test(v6) || /^fe[89ab]/.test(v6) || v6.startsWith("64:ff9b:") || v6.startsWith("2002:");
   }
   return false;
 }

@@ -11,7 +11,6 @@ import type { Log } from "../observability/logger.js";
 import type { Metrics } from "../observability/metrics.js";
 import type { ScheduledJob } from "../jobs/scheduler.js";
 import type { Channel, ChannelKind } from "./channels.js";
-import { webhookUrlProblem } from "./channels.js";
 import { toNotification } from "./events.js";
 import {
   claimDeliveries,
@@ -132,7 +131,7 @@ export class NotificationDispatcher {
         );
         return false;
       }
-      const problem = channel.kind === "webhook" ? webhookUrlProblem(channel.target) : undefined;
+      const problem = this.senders.get(channel.kind)?.refuses?.(channel.target);
       if (problem) this.warnOnce(`${row.repo}:${channel.key}`, { repo: row.repo }, `a notification webhook URL ${problem}; not sent`);
       return problem === undefined;
     });

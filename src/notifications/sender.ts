@@ -14,6 +14,8 @@ export interface NotificationSender {
   readonly kind: ChannelKind;
   /** Sends one notification to one target (a Slack channel, a webhook URL). Never throws. */
   send(target: string, notification: NotificationBody, signal?: AbortSignal): Promise<SendResult>;
+  /** Why this sender will never send to `target` (a webhook URL its rules refuse), if it will not. */
+  refuses?(target: string): string | undefined;
 }
 
 /** How long one send may take: well inside a delivery's lease, so a slow receiver never has it sent twice at once. */

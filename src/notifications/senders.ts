@@ -9,6 +9,7 @@ export function notificationSenders(config: AppConfig["notifications"], log: Log
   const senders: NotificationSender[] = [];
   if (config.slackBotToken)
     senders.push(new SlackSender({ token: config.slackBotToken, ...(config.slackApiUrl ? { apiUrl: config.slackApiUrl } : {}), log }));
-  if (config.webhookSecret) senders.push(new WebhookSender({ secret: config.webhookSecret }));
+  if (config.webhookSecret)
+    senders.push(new WebhookSender({ secret: config.webhookSecret, ...(config.webhookAllowLoopback ? { allowLoopback: true } : {}) }));
   return senders;
 }

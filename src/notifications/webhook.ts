@@ -7,12 +7,12 @@
  * to an address the URL check refused. The URL is checked again here, at every send, since the
  * config snapshot may predate the check.
  */
-import { webhookUrlProblem } from "./channels.js";
+import { webhookUrlProblem, type WebhookUrlRules } from "./channels.js";
 import type { NotificationBody } from "./events.js";
 import { EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER, sign } from "./signature.js";
 import { SEND_TIMEOUT_MS, type NotificationSender, type SendResult } from "./sender.js";
 
-export interface WebhookOptions {
+export interface WebhookOptions extends WebhookUrlRules {
   secret: string;
   /** For tests: another fetch. */
   fetch?: typeof fetch;
@@ -23,8 +23,12 @@ export class WebhookSender implements NotificationSender {
   readonly kind = "webhook" as const;
   constructor(private readonly options: WebhookOptions) {}
 
+  refuses(url: string): string | undefined {
+    return webhookUrlProblem(url, this.options);
+  }
+
   async send(url: string, notification: NotificationBody, signal?: AbortSignal): Promise<SendResult> {
-    const problem = webhookUrlProblem(url);
+    const problem = this.refuses(url);
     if (problem) return { ok: false, error: `webhook URL ${problem}` };
     const body = JSON.stringify(notification);
     const timeout = AbortSignal.timeout(this.options.timeoutMs ?? SEND_TIMEOUT_MS);

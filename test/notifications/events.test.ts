@@ -157,6 +157,31 @@ describe("webhook URLs (SSRF)", () => {
     ["ftp://hooks.example.com/", "must be an https:// URL"],
     ["not a url", "is not a URL"],
   ])("%s", (url, problem) => {
+    // Loopback allowed, as the tests' own receivers need (JITSUDO_WEBHOOK_ALLOW_LOOPBACK).
+    expect(webhookUrlProblem(url, { allowLoopback: true })).toBe(problem);
+  });
+
+  const LOOPBACK = "must not point at this host (localhost, 127.0.0.0/8, ::1; allowed only with JITSUDO_WEBHOOK_ALLOW_LOOPBACK, for tests)";
+  const PRIVATE = "must not point at a private, link-local or unspecified address";
+  it.each([
+    // The worker's own host: a sidecar's admin port answers /quitquitquit on loopback.
+    ["http://127.0.0.1:15000/quitquitquit", LOOPBACK],
+    ["http://2130706433/", LOOPBACK],
+    ["http://0x7f.1/", LOOPBACK],
+    ["http://127.1:15020/quitquitquit", LOOPBACK],
+    ["https://127.0.0.1/", LOOPBACK],
+    ["http://[::1]:15020/", LOOPBACK],
+    ["https://localhost./hook", LOOPBACK],
+    // Ranges that carry or reach a private address.
+    ["https://[::a00:1]/", PRIVATE],
+    ["https://[64:ff9b::a00:1]/", PRIVATE],
+    ["https://[2002:a00:1::]/", PRIVATE],
+    ["https://[ff02::1]/", PRIVATE],
+    ["https://198.18.0.1/", PRIVATE],
+    ["https://192.0.0.1/", PRIVATE],
+    ["https://224.0.0.1/", PRIVATE],
+    ["https://hooks.example.com/jitsudo", undefined],
+  ])("by default, %s", (url, problem) => {
     expect(webhookUrlProblem(url)).toBe(problem);
   });
 });
