@@ -4,7 +4,7 @@
  * limiter and poller, and grants in PostgreSQL.
  *
  * - throughput: 1,000 grants due at once, 2 s provisioning time. The ceiling is
- *   min(10 in flight / 2 s, what 20 TPS less polling allows) = 5 grants/s; target ≥ 90% of it,
+ *   min(10 in flight / 2 s, what 20 TPS less polling allows) = 5 grants/s; target ≥ 95% of it,
  *   no throttling failures, ≤ 1.3 Identity Center calls per grant.
  * - expiry: 1,000 active grants expiring within one minute; lag from `expires_at` to
  *   DeleteAccountAssignment issued, p50/p99 (target p99 ≤ 1 s).
@@ -15,8 +15,6 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { DEFAULT_WORKER_SETTINGS } from "../src/jobs/context.js";
 import { Prng } from "../src/sandbox/prng.js";
 import { approveGrant, INSTANCE_ARN, startAwsWorld, startTestWorker, type AwsWorld } from "../test/support/aws-world.js";
-import { FakeGitHub } from "../test/support/fake-github.js";
-import { benchApp } from "./support/app.js";
 import { benchDatabase } from "./support/database.js";
 import { grantRow } from "./support/grants.js";
 import { summarize, type BenchResult } from "./stats.js";
@@ -94,7 +92,7 @@ export async function benchProvisioningThroughput(): Promise<BenchResult> {
         identity_center_calls_per_grant: Math.round((calls.total / GRANTS) * 100) / 100,
         peak_creates_in_flight: world.ic.peakInFlightCreates(INSTANCE_ARN),
       },
-      target: "≥ 90% of the ceiling; 0 failures from throttling; ≤ 1.3 calls per grant",
+      target: "≥ 95% of the ceiling; 0 failures from throttling; ≤ 1.3 calls per grant",
     };
   } finally {
     await world.stop();
@@ -179,6 +177,9 @@ export async function benchMergeToCreate(): Promise<BenchResult> {
   const database = await benchDatabase("merge_to_create");
   const world = await startAwsWorld({ provisioningDelayMs: 200 });
   const { db } = database;
+  // Loaded here, not at the top: nock must not sit in the other benchmarks' HTTP path (bench/run.ts).
+  const { FakeGitHub } = await import("../test/support/fake-github.js");
+  const { benchApp } = await import("./support/app.js");
   const github = new FakeGitHub();
   const repo = github.repo;
   for (const login of ["alice", "bob"]) repo.setPermission(login, "write");

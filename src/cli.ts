@@ -8,10 +8,13 @@ import process, { argv, cwd, exit, stderr, stdout } from "node:process";
 const USAGE = `usage: jitsudo <command>
 
   validate [paths…]   check access-request files (default: everything under access-requests/)
+  request             write an access request, checked against the default branch's policy ('jitsudo request --help')
+  rules               what you (or --login) may request, and with how many approvals
   start               server and worker in one process (embedded PostgreSQL when DATABASE_URL is unset)
   server              the GitHub App webhook server (and the HTTP API)
   worker              provision, expire and reconcile grants (needs IC_INSTANCE_ARN and AWS_REGION)
   migrate             apply database migrations
+  audit export|verify export the grant events (jsonl, csv), or check their hash chains ('jitsudo audit --help')
 
 Run 'jitsudo validate --help' for its options.`;
 
@@ -31,12 +34,28 @@ async function main(args: string[]): Promise<number> {
         now: () => new Date(),
       });
     }
+    case "request":
+    case "rules": {
+      const io = {
+        cwd: cwd(),
+        env: process.env,
+        stdout: (line: string) => stdout.write(`${line}\n`),
+        stderr: (line: string) => stderr.write(`${line}\n`),
+        now: () => new Date(),
+      };
+      if (command === "request") return (await import("./cli/request.js")).requestCommand(rest, io);
+      return (await import("./cli/rules.js")).rulesCommand(rest, io);
+    }
     case "start":
     case "server":
     case "worker":
     case "migrate": {
       const { runService } = await import("./cli/service.js");
       return runService(command);
+    }
+    case "audit": {
+      const { runAudit } = await import("./cli/audit.js");
+      return runAudit(rest);
     }
     case undefined:
     case "help":

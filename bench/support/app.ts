@@ -19,6 +19,9 @@ export interface BenchApp {
 }
 
 export async function benchApp(github: FakeGitHub, options: AppOptions = {}): Promise<BenchApp> {
+  // Intercepting lasts as long as the app: every later benchmark's HTTP (the SDK's calls to the
+  // local Identity Center) would otherwise go through nock's interceptor, which production has not.
+  if (!nock.isActive()) nock.activate();
   nock.disableNetConnect();
   nock.enableNetConnect((host) => host.startsWith("127.0.0.1"));
   github.start();
@@ -47,6 +50,7 @@ export async function benchApp(github: FakeGitHub, options: AppOptions = {}): Pr
       await jitsudo.stop();
       github.stop();
       nock.enableNetConnect();
+      nock.restore();
     },
   };
 }

@@ -5,6 +5,7 @@
  *   GET /api/grants       grants, newest first; ?status=active&account=123456789012&repo=o/r&unreviewed=true&limit=100
  *                         (unreviewed=true: break-glass grants no code owner has reviewed yet)
  *   GET /api/grants/:id   one grant with its whole event history
+ *   GET /api/events       every grant event in commit order, for a SIEM: ?after=<cursor>&limit=100 (src/api/events-api.ts)
  *
  * The grants API is read-only and needs `Authorization: Bearer <JITSUDO_API_TOKEN>`; without a
  * token configured it is off. Tokens are compared as SHA-256 digests in constant time, so neither
@@ -16,6 +17,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Knex } from "knex";
 import { eventsOfGrant, findGrants, grantForApi, type GrantFilter } from "../grants/grant-repository.js";
 import { GRANT_STATUSES, isGrantStatus } from "../grants/lifecycle.js";
+import { listEvents } from "./events-api.js";
 import type { Log } from "../observability/logger.js";
 import { answerReadOnly, jsonReply } from "../http/server.js";
 
@@ -25,6 +27,8 @@ export interface ApiOptions {
   log: Log;
   /** JITSUDO_API_TOKEN; unset: the grants API answers 404. */
   token?: string;
+  /** Where pull requests are on the web (githubWebUrl), for the events' links; default github.com. */
+  webBaseUrl?: string;
 }
 
 type Handler = (request: IncomingMessage, response: ServerResponse) => Promise<boolean>;
@@ -44,6 +48,7 @@ export function apiHandler(options: ApiOptions): Handler {
   const routes: [RegExp, (match: RegExpExecArray, url: URL, request: IncomingMessage) => Promise<Reply>][] = [
     [/^\/api\/grants$/, (_match, url, request) => guarded(request, () => listGrants(db!, url))],
     [/^\/api\/grants\/([^/]+)$/, (match, _url, request) => guarded(request, () => oneGrant(db!, match[1]!))],
+    [/^\/api\/events$/, (_match, url, request) => guarded(request, () => listEvents(db!, url, options.webBaseUrl ?? "https://github.com"))],
   ];
 
   const guarded = async (request: IncomingMessage, answer: () => Promise<Reply>): Promise<Reply> => {

@@ -15,6 +15,9 @@
  *   cannot rule out that an approver wrote it (the "second account" attack with an unlinked e-mail).
  * - E-mail owners never count: GitHub does not tell us which account owns an address.
  * - A team membership or permission missing from the maps (not fetched) never counts: fail closed.
+ *   Neither does one GitHub did not answer (`Unreadable`): the reasons say which and why.
+ * - A rule's `require_owners` teams are judged on the approvers who count for the request's own
+ *   path (the new path of a rename): see `owner-groups.ts`.
  * - Governance paths are compared case-insensitively, so a case trick cannot slip one through.
  * - "Base" is the default branch exactly as it was before the merge, proven by `merge-base.ts`;
  *   when it cannot be proven, nothing else is judged and nothing is granted.
@@ -23,17 +26,8 @@
  *   force push of the base) approved a different diff and does not count.
  * - A request file whose CODEOWNERS reading is ambiguous (see `codeowners.ts`) is not approved.
  */
-import { principalFor, TENANT_CONFIG_PATH, type TenantConfig } from "../config/tenant.js";
-import type {
-  BranchPushers,
-  FileBytes,
-  PullCommit,
-  PullFile,
-  PullTimeline,
-  RepoPermission,
-  Review,
-  TeamMembership,
-} from "../github/types.js";
+import { principalFor, TENANT_CONFIG_PATH, type TeamRef, type TenantConfig } from "../config/tenant.js";
+import type { BranchPushers, FileBytes, PullCommit, PullFile, PullTimeline, RepoPermission, Review } from "../github/types.js";
 import { isRequestFilePath, requestPathProblem, tooManyRequestFiles, unreadableRequest } from "../requests/access-request.js";
 import { byPosition } from "../parsing/problem.js";
 import {
@@ -51,6 +45,14 @@ import { namesUser } from "./owner-check.js";
 import type { GovernanceChange } from "./commit-history.js";
 import type { BaseProof } from "./merge-base.js";
 import { setAsideReason, standingReviews, type Reviewer, type SetAsideReview } from "./review-order.js";
+import {
+  isUnreadable,
+  judgeOwnerGroups,
+  type ExistenceAnswer,
+  type MembershipAnswer,
+  type OwnerGroup,
+  type RequiredTeam,
+} from "./owner-groups.js";
 
 /** What the verdict judges. The governance files (`GovernanceEvidence`) are those at the proven base. */
 export interface MergeEvidence extends GovernanceEvidence {
@@ -92,8 +94,10 @@ export interface MergeEvidence extends GovernanceEvidence {
   headPushers?: BranchPushers;
   /** IC_INSTANCE_ARN, when this process knows it: the only instance jitsudo's own credentials act on. */
   ownInstanceArn?: string;
-  /** Keyed by `teamKey(org, slug, login)`. */
-  teamMemberships: ReadonlyMap<string, TeamMembership>;
+  /** Keyed by `teamKey(org, slug, login)`; an `Unreadable` answer never counts. */
+  teamMemberships: ReadonlyMap<string, MembershipAnswer>;
+  /** Whether each team of a deciding rule's `require_owners` exists, keyed by `teamExistenceKey(org, slug)`; a missing answer never counts. */
+  teams?: ReadonlyMap<string, ExistenceAnswer>;
   /** Keyed by login.toLowerCase(). */
   permissions: ReadonlyMap<string, RepoPermission>;
   /** When the merge is processed. */
@@ -110,14 +114,24 @@ export interface FileVerdict {
   requiredApprovals: number;
   /** Logins whose approvals counted, sorted. */
   approvers: string[];
-  /** Per set of owners that had to approve (the path; for a rename also the old path): who counted. */
-  approverSets: { path: string; approvers: string[] }[];
+  /**
+   * Per set of owners that had to approve (the path; for a rename also the old path): who counted,
+   * and for the request's own path under a rule with `require_owners`, who stood for each team.
+   */
+  approverSets: ApproverSet[];
   blobSha?: string;
   window?: { startsAt: Date; expiresAt: Date };
   /** Set when the grant is approved by break-glass (without enough code-owner approvals): the team that let the requester. */
   breakGlass?: { team: string; reviewWithinMs: number; owners: string[] };
   /** Every reason it is not approved (empty when approved). */
   reasons: string[];
+}
+
+export interface ApproverSet {
+  path: string;
+  approvers: string[];
+  /** Set under a rule with `require_owners`: each team and its active members among `approvers` (empty: still needed). */
+  groups?: OwnerGroup[];
 }
 
 export interface MergeVerdict {
@@ -144,8 +158,13 @@ export function teamKey(org: string, slug: string, login: string): string {
   return `${org}/${slug}:${login.toLowerCase()}`;
 }
 
+/** The key of `teams`: GET /orgs/{org}/teams/{slug}. */
+export function teamExistenceKey(org: string, slug: string): string {
+  return `${org}/${slug}`;
+}
+
 export function judgeMerge(evidence: MergeEvidence): MergeVerdict {
-  const lookups = new Lookups(evidence.teamMemberships, evidence.permissions);
+  const lookups = new Lookups(evidence.teamMemberships, evidence.permissions, evidence.teams ?? new Map());
   const verdict = judge(evidence, lookups);
   return { ...verdict, teamLookups: lookups.teamKeys() };
 }
@@ -155,29 +174,44 @@ export function judgeMerge(evidence: MergeEvidence): MergeVerdict {
  * Whether something is looked up never depends on a looked-up answer, so this is exactly the set
  * judgeMerge reads (logins lower-cased, as the maps are keyed).
  */
-export function lookupsNeeded(evidence: Omit<MergeEvidence, "teamMemberships" | "permissions">): {
+export function lookupsNeeded(evidence: Omit<MergeEvidence, "teamMemberships" | "permissions" | "teams">): {
   teams: { org: string; slug: string; login: string }[];
   logins: string[];
+  /** Teams of `require_owners` whose existence is asked. */
+  existence: { org: string; slug: string }[];
 } {
-  const lookups = new Lookups(new Map(), new Map());
-  judge({ ...evidence, teamMemberships: new Map(), permissions: new Map() }, lookups);
-  return { teams: lookups.teams(), logins: lookups.logins() };
+  const lookups = new Lookups(new Map(), new Map(), new Map());
+  judge({ ...evidence, teamMemberships: new Map(), permissions: new Map(), teams: new Map() }, lookups);
+  return { teams: lookups.teams(), logins: lookups.logins(), existence: lookups.existenceLookups() };
 }
 
 /** Records every membership and permission read, and answers from the prefetched maps. */
 class Lookups {
   private readonly teamsRead = new Map<string, { org: string; slug: string; login: string }>();
   private readonly loginsRead = new Set<string>();
+  private readonly existenceRead = new Map<string, { org: string; slug: string }>();
 
   constructor(
-    private readonly memberships: ReadonlyMap<string, TeamMembership>,
+    private readonly memberships: ReadonlyMap<string, MembershipAnswer>,
     private readonly permissions: ReadonlyMap<string, RepoPermission>,
+    private readonly existences: ReadonlyMap<string, ExistenceAnswer>,
   ) {}
 
-  membership(org: string, slug: string, login: string): TeamMembership {
+  membership(org: string, slug: string, login: string): MembershipAnswer {
     const key = teamKey(org, slug, login);
     this.teamsRead.set(key, { org, slug, login: login.toLowerCase() });
     return this.memberships.get(key) ?? "none";
+  }
+
+  /** Whether a team exists; unknown (never asked) counts as unreadable, so nothing counts for it. */
+  existence(org: string, slug: string): ExistenceAnswer {
+    const key = teamExistenceKey(org, slug);
+    this.existenceRead.set(key, { org, slug });
+    return this.existences.get(key) ?? { unreadable: "it was not read" };
+  }
+
+  existenceLookups(): { org: string; slug: string }[] {
+    return [...this.existenceRead.values()];
   }
 
   permission(login: string): RepoPermission | undefined {
@@ -216,6 +250,9 @@ interface Requirement {
   oldPath: boolean;
   /** Set when GitHub could give the path to other owners than `owners`: nothing counts then. */
   ambiguity?: string;
+  /** The deciding rule's `require_owners` teams (only on the request's own path), and the rule's index for messages. */
+  groups: RequiredTeam[];
+  ruleIndex?: number;
 }
 
 /** The PR-wide facts every file is judged against. */
@@ -403,8 +440,9 @@ function judgeGrant(change: Extract<Change, { kind: "grant" }>, context: Context
   const { evidence } = context;
   const merged = evidence.atMerge.get(change.path) ?? { kind: "missing" as const };
   const review = reviewMerged(change.path, merged, context);
-  const needed = review.decision?.rule?.approvals ?? 1; // the rulebook's default when no rule decides
-  const requirements = [requirement(change.path, needed, false, context)];
+  const rule = review.decision?.rule;
+  const needed = rule?.approvals ?? 1; // the rulebook's default when no rule decides
+  const requirements = [requirement(change.path, needed, false, context, rule)];
   if (change.renamedFrom) requirements.push(requirement(change.renamedFrom, needed, true, context));
 
   const decision = review.decision;
@@ -479,8 +517,13 @@ function judgeBreakGlass(
   const reasons: string[] = [];
   if (!active) {
     const pending = states.filter(({ state }) => state === "pending").map(({ team }) => team);
+    const unreadable = states.flatMap(({ team, state }) => (isUnreadable(state) ? [`${team} (${state.unreadable})`] : []));
+    const why = [
+      ...(pending.length > 0 ? [`their membership of ${pending.join(", ")} is pending`] : []),
+      ...(unreadable.length > 0 ? [`GitHub did not say whether they are a member of ${unreadable.join(", ")}`] : []),
+    ];
     reasons.push(
-      `break-glass under rules[${rule.index}] is only for active members of ${states.map(({ team }) => team).join(", ")}, and @${pr.authorLogin} is not one${pending.length > 0 ? ` (their membership of ${pending.join(", ")} is pending)` : ""}`,
+      `break-glass under rules[${rule.index}] is only for active members of ${states.map(({ team }) => team).join(", ")}, and @${pr.authorLogin} is not one${why.length > 0 ? ` (${why.join("; ")})` : ""}`,
     );
   }
   const requester = { login: pr.authorLogin, ...(pr.authorId !== undefined ? { userId: pr.authorId } : {}) };
@@ -547,7 +590,8 @@ function pushReasons(pushers: BranchPushers | undefined, requester: string): str
 function judgeRevoke(path: string, context: Context): FileVerdict {
   const codeowners = context.revokeCodeowners ?? context.codeowners;
   const owners = codeowners ? ownersUnderAnyReading(codeowners, path) : [];
-  const counted = countApprovals([{ path, owners, needed: REVOKE_APPROVALS, oldPath: false }], undefined, context);
+  // Ending access needs no particular team: require_owners is for granting.
+  const counted = countApprovals([{ path, owners, needed: REVOKE_APPROVALS, oldPath: false, groups: [] }], undefined, context);
   return {
     path,
     kind: "revoke",
@@ -592,10 +636,27 @@ function sameContentReasons(merged: FileBytes, head: FileBytes, { pr }: MergeEvi
   ];
 }
 
-function requirement(path: string, needed: number, oldPath: boolean, context: Context): Requirement {
-  if (!context.codeowners) return { path, owners: [], needed, oldPath };
+/** What one set of owners must approve; `rule` (the deciding one, for the request's own path only) adds its `require_owners`. */
+function requirement(
+  path: string,
+  needed: number,
+  oldPath: boolean,
+  context: Context,
+  rule?: { index: number; requireOwners: readonly TeamRef[] },
+): Requirement {
+  // Every team's existence is read whatever else is known, so the lookups never depend on an answer.
+  const groups = (rule?.requireOwners ?? []).map((team) => ({ team, existence: context.lookups.existence(team.org, team.slug) }));
+  const ofRule = { groups, ...(rule ? { ruleIndex: rule.index } : {}) };
+  if (!context.codeowners) return { path, owners: [], needed, oldPath, ...ofRule };
   const owned = ownership(context.codeowners, path);
-  return { path, owners: owned.owners, needed, oldPath, ...(owned.ambiguity ? { ambiguity: owned.ambiguity.message } : {}) };
+  return {
+    path,
+    owners: owned.owners,
+    needed,
+    oldPath,
+    ...(owned.ambiguity ? { ambiguity: owned.ambiguity.message } : {}),
+    ...ofRule,
+  };
 }
 
 /** Where one approving reviewer stands against one requirement. */
@@ -603,6 +664,8 @@ interface Ownership {
   owns: boolean;
   /** Teams owning the path of which the reviewer is a pending (not yet accepted) member. */
   pendingTeams: string[];
+  /** Teams owning the path whose membership GitHub did not answer for the reviewer, with why. */
+  unreadableTeams: { team: string; why: string }[];
 }
 
 interface Assessment {
@@ -612,26 +675,46 @@ interface Assessment {
   /** Set when the reviewer may own a path, so their permission was read. */
   permission?: RepoPermission | "unknown";
   ownership: Ownership[];
+  /** Their membership of each `require_owners` team (keyed by `teamKey`), read when they may own a path. */
+  groupMemberships: Map<string, MembershipAnswer>;
 }
 
 function countApprovals(
   requirements: Requirement[],
   grantee: Grantee | undefined,
   context: Context,
-): { approvers: string[]; approverSets: { path: string; approvers: string[] }[]; reasons: string[] } {
+): { approvers: string[]; approverSets: ApproverSet[]; reasons: string[] } {
   const assessments = context.reviewers.map((reviewer) => assess(reviewer, requirements, grantee, context));
   const countedBy = requirements.map((_, index) =>
-    assessments.filter((assessment) => counts(assessment) && assessment.ownership[index]!.owns).map((assessment) => assessment.login),
+    assessments
+      .filter((assessment) => counts(assessment) && assessment.ownership[index]!.owns)
+      .map((assessment) => assessment.login)
+      .sort(),
   );
   const approvers = [...new Set(countedBy.flat())].sort();
-  const approverSets = requirements.map((requirement, index) => ({ path: requirement.path, approvers: [...countedBy[index]!].sort() }));
+  const byLogin = new Map(assessments.map((assessment) => [assessment.login.toLowerCase(), assessment]));
+  const membership = (team: TeamRef, login: string): MembershipAnswer =>
+    byLogin.get(login.toLowerCase())?.groupMemberships.get(teamKey(team.org, team.slug, login)) ?? "none";
+  const groupsOf = requirements.map((requirement, index) =>
+    requirement.groups.length === 0
+      ? undefined
+      : judgeOwnerGroups(requirement.groups, countedBy[index]!, membership, requirement.ruleIndex ?? 0),
+  );
+  const approverSets = requirements.map((requirement, index) => {
+    const groups = groupsOf[index]?.groups;
+    return { path: requirement.path, approvers: countedBy[index]!, ...(groups ? { groups } : {}) };
+  });
   // An ambiguous reading of CODEOWNERS may hand the path to other owners: no approval is certain.
   const ambiguous = requirements.flatMap((requirement) => (requirement.ambiguity ? [requirement.ambiguity] : []));
-  const unmet = requirements.flatMap((requirement, index) => (countedBy[index]!.length < requirement.needed ? [index] : []));
+  const short = (index: number) => countedBy[index]!.length < requirements[index]!.needed;
+  const unmet = requirements.flatMap((_, index) => (short(index) || (groupsOf[index]?.reasons.length ?? 0) > 0 ? [index] : []));
   if (unmet.length === 0) return { approvers, approverSets, reasons: ambiguous };
 
   const reasons: string[] = [...ambiguous];
-  for (const index of unmet) reasons.push(...shortfallReasons(requirements[index]!, countedBy[index]!, context));
+  for (const index of unmet) {
+    if (short(index)) reasons.push(...shortfallReasons(requirements[index]!, countedBy[index]!, context));
+    reasons.push(...(groupsOf[index]?.reasons ?? []));
+  }
   for (const assessment of assessments) reasons.push(...assessmentReasons(assessment, requirements, unmet));
   for (const index of unmet) reasons.push(...emailOwnerReasons(requirements[index]!, context));
   reasons.push(...context.setAside.map(setAsideReason));
@@ -648,16 +731,29 @@ function counts(assessment: Assessment): boolean {
 }
 
 function assess(reviewer: Reviewer, requirements: Requirement[], grantee: Grantee | undefined, context: Context): Assessment {
-  const notOwner: Ownership[] = requirements.map(() => ({ owns: false, pendingTeams: [] }));
+  const notOwner: Ownership[] = requirements.map(() => ({ owns: false, pendingTeams: [], unreadableTeams: [] }));
   const excluded = exclusion(reviewer, grantee, context);
-  if (excluded !== undefined) return { login: reviewer.login, excluded, ownership: notOwner };
+  if (excluded !== undefined) return { login: reviewer.login, excluded, ownership: notOwner, groupMemberships: new Map() };
   const { login } = reviewer;
   // Only someone who might own a path needs their permission read; decided without any lookup,
   // so lookupsNeeded asks for exactly what this reads.
   const mayOwn = requirements.some((requirement) => requirement.owners.some((owner) => owner.kind === "team" || namesUser(owner, login)));
-  if (!mayOwn) return { login, ownership: notOwner };
+  if (!mayOwn) return { login, ownership: notOwner, groupMemberships: new Map() };
   const permission = context.lookups.permission(login) ?? "unknown";
-  return { login, permission, ownership: requirements.map((requirement) => ownershipOf(login, requirement.owners, context.lookups)) };
+  // Every require_owners team is read for everyone who may count, whatever their other answers.
+  const groupMemberships = new Map(
+    requirements.flatMap((requirement) =>
+      requirement.groups.map(
+        ({ team }) => [teamKey(team.org, team.slug, login), context.lookups.membership(team.org, team.slug, login)] as const,
+      ),
+    ),
+  );
+  return {
+    login,
+    permission,
+    ownership: requirements.map((requirement) => ownershipOf(login, requirement.owners, context.lookups)),
+    groupMemberships,
+  };
 }
 
 /** Why a reviewer's stand cannot count for this file; undefined when their approval is eligible. */
@@ -722,7 +818,7 @@ function commitsPhrase(verb: string, shas: string[]): string {
 
 /** A user owner by login (case-insensitive), or an ACTIVE member of a team owner. E-mail owners never count. */
 function ownershipOf(login: string, owners: CodeownersOwner[], lookups: Lookups): Ownership {
-  if (owners.some((owner) => namesUser(owner, login))) return { owns: true, pendingTeams: [] };
+  if (owners.some((owner) => namesUser(owner, login))) return { owns: true, pendingTeams: [], unreadableTeams: [] };
   // Every team is read (no early exit), so which lookups happen never depends on their answers.
   const states = owners.flatMap((owner) =>
     owner.kind === "team" ? [{ team: formatOwner(owner), state: lookups.membership(owner.org, owner.slug, login) }] : [],
@@ -730,6 +826,7 @@ function ownershipOf(login: string, owners: CodeownersOwner[], lookups: Lookups)
   return {
     owns: states.some(({ state }) => state === "active"),
     pendingTeams: states.filter(({ state }) => state === "pending").map(({ team }) => team),
+    unreadableTeams: states.flatMap(({ team, state }) => (isUnreadable(state) ? [{ team, why: state.unreadable }] : [])),
   };
 }
 
@@ -765,8 +862,14 @@ function assessmentReasons(assessment: Assessment, requirements: Requirement[], 
     const owned = ownership[index]!;
     // Unowned paths already say nobody can approve them; naming each reviewer adds nothing.
     if (owned.owns || !requirement.owners.some((owner) => owner.kind !== "email")) continue;
-    if (owned.pendingTeams.length > 0) reasons.push(...owned.pendingTeams.map((team) => `@${login}'s membership of ${team} is pending`));
-    else reasons.push(`@${login} is not a code owner of ${requirement.path}`);
+    reasons.push(...owned.pendingTeams.map((team) => `@${login}'s membership of ${team} is pending`));
+    reasons.push(
+      ...owned.unreadableTeams.map(
+        ({ team, why }) => `jitsudo could not read whether @${login} is a member of ${team}: ${why}; so their approval does not count`,
+      ),
+    );
+    if (owned.pendingTeams.length === 0 && owned.unreadableTeams.length === 0)
+      reasons.push(`@${login} is not a code owner of ${requirement.path}`);
   }
   return reasons;
 }

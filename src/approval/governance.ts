@@ -49,6 +49,8 @@ export interface GovernanceFiles {
   codeownersFiles: readonly FileBytes[];
   /** GitHub's own list of CODEOWNERS errors at the same commit. */
   githubCodeowners: CodeownersErrorReport;
+  /** The organisation owning the repository: teams the policy names must be its own (unset: not checked). */
+  organization?: string;
 }
 
 /** What the governance files say, and every reason they stop any grant. */
@@ -95,7 +97,12 @@ export async function readGovernance(gateway: GitHubGateway, ref: string, alsoRe
     gateway.codeownersErrors(ref),
   ]);
   const governanceCount = 1 + CODEOWNERS_LOCATIONS.length;
-  const files: GovernanceFiles = { configFile: contents[0]!, codeownersFiles: contents.slice(1, governanceCount), githubCodeowners };
+  const files: GovernanceFiles = {
+    configFile: contents[0]!,
+    codeownersFiles: contents.slice(1, governanceCount),
+    githubCodeowners,
+    organization: gateway.owner,
+  };
   return { ...files, governance: judgeGovernance(files), also: contents.slice(governanceCount) };
 }
 
@@ -117,7 +124,7 @@ export function governanceOf(evidence: GovernanceEvidence): Governance {
 /** Judges governance files already read. Pure. */
 export function judgeGovernance(files: GovernanceFiles): Governance {
   const policyBlockers: Blocker[] = [];
-  const { config, configProblems } = readConfig(files.configFile, policyBlockers);
+  const { config, configProblems } = readConfig(files.configFile, policyBlockers, files.organization);
   const codeownersBlockers: Blocker[] = [];
   const codeowners = readCodeowners(files.codeownersFiles, codeownersBlockers);
   codeownersBlockers.push(...githubCodeownersBlockers(files.githubCodeowners, codeowners));
@@ -141,7 +148,11 @@ export function wholeCodeowners(codeownersFiles: readonly FileBytes[]): Codeowne
   return readCodeowners(codeownersFiles, [], { maxRules: Number.POSITIVE_INFINITY });
 }
 
-function readConfig(file: FileBytes, blockers: Blocker[]): { config: TenantConfig; configProblems: Problem[] } {
+function readConfig(
+  file: FileBytes,
+  blockers: Blocker[],
+  organization: string | undefined,
+): { config: TenantConfig; configProblems: Problem[] } {
   if (file.kind === "missing") {
     blockers.push({
       message: `${TENANT_CONFIG_PATH} does not exist on the base branch, so no policy allows any request; an admin must add it`,
@@ -154,7 +165,7 @@ function readConfig(file: FileBytes, blockers: Blocker[]): { config: TenantConfi
     });
     return { config: EMPTY_TENANT_CONFIG, configProblems: [] };
   }
-  const parsed = parseTenantConfig(file.bytes);
+  const parsed = parseTenantConfig(file.bytes, TENANT_CONFIG_PATH, organization === undefined ? {} : { organization });
   if (parsed.ok) return { config: parsed.config, configProblems: [] };
   blockers.push({
     message: `${TENANT_CONFIG_PATH} on the base branch is invalid, so nothing can be granted until an admin fixes it (problems listed below)`,

@@ -10,8 +10,17 @@
  * identity) is part of every key: the answers come from whoever asked, and one tenant's role or
  * config (an identity store of its choosing, an organisation of its own) must never decide what
  * another tenant's names resolve to, or that they do not exist.
+ *
+ * Session durations (read before every create, to say when access truly ends and to enforce a
+ * rule's `max_session_duration`) are cached per view and permission set for a shorter time: one
+ * DescribePermissionSet per permission set every few minutes at most, however many grants are
+ * provisioned or repaired, while a session duration an admin raises is seen within minutes.
  */
 import type { IdentityCenter, PermissionSet } from "./identity-center.js";
+import { readSessionDuration, type SessionDurationReading } from "./session-duration.js";
+
+/** How long a permission set's session duration is trusted before it is read again. */
+export const SESSION_DURATION_TTL_MS = 5 * 60_000;
 
 export const ACCOUNT_ID = /^\d{12}$/;
 const PERMISSION_SET_ARN = /^arn:aws[a-z-]*:sso:::permissionSet\//;
@@ -48,6 +57,8 @@ class TtlCache<T> {
 
 export interface DirectoryOptions {
   ttlMs?: number;
+  /** How long a session duration is kept (default SESSION_DURATION_TTL_MS). */
+  sessionDurationTtlMs?: number;
   /** A name not found in a list older than this makes the list be read again. */
   refreshMissAfterMs?: number;
   now?: () => number;
@@ -57,6 +68,7 @@ export class Directory {
   private readonly users: TtlCache<string | undefined>;
   private readonly accountLists: TtlCache<{ id: string; name: string; status: string }[]>;
   private readonly permissionSetLists: TtlCache<PermissionSet[]>;
+  private readonly permissionSetsByArn: TtlCache<PermissionSet | undefined>;
   private readonly refreshMissAfterMs: number;
 
   constructor(options: DirectoryOptions = {}) {
@@ -65,7 +77,21 @@ export class Directory {
     this.users = new TtlCache(ttl, now);
     this.accountLists = new TtlCache(ttl, now);
     this.permissionSetLists = new TtlCache(ttl, now);
+    this.permissionSetsByArn = new TtlCache(options.sessionDurationTtlMs ?? SESSION_DURATION_TTL_MS, now);
     this.refreshMissAfterMs = options.refreshMissAfterMs ?? 60_000;
+  }
+
+  /**
+   * The permission set's session duration in seconds, as this view's Identity Center answers it
+   * (cached for a few minutes; a failed read is not cached, and throws for the caller to retry).
+   */
+  async sessionDuration(ic: IdentityCenter, permissionSetArn: string): Promise<SessionDurationReading> {
+    const described = await this.permissionSetsByArn.get(`${ic.view}|${permissionSetArn}`, () =>
+      ic.describePermissionSet(permissionSetArn),
+    );
+    if (!described)
+      return { ok: false, problem: "Identity Center no longer has this permission set, so its session duration cannot be read" };
+    return readSessionDuration(described.sessionDuration, described.name || permissionSetArn);
   }
 
   async principalId(ic: IdentityCenter, userName: string): Promise<Resolution> {

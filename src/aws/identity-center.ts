@@ -28,6 +28,12 @@ export interface OperationStatus {
 export interface PermissionSet {
   arn: string;
   name: string;
+  /**
+   * SessionDuration as Identity Center answered it (ISO 8601, e.g. `PT8H`): how long a session
+   * opened with this permission set lasts, also after its assignment is deleted. Unset when AWS
+   * omitted it, which its API model allows (AWS documents PT1H as the default).
+   */
+  sessionDuration?: string;
 }
 
 export interface IdentityCenter {
@@ -39,6 +45,11 @@ export interface IdentityCenter {
    * another tenant's lookups see.
    */
   readonly view: string;
+  /**
+   * Obtains the credentials its calls will be signed with (assumes the role session) now, so that
+   * the next call does not wait for them. Calls need not wait for this: each obtains them anyway.
+   */
+  prepareSession(): Promise<void>;
   createAssignment(assignment: Assignment): Promise<OperationStatus>;
   /** "not-found" when there is nothing to delete: the assignment is already gone. */
   deleteAssignment(assignment: Assignment): Promise<OperationStatus | "not-found">;
@@ -61,7 +72,11 @@ export interface IdentityCenter {
   /** The organisation's management account, or undefined when the session may not ask. */
   managementAccountId(): Promise<string | undefined>;
   permissionSets(): Promise<PermissionSet[]>;
-  /** One permission set of this instance, read through this session (never cached): undefined when the instance has none with that ARN. */
+  /**
+   * One permission set of this instance, with its session duration, read through this session
+   * (never cached here: `Directory.sessionDuration` caches it): undefined when the instance has
+   * none with that ARN.
+   */
   describePermissionSet(permissionSetArn: string): Promise<PermissionSet | undefined>;
 
   /** Accounts the permission set is provisioned to: where assignments of it can exist at all. */

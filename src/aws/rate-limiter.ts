@@ -39,8 +39,10 @@ export interface RateLimitOptions {
   /** AWS's 20 TPS less headroom for calls made outside jitsudo (the console, other tools). */
   ratePerSecond?: number;
   /**
-   * How many calls may go back to back after a quiet spell. AWS's bucket holds 20; taking at most
-   * half of it leaves the rest to whatever else calls the instance.
+   * How many calls may go back to back after a quiet spell (default 12). AWS's bucket holds 20;
+   * 12 leaves 8 to whatever else calls the instance and still fits a whole wave of creates (AWS's
+   * 10 in flight) with the status read that freed their slots: with 10, the last creates of every
+   * wave waited 50-100 ms for tokens, and their slots idled as long.
    */
   burst?: number;
   /** Tokens that calls which can wait leave in the bucket for urgent ones. */
@@ -51,9 +53,19 @@ export interface RateLimitOptions {
 
 export const IDENTITY_CENTER_TPS = 20;
 export const DEFAULT_RATE_PER_SECOND = 19;
+export const DEFAULT_BURST = 12;
 const URGENT: ReadonlySet<CallPriority> = new Set(["revoke", "provision"]);
 
-type Reservation = { taken: true; delayMs: number } | { taken: false; retryInMs: number };
+/** Slots taken by one reservation, each with how long to wait for it; or none yet, and when to ask again. */
+type Reservation = { taken: true; delaysMs: number[] } | { taken: false; retryInMs: number };
+
+/**
+ * Slots one reservation may take for the calls waiting in this process. A wave of creates (ten
+ * at once when a round of operations finishes) then costs one statement, not ten in a row: one by
+ * one, the last create left some 30 ms after the first, and every slot of the wave idled that long
+ * at its next round. Bounded, so that one replica never books far ahead of the others.
+ */
+const MAX_SLOTS_PER_RESERVATION = 10;
 
 export class SharedRateLimiter implements RateLimiter {
   private readonly pumps = new Map<string, InstancePump>();
@@ -69,7 +81,7 @@ export class SharedRateLimiter implements RateLimiter {
     options: RateLimitOptions = {},
   ) {
     this.ratePerSecond = options.ratePerSecond ?? DEFAULT_RATE_PER_SECOND;
-    this.burst = options.burst ?? IDENTITY_CENTER_TPS / 2;
+    this.burst = options.burst ?? DEFAULT_BURST;
     this.reserveTokens = options.reserve ?? this.burst - 2;
     this.driftIntervalMs = 1000 / (options.driftRatePerSecond ?? IDENTITY_CENTER_TPS / 2 - 1);
   }
@@ -85,7 +97,7 @@ export class SharedRateLimiter implements RateLimiter {
     }
     let pump = this.pumps.get(instanceArn);
     if (!pump) {
-      pump = new InstancePump((urgent) => this.reserve(instanceArn, urgent), 1000 / this.ratePerSecond);
+      pump = new InstancePump((urgent, wanted) => this.reserve(instanceArn, urgent, wanted), 1000 / this.ratePerSecond);
       this.pumps.set(instanceArn, pump);
     }
     return pump.wait(priority, tenant);
@@ -96,21 +108,28 @@ export class SharedRateLimiter implements RateLimiter {
     for (const pump of this.pumps.values()) pump.close();
   }
 
-  /** Takes the instance's next slot, or (for calls that can wait) says when to ask again. */
-  private async reserve(instanceArn: string, urgent: boolean): Promise<Reservation> {
-    const floor = urgent ? -1e9 : this.reserveTokens + 1;
-    // One statement, one row lock: refill by the time elapsed, then take a token if allowed.
+  /**
+   * Takes up to `wanted` of the instance's next slots: urgent calls all of them (the bucket may go
+   * below zero: the slots are then in the future), calls that can wait only those above the
+   * reserve. None: says when to ask again.
+   */
+  private async reserve(instanceArn: string, urgent: boolean, wanted: number): Promise<Reservation> {
+    // Calls that can wait leave `reserveTokens` in the bucket.
+    const floor = urgent ? -1e9 : this.reserveTokens;
+    // One statement, one row lock: refill by the time elapsed, then take the tokens allowed.
     const take = () =>
-      this.db.raw<{ rows: { available: number; taken: boolean }[] }>(
+      this.db.raw<{ rows: { available: number; taken: number }[] }>(
         `with current as (
            select least(:burst, tokens + :rate * extract(epoch from clock_timestamp() - refilled_at)) as available
            from aws_rate_limits where instance_arn = :instance for update
+         ), allowed as (
+           select available, greatest(0, least(:wanted, floor(available - :floor)))::int as taken from current
          )
          update aws_rate_limits
-           set tokens = current.available - (case when current.available >= :floor then 1 else 0 end), refilled_at = clock_timestamp()
-         from current where aws_rate_limits.instance_arn = :instance
-         returning current.available as available, current.available >= :floor as taken`,
-        { instance: instanceArn, burst: this.burst, rate: this.ratePerSecond, floor },
+           set tokens = allowed.available - allowed.taken, refilled_at = clock_timestamp()
+         from allowed where aws_rate_limits.instance_arn = :instance
+         returning allowed.available as available, allowed.taken as taken`,
+        { instance: instanceArn, burst: this.burst, rate: this.ratePerSecond, floor, wanted },
       );
     let { rows } = await take();
     if (rows.length === 0) {
@@ -121,9 +140,14 @@ export class SharedRateLimiter implements RateLimiter {
       ({ rows } = await take());
     }
     const available = Number(rows[0]?.available ?? 0);
-    if (!rows[0]?.taken) return { taken: false, retryInMs: ((floor - available) / this.ratePerSecond) * 1000 };
-    const after = available - 1;
-    return { taken: true, delayMs: after >= 0 ? 0 : (-after / this.ratePerSecond) * 1000 };
+    const taken = Number(rows[0]?.taken ?? 0);
+    if (taken === 0) return { taken: false, retryInMs: ((floor + 1 - available) / this.ratePerSecond) * 1000 };
+    // The i-th slot is the token the bucket holds (or will hold) after the i before it.
+    const delaysMs = Array.from({ length: taken }, (_, index) => {
+      const after = available - 1 - index;
+      return after >= 0 ? 0 : (-after / this.ratePerSecond) * 1000;
+    });
+    return { taken: true, delaysMs };
   }
 }
 
@@ -151,7 +175,7 @@ class InstancePump {
   private interrupt: (() => void) | undefined;
 
   constructor(
-    private readonly reserve: (urgent: boolean) => Promise<Reservation>,
+    private readonly reserve: (urgent: boolean, wanted: number) => Promise<Reservation>,
     private readonly fallbackMs: number,
   ) {}
 
@@ -181,13 +205,16 @@ class InstancePump {
   private async run(): Promise<void> {
     this.running = true;
     try {
+      // Callers that arrive together (the creates of a wave, each from its own promise chain)
+      // share the first reservation: it is taken after the current turn of the event loop.
+      await new Promise((resolve) => setImmediate(resolve));
       for (let head = this.head(); head; head = this.head()) {
         let reservation: Reservation;
         try {
-          reservation = await this.reserve(URGENT.has(head));
+          reservation = await this.reserve(URGENT.has(head), Math.min(MAX_SLOTS_PER_RESERVATION, this.waitingFor(head)));
         } catch {
           // The database is unreachable: without the shared count, keep this replica alone to the rate.
-          reservation = { taken: true, delayMs: this.fallbackMs };
+          reservation = { taken: true, delaysMs: [this.fallbackMs] };
         }
         if (!reservation.taken) {
           await new Promise<void>((resolve) => {
@@ -200,13 +227,26 @@ class InstancePump {
           this.interrupt = undefined;
           continue;
         }
-        if (reservation.delayMs > 0) await sleep(reservation.delayMs);
-        // The slot goes to whoever is most urgent now, not to whoever asked first.
-        this.next()?.resolve();
+        const reservedAt = Date.now();
+        for (const delayMs of reservation.delaysMs) {
+          const wait = reservedAt + delayMs - Date.now();
+          if (wait > 0) await sleep(wait);
+          // Each slot goes to whoever is most urgent when it comes, not to whoever asked first.
+          // (A slot nobody waits for any more is left unused: the bucket only ever errs slow.)
+          this.next()?.resolve();
+        }
       }
     } finally {
       this.running = false;
     }
+  }
+
+  /** How many calls wait that a slot taken for `head` would serve (see `next`). */
+  private waitingFor(head: CallPriority): number {
+    const eligible = URGENT.has(head) ? [...URGENT] : [head];
+    let count = 0;
+    for (const queues of this.waiting.values()) for (const priority of eligible) count += queues.get(priority)?.length ?? 0;
+    return count;
   }
 
   /** The most urgent priority anyone waits with. */

@@ -62,6 +62,11 @@ export class SdkIdentityCenter implements IdentityCenter {
     this.view = `${options.instanceArn}|${options.identityStoreId}|${options.caller}`;
   }
 
+  async prepareSession(): Promise<void> {
+    // The client's credential provider is the one its calls use: with a role, RoleSessions' cache.
+    await this.options.clients.ssoAdmin.config.credentials();
+  }
+
   async createAssignment(assignment: Assignment): Promise<OperationStatus> {
     const output = await this.sso(new CreateAccountAssignmentCommand(this.target(assignment)), this.options.priority);
     return toStatus(output.AccountAssignmentCreationStatus);
@@ -120,7 +125,11 @@ export class SdkIdentityCenter implements IdentityCenter {
   ): Promise<{ ids: Set<string>; complete: boolean }> {
     const ids = new Set<string>();
     if (maxPages < 1) return { ids, complete: false };
-    const paging = this.paging(this.statusPriority(kind));
+    // The FAILED list only tells how finished operations ended: the IN_PROGRESS list before it
+    // already freed their create slots (src/jobs/operation-poller.ts), so it waits for spare
+    // capacity instead of taking tokens from the creates those slots start.
+    const urgency = this.statusPriority(kind);
+    const paging = this.paging(status === "FAILED" && urgency === "provision" ? "poll" : urgency);
     const input = { InstanceArn: this.instanceArn, Filter: { Status: status }, MaxResults: PAGE };
     const pages =
       kind === "create"
@@ -194,7 +203,7 @@ export class SdkIdentityCenter implements IdentityCenter {
         new DescribePermissionSetCommand({ InstanceArn: this.instanceArn, PermissionSetArn: arn }),
         this.readPriority(),
       );
-      sets.push({ arn, name: output.PermissionSet?.Name ?? "" });
+      sets.push(permissionSetOf(arn, output.PermissionSet));
     }
     return sets;
   }
@@ -205,7 +214,7 @@ export class SdkIdentityCenter implements IdentityCenter {
         new DescribePermissionSetCommand({ InstanceArn: this.instanceArn, PermissionSetArn: permissionSetArn }),
         this.readPriority(),
       );
-      return { arn: permissionSetArn, name: output.PermissionSet?.Name ?? "" };
+      return permissionSetOf(permissionSetArn, output.PermissionSet);
     } catch (error) {
       if ((error as { name?: string }).name === "ResourceNotFoundException") return undefined;
       throw error;
@@ -351,6 +360,11 @@ async function collectAssignments(
 /** Each page of a paginator, as `project` reads it. */
 async function* mapPages<Page, Out>(pages: AsyncIterable<Page>, project: (page: Page) => Out): AsyncGenerator<Out> {
   for await (const page of pages) yield project(page);
+}
+
+/** DescribePermissionSet's answer as jitsudo keeps it; the session duration only when AWS gave one. */
+function permissionSetOf(arn: string, described: { Name?: string; SessionDuration?: string } | undefined): PermissionSet {
+  return { arn, name: described?.Name ?? "", ...(described?.SessionDuration ? { sessionDuration: described.SessionDuration } : {}) };
 }
 
 function toStatus(status: AccountAssignmentOperationStatus | undefined): OperationStatus {

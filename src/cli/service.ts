@@ -134,7 +134,7 @@ async function startServerRole(config: AppConfig, log: Logger, db: Knex, metrics
     log,
     app: jitsudo.app,
     webhookDoor: jitsudo.webhookDoor,
-    api: { db, ...(config.apiToken ? { token: config.apiToken } : {}) },
+    api: { db, webBaseUrl: githubWebUrl(config), ...(config.apiToken ? { token: config.apiToken } : {}) },
     ops: { metrics, readiness },
   });
   const clock = systemClock;

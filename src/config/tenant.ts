@@ -34,6 +34,8 @@ interface RuleFile {
   require_ticket?: boolean;
   allow_other_principal?: boolean;
   break_glass?: { teams: string[]; max_duration: string; review_within?: string };
+  require_owners?: string[];
+  max_session_duration?: string;
 }
 
 /**
@@ -48,6 +50,17 @@ export interface BreakGlassRule {
 }
 
 export const DEFAULT_BREAK_GLASS_REVIEW_WITHIN_MS = 24 * 3_600_000;
+
+/** A GitHub team as a rule names it (`@org/slug`), with the line it is written on for messages. */
+export interface TeamRef {
+  org: string;
+  slug: string;
+  line: number;
+}
+
+/** AWS's bounds on a permission set's SessionDuration: a cap outside them caps nothing or allows nothing. */
+export const MIN_SESSION_DURATION_MS = 3_600_000;
+export const MAX_SESSION_DURATION_MS = 12 * 3_600_000;
 
 export interface PolicyRule {
   /** 0-based position in `rules`, and the line it starts on, for messages. */
@@ -66,6 +79,17 @@ export interface PolicyRule {
   allowOtherPrincipal: boolean;
   /** Present when the rule allows break-glass requests. */
   breakGlass?: BreakGlassRule;
+  /**
+   * `require_owners`: each team must have at least one active member among the approving code
+   * owners who count (one person may count for several teams, and still once toward `approvals`).
+   * Empty when the rule names none.
+   */
+  requireOwners: TeamRef[];
+  /**
+   * `max_session_duration`: the longest SessionDuration a permission set granted under this rule may
+   * have, since a session opened before the assignment is deleted lasts that long; null: no cap.
+   */
+  maxSessionDurationMs: number | null;
 }
 
 export interface TenantConfig {
@@ -83,6 +107,16 @@ export interface TenantConfig {
   };
   /** Where notifications go (src/notifications); unset: nowhere. */
   notifications?: NotificationChannels;
+}
+
+/** What the caller knows of where the config lives, for checks the file alone cannot make. */
+export interface TenantConfigContext {
+  /**
+   * The GitHub organisation (or user) owning the repository the config was read from: teams of any
+   * other organisation are refused, since the app can read memberships only where it is installed.
+   * Unset (a stored policy read again, `jitsudo validate`): not checked.
+   */
+  organization?: string;
 }
 
 /** A config that parses may still deserve a warning (a rule AWS will refuse to carry out). */
@@ -118,6 +152,8 @@ const CONFIG_MESSAGES: SchemaMessages = {
     "notifications.webhooks.*.url": (v) => `notifications webhook url ${quote(v)} is not an https:// URL`,
     "rules.*.break_glass.teams.*": (v) =>
       `break_glass team ${quote(v)} is not a GitHub team; write it as @org/team-slug (break-glass needs a team: GitHub tells jitsudo who is an active member of a team)`,
+    "rules.*.require_owners.*": (v) =>
+      `require_owners team ${quote(v)} is not a GitHub team; write it as @org/team-slug (GitHub tells jitsudo who is an active member of a team, not of anything else)`,
   },
 };
 
@@ -125,12 +161,21 @@ const CONFIG_MESSAGES: SchemaMessages = {
 const keepsWrittenText = (path: readonly PathSegment[]) =>
   (path[0] === "users" && path.length === 2) ||
   (path[0] === "rules" && path[2] === "break_glass" && path.length >= 4) ||
+  (path[0] === "rules" && path[2] === "require_owners" && path.length === 4) ||
   (path[0] === "rules" && path.length === 4 && (path[2] === "accounts" || path[2] === "permission_sets")) ||
   (path[0] === "rules" &&
     path.length === 3 &&
-    (path[2] === "max_duration" || path[2] === "min_duration" || path[2] === "max_lead_time" || path[2] === "remind_before"));
+    (path[2] === "max_duration" ||
+      path[2] === "min_duration" ||
+      path[2] === "max_lead_time" ||
+      path[2] === "remind_before" ||
+      path[2] === "max_session_duration"));
 
-export function parseTenantConfig(bytes: Uint8Array, file: string = TENANT_CONFIG_PATH): TenantConfigResult {
+export function parseTenantConfig(
+  bytes: Uint8Array,
+  file: string = TENANT_CONFIG_PATH,
+  context: TenantConfigContext = {},
+): TenantConfigResult {
   const loaded = loadAndValidate(file, bytes, {
     maxBytes: TENANT_CONFIG_MAX_BYTES,
     emptyMessage: "file is empty; it needs at least one rule under rules:",
@@ -144,7 +189,7 @@ export function parseTenantConfig(bytes: Uint8Array, file: string = TENANT_CONFI
   const problems: Problem[] = [];
   const at = (path: PathSegment[], message: string) => problems.push({ file, ...source.spanOf(path), severity: "error", message });
 
-  const rules = (raw.rules ?? []).map((rule, index) => parseRule(rule, index, source, at));
+  const rules = (raw.rules ?? []).map((rule, index) => parseRule(rule, index, source, at, context));
   for (const [index, { url }] of (raw.notifications?.webhooks ?? []).entries()) {
     // The host's own addresses pass here: whether the operator allows them (a local relay, tests)
     // is the deployment's to say, and the sender refuses them otherwise, at every send.
@@ -161,8 +206,17 @@ export function parseTenantConfig(bytes: Uint8Array, file: string = TENANT_CONFI
 }
 
 /** One `rules:` entry; a malformed duration is reported through `at` and replaced by its fallback. */
-function parseRule(rule: RuleFile, index: number, source: YamlSource, at: (path: PathSegment[], message: string) => void): PolicyRule {
-  const duration = (key: "max_duration" | "min_duration" | "max_lead_time" | "remind_before", fallback: number) => {
+function parseRule(
+  rule: RuleFile,
+  index: number,
+  source: YamlSource,
+  at: (path: PathSegment[], message: string) => void,
+  context: TenantConfigContext,
+): PolicyRule {
+  const duration = (
+    key: "max_duration" | "min_duration" | "max_lead_time" | "remind_before" | "max_session_duration",
+    fallback: number,
+  ) => {
     const text = rule[key];
     if (text === undefined) return fallback;
     const parsed = parseDuration(text);
@@ -191,7 +245,58 @@ function parseRule(rule: RuleFile, index: number, source: YamlSource, at: (path:
     requireTicket: rule.require_ticket ?? false,
     allowOtherPrincipal: rule.allow_other_principal ?? false,
     ...(rule.break_glass ? { breakGlass: parseBreakGlass(rule.break_glass, index, at) } : {}),
+    requireOwners: parseRequireOwners(rule.require_owners ?? [], index, source, at, context),
+    maxSessionDurationMs: parseMaxSessionDuration(rule, index, duration, at),
   };
+}
+
+/**
+ * `require_owners`: teams of the repository's own organisation (the schema already refused
+ * anything but `@org/slug`). Another organisation's team cannot be read through this
+ * installation, so it could never be met: refused here, at its line, rather than at every merge.
+ */
+function parseRequireOwners(
+  teams: readonly string[],
+  index: number,
+  source: YamlSource,
+  at: (path: PathSegment[], message: string) => void,
+  context: TenantConfigContext,
+): TeamRef[] {
+  return teams.map((team, position) => {
+    const [org = "", slug = ""] = team.slice(1).split("/");
+    const path: PathSegment[] = ["rules", index, "require_owners", position];
+    const { organization } = context;
+    if (organization !== undefined && org.toLowerCase() !== organization.toLowerCase()) {
+      at(
+        path,
+        `rules[${index}].require_owners[${position}] ${quote(team)} is a team of ${quote(org)}, not of ${quote(organization)} where this repository is; jitsudo can only read memberships of ${quote(organization)}'s teams, so name one of them`,
+      );
+    }
+    return { org, slug, line: source.spanOf(path).line };
+  });
+}
+
+/** `max_session_duration`: within AWS's 1h to 12h, or it would allow nothing or cap nothing. */
+function parseMaxSessionDuration(
+  rule: RuleFile,
+  index: number,
+  duration: (key: "max_session_duration", fallback: number) => number,
+  at: (path: PathSegment[], message: string) => void,
+): number | null {
+  if (rule.max_session_duration === undefined) return null;
+  const ms = duration("max_session_duration", MAX_SESSION_DURATION_MS);
+  const where = `rules[${index}].max_session_duration ${quote(rule.max_session_duration)}`;
+  if (ms < MIN_SESSION_DURATION_MS)
+    at(
+      ["rules", index, "max_session_duration"],
+      `${where} is shorter than 1h, the shortest session duration AWS lets a permission set have, so nothing could be granted under this rule; write 1h or more`,
+    );
+  else if (ms > MAX_SESSION_DURATION_MS)
+    at(
+      ["rules", index, "max_session_duration"],
+      `${where} is longer than 12h, the longest session duration AWS lets a permission set have, so it caps nothing; write 12h or less, or remove it`,
+    );
+  return ms;
 }
 
 function parseBreakGlass(

@@ -18,6 +18,7 @@ import type {
   PullTimeline,
   RepoPermission,
   Review,
+  TeamExistence,
   TeamMembership,
 } from "./types.js";
 
@@ -50,6 +51,8 @@ export interface GitHubGateway {
   branchPushers(branch: string): Promise<BranchPushers>;
   codeownersErrors(ref: string): Promise<CodeownersErrorReport>;
   teamMembership(org: string, slug: string, login: string): Promise<TeamMembership>;
+  /** Whether the team exists: the membership endpoint answers 404 alike for a non-member and for a renamed or deleted team. */
+  teamExistence(org: string, slug: string): Promise<TeamExistence>;
   repoPermission(login: string): Promise<RepoPermission>;
   reactToComment(commentId: number, content: "+1" | "-1" | "confused" | "eyes"): Promise<void>;
   /** The parents of a commit; the first parent of a merge commit is the base branch before the merge. */

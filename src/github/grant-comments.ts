@@ -18,7 +18,9 @@ import { COMMANDS_HELP } from "./revoke-command.js";
 import type { GitHubGateway } from "./gateway.js";
 import { code, shortSha, table, text, utc } from "./markdown.js";
 import { BackgroundWork } from "./background-work.js";
-import { upsertStickyComment } from "./sticky-comment.js";
+import { ownerGroupsLine, upsertStickyComment } from "./sticky-comment.js";
+import { sessionsEnd } from "../grants/access-end.js";
+import { formatSessionDuration } from "../aws/session-duration.js";
 
 export interface PullRequestReporterOptions {
   db: Knex;
@@ -149,6 +151,8 @@ export function renderGrantsComment(
       ["Access", `${utc(grant.starts_at)} to ${utc(grant.expires_at)}`],
       ["Approved by", mentions(grant.approvers)],
     ];
+    const groups = grant.approver_sets?.[0]?.groups;
+    if (groups) rows.push(["Owner groups", ownerGroupsLine(groups)]);
     const extended = links.extends.get(grant.id);
     if (extended) rows.push(["Extends", extendsLine(grant, extended)]);
     const repaired = repairedAt.get(grant.id);
@@ -181,7 +185,8 @@ function extendsLine(grant: GrantRow, old: ExtensionLink): string {
 function statusLine(grant: GrantRow, extension?: ExtensionLink): string {
   if (grant.status === "expired" && extension && extension.status !== "failed" && extension.status !== "revoked")
     return `extended by #${extension.pr_number} without interruption at ${utc(grant.ended_at ?? grant.updated_at)}; the assignment stayed in place`;
-  if (grant.status === "active") return `**active** until ${utc(grant.expires_at)}${extensionNote(grant, extension)}`;
+  if (grant.status === "active")
+    return `**active** until ${utc(grant.expires_at)}${sessionsOutlast(grant, grant.expires_at, "then")}${extensionNote(grant, extension)}`;
   switch (grant.status) {
     case "approved":
       return `approved: starts ${utc(grant.starts_at)}`;
@@ -192,11 +197,13 @@ function statusLine(grant: GrantRow, extension?: ExtensionLink): string {
         return `:warning: **removal failing, still assigned**: ${text(grant.last_error)} (attempt ${grant.attempts}; jitsudo keeps retrying)`;
       // Provisioning was given up after a create may have been sent: the removal is being confirmed.
       if (!grant.active_at && grant.last_error) return `**failed**: ${text(grant.last_error)}; making sure nothing is left assigned`;
-      return "revoking: removing the assignment";
-    case "revoked":
+      return `revoking: removing the assignment${removalOutlasted(grant)}`;
+    case "revoked": {
+      const ended = grant.ended_at ?? grant.updated_at;
       if (!grant.active_at && grant.last_error)
-        return `**failed**: ${text(grant.last_error)}; nothing is left assigned (confirmed ${utc(grant.ended_at ?? grant.updated_at)})`;
-      return `revoked at ${utc(grant.ended_at ?? grant.updated_at)}`;
+        return `**failed**: ${text(grant.last_error)}; nothing is left assigned (confirmed ${utc(ended)})${grant.create_requested_at ? sessionsOutlast(grant, ended, utc(ended), "if the assignment existed meanwhile, ") : ""}`;
+      return `revoked at ${utc(ended)}${sessionsOutlast(grant, ended, utc(ended))}`;
+    }
     case "expired":
       return `ended at ${utc(grant.ended_at ?? grant.updated_at)}; the assignment stays for another live grant`;
     case "failed":
@@ -204,6 +211,25 @@ function statusLine(grant: GrantRow, extension?: ExtensionLink): string {
     case "rejected":
       return "rejected";
   }
+}
+
+/**
+ * The truth about the end of access: deleting the assignment (at `end`, named `before`: "then" or
+ * the time) does not end sessions already opened, which last up to the permission set's session
+ * duration (see access-end.ts); said as a bound when the session duration was never read.
+ */
+function sessionsOutlast(grant: GrantRow, end: Date, before: string, condition = ""): string {
+  const seconds = grant.session_duration_seconds ?? null;
+  if (seconds === null)
+    return `; ${condition}sessions opened before ${before} can last up to the permission set's session duration (1 to 12 hours) longer`;
+  return `; ${condition}sessions opened before ${before} can last until ${utc(sessionsEnd(end, seconds))} (the permission set's session duration is ${formatSessionDuration(seconds)})`;
+}
+
+/** While the removal is under way, its end is not known yet; the session duration is. */
+function removalOutlasted(grant: GrantRow): string {
+  const seconds = grant.session_duration_seconds ?? null;
+  if (seconds === null) return "";
+  return `; sessions opened before it is removed can last ${formatSessionDuration(seconds)} after that`;
 }
 
 function mentions(logins: readonly string[]): string {

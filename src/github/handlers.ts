@@ -21,6 +21,8 @@ import type { AccessRepositories } from "../config/access-repositories.js";
 import { handleCommentCommand, parseCommand } from "./revoke-command.js";
 import { validatePullRequest } from "./validate-pull-request.js";
 import { enqueueRequestWaiting } from "../notifications/outbox.js";
+import { recentSessionDurations } from "../grants/session-durations.js";
+import type { TenantConfig } from "../config/tenant.js";
 import { waitingRequestsOf } from "../notifications/waiting.js";
 import { HANDLED_EVENTS, MERGE_FOUND, type MergeFoundPayload } from "../inbox/events.js";
 
@@ -111,11 +113,13 @@ function handlerKit(app: Pick<Probot, "auth">, deps: HandlerDeps): HandlerKit {
             await enqueueRequestWaiting(deps.db!, { ...target, headSha: pull.headSha, author: pull.authorLogin, requests });
           }
         : undefined;
+    const sessionDurations = deps.db ? sessionDurationsFor(deps.db, repository.id, deps) : undefined;
     return locked(context, pull.number, () =>
       validatePullRequest(gateway, pull, context.payload.repository.default_branch, {
         now: deps.now,
         log: context.log,
         ...(onPassed ? { onPassed } : {}),
+        ...(sessionDurations ? { sessionDurations } : {}),
       }),
     );
   };
@@ -275,6 +279,18 @@ export function handlerFor(handlers: ReadonlyMap<string, Handler>, name: string,
 export function registerPullRequestHandlers(app: Probot, deps: HandlerDeps): void {
   const handlers = eventHandlers(app, deps);
   for (const [name, handle] of handlers) app.on(name as never, handle as never);
+}
+
+/** What the worker read of the permission sets of a repository's grants, on the instance its config names (or the deployment's). */
+function sessionDurationsFor(
+  db: Knex,
+  repositoryId: number,
+  deps: HandlerDeps,
+): (config: TenantConfig) => ReturnType<typeof recentSessionDurations> {
+  return (config) => {
+    const instanceArn = config.aws.instanceArn ?? deps.access.ownInstanceArn;
+    return recentSessionDurations(db, { repositoryId, now: deps.now(), ...(instanceArn ? { instanceArn } : {}) });
+  };
 }
 
 /** GitHub's time of the push (push payloads give epoch seconds): configs are ordered on GitHub's clock, as merges are. */

@@ -25,6 +25,7 @@ import type {
   PullTimeline,
   RepoPermission,
   Review,
+  TeamExistence,
   TeamMembership,
   TimelineEntry,
 } from "./types.js";
@@ -399,6 +400,16 @@ export class OctokitGateway implements GitHubGateway {
       return data.state === "active" ? "active" : "pending";
     } catch (error) {
       if ((error as { status?: number }).status === 404) return "none";
+      throw error;
+    }
+  }
+
+  async teamExistence(org: string, slug: string): Promise<TeamExistence> {
+    try {
+      await this.octokit.rest.teams.getByName({ org, team_slug: slug });
+      return "found";
+    } catch (error) {
+      if ((error as { status?: number }).status === 404) return "not-found";
       throw error;
     }
   }

@@ -241,11 +241,11 @@ async function judge(gateway: GitHubGateway, merge: MergeInfo, deps: MergeDeps, 
   }
   const atBase = base.proven ? await readAtBase(gateway, merge, base.baseSha, files, commits, now) : undefined;
   const headPushers = atBase && asksForBreakGlass(atBase.atMerge) ? await readHeadPushers(gateway, merge) : undefined;
-  const evidence: Omit<MergeEvidence, "teamMemberships" | "permissions"> = atBase
+  const evidence: Omit<MergeEvidence, "teamMemberships" | "permissions" | "teams"> = atBase
     ? { ...partial, ...atBase, ...(headPushers ? { headPushers } : {}) }
     : { ...partial, ...NOTHING_READ };
   const answers = await lookUp(gateway, lookupsNeeded(evidence), kept);
-  const verdict = judgeMerge({ ...evidence, teamMemberships: answers.memberships, permissions: answers.permissions });
+  const verdict = judgeMerge({ ...evidence, teamMemberships: answers.memberships, permissions: answers.permissions, teams: answers.teams });
   return { verdict, base, ...(atBase ? { configFile: atBase.configFile } : {}) };
 }
 

@@ -4,6 +4,7 @@
  * nobody else can post as the app.
  */
 import type { MergeVerdict } from "../approval/approval.js";
+import type { OwnerGroup } from "../approval/owner-groups.js";
 import { processLock } from "../db/locks.js";
 import { formatOwner, type CodeownersOwner } from "../approval/codeowners.js";
 import { formatDuration } from "../parsing/duration.js";
@@ -112,12 +113,17 @@ export function renderVerdictComment(
       ...verdict.reasons,
       ...verdict.files.flatMap((file) => file.reasons.map((reason) => `${printable(file.path)}: ${reason}`)),
     ];
+    const groups = verdict.files.flatMap((file) => {
+      const required = file.approverSets[0]?.groups;
+      return file.kind === "grant" && required ? [`- ${code(file.path)}: ${ownerGroupsLine(required)}`] : [];
+    });
     return [
       "### jitsudo: merge not approved, nothing was granted :no_entry:",
       "",
       `${merged} jitsudo checks every merge itself and grants nothing unless every request in it was approved by its code owners at the final commit.`,
       "",
       ...reasons.map((reason) => `- ${text(reason)}`),
+      ...(groups.length > 0 ? ["", "**Owner groups** (require_owners: an approving code owner from each team)", "", ...groups] : []),
       "",
       "To get this access, open a new pull request and have it approved.",
     ].join("\n");
@@ -129,6 +135,7 @@ export function renderVerdictComment(
       continue;
     }
     const fields = file.review!.parsed!.request;
+    const groups = file.approverSets[0]?.groups;
     out.push(
       "",
       `#### ${code(file.path)}`,
@@ -145,10 +152,24 @@ export function renderVerdictComment(
             ? `break-glass (@${text(file.breakGlass.team.slice(1))}), without code-owner approval${file.approvers.length > 0 ? `; code owners so far: ${mentions(file.approvers)}` : ""}`
             : mentions(file.approvers),
         ],
+        ...(groups ? [["Owner groups", ownerGroupsLine(groups)] as [string, string]] : []),
       ]),
     );
   }
   return out.join("\n");
+}
+
+/**
+ * Which `require_owners` teams have approved, by whom, and which are still needed. Teams in code
+ * spans: a mention would notify each team on every pull request (and show a secret team's name
+ * to whoever reads the repository as a link to it).
+ */
+export function ownerGroupsLine(groups: readonly OwnerGroup[]): string {
+  return groups
+    .map(({ team, approvers }) =>
+      approvers.length > 0 ? `${code(team)}: approved by ${mentions(approvers)}` : `${code(team)}: **still needed**`,
+    )
+    .join("; ");
 }
 
 /**
@@ -198,9 +219,14 @@ function renderRequest(request: FileReview, review: PullRequestReview): string[]
   if (rule) {
     rows.push([
       "Policy",
-      `rules[${rule.index}] (line ${rule.line}): up to ${formatDuration(rule.maxDurationMs)}, ${rule.approvals} approval${rule.approvals === 1 ? "" : "s"}${rule.requireTicket ? ", ticket required" : ""}`,
+      `rules[${rule.index}] (line ${rule.line}): up to ${formatDuration(rule.maxDurationMs)}, ${rule.approvals} approval${rule.approvals === 1 ? "" : "s"}${rule.requireTicket ? ", ticket required" : ""}${rule.maxSessionDurationMs !== null ? `, permission sets with sessions of at most ${formatDuration(rule.maxSessionDurationMs)}` : ""}`,
     ]);
     rows.push(["Can approve", `${owners(request.owners, review.pr.authorLogin)} (${rule.approvals} needed)`]);
+    if (rule.requireOwners.length > 0)
+      rows.push([
+        "Owner groups",
+        `still needed: an approving code owner who is an active member of each of ${rule.requireOwners.map((team) => code(`@${team.org}/${team.slug}`)).join(", ")} (one person may stand for several)`,
+      ]);
   } else {
     rows.push(["Policy", "no rule allows this request"]);
   }

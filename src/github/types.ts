@@ -145,4 +145,6 @@ export interface PullCommit {
 }
 
 export type TeamMembership = "active" | "pending" | "none";
+/** Whether a team exists (GET /orgs/{org}/teams/{slug}): a renamed or deleted team is "not-found". */
+export type TeamExistence = "found" | "not-found";
 export type RepoPermission = "admin" | "maintain" | "write" | "triage" | "read" | "none";

@@ -6,6 +6,8 @@ import { randomUUID } from "node:crypto";
 import { commitsToInspect, governanceChangesOf } from "../approval/commit-history.js";
 import { GOVERNANCE_PATHS, readGovernance } from "../approval/governance.js";
 import { validateEach } from "../requests/validate-files.js";
+import { EMPTY_DIRECTORY, type KnownSessionDuration } from "../requests/policy.js";
+import type { TenantConfig } from "../config/tenant.js";
 import { REQUEST_FILE_MAX_BYTES, tooManyRequestFiles } from "../requests/access-request.js";
 import { requestPathsOf, reviewPullRequest, type PullRequestReview } from "../approval/pull-request-review.js";
 import { checkRunFor, errorCheckRun } from "./check-run.js";
@@ -19,6 +21,11 @@ export interface ValidateDeps {
   log: Log;
   /** Told of a review whose check passed (notifications: the request waits for approval). A failure here is logged, never fails validation. */
   onPassed?: (review: PullRequestReview) => Promise<void>;
+  /**
+   * Session durations the worker read recently for this repository's grants, for rules with
+   * max_session_duration (read only when one has it); unset (no database): never known here.
+   */
+  sessionDurations?: (config: TenantConfig) => Promise<ReadonlyMap<string, KnownSessionDuration>>;
 }
 
 export async function validatePullRequest(
@@ -48,7 +55,9 @@ export async function validatePullRequest(
     // An unusable policy is the empty one here, as in the review: no rule allows anything.
     const { config } = read.governance;
     const readable = [...requestFiles].flatMap(([path, content]) => (content.kind === "file" ? [{ path, bytes: content.bytes }] : []));
-    const validated = await validateEach(readable, { config, requester: pr.authorLogin, now });
+    const capped = deps.sessionDurations && config.rules.some((rule) => rule.maxSessionDurationMs !== null);
+    const directory = capped ? { ...EMPTY_DIRECTORY, sessionDurations: await deps.sessionDurations!(config) } : undefined;
+    const validated = await validateEach(readable, { config, requester: pr.authorLogin, now, ...(directory ? { directory } : {}) });
     const review = reviewPullRequest({
       pr,
       defaultBranch,

@@ -8,6 +8,8 @@
 import { createHash } from "node:crypto";
 import type { Knex } from "knex";
 import { rowsAs } from "../db/knex.js";
+import type { ApproverSet } from "../approval/approval.js";
+import { accessEndsBy, type AccessEndFacts } from "./access-end.js";
 import { isExtension } from "./extension.js";
 import {
   assertTransition,
@@ -48,7 +50,8 @@ export interface GrantRow {
   reason: string;
   ticket: string | null;
   approvers: string[];
-  approver_sets: { path: string; approvers: string[] }[] | null;
+  /** Who counted for each set of owners; under a rule with require_owners, also who stood for each team (src/approval/owner-groups.ts). */
+  approver_sets: ApproverSet[] | null;
   policy_rule: number | null;
   policy_sha256: string | null;
   policy_rechecked_at: Date | null;
@@ -61,6 +64,8 @@ export interface GrantRow {
   aws_request_id: string | null;
   operation: "create" | "delete" | null;
   operation_started_at: Date | null;
+  /** When a status list first showed the create no longer in progress: its create slot is free. */
+  operation_finished_at: Date | null;
   /** Set before the first CreateAccountAssignment is sent and never cleared: the assignment may exist. */
   create_requested_at: Date | null;
   lease_owner: string | null;
@@ -81,6 +86,11 @@ export interface GrantRow {
   reminded_at: Date | null;
   reminder_comment_tried_at: Date | null;
   reminder_comment_sent_at: Date | null;
+  /** The permission set's session duration read before the create (the longest, if created again); null: never read. */
+  session_duration_seconds: number | null;
+  session_duration_read_at: Date | null;
+  /** max_session_duration of the rule that decided it on canonical ids, in seconds; null: no cap. */
+  max_session_seconds: number | null;
 }
 
 export interface NewGrant {
@@ -97,8 +107,8 @@ export interface NewGrant {
   reason: string;
   ticket?: string;
   approvers: string[];
-  /** Who counted for each set of owners that had to approve (the path; for a rename, the old path too). */
-  approverSets: { path: string; approvers: string[] }[];
+  /** Who counted for each set of owners that had to approve (the path; for a rename, the old path too), and for each require_owners team. */
+  approverSets: ApproverSet[];
   policyRule?: number;
   /** The request has no starts_at in the future: its window opens at the merge (an edit may then extend the live grant). */
   startsOnMerge?: boolean;
@@ -666,7 +676,20 @@ const API_COLUMNS = [
   "break_glass_review_due_at",
   "break_glass_reviewed_at",
   "break_glass_reviewed_by",
+  "session_duration_seconds",
 ];
+
+/** What `accessEndsBy` reads besides the columns shown. */
+const ACCESS_END_COLUMNS = ["create_requested_at"];
+
+/**
+ * A grant as the API shows it: its columns, and `access_ends_by` (the assignment's end plus the
+ * permission set's session duration; null when unknown, see access-end.ts).
+ */
+function forApi(row: Record<string, unknown>): Record<string, unknown> {
+  const { create_requested_at: _createRequestedAt, ...shown } = row;
+  return { ...shown, access_ends_by: accessEndsBy(row as unknown as AccessEndFacts) };
+}
 
 export interface GrantFilter {
   status?: GrantStatus;
@@ -679,7 +702,9 @@ export interface GrantFilter {
 
 /** Grants for the operator API, newest first. */
 export async function findGrants(db: Knex, filter: GrantFilter, limit: number): Promise<Record<string, unknown>[]> {
-  const query = db("grants").select(API_COLUMNS).orderBy("created_at", "desc");
+  const query = db("grants")
+    .select([...API_COLUMNS, ...ACCESS_END_COLUMNS])
+    .orderBy("created_at", "desc");
   if (filter.status !== undefined) void query.where({ status: filter.status });
   const account = filter.account;
   if (account !== undefined)
@@ -688,11 +713,17 @@ export async function findGrants(db: Knex, filter: GrantFilter, limit: number): 
     });
   if (filter.repo !== undefined) void query.where({ repo: filter.repo });
   if (filter.unreviewed) void query.whereNotNull("break_glass_team").whereNull("break_glass_reviewed_at");
-  return (await query.limit(limit)) as Record<string, unknown>[];
+  return ((await query.limit(limit)) as Record<string, unknown>[]).map(forApi);
 }
 
 export async function grantForApi(db: Knex, id: string): Promise<Record<string, unknown> | undefined> {
-  return await rowsAs<Record<string, unknown> | undefined>(db("grants").select(API_COLUMNS).where({ id }).first());
+  const row = await rowsAs<Record<string, unknown> | undefined>(
+    db("grants")
+      .select([...API_COLUMNS, ...ACCESS_END_COLUMNS])
+      .where({ id })
+      .first(),
+  );
+  return row ? forApi(row) : undefined;
 }
 
 /** A grant's audit trail, oldest first. */

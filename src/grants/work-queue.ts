@@ -224,9 +224,11 @@ export async function intendCreates(
         .select("id", "instance_arn", "account_id", "permission_set_arn", "principal_id"),
     );
     const deletingOf = new Map(deleting.map((row) => [assignmentLockKey(row), row.id]));
+    // In flight: creates AWS may still count against its cap. One a status list showed finished
+    // holds no slot, though its outcome is not recorded yet (markCreatesFinished).
     const { rows } = await trx.raw<{ rows: { tenant: string; in_flight: string; waiting: string }[] }>(
       `select ${TENANT_KEY} as tenant,
-              count(*) filter (where operation = 'create') as in_flight,
+              count(*) filter (where operation = 'create' and operation_finished_at is null) as in_flight,
               count(*) filter (where operation is null and lease_owner is not null) as waiting
        from grants
        where instance_arn = :instance and status = 'provisioning' and id <> all(:ids)
@@ -273,6 +275,7 @@ export async function intendCreates(
             .update({
               operation: "create",
               operation_started_at: now,
+              operation_finished_at: null,
               aws_request_id: null,
               create_requested_at: trx.raw("coalesce(create_requested_at, ?)", [now]),
               updated_at: trx.fn.now(),
@@ -283,6 +286,19 @@ export async function intendCreates(
     );
     return intents.map((intent, index) => (intent === "go" && !marked.has(grants[index]!.id) ? "lost" : intent));
   });
+}
+
+/**
+ * Frees the create slots of operations a status list showed finished (see `intendCreates`): one
+ * statement for a round. Only the slot count reads the mark; the grant's operation stays recorded
+ * until its outcome is (a worker that dies now resumes by polling the same request id).
+ */
+export async function markCreatesFinished(db: Knex, instanceArn: string, requestIds: readonly string[], now: Date): Promise<number> {
+  if (requestIds.length === 0) return 0;
+  return db("grants")
+    .where({ instance_arn: instanceArn, operation: "create", operation_finished_at: null })
+    .whereIn("aws_request_id", requestIds)
+    .update({ operation_finished_at: now });
 }
 
 /**

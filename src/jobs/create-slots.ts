@@ -19,6 +19,8 @@ export type AskForSlots<R, A> = (requests: R[]) => Promise<A[]>;
 
 interface Waiting<R, A> {
   request: R;
+  /** Told it is near the head of the line (see `near`). */
+  warned: boolean;
   stopped: () => boolean;
   resolve(answer: A | "stopped"): void;
   reject(error: unknown): void;
@@ -47,6 +49,12 @@ export class CreateSlotLine<R, A> {
      * with a backlog of a thousand, each ask took longer than the wave it was meant to start.
      */
     private readonly batchSize: number,
+    /**
+     * Told once when a request comes within two batches of the head of the line: what it needs
+     * to send its create (a role session's credentials) is prepared while it waits, not after it
+     * got its slot, where every millisecond keeps the slot idle.
+     */
+    private readonly near: (request: R) => void = () => undefined,
   ) {}
 
   /**
@@ -63,7 +71,7 @@ export class CreateSlotLine<R, A> {
     const current = found;
     return new Promise((resolve, reject) => {
       // Joining a running line asks nothing: if the line sleeps, it has no slot for a newcomer either.
-      current.queue.push({ request, stopped, resolve, reject });
+      current.queue.push({ request, warned: false, stopped, resolve, reject });
       if (!current.running) void this.run(key, current);
     });
   }
@@ -85,6 +93,11 @@ export class CreateSlotLine<R, A> {
         for (const entry of line.queue.filter((waiting) => waiting.stopped())) this.leave(line, entry).resolve("stopped");
         if (line.queue.length === 0) return;
         const asked = line.queue.slice(0, this.batchSize);
+        for (const entry of line.queue.slice(0, 2 * this.batchSize)) {
+          if (entry.warned) continue;
+          entry.warned = true;
+          this.near(entry.request);
+        }
         line.nudged = false;
         let answers: A[];
         try {

@@ -39,8 +39,16 @@ export interface PollerOptions {
   initialEstimateMs?: number;
   /** Due operations of one instance at or above which a list call replaces individual reads. */
   batchThreshold?: number;
+  /** Creates AWS lets be in flight on an instance at once (10): with that many waited on, rounds are held longer. */
+  maxCreatesInFlight?: number;
   random?: () => number;
   now?: () => number;
+  /**
+   * Told as soon as a status list shows operations of a round are no longer in progress, before
+   * the FAILED list says how each ended: AWS's cap counts only operations in progress, so their
+   * create slots are free now, one round trip and one activation before their outcomes are known.
+   */
+  onNoLongerRunning?: (ic: IdentityCenter, kind: OperationKind, requestIds: string[]) => void;
 }
 
 interface Tracked {
@@ -62,6 +70,15 @@ const FOLLOW_UP_MS = [50, 100, 200, 400, 800, 1600, 3200, 5000];
  * of the instance that come due: they are read together then, all finished.
  */
 const HOLD_FRACTION = 0.15;
+/**
+ * The hold while an instance has as many operations of a kind in flight as AWS allows (every
+ * slot taken, grants waiting for one): a wave split in two (by an early probe, a late create)
+ * stays split, each half paying its own pair of list calls every round, unless a round waits for
+ * the other half. Waiting costs the earlier half its idle time once; merged, the halves share
+ * their reads from then on. Below the cap a round is not held this long: nobody waits for the
+ * slots, and the requester waits for the answer.
+ */
+const SATURATED_HOLD_FRACTION = 0.5;
 const groupKey = (entry: Pick<Tracked, "ic" | "kind">) => `${entry.ic.instanceArn}|${entry.kind}`;
 
 /** Pages of FAILED operations read to classify finished ones; beyond them, each is described. */
@@ -202,7 +219,10 @@ export class OperationPoller {
     const groups: Tracked[][] = [];
     for (const entries of waiting.values()) {
       const first = Math.min(...entries.map((entry) => entry.nextPollAt));
-      const hold = (this.estimate(entries[0]!).upper() ?? this.options.initialEstimateMs ?? 1000) * HOLD_FRACTION;
+      const saturated = entries[0]!.kind === "create" && entries.length >= (this.options.maxCreatesInFlight ?? Infinity);
+      const hold =
+        (this.estimate(entries[0]!).upper() ?? this.options.initialEstimateMs ?? 1000) *
+        (saturated ? SATURATED_HOLD_FRACTION : HOLD_FRACTION);
       const readAt = Math.max(...entries.map((entry) => entry.nextPollAt).filter((at) => at <= first + hold));
       if (readAt > now) {
         this.heldUntil.set(groupKey(entries[0]!), readAt);
@@ -230,6 +250,12 @@ export class OperationPoller {
         const together = Math.max(...stillRunning.map((entry) => entry.nextPollAt));
         for (const entry of stillRunning) entry.nextPollAt = together;
         toDescribe = finished;
+        if (finished.length > 0)
+          this.options.onNoLongerRunning?.(
+            ic,
+            kind,
+            finished.map((entry) => entry.requestId),
+          );
         if (finished.length >= 2) {
           const failed = await ic.operationsWithStatus(kind, "FAILED", FAILED_PAGES);
           toDescribe = finished.filter((entry) => failed.ids.has(entry.requestId) || !failed.complete);

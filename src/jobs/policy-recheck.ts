@@ -7,7 +7,7 @@
  */
 import type { Directory } from "../aws/directory.js";
 import type { IdentityCenter } from "../aws/identity-center.js";
-import { parseTenantConfig, principalFor, type TenantConfig } from "../config/tenant.js";
+import { parseTenantConfig, principalFor, type PolicyRule, type TenantConfig } from "../config/tenant.js";
 import { policyOf, type GrantRow } from "../grants/grant-repository.js";
 import { recheckOnCanonicalIds, type NameDirectory } from "../requests/policy.js";
 import type { Knex } from "knex";
@@ -16,10 +16,11 @@ const ACCOUNT_ID = /^\d{12}$/;
 
 /**
  * The approvals that still count once every approver is matched to an Identity Center user by id,
- * the fewest over each set of owners that had to approve (a renamed request's old and new path).
- * An approver who is the grantee in Identity Center never counts. On someone else's behalf, an
- * approver must also be mapped under `users:` to a user Identity Center knows: otherwise nothing
- * shows they are not the grantee under another name.
+ * the fewest over each set of owners that had to approve (a renamed request's old and new path),
+ * and the require_owners teams that still have such an approver. An approver who is the grantee in
+ * Identity Center never counts. On someone else's behalf, an approver must also be mapped under
+ * `users:` to a user Identity Center knows: otherwise nothing shows they are not the grantee under
+ * another name.
  */
 async function approvalsByIdentity(
   ic: IdentityCenter,
@@ -27,27 +28,34 @@ async function approvalsByIdentity(
   config: TenantConfig,
   grant: GrantRow & { principal_id?: string | null },
   forSomeoneElse: boolean,
-): Promise<number> {
+): Promise<{ approvals: number; ownerGroups: Set<string> }> {
   const sets = grant.approver_sets ?? [{ path: grant.file_path, approvers: grant.approvers }];
-  const counts = await Promise.all(
+  const stands = async (login: string) => {
+    const mapped = config.users.has(login.toLowerCase());
+    if (forSomeoneElse && !mapped) return false;
+    const user = await directory.principalId(ic, principalFor(config, login));
+    if (!user.ok) return !forSomeoneElse; // an unknown user is not the grantee, unless that must be shown
+    return user.id !== grant.principal_id;
+  };
+  const standingBySet = await Promise.all(
     sets.map(async (set) => {
-      const standing = await Promise.all(
-        set.approvers.map(async (login) => {
-          const mapped = config.users.has(login.toLowerCase());
-          if (forSomeoneElse && !mapped) return false;
-          const user = await directory.principalId(ic, principalFor(config, login));
-          if (!user.ok) return !forSomeoneElse; // an unknown user is not the grantee, unless that must be shown
-          return user.id !== grant.principal_id;
-        }),
-      );
-      return standing.filter(Boolean).length;
+      const standing = await Promise.all(set.approvers.map(async (login) => ((await stands(login)) ? [login.toLowerCase()] : [])));
+      return new Set(standing.flat());
     }),
   );
+  // The teams are judged on the request's own path (the first set), as the merge verdict judged them.
+  const ownerGroups = new Set(
+    (sets[0]?.groups ?? [])
+      .filter((group) => group.approvers.some((login) => standingBySet[0]!.has(login.toLowerCase())))
+      .map((group) => group.team.toLowerCase()),
+  );
   // No set of owners at all counts nothing (Math.min of nothing would be Infinity).
-  return counts.length === 0 ? 0 : Math.min(...counts);
+  const approvals = standingBySet.length === 0 ? 0 : Math.min(...standingBySet.map((standing) => standing.size));
+  return { approvals, ownerGroups };
 }
 
-export type Recheck = { ok: true; detail: string } | { ok: false; problem: string };
+/** The rule that decides the grant on its canonical ids, when it may be provisioned. */
+export type Recheck = { ok: true; detail: string; rule: PolicyRule } | { ok: false; problem: string };
 
 export async function recheckPolicy(
   db: Knex,
@@ -99,12 +107,12 @@ export async function recheckPolicy(
       leadTimeMs: Math.max(0, grant.starts_at.getTime() - grant.created_at.getTime()),
       ...(grant.ticket ? { ticket: grant.ticket } : {}),
       forSomeoneElse,
-      approvals: await approvalsByIdentity(ic, directory, config, grant, forSomeoneElse),
+      ...(await approvalsByIdentity(ic, directory, config, grant, forSomeoneElse)),
       ...(grant.break_glass_team ? { breakGlassTeam: grant.break_glass_team } : {}),
       ...(grant.policy_rule !== null ? { ruleIndex: grant.policy_rule } : {}),
     },
     names,
   );
   if (!check.ok) return { ok: false, problem: check.reason };
-  return { ok: true, detail: `rules[${check.rule.index}] on ${permissionSetName ?? arn} in ${grant.account_id}` };
+  return { ok: true, detail: `rules[${check.rule.index}] on ${permissionSetName ?? arn} in ${grant.account_id}`, rule: check.rule };
 }

@@ -27,6 +27,7 @@ import {
   createMayHaveBeenSent,
   heldGrant,
   intendCreates,
+  markCreatesFinished,
   release,
   tenantKey,
   type CreateIntent,
@@ -39,24 +40,44 @@ import { CreateSlotLine } from "./create-slots.js";
 import type { OperationOutcome, OperationPoller } from "./operation-poller.js";
 import { activateGrant } from "./activation.js";
 import { recheckPolicy } from "./policy-recheck.js";
+import { formatSessionDuration, type SessionDurationReading } from "../aws/session-duration.js";
+import { quote } from "../parsing/printable.js";
 import { GrantTasks, moveGrant, StepEnded } from "./steps.js";
 
 type Resolved = GrantRow & AssignmentRef;
+/** A grant in the create-slot line, with the Identity Center its create will be sent through. */
+interface SlotRequest {
+  grant: Resolved;
+  ic: IdentityCenter;
+}
 
 export class ProvisionGrantWorker {
   private readonly tasks: GrantTasks;
-  private readonly slots: CreateSlotLine<Resolved, CreateIntent>;
+  private readonly slots: CreateSlotLine<SlotRequest, CreateIntent>;
   private stopping = false;
 
   constructor(
     private readonly ctx: JobContext,
     private readonly poller: OperationPoller,
   ) {
-    this.slots = new CreateSlotLine<Resolved, CreateIntent>(
-      (grants) => intendCreates(ctx.db, grants, ctx.workerId, ctx.now(), ctx.settings.maxCreatesInFlight),
+    this.slots = new CreateSlotLine<SlotRequest, CreateIntent>(
+      (requests) =>
+        intendCreates(
+          ctx.db,
+          requests.map((request) => request.grant),
+          ctx.workerId,
+          ctx.now(),
+          ctx.settings.maxCreatesInFlight,
+        ),
       // No slot yet: wait in line, unless the grant's window has ended meanwhile.
-      (intent, grant) => intent === "no-slot" && grant.expires_at > ctx.now(),
+      (intent, { grant }) => intent === "no-slot" && grant.expires_at > ctx.now(),
       ctx.settings.maxCreatesInFlight,
+      // Its role session is assumed before its turn (an AssumeRole round trip), not on its create.
+      ({ grant, ic }) =>
+        void ic.prepareSession().catch((error: unknown) => {
+          // The create asks again and handles the error where it can say what it means.
+          ctx.log.debug?.({ grant: grant.id, err: rawAwsError(error) }, "role session not prepared ahead of the create");
+        }),
     );
     this.tasks = new GrantTasks(
       ctx,
@@ -73,6 +94,18 @@ export class ProvisionGrantWorker {
   /** Someone may have freed a create slot: let waiting grants try again. */
   slotFreed(instanceArn?: string): void {
     this.slots.freed(instanceArn);
+  }
+
+  /**
+   * A status list showed these creates finished: their slots are free now, while their outcomes
+   * are still being read. If the mark fails, the slots free as before, once each outcome is recorded.
+   */
+  async createsFinished(instanceArn: string, requestIds: string[]): Promise<void> {
+    try {
+      if ((await markCreatesFinished(this.ctx.db, instanceArn, requestIds, this.ctx.now())) > 0) this.slotFreed(instanceArn);
+    } catch (error) {
+      this.ctx.log.warn({ err: error, instanceArn }, "could not free the slots of finished creates early");
+    }
   }
 
   drain(): Promise<void> {
@@ -108,7 +141,9 @@ export class ProvisionGrantWorker {
     if (resolved.operation === "create" && resolved.aws_request_id) {
       return this.await(resolved, ic, resolved.aws_request_id, resolved.operation_started_at?.getTime() ?? ctx.now().getTime());
     }
-    if (resolved.operation !== "create") await this.reserveSlot(resolved);
+    // Before every create (the first, a resumed one, a drift repair): how long sessions outlast it.
+    if (!(await this.sessionDurationAllows(resolved, ic))) return;
+    if (resolved.operation !== "create") await this.reserveSlot(resolved, ic);
     if (resolved.expires_at <= ctx.now()) {
       // The window ended while names were resolved or a slot was awaited: nothing is sent.
       await updateHeld(ctx.db, resolved, ctx.workerId, { operation: null, operation_started_at: null });
@@ -197,15 +232,77 @@ export class ProvisionGrantWorker {
       await this.giveUp(grant, `refused on its canonical ids: ${recheck.problem}`);
       return undefined;
     }
-    if (!(await updateHeld(this.ctx.db, grant, this.ctx.workerId, { ...ids, ...(recheck ? { policy_rechecked_at: this.ctx.now() } : {}) })))
+    // The cap of the rule that decides on the canonical ids, kept for every later create (a repair).
+    const cap = recheck ? { max_session_seconds: capSeconds(recheck.rule.maxSessionDurationMs) } : {};
+    const rechecked = recheck ? { policy_rechecked_at: this.ctx.now(), ...cap } : {};
+    if (!(await updateHeld(this.ctx.db, grant, this.ctx.workerId, { ...ids, ...rechecked }))) throw new StepEnded();
+    return { ...resolved, ...cap };
+  }
+
+  /**
+   * The permission set's session duration, within the cap of the rule that decided the grant
+   * (`max_session_duration`): a session opened before the assignment is deleted lasts that long, so
+   * it is how long access outlasts the grant. Fails closed: when it cannot be read, nothing is
+   * created. Read through the directory's cache (one DescribePermissionSet per permission set every
+   * few minutes, whatever the number of grants) and kept on the grant, the longest seen, for the
+   * pull request and the grants API. False when the grant was given up.
+   */
+  private async sessionDurationAllows(grant: Resolved, ic: IdentityCenter): Promise<boolean> {
+    const { ctx } = this;
+    const permissionSet = quote(grant.permission_set_ref, 100);
+    let reading: SessionDurationReading;
+    try {
+      reading = await ctx.directory.sessionDuration(ic, grant.permission_set_arn);
+    } catch (error) {
+      // Throttling and AWS's own failures are retried with backoff (nothing is created meanwhile); a refusal is final.
+      const kind = classifyAwsError(error);
+      if (kind !== "access-denied" && kind !== "invalid" && kind !== "not-found") throw error;
+      ctx.log.warn({ grant: grant.id, err: rawAwsError(error) }, "could not read the permission set's session duration");
+      reading = {
+        ok: false,
+        problem:
+          kind === "access-denied"
+            ? `AWS refused jitsudo sso:DescribePermissionSet (${(error as { name?: string }).name ?? "AccessDenied"}), which the tenant role needs (ask the platform team)`
+            : describeAwsError(error),
+      };
+    }
+    if (!reading.ok) {
+      await this.refuseCreate(
+        grant,
+        `jitsudo could not read the session duration of permission set ${permissionSet}: ${reading.problem}; nothing was assigned, since it could not say when access would really end`,
+      );
+      return false;
+    }
+    // Kept even when refused: the pull request check of the next request for this set reads it.
+    const seconds = Math.max(reading.seconds, grant.session_duration_seconds ?? 0);
+    if (!(await updateHeld(ctx.db, grant, ctx.workerId, { session_duration_seconds: seconds, session_duration_read_at: ctx.now() })))
       throw new StepEnded();
-    return resolved;
+    const cap = grant.max_session_seconds;
+    if (cap !== null && reading.seconds > cap) {
+      const [session, allowed] = [formatSessionDuration(reading.seconds), formatSessionDuration(cap)];
+      await this.refuseCreate(
+        grant,
+        `permission set ${permissionSet} has a session duration of ${session} in Identity Center, longer than the ${allowed} its policy rule allows (max_session_duration): a session opened during the grant could last ${session} after it ends; nothing was assigned. Ask for a permission set whose session duration is ${allowed} or less, or ask an Identity Center admin to shorten this one's`,
+      );
+      return false;
+    }
+    return true;
+  }
+
+  /** Gives up before a create is sent; a create slot it held from an earlier attempt is freed for the next in line. */
+  private async refuseCreate(grant: Resolved, reason: string): Promise<void> {
+    await this.giveUp(grant, reason);
+    if (grant.operation === "create") this.slotFreed(grant.instance_arn);
   }
 
   /** Waits until the instance has a free create slot (AWS allows 10 in flight) and no delete of this assignment is pending. */
-  private async reserveSlot(grant: Resolved): Promise<void> {
+  private async reserveSlot(grant: Resolved, ic: IdentityCenter): Promise<void> {
     for (;;) {
-      const answer = await this.slots.take({ instanceArn: grant.instance_arn, tenant: tenantKey(grant) }, grant, () => this.stopping);
+      const answer = await this.slots.take(
+        { instanceArn: grant.instance_arn, tenant: tenantKey(grant) },
+        { grant, ic },
+        () => this.stopping,
+      );
       if (answer === "go") return;
       if (this.stopping || answer === "stopped") throw new StepEnded("shutting down");
       if (answer === "lost") throw new StepEnded();
@@ -335,6 +432,11 @@ export async function ownCredentialsRefusal(
     target.instanceArn,
   );
   return refusal ? `the tenant config ${refusal}; set aws.role_arn` : undefined;
+}
+
+/** A rule's max_session_duration as the grant keeps it. */
+function capSeconds(maxSessionDurationMs: number | null): number | null {
+  return maxSessionDurationMs === null ? null : Math.round(maxSessionDurationMs / 1000);
 }
 
 function assignmentOf(grant: Resolved): Assignment {

@@ -100,7 +100,11 @@ export class GrantWorker {
       log: options.log,
       timeoutMs: settings.pollTimeoutMs,
       initialEstimateMs: settings.initialPollMs,
+      maxCreatesInFlight: settings.maxCreatesInFlight,
       now: () => now().getTime(),
+      onNoLongerRunning: (ic, kind, requestIds) => {
+        if (kind === "create") void this.provision.createsFinished(ic.instanceArn, requestIds);
+      },
     });
     this.provision = new ProvisionGrantWorker(this.ctx, this.poller);
     this.revoke = new RevokeGrantWorker(this.ctx, this.poller);

@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import { createRequire } from "node:module";
 import type { FormatsPlugin } from "ajv-formats";
+import { closest } from "./did-you-mean.js";
 import { capped, printable, quote } from "./printable.js";
 import type { Problem } from "./problem.js";
 import { loadYaml, type LoadOptions, type LoadResult, type PathSegment, type YamlSource } from "./yaml-source.js";
@@ -268,27 +269,4 @@ function article(type: string): string {
     .split(",")
     .map((t) => words[t] ?? t)
     .join(" or ");
-}
-
-/** The allowed key nearest to a typo, when it is near enough to be what was meant. */
-function closest(key: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Math.max(2, Math.floor(key.length / 3)) + 1;
-  for (const candidate of candidates) {
-    const distance = editDistance(key.toLowerCase(), candidate);
-    if (distance < bestDistance) [best, bestDistance] = [candidate, distance];
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length]!;
 }

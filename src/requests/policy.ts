@@ -15,6 +15,20 @@ import type { Problem } from "../parsing/problem.js";
 export interface NameDirectory {
   accountNames: ReadonlyMap<string, string>; // id → name
   permissionSetNames: ReadonlyMap<string, string>; // ARN → name
+  /**
+   * Session durations Identity Center reported recently, by permission set as grants spelled it
+   * (name or ARN): the pull request check refuses a request over its rule's max_session_duration
+   * with them. Unset or missing: unknown, and the worker checks before it creates anything.
+   */
+  sessionDurations?: ReadonlyMap<string, KnownSessionDuration>;
+}
+
+/** A session duration the worker read before provisioning an earlier grant of the same repository. */
+export interface KnownSessionDuration {
+  seconds: number;
+  readAt: Date;
+  /** The pull request whose grant it was read for. */
+  pr: number;
 }
 
 export const EMPTY_DIRECTORY: NameDirectory = { accountNames: new Map(), permissionSetNames: new Map() };
@@ -125,6 +139,39 @@ function checkAgainstRule(
   if (rule.requireTicket && request.ticket === undefined) {
     at(undefined, `${ruleName} requires a ticket for ${quote(request.permission_set, 100)}; add ticket: <ticket id, e.g. INC-4711>`);
   }
+  if (rule.maxSessionDurationMs !== null) checkSessionDuration(request, rule.maxSessionDurationMs, ruleName, directory, at);
+}
+
+/**
+ * `max_session_duration`: a session opened before the assignment is deleted lasts the permission
+ * set's session duration, so a longer one than the rule allows is refused. Only AWS knows it;
+ * the check refuses here when the worker read it recently, and the worker always checks it
+ * before creating anything.
+ */
+function checkSessionDuration(
+  request: ParsedRequest["request"],
+  capMs: number,
+  ruleName: string,
+  directory: NameDirectory,
+  at: Report,
+): void {
+  const known = directory.sessionDurations?.get(request.permission_set);
+  const set = quote(request.permission_set, 100);
+  const cap = formatDuration(capMs);
+  if (!known) {
+    at(
+      "permission_set",
+      `${ruleName} allows only permission sets whose session duration is at most ${cap} (max_session_duration); jitsudo has not read ${set}'s recently, so it checks it before provisioning, and refuses the grant then if it is longer`,
+      "warning",
+    );
+    return;
+  }
+  if (known.seconds * 1000 <= capMs) return;
+  const session = formatDuration(known.seconds * 1000);
+  at(
+    "permission_set",
+    `permission set ${set} has a session duration of ${session} in Identity Center (read ${known.readAt.toISOString().slice(0, 16).replace("T", " ")} UTC, provisioning #${known.pr}), longer than the ${cap} that ${ruleName} allows (max_session_duration): a session opened during the grant could last ${session} after it ends; ask for a permission set whose session duration is ${cap} or less, or ask an Identity Center admin to shorten this one's`,
+  );
 }
 
 /**
@@ -222,6 +269,12 @@ export interface CanonicalGrant {
   forSomeoneElse: boolean;
   /** Distinct code-owner approvals the merge had, from each set of owners that had to approve (the fewest). */
   approvals: number;
+  /**
+   * The `require_owners` teams (`@org/slug`) the merge had an approval from, among approvals that
+   * still count: only teams the merge's rule named were asked of GitHub, so a canonical rule naming
+   * another team is not met.
+   */
+  ownerGroups: ReadonlySet<string>;
   /** The rule the merge was judged under (on the names as written). */
   ruleIndex?: number;
   /** Set when the merge approved it by break-glass: the team (@org/slug) whose member the requester was. */
@@ -261,17 +314,25 @@ export function recheckOnCanonicalIds(rules: readonly PolicyRule[], grant: Canon
     grant.approvals >= rule.approvals || breakGlass?.length === 0
       ? ""
       : `${rule.approvals} code-owner approvals (the merge had ${grant.approvals}${breakGlass ? `, by break-glass, which on its canonical ids ${breakGlass.join(" and ")}` : ""})`;
+  // Break-glass stands in for every code-owner approval, the teams' included.
+  const missingGroups =
+    breakGlass?.length === 0
+      ? []
+      : rule.requireOwners.map((team) => `@${team.org}/${team.slug}`).filter((team) => !grant.ownerGroups.has(team.toLowerCase()));
+  const groups = missingGroups.length > 0 ? `an approval from an active member of ${missingGroups.join(" and of ")}` : "";
   // The rule the merge used: the verdict checked the rest on it; only who counts may have changed.
   if (rule.index === grant.ruleIndex) {
-    return approvals
+    const short = [approvals, groups].filter(Boolean);
+    return short.length > 0
       ? {
           ok: false,
-          reason: `rules[${rule.index}] requires ${approvals}, counting only approvers who are not the grantee in Identity Center`,
+          reason: `rules[${rule.index}] requires ${short.join(" and ")}, counting only approvers who are not the grantee in Identity Center`,
         }
       : { ok: true, rule };
   }
   const unmet = [
     approvals,
+    groups,
     rule.requireTicket && grant.ticket === undefined ? "a ticket" : "",
     grant.durationMs > rule.maxDurationMs ? `a duration of at most ${formatDuration(rule.maxDurationMs)}` : "",
     grant.durationMs < rule.minDurationMs ? `a duration of at least ${formatDuration(rule.minDurationMs)}` : "",

@@ -18,13 +18,18 @@ export interface Faults {
   failed?: number;
   /** Milliseconds every HTTP response is held back. */
   latencyMs?: number;
+  /** The operations request faults may hit (`CreateAccountAssignment`); default: every eligible one. */
+  operations?: readonly string[];
 }
 
 export type RequestFault = "throttle" | "conflict" | "serverError";
 
+/** Faults with every fraction filled in; `operations` stays unset when faults may hit any operation. */
+export type FaultSettings = Required<Omit<Faults, "operations">> & Pick<Faults, "operations">;
+
 const FRACTIONS = ["throttle", "conflict", "serverError", "failed"] as const;
 
-export function checkFaults(faults: Faults): Required<Faults> {
+export function checkFaults(faults: Faults): FaultSettings {
   for (const name of FRACTIONS) {
     const value = faults[name];
     if (value !== undefined && !(value >= 0 && value <= 1)) throw new RangeError(`faults.${name} must be a fraction between 0 and 1`);
@@ -37,11 +42,12 @@ export function checkFaults(faults: Faults): Required<Faults> {
     serverError: faults.serverError ?? 0,
     failed: faults.failed ?? 0,
     latencyMs,
+    ...(faults.operations ? { operations: [...faults.operations] } : {}),
   };
 }
 
 export class FaultInjector {
-  private faults: Required<Faults>;
+  private faults: FaultSettings;
   private readonly random: Prng;
 
   constructor(faults: Faults, seed: number) {
@@ -49,12 +55,17 @@ export class FaultInjector {
     this.random = new Prng(seed);
   }
 
-  get current(): Readonly<Required<Faults>> {
+  get current(): Readonly<FaultSettings> {
     return this.faults;
   }
 
   set(faults: Faults): void {
     this.faults = checkFaults(faults);
+  }
+
+  /** Whether request faults may hit `operation` at all (calls they may not hit draw nothing). */
+  targets(operation: string): boolean {
+    return this.faults.operations === undefined || this.faults.operations.includes(operation);
   }
 
   /** The fault to answer an eligible call with, if any. Conflicts only make sense for mutating calls. */

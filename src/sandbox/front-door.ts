@@ -69,6 +69,14 @@ export class FrontDoor {
       // Checked only here: without requireAssumedRole a test may run the clock far ahead of the SDK's own view of expiry.
       if (session.expiresAt <= now) throw new AwsError("ExpiredTokenException", "The security token included in the request is expired");
     }
+    const role = session ? this.state.roles.get(session.roleArn) : undefined;
+    const action = `${actionPrefix}:${request.operation}`;
+    if (session && role?.deniedActions.has(action)) {
+      throw new AwsError(
+        accessDenied,
+        `User: ${session.assumedRoleArn} is not authorized to perform: ${action} because no identity-based policy allows the ${action} action`,
+      );
+    }
     const trusted = this.visibleInstances(caller);
     if (session && trusted && instanceArn !== undefined && !trusted.has(instanceArn)) {
       throw new AwsError(
@@ -93,7 +101,7 @@ export class FrontDoor {
   private injectFault(service: Service, operation: string): void {
     if (service !== "sso-admin" && service !== "identitystore") return;
     const mutating = operation.startsWith("Create") || operation.startsWith("Delete");
-    if (!mutating && !operation.startsWith("Describe")) return;
+    if ((!mutating && !operation.startsWith("Describe")) || !this.options.faults.targets(operation)) return;
     switch (this.options.faults.drawRequestFault(mutating)) {
       case "throttle":
         throw new AwsError("ThrottlingException", "Rate exceeded (fault injected by the simulator)");

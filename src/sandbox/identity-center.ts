@@ -25,7 +25,7 @@ import {
   type Settings,
 } from "./context.js";
 import { AwsError, type ErrorCode } from "./errors.js";
-import { FaultInjector, type Faults } from "./faults.js";
+import { FaultInjector, type FaultSettings, type Faults } from "./faults.js";
 import { FrontDoor } from "./front-door.js";
 import { InputReader, PATTERNS } from "./input.js";
 import { MANAGEMENT_ACCOUNT_ID } from "./organizations.js";
@@ -93,7 +93,16 @@ export interface AssignmentOperationView {
 }
 
 const PERMISSION_SET_NAME = /^[\w+=,.@-]{1,32}$/;
-const SESSION_DURATION = /^PT(?:\d+H)?(?:\d+M)?$/;
+const SESSION_DURATION = /^PT(?:(\d+)H)?(?:(\d+)M)?$/;
+
+/** AWS lets a permission set's sessions last 1 to 12 hours, written in ISO 8601 (`PT1H`, `PT1H30M`). */
+function sessionDurationOf(value: string): string {
+  const match = SESSION_DURATION.exec(value);
+  const minutes = match && (match[1] ?? match[2]) !== undefined ? Number(match[1] ?? 0) * 60 + Number(match[2] ?? 0) : Number.NaN;
+  if (!(minutes >= 60 && minutes <= 720))
+    throw new Error(`sessionDuration ${JSON.stringify(value)} is not an ISO 8601 duration from PT1H to PT12H`);
+  return value;
+}
 
 function nonNegative(name: string, value: number): number {
   if (!(value >= 0 && Number.isFinite(value))) throw new RangeError(`${name} must be a finite number >= 0`);
@@ -194,7 +203,7 @@ export class LocalIdentityCenter {
     this.log = [];
   }
 
-  get faults(): Readonly<Required<Faults>> {
+  get faults(): Readonly<FaultSettings> {
     return this.faultInjector.current;
   }
 
@@ -234,8 +243,8 @@ export class LocalIdentityCenter {
     // The instance's id is part of every permission set ARN it owns.
     if (!arn.includes(`/${instanceId}/`)) throw new Error(`permission set ARN ${arn} does not belong to instance ${instanceArn}`);
     mustMatch("permission set name", init.name, PERMISSION_SET_NAME);
-    const sessionDuration = init.sessionDuration ?? "PT1H";
-    mustMatch("sessionDuration", sessionDuration, SESSION_DURATION);
+    // AWS's default when CreatePermissionSet names none.
+    const sessionDuration = sessionDurationOf(init.sessionDuration ?? "PT1H");
     if (this.state.permissionSets.has(arn)) throw new Error(`permission set ${arn} already exists`);
     for (const ps of this.state.permissionSets.values()) {
       if (ps.instanceArn === instanceArn && ps.name === init.name)
@@ -252,6 +261,11 @@ export class LocalIdentityCenter {
     });
     for (const accountId of init.provisionedTo ?? []) this.provisionPermissionSet(instanceArn, arn, accountId);
     return arn;
+  }
+
+  /** Changes a permission set's session duration, as UpdatePermissionSet would; sessions opened later last this long. */
+  setSessionDuration(instanceArn: string, permissionSetArn: string, sessionDuration: string): void {
+    this.requirePermissionSet(instanceArn, permissionSetArn).sessionDuration = sessionDurationOf(sessionDuration);
   }
 
   /** Marks the permission set as provisioned to the account (as ProvisionPermissionSet would). */
@@ -321,6 +335,8 @@ export class LocalIdentityCenter {
     trustedInstances?: readonly string[];
     maxSessionDurationSeconds?: number;
     delegatedAdministrator?: boolean;
+    /** IAM actions the role's permission policy leaves out (`sso:DescribePermissionSet`): its sessions are refused them. */
+    deniedActions?: readonly string[];
   }): void {
     mustMatch("roleArn", init.roleArn, PATTERNS.roleArn);
     if (init.externalId !== undefined) mustMatch("externalId", init.externalId, PATTERNS.externalId);
@@ -336,6 +352,7 @@ export class LocalIdentityCenter {
       maxSessionDurationSeconds,
       trustedInstances: init.trustedInstances === undefined ? undefined : new Set(init.trustedInstances),
       delegatedAdministrator: init.delegatedAdministrator ?? false,
+      deniedActions: new Set(init.deniedActions ?? []),
     });
   }
 

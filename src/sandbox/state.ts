@@ -67,6 +67,8 @@ export interface Role {
   trustedInstances: ReadonlySet<string> | undefined;
   /** The role is in a delegated administrator account: AWS refuses it assignments in the management account. */
   delegatedAdministrator: boolean;
+  /** Actions its permission policy leaves out (`sso:DescribePermissionSet`): AWS answers AccessDenied to them. */
+  deniedActions: ReadonlySet<string>;
 }
 
 export interface Session {

@@ -76,9 +76,13 @@ describe("the HTTP API", () => {
       tenant: "1",
     });
     expect(grant).not.toHaveProperty("lease_owner");
+    // Not provisioned yet: the permission set's session duration is unknown, so is when access truly ends.
+    expect(grant).toMatchObject({ session_duration_seconds: null, access_ends_by: null });
+    expect(grant).not.toHaveProperty("create_requested_at");
 
     const one = await get(`/api/grants/${grant.id}`);
     expect(one.status).toBe(200);
+    expect(one.body.grant).toMatchObject({ access_ends_by: null });
     expect(one.body.events.map((event: { type: string }) => event.type)).toEqual(["approved"]);
 
     expect((await get("/api/grants?status=revoked")).body.grants).toEqual([]);

@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { judgeMerge, lookupsNeeded, teamKey, type MergeEvidence } from "../../src/approval/approval.js";
-import type { FileBytes, PullCommit, PullFile, RepoPermission, Review, TeamMembership } from "../../src/github/types.js";
+import type { FileBytes, PullCommit, PullFile, RepoPermission, Review, TeamExistence, TeamMembership } from "../../src/github/types.js";
 
 const HEAD = "4d5e6f7" + "a".repeat(33);
 const OLD_HEAD = "1a2b3c4" + "b".repeat(33);
@@ -651,6 +651,7 @@ describe("lookupsNeeded", () => {
         { org: "acme", slug: "sre", login: "sam" },
       ],
       logins: ["bob", "dave", "paula", "sam"],
+      existence: [],
     });
     const verdict = judgeMerge(full);
     expect(verdict.teamLookups).toEqual(needed.teams.map((team) => teamKey(team.org, team.slug, team.login)));
@@ -880,5 +881,174 @@ describe("judgeMerge: the bypasses found from outside (github-approval.md, new a
       ),
     );
     expect(unambiguous.approved).toBe(true);
+  });
+});
+
+describe("judgeMerge: require_owners (cross-team approval)", () => {
+  // rules[0] starts on line 2; its require_owners on line 6.
+  const groupsPolicy = (approvals: number) => `rules:
+  - permission_sets: [ReadOnlyAccess]
+    accounts: ["*"]
+    max_duration: 8h
+    approvals: ${approvals}
+    require_owners: ["@acme/security", "@acme/platform"]
+`;
+  const WHERE = "require_owners of rules[0] (.github/jitsudo.yml line 6)";
+  // Code owners of REQUEST: @bob and @acme/platform. dave is in both teams, pat only in platform,
+  // sec only in security (so not a code owner), paula active in platform but invited to security.
+  const memberships = (overrides: [string, TeamMembership | { unreadable: string }][] = []) =>
+    new Map<string, TeamMembership | { unreadable: string }>([
+      [teamKey("acme", "platform", "dave"), "active"],
+      [teamKey("acme", "security", "dave"), "active"],
+      [teamKey("acme", "platform", "pat"), "active"],
+      [teamKey("acme", "security", "sec"), "active"],
+      [teamKey("acme", "platform", "paula"), "active"],
+      [teamKey("acme", "security", "paula"), "pending"],
+      ...overrides,
+    ]);
+  const bothTeamsExist = new Map<string, TeamExistence | { unreadable: string }>([
+    ["acme/security", "found"],
+    ["acme/platform", "found"],
+  ]);
+  const judge = (
+    reviewers: string[],
+    options: {
+      approvals?: number;
+      memberships?: Map<string, TeamMembership | { unreadable: string }>;
+      teams?: MergeEvidence["teams"];
+    } = {},
+  ) =>
+    only(
+      judgeMerge(
+        evidence(
+          { [REQUEST]: READ_ONLY },
+          {
+            configFile: blob(groupsPolicy(options.approvals ?? 1)),
+            reviews: reviewers.map((login) => approve(login)),
+            teamMemberships: options.memberships ?? memberships(),
+            teams: options.teams ?? bothTeamsExist,
+            permissions: new Map<string, RepoPermission>(
+              ["bob", "dave", "pat", "sec", "paula"].map((login) => [login, "write"] as [string, RepoPermission]),
+            ),
+          },
+        ),
+      ),
+    );
+
+  it("lets one person in both teams stand for both, and shows who stood for each", () => {
+    const file = judge(["dave"]);
+    expect(file.approved).toBe(true);
+    expect(file.approverSets).toEqual([
+      {
+        path: REQUEST,
+        approvers: ["dave"],
+        groups: [
+          { team: "@acme/security", approvers: ["dave"] },
+          { team: "@acme/platform", approvers: ["dave"] },
+        ],
+      },
+    ]);
+  });
+
+  it("counts that person once toward approvals", () => {
+    const file = judge(["dave"], { approvals: 2 });
+    expect(file.approved).toBe(false);
+    expect(file.reasons).toEqual(["needs 2 code-owner approvals, has 1 (@dave)"]);
+    expect(judge(["dave", "bob"], { approvals: 2 }).approved).toBe(true);
+  });
+
+  it("refuses while a team has no approver among the approvals that count, naming it", () => {
+    const file = judge(["pat", "bob"]);
+    expect(file.approved).toBe(false);
+    expect(file.reasons).toEqual([
+      `needs an approval from an active member of @acme/security (${WHERE}), and has none among the approvals that count (@bob, @pat)`,
+    ]);
+    expect(file.approverSets[0]!.groups).toEqual([
+      { team: "@acme/security", approvers: [] },
+      { team: "@acme/platform", approvers: ["pat"] },
+    ]);
+  });
+
+  it("does not count a pending member of a required team", () => {
+    const file = judge(["paula"]);
+    expect(file.reasons).toEqual([
+      `needs an approval from an active member of @acme/security (${WHERE}), and has none among the approvals that count (@paula)`,
+      "@paula's membership of @acme/security is pending",
+    ]);
+  });
+
+  it("does not count a team member who is not a code owner of the file", () => {
+    const file = judge(["sec", "pat"]);
+    expect(file.approved).toBe(false);
+    expect(file.reasons).toContain("@sec is not a code owner of access-requests/alice.yaml");
+    expect(file.reasons).toContain(
+      `needs an approval from an active member of @acme/security (${WHERE}), and has none among the approvals that count (@pat)`,
+    );
+  });
+
+  it("does not count a team member who is the requester or wrote a commit", () => {
+    const commits: PullCommit[] = [byAlice, { sha: FRIEND_COMMIT, parents: [COMMIT], authorLogin: "dave", committerLogin: "dave" }];
+    const verdict = judgeMerge(
+      evidence(
+        { [REQUEST]: READ_ONLY },
+        {
+          configFile: blob(groupsPolicy(1)),
+          reviews: [approve("dave"), approve("alice"), approve("pat")],
+          commits,
+          commitCount: 2,
+          teamMemberships: memberships([[teamKey("acme", "security", "alice"), "active"]]),
+          teams: bothTeamsExist,
+          permissions: new Map<string, RepoPermission>([
+            ["alice", "write"],
+            ["dave", "write"],
+            ["pat", "write"],
+          ]),
+        },
+      ),
+    );
+    const file = only(verdict);
+    expect(file.approved).toBe(false);
+    expect(file.reasons).toEqual(
+      expect.arrayContaining([
+        `needs an approval from an active member of @acme/security (${WHERE}), and has none among the approvals that count (@pat)`,
+        "@alice is the requester and cannot approve their own request",
+        "@dave authored a commit in this pull request (9f8e7d6)",
+      ]),
+    );
+  });
+
+  it("fails closed, saying why, when a team does not exist (renamed or deleted) or cannot be read", () => {
+    const gone = judge(["dave"], { teams: new Map([...bothTeamsExist, ["acme/security", "not-found"]]) });
+    expect(gone.reasons).toEqual([
+      `@acme/security, named in ${WHERE}, does not exist on GitHub (renamed or deleted?), so no approval can count for it; an admin must name an existing team there`,
+    ]);
+    const unreadableTeam = judge(["dave"], {
+      teams: new Map([...bothTeamsExist, ["acme/platform", { unreadable: "GitHub answered 502" }]]),
+    });
+    expect(unreadableTeam.reasons).toEqual([
+      `jitsudo could not read whether @acme/platform (${WHERE}) exists: GitHub answered 502; so no approval can count for it`,
+    ]);
+    const unreadableMember = judge(["dave"], {
+      memberships: memberships([[teamKey("acme", "security", "dave"), { unreadable: "GitHub answered 502" }]]),
+    });
+    expect(unreadableMember.reasons).toEqual([
+      `needs an approval from an active member of @acme/security (${WHERE}), and has none among the approvals that count (@dave)`,
+      "jitsudo could not read whether @dave is a member of @acme/security: GitHub answered 502; so their approval does not count for it",
+    ]);
+  });
+
+  it("asks for every required team's existence and every eligible reviewer's membership, whatever the answers", () => {
+    const full = evidence(
+      { [REQUEST]: READ_ONLY },
+      { configFile: blob(groupsPolicy(1)), reviews: [approve("bob"), approve("alice"), approve("dave", OLD_HEAD), approve("pat")] },
+    );
+    const { teamMemberships: _teams, permissions: _permissions, ...rest } = full;
+    const needed = lookupsNeeded(rest);
+    expect(needed.existence).toEqual([
+      { org: "acme", slug: "security" },
+      { org: "acme", slug: "platform" },
+    ]);
+    // alice (the requester) and dave (stale) are out before any lookup.
+    expect(needed.teams.filter((team) => team.slug === "security").map((team) => team.login)).toEqual(["bob", "pat"]);
   });
 });

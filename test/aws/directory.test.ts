@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Directory } from "../../src/aws/directory.js";
+import { Directory, SESSION_DURATION_TTL_MS } from "../../src/aws/directory.js";
 import type { IdentityCenter } from "../../src/aws/identity-center.js";
 
 /** An Identity Center that only answers lookups, counting them. */
@@ -81,5 +81,71 @@ describe("the name directory", () => {
     time = 61_000;
     expect(await directory.accountId(ic, "sandbox")).toEqual({ ok: true, id: "555555555555" });
     expect(counts.accounts).toBe(2);
+  });
+});
+
+describe("session durations", () => {
+  const ARN = "arn:aws:sso:::permissionSet/ssoins-1/ps-1";
+  /** DescribePermissionSet of one permission set, counted; `answer` is what AWS says (or throws). */
+  function describing(view: string, answer: () => Promise<{ arn: string; name: string; sessionDuration?: string } | undefined>) {
+    const calls: string[] = [];
+    const ic = {
+      instanceArn: "arn:aws:sso:::instance/ssoins-1",
+      view,
+      describePermissionSet: (arn: string) => (calls.push(arn), answer()),
+    } as unknown as IdentityCenter;
+    return { ic, calls };
+  }
+
+  it("reads each permission set's session duration once per few minutes, however many grants ask", async () => {
+    let now = 0;
+    const directory = new Directory({ now: () => now });
+    const { ic, calls } = describing("view-a", () => Promise.resolve({ arn: ARN, name: "Admin", sessionDuration: "PT8H" }));
+    const readings = await Promise.all(Array.from({ length: 20 }, () => directory.sessionDuration(ic, ARN)));
+    expect(new Set(readings.map((reading) => JSON.stringify(reading)))).toEqual(new Set([JSON.stringify({ ok: true, seconds: 28_800 })]));
+    now += SESSION_DURATION_TTL_MS - 1;
+    await directory.sessionDuration(ic, ARN);
+    expect(calls).toHaveLength(1);
+    now += 1;
+    await directory.sessionDuration(ic, ARN);
+    expect(calls).toHaveLength(2);
+  });
+
+  it("keeps each view's answer to itself", async () => {
+    const directory = new Directory();
+    const a = describing("view-a", () => Promise.resolve({ arn: ARN, name: "Admin", sessionDuration: "PT1H" }));
+    const b = describing("view-b", () => Promise.resolve({ arn: ARN, name: "Admin", sessionDuration: "PT12H" }));
+    expect(await directory.sessionDuration(a.ic, ARN)).toEqual({ ok: true, seconds: 3600 });
+    expect(await directory.sessionDuration(b.ic, ARN)).toEqual({ ok: true, seconds: 43_200 });
+  });
+
+  it("takes AWS's default (PT1H) when DescribePermissionSet leaves it out", async () => {
+    const { ic } = describing("view-a", () => Promise.resolve({ arn: ARN, name: "Admin" }));
+    expect(await new Directory().sessionDuration(ic, ARN)).toEqual({ ok: true, seconds: 3600 });
+  });
+
+  it("says why when it cannot be read, and asks again after a failure", async () => {
+    const gone = describing("view-a", () => Promise.resolve(undefined));
+    expect(await new Directory().sessionDuration(gone.ic, ARN)).toEqual({
+      ok: false,
+      problem: "Identity Center no longer has this permission set, so its session duration cannot be read",
+    });
+    const odd = describing("view-a", () => Promise.resolve({ arn: ARN, name: "Admin", sessionDuration: "P1M" }));
+    expect(await new Directory().sessionDuration(odd.ic, ARN)).toEqual({
+      ok: false,
+      problem:
+        'Identity Center answered the session duration of permission set "Admin" as "P1M", which jitsudo cannot read as a duration, so it cannot say how long a session would outlast the grant',
+    });
+    let fail = true;
+    const flaky = describing("view-a", () =>
+      fail
+        ? Promise.reject(Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException" }))
+        : Promise.resolve({ arn: ARN, name: "Admin" }),
+    );
+    const directory = new Directory();
+    await expect(directory.sessionDuration(flaky.ic, ARN)).rejects.toMatchObject({ name: "ThrottlingException" });
+    fail = false;
+    expect(await directory.sessionDuration(flaky.ic, ARN)).toEqual({ ok: true, seconds: 3600 });
+    expect(flaky.calls).toHaveLength(2);
   });
 });

@@ -61,6 +61,25 @@ describe("the shared rate limiter", () => {
     );
   });
 
+  it("takes the slots of calls that arrive together in one statement, not one after another", async () => {
+    const { db } = await freshDatabase();
+    const limiter = new SharedRateLimiter(db, { ratePerSecond: 19, burst: 10 });
+    await limiter.acquire(INSTANCE, "poll"); // the instance's row exists from here on
+    await new Promise((resolve) => setTimeout(resolve, 600)); // the bucket refills
+    const statements: string[] = [];
+    const count = (query: { sql: string }) => {
+      if (query.sql.includes("aws_rate_limits")) statements.push(query.sql);
+    };
+    db.on("query", count);
+    try {
+      // A wave of ten creates, each from its own promise chain.
+      await Promise.all(Array.from({ length: 10 }, () => Promise.resolve().then(() => limiter.acquire(INSTANCE, "provision"))));
+    } finally {
+      db.off("query", count);
+    }
+    expect(statements).toHaveLength(1);
+  });
+
   it("fails calls still waiting when it is closed", async () => {
     const { db } = await freshDatabase();
     const limiter = new SharedRateLimiter(db, { ratePerSecond: 1, burst: 1 });

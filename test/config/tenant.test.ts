@@ -110,3 +110,68 @@ describe("tenant config", () => {
     expect(problems(text)).toEqual(expected);
   });
 });
+
+describe("require_owners and max_session_duration", () => {
+  const RULE = "rules:\n  - permission_sets: [AdministratorAccess]\n    accounts: ['*']\n    max_duration: 2h\n";
+  const parse = (extra: string, organization?: string) =>
+    parseTenantConfig(enc(`${RULE}${extra}`), ".github/jitsudo.yml", organization === undefined ? {} : { organization });
+  const problemsOf = (extra: string, organization?: string) => {
+    const result = parse(extra, organization);
+    return result.ok ? [] : result.problems.map(formatProblem);
+  };
+
+  it("reads the teams each rule requires, with the line each is written on, and the session cap", () => {
+    const result = parse('    require_owners:\n      - "@acme/security"\n      - "@Acme/platform"\n    max_session_duration: 1h\n', "acme");
+    if (!result.ok) throw new Error(result.problems.map(formatProblem).join("\n"));
+    const [rule] = result.config.rules;
+    expect(rule!.requireOwners).toEqual([
+      { org: "acme", slug: "security", line: 6 },
+      { org: "Acme", slug: "platform", line: 7 },
+    ]);
+    expect(rule!.maxSessionDurationMs).toBe(3_600_000);
+  });
+
+  it("leaves rules without them uncapped and without teams", () => {
+    const result = parse("");
+    if (!result.ok) throw new Error("must parse");
+    expect([result.config.rules[0]!.requireOwners, result.config.rules[0]!.maxSessionDurationMs]).toEqual([[], null]);
+  });
+
+  it("refuses a team of another organisation than the repository's, at its line", () => {
+    expect(problemsOf('    require_owners: ["@acme/security", "@evil/friends"]\n', "acme")).toEqual([
+      '.github/jitsudo.yml:5:40: rules[0].require_owners[1] "@evil/friends" is a team of "evil", not of "acme" where this repository is; jitsudo can only read memberships of "acme"\'s teams, so name one of them',
+    ]);
+  });
+
+  it.each([
+    [
+      "a user instead of a team",
+      '    require_owners: ["@alice"]\n',
+      '.github/jitsudo.yml:5:22: require_owners team "@alice" is not a GitHub team; write it as @org/team-slug (GitHub tells jitsudo who is an active member of a team, not of anything else)',
+    ],
+    [
+      // Octokit would put ".." in the URL, which resolves to the organisation's membership: any member.
+      "a path segment for a slug",
+      '    require_owners: ["@acme/.."]\n',
+      '.github/jitsudo.yml:5:22: require_owners team "@acme/.." is not a GitHub team; write it as @org/team-slug (GitHub tells jitsudo who is an active member of a team, not of anything else)',
+    ],
+    ["no team at all", "    require_owners: []\n", '.github/jitsudo.yml:5:21: "rules[0].require_owners" must list at least one entry'],
+    [
+      "a cap shorter than any session AWS allows",
+      "    max_session_duration: 30m\n",
+      '.github/jitsudo.yml:5:27: rules[0].max_session_duration "30m" is shorter than 1h, the shortest session duration AWS lets a permission set have, so nothing could be granted under this rule; write 1h or more',
+    ],
+    [
+      "a cap longer than any session AWS allows",
+      "    max_session_duration: 1d\n",
+      '.github/jitsudo.yml:5:27: rules[0].max_session_duration "1d" is longer than 12h, the longest session duration AWS lets a permission set have, so it caps nothing; write 12h or less, or remove it',
+    ],
+    [
+      "a cap that is not a duration",
+      "    max_session_duration: short\n",
+      '.github/jitsudo.yml:5:27: rules[0].max_session_duration "short" is not a duration; write it as 30m, 2h, 1h30m, 1d or PT2H',
+    ],
+  ])("refuses %s", (_name, extra, expected) => {
+    expect(problemsOf(extra, "acme")).toEqual([expected]);
+  });
+});

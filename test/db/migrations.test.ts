@@ -43,6 +43,7 @@ describe("migrations", () => {
         "drift_cursors",
         "drift_findings",
         "drift_sweeps",
+        "grant_event_chain",
         "grant_events",
         "grants",
         "jitsudo_migrations",

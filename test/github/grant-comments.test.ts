@@ -21,6 +21,9 @@ const grant = (overrides: Partial<GrantRow>): GrantRow =>
     attempts: 0,
     last_error: null,
     ended_at: null,
+    active_at: new Date("2026-11-25T12:00:30Z"),
+    create_requested_at: new Date("2026-11-25T12:00:05Z"),
+    session_duration_seconds: 3600,
     updated_at: new Date("2026-11-25T12:01:00Z"),
     ...overrides,
   }) as GrantRow;
@@ -37,7 +40,7 @@ describe("the sticky comment after the merge", () => {
         "",
         "| | |",
         "|---|---|",
-        "| Status | **active** until 2026-11-25 14:00 UTC |",
+        "| Status | **active** until 2026-11-25 14:00 UTC; sessions opened before then can last until 2026-11-25 15:00 UTC (the permission set's session duration is 1h) |",
         "| Principal | `alice@example.com` |",
         "| Account | `production (123456789012)` |",
         "| Permission set | `ReadOnlyAccess` |",
@@ -50,7 +53,27 @@ describe("the sticky comment after the merge", () => {
   });
 
   it.each([
-    [{ status: "revoked", ended_at: new Date("2026-11-25T14:00:01Z") }, "access ended", "revoked at 2026-11-25 14:00 UTC"],
+    [
+      { status: "revoked", ended_at: new Date("2026-11-25T14:00:01Z") },
+      "access ended",
+      "revoked at 2026-11-25 14:00 UTC; sessions opened before 2026-11-25 14:00 UTC can last until 2026-11-25 15:00 UTC (the permission set's session duration is 1h)",
+    ],
+    [
+      { status: "revoked", ended_at: new Date("2026-11-25T13:10:00Z"), session_duration_seconds: 8 * 3600 },
+      "access ended",
+      "revoked at 2026-11-25 13:10 UTC; sessions opened before 2026-11-25 13:10 UTC can last until 2026-11-25 21:10 UTC (the permission set's session duration is 8h)",
+    ],
+    [
+      // Provisioned before jitsudo kept session durations: the bound AWS allows.
+      { status: "revoked", ended_at: new Date("2026-11-25T14:00:01Z"), session_duration_seconds: null },
+      "access ended",
+      "revoked at 2026-11-25 14:00 UTC; sessions opened before 2026-11-25 14:00 UTC can last up to the permission set's session duration (1 to 12 hours) longer",
+    ],
+    [
+      { status: "revoking" },
+      "access being removed :hourglass:",
+      "revoking: removing the assignment; sessions opened before it is removed can last 1h after that",
+    ],
     [
       { status: "failed", last_error: "Account 123456789012 is suspended" },
       "access failed :x:",

@@ -7,7 +7,7 @@
 import type { Knex } from "knex";
 import { describe, expect, it } from "vitest";
 import { recordMerge, type GrantRow, type NewGrant } from "../../src/grants/grant-repository.js";
-import { intendCreates, type AssignmentRef } from "../../src/grants/work-queue.js";
+import { intendCreates, markCreatesFinished, type AssignmentRef } from "../../src/grants/work-queue.js";
 import { freshDatabase } from "../support/db.js";
 
 const INSTANCE = "arn:aws:sso:::instance/ssoins-0123456789abcdef";
@@ -76,6 +76,33 @@ describe("intendCreates", () => {
     expect(new Set(marked)).toEqual(new Set(ordered.slice(0, 10).map((grant) => grant.id)));
     // Slots already taken count: nothing is left for the last two.
     expect(await intendCreates(db, ordered.slice(10), WORKER, new Date(), 10)).toEqual(["no-slot", "no-slot"]);
+  });
+
+  it("frees the slots of creates a status list showed finished, before their outcomes are recorded", async () => {
+    const { db } = await freshDatabase();
+    const grants = await waitingGrants(db, 13);
+    expect(await intendCreates(db, grants.slice(0, 10), WORKER, new Date(), 10)).toEqual(Array(10).fill("go"));
+    for (const [index, grant] of grants.slice(0, 10).entries())
+      await db("grants")
+        .where({ id: grant.id })
+        .update({ aws_request_id: `req-${index}` });
+    // The list showed three finished (one of them another instance's request id: not ours, not counted).
+    expect(await markCreatesFinished(db, INSTANCE, ["req-0", "req-1", "req-2"], new Date())).toBe(3);
+    expect(await markCreatesFinished(db, "arn:aws:sso:::instance/ssoins-other", ["req-3"], new Date())).toBe(0);
+    // Their grants still record the create (a crash now resumes by polling it), but hold no slot.
+    expect(await db("grants").where({ operation: "create" }).count({ n: "*" })).toEqual([{ n: "10" }]);
+    expect(await intendCreates(db, grants.slice(10), WORKER, new Date(), 10)).toEqual(["go", "go", "go"]);
+    // A new create starts unmarked: it holds its slot until a list shows it finished.
+    expect(
+      await db("grants")
+        .whereIn(
+          "id",
+          grants.slice(10).map((grant) => grant.id),
+        )
+        .whereNotNull("operation_finished_at")
+        .count({ n: "*" }),
+    ).toEqual([{ n: "0" }]);
+    expect(await intendCreates(db, grants.slice(0, 1), WORKER, new Date(), 10)).toEqual(["no-slot"]);
   });
 
   it("waits for a pending delete of the same assignment, and reports grants it no longer holds as lost", async () => {

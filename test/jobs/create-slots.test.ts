@@ -70,6 +70,34 @@ describe("CreateSlotLine", () => {
     expect(asks[1]! - started).toBeLessThan(200);
   });
 
+  it("tells each request once, before its turn, that it is within two batches of the head", async () => {
+    const free = { n: 0 };
+    const events: string[] = [];
+    const line = new CreateSlotLine<string, "go" | "no-slot">(
+      (requests) => {
+        events.push(`ask ${requests.join("")}`);
+        return Promise.resolve(requests.map(() => (free.n-- > 0 ? "go" : "no-slot")));
+      },
+      (answer) => answer === "no-slot",
+      2,
+      (request) => events.push(`near ${request}`),
+    );
+    const answers = ["a", "b", "c", "d", "e", "f"].map((id) => line.take(LINE, id, never));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    free.n = 6;
+    line.freed();
+    expect(await Promise.all(answers)).toEqual(Array(6).fill("go"));
+    const nearOf = (id: string) => events.indexOf(`near ${id}`);
+    // a joined an empty line and asked alone; then the line's head advanced two at a time.
+    expect(events.filter((event) => event.startsWith("near"))).toEqual(["near a", "near b", "near c", "near d", "near e", "near f"]);
+    for (const id of ["c", "d", "e", "f"]) {
+      const ask = events.findIndex((event) => event.startsWith("ask") && event.includes(id));
+      // Told while others were ahead of it: at least one ask before its own.
+      expect(nearOf(id)).toBeLessThan(ask);
+      expect(events.slice(nearOf(id), ask).some((event) => event.startsWith("ask"))).toBe(true);
+    }
+  });
+
   it("lets a stopped request go, and fails everyone asked when the database fails", async () => {
     let stopped = false;
     const failing = new CreateSlotLine<string, "go" | "no-slot">(

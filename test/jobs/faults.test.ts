@@ -115,8 +115,14 @@ describe("provisioning and revoking under faults", () => {
   });
 
   it("never ends a grant whose create may have been sent without a confirmed removal", async () => {
-    // Every create answers 500: jitsudo cannot know whether AWS acted on it before answering.
-    world = await startAwsWorld({ faults: { serverError: 1 } });
+    // Every create answers 500: jitsudo cannot know whether AWS acted on it before answering. The
+    // reads before it (the permission set's session duration) are answered: only the create fails.
+    world = await startAwsWorld({
+      faults: {
+        serverError: 1,
+        operations: ["CreateAccountAssignment", "DeleteAccountAssignment", "DescribeAccountAssignmentCreationStatus"],
+      },
+    });
     // Named by ARN, so nothing but the create itself meets the fault.
     const id = await approveGrant(db, world, { permissionSetRef: world.readOnly, expiresAt: new Date(world.clock.nowMs() + 3_000) });
     running = await startTestWorker(db, world);

@@ -65,7 +65,11 @@ describe("merge to revoke", () => {
     await reporter.flush();
     expect(comments()).toHaveLength(1);
     expect(comments()[0]!.body).toContain("### jitsudo: access active :white_check_mark:");
-    expect(comments()[0]!.body).toContain(`| Status | **active** until ${utc(active.expires_at)} |`);
+    // The truth about the end: a session opened before the deletion lasts the permission set's session duration (AWS's default hour).
+    const sessionsUntil = (end: Date) => utc(new Date(end.getTime() + 3_600_000));
+    expect(comments()[0]!.body).toContain(
+      `| Status | **active** until ${utc(active.expires_at)}; sessions opened before then can last until ${sessionsUntil(active.expires_at)} (the permission set's session duration is 1h) |`,
+    );
 
     aws.clock.advance(2 * 3_600_000);
     running.worker.wake();
@@ -74,6 +78,8 @@ describe("merge to revoke", () => {
     await reporter.flush();
     expect(comments()).toHaveLength(1);
     expect(comments()[0]!.body).toContain("### jitsudo: access ended");
-    expect(comments()[0]!.body).toContain(`| Status | revoked at ${utc(revoked.ended_at!)} |`);
+    expect(comments()[0]!.body).toContain(
+      `| Status | revoked at ${utc(revoked.ended_at!)}; sessions opened before ${utc(revoked.ended_at!)} can last until ${sessionsUntil(revoked.ended_at!)} (the permission set's session duration is 1h) |`,
+    );
   });
 });

@@ -66,6 +66,49 @@ describe("the operation poller", () => {
     expect({ list: counts.list - before.list, describe: counts.describe - before.describe }).toEqual({ list: 2, describe: 0 });
   });
 
+  it("at the cap of creates in flight, holds a round for the other half of a split wave, which then shares its reads", async () => {
+    // A wave split in two halves 100 ms apart: more than the usual hold (15% of the 300 ms bound),
+    // less than the hold while every slot is taken (half of it).
+    const splitWave = async (maxCreatesInFlight?: number) => {
+      const { ic, counts, start } = operations(300);
+      const poller = new OperationPoller({
+        log: silent,
+        timeoutMs: 10_000,
+        initialEstimateMs: 300,
+        random: () => 0.99,
+        ...(maxCreatesInFlight ? { maxCreatesInFlight } : {}),
+      });
+      await poller.wait(ic, "create", "first", start("first"));
+      const before = counts.list;
+      const waits = [0, 1, 2].map((index) => poller.wait(ic, "create", `a-${index}`, start(`a-${index}`)));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      for (let index = 0; index < 7; index++) waits.push(poller.wait(ic, "create", `b-${index}`, start(`b-${index}`)));
+      const outcomes = await Promise.all(waits);
+      expect(outcomes.every((outcome) => outcome.kind === "finished" && outcome.status.status === "SUCCEEDED")).toBe(true);
+      return counts.list - before;
+    };
+    expect(await splitWave()).toBe(4); // two rounds: IN_PROGRESS and FAILED for each half
+    expect(await splitWave(10)).toBe(2); // one round for all ten
+  });
+
+  it("says which operations a status list showed finished before it reads how they ended", async () => {
+    const { ic, start } = operations(50, "FAILED");
+    const told: string[][] = [];
+    const poller = new OperationPoller({
+      log: silent,
+      timeoutMs: 10_000,
+      initialEstimateMs: 100,
+      onNoLongerRunning: (_ic, kind, ids) => told.push([kind, ...ids.sort()]),
+    });
+    const at = Date.now();
+    const waits = ["op-0", "op-1", "op-2"].map((id) => (start(id), poller.wait(ic, "create", id, at)));
+    const first = await Promise.race(waits);
+    // Told before any outcome was known (all three failed: each is described for its reason first).
+    expect(first.kind).toBe("finished");
+    expect(told).toEqual([["create", "op-0", "op-1", "op-2"]]);
+    await Promise.all(waits);
+  });
+
   it("describes the failed ones among them, for AWS's reason", async () => {
     const { ic, counts, start } = operations(50, "FAILED");
     const poller = new OperationPoller({ log: silent, timeoutMs: 10_000, initialEstimateMs: 100 });

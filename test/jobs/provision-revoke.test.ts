@@ -87,6 +87,30 @@ describe("provisioning and revoking", () => {
     ]);
   });
 
+  it("assumes the role session of a grant waiting for a create slot while it waits, not when its create is due", async () => {
+    await world.stop();
+    world = await startAwsWorld({ provisioningDelayMs: 400, maxCreatesInFlight: 2 });
+    const accounts = ["100000000001", "100000000002", "100000000003", "100000000004"];
+    for (const [index, id] of accounts.entries()) world.ic.addAccount({ id, name: `waiting-${index}` });
+    const ids: string[] = [];
+    for (const [index, account] of accounts.entries())
+      ids.push(await approveGrant(db, world, { accountRef: account, prNumber: 40 + index }));
+    running = await startTestWorker(db, world, { settings: { maxCreatesInFlight: 2 } });
+    await eventually(async () => (await Promise.all(ids.map((id) => statusIs(id, "active")()))).every(Boolean), state);
+    const at = (operation: string, match: (input: Record<string, unknown>) => boolean = () => true) =>
+      world.ic.calls.find((call) => call.operation === operation && match(call.input))!.at;
+    const creates = world.ic.calls.filter((call) => call.operation === "CreateAccountAssignment");
+    // The two that waited (their creates went out after the first two finished) had their sessions
+    // before any operation was done: the AssumeRole round trip was not between a free slot and its create.
+    const firstDone = Math.min(...world.ic.operations().map((operation) => operation.settlesAt));
+    const waited = accounts.filter((account) => creates.find((call) => call.input.TargetId === account)!.at >= firstDone);
+    expect(waited).toHaveLength(2);
+    for (const account of waited) {
+      const id = ids[accounts.indexOf(account)]!;
+      expect(at("AssumeRole", (input) => input.RoleSessionName === `jitsudo-grant-${id}`)).toBeLessThan(firstDone);
+    }
+  });
+
   it("starts a merged grant at once: the merge wakes the worker, no tick is waited for", async () => {
     running = await startTestWorker(db, world);
     await eventually(() => running!.worker.cycleCount > 0, state);

@@ -216,6 +216,7 @@ describe("recheckOnCanonicalIds", () => {
     leadTimeMs: 0,
     forSomeoneElse: false,
     approvals: 1,
+    ownerGroups: new Set<string>(),
     ruleIndex: 2,
     ...fields,
   });
@@ -271,5 +272,100 @@ describe("recheckOnCanonicalIds", () => {
     expect(recheckOnCanonicalIds(narrow, grant({ ruleIndex: 0 }), { accountNames: new Map(), permissionSetNames: new Map() }).ok).toBe(
       false,
     );
+  });
+});
+
+describe("require_owners on canonical ids", () => {
+  // The strict rule for production names two teams; the catch-all after it names none.
+  const RULES = config(`rules:
+  - permission_sets: [AdministratorAccess]
+    accounts: ["123456789012"]
+    max_duration: 2h
+    require_owners: ["@acme/security", "@acme/platform"]
+  - permission_sets: ["*"]
+    accounts: ["*"]
+    max_duration: 8h
+`).rules;
+  const directory = { accountNames: new Map([["123456789012", "production"]]), permissionSetNames: new Map<string, string>() };
+  const grant = (fields: Partial<CanonicalGrant>): CanonicalGrant => ({
+    accountId: "123456789012",
+    permissionSetArn: "arn:aws:sso:::permissionSet/ssoins-aaaaaaaaaaaaaaaa/ps-1111111111111111",
+    permissionSetName: "AdministratorAccess",
+    durationMs: 3_600_000,
+    leadTimeMs: 0,
+    forSomeoneElse: false,
+    approvals: 1,
+    ownerGroups: new Set<string>(),
+    ...fields,
+  });
+
+  it("refuses a request spelled onto the catch-all when its canonical rule's teams did not approve", () => {
+    expect(recheckOnCanonicalIds(RULES, grant({ ruleIndex: 1 }), directory)).toEqual({
+      ok: false,
+      reason:
+        "on its canonical ids (AdministratorAccess on account 123456789012) rules[0] decides this request, not rules[1] that its spelling matched, and rules[0] requires an approval from an active member of @acme/security and of @acme/platform; ask again naming the account by id and the permission set by name",
+    });
+  });
+
+  it("refuses the rule the merge used when a team's only approver turns out to be the grantee in Identity Center", () => {
+    expect(recheckOnCanonicalIds(RULES, grant({ ruleIndex: 0, ownerGroups: new Set(["@acme/platform"]) }), directory)).toEqual({
+      ok: false,
+      reason:
+        "rules[0] requires an approval from an active member of @acme/security, counting only approvers who are not the grantee in Identity Center",
+    });
+  });
+
+  it("accepts it when every team still has an approver", () => {
+    const result = recheckOnCanonicalIds(
+      RULES,
+      grant({ ruleIndex: 0, ownerGroups: new Set(["@acme/security", "@acme/platform"]) }),
+      directory,
+    );
+    expect(result.ok && result.rule.index).toBe(0);
+  });
+});
+
+describe("max_session_duration on the pull request", () => {
+  const CAPPED = config(`rules:
+  - permission_sets: [AdministratorAccess, ReadOnlyAccess]
+    accounts: ["*"]
+    max_duration: 2h
+    max_session_duration: 1h
+`);
+  const readAt = new Date("2026-11-25T11:00:00Z");
+  const evaluate = (sessionDurations?: Map<string, { seconds: number; readAt: Date; pr: number }>) =>
+    evaluatePolicy({
+      now: NOW,
+      parsed: request({ permission_set: "AdministratorAccess" }),
+      config: CAPPED,
+      requester: "alice",
+      directory: { accountNames: new Map(), permissionSetNames: new Map(), ...(sessionDurations ? { sessionDurations } : {}) },
+    });
+
+  it("refuses a permission set whose session duration the worker read as longer than the cap", () => {
+    const decision = evaluate(new Map([["AdministratorAccess", { seconds: 8 * 3600, readAt, pr: 12 }]]));
+    expect(decision.allowed).toBe(false);
+    expect(decision.problems.map((problem) => [problem.line, problem.severity, problem.message])).toEqual([
+      [
+        2,
+        "error",
+        'permission set "AdministratorAccess" has a session duration of 8h in Identity Center (read 2026-11-25 11:00 UTC, provisioning #12), longer than the 1h that rules[0] (.github/jitsudo.yml line 2) allows (max_session_duration): a session opened during the grant could last 8h after it ends; ask for a permission set whose session duration is 1h or less, or ask an Identity Center admin to shorten this one\'s',
+      ],
+    ]);
+  });
+
+  it("allows one within the cap", () => {
+    expect(evaluate(new Map([["AdministratorAccess", { seconds: 3600, readAt, pr: 12 }]])).problems).toEqual([]);
+  });
+
+  it("warns, without refusing, when the session duration is not known yet: the worker checks it", () => {
+    const decision = evaluate();
+    expect(decision.allowed).toBe(true);
+    expect(decision.problems.map((problem) => [problem.severity, problem.message])).toEqual([
+      [
+        "warning",
+        'rules[0] (.github/jitsudo.yml line 2) allows only permission sets whose session duration is at most 1h (max_session_duration); jitsudo has not read "AdministratorAccess"\'s recently, so it checks it before provisioning, and refuses the grant then if it is longer',
+      ],
+    ]);
   });
 });

@@ -21,6 +21,7 @@ import {
   type Flows,
 } from "../support/github-flows.js";
 import type { RecordedCall, Repository } from "../../src/sandbox/github.js";
+import { Octokit } from "@octokit/rest";
 
 async function mergeMethods(flows: Flows, repo: Repository): Promise<void> {
   const merged = openRequest(repo, "alice/merge", { "access-requests/alice.yaml": request("merge commit") });
@@ -98,6 +99,20 @@ async function moreRepositoriesAndInstallations(flows: Flows): Promise<void> {
   // Installation 2 sees its own repository, which has no CODEOWNERS: 404.
   const other = await flows.installation(2);
   await other.paginate("GET /installation/repositories", { per_page: 100 });
+  // A team of its own organisation (require_owners asks whether it exists); a renamed one is 404, as is another organisation's.
+  github.setTeamMembership("other-org", "oncall", "bob", "active");
+  github.setTeamMembership("other-org", "oncall", "carol", "pending");
+  await other.request("GET /orgs/{org}/teams/{team_slug}", { org: "other-org", team_slug: "oncall" });
+  github.renameTeam("other-org", "oncall", "on-call");
+  await expect(other.request("GET /orgs/{org}/teams/{team_slug}", { org: "other-org", team_slug: "oncall" })).rejects.toMatchObject({
+    status: 404,
+  });
+  await other.request("GET /orgs/{org}/teams/{team_slug}", { org: "other-org", team_slug: "on-call" });
+  await expect(
+    flows.octokit.request("GET /orgs/{org}/teams/{team_slug}", { org: "other-org", team_slug: "on-call" }),
+  ).rejects.toMatchObject({
+    status: 404,
+  });
   await expect(
     other.request("GET /repos/{owner}/{repo}/codeowners/errors", { owner: "other-org", repo: "access", ref: "main" }),
   ).rejects.toMatchObject({ status: 404 });
@@ -185,6 +200,73 @@ async function linksSubmodulesCodeownersAndMore(flows: Flows, repo: Repository):
 }
 
 /**
+ * What `jitsudo request --open-pr` and `jitsudo rules` do with a person's own token, through
+ * @octokit/rest: who am I, the repository, its contents (a file, directories, links, a submodule,
+ * one too large, one missing), a branch, a file committed and replaced, a pull request; and what a
+ * person without push access, the app's installation token and a token GitHub never issued get.
+ */
+async function peopleWithTheirTokens(flows: Flows): Promise<void> {
+  const { github } = flows;
+  const repo = github.createRepository({ owner: "Codertocat", name: "people", private: true });
+  seedAccessRepository(github, repo);
+  repo.setPermission("dave", "read");
+  repo.commit("main", {
+    files: {
+      "docs/big.bin": new Uint8Array(1024 * 1024 + 1),
+      "docs/readme-link.md": { symlink: "../README.md" },
+      "docs/dangling": { symlink: "../nowhere" },
+      "vendor/lib": { submodule: "a".repeat(40) },
+      ".gitmodules": '[submodule "lib"]\n\tpath = vendor/lib\n\turl = https://github.com/acme/lib.git\n',
+    },
+    author: repo.owner,
+  });
+  const owner = repo.owner;
+  const name = repo.name;
+  const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+  const as = (login: string) => new Octokit({ auth: github.issuePersonToken(login), log: quiet });
+  const alice = as("alice");
+  await alice.rest.users.getAuthenticated();
+  await alice.rest.repos.get({ owner, repo: name });
+  const { data: main } = await alice.rest.git.getRef({ owner, repo: name, ref: "heads/main" });
+  for (const path of ["README.md", "docs", "docs/readme-link.md", "docs/dangling", "vendor/lib"])
+    await alice.rest.repos.getContent({ owner, repo: name, path, ref: main.object.sha });
+  await expect(alice.rest.repos.getContent({ owner, repo: name, path: "docs/big.bin" })).rejects.toMatchObject({ status: 403 });
+  await expect(alice.rest.repos.getContent({ owner, repo: name, path: "nothing.md" })).rejects.toMatchObject({ status: 404 });
+  await alice.rest.git.createRef({ owner, repo: name, ref: "refs/heads/alice/people", sha: main.object.sha });
+  await expect(alice.rest.git.createRef({ owner, repo: name, ref: "refs/heads/alice/people", sha: main.object.sha })).rejects.toMatchObject(
+    {
+      status: 422,
+    },
+  );
+  const file = { owner, repo: name, path: "access-requests/alice.yaml", branch: "alice/people" };
+  const created = await alice.rest.repos.createOrUpdateFileContents({
+    ...file,
+    message: "Ask",
+    content: Buffer.from(request("people")).toString("base64"),
+  });
+  const content = Buffer.from(request("people, again")).toString("base64");
+  await expect(alice.rest.repos.createOrUpdateFileContents({ ...file, message: "Again", content })).rejects.toMatchObject({ status: 422 });
+  await alice.rest.repos.createOrUpdateFileContents({ ...file, message: "Again", content, sha: created.data.content!.sha! });
+  await alice.rest.pulls.create({ owner, repo: name, title: "Ask", head: "alice/people", base: "main", body: "Please" });
+  await expect(alice.rest.pulls.create({ owner, repo: name, title: "Ask", head: "alice/people", base: "main" })).rejects.toMatchObject({
+    status: 422,
+  });
+  // dave may read, not push; erin cannot see the private repository at all.
+  const dave = as("dave");
+  await dave.rest.repos.get({ owner, repo: name });
+  await expect(dave.rest.git.createRef({ owner, repo: name, ref: "refs/heads/dave", sha: main.object.sha })).rejects.toMatchObject({
+    status: 404,
+  });
+  await expect(as("erin").rest.repos.get({ owner, repo: name })).rejects.toMatchObject({ status: 404 });
+  // The app's installation token is no person, and may not write contents.
+  await expect(flows.octokit.request("GET /user")).rejects.toMatchObject({ status: 403 });
+  await expect(
+    flows.octokit.request("POST /repos/{owner}/{repo}/git/refs", { owner, repo: name, ref: "refs/heads/app", sha: main.object.sha }),
+  ).rejects.toMatchObject({ status: 403 });
+  await expect(new Octokit({ auth: "ghp_never_issued", log: quiet }).rest.users.getAuthenticated()).rejects.toMatchObject({ status: 401 });
+}
+
+/**
  * Two narrow exceptions, where GitHub's description does not cover what GitHub does:
  * - Error answers GitHub gives but does not list for an operation (POST check-runs with more than
  *   50 annotations: the Checks API documents the limit, the OpenAPI description only the 201) are
@@ -221,6 +303,7 @@ describe("the local GitHub against GitHub's published descriptions", () => {
     await moreRepositoriesAndInstallations(flows);
     await largePullRequests(flows, repo);
     await linksSubmodulesCodeownersAndMore(flows, repo);
+    await peopleWithTheirTokens(flows);
   }, 120_000);
   afterAll(() => flows.stop());
 

@@ -5,6 +5,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Knex } from "knex";
 import { AwsConnections } from "../../src/aws/connections.js";
+import type { Directory } from "../../src/aws/directory.js";
 import { SharedRateLimiter, type RateLimitOptions } from "../../src/aws/rate-limiter.js";
 import type { WorkerSettings } from "../../src/jobs/context.js";
 import { GrantWorker } from "../../src/jobs/worker.js";
@@ -85,6 +86,8 @@ export interface TestWorkerOptions {
   reconciliationIntervalMs?: number;
   /** JITSUDO_ACCESS_REPOSITORIES (default: the test worlds' access repositories, whose grants may use jitsudo's own credentials). */
   accessRepositories?: readonly string[];
+  /** The name and session-duration caches (default: the worker's own, on real time). */
+  directory?: Directory;
 }
 
 export interface RunningWorker {
@@ -114,6 +117,7 @@ export async function startTestWorker(db: Knex, world: AwsWorld, options: TestWo
     ...(options.reviewReminders ? { reviewReminders: options.reviewReminders } : {}),
     ...(options.reminderOptions ? { reminderOptions: options.reminderOptions } : {}),
     ...(options.reconciliationIntervalMs !== undefined ? { reconciliationIntervalMs: options.reconciliationIntervalMs } : {}),
+    ...(options.directory ? { directory: options.directory } : {}),
     // Lists are exact in the simulator unless a test makes them lag (and says so in its settings).
     settings: { pollTimeoutMs: 60_000, initialPollMs: 100, retryBaseMs: 50, listSettleMs: 0, ...options.settings },
   });

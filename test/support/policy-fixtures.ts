@@ -16,6 +16,9 @@ export interface RuleFixture {
   approvals?: number;
   require_ticket?: boolean;
   allow_other_principal?: boolean;
+  /** Teams (`@org/slug`) that must each have an approving code owner among their active members. */
+  require_owners?: readonly string[];
+  max_session_duration?: string;
 }
 
 export interface PolicyFixture {
@@ -69,6 +72,8 @@ function ruleLines(rule: RuleFixture): string[] {
     ...(rule.approvals !== undefined ? [`    approvals: ${rule.approvals}`] : []),
     ...(rule.require_ticket !== undefined ? [`    require_ticket: ${rule.require_ticket}`] : []),
     ...(rule.allow_other_principal !== undefined ? [`    allow_other_principal: ${rule.allow_other_principal}`] : []),
+    ...(rule.require_owners !== undefined ? [`    require_owners: ${flowList(rule.require_owners)}`] : []),
+    ...(rule.max_session_duration !== undefined ? [`    max_session_duration: ${rule.max_session_duration}`] : []),
   ];
 }
 

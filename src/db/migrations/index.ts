@@ -15,6 +15,9 @@ import * as inboxPayloadJson from "./0009_inbox_payload_json.js";
 import * as notifications from "./0010_notifications.js";
 import * as extensionAndReminders from "./0011_extension_and_reminders.js";
 import * as breakGlass from "./0012_break_glass.js";
+import * as auditTrail from "./0013_audit_trail.js";
+import * as sessionDuration from "./0014_session_duration.js";
+import * as operationFinished from "./0015_operation_finished.js";
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -34,4 +37,7 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migrat
   ["0010_notifications", notifications],
   ["0011_extension_and_reminders", extensionAndReminders],
   ["0012_break_glass", breakGlass],
+  ["0013_audit_trail", auditTrail],
+  ["0014_session_duration", sessionDuration],
+  ["0015_operation_finished", operationFinished],
 ];

@@ -105,6 +105,17 @@ export class Accounts {
     return team;
   }
 
+  /** Renames a team's slug, as an org owner can: the old slug then answers 404 everywhere. */
+  renameTeam(org: string, slug: string, newSlug: string): Team {
+    const team = this.team(org, slug);
+    if (!team) throw new Error(`no team ${org}/${slug}`);
+    if (this.team(org, newSlug)) throw new Error(`team ${org}/${newSlug} already exists`);
+    this.teams.delete(`${org.toLowerCase()}/${slug.toLowerCase()}`);
+    team.slug = newSlug;
+    this.teams.set(`${org.toLowerCase()}/${newSlug.toLowerCase()}`, team);
+    return team;
+  }
+
   allTeams(): Team[] {
     return [...this.teams.values()];
   }

@@ -20,6 +20,7 @@ import type { JsonContext } from "./rest-json-pulls.js";
 import { repositoryJson, userJson, Urls, type AppInfo, type InstallationInfo } from "./rest-json.js";
 import { AppHook } from "./app-hook.js";
 import { repoRoute, type RepoRouteContext } from "./rest-repo-routes.js";
+import { personRoute, userRoute } from "./rest-people-routes.js";
 import { appRoute, authOf, error, type Auth, type RestResponse } from "./rest-routes.js";
 import { webhookPayload, type WebhookContext } from "./webhook-payloads.js";
 import type { WebhookDelivery } from "./world.js";
@@ -81,6 +82,8 @@ export class LocalGitHub implements RepositoryWorld {
   latencyMs = 0;
   private readonly repositoryList: Repository[] = [];
   private readonly tokens = new Map<string, number>();
+  /** A person's tokens: token → login. */
+  private readonly personTokens = new Map<string, string>();
   private lastId = 1000;
 
   constructor(options: LocalGitHubOptions = {}) {
@@ -195,6 +198,11 @@ export class LocalGitHub implements RepositoryWorld {
     else members.set(this.accounts.get(login).login.toLowerCase(), state);
   }
 
+  /** Renames the team `org/slug` (its members and repositories stay); its old slug is then unknown to the API. */
+  renameTeam(org: string, slug: string, newSlug: string): Team {
+    return this.accounts.renameTeam(org, slug, newSlug);
+  }
+
   /** Gives a team a role in a repository (GitHub: a team is a code owner only with explicit write access). */
   grantTeam(org: string, slug: string, repo: Repository, role: Role | null): void {
     const repositories = this.team(org, slug).repositories;
@@ -249,12 +257,14 @@ export class LocalGitHub implements RepositoryWorld {
     const body = typeof rawBody === "string" && rawBody.length > 0 ? safeJson(rawBody) : rawBody;
     const failure = this.failures.find((candidate) => candidate.method === method && candidate.path.test(path));
     const authorization = headers.authorization;
-    const auth = authOf(Array.isArray(authorization) ? authorization[0] : authorization, this.tokens);
+    const auth = authOf(Array.isArray(authorization) ? authorization[0] : authorization, this.tokens, this.personTokens);
     const [status, response, responseHeaders] = failure
       ? error(failure.status, "injected failure")
-      : isGraphql
-        ? this.graphql(auth, body)
-        : this.route(method, path, url, body, auth);
+      : auth.kind === "invalid"
+        ? error(401, "Bad credentials")
+        : isGraphql
+          ? this.graphql(auth, body)
+          : this.route(method, path, url, body, auth);
     this.calls.push({ method, path: `${path}${url.search}`, body, status, response });
     return [status, response, responseHeaders];
   }
@@ -281,13 +291,14 @@ export class LocalGitHub implements RepositoryWorld {
   private route(method: string, path: string, url: URL, body: unknown, auth: Auth): RestResponse {
     const request = { method, path, url, body, auth };
     const context = this.routeContext();
-    const answered = appRoute(context, request);
+    const answered = userRoute(context, request) ?? appRoute(context, request);
     if (answered) return answered;
     const match = /^\/repos\/([^/]+)\/([^/]+)(\/.*)?$/.exec(path);
     const repo = match ? this.visibleRepository(auth, decodeURIComponent(match[1]!), decodeURIComponent(match[2]!)) : undefined;
     if (match && !repo) return error(404, "Not Found");
     if (repo && auth.kind === "anonymous" && method !== "GET") return error(401, "Requires authentication");
-    const routed = repo ? repoRoute(context, repo, request, match![3] ?? "") : undefined;
+    const rest = match?.[3] ?? "";
+    const routed = repo ? (personRoute(context, repo, request, rest) ?? repoRoute(context, repo, request, rest)) : undefined;
     return routed ?? error(404, `the local GitHub has no route for ${method} ${path}`);
   }
 
@@ -302,7 +313,8 @@ export class LocalGitHub implements RepositoryWorld {
   }
 
   /**
-   * A token sees its installation's repositories; without one, only public repositories can be read.
+   * An installation token sees its installation's repositories; a person's token, public ones and
+   * those the person has a role in; without one, only public repositories can be read.
    * A renamed repository is still found under a former name until another repository takes it:
    * GitHub redirects such requests (301/307), and Octokit follows the redirect.
    */
@@ -310,6 +322,7 @@ export class LocalGitHub implements RepositoryWorld {
     const repo = this.findRepository(owner, name) ?? this.formerlyNamed(owner, name);
     if (!repo || auth.kind === "app") return undefined;
     if (auth.kind === "installation") return repo.installationId === auth.installationId ? repo : undefined;
+    if (auth.kind === "user") return !repo.isPrivate || this.roleOf(repo, auth.login) !== undefined ? repo : undefined;
     return repo.isPrivate ? undefined : repo;
   }
 
@@ -348,6 +361,17 @@ export class LocalGitHub implements RepositoryWorld {
   private openIssues(repo: { id: number }): number {
     const found = this.repositoryList.find((candidate) => candidate.id === repo.id);
     return found ? [...found.pulls.values()].filter((pull) => pull.state === "open").length : 0;
+  }
+
+  /**
+   * A token of `login`'s own, as a personal access token or `gh auth token` gives: it acts as them,
+   * with their roles (see rest-people-routes.ts). Never an installation's: it cannot act as the app.
+   */
+  issuePersonToken(login: string): string {
+    const account = this.accounts.get(login);
+    const token = `ghp_person_token_secret_${account.id}_${this.personTokens.size + 1}`;
+    this.personTokens.set(token, account.login);
+    return token;
   }
 
   private issueToken(installationId: number): string {

@@ -118,6 +118,9 @@ export function repoRoute(context: RepoRouteContext, repo: Repository, request: 
   for (const [method, pattern, handler] of ROUTES) {
     const match = method === request.method ? pattern.exec(rest) : null;
     if (!match) continue;
+    // These writes act as the app (its comments, check runs, reactions); a person's token may only read here.
+    if (request.auth.kind === "user" && method !== "GET")
+      return error(403, "the local GitHub takes this write only from the app's installation token");
     try {
       return handler(context, repo, request, match.slice(1));
     } catch (caught) {

@@ -11,9 +11,17 @@ import { githubTime, type GitHubClock } from "./clock.js";
 import type { Repository } from "./repository.js";
 import type { JsonContext } from "./rest-json-pulls.js";
 import { teamMembershipJson } from "./rest-json-issues.js";
+import { teamJson } from "./rest-json-teams.js";
 import { appJson, installationJson, type AppInfo, type InstallationInfo, type Urls } from "./rest-json.js";
 
-export type Auth = { kind: "app" } | { kind: "installation"; installationId: number } | { kind: "anonymous" };
+export type Auth =
+  | { kind: "app" }
+  | { kind: "installation"; installationId: number }
+  /** A person's own token (personal access token, or `gh`'s OAuth token). */
+  | { kind: "user"; login: string }
+  /** A token GitHub never issued (or revoked): every request with it is 401 "Bad credentials". */
+  | { kind: "invalid" }
+  | { kind: "anonymous" };
 
 export interface RestRequest {
   method: string;
@@ -135,16 +143,29 @@ function installationRoute(context: RouteContext, request: RestRequest, installa
     // Not a member (or no such team): 404, the only other answer GitHub documents for this endpoint.
     return state ? [200, teamMembershipJson(context.json, org, slug, login, state)] : NOT_FOUND();
   }
+  if (method === "GET" && (match = /^\/orgs\/([^/]+)\/teams\/([^/]+)$/.exec(path))) {
+    const team = context.accounts.team(match[1]!, match[2]!);
+    // A team is read within its own organisation's installation only; a renamed or deleted slug is 404.
+    const installation = context.installations.find((candidate) => candidate.id === installationId);
+    if (!team || installation?.account.toLowerCase() !== team.org.toLowerCase()) return NOT_FOUND();
+    return [200, teamJson(context.urls, team, context.accounts.get(team.org, "Organization"), team.repositories.size)];
+  }
   return undefined;
 }
 
-/** Reads the Authorization header as GitHub does for a GitHub App. */
-export function authOf(header: string | undefined, tokens: ReadonlyMap<string, number>): Auth {
+/** Reads the Authorization header as GitHub does: the app's JWT, an installation token, or a person's token. */
+export function authOf(
+  header: string | undefined,
+  tokens: ReadonlyMap<string, number>,
+  personTokens: ReadonlyMap<string, string> = new Map(),
+): Auth {
   if (!header) return { kind: "anonymous" };
   const [scheme, credential = ""] = header.split(/\s+/, 2);
   if (scheme?.toLowerCase() === "bearer" && credential.split(".").length === 3) return { kind: "app" };
   const installationId = tokens.get(credential);
-  return installationId === undefined ? { kind: "anonymous" } : { kind: "installation", installationId };
+  if (installationId !== undefined) return { kind: "installation", installationId };
+  const login = personTokens.get(credential);
+  return login === undefined ? { kind: "invalid" } : { kind: "user", login };
 }
 
 /**
