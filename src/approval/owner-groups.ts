@@ -68,6 +68,13 @@ export function judgeOwnerGroups(
       );
       continue;
     }
+    if (existence === "has-child-teams") {
+      groups.push({ team: name, approvers: [] });
+      reasons.push(
+        `${name}, named in ${where}, has child teams, and GitHub counts their members as its own, so jitsudo cannot tell who is in ${name} itself and no approval can count for it; an admin must name a team without child teams there`,
+      );
+      continue;
+    }
     if (isUnreadable(existence)) {
       groups.push({ team: name, approvers: [] });
       reasons.push(`jitsudo could not read whether ${name} (${where}) exists: ${existence.unreadable}; so no approval can count for it`);

@@ -407,7 +407,10 @@ export class OctokitGateway implements GitHubGateway {
   async teamExistence(org: string, slug: string): Promise<TeamExistence> {
     try {
       await this.octokit.rest.teams.getByName({ org, team_slug: slug });
-      return "found";
+      // The membership endpoint counts members of child teams as the team's (GitHub documents it):
+      // whoever manages a child team would decide who stands for this one.
+      const { data: children } = await this.octokit.rest.teams.listChildInOrg({ org, team_slug: slug, per_page: 1 });
+      return children.length > 0 ? "has-child-teams" : "found";
     } catch (error) {
       if ((error as { status?: number }).status === 404) return "not-found";
       throw error;

@@ -145,6 +145,9 @@ export interface PullCommit {
 }
 
 export type TeamMembership = "active" | "pending" | "none";
-/** Whether a team exists (GET /orgs/{org}/teams/{slug}): a renamed or deleted team is "not-found". */
-export type TeamExistence = "found" | "not-found";
+/**
+ * Whether a team exists (GET /orgs/{org}/teams/{slug}): a renamed or deleted team is "not-found";
+ * "has-child-teams" when it has child teams, whose members GitHub counts as the team's own.
+ */
+export type TeamExistence = "found" | "not-found" | "has-child-teams";
 export type RepoPermission = "admin" | "maintain" | "write" | "triage" | "read" | "none";

@@ -108,6 +108,20 @@ async function moreRepositoriesAndInstallations(flows: Flows): Promise<void> {
     status: 404,
   });
   await other.request("GET /orgs/{org}/teams/{team_slug}", { org: "other-org", team_slug: "on-call" });
+  // Nested teams: the parent lists its child, and counts the child's member as its own (GitHub: "Team
+  // members will include the members of child teams").
+  expect((await other.request("GET /orgs/{org}/teams/{team_slug}/teams", { org: "other-org", team_slug: "on-call" })).data).toEqual([]);
+  github.nestTeam("other-org", "on-call-contractors", "on-call");
+  github.setTeamMembership("other-org", "on-call-contractors", "dave", "active");
+  const children = await other.request("GET /orgs/{org}/teams/{team_slug}/teams", { org: "other-org", team_slug: "on-call", per_page: 1 });
+  expect(children.data.map((team) => team.slug)).toEqual(["on-call-contractors"]);
+  const inherited = await other.request("GET /orgs/{org}/teams/{team_slug}/memberships/{username}", {
+    org: "other-org",
+    team_slug: "on-call",
+    username: "dave",
+  });
+  expect(inherited.data.state).toBe("active");
+  github.nestTeam("other-org", "on-call-contractors", null);
   await expect(
     flows.octokit.request("GET /orgs/{org}/teams/{team_slug}", { org: "other-org", team_slug: "on-call" }),
   ).rejects.toMatchObject({

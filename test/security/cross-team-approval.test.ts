@@ -190,6 +190,24 @@ describe("cross-team approval (require_owners)", () => {
     }
   });
 
+  it("fails closed, saying so, when a required team has child teams (GitHub counts their members as its own)", async () => {
+    // mallory is in a child team of @acme/platform: GitHub's membership endpoint answers "active"
+    // for her in @acme/platform, though whoever manages the child team decided it.
+    world.github.nestTeam(ORG, "platform-contractors", "platform");
+    world.github.setTeamMembership(ORG, "platform-contractors", "mallory", "active");
+    try {
+      const { number, path, mark } = await request(["dave", "carol"]);
+      await expectRefused(
+        world,
+        number,
+        mark,
+        `${path}: @acme/platform, named in ${WHERE}, has child teams, and GitHub counts their members as its own, so jitsudo cannot tell who is in @acme/platform itself and no approval can count for it; an admin must name a team without child teams there`,
+      );
+    } finally {
+      world.github.nestTeam(ORG, "platform-contractors", null);
+    }
+  });
+
   it("fails closed, saying why, when GitHub does not answer a membership", async () => {
     world.github.failures.push({ method: "GET", path: /^\/orgs\/acme\/teams\/platform\/memberships\/carol$/, status: 403 });
     const { number, path, mark } = await request(["dave", "carol"]);

@@ -32,6 +32,8 @@ export interface Team {
   members: Map<string, MembershipState>;
   /** repository id → role the team has there. */
   repositories: Map<number, Role>;
+  /** The parent team's slug, for a child team (GitHub's nested teams). */
+  parent?: string;
 }
 
 /** The account GitHub commits merges and web edits as ("committed by GitHub"). */
@@ -114,6 +116,33 @@ export class Accounts {
     team.slug = newSlug;
     this.teams.set(`${org.toLowerCase()}/${newSlug.toLowerCase()}`, team);
     return team;
+  }
+
+  /** Makes `child` a child team of `parent` (both of `org`), as an org owner can; null makes it a top-level team again. */
+  nestTeam(org: string, child: string, parent: string | null): void {
+    const team = this.ensureTeam(org, child);
+    if (parent === null) delete team.parent;
+    else team.parent = this.ensureTeam(org, parent).slug;
+  }
+
+  /** The team's child teams (direct ones), in creation order. */
+  childTeams(team: Team): Team[] {
+    return this.allTeams().filter(
+      (candidate) => candidate.org.toLowerCase() === team.org.toLowerCase() && candidate.parent?.toLowerCase() === team.slug.toLowerCase(),
+    );
+  }
+
+  /**
+   * A login's membership of a team as GitHub answers it: "Team members will include the members
+   * of child teams", so a member of any descendant is a member; active wins over pending.
+   */
+  membership(team: Team, login: string): MembershipState | undefined {
+    const states = [team, ...this.descendants(team)].map((candidate) => candidate.members.get(login.toLowerCase()));
+    return states.includes("active") ? "active" : states.includes("pending") ? "pending" : undefined;
+  }
+
+  private descendants(team: Team, seen = new Set<Team>()): Team[] {
+    return this.childTeams(team).flatMap((child) => (seen.has(child) ? [] : (seen.add(child), [child, ...this.descendants(child, seen)])));
   }
 
   allTeams(): Team[] {

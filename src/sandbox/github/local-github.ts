@@ -203,6 +203,11 @@ export class LocalGitHub implements RepositoryWorld {
     return this.accounts.renameTeam(org, slug, newSlug);
   }
 
+  /** Makes `child` a child team of `parent` (GitHub's nested teams: the parent's memberships include the child's members). */
+  nestTeam(org: string, child: string, parent: string | null): void {
+    this.accounts.nestTeam(org, child, parent);
+  }
+
   /** Gives a team a role in a repository (GitHub: a team is a code owner only with explicit write access). */
   grantTeam(org: string, slug: string, repo: Repository, role: Role | null): void {
     const repositories = this.team(org, slug).repositories;

@@ -139,9 +139,21 @@ function installationRoute(context: RouteContext, request: RestRequest, installa
   if (method === "GET" && (match = /^\/orgs\/([^/]+)\/teams\/([^/]+)\/memberships\/([^/]+)$/.exec(path))) {
     const [org, slug, login] = [match[1]!, match[2]!, decodeURIComponent(match[3]!)];
     const team = context.accounts.team(org, slug);
-    const state = team?.members.get(login.toLowerCase());
+    const state = team ? context.accounts.membership(team, login) : undefined;
     // Not a member (or no such team): 404, the only other answer GitHub documents for this endpoint.
     return state ? [200, teamMembershipJson(context.json, org, slug, login, state)] : NOT_FOUND();
+  }
+  if (method === "GET" && (match = /^\/orgs\/([^/]+)\/teams\/([^/]+)\/teams$/.exec(path))) {
+    // "List child teams": the direct children, paged as GitHub pages lists.
+    const team = context.accounts.team(match[1]!, match[2]!);
+    const installation = context.installations.find((candidate) => candidate.id === installationId);
+    if (!team || installation?.account.toLowerCase() !== team.org.toLowerCase()) return NOT_FOUND();
+    const organization = context.accounts.get(team.org, "Organization");
+    return page(
+      context,
+      request,
+      context.accounts.childTeams(team).map((child) => teamJson(context.urls, child, organization, child.repositories.size)),
+    );
   }
   if (method === "GET" && (match = /^\/orgs\/([^/]+)\/teams\/([^/]+)$/.exec(path))) {
     const team = context.accounts.team(match[1]!, match[2]!);
