@@ -3,12 +3,10 @@
  * deletes and reorders rows with the append-only triggers disabled: each is found, and the first
  * break is named (tenant, event, position, what differs) with exit status 1.
  */
-import { Writable } from "node:stream";
 import type { Knex } from "knex";
 import { describe, expect, it } from "vitest";
 import { verifyAuditTrail } from "../../src/audit/audit-verify.js";
-import { auditCommand } from "../../src/cli/audit.js";
-import { tamper, writeEvent } from "../support/audit.js";
+import { runAudit, tamper, writeEvent } from "../support/audit.js";
 import { freshDatabase } from "../support/db.js";
 
 /** Five events of tenant 1 and two of tenant 2, interleaved; returns their ids in order. */
@@ -18,21 +16,8 @@ async function trail(db: Knex): Promise<string[]> {
   return ids;
 }
 
-async function verifyCommand(url: string, schema: string, args: string[] = []) {
-  let stdout = "";
-  const stderr: string[] = [];
-  const out = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      stdout += chunk.toString();
-      done();
-    },
-  });
-  const code = await auditCommand(["verify", ...args], {
-    env: { DATABASE_URL: url, DATABASE_SCHEMA: schema },
-    stdout: out,
-    stderr: (line) => stderr.push(line),
-  });
-  return { code, stdout, stderr };
+function verifyCommand(url: string, schema: string, args: string[] = []) {
+  return runAudit(["verify", ...args], { DATABASE_URL: url, DATABASE_SCHEMA: schema });
 }
 
 describe("jitsudo audit verify", () => {

@@ -5,11 +5,9 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import { afterAll, describe, expect, it } from "vitest";
-import { auditCommand } from "../../src/cli/audit.js";
 import { parseAuditOptions, parseMoment } from "../../src/cli/audit-options.js";
-import { writeEvent } from "../support/audit.js";
+import { runAudit, writeEvent } from "../support/audit.js";
 import { freshDatabase } from "../support/db.js";
 
 const dirs: string[] = [];
@@ -17,18 +15,7 @@ afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-async function run(args: string[], env: Record<string, string>) {
-  let stdout = "";
-  const stderr: string[] = [];
-  const out = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      stdout += chunk.toString();
-      done();
-    },
-  });
-  const code = await auditCommand(args, { env, stdout: out, stderr: (line) => stderr.push(line) });
-  return { code, stdout, stderr };
-}
+const run = runAudit;
 
 describe("jitsudo audit export", () => {
   it("writes the events of [--since, --until) as JSON Lines, one tenant's with --tenant", async () => {

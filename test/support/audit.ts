@@ -3,7 +3,9 @@
  * triggers doing the rest), transactions held open to interleave commits, and an attacker's
  * statements, run as a database superuser would, with the append-only triggers disabled.
  */
+import { Writable } from "node:stream";
 import type { Knex } from "knex";
+import { auditCommand } from "../../src/cli/audit.js";
 
 export interface EventInput {
   tenant?: number;
@@ -62,4 +64,18 @@ export async function waitsForALock(db: Knex, pid: number, timeoutMs = 5000): Pr
     if (Date.now() > deadline) throw new Error(`session ${pid} never waited for a lock`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/** Runs `jitsudo audit …` in-process, capturing what it prints. */
+export async function runAudit(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string[] }> {
+  let stdout = "";
+  const stderr: string[] = [];
+  const out = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      stdout += chunk.toString();
+      done();
+    },
+  });
+  const code = await auditCommand(args, { env, stdout: out, stderr: (line) => stderr.push(line) });
+  return { code, stdout, stderr };
 }
