@@ -151,6 +151,11 @@ export class SharedRateLimiter implements RateLimiter {
   }
 }
 
+/** Whom a slot taken for `head` may serve: urgent calls share one round of turns; calls that can wait are served by priority. */
+function eligibleFor(head: CallPriority): CallPriority[] {
+  return URGENT.has(head) ? [...URGENT] : [head];
+}
+
 interface Waiter {
   resolve(): void;
   reject(error: Error): void;
@@ -243,7 +248,7 @@ class InstancePump {
 
   /** How many calls wait that a slot taken for `head` would serve (see `next`). */
   private waitingFor(head: CallPriority): number {
-    const eligible = URGENT.has(head) ? [...URGENT] : [head];
+    const eligible = eligibleFor(head);
     let count = 0;
     for (const queues of this.waiting.values()) for (const priority of eligible) count += queues.get(priority)?.length ?? 0;
     return count;
@@ -257,8 +262,7 @@ class InstancePump {
   private next(): Waiter | undefined {
     const head = this.head();
     if (!head) return undefined;
-    // Urgent calls share one round of turns; calls that can wait are served by priority.
-    const eligible = URGENT.has(head) ? [...URGENT] : [head];
+    const eligible = eligibleFor(head);
     const tenant = this.turns.find((candidate) =>
       eligible.some((priority) => (this.waiting.get(candidate)!.get(priority)?.length ?? 0) > 0),
     );

@@ -63,18 +63,21 @@ export function parseRepoName(text: string): RepoName | undefined {
   return rest.length === 0 && OWNER.test(owner) && NAME.test(name) ? { owner, name } : undefined;
 }
 
-/** `owner/name` of a remote URL as GitHub gives them (https, ssh or scp-like); undefined for anything else (a path). */
-export function repoOfRemote(url: string): RepoName | undefined {
+/**
+ * The host (lower-cased, without a port) and `owner/name` of a remote URL as GitHub gives them
+ * (https, ssh or scp-like); undefined for anything else (a path).
+ */
+export function parseRemote(url: string): { host: string; repo: RepoName } | undefined {
   const match =
-    /^(?:https?|ssh|git):\/\/(?:[^@/]+@)?[^/]+\/([^/]+)\/([^/]+?)(?:\.git)?\/?$/.exec(url) ??
-    /^[^@/\s]+@[^:/\s]+:([^/]+)\/([^/]+?)(?:\.git)?$/.exec(url);
-  return match ? parseRepoName(`${match[1]}/${match[2]}`) : undefined;
+    /^(?:https?|ssh|git):\/\/(?:[^@/]+@)?([^/:]+)(?::\d+)?\/([^/]+)\/([^/]+?)(?:\.git)?\/?$/.exec(url) ??
+    /^[^@/\s]+@([^:/\s]+):([^/]+)\/([^/]+?)(?:\.git)?$/.exec(url);
+  const repo = match ? parseRepoName(`${match[2]}/${match[3]}`) : undefined;
+  return match && repo ? { host: match[1]!.toLowerCase(), repo } : undefined;
 }
 
-/** The host of a remote URL (https, ssh or scp-like), lower-cased; undefined for a path. */
-export function hostOfRemote(url: string): string | undefined {
-  const match = /^(?:https?|ssh|git):\/\/(?:[^@/]+@)?([^/:]+)/.exec(url) ?? /^[^@/\s]+@([^:/\s]+):/.exec(url);
-  return match?.[1]?.toLowerCase();
+/** `owner/name` of a remote URL (see parseRemote). */
+export function repoOfRemote(url: string): RepoName | undefined {
+  return parseRemote(url)?.repo;
 }
 
 /** The host whose API jitsudo asks: GHE_HOST, or github.com (whose SSH also answers at ssh.github.com). */

@@ -218,7 +218,8 @@ function writeRequest(root: string, path: string, content: string): void {
   let walked = root;
   for (const part of dirname(path).split("/")) {
     walked = join(walked, part);
-    if (existsSync(walked) && lstatSync(walked).isSymbolicLink())
+    // lstat, not exists: a dangling link (to a directory mkdir would create elsewhere) counts too.
+    if (lstatSync(walked, { throwIfNoEntry: false })?.isSymbolicLink())
       throw new CliError(
         `${relative(root, walked)} in your clone is a symbolic link; request files are only written into real directories under access-requests/`,
       );

@@ -10,8 +10,7 @@ import {
   connect,
   fullName,
   parseRepoName,
-  repoOfRemote,
-  hostOfRemote,
+  parseRemote,
   apiHostMatches,
   statusOf,
   type GitHubToken,
@@ -78,11 +77,12 @@ function repoName(io: ToolIo, flag: string | undefined, root: string | undefined
     return parsed;
   }
   const remote = root ? git(io, ["remote", "get-url", "origin"], root) : undefined;
-  const parsed = remote ? repoOfRemote(remote) : undefined;
-  const host = remote ? hostOfRemote(remote) : undefined;
+  const fromRemote = remote ? parseRemote(remote) : undefined;
+  const parsed = fromRemote?.repo;
+  const host = fromRemote?.host;
   // The token and the request must go to the host the clone came from: a GitHub Enterprise
   // clone without GHE_HOST would otherwise send its token, and the reason, to github.com.
-  if (parsed && host && !apiHostMatches(io.env, host))
+  if (host && !apiHostMatches(io.env, host))
     throw new CliError(
       `your clone's origin is on ${host}, but jitsudo would ask ${io.env.GHE_HOST?.trim() || "github.com"}: set GHE_HOST=${host} (GitHub Enterprise Server), or pass --repo owner/name to ask the other host on purpose`,
       2,

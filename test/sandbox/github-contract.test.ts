@@ -121,6 +121,8 @@ async function moreRepositoriesAndInstallations(flows: Flows): Promise<void> {
     username: "dave",
   });
   expect(inherited.data.state).toBe("active");
+  const child = await other.request("GET /orgs/{org}/teams/{team_slug}", { org: "other-org", team_slug: "on-call-contractors" });
+  expect(child.data.parent?.slug).toBe("on-call");
   github.nestTeam("other-org", "on-call-contractors", null);
   await expect(
     flows.octokit.request("GET /orgs/{org}/teams/{team_slug}", { org: "other-org", team_slug: "on-call" }),

@@ -10,7 +10,23 @@ import { nodeId, type Urls } from "./rest-json.js";
 /** A fixed creation time: nothing jitsudo does depends on it. */
 const CREATED_AT = "2020-01-01T00:00:00Z";
 
-export function teamJson(urls: Urls, team: Team, organization: Account, repositoryCount: number): Record<string, unknown> {
+export function teamJson(urls: Urls, team: Team, organization: Account, repositoryCount: number, parent?: Team): Record<string, unknown> {
+  return {
+    ...teamSimpleJson(urls, team, organization),
+    // A child team names its parent (GitHub's `nullable-team-simple`).
+    parent: parent ? teamSimpleJson(urls, parent, organization) : null,
+    // GitHub counts accepted members only; an invitation is not membership.
+    members_count: [...team.members.values()].filter((state) => state === "active").length,
+    repos_count: repositoryCount,
+    created_at: CREATED_AT,
+    updated_at: CREATED_AT,
+    organization_id: organization.id,
+    organization: organizationJson(urls, organization),
+  };
+}
+
+/** GitHub's `team-simple`: what a team is, without its counts or organisation. */
+function teamSimpleJson(urls: Urls, team: Team, organization: Account): Record<string, unknown> {
   const api = urls.api(`/organizations/${organization.id}/team/${team.id}`);
   return {
     id: team.id,
@@ -25,15 +41,7 @@ export function teamJson(urls: Urls, team: Team, organization: Account, reposito
     permission: "pull",
     members_url: `${api}/members{/member}`,
     repositories_url: `${api}/repos`,
-    parent: null,
-    // GitHub counts accepted members only; an invitation is not membership.
-    members_count: [...team.members.values()].filter((state) => state === "active").length,
-    repos_count: repositoryCount,
-    created_at: CREATED_AT,
-    updated_at: CREATED_AT,
     type: "organization",
-    organization_id: organization.id,
-    organization: organizationJson(urls, organization),
   };
 }
 

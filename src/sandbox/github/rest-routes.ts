@@ -152,7 +152,7 @@ function installationRoute(context: RouteContext, request: RestRequest, installa
     return page(
       context,
       request,
-      context.accounts.childTeams(team).map((child) => teamJson(context.urls, child, organization, child.repositories.size)),
+      context.accounts.childTeams(team).map((child) => teamJson(context.urls, child, organization, child.repositories.size, team)),
     );
   }
   if (method === "GET" && (match = /^\/orgs\/([^/]+)\/teams\/([^/]+)$/.exec(path))) {
@@ -160,7 +160,8 @@ function installationRoute(context: RouteContext, request: RestRequest, installa
     // A team is read within its own organisation's installation only; a renamed or deleted slug is 404.
     const installation = context.installations.find((candidate) => candidate.id === installationId);
     if (!team || installation?.account.toLowerCase() !== team.org.toLowerCase()) return NOT_FOUND();
-    return [200, teamJson(context.urls, team, context.accounts.get(team.org, "Organization"), team.repositories.size)];
+    const parent = team.parent === undefined ? undefined : context.accounts.team(team.org, team.parent);
+    return [200, teamJson(context.urls, team, context.accounts.get(team.org, "Organization"), team.repositories.size, parent)];
   }
   return undefined;
 }
