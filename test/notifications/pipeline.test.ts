@@ -131,8 +131,11 @@ describe("notifications through the pipeline", () => {
   it("tells both channels, once per grant change and in order: waiting, approved, active, revoked", async () => {
     const { number, toActiveMs } = await grantLifecycle();
     await expectEverythingDelivered(number);
-    expect(await counterValue(metrics.notificationDeliveries, { channel: "webhook", outcome: "delivered" })).toBe(4);
-    expect(await counterValue(metrics.notificationDeliveries, { channel: "slack", outcome: "delivered" })).toBe(4);
+    // The counter moves just after the row is marked delivered (another await), so wait for it too.
+    const delivered = (channel: string) => counterValue(metrics.notificationDeliveries, { channel, outcome: "delivered" });
+    await eventually(async () => (await delivered("webhook")) >= 4 && (await delivered("slack")) >= 4, state);
+    expect(await delivered("webhook")).toBe(4);
+    expect(await delivered("slack")).toBe(4);
     console.log(`merge-to-active with receivers up: ${toActiveMs} ms`);
   });
 
