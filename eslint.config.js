@@ -8,7 +8,9 @@ export default tseslint.config(
   { ignores: ["dist/**", "coverage/**", "node_modules/**", "*.config.*", ".dependency-cruiser.cjs"] },
   ...tseslint.configs.recommendedTypeChecked,
   {
-    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    // One program for the whole tsconfig (every linted file is in it): the project service took
+    // 53 s on a fresh clone where this takes 38 s.
+    languageOptions: { parserOptions: { project: "./tsconfig.json", tsconfigRootDir: import.meta.dirname } },
     rules: {
       // A leading underscore says "deliberately unused" (a callback's position, a field left out of a copy).
       "@typescript-eslint/no-unused-vars": [

@@ -13,10 +13,11 @@ const config: Knex.MigratorConfig = { migrationSource: source, tableName: "jitsu
 /**
  * Applies what is missing and returns the names applied. Replicas starting together wait for each
  * other on an advisory lock (knex's own lock would make the second one fail), then find nothing left.
+ * The lock is the schema's: migrations of another schema on the same server need not wait.
  */
 export async function migrateLatest(db: Knex): Promise<string[]> {
   return db.transaction(async (trx) => {
-    await trx.raw("select pg_advisory_xact_lock(hashtext('jitsudo:migrate'))");
+    await trx.raw("select pg_advisory_xact_lock(hashtext('jitsudo:migrate:' || coalesce(current_schema(), '')))");
     const [, applied] = (await db.migrate.latest(config)) as [number, string[]];
     return applied;
   });
