@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { IdentityCenter, OperationKind, OperationStatus } from "../../src/aws/identity-center.js";
 import { OperationPoller } from "../../src/jobs/operation-poller.js";
 
@@ -27,12 +27,37 @@ function operations(durationMs: number, outcome: OperationStatus["status"] = "SU
   return { ic, counts, start };
 }
 
+/**
+ * Runs the fake clock until `promise` settles. The poller sleeps on timers and every status read
+ * here answers at once, so the waves' timing is exact however busy the machine is (with real
+ * timers, a 30 ms pause that took 60 ms on a loaded CI machine split a wave in two).
+ */
+async function settled<T>(promise: Promise<T>): Promise<T> {
+  let done = false;
+  promise.then(
+    () => (done = true),
+    () => (done = true),
+  );
+  for (let step = 0; !done; step++) {
+    if (step > 10_000) throw new Error("the poller never settled");
+    await vi.advanceTimersToNextTimerAsync();
+  }
+  return promise;
+}
+
 describe("the operation poller", () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   it("learns how long operations take, so most cost a single status read", async () => {
     const { ic, counts, start } = operations(60);
     const poller = new OperationPoller({ log: silent, timeoutMs: 10_000, initialEstimateMs: 300 });
     for (let index = 0; index < 30; index++) {
-      const outcome = await poller.wait(ic, "create", `op-${index}`, start(`op-${index}`));
+      const outcome = await settled(poller.wait(ic, "create", `op-${index}`, start(`op-${index}`)));
       expect(outcome).toEqual({ kind: "finished", status: { requestId: `op-${index}`, status: "SUCCEEDED" } });
     }
     expect(counts.describe / 30).toBeLessThanOrEqual(1.6);
@@ -42,8 +67,8 @@ describe("the operation poller", () => {
     const { ic, counts, start } = operations(50);
     const poller = new OperationPoller({ log: silent, timeoutMs: 10_000, initialEstimateMs: 100 });
     const at = Date.now();
-    const outcomes = await Promise.all(
-      Array.from({ length: 8 }, (_, index) => (start(`op-${index}`), poller.wait(ic, "create", `op-${index}`, at))),
+    const outcomes = await settled(
+      Promise.all(Array.from({ length: 8 }, (_, index) => (start(`op-${index}`), poller.wait(ic, "create", `op-${index}`, at)))),
     );
     expect(outcomes.every((outcome) => outcome.kind === "finished" && outcome.status.status === "SUCCEEDED")).toBe(true);
     expect(counts).toEqual({ list: 2, describe: 0 });
@@ -53,13 +78,13 @@ describe("the operation poller", () => {
     const { ic, counts, start } = operations(300);
     const poller = new OperationPoller({ log: silent, timeoutMs: 10_000, initialEstimateMs: 300, random: () => 0.99 });
     // Teach the poller the bound (300 ms) with one operation.
-    await poller.wait(ic, "create", "first", start("first"));
+    await settled(poller.wait(ic, "create", "first", start("first")));
     const before = { ...counts };
     // A wave as the create slots start it: one operation, then nine 30 ms later (within 15% of the bound).
     const waits = [poller.wait(ic, "create", "w-0", start("w-0"))];
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    await vi.advanceTimersByTimeAsync(30);
     for (let index = 1; index < 10; index++) waits.push(poller.wait(ic, "create", `w-${index}`, start(`w-${index}`)));
-    const outcomes = await Promise.all(waits);
+    const outcomes = await settled(Promise.all(waits));
     expect(outcomes.every((outcome) => outcome.kind === "finished" && outcome.status.status === "SUCCEEDED")).toBe(true);
     // One round for all ten (IN_PROGRESS, then FAILED): read at its first operation's time, the
     // nine would still be running, and cost a round of their own.
@@ -78,12 +103,12 @@ describe("the operation poller", () => {
         random: () => 0.99,
         ...(maxCreatesInFlight ? { maxCreatesInFlight } : {}),
       });
-      await poller.wait(ic, "create", "first", start("first"));
+      await settled(poller.wait(ic, "create", "first", start("first")));
       const before = counts.list;
       const waits = [0, 1, 2].map((index) => poller.wait(ic, "create", `a-${index}`, start(`a-${index}`)));
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await vi.advanceTimersByTimeAsync(100);
       for (let index = 0; index < 7; index++) waits.push(poller.wait(ic, "create", `b-${index}`, start(`b-${index}`)));
-      const outcomes = await Promise.all(waits);
+      const outcomes = await settled(Promise.all(waits));
       expect(outcomes.every((outcome) => outcome.kind === "finished" && outcome.status.status === "SUCCEEDED")).toBe(true);
       return counts.list - before;
     };
@@ -102,19 +127,19 @@ describe("the operation poller", () => {
     });
     const at = Date.now();
     const waits = ["op-0", "op-1", "op-2"].map((id) => (start(id), poller.wait(ic, "create", id, at)));
-    const first = await Promise.race(waits);
+    const first = await settled(Promise.race(waits));
     // Told before any outcome was known (all three failed: each is described for its reason first).
     expect(first.kind).toBe("finished");
     expect(told).toEqual([["create", "op-0", "op-1", "op-2"]]);
-    await Promise.all(waits);
+    await settled(Promise.all(waits));
   });
 
   it("describes the failed ones among them, for AWS's reason", async () => {
     const { ic, counts, start } = operations(50, "FAILED");
     const poller = new OperationPoller({ log: silent, timeoutMs: 10_000, initialEstimateMs: 100 });
     const at = Date.now();
-    const outcomes = await Promise.all(
-      Array.from({ length: 8 }, (_, index) => (start(`op-${index}`), poller.wait(ic, "delete", `op-${index}`, at))),
+    const outcomes = await settled(
+      Promise.all(Array.from({ length: 8 }, (_, index) => (start(`op-${index}`), poller.wait(ic, "delete", `op-${index}`, at)))),
     );
     expect(outcomes.every((outcome) => outcome.kind === "finished" && outcome.status.status === "FAILED")).toBe(true);
     expect(counts).toEqual({ list: 2, describe: 8 });
@@ -123,7 +148,7 @@ describe("the operation poller", () => {
   it("gives up on an operation after the timeout, and resolves waits with 'stopped' when stopped", async () => {
     const { ic, start } = operations(60_000);
     const poller = new OperationPoller({ log: silent, timeoutMs: 200, initialEstimateMs: 50 });
-    expect(await poller.wait(ic, "create", "slow", start("slow"))).toEqual({ kind: "timeout" });
+    expect(await settled(poller.wait(ic, "create", "slow", start("slow")))).toEqual({ kind: "timeout" });
     const waiting = poller.wait(ic, "create", "slower", start("slower"));
     poller.stop();
     expect(await waiting).toEqual({ kind: "stopped" });
