@@ -23,6 +23,12 @@ export interface OperationStatus {
   failureReason?: string;
   /** How long the status read waited for a rate-limit slot before it was sent: when AWS looked is that much later. */
   queuedMs?: number;
+  /**
+   * How long ago AWS's answer to a create or delete arrived, before the SDK parsed it: the operation
+   * began at least that long before its caller heard of it. In a wave of ten, parsing the other
+   * answers first made some operations look younger than they were, and their status was read early.
+   */
+  answeredMsAgo?: number;
 }
 
 export interface PermissionSet {
@@ -50,7 +56,8 @@ export interface IdentityCenter {
    * the next call does not wait for them. Calls need not wait for this: each obtains them anyway.
    */
   prepareSession(): Promise<void>;
-  createAssignment(assignment: Assignment): Promise<OperationStatus>;
+  /** `onSent`: told when the call leaves for AWS, after its wait for the rate limit (again for each retry). */
+  createAssignment(assignment: Assignment, options?: { onSent?: () => void }): Promise<OperationStatus>;
   /** "not-found" when there is nothing to delete: the assignment is already gone. */
   deleteAssignment(assignment: Assignment): Promise<OperationStatus | "not-found">;
   describeOperation(kind: OperationKind, requestId: string): Promise<OperationStatus>;

@@ -67,9 +67,11 @@ export class SdkIdentityCenter implements IdentityCenter {
     await this.options.clients.ssoAdmin.config.credentials();
   }
 
-  async createAssignment(assignment: Assignment): Promise<OperationStatus> {
-    const output = await this.sso(new CreateAccountAssignmentCommand(this.target(assignment)), this.options.priority);
-    return toStatus(output.AccountAssignmentCreationStatus);
+  async createAssignment(assignment: Assignment, options: { onSent?: () => void } = {}): Promise<OperationStatus> {
+    const command = new CreateAccountAssignmentCommand(this.target(assignment));
+    const answered = answerArrival(command);
+    const output = await this.sso(command, this.options.priority, options.onSent);
+    return { ...toStatus(output.AccountAssignmentCreationStatus), answeredMsAgo: answered.msAgo() };
   }
 
   async deleteAssignment(assignment: Assignment): Promise<OperationStatus | "not-found"> {
@@ -374,4 +376,21 @@ function toStatus(status: AccountAssignmentOperationStatus | undefined): Operati
     status: status.Status,
     ...(status.FailureReason ? { failureReason: status.FailureReason } : {}),
   };
+}
+
+/**
+ * Notes when the raw answer to `command` arrives (innermost in the deserialize step: after the
+ * HTTP handler, before the SDK parses the body), so its age can be told when the call returns.
+ */
+function answerArrival(command: CreateAccountAssignmentCommand): { msAgo(): number } {
+  let arrived: number | undefined;
+  command.middlewareStack.add(
+    (next) => async (args) => {
+      const result = await next(args);
+      arrived = performance.now();
+      return result;
+    },
+    { step: "deserialize", priority: "low", name: "jitsudoAnswerArrival" },
+  );
+  return { msAgo: () => (arrived === undefined ? 0 : performance.now() - arrived) };
 }

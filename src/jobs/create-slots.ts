@@ -34,6 +34,8 @@ interface Line<R, A> {
   wake?: () => void;
   /** A slot came free while the line was asking: ask again at once, not after a sleep. */
   nudged: boolean;
+  /** Told, by `freed`, what the next ask handed a slot (or a final answer) to. */
+  afterNextAsk: ((started: R[]) => void)[];
 }
 
 export class CreateSlotLine<R, A> {
@@ -65,7 +67,7 @@ export class CreateSlotLine<R, A> {
     const key = `${line.instanceArn}|${line.tenant}`;
     let found = this.lines.get(key);
     if (!found) {
-      found = { instanceArn: line.instanceArn, queue: [], running: false, nudged: false };
+      found = { instanceArn: line.instanceArn, queue: [], running: false, nudged: false, afterNextAsk: [] };
       this.lines.set(key, found);
     }
     const current = found;
@@ -76,14 +78,21 @@ export class CreateSlotLine<R, A> {
     });
   }
 
-  /** A slot may have come free: the lines (of one instance, or of all) ask now. */
-  freed(instanceArn?: string): void {
-    for (const line of [...this.lines.values()]) if (instanceArn === undefined || line.instanceArn === instanceArn) this.nudge(line);
+  /**
+   * A slot may have come free: the lines (of one instance, or of all) ask now. Resolves, once each
+   * of them has asked and handed out the answers, with the requests that left the line (with a
+   * slot, or with an answer that ends their wait).
+   */
+  freed(instanceArn?: string): Promise<R[]> {
+    const lines = [...this.lines.values()].filter((line) => instanceArn === undefined || line.instanceArn === instanceArn);
+    return Promise.all(lines.map((line) => this.nudge(line))).then((started) => started.flat());
   }
 
-  private nudge(line: Line<R, A>): void {
+  private nudge(line: Line<R, A>): Promise<R[]> {
+    const asked = new Promise<R[]>((resolve) => line.afterNextAsk.push(resolve));
     if (line.wake) line.wake();
     else line.nudged = true;
+    return asked;
   }
 
   private async run(key: string, line: Line<R, A>): Promise<void> {
@@ -99,19 +108,27 @@ export class CreateSlotLine<R, A> {
           this.near(entry.request);
         }
         line.nudged = false;
+        // Those who nudged the line before this ask hear what it started.
+        const told = line.afterNextAsk.splice(0);
         let answers: A[];
         try {
           answers = await this.ask(asked.map((entry) => entry.request));
         } catch (error) {
           for (const entry of asked) this.leave(line, entry).reject(error);
+          for (const tell of told) tell([]);
           continue;
         }
         let noSlot = false;
+        const started: R[] = [];
         asked.forEach((entry, index) => {
           const answer = answers[index]!;
           if (this.waits(answer, entry.request)) noSlot = true;
-          else this.leave(line, entry).resolve(answer);
+          else {
+            this.leave(line, entry).resolve(answer);
+            started.push(entry.request);
+          }
         });
+        for (const tell of told) tell(started);
         // Everyone asked got an answer, or a slot came free meanwhile: ask again at once.
         if (!noSlot || line.nudged) continue;
         await new Promise<void>((resolve) => {
@@ -125,6 +142,8 @@ export class CreateSlotLine<R, A> {
       }
     } finally {
       line.running = false;
+      // An empty line asks nothing more: whoever waits for its next ask hears that nothing started.
+      for (const tell of line.afterNextAsk.splice(0)) tell([]);
       if (this.lines.get(key) === line && line.queue.length === 0) this.lines.delete(key);
     }
   }

@@ -47,8 +47,10 @@ export interface PollerOptions {
    * Told as soon as a status list shows operations of a round are no longer in progress, before
    * the FAILED list says how each ended: AWS's cap counts only operations in progress, so their
    * create slots are free now, one round trip and one activation before their outcomes are known.
+   * A promise returned is waited for (at most HANDOFF_MAX_MS) before the outcomes are read: what the
+   * freed slots start goes first.
    */
-  onNoLongerRunning?: (ic: IdentityCenter, kind: OperationKind, requestIds: string[]) => void;
+  onNoLongerRunning?: (ic: IdentityCenter, kind: OperationKind, requestIds: string[]) => void | Promise<void>;
 }
 
 interface Tracked {
@@ -66,6 +68,12 @@ interface Tracked {
 /** Looks at an operation still running past the known bound: soon, then backing off. */
 const FOLLOW_UP_MS = [50, 100, 200, 400, 800, 1600, 3200, 5000];
 /**
+ * ...but never more than this share of the time it has run between two looks: before any
+ * operation was seen to finish, doubling steps found a 2 s operation at 2.55 s (1.75 s still
+ * running), and the first waves of every start kept their slots idle a quarter of the time.
+ */
+const FOLLOW_UP_FRACTION = 0.1;
+/**
  * Of the expected duration, how long a round waits, after its first operation is due, for others
  * of the instance that come due: they are read together then, all finished.
  */
@@ -80,6 +88,12 @@ const HOLD_FRACTION = 0.15;
  */
 const SATURATED_HOLD_FRACTION = 0.5;
 const groupKey = (entry: Pick<Tracked, "ic" | "kind">) => `${entry.ic.instanceArn}|${entry.kind}`;
+
+/**
+ * The longest the outcomes of a round wait for `onNoLongerRunning` (the next creates leaving):
+ * normally 10 to 40 ms; a slow database must not hold up activations for longer than this.
+ */
+const HANDOFF_MAX_MS = 250;
 
 /** Pages of FAILED operations read to classify finished ones; beyond them, each is described. */
 const FAILED_PAGES = 5;
@@ -250,12 +264,15 @@ export class OperationPoller {
         const together = Math.max(...stillRunning.map((entry) => entry.nextPollAt));
         for (const entry of stillRunning) entry.nextPollAt = together;
         toDescribe = finished;
-        if (finished.length > 0)
-          this.options.onNoLongerRunning?.(
-            ic,
-            kind,
-            finished.map((entry) => entry.requestId),
-          );
+        const handoff =
+          finished.length > 0
+            ? this.options.onNoLongerRunning?.(
+                ic,
+                kind,
+                finished.map((entry) => entry.requestId),
+              )
+            : undefined;
+        if (handoff) await settledWithin(handoff, HANDOFF_MAX_MS);
         if (finished.length >= 2) {
           const failed = await ic.operationsWithStatus(kind, "FAILED", FAILED_PAGES);
           toDescribe = finished.filter((entry) => failed.ids.has(entry.requestId) || !failed.complete);
@@ -298,8 +315,11 @@ export class OperationPoller {
     if (elapsed >= this.options.timeoutMs) return this.finish(entry, { kind: "timeout" });
     // A probe that came early looks again at the bound; past the bound, soon and then less often.
     const upper = estimate.upper();
-    const delay =
-      upper !== undefined && upper > elapsed + 20 ? upper - elapsed : FOLLOW_UP_MS[Math.min(entry.polls, FOLLOW_UP_MS.length - 1)]!;
+    const backOff = Math.min(
+      FOLLOW_UP_MS[Math.min(entry.polls, FOLLOW_UP_MS.length - 1)]!,
+      Math.max(FOLLOW_UP_MS[0]!, elapsed * FOLLOW_UP_FRACTION),
+    );
+    const delay = upper !== undefined && upper > elapsed + 20 ? upper - elapsed : backOff;
     entry.polls += 1;
     entry.nextPollAt = Math.min(this.now() + delay, entry.startedAt + this.options.timeoutMs);
   }
@@ -308,4 +328,11 @@ export class OperationPoller {
     this.tracked.delete(entry);
     entry.resolve(outcome);
   }
+}
+
+/** Waits for `promise` to settle, or `ms` to pass, whichever comes first; never rejects. */
+async function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise.catch(() => undefined), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }

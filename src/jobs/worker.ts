@@ -102,9 +102,8 @@ export class GrantWorker {
       initialEstimateMs: settings.initialPollMs,
       maxCreatesInFlight: settings.maxCreatesInFlight,
       now: () => now().getTime(),
-      onNoLongerRunning: (ic, kind, requestIds) => {
-        if (kind === "create") void this.provision.createsFinished(ic.instanceArn, requestIds);
-      },
+      onNoLongerRunning: (ic, kind, requestIds) =>
+        kind === "create" ? this.provision.createsFinished(ic.instanceArn, requestIds) : undefined,
     });
     this.provision = new ProvisionGrantWorker(this.ctx, this.poller);
     this.revoke = new RevokeGrantWorker(this.ctx, this.poller);

@@ -33,12 +33,12 @@ describe("CreateSlotLine", () => {
     // a asked alone; b and c joined a line with no slot, so they wait for one without asking.
     expect(asks).toEqual([["a"]]);
     free.n = 2;
-    line.freed(LINE.instanceArn);
+    void line.freed(LINE.instanceArn);
     await expect(answers[0]).resolves.toBe("go");
     await expect(answers[1]).resolves.toBe("go");
     expect(asks.at(-1)).toEqual(["a", "b", "c"]);
     free.n = 1;
-    line.freed();
+    void line.freed();
     await expect(answers[2]).resolves.toBe("go");
     expect(asks.at(-1)).toEqual(["c"]);
   });
@@ -59,12 +59,12 @@ describe("CreateSlotLine", () => {
     const started = Date.now();
     const answer = line.take(LINE, "a", never);
     await new Promise((resolve) => setTimeout(resolve, 5));
-    line.freed(); // while the first ask is out
+    void line.freed(); // while the first ask is out
     free.n = 0;
     release();
     await new Promise((resolve) => setTimeout(resolve, 5));
     free.n = 1;
-    line.freed();
+    void line.freed();
     await expect(answer).resolves.toBe("go");
     // Without the nudge the line would have slept 250 ms after the first "no slot".
     expect(asks[1]! - started).toBeLessThan(200);
@@ -85,7 +85,7 @@ describe("CreateSlotLine", () => {
     const answers = ["a", "b", "c", "d", "e", "f"].map((id) => line.take(LINE, id, never));
     await new Promise((resolve) => setTimeout(resolve, 20));
     free.n = 6;
-    line.freed();
+    void line.freed();
     expect(await Promise.all(answers)).toEqual(Array(6).fill("go"));
     const nearOf = (id: string) => events.indexOf(`near ${id}`);
     // a joined an empty line and asked alone; then the line's head advanced two at a time.
@@ -109,7 +109,26 @@ describe("CreateSlotLine", () => {
     const { line } = slotsOf({ n: 0 });
     const waiting = line.take(LINE, "a", () => stopped);
     stopped = true;
-    line.freed();
+    void line.freed();
     await expect(waiting).resolves.toBe("stopped");
+  });
+
+  it("tells whoever freed slots which requests the next ask let go, once that ask is answered", async () => {
+    const free = { n: 0 };
+    const { line, asks } = slotsOf(free);
+    const answers = ["a", "b", "c", "d"].map((id) => line.take(LINE, id, never));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    free.n = 2;
+    const started = line.freed(LINE.instanceArn);
+    // Not before the ask: the requests it names have their answers by then.
+    expect(await started).toEqual(["a", "b"]);
+    await expect(answers[0]).resolves.toBe("go");
+    expect(asks.at(-1)).toEqual(["a", "b", "c"]);
+    // No line for another instance: nothing started there.
+    expect(await line.freed("arn:aws:sso:::instance/ssoins-bbbbbbbbbbbbbbbb")).toEqual([]);
+    free.n = 2;
+    expect(await line.freed()).toEqual(["c", "d"]);
+    // The line is empty and gone: freeing again starts nothing, at once.
+    expect(await line.freed()).toEqual([]);
   });
 });

@@ -123,7 +123,7 @@ describe("the operation poller", () => {
       log: silent,
       timeoutMs: 10_000,
       initialEstimateMs: 100,
-      onNoLongerRunning: (_ic, kind, ids) => told.push([kind, ...ids.sort()]),
+      onNoLongerRunning: (_ic, kind, ids) => void told.push([kind, ...ids.sort()]),
     });
     const at = Date.now();
     const waits = ["op-0", "op-1", "op-2"].map((id) => (start(id), poller.wait(ic, "create", id, at)));
@@ -132,6 +132,60 @@ describe("the operation poller", () => {
     expect(first.kind).toBe("finished");
     expect(told).toEqual([["create", "op-0", "op-1", "op-2"]]);
     await settled(Promise.all(waits));
+  });
+
+  it("reads how finished operations ended only once what their slots start has left, or 250 ms later at most", async () => {
+    const { ic, counts, start } = operations(50);
+    const events: string[] = [];
+    let handOff: () => void = () => undefined;
+    const poller = new OperationPoller({
+      log: silent,
+      timeoutMs: 10_000,
+      initialEstimateMs: 100,
+      onNoLongerRunning: () => {
+        events.push("slots freed");
+        return new Promise<void>((resolve) => (handOff = resolve));
+      },
+    });
+    const at = Date.now();
+    const waits = ["op-0", "op-1"].map((id) => (start(id), poller.wait(ic, "create", id, at)));
+    await vi.advanceTimersByTimeAsync(100);
+    // The IN_PROGRESS list was read; the FAILED one waits for the next creates to leave.
+    expect(counts.list).toBe(1);
+    await vi.advanceTimersByTimeAsync(30);
+    expect(counts.list).toBe(1);
+    events.push("next creates left");
+    handOff();
+    const outcomes = await settled(Promise.all(waits));
+    expect(outcomes.every((outcome) => outcome.kind === "finished")).toBe(true);
+    expect(counts.list).toBe(2);
+    expect(events).toEqual(["slots freed", "next creates left"]);
+
+    // A hand-off that never ends holds the outcomes 250 ms, no longer.
+    const stuck = operations(50);
+    const patient = new OperationPoller({
+      log: silent,
+      timeoutMs: 10_000,
+      initialEstimateMs: 100,
+      onNoLongerRunning: () => new Promise<void>(() => undefined),
+    });
+    const began = Date.now();
+    const late = ["op-0", "op-1"].map((id) => (stuck.start(id), patient.wait(stuck.ic, "create", id, began)));
+    await settled(Promise.all(late));
+    expect(Date.now() - began).toBe(100 + 250);
+  });
+
+  it("finds the end of the first operations within a tenth of their duration, before it knows how long they take", async () => {
+    const { ic, counts, start } = operations(2_000);
+    const poller = new OperationPoller({ log: silent, timeoutMs: 60_000, initialEstimateMs: 1_000 });
+    const began = Date.now();
+    await settled(Promise.all(["op-0", "op-1"].map((id) => (start(id), poller.wait(ic, "create", id, began)))));
+    const lateMs = Date.now() - began - 2_000;
+    // Doubling steps (50, 100, 200, 400, 800 ms after the first look at 1 s) found it at 2.55 s.
+    expect(lateMs).toBeGreaterThanOrEqual(0);
+    expect(lateMs).toBeLessThanOrEqual(200);
+    // One list per look while running (a round reads both), then the FAILED list once.
+    expect(counts.list).toBeLessThanOrEqual(12);
   });
 
   it("describes the failed ones among them, for AWS's reason", async () => {

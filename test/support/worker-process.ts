@@ -16,6 +16,8 @@ export interface WorkerProcessOptions {
   entry?: "source" | "build";
   /** Log at info and watch for the worker's start, so `started(child)` can tell when it works (slow machines start slowly). */
   watchStart?: boolean;
+  /** DATABASE_POOL_MAX (default 4: several workers run beside other test files); "unset" leaves the worker its own default. */
+  databasePoolMax?: number | "unset";
 }
 
 const STARTED = new WeakMap<ChildProcess, Promise<void>>();
@@ -29,7 +31,7 @@ export function startWorkerProcess(options: WorkerProcessOptions): ChildProcess 
       DATABASE_SCHEMA: options.schema,
       // Several of these run beside other test files on one PostgreSQL (100 connections): a worker
       // needs few (its session lock has its own connection).
-      DATABASE_POOL_MAX: "4",
+      ...(options.databasePoolMax === "unset" ? {} : { DATABASE_POOL_MAX: String(options.databasePoolMax ?? 4) }),
       IC_INSTANCE_ARN: INSTANCE_ARN,
       AWS_REGION: "us-east-1",
       AWS_ENDPOINT_URL: options.awsEndpoint,
