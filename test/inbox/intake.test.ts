@@ -215,7 +215,8 @@ describe("answering before handling", () => {
     waited = performance.now();
     await activity.whenQuiet(5_000);
     const quietAfter = performance.now() - waited;
-    expect(quietAfter).toBeLessThan(QUIET_MS + 100);
+    // A moment, not the 5 s bound (generous: timers fire late on a loaded machine).
+    expect(quietAfter).toBeLessThan(QUIET_MS + 1_000);
     expect(activity.quietInMs()).toBe(0);
   });
 });

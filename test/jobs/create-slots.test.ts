@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { CreateSlotLine } from "../../src/jobs/create-slots.js";
 
 /** A fake database with `free` slots: answers in order, records every ask. */
@@ -44,30 +44,37 @@ describe("CreateSlotLine", () => {
   });
 
   it("asks again at once when a slot came free while it was asking", async () => {
-    const free = { n: 0 };
-    let release: () => void = () => undefined;
-    const asks: number[] = [];
-    const line = new CreateSlotLine<string, "go" | "no-slot">(
-      async (requests) => {
-        asks.push(Date.now());
-        if (asks.length === 1) await new Promise<void>((resolve) => (release = resolve));
-        return requests.map(() => (free.n-- > 0 ? "go" : "no-slot"));
-      },
-      (answer) => answer === "no-slot",
-      10,
-    );
-    const started = Date.now();
-    const answer = line.take(LINE, "a", never);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-    void line.freed(); // while the first ask is out
-    free.n = 0;
-    release();
-    await new Promise((resolve) => setTimeout(resolve, 5));
-    free.n = 1;
-    void line.freed();
-    await expect(answer).resolves.toBe("go");
-    // Without the nudge the line would have slept 250 ms after the first "no slot".
-    expect(asks[1]! - started).toBeLessThan(200);
+    // On a fake clock: the line's 250 ms sleep is what the test tells apart, however busy the machine.
+    vi.useFakeTimers();
+    try {
+      const free = { n: 0 };
+      let release: () => void = () => undefined;
+      const asks: number[] = [];
+      const line = new CreateSlotLine<string, "go" | "no-slot">(
+        async (requests) => {
+          asks.push(Date.now());
+          if (asks.length === 1) await new Promise<void>((resolve) => (release = resolve));
+          return requests.map(() => (free.n-- > 0 ? "go" : "no-slot"));
+        },
+        (answer) => answer === "no-slot",
+        10,
+      );
+      const started = Date.now();
+      let answer: string | undefined;
+      void line.take(LINE, "a", never).then((given) => (answer = given));
+      await vi.advanceTimersByTimeAsync(5);
+      void line.freed(); // while the first ask is out
+      release();
+      await vi.advanceTimersByTimeAsync(5);
+      // Asked again at once, not after the line's 250 ms sleep.
+      expect(asks.map((at) => at - started)).toEqual([0, 5]);
+      free.n = 1;
+      void line.freed();
+      await vi.advanceTimersByTimeAsync(0);
+      expect(answer).toBe("go");
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("tells each request once, before its turn, that it is within two batches of the head", async () => {
