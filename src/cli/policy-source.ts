@@ -4,14 +4,15 @@
  * checkout. With a token they are read through the GitHub API at the default branch's current
  * commit (and GitHub's own CODEOWNERS error report with them); without one, from the clone's copy
  * of the default branch (`origin/HEAD`) with git, as fresh as the last `git fetch`. Either way the
- * files are judged by `judgeGovernance`, the function the pull request check uses.
+ * files are judged by `judgeGovernance`, the function the pull request check uses (through the API,
+ * read by `readGovernance` too).
  */
-import { posix } from "node:path";
 import { CODEOWNERS_LOCATIONS, CODEOWNERS_MAX_BYTES } from "../approval/codeowners.js";
-import { judgeGovernance, type Governance, type GovernanceFiles } from "../approval/governance.js";
+import { judgeGovernance, readGovernance, type Governance, type GovernanceRead } from "../approval/governance.js";
 import { TENANT_CONFIG_PATH } from "../config/tenant.js";
+import { OctokitGateway } from "../github/octokit-gateway.js";
 import type { CodeownersErrorReport, FileBytes } from "../github/types.js";
-import { failure, fullName, statusOf, type GitHubToken, type Octokit, type RepoName } from "./github-api.js";
+import { failure, fullName, type GitHubToken, type Octokit, type RepoName } from "./github-api.js";
 import { CliError, git, runProgram, type ToolIo } from "./tool-io.js";
 
 export interface DefaultBranchPolicy {
@@ -25,7 +26,12 @@ export interface DefaultBranchPolicy {
 
 const GOVERNANCE_READS = [TENANT_CONFIG_PATH, ...CODEOWNERS_LOCATIONS];
 
-/** Through the API: the default branch's tip, the files there, and GitHub's CODEOWNERS report there. */
+/**
+ * Through the API: the default branch's tip, then the governance files there read and judged by
+ * `readGovernance`, exactly as the pull request check reads them (one GraphQL query whose tree
+ * entry modes tell files from links and submodules, GitHub's CODEOWNERS report, the organisation
+ * that `require_owners` and break-glass teams must belong to).
+ */
 export async function policyFromGitHub(octokit: Octokit, repo: RepoName, branch: string, token: GitHubToken): Promise<DefaultBranchPolicy> {
   const at = `reading ${fullName(repo)}'s default branch ${branch}`;
   let sha: string;
@@ -35,20 +41,27 @@ export async function policyFromGitHub(octokit: Octokit, repo: RepoName, branch:
   } catch (error) {
     throw failure(error, at, token, `${fullName(repo)} has no branch ${branch}; it is empty, so it has no policy yet`);
   }
-  const [files, report] = await Promise.all([
-    Promise.all(GOVERNANCE_READS.map((path) => fileFromGitHub(octokit, repo, sha, path, at, token))),
-    codeownersReport(octokit, repo, sha, at, token),
-  ]);
+  // Only the file reads and the CODEOWNERS report are used: no pull request, no bot login.
+  const gateway = new OctokitGateway(octokit, repo.owner, repo.name, () => Promise.reject(new Error("the CLI has no bot login")));
+  let read: GovernanceRead;
+  try {
+    read = await readGovernance(gateway, sha);
+  } catch (error) {
+    throw failure(error, at, token);
+  }
   return {
-    governance: judgeGovernance(evidence(files, report)),
+    governance: read.governance,
     branch,
     sha,
     source: `${fullName(repo)} ${branch} (the default branch) at ${sha.slice(0, 7)}, read through the GitHub API`,
   };
 }
 
-/** From the clone: origin/HEAD, the remote's default branch as of the last fetch. */
-export function policyFromClone(io: ToolIo, root: string): DefaultBranchPolicy {
+/**
+ * From the clone: origin/HEAD, the remote's default branch as of the last fetch. `organization`
+ * (the origin's owner, when it can be told) is the one teams must belong to, as in the app.
+ */
+export function policyFromClone(io: ToolIo, root: string, organization?: string): DefaultBranchPolicy {
   const head = git(io, ["symbolic-ref", "--quiet", "refs/remotes/origin/HEAD"], root);
   if (!head)
     throw new CliError(
@@ -62,85 +75,16 @@ export function policyFromClone(io: ToolIo, root: string): DefaultBranchPolicy {
   const report: CodeownersErrorReport = present ? { kind: "ok", errors: [] } : { kind: "no-file" };
   const branch = head.replace(/^refs\/remotes\//, "");
   return {
-    governance: judgeGovernance(evidence(files, report)),
+    governance: judgeGovernance({
+      configFile: files[0]!,
+      codeownersFiles: files.slice(1),
+      githubCodeowners: report,
+      ...(organization !== undefined ? { organization } : {}),
+    }),
     branch,
     sha,
     source: `${branch} (origin/HEAD, the default branch as of your last git fetch) at ${sha.slice(0, 7)}, read from your clone with git: no GitHub token`,
   };
-}
-
-function evidence(files: FileBytes[], report: CodeownersErrorReport): GovernanceFiles {
-  return { configFile: files[0]!, codeownersFiles: files.slice(1), githubCodeowners: report };
-}
-
-/**
- * A file at `sha` through the contents API. A symbolic link GitHub resolves answers with its
- * target's path, so a different path means a link (not a file jitsudo reads). A file over 1 MB is
- * refused by the contents API: its size and blob come from the directory listing and the blobs API.
- */
-async function fileFromGitHub(
-  octokit: Octokit,
-  repo: RepoName,
-  sha: string,
-  path: string,
-  at: string,
-  token: GitHubToken,
-): Promise<FileBytes> {
-  try {
-    const { data } = await octokit.rest.repos.getContent({ owner: repo.owner, repo: repo.name, path, ref: sha });
-    if (Array.isArray(data)) return { kind: "not-a-file", entry: "directory" };
-    if (data.type === "symlink" || data.path !== path) return { kind: "not-a-file", entry: "symlink" };
-    if (data.type === "submodule") return { kind: "not-a-file", entry: "submodule" };
-    if (data.type !== "file" || !("content" in data)) return { kind: "not-a-file", entry: "other" };
-    if (data.size > CODEOWNERS_MAX_BYTES) return { kind: "too-large", size: data.size, blobSha: data.sha };
-    return { kind: "file", bytes: new Uint8Array(Buffer.from(data.content, "base64")), blobSha: data.sha };
-  } catch (error) {
-    if (statusOf(error) === 404) return { kind: "missing" };
-    if (statusOf(error) === 403 && tooLarge(error)) return largeFileFromGitHub(octokit, repo, sha, path, at, token);
-    throw failure(error, `${at}: ${path}`, token);
-  }
-}
-
-async function largeFileFromGitHub(
-  octokit: Octokit,
-  repo: RepoName,
-  sha: string,
-  path: string,
-  at: string,
-  token: GitHubToken,
-): Promise<FileBytes> {
-  try {
-    const { data } = await octokit.rest.repos.getContent({ owner: repo.owner, repo: repo.name, path: posix.dirname(path), ref: sha });
-    const entry = Array.isArray(data) ? data.find((item) => item.path === path) : undefined;
-    if (!entry) return { kind: "missing" };
-    if (entry.size > CODEOWNERS_MAX_BYTES) return { kind: "too-large", size: entry.size, blobSha: entry.sha };
-    const blob = await octokit.rest.git.getBlob({ owner: repo.owner, repo: repo.name, file_sha: entry.sha });
-    return { kind: "file", bytes: new Uint8Array(Buffer.from(blob.data.content, "base64")), blobSha: entry.sha };
-  } catch (error) {
-    throw failure(error, `${at}: ${path}`, token);
-  }
-}
-
-function tooLarge(error: unknown): boolean {
-  const errors = (error as { response?: { data?: { errors?: unknown } } }).response?.data?.errors;
-  return Array.isArray(errors) && errors.some((entry) => (entry as { code?: unknown } | null)?.code === "too_large");
-}
-
-async function codeownersReport(
-  octokit: Octokit,
-  repo: RepoName,
-  sha: string,
-  at: string,
-  token: GitHubToken,
-): Promise<CodeownersErrorReport> {
-  try {
-    const { data } = await octokit.rest.repos.codeownersErrors({ owner: repo.owner, repo: repo.name, ref: sha });
-    return { kind: "ok", errors: data.errors.map(({ line, kind, message, path }) => ({ line, kind, message, path })) };
-  } catch (error) {
-    // "404 if the repository has no CODEOWNERS file" (as the app's gateway reads it too).
-    if (statusOf(error) === 404) return { kind: "no-file" };
-    throw failure(error, `${at}: GitHub's CODEOWNERS errors`, token);
-  }
 }
 
 /** A file at `sha` in the clone, its git mode telling a file from a link, a submodule or a directory. */

@@ -63,7 +63,10 @@ export async function openSession(io: ToolIo, options: SessionOptions): Promise<
       throw new CliError(
         "the policy is read from the default branch: run it inside a clone of the access repository (it reads origin/HEAD), or set GITHUB_TOKEN (or run gh auth login) to read it through the GitHub API",
       );
-    return { root, policy: policyFromClone(io, root) };
+    // Teams named by the policy must be of the repository's organisation, as the app checks.
+    const origin = git(io, ["remote", "get-url", "origin"], root);
+    const organization = (options.repo !== undefined ? parseRepoName(options.repo) : origin ? parseRemote(origin)?.repo : undefined)?.owner;
+    return { root, policy: policyFromClone(io, root, organization) };
   }
   const github = await openGitHub(io, token, repoName(io, options.repo, root));
   const policy = await policyFromGitHub(github.octokit, github.repo, github.defaultBranch, token);

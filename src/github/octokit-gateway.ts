@@ -30,7 +30,8 @@ import type {
   TimelineEntry,
 } from "./types.js";
 
-type Octokit = InstanceType<typeof ProbotOctokit>;
+/** What the gateway uses of an Octokit: Probot's in the app, @octokit/rest's in the CLI. */
+type Octokit = Pick<InstanceType<typeof ProbotOctokit>, "rest" | "graphql" | "paginate">;
 
 /** GitHub accepts at most 50 annotations per create/update call. */
 export const ANNOTATIONS_PER_CALL = 50;

@@ -19,7 +19,7 @@ import {
   removeScratch,
   startAccessGitHub,
 } from "../support/access-clone.js";
-import { policyYaml } from "../support/policy-fixtures.js";
+import { policyYaml, READ_ONLY_RULE } from "../support/policy-fixtures.js";
 
 afterAll(removeScratch);
 
@@ -79,6 +79,23 @@ describe("jitsudo rules", () => {
       const clone = cloneWith({ ".github/jitsudo.yml": policyYaml() }, `git@${github.host.split(":")[0]}:acme/access.git`);
       const fromOrigin = await rules([], github.env("alice"), clone);
       expect(fromOrigin.stdout.slice(1, -1)).toEqual(EXAMPLE_RULES);
+    } finally {
+      await github.stop();
+    }
+  });
+
+  it("judges teams of another organisation as the pull request check does, from a clone and through the API", async () => {
+    // require_owners naming a team jitsudo cannot read memberships of: the app refuses the policy.
+    const foreign = policyYaml({ rules: [{ ...READ_ONLY_RULE, require_owners: ["@evil/security"] }] });
+    const refusal = 'is a team of "evil", not of "acme" where this repository is';
+    const clone = cloneWith({ ".github/jitsudo.yml": foreign, ".github/CODEOWNERS": ACCESS_CODEOWNERS }, "git@github.com:acme/access.git");
+    const fromClone = await rules(["--login", "alice"], baseEnv(), clone);
+    expect([...fromClone.stdout, ...fromClone.stderr].join("\n")).toContain(refusal);
+    const github = await startAccessGitHub();
+    try {
+      github.repo.commit("main", { files: { ".github/jitsudo.yml": foreign }, author: "acme" });
+      const throughApi = await rules(["--repo", "acme/access", "--login", "alice"], github.env("alice"), "/");
+      expect([...throughApi.stdout, ...throughApi.stderr].join("\n")).toContain(refusal);
     } finally {
       await github.stop();
     }

@@ -308,7 +308,9 @@ export class LocalGitHub implements RepositoryWorld {
   }
 
   private graphql(auth: Auth, body: unknown): RestResponse {
-    if (auth.kind !== "installation") return error(401, "This endpoint requires you to be authenticated.");
+    // GitHub's GraphQL API takes installation and personal tokens (a person sees what the person
+    // may read); without a token, or with the app's own JWT, it refuses.
+    if (auth.kind !== "installation" && auth.kind !== "user") return error(401, "This endpoint requires you to be authenticated.");
     const root = graphqlRoot({
       urls: this.urls,
       account: (login) => this.accounts.get(login),
